@@ -1,0 +1,156 @@
+//! `paralab bench`: the notebook's experiment and its generalisations.
+
+use std::io::Write;
+use std::time::Duration;
+
+use clap::{Args, ValueEnum};
+use paralab::experiment::logical_cpus;
+use paralab::report::{json, notebook, summary, table};
+use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
+use paralab::{Experiment, Model, Plan, StartMethod, Workload, WorkloadKind};
+
+use super::parse::{self, ModelArg, WorkerCounts};
+use super::{EXIT_FAILED, EXIT_USAGE};
+
+/// Options of `paralab bench` (and of `paralab` with no subcommand).
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// Iterations of the cpu loop per worker, as the notebook's sys.argv[1]
+    /// [default: 35000000, about a quarter of a second of one x86 core]
+    #[arg(value_name = "ITERS", value_parser = parse::iters)]
+    iters_arg: Option<u64>,
+
+    /// The same as ITERS, as an option
+    #[arg(long = "iters", value_name = "N", value_parser = parse::iters, conflicts_with = "iters_arg")]
+    iters: Option<u64>,
+
+    /// Worker counts: a list 1,2,4, a range 1..4 (end excluded, like Python's range) or 1..=4
+    /// [default: 1..2×logical CPUs, the notebook's range(1, 2*cpu_count)]
+    #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts)]
+    workers: Option<WorkerCounts>,
+
+    /// Models, comma-separated: thread, process, process:fork, process:spawn
+    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process")]
+    models: Vec<ModelArg>,
+
+    /// Workloads, comma-separated: cpu (the notebook's loop), sleep (its IO stand-in)
+    #[arg(long, value_name = "WORKLOADS", value_delimiter = ',', value_parser = parse::workload, default_value = "cpu,sleep")]
+    workloads: Vec<WorkloadKind>,
+
+    /// Seconds each sleep worker waits, as a decimal (0.05)
+    #[arg(long, value_name = "SECONDS", value_parser = parse::seconds, default_value = "1")]
+    sleep: Duration,
+
+    /// How `process` starts its workers: fork (a copy of paralab) or spawn (paralab executed afresh)
+    #[arg(long, value_name = "METHOD", value_parser = parse::start_method, default_value = "fork")]
+    start_method: StartMethod,
+
+    /// Timed runs of each (workload, model, workers); tables show the median
+    #[arg(long, value_name = "N", value_parser = parse::runs, default_value = "1")]
+    runs: usize,
+
+    /// Untimed runs before the timed ones
+    #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0")]
+    warmup: usize,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+}
+
+/// Output formats of `bench`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Exactly the notebook's table, numbers as Python's '{:.6e}'
+    Notebook,
+    /// A readable table with speedup and efficiency, then a plain-language summary
+    Table,
+    /// Every measurement, with each worker's result and start/end times
+    Json,
+}
+
+impl BenchArgs {
+    /// The plan these options describe.
+    fn plan(&self) -> Plan {
+        let iters = self.iters.or(self.iters_arg).unwrap_or(DEFAULT_ITERS);
+        let mut workloads = Vec::new();
+        for kind in dedup(&self.workloads) {
+            workloads.push(match kind {
+                WorkloadKind::Cpu => Workload::Cpu { iters },
+                WorkloadKind::Sleep => Workload::Sleep {
+                    duration: self.sleep,
+                },
+            });
+        }
+        let models = self
+            .models
+            .iter()
+            .map(|m| match m {
+                ModelArg::Thread => Model::Thread,
+                ModelArg::Process(method) => Model::Process(method.unwrap_or(self.start_method)),
+            })
+            .collect::<Vec<_>>();
+        let defaults = Plan::notebook(iters, DEFAULT_SLEEP);
+        Plan {
+            workloads,
+            models: dedup(&models),
+            workers: self
+                .workers
+                .clone()
+                .map_or(defaults.workers, |WorkerCounts(counts)| counts),
+            runs: self.runs,
+            warmup: self.warmup,
+        }
+    }
+}
+
+fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
+    let mut unique: Vec<T> = Vec::new();
+    for item in items {
+        if !unique.contains(item) {
+            unique.push(item.clone());
+        }
+    }
+    unique
+}
+
+/// Runs the sweep, prints the chosen report on stdout, and reports a
+/// failure (after the results that were finished) on stderr.
+pub fn run(args: BenchArgs) -> i32 {
+    let plan = args.plan();
+    if plan.workloads.is_empty() || plan.models.is_empty() {
+        eprintln!(
+            "paralab: nothing to run; give at least one of --workloads cpu,sleep and one of --models thread,process"
+        );
+        return EXIT_USAGE;
+    }
+    let cpus = logical_cpus();
+    let results = Experiment::new(plan).run();
+    let measurements = &results.measurements;
+    let text = match args.format {
+        Format::Notebook => notebook::render(measurements),
+        Format::Json => json::render(measurements, cpus),
+        Format::Table if measurements.is_empty() => String::new(),
+        Format::Table => format!(
+            "{}\n{}",
+            table::render(measurements),
+            summary::render(measurements, cpus)
+        ),
+    };
+    let mut stdout = std::io::stdout().lock();
+    // A closed stdout (paralab bench | head) is not worth a panic.
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+    match results.failure {
+        None => 0,
+        Some(failure) => {
+            eprintln!("paralab: run failed: {failure}");
+            eprintln!(
+                "paralab: the {} measurements finished before it are printed above; the sweep stopped there",
+                measurements.iter().filter(|m| m.succeeded()).count()
+            );
+            EXIT_FAILED
+        }
+    }
+}

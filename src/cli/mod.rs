@@ -1,0 +1,99 @@
+//! The command line: clap definitions, one handler per subcommand, and the
+//! mapping of errors to exit codes.
+
+mod bench;
+mod parse;
+
+use clap::error::ErrorKind;
+use clap::{Parser, Subcommand};
+
+/// Exit code of a run that failed part-way (its finished results printed).
+pub const EXIT_FAILED: i32 = 1;
+/// Exit code of bad input.
+pub const EXIT_USAGE: i32 = 2;
+
+/// A laboratory for parallelism: threads vs processes, measured.
+///
+/// With no subcommand, paralab runs `paralab bench` with its defaults: the
+/// experiment of the notebook "threading vs multiprocessing", in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "paralab", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    bench: bench::BenchArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run N copies of a workload under each model, for each N, and time them
+    /// (the notebook's experiment).
+    Bench(bench::BenchArgs),
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return parse_failure(error),
+    };
+    match cli.command {
+        Some(Command::Bench(args)) => bench::run(args),
+        None => bench::run(cli.bench),
+    }
+}
+
+/// Help and version go to stdout with code 0; anything else is bad input:
+/// one line on stderr, code 2.
+fn parse_failure(error: clap::Error) -> i32 {
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            0
+        }
+        _ => {
+            eprintln!("{}", one_line(&error.render().to_string()));
+            EXIT_USAGE
+        }
+    }
+}
+
+/// Folds clap's several-line error into one line: the error, the accepted
+/// values or tip that clap gives, and where to read more.
+fn one_line(rendered: &str) -> String {
+    let parts: Vec<&str> = rendered
+        .lines()
+        .map(str::trim)
+        .filter(|line| {
+            !line.is_empty()
+                && !line.starts_with("Usage:")
+                && !line.starts_with("For more information")
+        })
+        .collect();
+    let message = parts.join("; ");
+    let message = message.strip_prefix("error: ").unwrap_or(&message);
+    format!("paralab: {message} (see 'paralab bench --help')")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_errors_become_one_line() {
+        let rendered = "error: unexpected argument '-f' found\n\n  tip: to pass '-f' as a value, use '-- -f'\n\nUsage: paralab bench [OPTIONS] [ITERS]\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            one_line(rendered),
+            "paralab: unexpected argument '-f' found; tip: to pass '-f' as a value, use '-- -f' (see 'paralab bench --help')"
+        );
+    }
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,217 @@
+//! Value parsers for the command line. Each error names the bad value and
+//! says what is accepted; clap prefixes it with the option's name.
+
+use std::time::Duration;
+
+use paralab::{StartMethod, WorkloadKind};
+
+/// The longest sleep accepted, so that a typo cannot hang a run for years.
+const MAX_SLEEP_S: f64 = 86_400.0;
+
+/// The most workers accepted for one run.
+pub const MAX_WORKERS: usize = 1_000_000;
+
+/// A whole number of iterations, `0 ..= u64::MAX`; `_` may group digits.
+pub fn iters(text: &str) -> Result<u64, String> {
+    let digits = text.replace('_', "");
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{text}' is not a whole number of iterations; give one from 0 to {}",
+            u64::MAX
+        ));
+    }
+    digits.parse().map_err(|_| {
+        format!(
+            "{text} is too large; the most iterations accepted is {}",
+            u64::MAX
+        )
+    })
+}
+
+/// Seconds as a decimal, `0 ..= 86400`: `1`, `0.05`, `2.5e-3`.
+pub fn seconds(text: &str) -> Result<Duration, String> {
+    let accepted = format!("give a number of seconds from 0 to {MAX_SLEEP_S}, e.g. 0.05");
+    let value: f64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number; {accepted}"))?;
+    if !value.is_finite() || !(0.0..=MAX_SLEEP_S).contains(&value) {
+        return Err(format!("{text} is out of range; {accepted}"));
+    }
+    Ok(Duration::from_secs_f64(value))
+}
+
+/// Worker counts: a list `1,2,4`, a range `1..4` (1, 2, 3: the end is left
+/// out, as in Python's `range` and Rust's `..`), an inclusive range
+/// `1..=4`, or a mix `1,2..=4,8`. Duplicates are dropped, order is kept.
+pub fn worker_counts(text: &str) -> Result<WorkerCounts, String> {
+    let accepted =
+        "use a list like 1,2,4, a range like 1..4 (end excluded) or 1..=4 (end included)";
+    let mut counts = Vec::new();
+    for part in text.split(',') {
+        let part = part.trim();
+        let (start, end) = if let Some((a, b)) = part.split_once("..=") {
+            (count(a, accepted)?, count(b, accepted)?)
+        } else if let Some((a, b)) = part.split_once("..") {
+            let (a, b) = (count(a, accepted)?, count(b, accepted)?);
+            if b <= a {
+                return Err(format!(
+                    "the range {part} is empty ({a} is not below {b}); {accepted}"
+                ));
+            }
+            (a, b - 1)
+        } else {
+            let n = count(part, accepted)?;
+            (n, n)
+        };
+        if end < start {
+            return Err(format!(
+                "the range {part} is empty ({start} > {end}); {accepted}"
+            ));
+        }
+        if end - start >= MAX_WORKERS {
+            return Err(format!(
+                "the range {part} has more than {MAX_WORKERS} counts; {accepted}"
+            ));
+        }
+        for n in start..=end {
+            if !counts.contains(&n) {
+                counts.push(n);
+            }
+        }
+    }
+    Ok(WorkerCounts(counts))
+}
+
+fn count(text: &str, accepted: &str) -> Result<usize, String> {
+    let text = text.trim();
+    match text.parse::<usize>() {
+        Ok(0) => Err(format!(
+            "0 workers cannot run anything; counts start at 1; {accepted}"
+        )),
+        Ok(n) if n > MAX_WORKERS => Err(format!(
+            "{n} workers is more than the {MAX_WORKERS} accepted"
+        )),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!("'{text}' is not a worker count; {accepted}")),
+    }
+}
+
+/// Worker counts as parsed from `--workers`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerCounts(pub Vec<usize>);
+
+/// A model as written on the command line: `process` alone takes its start
+/// method from `--start-method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelArg {
+    Thread,
+    Process(Option<StartMethod>),
+}
+
+/// `thread`, `process`, `process:fork`, `process:spawn`.
+pub fn model(text: &str) -> Result<ModelArg, String> {
+    match text.trim() {
+        "process" => Ok(ModelArg::Process(None)),
+        other => other.parse().map(|model| match model {
+            paralab::Model::Thread => ModelArg::Thread,
+            paralab::Model::Process(method) => ModelArg::Process(Some(method)),
+        }),
+    }
+}
+
+/// `cpu` or `sleep`.
+pub fn workload(text: &str) -> Result<WorkloadKind, String> {
+    text.trim().parse()
+}
+
+/// `fork` or `spawn`.
+pub fn start_method(text: &str) -> Result<StartMethod, String> {
+    text.trim().parse()
+}
+
+/// A count of runs, 1 or more.
+pub fn runs(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a number of runs; give a whole number from 1"
+        )),
+    }
+}
+
+/// A count of warm-up runs, 0 or more.
+pub fn warmup(text: &str) -> Result<usize, String> {
+    text.trim().parse::<usize>().map_err(|_| {
+        format!("'{text}' is not a number of warm-up runs; give a whole number from 0")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn iters_take_any_u64_and_nothing_else() {
+        assert_eq!(iters("0"), Ok(0));
+        assert_eq!(iters("35_000_000"), Ok(35_000_000));
+        assert_eq!(iters("18446744073709551615"), Ok(u64::MAX));
+        assert!(
+            iters("18446744073709551616")
+                .unwrap_err()
+                .contains("too large")
+        );
+        for bad in ["", "-5", "abc", "1e6", "+3", " 3", "1.5"] {
+            assert!(iters(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn seconds_are_finite_and_not_negative() {
+        assert_eq!(seconds("0.05"), Ok(Duration::from_millis(50)));
+        assert_eq!(seconds("1"), Ok(Duration::from_secs(1)));
+        assert_eq!(seconds("0"), Ok(Duration::ZERO));
+        for bad in ["-1", "nan", "inf", "-inf", "", "one", "1e9", "86400.5"] {
+            assert!(seconds(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn worker_counts_read_lists_and_ranges() {
+        assert_eq!(worker_counts("1,2,4"), Ok(WorkerCounts(vec![1, 2, 4])));
+        assert_eq!(worker_counts("1..4"), Ok(WorkerCounts(vec![1, 2, 3])));
+        assert_eq!(worker_counts("1..=4"), Ok(WorkerCounts(vec![1, 2, 3, 4])));
+        assert_eq!(
+            worker_counts("8, 1..=3,2"),
+            Ok(WorkerCounts(vec![8, 1, 2, 3]))
+        );
+        assert_eq!(worker_counts("3..=3"), Ok(WorkerCounts(vec![3])));
+    }
+
+    #[test]
+    fn worker_counts_refuse_empty_zero_and_garbage() {
+        assert!(worker_counts("0").unwrap_err().contains("start at 1"));
+        assert!(worker_counts("3..1").unwrap_err().contains("empty"));
+        assert!(worker_counts("3..3").unwrap_err().contains("empty"));
+        assert!(worker_counts("3..=1").unwrap_err().contains("empty"));
+        for bad in ["", "a", "1,,2", "-1", "1..", "..3", "1...3", "2000000"] {
+            assert!(worker_counts(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn models_keep_an_unset_start_method_open() {
+        assert_eq!(model("process"), Ok(ModelArg::Process(None)));
+        assert_eq!(
+            model("process:spawn"),
+            Ok(ModelArg::Process(Some(StartMethod::Spawn)))
+        );
+        assert_eq!(model("thread"), Ok(ModelArg::Thread));
+        assert!(
+            model("fiber")
+                .unwrap_err()
+                .contains("accepted: thread, process")
+        );
+        assert!(model("process:vfork").unwrap_err().contains("fork, spawn"));
+    }
+}

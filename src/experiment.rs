@@ -1,0 +1,313 @@
+//! Experiments: a [`Plan`] walked run by run, each [`Measurement`] streamed
+//! to the observers as it arrives.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::measure::clock::MonoTime;
+use crate::model::{Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
+use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP, Workload};
+
+/// What to run: every workload, with every model, at every worker count,
+/// `runs` times after `warmup` untimed runs.
+///
+/// ```
+/// use paralab::{Model, Plan, Workload};
+/// let plan = Plan {
+///     workloads: vec![Workload::Cpu { iters: 1000 }],
+///     models: vec![Model::Thread],
+///     workers: vec![1, 2],
+///     runs: 1,
+///     warmup: 0,
+/// };
+/// let results = paralab::Experiment::new(plan).run();
+/// assert!(results.failure.is_none());
+/// assert_eq!(results.measurements.len(), 2);
+/// assert!(results.measurements.iter().all(|m| m.results() == vec![9_707_240; m.workers]));
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// What each worker does, in column order.
+    pub workloads: Vec<Workload>,
+    /// How the workers are run, in column order.
+    pub models: Vec<Model>,
+    /// How many workers run at once, one row each.
+    pub workers: Vec<usize>,
+    /// Timed runs per (workload, model, workers).
+    pub runs: usize,
+    /// Untimed runs before them.
+    pub warmup: usize,
+}
+
+impl Plan {
+    /// The notebook's experiment: cpu and sleep, threads and processes,
+    /// 1 ..= 2×CPUs−1 workers, one run each.
+    pub fn notebook(iters: u64, sleep: Duration) -> Plan {
+        Plan {
+            workloads: vec![Workload::Cpu { iters }, Workload::Sleep { duration: sleep }],
+            models: vec![Model::Thread, Model::Process(StartMethod::Fork)],
+            workers: default_workers(logical_cpus()),
+            runs: 1,
+            warmup: 0,
+        }
+    }
+
+    /// How many runs the plan makes, warm-ups included.
+    pub fn total_runs(&self) -> usize {
+        self.workloads.len() * self.models.len() * self.workers.len() * (self.runs + self.warmup)
+    }
+}
+
+impl Default for Plan {
+    fn default() -> Plan {
+        Plan::notebook(DEFAULT_ITERS, DEFAULT_SLEEP)
+    }
+}
+
+/// The logical CPUs this process may run on (the notebook's `cpu_count()`,
+/// narrowed by affinity and cgroup quotas where they apply).
+pub fn logical_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// The notebook's worker counts, `range(1, 2 * cpus)`.
+pub fn default_workers(cpus: usize) -> Vec<usize> {
+    (1..2 * cpus.max(1)).collect()
+}
+
+/// One timed run of (workload, model, workers).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    /// What each worker did.
+    pub workload: Workload,
+    /// How the workers were run.
+    #[serde(flatten)]
+    pub model: Model,
+    /// How many workers ran at once.
+    pub workers: usize,
+    /// Which timed run this was, from 1.
+    pub run: usize,
+    /// From before the first worker was started to after the last was
+    /// joined or reaped, as the notebook measures it.
+    pub wall_s: f64,
+    /// One per worker, in worker order.
+    pub outcomes: Vec<WorkerOutcome>,
+}
+
+impl Measurement {
+    /// Every worker's result, in worker order (failed workers left out).
+    pub fn results(&self) -> Vec<u64> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| o.status.result())
+            .collect()
+    }
+
+    /// The workers that did not finish with the right result.
+    pub fn failures(&self) -> impl Iterator<Item = &WorkerOutcome> {
+        self.outcomes.iter().filter(|o| !o.status.is_success())
+    }
+
+    /// Whether every worker finished with the right result.
+    pub fn succeeded(&self) -> bool {
+        self.failures().next().is_none()
+    }
+
+    /// `cpu · process:fork · 3 workers`.
+    pub fn label(&self) -> String {
+        format!(
+            "{} · {} · {} workers",
+            self.workload.kind(),
+            self.model,
+            self.workers
+        )
+    }
+}
+
+/// Why an experiment stopped before the end of its plan.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Workers failed in a run; the run's measurement is kept.
+    #[error("{}: {}", .label, .details.join("; "))]
+    Workers { label: String, details: Vec<String> },
+    /// The model could not start its workers; nothing of that run is kept.
+    #[error("{label}: {error}")]
+    Model { label: String, error: ModelError },
+}
+
+/// An observer of an experiment: a progress display, a file written as
+/// results arrive. Every method has a default that does nothing.
+pub trait Observer {
+    /// Before anything runs.
+    fn plan_started(&mut self, _plan: &Plan) {}
+    /// Before each run, timed or warm-up.
+    fn run_started(&mut self, _workload: &Workload, _model: Model, _workers: usize, _run: RunKind) {
+    }
+    /// After each timed run, failed or not.
+    fn measured(&mut self, _measurement: &Measurement) {}
+}
+
+/// Whether a run is timed or a warm-up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunKind {
+    /// Warm-up `k` of `n`, not recorded.
+    Warmup(usize, usize),
+    /// Timed run `k` of `n`.
+    Timed(usize, usize),
+}
+
+/// What an experiment produced: every measurement it finished, and the
+/// failure that stopped it, if one did.
+#[derive(Debug)]
+pub struct Results {
+    /// Every timed run, in the order they ran.
+    pub measurements: Vec<Measurement>,
+    /// Why the plan was not finished.
+    pub failure: Option<Failure>,
+}
+
+/// A plan, the program that spawned workers run, and its observers.
+pub struct Experiment<'o> {
+    plan: Plan,
+    worker_exe: Option<PathBuf>,
+    observers: Vec<&'o mut dyn Observer>,
+}
+
+impl<'o> Experiment<'o> {
+    /// An experiment with no observers.
+    pub fn new(plan: Plan) -> Experiment<'o> {
+        Experiment {
+            plan,
+            worker_exe: None,
+            observers: Vec::new(),
+        }
+    }
+
+    /// The program the `spawn` start method runs (default: this program).
+    pub fn worker_exe(mut self, exe: impl Into<PathBuf>) -> Self {
+        self.worker_exe = Some(exe.into());
+        self
+    }
+
+    /// Adds an observer.
+    pub fn observe(mut self, observer: &'o mut dyn Observer) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// Walks the plan: for each worker count, each workload, each model,
+    /// the warm-ups then the timed runs. Stops at the first failure,
+    /// keeping every measurement made so far.
+    pub fn run(mut self) -> Results {
+        let plan = self.plan.clone();
+        self.each_observer(|o| o.plan_started(&plan));
+        let worker_exe = self
+            .worker_exe
+            .take()
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| PathBuf::from("paralab"));
+        let mut expected: HashMap<Workload, u64> = HashMap::new();
+        let mut measurements = Vec::new();
+        for &workers in &plan.workers {
+            for workload in &plan.workloads {
+                let expected = *expected
+                    .entry(workload.clone())
+                    .or_insert_with(|| workload.expected_result());
+                for &model in &plan.models {
+                    let kinds = (1..=plan.warmup)
+                        .map(|k| RunKind::Warmup(k, plan.warmup))
+                        .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
+                    for kind in kinds {
+                        self.each_observer(|o| o.run_started(workload, model, workers, kind));
+                        let context = RunContext {
+                            t0: MonoTime::now(),
+                            worker_exe: worker_exe.clone(),
+                        };
+                        let run = match kind {
+                            RunKind::Timed(k, _) => k,
+                            RunKind::Warmup(..) => 0,
+                        };
+                        let measurement =
+                            match measure(workload, model, workers, run, expected, &context) {
+                                Ok(measurement) => measurement,
+                                Err(error) => {
+                                    let label = format!(
+                                        "{} · {model} · {workers} workers",
+                                        workload.kind()
+                                    );
+                                    return Results {
+                                        measurements,
+                                        failure: Some(Failure::Model { label, error }),
+                                    };
+                                }
+                            };
+                        let failure = worker_failure(&measurement);
+                        if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
+                            self.each_observer(|o| o.measured(&measurement));
+                            measurements.push(measurement);
+                        }
+                        if failure.is_some() {
+                            return Results {
+                                measurements,
+                                failure,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+        Results {
+            measurements,
+            failure: None,
+        }
+    }
+
+    fn each_observer(&mut self, mut call: impl FnMut(&mut dyn Observer)) {
+        for observer in &mut self.observers {
+            call(&mut **observer);
+        }
+    }
+}
+
+/// One run: starts the clock, runs the model, stops the clock, and checks
+/// every result against the reference.
+fn measure(
+    workload: &Workload,
+    model: Model,
+    workers: usize,
+    run: usize,
+    expected: u64,
+    context: &RunContext,
+) -> Result<Measurement, ModelError> {
+    let mut outcomes = model.run(workload, workers, context)?;
+    let wall_s = MonoTime::now().seconds_since(context.t0);
+    for outcome in &mut outcomes {
+        if let WorkerStatus::Finished { result } = outcome.status {
+            if result != expected {
+                outcome.status = WorkerStatus::WrongResult { result, expected };
+            }
+        }
+    }
+    Ok(Measurement {
+        workload: workload.clone(),
+        model,
+        workers,
+        run,
+        wall_s,
+        outcomes,
+    })
+}
+
+fn worker_failure(measurement: &Measurement) -> Option<Failure> {
+    let details: Vec<String> = measurement
+        .failures()
+        .map(|o| format!("worker {} {}", o.worker, o.status))
+        .collect();
+    (!details.is_empty()).then(|| Failure::Workers {
+        label: measurement.label(),
+        details,
+    })
+}

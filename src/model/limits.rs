@@ -1,0 +1,87 @@
+//! Naming the OS limit behind a refusal, with its current value, so the
+//! user knows which knob to turn.
+
+use std::io;
+
+use nix::sys::resource::{Resource, getrlimit};
+
+/// One line that names the limits that can cause `error` when starting a
+/// worker, with their current values, e.g.
+/// `limit hit: RLIMIT_NPROC (ulimit -u) = 4096, kernel.threads-max = 191831, …`.
+pub fn explain(error: &io::Error) -> String {
+    match error.raw_os_error() {
+        Some(nix::libc::EAGAIN) => format!(
+            "limit hit: one of {} (raise it, or run fewer workers)",
+            [
+                rlimit("RLIMIT_NPROC (ulimit -u)", Resource::RLIMIT_NPROC),
+                proc_value("kernel.threads-max", "/proc/sys/kernel/threads-max"),
+                proc_value("kernel.pid_max", "/proc/sys/kernel/pid_max"),
+                cgroup_pids_max(),
+            ]
+            .join(", ")
+        ),
+        Some(nix::libc::ENOMEM) => format!(
+            "limit hit: memory ({}, {}; run fewer workers)",
+            rlimit("RLIMIT_AS (ulimit -v)", Resource::RLIMIT_AS),
+            proc_value("vm.max_map_count", "/proc/sys/vm/max_map_count"),
+        ),
+        Some(nix::libc::EMFILE) => format!(
+            "limit hit: {} (raise it with ulimit -n)",
+            rlimit("RLIMIT_NOFILE", Resource::RLIMIT_NOFILE)
+        ),
+        Some(nix::libc::ENFILE) => format!(
+            "limit hit: the system's open files, {}",
+            proc_value("fs.file-max", "/proc/sys/fs/file-max")
+        ),
+        _ => "no known OS limit matches this error".to_string(),
+    }
+}
+
+fn rlimit(name: &str, resource: Resource) -> String {
+    match getrlimit(resource) {
+        Ok((soft, _hard)) if soft == nix::libc::RLIM_INFINITY => format!("{name} = unlimited"),
+        Ok((soft, _hard)) => format!("{name} = {soft}"),
+        Err(_) => format!("{name} = unknown"),
+    }
+}
+
+fn proc_value(name: &str, path: &str) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(value) => format!("{name} = {}", value.trim()),
+        Err(_) => format!("{name} = unknown"),
+    }
+}
+
+/// The `pids.max` of this process's cgroup (v2), where containers put
+/// their process limit.
+fn cgroup_pids_max() -> String {
+    let own = std::fs::read_to_string("/proc/self/cgroup").unwrap_or_default();
+    let path = own
+        .lines()
+        .find_map(|line| line.strip_prefix("0::"))
+        .map(|group| format!("/sys/fs/cgroup{}/pids.max", group.trim_end_matches('/')));
+    match path.and_then(|p| std::fs::read_to_string(p).ok()) {
+        Some(value) => format!("cgroup pids.max = {}", value.trim()),
+        None => "cgroup pids.max = none".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eagain_names_the_process_limits_with_values() {
+        let line = explain(&io::Error::from_raw_os_error(nix::libc::EAGAIN));
+        assert!(line.contains("RLIMIT_NPROC"), "{line}");
+        assert!(line.contains("kernel.threads-max = "), "{line}");
+        assert!(line.contains("kernel.pid_max = "), "{line}");
+        assert!(!line.contains('\n'));
+    }
+
+    #[test]
+    fn emfile_names_the_open_file_limit() {
+        let line = explain(&io::Error::from_raw_os_error(nix::libc::EMFILE));
+        assert!(line.contains("RLIMIT_NOFILE = "), "{line}");
+    }
+}

@@ -1,0 +1,167 @@
+//! Reports: views of measurements. Every report is a pure function of the
+//! measurements it is given; none runs anything.
+
+pub mod json;
+pub mod notebook;
+pub mod pyfmt;
+pub mod summary;
+pub mod table;
+
+use crate::experiment::Measurement;
+use crate::measure::stats::median;
+use crate::model::Model;
+use crate::workload::Workload;
+
+/// One column of the notebook's table: a workload run by a model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// What each worker did.
+    pub workload: Workload,
+    /// How the workers were run.
+    pub model: Model,
+}
+
+/// Measurements arranged as the notebook arranges them: one row per worker
+/// count, one column per (workload, model), each cell the wall times of the
+/// successful runs there.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    /// Columns, workloads outermost, in the order they were first measured.
+    pub columns: Vec<Column>,
+    /// Worker counts, in the order they were first measured.
+    pub workers: Vec<usize>,
+    walls: Vec<Vec<Vec<f64>>>,
+}
+
+impl Grid {
+    /// Arranges `measurements`; failed runs are left out of the cells.
+    pub fn new(measurements: &[Measurement]) -> Grid {
+        let mut workloads: Vec<&Workload> = Vec::new();
+        let mut models: Vec<Model> = Vec::new();
+        let mut workers: Vec<usize> = Vec::new();
+        for m in measurements {
+            if !workloads.contains(&&m.workload) {
+                workloads.push(&m.workload);
+            }
+            if !models.contains(&m.model) {
+                models.push(m.model);
+            }
+            if !workers.contains(&m.workers) {
+                workers.push(m.workers);
+            }
+        }
+        let columns: Vec<Column> = workloads
+            .iter()
+            .flat_map(|w| {
+                models.iter().map(|&model| Column {
+                    workload: (*w).clone(),
+                    model,
+                })
+            })
+            .filter(|c| {
+                measurements
+                    .iter()
+                    .any(|m| m.workload == c.workload && m.model == c.model)
+            })
+            .collect();
+        let mut walls = vec![vec![Vec::new(); workers.len()]; columns.len()];
+        for m in measurements.iter().filter(|m| m.succeeded()) {
+            let column = columns
+                .iter()
+                .position(|c| c.workload == m.workload && c.model == m.model);
+            let row = workers.iter().position(|&w| w == m.workers);
+            if let (Some(column), Some(row)) = (column, row) {
+                walls[column][row].push(m.wall_s);
+            }
+        }
+        Grid {
+            columns,
+            workers,
+            walls,
+        }
+    }
+
+    /// The wall times of column `column` at `workers` workers.
+    pub fn walls(&self, column: usize, workers: usize) -> &[f64] {
+        match self.workers.iter().position(|&w| w == workers) {
+            Some(row) => &self.walls[column][row],
+            None => &[],
+        }
+    }
+
+    /// The median wall time of column `column` at `workers` workers.
+    pub fn median(&self, column: usize, workers: usize) -> Option<f64> {
+        median(self.walls(column, workers))
+    }
+
+    /// Throughput gain of N workers over one, for work that grows with N
+    /// (each worker does the full workload): `N·T(1)/T(N)`. `None` without
+    /// a measurement at one worker.
+    pub fn speedup(&self, column: usize, workers: usize) -> Option<f64> {
+        let one = self.median(column, 1)?;
+        let n = self.median(column, workers)?;
+        Some(workers as f64 * one / n)
+    }
+
+    /// `T(1)/T(N)`: 1 when N workers take as long as one (perfectly
+    /// parallel), 1/N when they take N times as long (one at a time).
+    pub fn efficiency(&self, column: usize, workers: usize) -> Option<f64> {
+        Some(self.median(column, 1)? / self.median(column, workers)?)
+    }
+
+    /// Whether several process start methods appear, so that names must
+    /// say which is which.
+    pub fn mixes_start_methods(&self) -> bool {
+        let mut methods = self.columns.iter().filter_map(|c| c.model.start_method());
+        methods
+            .next()
+            .is_some_and(|first| methods.any(|m| m != first))
+    }
+
+    /// The notebook's name of a column: `CpuThread`, `IoProcess`, and
+    /// `CpuProcessSpawn` when both start methods are in the table.
+    pub fn notebook_name(&self, column: usize) -> String {
+        let Column { workload, model } = &self.columns[column];
+        let mut name = format!(
+            "{}{}",
+            workload.kind().notebook_prefix(),
+            capitalise(model.family())
+        );
+        if let (true, Some(method)) = (self.mixes_start_methods(), model.start_method()) {
+            name.push_str(&capitalise(method.name()));
+        }
+        name
+    }
+
+    /// The model's name as a person reads it in a table header:
+    /// `thread`, `process`, or `process:spawn` when start methods mix or
+    /// the method is not the default.
+    pub fn model_label(&self, column: usize) -> String {
+        let model = self.columns[column].model;
+        match model.start_method() {
+            Some(method) if self.mixes_start_methods() || method != Default::default() => {
+                model.to_string()
+            }
+            Some(method) => format!("process ({})", method.name()),
+            None => model.to_string(),
+        }
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// A duration for people: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
+pub fn human_seconds(seconds: f64) -> String {
+    if seconds >= 0.1 {
+        format!("{seconds:.3} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{:.0} µs", seconds * 1e6)
+    }
+}

@@ -1,0 +1,130 @@
+//! The terminal table: the notebook's numbers made readable, one block per
+//! workload, with speedup and efficiency beside each time.
+
+use super::{Grid, human_seconds};
+use crate::experiment::Measurement;
+use crate::workload::{Workload, group_thousands};
+
+/// One block per workload:
+///
+/// ```text
+/// cpu: 35,000,000 iterations per worker, result 9,246,240 checked in every worker
+///  workers │ thread                  │ process (fork)
+///        1 │ 0.252 s  ×1.00   100%   │ 0.254 s  ×1.00   100%
+///        2 │ 0.256 s  ×1.97    98%   │ 0.259 s  ×1.96    98%
+/// ```
+pub fn render(measurements: &[Measurement]) -> String {
+    let grid = Grid::new(measurements);
+    let mut out = String::new();
+    let mut workloads: Vec<&Workload> = Vec::new();
+    for column in &grid.columns {
+        if !workloads.contains(&&column.workload) {
+            workloads.push(&column.workload);
+        }
+    }
+    for workload in workloads {
+        let columns: Vec<usize> = (0..grid.columns.len())
+            .filter(|&c| &grid.columns[c].workload == workload)
+            .collect();
+        out.push_str(&block_title(workload, measurements));
+        out.push('\n');
+
+        let mut rows: Vec<Vec<String>> = vec![
+            std::iter::once("workers".to_string())
+                .chain(columns.iter().map(|&c| grid.model_label(c)))
+                .collect(),
+        ];
+        for &workers in &grid.workers {
+            let mut row = vec![workers.to_string()];
+            for &column in &columns {
+                row.push(cell(&grid, column, workers, measurements));
+            }
+            rows.push(row);
+        }
+        out.push_str(&layout(&rows));
+    }
+    let runs = runs_per_cell(measurements);
+    out.push_str(&format!(
+        "Times are wall times{}. speedup = N·T(1)/T(N): work done per second compared with one worker \
+         (each worker does the whole workload). efficiency = T(1)/T(N): 100% when N workers take as long as one.\n",
+        if runs > 1 { format!(", median of {runs} runs") } else { String::new() }
+    ));
+    out
+}
+
+fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
+    let result = measurements
+        .iter()
+        .filter(|m| &m.workload == workload && m.succeeded())
+        .find_map(|m| m.results().first().copied());
+    match (workload, result) {
+        (Workload::Cpu { iters }, Some(result)) => format!(
+            "cpu: {} iterations per worker, result {} checked in every worker",
+            group_thousands(*iters),
+            group_thousands(result)
+        ),
+        (Workload::Cpu { iters }, None) => {
+            format!("cpu: {} iterations per worker", group_thousands(*iters))
+        }
+        (Workload::Sleep { duration }, _) => {
+            format!("sleep: {} s per worker", duration.as_secs_f64())
+        }
+    }
+}
+
+fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]) -> String {
+    let Some(time) = grid.median(column, workers) else {
+        let c = &grid.columns[column];
+        let tried = measurements
+            .iter()
+            .any(|m| m.workload == c.workload && m.model == c.model && m.workers == workers);
+        return if tried { "failed".into() } else { "-".into() };
+    };
+    let speedup = grid
+        .speedup(column, workers)
+        .map_or("-".into(), |s| format!("×{s:.2}"));
+    let efficiency = grid
+        .efficiency(column, workers)
+        .map_or("-".into(), |e| format!("{:.0}%", e * 100.0));
+    format!(
+        "{:>9}  {:>6}  {:>5}",
+        human_seconds(time),
+        speedup,
+        efficiency
+    )
+}
+
+/// Right-aligns the worker counts, left-aligns the rest, with `│` between.
+fn layout(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(c, text)| {
+                if c == 0 {
+                    format!("{text:>w$}", w = widths[c])
+                } else {
+                    format!("{text:<w$}", w = widths[c])
+                }
+            })
+            .collect();
+        out.push_str(&format!(" {}\n", cells.join(" │ ").trim_end()));
+    }
+    out
+}
+
+/// How many timed runs each cell had, as the plan asked for them.
+fn runs_per_cell(measurements: &[Measurement]) -> usize {
+    measurements.iter().map(|m| m.run).max().unwrap_or(0)
+}

@@ -1,0 +1,154 @@
+//! Workloads: what one worker does.
+//!
+//! A [`Workload`] is plain data, so it can be saved, compared and sent to a
+//! re-executed worker process. Running one ([`Workload::run`]) allocates
+//! nothing, which keeps it safe in a child right after `fork`.
+
+mod cpu;
+mod sleep;
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+pub use cpu::{DEFAULT_ITERS, MODULUS, cpu_func, cpu_step};
+pub use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
+
+/// What one worker does.
+///
+/// ```
+/// use paralab::Workload;
+/// let cpu = Workload::Cpu { iters: 10 };
+/// assert_eq!(cpu.run(), 9_349_050);
+/// assert_eq!(cpu.expected_result(), cpu.run());
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Workload {
+    /// The notebook's `cpu_func(1, iters)`.
+    Cpu {
+        /// Loop iterations per worker (the notebook's `niters`).
+        iters: u64,
+    },
+    /// The notebook's `time.sleep(duration)`.
+    Sleep {
+        /// How long each worker sleeps.
+        #[serde(rename = "seconds", with = "duration_seconds")]
+        duration: Duration,
+    },
+}
+
+impl Workload {
+    /// Does the work in the calling thread and returns its result.
+    pub fn run(&self) -> u64 {
+        match self {
+            Workload::Cpu { iters } => cpu_func(*iters),
+            Workload::Sleep { duration } => sleep_for(*duration),
+        }
+    }
+
+    /// The result every worker must return; for `cpu` this runs the loop
+    /// once, so call it once per workload, not once per worker.
+    pub fn expected_result(&self) -> u64 {
+        match self {
+            Workload::Cpu { iters } => cpu_func(*iters),
+            Workload::Sleep { duration } => nanos(*duration),
+        }
+    }
+
+    /// Which kind of workload this is.
+    pub fn kind(&self) -> WorkloadKind {
+        match self {
+            Workload::Cpu { .. } => WorkloadKind::Cpu,
+            Workload::Sleep { .. } => WorkloadKind::Sleep,
+        }
+    }
+}
+
+impl fmt::Display for Workload {
+    /// `cpu (35,000,000 iterations)`, `sleep (1 s)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Workload::Cpu { iters } => write!(f, "cpu ({} iterations)", group_thousands(*iters)),
+            Workload::Sleep { duration } => write!(f, "sleep ({} s)", duration.as_secs_f64()),
+        }
+    }
+}
+
+/// The kinds of workload, as named on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WorkloadKind {
+    /// CPU-bound arithmetic.
+    Cpu,
+    /// Waiting, the notebook's stand-in for IO.
+    Sleep,
+}
+
+impl WorkloadKind {
+    /// Every kind, in the notebook's column order.
+    pub const ALL: [WorkloadKind; 2] = [WorkloadKind::Cpu, WorkloadKind::Sleep];
+
+    /// The name used on the command line and in files.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Cpu => "cpu",
+            WorkloadKind::Sleep => "sleep",
+        }
+    }
+
+    /// The prefix of the notebook's class names: `Cpu`Thread, `Io`Process.
+    pub fn notebook_prefix(self) -> &'static str {
+        match self {
+            WorkloadKind::Cpu => "Cpu",
+            WorkloadKind::Sleep => "Io",
+        }
+    }
+}
+
+impl fmt::Display for WorkloadKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl FromStr for WorkloadKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        WorkloadKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == s)
+            .ok_or_else(|| format!("unknown workload '{s}'; accepted: cpu, sleep"))
+    }
+}
+
+/// `35000000` → `35,000,000`.
+pub fn group_thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// Durations as decimal seconds in files, the unit people read.
+mod duration_seconds {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn serialize<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(duration.as_secs_f64())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let seconds = f64::deserialize(d)?;
+        Duration::try_from_secs_f64(seconds).map_err(D::Error::custom)
+    }
+}
