@@ -285,10 +285,10 @@ fn measure(
     let mut outcomes = model.run(workload, workers, context)?;
     let wall_s = MonoTime::now().seconds_since(context.t0);
     for outcome in &mut outcomes {
-        if let WorkerStatus::Finished { result } = outcome.status {
-            if result != expected {
-                outcome.status = WorkerStatus::WrongResult { result, expected };
-            }
+        if let WorkerStatus::Finished { result } = outcome.status
+            && result != expected
+        {
+            outcome.status = WorkerStatus::WrongResult { result, expected };
         }
     }
     Ok(Measurement {

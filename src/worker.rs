@@ -145,10 +145,8 @@ pub fn parse_spawn_args(args: &[OsString]) -> Result<(u32, Workload), String> {
 /// work, reports, and exits; otherwise it returns at once.
 ///
 /// ```no_run
-/// fn main() {
-///     paralab::worker::serve_if_requested();
-///     // … the program itself …
-/// }
+/// // first line of main():
+/// paralab::worker::serve_if_requested();
 /// ```
 pub fn serve_if_requested() {
     let mut args = std::env::args_os().skip(1);

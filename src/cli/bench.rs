@@ -17,16 +17,16 @@ use super::{EXIT_FAILED, EXIT_USAGE};
 pub struct BenchArgs {
     /// Iterations of the cpu loop per worker, as the notebook's sys.argv[1]
     /// [default: 35000000, about a quarter of a second of one x86 core]
-    #[arg(value_name = "ITERS", value_parser = parse::iters)]
+    #[arg(value_name = "ITERS", value_parser = parse::iters, allow_negative_numbers = true)]
     iters_arg: Option<u64>,
 
     /// The same as ITERS, as an option
-    #[arg(long = "iters", value_name = "N", value_parser = parse::iters, conflicts_with = "iters_arg")]
+    #[arg(long = "iters", value_name = "N", value_parser = parse::iters, conflicts_with = "iters_arg", allow_negative_numbers = true)]
     iters: Option<u64>,
 
     /// Worker counts: a list 1,2,4, a range 1..4 (end excluded, like Python's range) or 1..=4
     /// [default: 1..2×logical CPUs, the notebook's range(1, 2*cpu_count)]
-    #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts)]
+    #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts, allow_hyphen_values = true)]
     workers: Option<WorkerCounts>,
 
     /// Models, comma-separated: thread, process, process:fork, process:spawn
@@ -38,7 +38,7 @@ pub struct BenchArgs {
     workloads: Vec<WorkloadKind>,
 
     /// Seconds each sleep worker waits, as a decimal (0.05)
-    #[arg(long, value_name = "SECONDS", value_parser = parse::seconds, default_value = "1")]
+    #[arg(long, value_name = "SECONDS", value_parser = parse::seconds, default_value = "1", allow_negative_numbers = true)]
     sleep: Duration,
 
     /// How `process` starts its workers: fork (a copy of paralab) or spawn (paralab executed afresh)
@@ -46,11 +46,11 @@ pub struct BenchArgs {
     start_method: StartMethod,
 
     /// Timed runs of each (workload, model, workers); tables show the median
-    #[arg(long, value_name = "N", value_parser = parse::runs, default_value = "1")]
+    #[arg(long, value_name = "N", value_parser = parse::runs, default_value = "1", allow_negative_numbers = true)]
     runs: usize,
 
     /// Untimed runs before the timed ones
-    #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0")]
+    #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0", allow_negative_numbers = true)]
     warmup: usize,
 
     /// What to print on stdout

@@ -64,15 +64,15 @@ fn parse_failure(error: clap::Error) -> i32 {
 /// Folds clap's several-line error into one line: the error, the accepted
 /// values or tip that clap gives, and where to read more.
 fn one_line(rendered: &str) -> String {
-    let parts: Vec<&str> = rendered
-        .lines()
-        .map(str::trim)
-        .filter(|line| {
-            !line.is_empty()
-                && !line.starts_with("Usage:")
-                && !line.starts_with("For more information")
-        })
-        .collect();
+    // clap's usage block runs from "Usage:" to the next blank line.
+    let mut in_usage = false;
+    let mut parts: Vec<&str> = Vec::new();
+    for line in rendered.lines().map(str::trim) {
+        in_usage = line.starts_with("Usage:") || (in_usage && !line.is_empty());
+        if !in_usage && !line.is_empty() && !line.starts_with("For more information") {
+            parts.push(line);
+        }
+    }
     let message = parts.join("; ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
     format!("paralab: {message} (see 'paralab bench --help')")
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn clap_errors_become_one_line() {
-        let rendered = "error: unexpected argument '-f' found\n\n  tip: to pass '-f' as a value, use '-- -f'\n\nUsage: paralab bench [OPTIONS] [ITERS]\n\nFor more information, try '--help'.\n";
+        let rendered = "error: unexpected argument '-f' found\n\n  tip: to pass '-f' as a value, use '-- -f'\n\nUsage: paralab [OPTIONS] [ITERS]\n       paralab <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
             one_line(rendered),
             "paralab: unexpected argument '-f' found; tip: to pass '-f' as a value, use '-- -f' (see 'paralab bench --help')"

@@ -47,14 +47,14 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
     let mut text = format!(
         "{name}: {n} workers took {ratio:.2}× as long as 1 → {verdict} (speedup ×{speedup:.2})"
     );
-    if kind == WorkloadKind::Cpu {
-        if let Some(over) = measured.filter(|&m| m > cpus).max() {
-            let over_ratio = grid.median(column, over)? / one;
-            let fair = over as f64 / cpus as f64;
-            text.push_str(&format!(
-                "; {over} workers on {cpus} CPUs took {over_ratio:.2}× (sharing the CPUs fairly gives {fair:.2}×)"
-            ));
-        }
+    if kind == WorkloadKind::Cpu
+        && let Some(over) = measured.filter(|&m| m > cpus).max()
+    {
+        let over_ratio = grid.median(column, over)? / one;
+        let fair = over as f64 / cpus as f64;
+        text.push_str(&format!(
+            "; {over} workers on {cpus} CPUs took {over_ratio:.2}× (sharing the CPUs fairly gives {fair:.2}×)"
+        ));
     }
     Some(text)
 }

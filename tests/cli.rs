@@ -1,0 +1,248 @@
+//! The command line, as a user meets it.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn paralab() -> Command {
+    Command::cargo_bin("paralab").unwrap()
+}
+
+/// A small fast run: 1000 iterations (cpu_func gives 9707240), 50 ms sleeps.
+const FAST: [&str; 5] = ["1000", "--sleep", "0.05", "--workers", "1,2"];
+
+#[test]
+fn notebook_format_is_the_notebooks_table() {
+    let output = paralab()
+        .arg("bench")
+        .args(FAST)
+        .args(["--format", "notebook"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "nthreads CpuThread CpuProcess IoThread IoProcess");
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for (line, workers) in lines[1..].iter().zip(["1.000000e+00", "2.000000e+00"]) {
+        let fields: Vec<&str> = line.split(' ').collect();
+        assert_eq!(fields.len(), 5, "{line}");
+        assert_eq!(fields[0], workers);
+        assert!(fields.iter().all(|f| is_python_sci(f)), "{line}");
+        let io_thread: f64 = fields[3].parse().unwrap();
+        assert!((0.05..1.0).contains(&io_thread), "{line}");
+    }
+}
+
+/// Whether `field` looks like Python's `'{:.6e}'`: `d.dddddde±XX`.
+fn is_python_sci(field: &str) -> bool {
+    let Some((mantissa, exponent)) = field.split_once('e') else {
+        return false;
+    };
+    let mantissa = mantissa.strip_prefix('-').unwrap_or(mantissa);
+    let mantissa_ok = mantissa.len() == 8
+        && mantissa.as_bytes()[1] == b'.'
+        && mantissa
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| i == 1 || b.is_ascii_digit());
+    let exponent_ok = (exponent.starts_with('+') || exponent.starts_with('-'))
+        && (3..=4).contains(&exponent.len())
+        && exponent[1..].bytes().all(|b| b.is_ascii_digit());
+    mantissa_ok && exponent_ok
+}
+
+#[test]
+fn columns_follow_the_chosen_models_and_workloads() {
+    paralab()
+        .args([
+            "bench",
+            "10",
+            "--workers",
+            "1",
+            "--workloads",
+            "cpu",
+            "--models",
+            "process:fork,process:spawn,thread",
+        ])
+        .args(["--format", "notebook"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "nthreads CpuProcessFork CpuProcessSpawn CpuThread\n",
+        ));
+    paralab()
+        .args([
+            "bench",
+            "10",
+            "--workers",
+            "1",
+            "--workloads",
+            "sleep",
+            "--sleep",
+            "0",
+            "--models",
+            "process",
+        ])
+        .args(["--start-method", "spawn", "--format", "notebook"])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("nthreads IoProcess\n"));
+}
+
+#[test]
+fn table_format_shows_speedup_and_a_plain_summary() {
+    paralab()
+        .args(FAST)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "cpu: 1,000 iterations per worker, result 9,707,240 checked in every worker",
+        ))
+        .stdout(predicate::str::contains("speedup"))
+        .stdout(predicate::str::contains("cpu · thread: 2 workers took"))
+        .stdout(predicate::str::contains(
+            "sleep · process (fork): 2 workers took",
+        ))
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn json_format_holds_every_worker_of_every_run() {
+    let output = paralab()
+        .arg("bench")
+        .args(FAST)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let measurements = doc["measurements"].as_array().unwrap();
+    assert_eq!(measurements.len(), 2 * 2 * 2);
+    for m in measurements {
+        let workers = m["workers"].as_u64().unwrap() as usize;
+        let outcomes = m["outcomes"].as_array().unwrap();
+        assert_eq!(outcomes.len(), workers);
+        assert!(m["wall_s"].as_f64().unwrap() > 0.0);
+        assert!(
+            m["model"] == "thread" || (m["model"] == "process" && m["start_method"] == "fork"),
+            "{m}"
+        );
+        let expected = if m["workload"]["kind"] == "cpu" {
+            9_707_240
+        } else {
+            50_000_000
+        };
+        for o in outcomes {
+            assert_eq!(o["status"], "finished");
+            assert_eq!(o["result"], expected);
+            assert!(o["start_s"].as_f64().unwrap() <= o["end_s"].as_f64().unwrap());
+        }
+    }
+    let parsed: Vec<paralab::Measurement> =
+        serde_json::from_value(doc["measurements"].clone()).unwrap();
+    assert_eq!(parsed.len(), measurements.len());
+}
+
+#[test]
+fn top_level_arguments_run_bench() {
+    paralab()
+        .args([
+            "10",
+            "--workers",
+            "1",
+            "--workloads",
+            "cpu",
+            "--format",
+            "notebook",
+        ])
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "nthreads CpuThread CpuProcess\n1.000000e+00 ",
+        ));
+}
+
+#[test]
+fn iters_as_an_option_equals_the_positional() {
+    for args in [["--iters", "3"], ["bench", "3"]] {
+        let output = paralab()
+            .args(args)
+            .args(["--workers", "1", "--workloads", "cpu", "--format", "json"])
+            .output()
+            .unwrap();
+        let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(doc["measurements"][0]["outcomes"][0]["result"], 795);
+    }
+}
+
+#[test]
+fn help_names_the_default_iters_and_the_options() {
+    paralab()
+        .args(["bench", "--help"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("35000000"))
+        .stdout(predicate::str::contains("--workers"))
+        .stdout(predicate::str::contains("--start-method"));
+}
+
+/// Each bad input: exit 2, nothing on stdout, one line on stderr that
+/// names the bad value and what is accepted, no panic.
+#[test]
+fn bad_input_gets_one_clear_line_and_exit_2() {
+    let cases: &[(&[&str], &str, &str)] = &[
+        (&["bench", "-f"], "'-f'", "--help"),
+        (&["-f"], "'-f'", "--help"),
+        (&["bench", "abc"], "'abc'", "whole number"),
+        (&["bench", "--", "-5"], "'-5'", "whole number"),
+        (&["bench", "-5"], "'-5'", "whole number"),
+        (
+            &["bench", "99999999999999999999999"],
+            "99999999999999999999999",
+            "18446744073709551615",
+        ),
+        (&["bench", "1.5"], "'1.5'", "whole number"),
+        (&["--workers", "0"], "'0'", "start at 1"),
+        (&["--workers", "3..1"], "3..1", "1..=4"),
+        (&["--workers", "1,,2"], "''", "1,2,4"),
+        (&["--workers", "many"], "'many'", "1,2,4"),
+        (&["--sleep", "-1"], "'-1'", "from 0"),
+        (&["--sleep", "nan"], "'nan'", "from 0"),
+        (&["--sleep", "soon"], "'soon'", "from 0"),
+        (&["--models", "fiber"], "'fiber'", "thread, process"),
+        (&["--models", "process:vfork"], "'vfork'", "fork, spawn"),
+        (&["--workloads", "gpu"], "'gpu'", "cpu, sleep"),
+        (&["--start-method", "clone"], "'clone'", "fork, spawn"),
+        (&["--format", "xml"], "'xml'", "notebook, table, json"),
+        (&["--runs", "0"], "'0'", "from 1"),
+        (&["--warmup", "-1"], "'-1'", "from 0"),
+        (&["bench", "5", "6"], "'6'", "--help"),
+        (&["--iters", "5", "6"], "--iters", "--help"),
+        (&["frobnicate"], "'frobnicate'", "whole number"),
+    ];
+    for (args, names, accepted) in cases {
+        let output = paralab().args(*args).output().unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty(), "{args:?} printed on stdout");
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(
+            stderr.contains(names) && stderr.contains(accepted),
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Traceback"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn the_hidden_worker_refuses_malformed_command_lines() {
+    paralab()
+        .args(["__paralab-worker", "0", "cpu"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("expected 3 arguments"));
+}

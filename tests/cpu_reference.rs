@@ -1,0 +1,118 @@
+//! The cpu workload against the notebook's Python function.
+//!
+//! The constants below were printed by CPython 3.11 running the notebook's
+//! `cpu_func` verbatim (and its loop body alone for the single steps), e.g.
+//! `python3 -c 'print(cpu_func(1, 12345678))'`. The last test recomputes a
+//! few values live when python3 is on PATH.
+
+use std::process::Command;
+
+use paralab::workload::{cpu_func, cpu_step};
+
+/// The reference values of DESIGN.md.
+#[test]
+fn design_reference_values() {
+    let cases = [
+        (0, 1),
+        (1, 3),
+        (2, 18),
+        (3, 795),
+        (10, 9_349_050),
+        (1000, 9_707_240),
+        (100_000, 5_346_240),
+    ];
+    for (niters, expected) in cases {
+        assert_eq!(cpu_func(niters), expected, "cpu_func(1, {niters})");
+    }
+}
+
+/// `result*result*i` passes 2^64 once i > 1.8e5, `2*result*i*i` once
+/// i > 1.3e6, and i itself passes the modulus at 10^7: these runs cross
+/// all three points.
+#[test]
+fn across_the_64_bit_overflow_points() {
+    let cases = [
+        (4, 1_910_388),
+        (5, 374_595),
+        (100, 4_112_340),
+        (12_345, 1_896_835),
+        (1_000_000, 246_240),
+        (1_400_000, 4_646_240),
+        (2_000_000, 1_246_240),
+        (10_000_000, 9_246_240),
+        (12_345_678, 4_625_070),
+    ];
+    for (niters, expected) in cases {
+        assert_eq!(cpu_func(niters), expected, "cpu_func(1, {niters})");
+    }
+}
+
+/// Single steps with `i` up to `u64::MAX`, where every product overflows
+/// 128 bits in the naive formula: Python's big integers give these.
+#[test]
+fn single_steps_at_huge_i() {
+    let cases: &[(u64, u64, u64)] = &[
+        (0, 18_446_744_073_709_551_615, 3),
+        (1, 1, 6),
+        (1, 10_000_000, 3),
+        (1, 4_294_967_303, 3_154_924),
+        (1, 9_223_372_036_854_775_808, 8_881_539),
+        (1, 18_446_744_073_709_551_615, 7_768_068),
+        (1, 18_446_744_073_709_551_557, 1_800_058),
+        (9_999_999, 1, 2),
+        (9_999_999, 4_294_967_303, 6_779_688),
+        (9_999_999, 9_223_372_036_854_775_808, 670_083),
+        (9_999_999, 18_446_744_073_709_551_615, 1_335_168),
+        (9_999_999, 18_446_744_073_709_551_557, 7_303_062),
+        (1_234_567, 1, 8_146_626),
+        (1_234_567, 4_294_967_303, 1_133_576),
+        (1_234_567, 9_223_372_036_854_775_808, 3_685_891),
+        (1_234_567, 18_446_744_073_709_551_615, 7_121_888),
+        (1_234_567, 18_446_744_073_709_551_557, 1_230_742),
+    ];
+    for &(result, i, expected) in cases {
+        assert_eq!(
+            cpu_step(result, i),
+            expected,
+            "step(result={result}, i={i})"
+        );
+    }
+}
+
+/// The notebook's function, run by the machine's python3 on values chosen
+/// here, so that the references are not only the ones written above.
+#[test]
+fn python_agrees_on_fresh_values() {
+    let niters = [7_u64, 999, 65_537, 181_000, 250_001];
+    let steps = [
+        (3_u64, u64::MAX - 12),
+        (9_999_998, 1 << 40),
+        (42, 10_000_001),
+    ];
+    let script = format!(
+        "def cpu_func(result, niters):\n\
+         \x20   for i in range(niters):\n\
+         \x20       result = (result * result * i + 2 * result * i * i + 3) % 10000000\n\
+         \x20   return result\n\
+         for n in {niters:?}: print(cpu_func(1, n))\n\
+         for r, i in {steps:?}: print((r*r*i + 2*r*i*i + 3) % 10000000)\n"
+    );
+    let output = match Command::new("python3").arg("-c").arg(&script).output() {
+        Ok(output) if output.status.success() => output,
+        _ => {
+            eprintln!("python3 is not available: the live cross-check is skipped");
+            return;
+        }
+    };
+    let python: Vec<u64> = String::from_utf8(output.stdout)
+        .expect("python3 prints ASCII")
+        .lines()
+        .map(|line| line.parse().expect("python3 prints integers"))
+        .collect();
+    let ours: Vec<u64> = niters
+        .iter()
+        .map(|&n| cpu_func(n))
+        .chain(steps.iter().map(|&(r, i)| cpu_step(r, i)))
+        .collect();
+    assert_eq!(ours, python);
+}

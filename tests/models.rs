@@ -1,0 +1,245 @@
+//! Every model returns the reference results, and failures are reported,
+//! never turned into numbers.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use paralab::{Experiment, Failure, Model, Plan, StartMethod, WorkerStatus, Workload};
+
+const ALL_MODELS: [Model; 3] = [
+    Model::Thread,
+    Model::Process(StartMethod::Fork),
+    Model::Process(StartMethod::Spawn),
+];
+
+fn paralab_exe() -> &'static str {
+    env!("CARGO_BIN_EXE_paralab")
+}
+
+fn plan(workloads: Vec<Workload>, models: &[Model], workers: Vec<usize>) -> Plan {
+    Plan {
+        workloads,
+        models: models.to_vec(),
+        workers,
+        runs: 1,
+        warmup: 0,
+    }
+}
+
+#[test]
+fn every_model_returns_the_reference_result_in_every_worker() {
+    let workloads = vec![
+        Workload::Cpu { iters: 250_001 },
+        Workload::Sleep {
+            duration: Duration::from_millis(20),
+        },
+    ];
+    let results = Experiment::new(plan(workloads, &ALL_MODELS, vec![1, 3]))
+        .worker_exe(paralab_exe())
+        .run();
+    assert!(results.failure.is_none(), "{:?}", results.failure);
+    assert_eq!(results.measurements.len(), 2 * 3 * 2);
+    for m in &results.measurements {
+        let expected = m.workload.expected_result();
+        assert_eq!(m.results(), vec![expected; m.workers], "{}", m.label());
+        assert_eq!(
+            m.outcomes.iter().map(|o| o.worker).collect::<Vec<_>>(),
+            (0..m.workers).collect::<Vec<_>>()
+        );
+    }
+    let cpu = paralab::workload::cpu_func(250_001);
+    assert!(
+        results
+            .measurements
+            .iter()
+            .filter(|m| m.workload.kind().name() == "cpu")
+            .all(|m| m.results()[0] == cpu)
+    );
+}
+
+#[test]
+fn worker_times_fall_inside_the_run() {
+    let workloads = vec![Workload::Sleep {
+        duration: Duration::from_millis(30),
+    }];
+    let results = Experiment::new(plan(workloads, &ALL_MODELS, vec![2]))
+        .worker_exe(paralab_exe())
+        .run();
+    for m in &results.measurements {
+        for o in &m.outcomes {
+            let (start, end) = (o.start_s.unwrap(), o.end_s.unwrap());
+            assert!(
+                0.0 <= start && start <= end && end <= m.wall_s,
+                "{}: {o:?} in {}",
+                m.label(),
+                m.wall_s
+            );
+            assert!(
+                end - start >= 0.030,
+                "{}: slept {} s",
+                m.label(),
+                end - start
+            );
+            assert!(o.cpu_s.unwrap() >= 0.0);
+        }
+    }
+}
+
+/// Writes an executable shell script standing in for the worker program.
+fn fake_worker(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("fake-worker");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+fn run_with_fake_worker(body: &str) -> paralab::Results {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = fake_worker(dir.path(), body);
+    let spawn = [Model::Process(StartMethod::Spawn)];
+    Experiment::new(plan(vec![Workload::Cpu { iters: 1000 }], &spawn, vec![2]))
+        .worker_exe(exe)
+        .run()
+}
+
+#[test]
+fn a_worker_killed_by_a_signal_is_named_and_stops_the_sweep() {
+    let results = run_with_fake_worker("kill -SEGV $$");
+    let failure = results.failure.expect("a crashed worker must fail the run");
+    assert!(
+        failure
+            .to_string()
+            .contains("worker 0 was killed by SIGSEGV"),
+        "{failure}"
+    );
+    let m = &results.measurements[0];
+    assert_eq!(
+        m.outcomes[1].status,
+        WorkerStatus::Killed {
+            signal: "SIGSEGV".into()
+        }
+    );
+}
+
+#[test]
+fn a_worker_that_exits_with_an_error_is_reported_with_its_code() {
+    let results = run_with_fake_worker("exit 7");
+    assert!(matches!(results.failure, Some(Failure::Workers { .. })));
+    assert_eq!(
+        results.measurements[0].outcomes[0].status,
+        WorkerStatus::Exited { code: 7 }
+    );
+}
+
+#[test]
+fn a_worker_that_reports_nothing_is_lost_not_counted() {
+    let results = run_with_fake_worker("exit 0");
+    let status = &results.measurements[0].outcomes[0].status;
+    assert!(
+        matches!(status, WorkerStatus::Lost { reason } if reason.contains("without reporting")),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn a_wrong_result_is_caught_against_the_reference() {
+    // A well-formed record ("PLW1", worker $2, result 42, times 0) with a
+    // result that is not cpu_func(1000).
+    let results = run_with_fake_worker(
+        r#"printf "PLW1\\$(printf %03o "$2")\000\000\000*\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000\000""#,
+    );
+    let m = &results.measurements[0];
+    for outcome in &m.outcomes {
+        assert_eq!(
+            outcome.status,
+            WorkerStatus::WrongResult {
+                result: 42,
+                expected: 9_707_240
+            }
+        );
+    }
+    assert!(
+        results
+            .failure
+            .unwrap()
+            .to_string()
+            .contains("returned 42, but the reference value is 9707240")
+    );
+}
+
+#[test]
+fn garbage_on_the_pipe_is_refused() {
+    let results = run_with_fake_worker(
+        "echo 'hello from a program that is not a paralab worker, long enough'",
+    );
+    let status = &results.measurements[0].outcomes[0].status;
+    assert!(
+        matches!(status, WorkerStatus::Lost { reason } if reason.contains("unreadable")),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn a_missing_worker_program_is_a_clear_error() {
+    let spawn = [Model::Process(StartMethod::Spawn)];
+    let results = Experiment::new(plan(vec![Workload::Cpu { iters: 10 }], &spawn, vec![1]))
+        .worker_exe("/nonexistent/paralab")
+        .run();
+    let failure = results.failure.expect("must fail").to_string();
+    assert!(
+        failure.contains("/nonexistent/paralab") && failure.contains("spawn"),
+        "{failure}"
+    );
+    assert!(results.measurements.is_empty());
+}
+
+#[test]
+fn measurements_before_a_failure_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let exe = fake_worker(dir.path(), "kill -KILL $$");
+    let models = [Model::Thread, Model::Process(StartMethod::Spawn)];
+    let results = Experiment::new(plan(
+        vec![Workload::Cpu { iters: 100 }],
+        &models,
+        vec![1, 2],
+    ))
+    .worker_exe(exe)
+    .run();
+    assert!(results.failure.is_some());
+    assert_eq!(
+        results.measurements.len(),
+        2,
+        "the thread run, then the failed spawn run"
+    );
+    assert!(results.measurements[0].succeeded());
+    assert!(!results.measurements[1].succeeded());
+}
+
+/// Sleeping workers overlap in every model: three take far less than three
+/// times one. A ratio with a wide margin, so a busy machine cannot fail it.
+#[test]
+fn sleeps_overlap_in_every_model() {
+    let workloads = vec![Workload::Sleep {
+        duration: Duration::from_millis(100),
+    }];
+    let results = Experiment::new(plan(workloads, &ALL_MODELS, vec![1, 3]))
+        .worker_exe(paralab_exe())
+        .run();
+    for model in ALL_MODELS {
+        let wall = |n| {
+            results
+                .measurements
+                .iter()
+                .find(|m| m.model == model && m.workers == n)
+                .unwrap()
+                .wall_s
+        };
+        assert!(
+            wall(3) < 2.0 * wall(1),
+            "{model}: 3 workers {} s, 1 worker {} s",
+            wall(3),
+            wall(1)
+        );
+    }
+}
