@@ -1,5 +1,6 @@
 //! Measuring instruments: clocks that agree across processes, and the
-//! statistics of repeated runs.
+//! statistics of repeated runs, memory read from /proc.
 
 pub mod clock;
+pub mod memory;
 pub mod stats;
