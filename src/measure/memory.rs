@@ -45,6 +45,101 @@ impl ProcessMemory {
     }
 }
 
+/// The live children of process `parent`, found by scanning `/proc/*/stat`
+/// (the kernel's `/proc/PID/task/TID/children` is not built everywhere).
+pub fn children_of(parent: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|&pid| parent_of(pid) == Some(parent))
+        .collect()
+}
+
+/// The parent pid of `pid`: field 4 of `/proc/PID/stat`, after the
+/// command name, which may itself hold spaces and parentheses.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// The memory of this process and its children at one instant.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Snapshot {
+    /// This process.
+    pub parent: ProcessMemory,
+    /// Each live child (a child that exits between listing and reading is skipped).
+    pub children: Vec<ProcessMemory>,
+}
+
+impl Snapshot {
+    /// Reads this process and its live children now.
+    pub fn now() -> io::Result<Snapshot> {
+        let children = children_of(std::process::id())
+            .into_iter()
+            .filter_map(|pid| ProcessMemory::of(pid).ok())
+            .collect();
+        Ok(Snapshot {
+            parent: ProcessMemory::own()?,
+            children,
+        })
+    }
+
+    /// PSS of this process and its children together: the memory they
+    /// really use, shared pages counted once.
+    pub fn total_pss_kib(&self) -> u64 {
+        self.parent.pss_kib + self.children.iter().map(|c| c.pss_kib).sum::<u64>()
+    }
+}
+
+/// Samples [`Snapshot`]s on a background thread, at a fixed interval,
+/// while workers run, and keeps the one with the largest total PSS.
+///
+/// ```
+/// use std::time::Duration;
+/// use paralab::measure::memory::MemorySampler;
+/// let sampler = MemorySampler::start(Duration::from_millis(5));
+/// let block = vec![1u8; 8 << 20];
+/// std::thread::sleep(Duration::from_millis(30));
+/// let peak = sampler.stop();
+/// assert!(peak.parent.rss_kib >= 8 * 1024);
+/// drop(block);
+/// ```
+pub struct MemorySampler {
+    stop: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<Snapshot>,
+}
+
+impl MemorySampler {
+    /// Starts sampling every `interval`; the first sample is taken at once.
+    pub fn start(interval: std::time::Duration) -> MemorySampler {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let mut peak = Snapshot::default();
+            loop {
+                if let Ok(snapshot) = Snapshot::now()
+                    && snapshot.total_pss_kib() >= peak.total_pss_kib()
+                {
+                    peak = snapshot;
+                }
+                match stopped.recv_timeout(interval) {
+                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                    _ => return peak,
+                }
+            }
+        });
+        MemorySampler { stop, thread }
+    }
+
+    /// Takes a last sample and returns the snapshot of largest total PSS.
+    pub fn stop(self) -> Snapshot {
+        let _ = self.stop.send(());
+        self.thread.join().unwrap_or_default()
+    }
+}
+
 /// The number after `name` on its line, e.g. `Pss:   697 kB` → 697.
 fn field(text: &str, name: &str) -> io::Result<u64> {
     text.lines()
@@ -79,6 +174,21 @@ mod tests {
         let after = ProcessMemory::own().unwrap().rss_kib;
         assert!(after >= before + 60 * 1024, "{before} → {after} KiB");
         drop(block);
+    }
+
+    #[test]
+    fn children_are_found_and_measured() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("2")
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(children_of(std::process::id()).contains(&child.id()));
+        let snapshot = Snapshot::now().unwrap();
+        assert!(snapshot.children.iter().any(|c| c.rss_kib > 0));
+        assert!(snapshot.total_pss_kib() > snapshot.parent.pss_kib);
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]
