@@ -32,6 +32,7 @@
 pub mod experiment;
 pub mod measure;
 pub mod model;
+pub mod python;
 pub mod report;
 pub mod worker;
 pub mod workload;

@@ -1,0 +1,282 @@
+//! CPython as a model: the notebook's own code run by `python3`, so that
+//! Python's threads, processes and asyncio can stand beside Rust's.
+//!
+//! paralab ships a small driver script ([`DRIVER`]). It is written into a
+//! fresh private temporary directory (random name, owner-only), because
+//! `multiprocessing`'s `spawn` start method re-imports the main module from
+//! its file; one Python process is started per run, and the driver times
+//! the run itself, as the notebook does, so interpreter start-up is not
+//! counted.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+use crate::model::{StartMethod, WorkerOutcome, WorkerStatus};
+use crate::workload::{Workload, nanos};
+
+/// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
+pub const DRIVER: &str = include_str!("driver.py");
+
+/// The oldest Python the driver supports (`time.monotonic_ns`, `asyncio.run`).
+pub const MIN_VERSION: (u32, u32) = (3, 8);
+
+/// How CPython runs the workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum PyModel {
+    /// `threading.Thread`, behind the GIL.
+    Thread,
+    /// `multiprocessing.Process` with the given start method.
+    Process(StartMethod),
+    /// `asyncio` tasks on one event loop.
+    Async,
+}
+
+/// Why Python could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum PythonError {
+    /// No interpreter at that name or path.
+    #[error(
+        "no Python interpreter '{exe}' found ({cause}); install python3 or give --python-exe PATH"
+    )]
+    NotFound { exe: String, cause: std::io::Error },
+    /// An interpreter older than [`MIN_VERSION`], or one that did not say its version.
+    #[error("'{exe}' is Python {version}; paralab's Python models need 3.8 or newer")]
+    TooOld { exe: String, version: String },
+    /// The driver failed; its exit status and the end of its stderr.
+    #[error("Python failed ({status}): {stderr}")]
+    Failed { status: String, stderr: String },
+    /// The driver printed something that is not its report.
+    #[error("Python printed something paralab cannot read ({problem}): {excerpt}")]
+    Garbage { problem: String, excerpt: String },
+    /// The private directory for the driver could not be made.
+    #[error("could not write the Python driver to a temporary directory: {0}")]
+    Setup(std::io::Error),
+}
+
+/// A Python interpreter, checked, with the driver ready beside it.
+pub struct Python {
+    exe: PathBuf,
+    version: String,
+    driver: PathBuf,
+    // Removed when the interpreter handle is dropped.
+    _dir: tempfile::TempDir,
+}
+
+/// One run as the driver reported it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PyRun {
+    /// The run's wall time, timed inside Python as the notebook times it.
+    pub wall_s: f64,
+    /// One per worker, in worker order; offsets from the driver's start of timing.
+    pub outcomes: Vec<WorkerOutcome>,
+}
+
+#[derive(Deserialize)]
+struct Report {
+    t0_ns: u64,
+    wall_s: f64,
+    workers: Vec<WorkerReport>,
+}
+
+#[derive(Deserialize)]
+struct WorkerReport {
+    worker: usize,
+    result: u64,
+    start_ns: u64,
+    end_ns: u64,
+}
+
+impl Python {
+    /// Finds and checks the interpreter `exe` (default `python3` on PATH).
+    pub fn find(exe: Option<&Path>) -> Result<Python, PythonError> {
+        let exe = exe.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
+        let shown = exe.display().to_string();
+        let output = Command::new(&exe)
+            .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|cause| PythonError::NotFound {
+                exe: shown.clone(),
+                cause,
+            })?;
+        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let mut numbers = version.split('.').map(|n| n.parse::<u32>().ok());
+        let (major, minor) = (numbers.next().flatten(), numbers.next().flatten());
+        if !output.status.success() || major.zip(minor).is_none_or(|v| v < MIN_VERSION) {
+            let version = if version.is_empty() {
+                "unknown".into()
+            } else {
+                version
+            };
+            return Err(PythonError::TooOld {
+                exe: shown,
+                version,
+            });
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("paralab-python-")
+            .tempdir()
+            .map_err(PythonError::Setup)?;
+        let driver = dir.path().join("paralab_driver.py");
+        std::fs::write(&driver, DRIVER).map_err(PythonError::Setup)?;
+        Ok(Python {
+            exe,
+            version,
+            driver,
+            _dir: dir,
+        })
+    }
+
+    /// The interpreter's version, e.g. `3.11.7`.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Runs `workers` copies of `workload` under `model` in one Python process.
+    pub fn run(
+        &self,
+        model: PyModel,
+        workload: &Workload,
+        workers: usize,
+    ) -> Result<PyRun, PythonError> {
+        let (name, method) = match model {
+            PyModel::Thread => ("thread", "-"),
+            PyModel::Process(method) => ("process", method.name()),
+            PyModel::Async => ("async", "-"),
+        };
+        let (kind, amount) = match workload {
+            Workload::Cpu { iters } => ("cpu", *iters),
+            Workload::Sleep { duration } => ("sleep", nanos(*duration)),
+        };
+        let output = Command::new(&self.exe)
+            .arg(&self.driver)
+            .args([
+                name,
+                method,
+                kind,
+                &amount.to_string(),
+                &workers.to_string(),
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|cause| PythonError::NotFound {
+                exe: self.exe.display().to_string(),
+                cause,
+            })?;
+        if !output.status.success() {
+            return Err(PythonError::Failed {
+                status: output.status.to_string(),
+                stderr: last_lines(&String::from_utf8_lossy(&output.stderr), 5),
+            });
+        }
+        parse_report(&String::from_utf8_lossy(&output.stdout), workers)
+    }
+}
+
+/// Reads the driver's JSON report into outcomes, one per worker; a worker
+/// missing from the report is lost, a report naming unknown workers is garbage.
+fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
+    let garbage = |problem: String| PythonError::Garbage {
+        problem,
+        excerpt: excerpt(stdout),
+    };
+    let report: Report = serde_json::from_str(stdout.trim()).map_err(|e| garbage(e.to_string()))?;
+    if !(report.wall_s.is_finite() && report.wall_s >= 0.0) {
+        return Err(garbage(format!("wall time {}", report.wall_s)));
+    }
+    let mut outcomes: Vec<WorkerOutcome> = (0..workers)
+        .map(|worker| WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status: WorkerStatus::Lost {
+                reason: "Python reported no result for it".into(),
+            },
+        })
+        .collect();
+    for w in report.workers {
+        let slot = outcomes
+            .get_mut(w.worker)
+            .ok_or_else(|| garbage(format!("a report for worker {}", w.worker)))?;
+        if slot.status.is_success() {
+            return Err(garbage(format!("two reports for worker {}", w.worker)));
+        }
+        let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
+        slot.start_s = Some(offset(w.start_ns));
+        slot.end_s = Some(offset(w.end_ns));
+        slot.status = WorkerStatus::Finished { result: w.result };
+    }
+    Ok(PyRun {
+        wall_s: report.wall_s,
+        outcomes,
+    })
+}
+
+fn last_lines(text: &str, count: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = lines[lines.len().saturating_sub(count)..].join(" | ");
+    if tail.is_empty() {
+        "no message on stderr".into()
+    } else {
+        tail
+    }
+}
+
+fn excerpt(text: &str) -> String {
+    let flat = text.trim().replace('\n', " ");
+    if flat.is_empty() {
+        return "nothing".into();
+    }
+    let cut: String = flat.chars().take(120).collect();
+    if cut.len() < flat.len() {
+        format!("{cut}…")
+    } else {
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_report_becomes_outcomes_in_worker_order() {
+        let json = r#"{"python":"3.11.7","t0_ns":1000000000,"wall_s":0.5,"workers":[
+            {"worker":1,"result":7,"start_ns":1100000000,"end_ns":1200000000},
+            {"worker":0,"result":7,"start_ns":1000000000,"end_ns":1500000000}]}"#;
+        let run = parse_report(json, 3).unwrap();
+        assert_eq!(run.wall_s, 0.5);
+        assert_eq!(run.outcomes[0].status, WorkerStatus::Finished { result: 7 });
+        assert_eq!(run.outcomes[1].start_s, Some(0.1));
+        assert!(matches!(run.outcomes[2].status, WorkerStatus::Lost { .. }));
+    }
+
+    #[test]
+    fn garbage_and_impossible_reports_are_refused() {
+        assert!(matches!(
+            parse_report("hello", 1),
+            Err(PythonError::Garbage { .. })
+        ));
+        assert!(matches!(
+            parse_report("", 1),
+            Err(PythonError::Garbage { .. })
+        ));
+        let unknown = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":5,"result":1,"start_ns":0,"end_ns":1}]}"#;
+        assert!(
+            parse_report(unknown, 2)
+                .unwrap_err()
+                .to_string()
+                .contains("worker 5")
+        );
+        let twice = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1},{"worker":0,"result":1,"start_ns":0,"end_ns":1}]}"#;
+        assert!(
+            parse_report(twice, 1)
+                .unwrap_err()
+                .to_string()
+                .contains("two reports")
+        );
+    }
+}
