@@ -30,6 +30,7 @@
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
 pub mod experiment;
+pub mod lessons;
 pub mod measure;
 pub mod model;
 pub mod report;
