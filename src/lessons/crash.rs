@@ -120,8 +120,8 @@ pub(crate) fn worker_child(args: &[String]) -> Result<i32, String> {
 }
 
 /// The child: `crash-threads WORKERS ITERS HOW`: runs the threads, thread
-/// [`CRASHING_WORKER`] crashing; prints `worker N finished RESULT` or
-/// `worker N panicked MESSAGE` per thread after joining them all.
+/// [`CRASHING_WORKER`] crashing; once all are joined, prints
+/// `worker N finished RESULT` or `worker N panicked MESSAGE` for each.
 pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
     let workers: usize = child::arg(args, 0, "number of workers")?;
     let iters: u64 = child::arg(args, 1, "number of iterations")?;
@@ -137,15 +137,21 @@ pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
             })
         })
         .collect();
-    let mut out = std::io::stdout().lock();
-    for (worker, handle) in handles.into_iter().enumerate() {
-        let line = match handle.join() {
+    // As the notebook's main thread does: join every thread, then use the
+    // results. Until then they exist only in this process's memory.
+    let lines: Vec<String> = handles
+        .into_iter()
+        .enumerate()
+        .map(|(worker, handle)| match handle.join() {
             Ok(result) => format!("worker {worker} finished {result}"),
             Err(payload) => format!(
                 "worker {worker} panicked {}",
                 panic_message(payload.as_ref())
             ),
-        };
+        })
+        .collect();
+    let mut out = std::io::stdout().lock();
+    for line in lines {
         let _ = writeln!(out, "{line}");
     }
     Ok(0)

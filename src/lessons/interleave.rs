@@ -40,15 +40,34 @@ fn plan(options: &Options) -> String {
          Once as 2 threads and once as 2 processes (paralab started again), both at the same time and \
          with the same pauses, so each takes about {} in all. Then the lines are compared with the order the \
          pauses predict, and the alternations between '1' and '2' are counted.",
-        human_time(base as f64 / 1e6),
-        human_time(step as f64 / 1e6),
+        short_time(base),
+        short_time(step),
         if options.fast {
             format!(", divided by {FAST_DIVISOR} for --fast")
         } else {
             String::new()
         },
-        human_time(LETTERS as f64 * (base as f64 + 30.5 * step as f64) / 1e6),
+        short_time(LETTERS as u64 * (base + 305 * step / 10)),
     )
+}
+
+/// Microseconds as a short duration: `0.2 s`, `10 ms`, `500 µs`.
+fn short_time(micros: u64) -> String {
+    if micros >= 100_000 {
+        format!("{} s", micros as f64 / 1e6)
+    } else if micros >= 1_000 {
+        format!("{} ms", micros as f64 / 1e3)
+    } else {
+        format!("{micros} µs")
+    }
+}
+
+/// `thread` → `threads`, `process` → `processes`.
+fn plural(model: &str) -> String {
+    match model {
+        "process" => "processes".into(),
+        other => format!("{other}s"),
+    }
 }
 
 /// The fixed part and the step of a pause, in microseconds.
@@ -357,7 +376,7 @@ fn finding(evidence: Evidence) -> Finding {
     ]);
     for line in &evidence.lines {
         table.row(vec![
-            format!("{} (2 {}s)", line.model, line.model),
+            format!("2 {}", plural(line.model)),
             line.line.clone(),
             line.alternations.to_string(),
             line.longest_streak.to_string(),
@@ -387,7 +406,7 @@ fn finding(evidence: Evidence) -> Finding {
     let counts = evidence
         .lines
         .iter()
-        .map(|l| format!("{}s {} times", l.model, l.alternations))
+        .map(|l| format!("{} {} times", plural(l.model), l.alternations))
         .collect::<Vec<_>>()
         .join(" and ");
     let verdict = if !complete {

@@ -62,10 +62,11 @@ fn plan(options: &Options) -> String {
     format!(
         "For N = {}: start N workers that sleep {} ms (idle, like the notebook's IoThread), as threads, \
          as forked processes (copies of paralab) and as spawned processes (paralab started afresh), while a \
-         sampler reads /proc every {} ms. Per worker: the growth of RSS (resident pages, shared ones counted \
-         in every process, what `ps` and `top` show) and of PSS (shared pages divided among their sharers: the \
-         real cost), from before the workers start to the sample with the most memory, divided by the \
-         workers alive in it. Each measurement runs in a fresh paralab process, so none inherits what \
+         sampler reads /proc every {} ms. Per worker: RSS (resident pages, shared ones counted \
+         in every process, what `ps` and `top` show) and PSS (shared pages divided among their sharers: \
+         each worker's fair share). For threads: paralab's RSS growth divided by the threads alive in the \
+         sample with the most (a thread's new pages are its own, so its RSS and PSS are the same); for \
+         processes: each child's own RSS and PSS, averaged. Each measurement runs in a fresh paralab process, so none inherits what \
          another left behind. Kernel memory (kernel stacks, page tables) is not in these figures.",
         counts(options)
             .iter()
@@ -88,12 +89,13 @@ pub struct Cost {
     pub seen: usize,
     /// paralab and its children before the workers started.
     pub before: Snapshot,
-    /// The sample with the largest total PSS while they ran.
+    /// The sample with the most workers alive (then the most memory).
     pub peak: Snapshot,
-    /// RSS growth per worker, KiB: for threads paralab's RSS growth / N,
-    /// for processes a child's mean RSS.
+    /// RSS per worker, KiB: for threads paralab's RSS growth / N, for
+    /// processes a child's mean RSS.
     pub rss_per_worker_kib: f64,
-    /// Total PSS growth per worker, KiB.
+    /// PSS per worker, KiB: for threads the same as RSS (a thread's new
+    /// pages are all private), for processes a child's mean PSS.
     pub pss_per_worker_kib: f64,
 }
 
@@ -118,7 +120,7 @@ pub fn cost(
     std::thread::sleep(SAMPLE_EVERY);
     let before = Snapshot::now().map_err(|e| LessonError::io("reading /proc", e));
     let _ = go.send(());
-    // Not MemorySampler, which keeps the sample of largest total PSS: for
+    // Not MemorySnapshotr, which keeps the sample of largest total PSS: for
     // threads that can be a sample taken after they ended, since glibc
     // keeps the stacks of ended threads for reuse. The sample wanted is the
     // one with the most workers alive (then the most memory).
@@ -161,16 +163,27 @@ pub fn cost(
             "{model} with {workers} workers: no sample of /proc caught a worker alive"
         )));
     };
-    let pss_growth = peak.total_pss_kib() as f64 - before.total_pss_kib() as f64;
-    let rss_per_worker_kib = match model {
-        Model::Thread => (peak.parent.rss_kib as f64 - before.parent.rss_kib as f64) / seen as f64,
-        _ => peak.children.iter().map(|c| c.rss_kib).sum::<u64>() as f64 / seen as f64,
+    let per_worker = |kib: f64| kib / seen as f64;
+    let (rss_per_worker_kib, pss_per_worker_kib) = match model {
+        // A thread's new pages (its stack) are private anonymous pages,
+        // which RSS, PSS and private memory all count in full. paralab's RSS
+        // growth measures them; its PSS or private memory would also move
+        // whenever an unrelated process starts or stops sharing paralab's
+        // program pages.
+        Model::Thread => {
+            let growth = per_worker(peak.parent.rss_kib as f64 - before.parent.rss_kib as f64);
+            (growth, growth)
+        }
+        _ => (
+            per_worker(peak.children.iter().map(|c| c.rss_kib).sum::<u64>() as f64),
+            per_worker(peak.children.iter().map(|c| c.pss_kib).sum::<u64>() as f64),
+        ),
     };
     Ok(Cost {
         model: model.to_string(),
         workers,
         seen,
-        pss_per_worker_kib: pss_growth / seen as f64,
+        pss_per_worker_kib,
         rss_per_worker_kib,
         before,
         peak,

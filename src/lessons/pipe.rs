@@ -220,7 +220,6 @@ pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
         }
         Ok::<f64, std::io::Error>(MonoTime::now().seconds_since(t0))
     })();
-    drop(ping);
     drop(to_echo);
     let _ = echo.wait();
     let total_s = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
