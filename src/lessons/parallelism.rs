@@ -55,7 +55,7 @@ fn plan(options: &Options) -> String {
             .iter()
             .map(|m| describe(*m))
             .collect::<Vec<_>>()
-            .join(", "),
+            .join(" and as "),
         runs(options),
         if runs(options) > 1 { "s" } else { "" },
     )

@@ -41,7 +41,8 @@ fn round_trips(options: &Options) -> usize {
 fn plan(options: &Options) -> String {
     format!(
         "Throughput: one side sends {} MiB in {} KiB pieces, the other receives them and checks their sum. \
-         Round trip: one side sends 1 byte, the other sends it back, {} times. Three ways: two processes over \
+         Round trip: one side sends 1 byte, the other sends it back, {} times in {BATCHES} batches (the \
+         median batch is kept). Three ways: two processes over \
          a pipe (paralab started again at the far end), two threads over a channel (std::sync::mpsc, each \
          piece copied once into a message), and two threads through shared memory (a ring buffer of atomic \
          words; for the round trip, one atomic word both threads watch).",
@@ -120,7 +121,7 @@ pub struct Channel {
     pub mb_per_s: f64,
     /// Round trips of one byte.
     pub round_trips: usize,
-    /// Mean seconds per round trip.
+    /// Seconds per round trip: the median over 10 batches of each batch's mean.
     pub round_trip_s: f64,
 }
 
@@ -137,7 +138,7 @@ fn measured(
     intact: bool,
     transfer_s: f64,
     round_trips: usize,
-    total_s: f64,
+    round_trip_s: f64,
 ) -> Channel {
     Channel {
         name,
@@ -146,8 +147,39 @@ fn measured(
         transfer_s,
         mb_per_s: bytes as f64 / transfer_s.max(1e-9) / 1e6,
         round_trips,
-        round_trip_s: total_s / round_trips.max(1) as f64,
+        round_trip_s,
     }
+}
+
+/// Round trips are timed in this many batches; the median batch counts,
+/// so a moment when another program held the CPU does not.
+const BATCHES: usize = 10;
+
+/// How many times `round_trip_time` calls its closure for `trips`: one
+/// untimed warm-up batch, then the timed ones.
+fn round_trips_made(trips: usize) -> usize {
+    (BATCHES + 1) * (trips / BATCHES).max(1)
+}
+
+/// Seconds per round trip: `one` is called for a warm-up batch, then for
+/// [`BATCHES`] timed batches; the median of the batch means.
+fn round_trip_time(
+    trips: usize,
+    mut one: impl FnMut() -> std::io::Result<()>,
+) -> std::io::Result<f64> {
+    let per_batch = (trips / BATCHES).max(1);
+    for _ in 0..per_batch {
+        one()?;
+    }
+    let mut means = Vec::with_capacity(BATCHES);
+    for _ in 0..BATCHES {
+        let t0 = MonoTime::now();
+        for _ in 0..per_batch {
+            one()?;
+        }
+        means.push(MonoTime::now().seconds_since(t0) / per_batch as f64);
+    }
+    Ok(crate::measure::stats::median(&means).unwrap_or(f64::NAN))
 }
 
 fn start(options: &Options, kind: &str) -> Result<Child, LessonError> {
@@ -206,30 +238,20 @@ pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
         echo.stdout.take().expect("piped"),
     );
     let mut byte = [7u8; 1];
-    let mut ping = || -> std::io::Result<()> {
+    let timed = round_trip_time(trips, || {
         to_echo.write_all(&byte)?;
         from_echo.read_exact(&mut byte)
-    };
-    let timed = (|| {
-        for _ in 0..trips / 10 {
-            ping()?;
-        }
-        let t0 = MonoTime::now();
-        for _ in 0..trips {
-            ping()?;
-        }
-        Ok::<f64, std::io::Error>(MonoTime::now().seconds_since(t0))
-    })();
+    });
     drop(to_echo);
     let _ = echo.wait();
-    let total_s = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
+    let round_trip_s = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
     Ok(measured(
         "2 processes, pipe",
         sent,
         intact,
         transfer_s,
         trips,
-        total_s,
+        round_trip_s,
     ))
 }
 
@@ -265,16 +287,11 @@ pub fn thread_channel(options: &Options) -> Channel {
             }
         }
     });
-    let bounce = |n: usize| {
-        for _ in 0..n {
-            let _ = ping_tx.send(7);
-            let _ = pong_rx.recv();
-        }
-    };
-    bounce(trips / 10);
-    let t0 = MonoTime::now();
-    bounce(trips);
-    let total_s = MonoTime::now().seconds_since(t0);
+    let round_trip_s = round_trip_time(trips, || {
+        ping_tx.send(7).map_err(std::io::Error::other)?;
+        pong_rx.recv().map(drop).map_err(std::io::Error::other)
+    })
+    .unwrap_or(f64::NAN);
     drop(ping_tx);
     let _ = echo.join();
     measured(
@@ -283,7 +300,7 @@ pub fn thread_channel(options: &Options) -> Channel {
         intact,
         transfer_s,
         trips,
-        total_s,
+        round_trip_s,
     )
 }
 
@@ -342,7 +359,7 @@ pub fn thread_shared_memory(options: &Options) -> Channel {
             let available = reader.tail.load(Ordering::Acquire);
             for at in read..available {
                 let word = reader.words[at % RING_WORDS].load(Ordering::Relaxed);
-                sum += checksum(&word.to_le_bytes());
+                sum += byte_sum(word);
             }
             read = available;
             reader.head.store(read, Ordering::Release);
@@ -369,24 +386,21 @@ pub fn thread_shared_memory(options: &Options) -> Channel {
     // answers with the next even one.
     let flag = Arc::new(AtomicU64::new(0));
     let echo_flag = Arc::clone(&flag);
-    let total = (trips + trips / 10) as u64;
+    let total = round_trips_made(trips) as u64;
     let echo = std::thread::spawn(move || {
         for k in 0..total {
             wait_until(|| echo_flag.load(Ordering::Acquire) == 2 * k + 1);
             echo_flag.store(2 * k + 2, Ordering::Release);
         }
     });
-    let bounce = |from: u64, to: u64| {
-        for k in from..to {
-            flag.store(2 * k + 1, Ordering::Release);
-            wait_until(|| flag.load(Ordering::Acquire) == 2 * k + 2);
-        }
-    };
-    let warm = (trips / 10) as u64;
-    bounce(0, warm);
-    let t0 = MonoTime::now();
-    bounce(warm, total);
-    let total_s = MonoTime::now().seconds_since(t0);
+    let mut k = 0;
+    let round_trip_s = round_trip_time(trips, || {
+        flag.store(2 * k + 1, Ordering::Release);
+        wait_until(|| flag.load(Ordering::Acquire) == 2 * k + 2);
+        k += 1;
+        Ok(())
+    })
+    .unwrap_or(f64::NAN);
     let _ = echo.join();
     measured(
         "2 threads, shared memory",
@@ -394,7 +408,7 @@ pub fn thread_shared_memory(options: &Options) -> Channel {
         intact,
         transfer_s,
         trips,
-        total_s,
+        round_trip_s,
     )
 }
 
@@ -437,11 +451,11 @@ fn finding(evidence: Evidence) -> Finding {
         .iter()
         .map(|c| {
             format!(
-                "{}: {} MB/s, {} round trips ({} as fast)",
+                "{}: {} MB/s, {} round trips ({})",
                 c.name,
                 thousands(c.mb_per_s.round() as u64),
                 human_time(c.round_trip_s),
-                times(pipe.round_trip_s / c.round_trip_s.max(1e-12))
+                compared(pipe.round_trip_s / c.round_trip_s.max(1e-12))
             )
         })
         .collect();
@@ -484,6 +498,25 @@ fn finding(evidence: Evidence) -> Finding {
     }
 }
 
+/// A round trip compared with the pipe's, from the pipe's time / its time.
+fn compared(ratio: f64) -> String {
+    if ratio >= 1.1 {
+        format!("{} shorter than the pipe's", times(ratio))
+    } else if ratio <= 1.0 / 1.1 {
+        format!("{} longer than the pipe's", times(1.0 / ratio))
+    } else {
+        "about the same as the pipe's".to_string()
+    }
+}
+
+/// The sum of a word's 8 bytes, as [`checksum`] would give for them: add
+/// bytes in pairs into four 16-bit lanes, then the lanes with one multiply.
+fn byte_sum(word: u64) -> u64 {
+    const EVEN_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
+    let pairs = (word & EVEN_BYTES) + ((word >> 8) & EVEN_BYTES);
+    pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48
+}
+
 /// A ratio as people say it: `1.1×`, `12×`, `801×`.
 fn times(ratio: f64) -> String {
     if ratio < 10.0 {
@@ -496,6 +529,13 @@ fn times(ratio: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_sum_adds_the_bytes_of_a_word() {
+        for word in [0, u64::MAX, 0x0102_0304_0506_0708, 0xFF00_0000_0000_00FF] {
+            assert_eq!(byte_sum(word), checksum(&word.to_le_bytes()), "{word:#x}");
+        }
+    }
 
     #[test]
     fn threads_pass_data_intact() {

@@ -47,7 +47,7 @@ fn lines(options: &Options) -> u64 {
 fn plan(options: &Options) -> String {
     format!(
         "{THREADS} threads each add 1 to one shared counter {} times, in three ways: read the counter then \
-         write it back plus one (two separate atomic steps, like Python's `counter += 1`, which another \
+         write it back plus one (two separate atomic steps, like Python's counter += 1, which another \
          thread can slip between), under a Mutex (acquire, add, release), and with one atomic fetch_add. \
          Then {PROCESSES} processes each append {} lines to one file by seeking to its end then writing (two \
          steps again), without and with an exclusive flock around the two, and once with O_APPEND, where the \
