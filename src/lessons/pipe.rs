@@ -316,7 +316,7 @@ const BATCH: usize = 1024;
 fn wait_until(ready: impl Fn() -> bool) {
     let mut spins = 0u32;
     while !ready() {
-        if spins < 200 {
+        if spins < 20_000 {
             std::hint::spin_loop();
             spins += 1;
         } else {
