@@ -274,6 +274,7 @@ fn bad_lesson_input_is_one_line_and_code_2() {
         assert!(output.stdout.is_empty(), "{args:?}");
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("paralab lesson"), "{args:?}: {stderr}");
     }
     let output = paralab().args(["lesson", "nope"]).output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();

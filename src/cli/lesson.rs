@@ -22,7 +22,7 @@ pub struct LessonArgs {
     fast: bool,
 
     /// Seed of interleave's random pauses, to repeat a run exactly [default: a random one, printed]
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = parse_seed, allow_negative_numbers = true)]
     seed: Option<u64>,
 
     /// How crash's worker dies: segfault, abort or panic
@@ -41,6 +41,15 @@ enum Format {
     Text,
     /// The evidence and verdicts as data: one object per lesson, an array for `all`
     Json,
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "'{text}' is not a seed; give a whole number from 0 to {}",
+            u64::MAX
+        )
+    })
 }
 
 fn parse_how(text: &str) -> Result<CrashHow, String> {

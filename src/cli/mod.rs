@@ -60,7 +60,12 @@ fn parse_failure(error: clap::Error) -> i32 {
             0
         }
         _ => {
-            eprintln!("{}", one_line(&error.render().to_string()));
+            let mut line = one_line(&error.render().to_string());
+            // `paralab lesson` has its own help.
+            if std::env::args().nth(1).as_deref() == Some("lesson") {
+                line = line.replace("'paralab bench --help'", "'paralab lesson --help'");
+            }
+            eprintln!("{line}");
             EXIT_USAGE
         }
     }
