@@ -34,7 +34,7 @@ pub fn models() -> Vec<Model> {
 
 fn iters(options: &Options) -> u64 {
     if options.fast {
-        2_000_000
+        5_000_000
     } else {
         DEFAULT_ITERS
     }
