@@ -316,7 +316,7 @@ const BATCH: usize = 1024;
 fn wait_until(ready: impl Fn() -> bool) {
     let mut spins = 0u32;
     while !ready() {
-        if spins < 20_000 {
+        if spins < 2_000 {
             std::hint::spin_loop();
             spins += 1;
         } else {
@@ -443,7 +443,9 @@ fn finding(evidence: Evidence) -> Finding {
         "A pipe copies every byte twice (into the kernel, out of it) and each round trip wakes the other \
          process through the kernel. A channel between threads passes a pointer to the data; a round trip \
          wakes a thread. Shared memory is read where it was written, and a waiting thread sees a change \
-         as soon as the CPU caches pass it on."
+         as soon as the CPU caches pass it on. \
+         But a thread waiting on shared memory spins, then yields its CPU: its round trips are this fast \
+         only while both threads have a CPU of their own, and on a busy machine can be slower than a pipe."
             .to_string(),
     ];
     let pipe = &evidence.channels[0];
