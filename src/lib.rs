@@ -31,6 +31,7 @@
 
 pub mod experiment;
 pub mod interrupt;
+pub mod lessons;
 pub mod measure;
 pub mod model;
 pub mod python;

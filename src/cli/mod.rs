@@ -2,6 +2,7 @@
 //! mapping of errors to exit codes.
 
 mod bench;
+mod lesson;
 mod parse;
 
 use clap::error::ErrorKind;
@@ -30,6 +31,9 @@ enum Command {
     /// Run N copies of a workload under each model, for each N, and time them
     /// (the notebook's experiment).
     Bench(bench::BenchArgs),
+    /// Test the notebook's claims, one short guided experiment each
+    /// (paralab lesson lists them).
+    Lesson(lesson::LessonArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -40,6 +44,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Lesson(args)) => lesson::run(args),
         None => bench::run(cli.bench),
     }
 }
@@ -55,7 +60,12 @@ fn parse_failure(error: clap::Error) -> i32 {
             0
         }
         _ => {
-            eprintln!("{}", one_line(&error.render().to_string()));
+            let mut line = one_line(&error.render().to_string());
+            // `paralab lesson` has its own help.
+            if std::env::args().nth(1).as_deref() == Some("lesson") {
+                line = line.replace("'paralab bench --help'", "'paralab lesson --help'");
+            }
+            eprintln!("{line}");
             EXIT_USAGE
         }
     }

@@ -1,0 +1,154 @@
+//! `paralab lesson`: the notebook's claims, each tested by a short guided
+//! experiment.
+
+use std::io::Write;
+
+use clap::{Args, ValueEnum};
+use paralab::lessons::{self, CrashHow, Lesson, Options, Record};
+use paralab::measure::clock::MonoTime;
+
+use super::{EXIT_FAILED, EXIT_USAGE};
+
+/// Options of `paralab lesson`.
+#[derive(Debug, Clone, Args)]
+pub struct LessonArgs {
+    /// The lesson: interleave, race, memory, pipe, crash, parallelism, or all
+    /// (every one, in that order); with none, the list of lessons
+    #[arg(value_name = "NAME")]
+    name: Option<String>,
+
+    /// Small sizes and short pauses: each lesson in about a second (for tests)
+    #[arg(long)]
+    fast: bool,
+
+    /// Seed of interleave's random pauses, to repeat a run exactly [default: a random one, printed]
+    #[arg(long, value_name = "N", value_parser = parse_seed, allow_negative_numbers = true)]
+    seed: Option<u64>,
+
+    /// How crash's worker dies: segfault, abort or panic
+    #[arg(long, value_name = "HOW", value_parser = parse_how, default_value = "segfault")]
+    how: CrashHow,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+/// Output formats of `lesson`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Claim, plan, evidence tables and verdicts, for reading
+    Text,
+    /// The evidence and verdicts as data: one object per lesson, an array for `all`
+    Json,
+}
+
+fn parse_seed(text: &str) -> Result<u64, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "'{text}' is not a seed; give a whole number from 0 to {}",
+            u64::MAX
+        )
+    })
+}
+
+fn parse_how(text: &str) -> Result<CrashHow, String> {
+    text.trim().parse()
+}
+
+/// Lists, runs one lesson, or runs them all; returns the exit code.
+pub fn run(args: LessonArgs) -> i32 {
+    let Some(name) = args.name.as_deref() else {
+        print(&lessons::render_list());
+        return 0;
+    };
+    let chosen: Vec<&'static Lesson> = if name == "all" {
+        lessons::LESSONS.to_vec()
+    } else if let Some(lesson) = lessons::find(name) {
+        vec![lesson]
+    } else {
+        eprintln!(
+            "paralab: unknown lesson '{name}'; accepted: {}, all (run 'paralab lesson' to list them)",
+            lessons::names()
+        );
+        return EXIT_USAGE;
+    };
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(error) => {
+            eprintln!(
+                "paralab: cannot find paralab's own program to start its child processes: {error}"
+            );
+            return EXIT_FAILED;
+        }
+    };
+    let options = Options {
+        fast: args.fast,
+        seed: args.seed,
+        how: args.how,
+        exe,
+    };
+    let mut records = Vec::new();
+    let mut failed = Vec::new();
+    for (index, lesson) in chosen.iter().enumerate() {
+        if args.format == Format::Text {
+            if index > 0 {
+                print("\n");
+            }
+            print(&lessons::render_intro(lesson, &options));
+        }
+        eprintln!("paralab: running lesson {}…", lesson.name);
+        let t0 = MonoTime::now();
+        match (lesson.run)(&options) {
+            Ok(finding) => {
+                let seconds = t0.elapsed().as_secs_f64();
+                match args.format {
+                    Format::Text => print(&lessons::render_finding(&finding)),
+                    Format::Json => records.push(Record::new(lesson, &options, &finding, seconds)),
+                }
+            }
+            Err(error) => {
+                // Keep going: one lesson's trouble should not hide the others.
+                eprintln!("paralab: lesson {} could not run: {error}", lesson.name);
+                failed.push(lesson.name);
+            }
+        }
+    }
+    if args.format == Format::Json {
+        let json = if name == "all" {
+            serde_json::to_string_pretty(&records)
+        } else {
+            records
+                .first()
+                .map_or(Ok(String::new()), serde_json::to_string_pretty)
+        };
+        match json {
+            Ok(text) if !text.is_empty() => print(&format!("{text}\n")),
+            Ok(_) => {}
+            Err(error) => {
+                eprintln!("paralab: could not write the evidence as JSON: {error}");
+                return EXIT_FAILED;
+            }
+        }
+    }
+    if failed.is_empty() {
+        0
+    } else {
+        eprintln!(
+            "paralab: {} of {} lessons could not run: {}",
+            failed.len(),
+            chosen.len(),
+            failed.join(", ")
+        );
+        EXIT_FAILED
+    }
+}
+
+/// Writes to stdout at once (a lesson's plan is shown while it runs); a
+/// closed stdout (`paralab lesson all | head`) is not worth a panic.
+fn print(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush());
+}

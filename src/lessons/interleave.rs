@@ -1,0 +1,489 @@
+//! `interleave`: the notebook's first example. Two workers each print their
+//! letter 20 times, pausing 0.2 s + 0.01–0.6 s after each; run at once,
+//! their letters interleave. Done with threads and with processes, at the
+//! same time and with the same pauses, so the two lines can be compared.
+
+use std::io::{Read, Write};
+use std::process::{Child, Stdio};
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time};
+use crate::measure::clock::MonoTime;
+
+/// The lesson.
+pub const LESSON: Lesson = Lesson {
+    name: "interleave",
+    summary: "two workers print their letter 20 times with random pauses; as threads and as processes",
+    claim: "Two threads (or two processes) run at the same time: when each prints its letter with random pauses, \
+            the letters come out interleaved, in an order decided by the pauses, not by which worker started first.",
+    notebook: "thread_1 = Afficheur(\"1\") … thread_1.start(); thread_2.start() → 12121212121222121212121211212211221212121",
+    plan,
+    run,
+};
+
+/// Letters each worker prints, as in the notebook.
+pub const LETTERS: usize = 20;
+
+/// The two workers' letters, as in the notebook.
+pub const WORKERS: [char; 2] = ['1', '2'];
+
+/// `--fast` divides every pause by this.
+const FAST_DIVISOR: u64 = 20;
+
+fn plan(options: &Options) -> String {
+    let (base, step) = pause_parts(options.fast);
+    format!(
+        "Two workers, '1' and '2', each write their letter {LETTERS} times into one shared pipe, \
+         pausing {} + a random 1..60 × {} after each letter (the notebook's 0.2 s + randint(1, 60)/100{}). \
+         Once as 2 threads and once as 2 processes (paralab started again), both at the same time and \
+         with the same pauses, so each takes about {} in all. Then the lines are compared with the order the \
+         pauses predict, and the alternations between '1' and '2' are counted.",
+        short_time(base),
+        short_time(step),
+        if options.fast {
+            format!(", divided by {FAST_DIVISOR} for --fast")
+        } else {
+            String::new()
+        },
+        short_time(LETTERS as u64 * (base + 305 * step / 10)),
+    )
+}
+
+/// Microseconds as a short duration: `0.2 s`, `10 ms`, `500 µs`.
+fn short_time(micros: u64) -> String {
+    if micros >= 100_000 {
+        format!("{} s", micros as f64 / 1e6)
+    } else if micros >= 1_000 {
+        format!("{} ms", micros as f64 / 1e3)
+    } else {
+        format!("{micros} µs")
+    }
+}
+
+/// `thread` → `threads`, `process` → `processes`.
+fn plural(model: &str) -> String {
+    match model {
+        "process" => "processes".into(),
+        other => format!("{other}s"),
+    }
+}
+
+/// The fixed part and the step of a pause, in microseconds.
+fn pause_parts(fast: bool) -> (u64, u64) {
+    let divisor = if fast { FAST_DIVISOR } else { 1 };
+    (200_000 / divisor, 10_000 / divisor)
+}
+
+/// The pauses of worker `worker`, in microseconds: the notebook's
+/// `0.2 + random.randint(1, 60) / 100`, from a generator seeded by
+/// `seed` and the worker, so threads and processes see the same pauses.
+pub fn pauses(seed: u64, worker: usize, fast: bool) -> Vec<u64> {
+    let (base, step) = pause_parts(fast);
+    let mut rng =
+        fastrand::Rng::with_seed(seed ^ (worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    (0..LETTERS)
+        .map(|_| base + step * rng.u64(1..=60))
+        .collect()
+}
+
+/// Writes `letter` once per pause into `out`, one `write` each, sleeping
+/// the pause after each letter (as the notebook's `Afficheur.run`).
+fn print_letters(letter: char, pauses: &[u64], out: &mut impl Write) -> std::io::Result<()> {
+    let mut buffer = [0u8; 4];
+    let bytes = letter.encode_utf8(&mut buffer).as_bytes();
+    for &pause in pauses {
+        out.write_all(bytes)?;
+        out.flush()?;
+        std::thread::sleep(Duration::from_micros(pause));
+    }
+    Ok(())
+}
+
+/// The child: `interleave WORKER SEED FAST(0|1)`, letters on standard output.
+pub(crate) fn child(args: &[String]) -> Result<i32, String> {
+    let worker: usize = child::arg(args, 0, "worker number")?;
+    let seed: u64 = child::arg(args, 1, "seed")?;
+    let fast: u8 = child::arg(args, 2, "fast flag (0 or 1)")?;
+    let letter = *WORKERS
+        .get(worker)
+        .ok_or(format!("worker {worker} does not exist; 0 or 1"))?;
+    let pauses = pauses(seed, worker, fast == 1);
+    match print_letters(letter, &pauses, &mut std::io::stdout().lock()) {
+        Ok(()) => Ok(0),
+        Err(error) => {
+            eprintln!("paralab lesson child: writing letters failed: {error}");
+            Ok(1)
+        }
+    }
+}
+
+/// The order of letters the pauses predict: each letter is written at the
+/// sum of its worker's previous pauses. Letters due at the same instant
+/// form one group, whose inner order is down to the scheduler.
+pub fn predicted_groups(seed: u64, fast: bool) -> Vec<String> {
+    let mut events: Vec<(u64, char)> = Vec::new();
+    for (worker, &letter) in WORKERS.iter().enumerate() {
+        let mut at = 0;
+        for pause in pauses(seed, worker, fast) {
+            events.push((at, letter));
+            at += pause;
+        }
+    }
+    events.sort();
+    let mut groups: Vec<(u64, String)> = Vec::new();
+    for (at, letter) in events {
+        match groups.last_mut() {
+            Some((time, group)) if *time == at => group.push(letter),
+            _ => groups.push((at, letter.to_string())),
+        }
+    }
+    groups.into_iter().map(|(_, group)| group).collect()
+}
+
+/// How many groups of `line`, cut to the predicted group sizes, do not hold
+/// the predicted letters (in any order).
+pub fn groups_out_of_order(line: &str, groups: &[String]) -> usize {
+    let letters: Vec<char> = line.chars().collect();
+    let mut at = 0;
+    let mut wrong = 0;
+    for group in groups {
+        let size = group.chars().count();
+        let mut seen: Vec<char> = letters.iter().skip(at).take(size).copied().collect();
+        let mut expected: Vec<char> = group.chars().collect();
+        seen.sort_unstable();
+        expected.sort_unstable();
+        if seen != expected {
+            wrong += 1;
+        }
+        at += size;
+    }
+    wrong
+}
+
+/// How many times the letter changes from one position to the next.
+pub fn alternations(line: &str) -> usize {
+    let letters: Vec<char> = line.chars().collect();
+    letters.windows(2).filter(|pair| pair[0] != pair[1]).count()
+}
+
+/// The longest stretch of one letter.
+pub fn longest_streak(line: &str) -> usize {
+    let letters: Vec<char> = line.chars().collect();
+    letters
+        .chunk_by(|a, b| a == b)
+        .map(<[char]>::len)
+        .max()
+        .unwrap_or(0)
+}
+
+/// One variant's line and what it shows.
+#[derive(Clone, Debug, Serialize)]
+pub struct Line {
+    /// `thread` or `process`.
+    pub model: &'static str,
+    /// The letters in the order they reached the pipe.
+    pub line: String,
+    /// How many of each worker's letters arrived.
+    pub letters: [usize; 2],
+    /// Changes of letter between neighbours (1 if the workers ran one after the other).
+    pub alternations: usize,
+    /// The longest run of one letter.
+    pub longest_streak: usize,
+    /// Groups of letters (due at one instant) not in the predicted place.
+    pub groups_out_of_order: usize,
+    /// From the first start to the last end.
+    pub seconds: f64,
+}
+
+/// The evidence, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// Seed of the pauses.
+    pub seed: u64,
+    /// Letters per worker.
+    pub letters_per_worker: usize,
+    /// Each worker's pauses, in seconds.
+    pub pauses_s: [Vec<f64>; 2],
+    /// The predicted order, groups of simultaneous letters in brackets.
+    pub predicted: String,
+    /// How many groups (single letters, or letters due at one instant) it has.
+    pub predicted_groups: usize,
+    /// The threads' line, then the processes'.
+    pub lines: Vec<Line>,
+}
+
+fn run(options: &Options) -> Result<Finding, LessonError> {
+    let seed = options.seed.unwrap_or_else(|| fastrand::u64(..1_000_000));
+    let fast = options.fast;
+    let t0 = MonoTime::now();
+
+    // Processes first: they take longer to start (an exec each).
+    let (process_reader, process_writer) =
+        std::io::pipe().map_err(|e| LessonError::io("creating a pipe", e))?;
+    let mut children: Vec<Child> = Vec::new();
+    for worker in 0..WORKERS.len() {
+        let writer = process_writer
+            .try_clone()
+            .map_err(|e| LessonError::io("duplicating a pipe", e))?;
+        let spawned = child::command(
+            &options.exe,
+            "interleave",
+            &[
+                worker.to_string(),
+                seed.to_string(),
+                u8::from(fast).to_string(),
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .spawn();
+        match spawned {
+            Ok(child) => children.push(child),
+            Err(error) => {
+                reap(&mut children);
+                return Err(LessonError::io(
+                    &format!(
+                        "starting {} again as a worker process",
+                        options.exe.display()
+                    ),
+                    error,
+                ));
+            }
+        }
+    }
+    drop(process_writer);
+
+    let (thread_reader, thread_writer) =
+        std::io::pipe().map_err(|e| LessonError::io("creating a pipe", e))?;
+    let mut writers = Vec::new();
+    for _ in WORKERS {
+        writers.push(
+            thread_writer
+                .try_clone()
+                .map_err(|e| LessonError::io("duplicating a pipe", e))?,
+        );
+    }
+    drop(thread_writer);
+    let thread_result = std::thread::scope(|scope| {
+        let handles: Vec<_> = writers
+            .into_iter()
+            .enumerate()
+            .map(|(worker, mut out)| {
+                let pauses = pauses(seed, worker, fast);
+                scope.spawn(move || print_letters(WORKERS[worker], &pauses, &mut out))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(std::io::Error::other("a letter thread panicked")))
+            })
+            .collect::<std::io::Result<Vec<()>>>()
+    });
+    let thread_seconds = MonoTime::now().seconds_since(t0);
+    let process_statuses = reap(&mut children);
+    let process_seconds = MonoTime::now().seconds_since(t0);
+    thread_result.map_err(|e| LessonError::io("a thread writing its letters", e))?;
+    for (worker, status) in process_statuses.iter().enumerate() {
+        if !status.as_ref().is_ok_and(|s| s.success()) {
+            return Err(LessonError(format!(
+                "the process printing '{}' failed: {status:?}",
+                WORKERS[worker]
+            )));
+        }
+    }
+
+    let groups = predicted_groups(seed, fast);
+    let lines = [
+        ("thread", thread_reader, thread_seconds),
+        ("process", process_reader, process_seconds),
+    ]
+    .into_iter()
+    .map(|(model, mut reader, seconds)| {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| LessonError::io("reading the letters", e))?;
+        let line = String::from_utf8_lossy(&bytes).into_owned();
+        Ok(Line {
+            model,
+            letters: WORKERS.map(|w| line.chars().filter(|&c| c == w).count()),
+            alternations: alternations(&line),
+            longest_streak: longest_streak(&line),
+            groups_out_of_order: groups_out_of_order(&line, &groups),
+            line,
+            seconds,
+        })
+    })
+    .collect::<Result<Vec<Line>, LessonError>>()?;
+
+    let evidence = Evidence {
+        seed,
+        letters_per_worker: LETTERS,
+        pauses_s: [0, 1].map(|w| {
+            pauses(seed, w, fast)
+                .iter()
+                .map(|&p| p as f64 / 1e6)
+                .collect()
+        }),
+        predicted: groups
+            .iter()
+            .map(|g| {
+                if g.len() > 1 {
+                    format!("[{g}]")
+                } else {
+                    g.clone()
+                }
+            })
+            .collect(),
+        predicted_groups: groups.len(),
+        lines,
+    };
+    Ok(finding(evidence))
+}
+
+fn reap(children: &mut Vec<Child>) -> Vec<std::io::Result<std::process::ExitStatus>> {
+    children.drain(..).map(|mut child| child.wait()).collect()
+}
+
+fn finding(evidence: Evidence) -> Finding {
+    let predicted = evidence.predicted.replace(['[', ']'], "");
+    let mut table = Table::new(
+        format!(
+            "letters in the order they reached the pipe (seed {}; a run alone would give 1 alternation)",
+            evidence.seed
+        ),
+        &[
+            "model",
+            "line",
+            "alternations",
+            "longest run",
+            "as predicted",
+            "time",
+        ],
+    );
+    table.row(vec![
+        "predicted by the pauses".into(),
+        predicted.clone(),
+        alternations(&predicted).to_string(),
+        longest_streak(&predicted).to_string(),
+        "-".into(),
+        "-".into(),
+    ]);
+    for line in &evidence.lines {
+        table.row(vec![
+            format!("2 {}", plural(line.model)),
+            line.line.clone(),
+            line.alternations.to_string(),
+            line.longest_streak.to_string(),
+            if line.groups_out_of_order == 0 {
+                "yes".into()
+            } else {
+                format!(
+                    "{} of {} differ",
+                    line.groups_out_of_order, evidence.predicted_groups
+                )
+            },
+            human_time(line.seconds),
+        ]);
+    }
+    let ties = evidence.predicted.matches('[').count();
+    let notes = vec![format!(
+        "Predicted: {} (brackets: letters due at the same instant, {ties} such ties, in either order). \
+             Rerun with --seed {} to get the same pauses.",
+        evidence.predicted, evidence.seed
+    )];
+    let complete = evidence
+        .lines
+        .iter()
+        .all(|l| l.letters == [LETTERS, LETTERS]);
+    let interleaved = evidence.lines.iter().all(|l| l.alternations > 1);
+    let followed = evidence.lines.iter().all(|l| l.groups_out_of_order == 0);
+    let counts = evidence
+        .lines
+        .iter()
+        .map(|l| format!("{} {} times", plural(l.model), l.alternations))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let verdict = if !complete {
+        Verdict::new(
+            Outcome::DoesNotHold,
+            format!(
+                "letters went missing: {:?}",
+                evidence.lines.iter().map(|l| l.letters).collect::<Vec<_>>()
+            ),
+        )
+    } else if interleaved {
+        Verdict::new(
+            Outcome::Holds,
+            format!(
+                "the letters alternated, {counts} in {} letters (one worker after the other would alternate once); {}",
+                2 * LETTERS,
+                if followed {
+                    "both lines follow exactly the order the pauses predict, so it is the pauses, not threads vs processes, that set the order".to_string()
+                } else {
+                    "the lines mostly follow the order the pauses predict; where they differ, two letters were due within the scheduler's reaction time".to_string()
+                }
+            ),
+        )
+    } else {
+        Verdict::new(
+            Outcome::DoesNotHold,
+            format!("the workers did not overlap: {counts}"),
+        )
+    };
+    Finding {
+        tables: vec![table],
+        notes,
+        verdicts: vec![verdict],
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pauses_follow_the_notebook_and_the_seed() {
+        let slow = pauses(7, 0, false);
+        assert_eq!(slow.len(), LETTERS);
+        assert!(
+            slow.iter()
+                .all(|&p| (210_000..=800_000).contains(&p) && p % 10_000 == 0)
+        );
+        assert_eq!(slow, pauses(7, 0, false));
+        assert_ne!(slow, pauses(7, 1, false));
+        assert_ne!(slow, pauses(8, 0, false));
+        let fast = pauses(7, 0, true);
+        assert_eq!(
+            fast,
+            slow.iter().map(|p| p / FAST_DIVISOR).collect::<Vec<_>>()
+        );
+    }
+
+    #[test]
+    fn alternations_and_streaks_are_counted() {
+        assert_eq!(alternations("1212"), 3);
+        assert_eq!(alternations("1122"), 1);
+        assert_eq!(alternations(""), 0);
+        assert_eq!(longest_streak("1222112"), 3);
+    }
+
+    #[test]
+    fn predicted_groups_hold_every_letter_once() {
+        let groups = predicted_groups(3, false);
+        let all: String = groups.concat();
+        assert_eq!(all.matches('1').count(), LETTERS);
+        assert_eq!(all.matches('2').count(), LETTERS);
+        // Both workers write their first letter at once.
+        assert_eq!(groups[0].len(), 2);
+        assert_eq!(groups_out_of_order(&all, &groups), 0);
+        let swapped: String = all.chars().rev().collect();
+        assert!(groups_out_of_order(&swapped, &groups) > 0);
+    }
+}

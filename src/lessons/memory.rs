@@ -1,0 +1,381 @@
+//! `memory`: what one more worker costs in memory. N idle threads, N forked
+//! processes and N spawned processes, each worker sleeping while a
+//! sampler reads `/proc` (RSS and PSS, see
+//! [`crate::measure::memory`]).
+//!
+//! What is measured, exactly: the growth of user-space memory, as `/proc`
+//! counts it, of paralab and its children while the workers are alive,
+//! divided by the number of workers seen alive. For threads that is the
+//! growth of paralab's own memory (each thread's stack pages actually
+//! touched, its thread-local data); for processes it is their own pages.
+//! Kernel memory (each thread's kernel stack, a process's page tables) is
+//! not in RSS or PSS and is not counted.
+
+use std::time::Duration;
+
+use std::process::Stdio;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child};
+use crate::measure::clock::MonoTime;
+use crate::measure::memory::Snapshot;
+use crate::model::{Model, RunContext, StartMethod};
+use crate::workload::Workload;
+
+/// The lesson.
+pub const LESSON: Lesson = Lesson {
+    name: "memory",
+    summary: "memory per worker: N idle threads vs N forked vs N spawned processes, N = 1 … 64",
+    claim: "Threads use less memory than processes, because threads share one memory space while each \
+            process has its own.",
+    notebook: "Les threads utilisent moins d'espace mémoire car cet espace est partagé entre les threads … \
+               La création de nouveau processus nécessite plus de mémoire",
+    plan,
+    run,
+};
+
+/// The models compared, in column order.
+pub const MODELS: [Model; 3] = [
+    Model::Thread,
+    Model::Process(StartMethod::Fork),
+    Model::Process(StartMethod::Spawn),
+];
+
+/// How often the sampler reads `/proc`.
+const SAMPLE_EVERY: Duration = Duration::from_millis(5);
+
+fn counts(options: &Options) -> Vec<usize> {
+    if options.fast {
+        vec![1, 16]
+    } else {
+        vec![1, 2, 4, 8, 16, 32, 64]
+    }
+}
+
+/// How long each worker stays alive, idle.
+fn hold(options: &Options) -> Duration {
+    Duration::from_millis(if options.fast { 150 } else { 200 })
+}
+
+fn plan(options: &Options) -> String {
+    format!(
+        "For N = {}: start N workers that sleep {} ms (idle, like the notebook's IoThread), as threads, \
+         as forked processes (copies of paralab) and as spawned processes (paralab started afresh), while a \
+         sampler reads /proc every {} ms. Per worker: RSS (resident pages, shared ones counted \
+         in every process, what `ps` and `top` show) and PSS (shared pages divided among their sharers: \
+         each worker's fair share). For threads: paralab's RSS growth divided by the threads alive in the \
+         sample with the most (a thread's new pages are its own, so its RSS and PSS are the same); for \
+         processes: each child's own RSS and PSS, averaged. Each measurement runs in a fresh paralab process, so none inherits what \
+         another left behind. Kernel memory (kernel stacks, page tables) is not in these figures.",
+        counts(options)
+            .iter()
+            .map(usize::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
+        hold(options).as_millis(),
+        SAMPLE_EVERY.as_millis()
+    )
+}
+
+/// One (model, N) measurement.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Cost {
+    /// `thread`, `process:fork`, `process:spawn`.
+    pub model: String,
+    /// Workers started.
+    pub workers: usize,
+    /// Workers alive in the peak sample (threads of paralab, or child processes).
+    pub seen: usize,
+    /// paralab and its children before the workers started.
+    pub before: Snapshot,
+    /// The sample with the most workers alive (then the most memory).
+    pub peak: Snapshot,
+    /// RSS per worker, KiB: for threads paralab's RSS growth / N, for
+    /// processes a child's mean RSS.
+    pub rss_per_worker_kib: f64,
+    /// PSS per worker, KiB: for threads the same as RSS (a thread's new
+    /// pages are all private), for processes a child's mean PSS.
+    pub pss_per_worker_kib: f64,
+}
+
+/// Starts `workers` idle workers under `model` and measures what they cost.
+pub fn cost(
+    model: Model,
+    workers: usize,
+    hold: Duration,
+    exe: &std::path::Path,
+) -> Result<Cost, LessonError> {
+    let context = RunContext {
+        t0: MonoTime::now(),
+        worker_exe: exe.to_path_buf(),
+    };
+    let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
+    let runner = std::thread::spawn(move || {
+        // Started before the baseline, so its own thread is not charged
+        // to the workers.
+        let _ = wait_for_go.recv();
+        model.run(&Workload::Sleep { duration: hold }, workers, &context)
+    });
+    std::thread::sleep(SAMPLE_EVERY);
+    let before = Snapshot::now().map_err(|e| LessonError::io("reading /proc", e));
+    let _ = go.send(());
+    // Not MemorySnapshotr, which keeps the sample of largest total PSS: for
+    // threads that can be a sample taken after they ended, since glibc
+    // keeps the stacks of ended threads for reuse. The sample wanted is the
+    // one with the most workers alive (then the most memory).
+    let mut peak: Option<(usize, Snapshot)> = None;
+    let alive = |snapshot: &Snapshot, before: &Snapshot| match model {
+        Model::Thread => snapshot
+            .parent
+            .threads
+            .saturating_sub(before.parent.threads) as usize,
+        _ => snapshot.children.len(),
+    };
+    while !runner.is_finished() {
+        if let (Ok(snapshot), Ok(before)) = (Snapshot::now(), before.as_ref()) {
+            let seen = alive(&snapshot, before);
+            let better = peak.as_ref().is_none_or(|(best, best_snapshot)| {
+                seen > *best
+                    || (seen == *best && snapshot.total_pss_kib() > best_snapshot.total_pss_kib())
+            });
+            if better {
+                peak = Some((seen, snapshot));
+            }
+        }
+        std::thread::sleep(SAMPLE_EVERY);
+    }
+    let ran = runner.join().map_err(|_| {
+        LessonError(format!(
+            "{model} with {workers} workers: the runner panicked"
+        ))
+    })?;
+    let before = before?;
+    let outcomes = ran.map_err(|e| LessonError(format!("{model} with {workers} workers: {e}")))?;
+    if let Some(failed) = outcomes.iter().find(|o| !o.status.is_success()) {
+        return Err(LessonError(format!(
+            "{model} with {workers} workers: worker {} {}",
+            failed.worker, failed.status
+        )));
+    }
+    let Some((seen, peak)) = peak.filter(|(seen, _)| *seen > 0) else {
+        return Err(LessonError(format!(
+            "{model} with {workers} workers: no sample of /proc caught a worker alive"
+        )));
+    };
+    let per_worker = |kib: f64| kib / seen as f64;
+    let (rss_per_worker_kib, pss_per_worker_kib) = match model {
+        // A thread's new pages (its stack) are private anonymous pages,
+        // which RSS, PSS and private memory all count in full. paralab's RSS
+        // growth measures them; its PSS or private memory would also move
+        // whenever an unrelated process starts or stops sharing paralab's
+        // program pages.
+        Model::Thread => {
+            let growth = per_worker(peak.parent.rss_kib as f64 - before.parent.rss_kib as f64);
+            (growth, growth)
+        }
+        _ => (
+            per_worker(peak.children.iter().map(|c| c.rss_kib).sum::<u64>() as f64),
+            per_worker(peak.children.iter().map(|c| c.pss_kib).sum::<u64>() as f64),
+        ),
+    };
+    Ok(Cost {
+        model: model.to_string(),
+        workers,
+        seen,
+        pss_per_worker_kib,
+        rss_per_worker_kib,
+        before,
+        peak,
+    })
+}
+
+/// Measures one (model, N) in a fresh paralab child, so that nothing one
+/// measurement leaves behind (glibc keeps the stacks of ended threads for
+/// the next ones; the allocator keeps freed memory) lowers the next.
+fn cost_in_child(options: &Options, model: Model, workers: usize) -> Result<Cost, LessonError> {
+    let output = child::command(
+        &options.exe,
+        "memory",
+        &[
+            model.to_string(),
+            workers.to_string(),
+            hold(options).as_millis().to_string(),
+        ],
+    )
+    .stdin(Stdio::null())
+    .output()
+    .map_err(|e| {
+        LessonError::io(
+            &format!(
+                "starting {} again to measure {model}",
+                options.exe.display()
+            ),
+            e,
+        )
+    })?;
+    if !output.status.success() {
+        return Err(LessonError(format!(
+            "measuring {workers} × {model} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        )));
+    }
+    serde_json::from_slice(&output.stdout).map_err(|e| {
+        LessonError::io(
+            &format!("reading the measurement of {workers} × {model}"),
+            e,
+        )
+    })
+}
+
+/// The child: `memory MODEL WORKERS HOLD_MS`: measures, prints the [`Cost`] as JSON.
+pub(crate) fn child(args: &[String]) -> Result<i32, String> {
+    let model: Model = child::arg::<String>(args, 0, "model")?.parse()?;
+    let workers: usize = child::arg(args, 1, "number of workers")?;
+    let hold = Duration::from_millis(child::arg(args, 2, "milliseconds")?);
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
+    match cost(model, workers, hold, &exe) {
+        Ok(cost) => {
+            println!(
+                "{}",
+                serde_json::to_string(&cost).expect("plain data serialises")
+            );
+            Ok(0)
+        }
+        Err(error) => {
+            eprintln!("{error}");
+            Ok(1)
+        }
+    }
+}
+
+/// The evidence, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// Every (model, N), N within each model.
+    pub costs: Vec<Cost>,
+}
+
+fn run(options: &Options) -> Result<Finding, LessonError> {
+    let mut costs = Vec::new();
+    for &workers in &counts(options) {
+        for model in MODELS {
+            costs.push(cost_in_child(options, model, workers)?);
+        }
+    }
+    Ok(finding(Evidence { costs }))
+}
+
+fn kib(value: f64) -> String {
+    if value.abs() >= 1024.0 {
+        format!("{:.1} MiB", value / 1024.0)
+    } else {
+        format!("{value:.0} KiB")
+    }
+}
+
+fn label(model: &str) -> &str {
+    match model {
+        "thread" => "thread",
+        "process:fork" => "forked process",
+        "process:spawn" => "spawned process",
+        other => other,
+    }
+}
+
+fn finding(evidence: Evidence) -> Finding {
+    let mut header = vec!["N".to_string()];
+    for model in MODELS {
+        header.push(format!("{} RSS", label(&model.to_string())));
+        header.push(format!("{} PSS", label(&model.to_string())));
+    }
+    let mut table = Table {
+        title: "memory per worker (RSS: what top shows; PSS: shared pages split fairly)".into(),
+        header,
+        rows: Vec::new(),
+    };
+    let mut counts: Vec<usize> = evidence.costs.iter().map(|c| c.workers).collect();
+    counts.dedup();
+    let mut partial = Vec::new();
+    for &n in &counts {
+        let mut row = vec![n.to_string()];
+        for model in MODELS {
+            match evidence
+                .costs
+                .iter()
+                .find(|c| c.workers == n && c.model == model.to_string())
+            {
+                Some(cost) => {
+                    if cost.seen != cost.workers {
+                        partial.push(format!("{} × {}: {} seen", n, cost.model, cost.seen));
+                    }
+                    row.push(kib(cost.rss_per_worker_kib));
+                    row.push(kib(cost.pss_per_worker_kib));
+                }
+                None => row.extend(["-".to_string(), "-".to_string()]),
+            }
+        }
+        table.row(row);
+    }
+    let mut notes = vec![
+        "A forked process starts as a copy of paralab sharing all its pages (copy-on-write), so its RSS \
+         counts paralab's whole memory while its PSS shows what it really adds; a spawned process loads \
+         the program afresh. An idle Rust thread touches only a few pages of its stack; a Python thread \
+         also carries interpreter state, so the notebook's threads cost more than these. \
+         Per-process PSS falls as N grows because the pages all the workers share are split N ways."
+            .to_string(),
+    ];
+    if !partial.is_empty() {
+        notes.push(format!(
+            "Not every worker was alive in the peak sample ({}); figures are per worker seen.",
+            partial.join(", ")
+        ));
+    }
+    Finding {
+        tables: vec![table],
+        notes,
+        verdicts: vec![verdict(&evidence)],
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+fn verdict(evidence: &Evidence) -> Verdict {
+    let Some(n) = evidence.costs.iter().map(|c| c.workers).max() else {
+        return Verdict::new(Outcome::NotMeasured, "nothing was measured");
+    };
+    let at = |model: Model| {
+        evidence
+            .costs
+            .iter()
+            .find(|c| c.workers == n && c.model == model.to_string())
+            .map(|c| c.pss_per_worker_kib)
+    };
+    let (Some(thread), Some(fork), Some(spawn)) = (at(MODELS[0]), at(MODELS[1]), at(MODELS[2]))
+    else {
+        return Verdict::new(
+            Outcome::NotMeasured,
+            "a model is missing from the measurements",
+        );
+    };
+    let times = |other: f64| {
+        if thread > 0.0 {
+            format!(" ({:.0}×)", other / thread)
+        } else {
+            String::new()
+        }
+    };
+    let text = format!(
+        "with {n} workers, PSS per worker: thread {}, forked process {}{}, spawned process {}{}",
+        kib(thread),
+        kib(fork),
+        times(fork),
+        kib(spawn),
+        times(spawn)
+    );
+    if thread < fork && thread < spawn {
+        Verdict::new(Outcome::Holds, text)
+    } else {
+        Verdict::new(Outcome::DoesNotHold, text)
+    }
+}

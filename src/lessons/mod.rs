@@ -1,0 +1,464 @@
+//! Lessons: short guided experiments, each testing one claim of the
+//! notebook "threading vs multiprocessing" on this machine.
+//!
+//! A [`Lesson`] states its claim in one English sentence, says what it will
+//! do, runs, and returns a [`Finding`]: the evidence as tables (for people)
+//! and as JSON (for programs), and one verdict per claim, each with the
+//! numbers behind it. Every lesson lives in its own file; [`LESSONS`] lists
+//! them in the order `paralab lesson all` runs them.
+//!
+//! ```no_run
+//! use paralab::lessons::{self, Options};
+//! let options = Options::fast("target/release/paralab");
+//! let lesson = lessons::find("race").unwrap();
+//! let finding = (lesson.run)(&options).unwrap();
+//! print!("{}", lessons::render_text(lesson, &options, &finding));
+//! ```
+
+pub mod child;
+pub mod crash;
+pub mod interleave;
+pub mod memory;
+pub mod parallelism;
+pub mod pipe;
+pub mod race;
+
+use std::fmt;
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+/// What the user chose for a lesson run.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Small sizes and short pauses, for tests: each lesson in well under a second or two.
+    pub fast: bool,
+    /// Seed of the random pauses (`interleave`); `None` picks one and prints it.
+    pub seed: Option<u64>,
+    /// How the crashing worker of `crash` dies.
+    pub how: CrashHow,
+    /// The paralab program, re-executed for the lessons' child processes
+    /// (it must call [`child::serve_if_requested`] first thing in `main`).
+    pub exe: PathBuf,
+}
+
+impl Options {
+    /// The defaults: full sizes, a random seed, a segfault.
+    pub fn new(exe: impl Into<PathBuf>) -> Options {
+        Options {
+            fast: false,
+            seed: None,
+            how: CrashHow::Segfault,
+            exe: exe.into(),
+        }
+    }
+
+    /// The defaults with `fast` set.
+    pub fn fast(exe: impl Into<PathBuf>) -> Options {
+        Options {
+            fast: true,
+            ..Options::new(exe)
+        }
+    }
+}
+
+/// How the crashing worker of the `crash` lesson dies.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrashHow {
+    /// Killed by `SIGSEGV`, as by a bad pointer.
+    #[default]
+    Segfault,
+    /// `abort()`: killed by `SIGABRT`.
+    Abort,
+    /// A Rust panic (an uncaught exception, in Python's terms).
+    Panic,
+}
+
+impl CrashHow {
+    /// Every way, as named on the command line.
+    pub const ALL: [CrashHow; 3] = [CrashHow::Segfault, CrashHow::Abort, CrashHow::Panic];
+
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            CrashHow::Segfault => "segfault",
+            CrashHow::Abort => "abort",
+            CrashHow::Panic => "panic",
+        }
+    }
+}
+
+impl std::str::FromStr for CrashHow {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        CrashHow::ALL
+            .into_iter()
+            .find(|how| how.name() == s)
+            .ok_or_else(|| format!("unknown crash '{s}'; accepted: segfault, abort, panic"))
+    }
+}
+
+/// One lesson: its claim, its plan, and the experiment that tests it.
+pub struct Lesson {
+    /// The name on the command line: `paralab lesson NAME`.
+    pub name: &'static str,
+    /// One line for the list of lessons.
+    pub summary: &'static str,
+    /// The notebook's idea, in one English sentence.
+    pub claim: &'static str,
+    /// The notebook's own words (French), quoted.
+    pub notebook: &'static str,
+    /// What the lesson will do with these options, in a sentence or two.
+    pub plan: fn(&Options) -> String,
+    /// Runs the experiment.
+    pub run: fn(&Options) -> Result<Finding, LessonError>,
+}
+
+/// Every lesson, in the order `paralab lesson all` runs them.
+pub const LESSONS: [&Lesson; 6] = [
+    &interleave::LESSON,
+    &race::LESSON,
+    &memory::LESSON,
+    &pipe::LESSON,
+    &crash::LESSON,
+    &parallelism::LESSON,
+];
+
+/// The lesson called `name`.
+pub fn find(name: &str) -> Option<&'static Lesson> {
+    LESSONS.into_iter().find(|lesson| lesson.name == name)
+}
+
+/// The names of every lesson, comma-separated, for messages.
+pub fn names() -> String {
+    LESSONS.map(|lesson| lesson.name).join(", ")
+}
+
+/// What a lesson measured and concluded.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// The evidence, for people.
+    pub tables: Vec<Table>,
+    /// Lines printed after the tables: how to read them, caveats.
+    pub notes: Vec<String>,
+    /// One verdict per claim tested.
+    pub verdicts: Vec<Verdict>,
+    /// The evidence, for programs (`--format json`).
+    pub evidence: serde_json::Value,
+}
+
+/// A small table of evidence: a title, a header row, rows of cells.
+/// Columns of numbers are right-aligned, the others left-aligned.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Table {
+    /// What the table shows, one line.
+    pub title: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// One row per case measured.
+    pub rows: Vec<Vec<String>>,
+}
+
+impl Table {
+    /// An empty table with a title and column names.
+    pub fn new(title: impl Into<String>, header: &[&str]) -> Table {
+        Table {
+            title: title.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds one row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The table as text, indented by two spaces, columns separated by `│`.
+    pub fn render(&self) -> String {
+        let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
+        let columns = all.iter().map(|r| r.len()).max().unwrap_or(0);
+        let widths: Vec<usize> = (0..columns)
+            .map(|c| {
+                all.iter()
+                    .filter_map(|r| r.get(c))
+                    .map(|s| s.chars().count())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        // Numbers line up on the right, words on the left.
+        let numeric: Vec<bool> = (0..columns)
+            .map(|c| {
+                c > 0
+                    && self.rows.iter().filter_map(|r| r.get(c)).all(|cell| {
+                        cell.starts_with(|ch: char| ch.is_ascii_digit() || "×-+".contains(ch))
+                    })
+            })
+            .collect();
+        let mut out = format!("  {}\n", self.title);
+        for row in all {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, text)| {
+                    if numeric[c] {
+                        format!("{text:>w$}", w = widths[c])
+                    } else {
+                        format!("{text:<w$}", w = widths[c])
+                    }
+                })
+                .collect();
+            out.push_str(&format!("    {}\n", cells.join(" │ ").trim_end()));
+        }
+        out
+    }
+}
+
+/// Whether a claim held, and the numbers that say so.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Verdict {
+    /// The outcome.
+    pub outcome: Outcome,
+    /// One line, with the numbers.
+    pub text: String,
+}
+
+impl Verdict {
+    /// A verdict with its outcome and its line.
+    pub fn new(outcome: Outcome, text: impl Into<String>) -> Verdict {
+        Verdict {
+            outcome,
+            text: text.into(),
+        }
+    }
+}
+
+/// What a measurement said about a claim.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The numbers agree with the claim.
+    Holds,
+    /// The numbers contradict the claim on this machine.
+    DoesNotHold,
+    /// The effect depends on timing and did not show up in this run; it
+    /// is reported, not assumed.
+    NotShown,
+    /// The claim could not be measured here (a model missing, one CPU).
+    NotMeasured,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Outcome::Holds => "holds",
+            Outcome::DoesNotHold => "does not hold here",
+            Outcome::NotShown => "not shown this time",
+            Outcome::NotMeasured => "not measured",
+        })
+    }
+}
+
+/// Why a lesson could not run its experiment.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct LessonError(pub String);
+
+impl LessonError {
+    /// `doing: error`, for an OS error met while doing something.
+    pub fn io(doing: &str, error: impl fmt::Display) -> LessonError {
+        LessonError(format!("{doing}: {error}"))
+    }
+}
+
+/// Claim, notebook quote and plan: what is printed before the lesson runs.
+pub fn render_intro(lesson: &Lesson, options: &Options) -> String {
+    let mut out = format!("━━ lesson {} ━━ {}\n", lesson.name, lesson.summary);
+    out.push_str(&labelled("Claim", lesson.claim));
+    out.push_str(&labelled("Notebook", &format!("« {} »", lesson.notebook)));
+    out.push_str(&labelled("Plan", &(lesson.plan)(options)));
+    out
+}
+
+/// Evidence, notes and verdicts: what is printed after the lesson ran.
+pub fn render_finding(finding: &Finding) -> String {
+    let mut out = String::from("Evidence\n");
+    for table in &finding.tables {
+        out.push_str(&table.render());
+    }
+    for note in &finding.notes {
+        out.push_str(&wrap(note, "  ", "  "));
+    }
+    for verdict in &finding.verdicts {
+        out.push_str(&labelled(
+            "Verdict",
+            &format!("{}: {}", verdict.outcome, verdict.text),
+        ));
+    }
+    out
+}
+
+/// The whole lesson as text: intro, then finding.
+pub fn render_text(lesson: &Lesson, options: &Options, finding: &Finding) -> String {
+    format!(
+        "{}{}",
+        render_intro(lesson, options),
+        render_finding(finding)
+    )
+}
+
+/// A lesson's result as data, for `--format json`.
+#[derive(Clone, Debug, Serialize)]
+pub struct Record {
+    /// The lesson's name.
+    pub lesson: &'static str,
+    /// The claim tested.
+    pub claim: &'static str,
+    /// The notebook's words.
+    pub notebook: &'static str,
+    /// What was done.
+    pub plan: String,
+    /// The measurements.
+    pub evidence: serde_json::Value,
+    /// The conclusions.
+    pub verdicts: Vec<Verdict>,
+    /// How long the lesson took.
+    pub seconds: f64,
+}
+
+impl Record {
+    /// The record of `lesson`, run with `options`, having found `finding` in `seconds`.
+    pub fn new(lesson: &Lesson, options: &Options, finding: &Finding, seconds: f64) -> Record {
+        Record {
+            lesson: lesson.name,
+            claim: lesson.claim,
+            notebook: lesson.notebook,
+            plan: (lesson.plan)(options),
+            evidence: finding.evidence.clone(),
+            verdicts: finding.verdicts.clone(),
+            seconds,
+        }
+    }
+}
+
+/// The list printed by `paralab lesson` with no name.
+pub fn render_list() -> String {
+    let width = LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    let mut out = String::from(
+        "Lessons (run one with 'paralab lesson NAME', all with 'paralab lesson all'):\n",
+    );
+    for lesson in LESSONS {
+        out.push_str(&format!("  {:<width$}  {}\n", lesson.name, lesson.summary));
+    }
+    out
+}
+
+const LABEL_WIDTH: usize = 9;
+const LINE_WIDTH: usize = 100;
+
+/// `Label    text…`, the text wrapped under itself.
+fn labelled(label: &str, text: &str) -> String {
+    let first = format!("{label:<LABEL_WIDTH$} ");
+    wrap(text, &first, &" ".repeat(LABEL_WIDTH + 1))
+}
+
+/// Wraps `text` at word boundaries to [`LINE_WIDTH`] columns, the first line
+/// after `first`, the others after `rest`. (A dozen lines by hand rather
+/// than a crate for paragraphs of plain ASCII-and-French prose.)
+fn wrap(text: &str, first: &str, rest: &str) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for word in text.split_whitespace() {
+        if !empty && line.chars().count() + 1 + word.chars().count() > LINE_WIDTH {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = rest.to_string();
+            empty = true;
+        }
+        if !empty {
+            line.push(' ');
+        }
+        line.push_str(word);
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// `1234567` → `1,234,567`.
+pub(crate) fn thousands(n: u64) -> String {
+    crate::workload::group_thousands(n)
+}
+
+/// Seconds as people read them: `0.120 s`, `35 ms`, `18.2 µs`.
+pub(crate) fn human_time(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else if seconds >= 1e-6 {
+        format!("{:.2} µs", seconds * 1e6)
+    } else {
+        format!("{:.0} ns", seconds * 1e9)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_lesson_is_found_by_its_name_once() {
+        for lesson in LESSONS {
+            assert_eq!(find(lesson.name).unwrap().claim, lesson.claim);
+        }
+        assert!(find("all").is_none() && find("gil2").is_none());
+        assert_eq!(
+            names(),
+            "interleave, race, memory, pipe, crash, parallelism"
+        );
+    }
+
+    #[test]
+    fn tables_align_their_columns() {
+        let mut table = Table::new("t", &["method", "lost"]);
+        table.row(vec!["racy".into(), "1,234".into()]);
+        table.row(vec!["mutex".into(), "0".into()]);
+        assert_eq!(
+            table.render(),
+            "  t\n    method │  lost\n    racy   │ 1,234\n    mutex  │     0\n"
+        );
+    }
+
+    #[test]
+    fn long_text_wraps_under_its_label() {
+        let text = "word ".repeat(40);
+        let out = labelled("Claim", &text);
+        assert!(out.lines().count() > 1);
+        assert!(out.lines().all(|l| l.chars().count() <= LINE_WIDTH));
+        assert!(out.lines().skip(1).all(|l| l.starts_with("          word")));
+    }
+
+    #[test]
+    fn times_read_naturally() {
+        assert_eq!(human_time(1.5), "1.50 s");
+        assert_eq!(human_time(0.0351), "35.1 ms");
+        assert_eq!(human_time(18.25e-6), "18.25 µs");
+        assert_eq!(human_time(250e-9), "250 ns");
+    }
+
+    #[test]
+    fn crash_ways_parse_by_name() {
+        assert_eq!("abort".parse(), Ok(CrashHow::Abort));
+        assert!(
+            "explode"
+                .parse::<CrashHow>()
+                .unwrap_err()
+                .contains("segfault, abort, panic")
+        );
+    }
+}

@@ -1,0 +1,324 @@
+//! `parallelism`: real parallelism. The notebook's cpu loop in N workers at
+//! once, N = 1 … CPUs, under each model: do N workers take as long as one
+//! (N cores used) or N times as long (one at a time)?
+
+use serde::Serialize;
+
+use super::{
+    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, human_time, thousands,
+};
+use crate::experiment::{Experiment, Measurement, Plan, logical_cpus};
+use crate::measure::stats::median;
+use crate::model::{Model, StartMethod};
+use crate::workload::{DEFAULT_ITERS, Workload};
+
+/// The lesson.
+pub const LESSON: Lesson = Lesson {
+    name: "parallelism",
+    summary: "the cpu loop in N = 1 … CPUs workers: do threads and processes use several cores?",
+    claim: "Threads do not benefit from several cores (there is no real parallelism), while processes do; \
+            in the notebook's Python this is because of CPython's global interpreter lock (GIL).",
+    notebook: "Les threads ne bénéficient pas de la présence de plusieurs coeurs sur un processeur. Il n'y a pas \
+               de réelle parallélisme. … En créant différents processus on peut bénéficier d'un parallélisme \
+               physiquement réelle sur un processeur a plusieurs coeurs.",
+    plan,
+    run,
+};
+
+/// The models compared, in the one place they are listed. The `gil`
+/// model (threads behind one global lock, as in CPython) joins with one
+/// line here once it exists; the verdicts find it by its family, "gil".
+pub fn models() -> Vec<Model> {
+    vec![Model::Thread, Model::Process(StartMethod::Fork)]
+}
+
+fn iters(options: &Options) -> u64 {
+    if options.fast {
+        5_000_000
+    } else {
+        DEFAULT_ITERS
+    }
+}
+
+fn runs(options: &Options) -> usize {
+    if options.fast { 1 } else { 3 }
+}
+
+fn plan(options: &Options) -> String {
+    let cpus = logical_cpus();
+    format!(
+        "Run the notebook's cpu loop ({} iterations, one worker's whole job) in N workers at once, N = 1 … {cpus} \
+         (this machine's logical CPUs), as {}; {} timed run{} each, the median kept. speedup = N·T(1)/T(N): ×N \
+         when N cores work at once, ×1 when the workers take turns. Cores busy = the workers' CPU time / wall time.",
+        thousands(iters(options)),
+        models()
+            .iter()
+            .map(|m| describe(*m))
+            .collect::<Vec<_>>()
+            .join(" and as "),
+        runs(options),
+        if runs(options) > 1 { "s" } else { "" },
+    )
+}
+
+fn describe(model: Model) -> String {
+    match model.family() {
+        "thread" => "Rust threads".into(),
+        "process" => format!(
+            "processes ({})",
+            model.start_method().map_or("", |m| m.name())
+        ),
+        "gil" => "threads behind one global lock (paralab's model of CPython's GIL)".into(),
+        _ => model.to_string(),
+    }
+}
+
+/// One (model, N) cell.
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    /// The model, as on the command line.
+    pub model: String,
+    /// Its family: `thread`, `process`, `gil`.
+    pub family: String,
+    /// Workers at once.
+    pub workers: usize,
+    /// Median wall time.
+    pub seconds: f64,
+    /// N·T(1)/T(N).
+    pub speedup: f64,
+    /// The workers' CPU seconds per wall second, median over runs.
+    pub cores_busy: Option<f64>,
+}
+
+/// The evidence, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// Logical CPUs.
+    pub cpus: usize,
+    /// Iterations per worker.
+    pub iters: u64,
+    /// The reference result, checked in every worker.
+    pub result: u64,
+    /// Every (model, N).
+    pub cells: Vec<Cell>,
+    /// Every run, with each worker's outcome.
+    pub measurements: Vec<Measurement>,
+}
+
+fn run(options: &Options) -> Result<Finding, LessonError> {
+    let cpus = logical_cpus();
+    let iters = iters(options);
+    let plan = Plan {
+        workloads: vec![Workload::Cpu { iters }],
+        models: models(),
+        workers: (1..=cpus).collect(),
+        runs: runs(options),
+        warmup: 0,
+    };
+    let results = Experiment::new(plan).worker_exe(&options.exe).run();
+    if let Some(failure) = results.failure {
+        return Err(LessonError(format!("the cpu runs failed: {failure}")));
+    }
+    let cells = cells(&results.measurements);
+    Ok(finding(Evidence {
+        cpus,
+        iters,
+        result: Workload::Cpu { iters }.expected_result(),
+        cells,
+        measurements: results.measurements,
+    }))
+}
+
+fn cells(measurements: &[Measurement]) -> Vec<Cell> {
+    let mut cells: Vec<Cell> = Vec::new();
+    for model in models() {
+        let of = |n: usize| -> Vec<&Measurement> {
+            measurements
+                .iter()
+                .filter(|m| m.model == model && m.workers == n)
+                .collect()
+        };
+        let Some(one) = median(&of(1).iter().map(|m| m.wall_s).collect::<Vec<_>>()) else {
+            continue;
+        };
+        let mut counts: Vec<usize> = measurements
+            .iter()
+            .filter(|m| m.model == model)
+            .map(|m| m.workers)
+            .collect();
+        counts.sort_unstable();
+        counts.dedup();
+        for n in counts {
+            let runs = of(n);
+            let Some(seconds) = median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>()) else {
+                continue;
+            };
+            let busy: Vec<f64> = runs
+                .iter()
+                .filter_map(|m| {
+                    let cpu: Option<f64> = m.outcomes.iter().map(|o| o.cpu_s).sum();
+                    cpu.map(|cpu| cpu / m.wall_s)
+                })
+                .collect();
+            cells.push(Cell {
+                model: model.to_string(),
+                family: model.family().to_string(),
+                workers: n,
+                seconds,
+                speedup: n as f64 * one / seconds,
+                cores_busy: median(&busy),
+            });
+        }
+    }
+    cells
+}
+
+fn finding(evidence: Evidence) -> Finding {
+    let mut header = vec!["workers".to_string()];
+    let models = models();
+    for model in &models {
+        header.push(describe(*model));
+    }
+    let mut table = Table {
+        title: format!(
+            "cpu loop, {} iterations per worker, result {} checked in every worker: time   speedup   cores busy",
+            thousands(evidence.iters),
+            thousands(evidence.result)
+        ),
+        header,
+        rows: Vec::new(),
+    };
+    for n in 1..=evidence.cpus {
+        let mut row = vec![n.to_string()];
+        for model in &models {
+            row.push(
+                evidence
+                    .cells
+                    .iter()
+                    .find(|c| c.workers == n && c.model == model.to_string())
+                    .map_or("-".into(), |c| {
+                        format!(
+                            "{:>8}  ×{:.2}  {}",
+                            human_time(c.seconds),
+                            c.speedup,
+                            c.cores_busy.map_or("-".into(), |b| format!("{b:.2}"))
+                        )
+                    }),
+            );
+        }
+        table.row(row);
+    }
+    let mut notes = vec![format!(
+        "On {} CPUs the best possible speedup is ×{}. Rust threads have no global lock: each runs on its own \
+         core. CPython's threads hold the GIL while they compute, so only one computes at a time.",
+        evidence.cpus, evidence.cpus
+    )];
+    let alone: Vec<f64> = evidence
+        .cells
+        .iter()
+        .filter(|c| c.workers == 1)
+        .filter_map(|c| c.cores_busy)
+        .collect();
+    if let Some(least) = alone.iter().copied().reduce(f64::min)
+        && least < 0.9
+    {
+        notes.push(format!(
+            "The machine was busy with other work: one worker alone got only {least:.2} of a core, so \
+             these speedups are uncertain; run the lesson again on a quiet machine."
+        ));
+    }
+    Finding {
+        tables: vec![table],
+        notes,
+        verdicts: verdicts(&evidence),
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+/// The cell of the family at the most workers that fit on the CPUs.
+fn best<'e>(evidence: &'e Evidence, family: &str) -> Option<&'e Cell> {
+    evidence
+        .cells
+        .iter()
+        .filter(|c| c.family == family && c.workers <= evidence.cpus)
+        .max_by_key(|c| c.workers)
+}
+
+fn uses_cores(cell: &Cell) -> bool {
+    cell.speedup >= 0.75 * cell.workers as f64
+}
+
+fn one_at_a_time(cell: &Cell) -> bool {
+    cell.speedup <= 1.25
+}
+
+fn figures(cell: &Cell) -> String {
+    format!(
+        "{} workers took {} (×{:.2}{})",
+        cell.workers,
+        human_time(cell.seconds),
+        cell.speedup,
+        cell.cores_busy
+            .map_or(String::new(), |b| format!(", {b:.2} cores busy"))
+    )
+}
+
+fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
+    if evidence.cpus < 2 {
+        return vec![Verdict::new(
+            Outcome::NotMeasured,
+            "this machine gives paralab one CPU: there is nothing to run in parallel",
+        )];
+    }
+    let mut verdicts = Vec::new();
+    match best(evidence, "gil") {
+        Some(gil) => verdicts.push(Verdict::new(
+            if one_at_a_time(gil) { Outcome::Holds } else { Outcome::DoesNotHold },
+            format!("Python-like threads (one global lock): {}", figures(gil)),
+        )),
+        None => verdicts.push(Verdict::new(
+            Outcome::NotMeasured,
+            "Python-like threads: this build has no gil model, so CPython's threads are not reproduced here",
+        )),
+    }
+    if let Some(process) = best(evidence, "process") {
+        verdicts.push(Verdict::new(
+            if uses_cores(process) {
+                Outcome::Holds
+            } else {
+                Outcome::DoesNotHold
+            },
+            format!(
+                "processes {} several cores: {}",
+                if uses_cores(process) {
+                    "use"
+                } else {
+                    "did not use"
+                },
+                figures(process)
+            ),
+        ));
+    }
+    if let Some(thread) = best(evidence, "thread") {
+        let used = uses_cores(thread);
+        verdicts.push(Verdict::new(
+            if used {
+                Outcome::DoesNotHold
+            } else {
+                Outcome::Holds
+            },
+            if used {
+                format!(
+                    "for Rust threads, which have no global lock and use several cores: {}",
+                    figures(thread)
+                )
+            } else {
+                format!(
+                    "for Rust threads on this run, although they have no global lock: {}",
+                    figures(thread)
+                )
+            },
+        ));
+    }
+    verdicts
+}

@@ -1,0 +1,585 @@
+//! `race`: shared data needs a lock. Threads increment one shared counter
+//! three ways (a read then a write, a `Mutex`, one atomic `fetch_add`);
+//! then processes append lines to one file without and with `flock`.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Barrier, Mutex};
+use std::time::Duration;
+
+use nix::fcntl::{Flock, FlockArg};
+use serde::Serialize;
+
+use super::{
+    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time, thousands,
+};
+use crate::measure::clock::MonoTime;
+
+/// The lesson.
+pub const LESSON: Lesson = Lesson {
+    name: "race",
+    summary: "threads add to one shared counter, processes append to one file: without and with a lock",
+    claim: "Threads share their memory, so two threads updating the same data can overwrite each other's work; \
+            a lock (acquire, update, release) prevents it. The same holds for processes writing one file.",
+    notebook: "Les threads possèdent un espace mémoire partagé … Cependant il y a un fort risque de conflit lors \
+               d'écriture de données. La bibliothèque permet alors l'utilisation de verrou … Verrou : acquire - release",
+    plan,
+    run,
+};
+
+/// Threads sharing the counter.
+pub const THREADS: usize = 4;
+/// Processes sharing the file.
+pub const PROCESSES: usize = 4;
+
+fn increments(options: &Options) -> u64 {
+    if options.fast { 100_000 } else { 5_000_000 }
+}
+
+fn lines(options: &Options) -> u64 {
+    if options.fast { 300 } else { 2_000 }
+}
+
+fn plan(options: &Options) -> String {
+    format!(
+        "{THREADS} threads each add 1 to one shared counter {} times, in three ways: read the counter then \
+         write it back plus one (two separate atomic steps, like Python's counter += 1, which another \
+         thread can slip between), under a Mutex (acquire, add, release), and with one atomic fetch_add. \
+         Then {PROCESSES} processes each append {} lines to one file by seeking to its end then writing (two \
+         steps again), without and with an exclusive flock around the two, and once with O_APPEND, where the \
+         kernel does both in one step. Lost and torn lines are counted.",
+        thousands(increments(options)),
+        thousands(lines(options)),
+    )
+}
+
+/// How the threads update the shared counter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CounterMethod {
+    /// `load` then `store(v + 1)`: each step atomic, the pair not.
+    ReadThenWrite,
+    /// A `Mutex<u64>` held across the read and the write.
+    Mutex,
+    /// One atomic read-modify-write.
+    FetchAdd,
+}
+
+impl CounterMethod {
+    /// Every method, in the order the lesson runs them.
+    pub const ALL: [CounterMethod; 3] = [
+        CounterMethod::ReadThenWrite,
+        CounterMethod::Mutex,
+        CounterMethod::FetchAdd,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            CounterMethod::ReadThenWrite => "read, then write (no lock)",
+            CounterMethod::Mutex => "Mutex: acquire, add, release",
+            CounterMethod::FetchAdd => "atomic fetch_add",
+        }
+    }
+}
+
+/// One counter run.
+#[derive(Clone, Debug, Serialize)]
+pub struct CounterRun {
+    /// How the counter was updated.
+    pub method: CounterMethod,
+    /// Threads.
+    pub threads: usize,
+    /// Increments per thread.
+    pub increments: u64,
+    /// threads × increments.
+    pub expected: u64,
+    /// The counter at the end.
+    pub counted: u64,
+    /// expected − counted.
+    pub lost: u64,
+    /// Wall time from the common start to the last join.
+    pub seconds: f64,
+}
+
+/// Runs `threads` threads adding 1 to one counter `increments` times each.
+pub fn count(method: CounterMethod, threads: usize, increments: u64) -> CounterRun {
+    let atomic = AtomicU64::new(0);
+    let locked = Mutex::new(0u64);
+    let start = Barrier::new(threads + 1);
+    let mut t0 = MonoTime::now();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                start.wait();
+                for _ in 0..increments {
+                    match method {
+                        CounterMethod::ReadThenWrite => {
+                            // Each step is atomic, the pair is not: another
+                            // thread's store between them is overwritten.
+                            // black_box keeps the compiler from fusing
+                            // the loop's loads and stores into one store.
+                            let seen = std::hint::black_box(atomic.load(Ordering::Relaxed));
+                            atomic.store(seen + 1, Ordering::Relaxed);
+                        }
+                        CounterMethod::Mutex => {
+                            // A poisoned lock still holds a valid count.
+                            *locked.lock().unwrap_or_else(|p| p.into_inner()) += 1;
+                        }
+                        CounterMethod::FetchAdd => {
+                            atomic.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+            });
+        }
+        t0 = MonoTime::now();
+        start.wait();
+    });
+    let seconds = MonoTime::now().seconds_since(t0);
+    let counted = match method {
+        CounterMethod::Mutex => *locked.lock().unwrap_or_else(|p| p.into_inner()),
+        _ => atomic.load(Ordering::Relaxed),
+    };
+    let expected = threads as u64 * increments;
+    CounterRun {
+        method,
+        threads,
+        increments,
+        expected,
+        counted,
+        lost: expected.saturating_sub(counted),
+        seconds,
+    }
+}
+
+/// How the processes append their lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppendMethod {
+    /// Seek to the end, then write: two steps, no lock.
+    SeekThenWrite,
+    /// The same two steps under an exclusive `flock`.
+    Flock,
+    /// `O_APPEND`: the kernel seeks and writes in one step.
+    OAppend,
+}
+
+impl AppendMethod {
+    /// Every method, in the order the lesson runs them.
+    pub const ALL: [AppendMethod; 3] = [
+        AppendMethod::SeekThenWrite,
+        AppendMethod::Flock,
+        AppendMethod::OAppend,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            AppendMethod::SeekThenWrite => "seek-then-write",
+            AppendMethod::Flock => "flock",
+            AppendMethod::OAppend => "o-append",
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            AppendMethod::SeekThenWrite => "seek to end, then write (no lock)",
+            AppendMethod::Flock => "flock: lock, seek, write, unlock",
+            AppendMethod::OAppend => "O_APPEND (one step, no lock)",
+        }
+    }
+}
+
+/// One file run.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileRun {
+    /// How the lines were appended.
+    pub method: AppendMethod,
+    /// Processes.
+    pub processes: usize,
+    /// Lines per process.
+    pub lines: u64,
+    /// processes × lines.
+    pub expected: u64,
+    /// Distinct intact lines found.
+    pub intact: u64,
+    /// Expected lines not found intact.
+    pub lost: u64,
+    /// Lines found that are not any process's line (pieces of overwritten lines).
+    pub torn: u64,
+    /// Wall time from the first start to the last exit.
+    pub seconds: f64,
+}
+
+/// The line process `worker` writes as its number `index`. Lines differ in
+/// length from one process to the next, so a line written over another
+/// leaves the end of the longer one behind, torn.
+pub fn line(worker: usize, index: u64) -> String {
+    format!("p{worker} l{index} {}\n", "x".repeat(4 + 6 * worker))
+}
+
+/// Counts the intact lines (distinct), lost and torn lines of `text`.
+pub fn tally(text: &str, processes: usize, lines: u64) -> (u64, u64, u64) {
+    let mut intact: HashSet<(usize, u64)> = HashSet::new();
+    let mut torn = 0;
+    for found in text.split_inclusive('\n') {
+        match parse_line(found) {
+            Some(key) if key.0 < processes && key.1 < lines => {
+                intact.insert(key);
+            }
+            _ => torn += 1,
+        }
+    }
+    let intact = intact.len() as u64;
+    let expected = processes as u64 * lines;
+    (intact, expected - intact, torn)
+}
+
+fn parse_line(found: &str) -> Option<(usize, u64)> {
+    let mut words = found.strip_suffix('\n')?.split(' ');
+    let worker: usize = words.next()?.strip_prefix('p')?.parse().ok()?;
+    let index: u64 = words.next()?.strip_prefix('l')?.parse().ok()?;
+    let valid = words
+        .next()
+        .is_some_and(|pad| pad == "x".repeat(4 + 6 * worker))
+        && words.next().is_none();
+    valid.then_some((worker, index))
+}
+
+/// The child: `append PATH METHOD WORKER LINES START_NANOS`: waits for the
+/// common start instant, then appends its lines.
+pub(crate) fn append_child(args: &[String]) -> Result<i32, String> {
+    let path: PathBuf = child::arg(args, 0, "path")?;
+    let method: String = child::arg(args, 1, "method")?;
+    let worker: usize = child::arg(args, 2, "worker number")?;
+    let lines: u64 = child::arg(args, 3, "number of lines")?;
+    let start: u64 = child::arg(args, 4, "start instant")?;
+    let method = AppendMethod::ALL
+        .into_iter()
+        .find(|m| m.name() == method)
+        .ok_or(format!("unknown append method '{method}'"))?;
+    // Start together, so the writers overlap however long each took to start.
+    let wait = start.saturating_sub(MonoTime::now().0);
+    std::thread::sleep(Duration::from_nanos(wait));
+    match append(&path, method, worker, lines) {
+        Ok(()) => Ok(0),
+        Err(error) => {
+            eprintln!(
+                "paralab lesson child: appending to {} failed: {error}",
+                path.display()
+            );
+            Ok(1)
+        }
+    }
+}
+
+fn append(path: &Path, method: AppendMethod, worker: usize, lines: u64) -> std::io::Result<()> {
+    let mut file = match method {
+        AppendMethod::OAppend => OpenOptions::new().append(true).open(path)?,
+        _ => OpenOptions::new().write(true).open(path)?,
+    };
+    for index in 0..lines {
+        let text = line(worker, index);
+        match method {
+            AppendMethod::SeekThenWrite => {
+                file.seek(SeekFrom::End(0))?;
+                file.write_all(text.as_bytes())?;
+            }
+            AppendMethod::Flock => {
+                let mut locked = Flock::lock(file, FlockArg::LockExclusive)
+                    .map_err(|(_, errno)| std::io::Error::from(errno))?;
+                locked.seek(SeekFrom::End(0))?;
+                locked.write_all(text.as_bytes())?;
+                file = locked
+                    .unlock()
+                    .map_err(|(_, errno)| std::io::Error::from(errno))?;
+            }
+            AppendMethod::OAppend => file.write_all(text.as_bytes())?,
+        }
+    }
+    Ok(())
+}
+
+/// Runs `processes` children appending `lines` lines each to a fresh file.
+pub fn append_run(
+    exe: &Path,
+    method: AppendMethod,
+    processes: usize,
+    lines: u64,
+) -> Result<FileRun, LessonError> {
+    let path = std::env::temp_dir().join(format!(
+        "paralab-race-{}-{}.txt",
+        std::process::id(),
+        MonoTime::now().0
+    ));
+    let result = append_into(exe, &path, method, processes, lines);
+    let _ = std::fs::remove_file(&path);
+    result
+}
+
+fn append_into(
+    exe: &Path,
+    path: &Path,
+    method: AppendMethod,
+    processes: usize,
+    lines: u64,
+) -> Result<FileRun, LessonError> {
+    File::create(path).map_err(|e| LessonError::io(&format!("creating {}", path.display()), e))?;
+    // Far enough ahead for every child to be started and waiting.
+    let start = MonoTime::now().0 + 50_000_000;
+    let t0 = MonoTime::now();
+    let mut children = Vec::new();
+    let mut failure = None;
+    for worker in 0..processes {
+        let spawned = child::command(
+            exe,
+            "append",
+            &[
+                path.display().to_string(),
+                method.name().to_string(),
+                worker.to_string(),
+                lines.to_string(),
+                start.to_string(),
+            ],
+        )
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .spawn();
+        match spawned {
+            Ok(child) => children.push(child),
+            Err(error) => {
+                failure = Some(LessonError::io(
+                    &format!("starting {} again as an appending process", exe.display()),
+                    error,
+                ));
+                break;
+            }
+        }
+    }
+    let statuses: Vec<_> = children.iter_mut().map(|c| c.wait()).collect();
+    let seconds = MonoTime::now().seconds_since(t0);
+    if let Some(failure) = failure {
+        return Err(failure);
+    }
+    for (worker, status) in statuses.into_iter().enumerate() {
+        match status {
+            Ok(status) if status.success() => {}
+            other => {
+                return Err(LessonError(format!(
+                    "appending process {worker} failed: {other:?}"
+                )));
+            }
+        }
+    }
+    let bytes = std::fs::read(path).map_err(|e| LessonError::io("reading the file back", e))?;
+    let (intact, lost, torn) = tally(&String::from_utf8_lossy(&bytes), processes, lines);
+    Ok(FileRun {
+        method,
+        processes,
+        lines,
+        expected: processes as u64 * lines,
+        intact,
+        lost,
+        torn,
+        seconds,
+    })
+}
+
+/// The evidence, as data.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evidence {
+    /// One per counter method.
+    pub counter: Vec<CounterRun>,
+    /// One per append method.
+    pub file: Vec<FileRun>,
+}
+
+fn run(options: &Options) -> Result<Finding, LessonError> {
+    let counter = CounterMethod::ALL
+        .into_iter()
+        .map(|method| count(method, THREADS, increments(options)))
+        .collect();
+    let file = AppendMethod::ALL
+        .into_iter()
+        .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
+        .collect::<Result<_, _>>()?;
+    Ok(finding(Evidence { counter, file }))
+}
+
+fn percent(part: u64, whole: u64) -> String {
+    format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
+}
+
+fn finding(evidence: Evidence) -> Finding {
+    let first = &evidence.counter[0];
+    let mut counter_table = Table::new(
+        format!(
+            "shared counter: {} threads × {} increments, {} expected",
+            first.threads,
+            thousands(first.increments),
+            thousands(first.expected)
+        ),
+        &["method", "final count", "lost updates", "lost", "time"],
+    );
+    for run in &evidence.counter {
+        counter_table.row(vec![
+            run.method.label().into(),
+            thousands(run.counted),
+            thousands(run.lost),
+            percent(run.lost, run.expected),
+            human_time(run.seconds),
+        ]);
+    }
+    let first = &evidence.file[0];
+    let mut file_table = Table::new(
+        format!(
+            "one file: {} processes × {} lines, {} expected",
+            first.processes,
+            thousands(first.lines),
+            thousands(first.expected)
+        ),
+        &["method", "intact lines", "lost lines", "torn lines", "time"],
+    );
+    for run in &evidence.file {
+        file_table.row(vec![
+            run.method.label().into(),
+            thousands(run.intact),
+            thousands(run.lost),
+            thousands(run.torn),
+            human_time(run.seconds),
+        ]);
+    }
+    let notes = vec![
+        "A lost update: two threads read the same value, both write it + 1, one increment vanishes. \
+         A lost line: two processes find the same end of file and write at the same place; a torn line \
+         is what is left of a longer line partly overwritten by a shorter one."
+            .to_string(),
+    ];
+    let verdicts = vec![
+        counter_verdict(&evidence.counter),
+        file_verdict(&evidence.file),
+    ];
+    Finding {
+        tables: vec![counter_table, file_table],
+        notes,
+        verdicts,
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+fn counter_verdict(runs: &[CounterRun]) -> Verdict {
+    let by = |method| {
+        runs.iter()
+            .find(|r| r.method == method)
+            .expect("every method ran")
+    };
+    let (racy, mutex, atomic) = (
+        by(CounterMethod::ReadThenWrite),
+        by(CounterMethod::Mutex),
+        by(CounterMethod::FetchAdd),
+    );
+    let safe = format!(
+        "with the Mutex {} and with fetch_add {} were lost (the lock cost {:.1}× the time of fetch_add)",
+        thousands(mutex.lost),
+        thousands(atomic.lost),
+        mutex.seconds / atomic.seconds.max(1e-9)
+    );
+    if mutex.lost > 0 || atomic.lost > 0 {
+        Verdict::new(
+            Outcome::DoesNotHold,
+            format!("updates were lost even with a lock: {safe}"),
+        )
+    } else if racy.lost > 0 {
+        Verdict::new(
+            Outcome::Holds,
+            format!(
+                "without a lock {} of {} updates were lost ({}); {safe}",
+                thousands(racy.lost),
+                thousands(racy.expected),
+                percent(racy.lost, racy.expected)
+            ),
+        )
+    } else {
+        Verdict::new(
+            Outcome::NotShown,
+            format!(
+                "no update was lost without a lock this time (the threads happened not to collide; run again), {safe}"
+            ),
+        )
+    }
+}
+
+fn file_verdict(runs: &[FileRun]) -> Verdict {
+    let by = |method| {
+        runs.iter()
+            .find(|r| r.method == method)
+            .expect("every method ran")
+    };
+    let (racy, locked, append) = (
+        by(AppendMethod::SeekThenWrite),
+        by(AppendMethod::Flock),
+        by(AppendMethod::OAppend),
+    );
+    let damage = |r: &FileRun| format!("{} lost, {} torn", thousands(r.lost), thousands(r.torn));
+    let safe = format!(
+        "with flock {}; with O_APPEND, where the kernel finds the end and writes in one step, {}",
+        damage(locked),
+        damage(append)
+    );
+    if locked.lost + locked.torn > 0 {
+        Verdict::new(
+            Outcome::DoesNotHold,
+            format!("lines were damaged even under flock: {safe}"),
+        )
+    } else if racy.lost + racy.torn > 0 {
+        Verdict::new(
+            Outcome::Holds,
+            format!(
+                "for processes too: without a lock {} of {} lines were lost and {} torn; {safe}",
+                thousands(racy.lost),
+                thousands(racy.expected),
+                thousands(racy.torn)
+            ),
+        )
+    } else {
+        Verdict::new(
+            Outcome::NotShown,
+            format!("the processes happened not to collide without a lock this time; {safe}"),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_and_atomic_counters_lose_nothing() {
+        for method in [CounterMethod::Mutex, CounterMethod::FetchAdd] {
+            let run = count(method, 3, 10_000);
+            assert_eq!((run.counted, run.lost), (30_000, 0), "{method:?}");
+        }
+        let racy = count(CounterMethod::ReadThenWrite, 3, 10_000);
+        assert!(racy.counted <= 30_000 && racy.counted >= 10_000);
+    }
+
+    #[test]
+    fn tally_finds_lost_and_torn_lines() {
+        let mut text = String::new();
+        for index in 0..3 {
+            text.push_str(&line(0, index));
+            text.push_str(&line(1, index));
+        }
+        assert_eq!(tally(&text, 2, 3), (6, 0, 0));
+        // Process 0's line written over the start of process 1's: the
+        // tail of the longer line is left behind.
+        let long = line(1, 7);
+        let short = line(0, 7);
+        let overwritten = format!("{short}{}", &long[short.len()..]);
+        assert_eq!(tally(&overwritten, 2, 8), (1, 15, 1));
+        assert_eq!(tally(&format!("{short}{short}"), 2, 8), (1, 15, 0));
+    }
+}
