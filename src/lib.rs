@@ -30,8 +30,11 @@
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
 pub mod experiment;
+pub mod export;
+pub mod machine;
 pub mod measure;
 pub mod model;
+pub mod observe;
 pub mod report;
 pub mod worker;
 pub mod workload;

@@ -2,7 +2,9 @@
 //! mapping of errors to exit codes.
 
 mod bench;
+mod output;
 mod parse;
+mod report;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -30,6 +32,9 @@ enum Command {
     /// Run N copies of a workload under each model, for each N, and time them
     /// (the notebook's experiment).
     Bench(bench::BenchArgs),
+    /// Render every report (tables, exports, plots, HTML) from files saved
+    /// with `bench --save`, without running anything.
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -40,6 +45,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Report(args)) => report::run(args),
         None => bench::run(cli.bench),
     }
 }
