@@ -32,9 +32,9 @@ impl Progress {
         };
         let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let template = if colour {
-            "{spinner:.green} {elapsed_precise:.dim} [{bar:30.cyan/blue}] {pos}/{len} runs  ETA {eta:.bold}  {msg}"
+            "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} · ETA {eta:.bold}"
         } else {
-            "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} runs  ETA {eta}  {msg}"
+            "{spinner} [{bar:20}] {pos}/{len} {msg} · ETA {eta}"
         };
         let style = ProgressStyle::with_template(template)
             .expect("the template is valid")
