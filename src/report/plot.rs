@@ -123,6 +123,9 @@ pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<std::path::PathB
 struct Series {
     label: String,
     colour: RGBColor,
+    /// Which marker: models whose lines coincide stay visible because
+    /// their markers differ in shape and size (and in print, in colour).
+    shape: usize,
     points: Vec<Point>,
 }
 
@@ -155,9 +158,11 @@ impl Series {
             .collect::<Vec<_>>();
         let mut points = points;
         points.sort_by_key(|p| p.workers);
+        let index = models.iter().position(|&m| m == model).unwrap_or(0);
         Series {
             label: grid.model_label(column),
-            colour: colour(models.iter().position(|&m| m == model).unwrap_or(0)),
+            colour: colour(index),
+            shape: index,
             points,
         }
     }
@@ -286,7 +291,7 @@ fn draw_chart(
     }
 
     for s in series {
-        let colour = s.colour;
+        let (colour, shape) = (s.colour, s.shape);
         let values: Vec<(i32, f64)> = s
             .points
             .iter()
@@ -310,15 +315,42 @@ fn draw_chart(
                 )
             }))?;
         }
-        chart
+        let line = chart
             .draw_series(LineSeries::new(values.clone(), colour.stroke_width(3)))?
-            .label(&s.label)
-            .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], colour.stroke_width(3)));
-        chart.draw_series(
-            values
-                .iter()
-                .map(|&(x, y)| Circle::new((x, y), 5, colour.filled())),
-        )?;
+            .label(&s.label);
+        let sample = move |(x, y)| {
+            EmptyElement::at((x, y)) + PathElement::new([(0, 0), (24, 0)], colour.stroke_width(3))
+        };
+        // A filled dot, a ring, a square, a triangle, each larger than the
+        // last, so that models whose points coincide stay visible.
+        let outline = colour.stroke_width(2);
+        match shape % 4 {
+            0 => {
+                line.legend(move |at| sample(at) + Circle::new((12, 0), 5, colour.filled()));
+                chart.draw_series(values.iter().map(|&at| Circle::new(at, 5, colour.filled())))?;
+            }
+            1 => {
+                line.legend(move |at| sample(at) + Circle::new((12, 0), 8, outline));
+                chart.draw_series(values.iter().map(|&at| Circle::new(at, 8, outline)))?;
+            }
+            2 => {
+                let square = [(-7, -7), (7, 7)];
+                line.legend(move |at| sample(at) + Rectangle::new([(5, -7), (19, 7)], outline));
+                chart.draw_series(
+                    values
+                        .iter()
+                        .map(|&at| EmptyElement::at(at) + Rectangle::new(square, outline)),
+                )?;
+            }
+            _ => {
+                line.legend(move |at| sample(at) + TriangleMarker::new((12, 0), 10, outline));
+                chart.draw_series(
+                    values
+                        .iter()
+                        .map(|&at| TriangleMarker::new(at, 10, outline)),
+                )?;
+            }
+        }
     }
 
     chart
