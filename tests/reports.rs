@@ -252,6 +252,9 @@ fn plots_are_well_formed_svg_with_one_series_per_model() {
         "cpu times of 0.25 to 0.39 s are in ms"
     );
     assert!(plots[1].svg.contains("ideal: ×N"));
+    // 3 workers on the record's 2 CPUs: cpu work is capped, sleep is not.
+    assert!(plots[1].svg.contains("CPU limit: ×2"));
+    assert!(!plots[3].svg.contains("CPU limit"));
     // Error bars (2 px) where there are several runs.
     assert!(plots[0].svg.contains("stroke-width=\"2\""));
 }

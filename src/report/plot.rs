@@ -13,7 +13,7 @@ use plotters::prelude::*;
 use super::Grid;
 use super::record::Record;
 use crate::model::Model;
-use crate::workload::Workload;
+use crate::workload::{Workload, WorkloadKind};
 
 /// One drawn plot.
 #[derive(Clone, Debug)]
@@ -84,6 +84,7 @@ pub fn plots(record: &Record) -> Vec<Plot> {
             .map(|c| Series::of(&grid, c, &models))
             .collect();
         let cpus = record.cpus();
+        let cpu_bound = workload.kind() == WorkloadKind::Cpu;
         let runs = record.runs();
         let title = if runs > 1 {
             format!("{workload}: wall time, median of {runs} runs (bars: min to max)")
@@ -92,13 +93,13 @@ pub fn plots(record: &Record) -> Vec<Plot> {
         };
         plots.push(Plot {
             file_name: format!("{stem}-wall-time.svg"),
-            svg: draw(&title, &series, cpus, Quantity::WallTime),
+            svg: draw(&title, &series, cpus, Quantity::WallTime, cpu_bound),
             title,
         });
         let title = format!("{workload}: speedup");
         plots.push(Plot {
             file_name: format!("{stem}-speedup.svg"),
-            svg: draw(&title, &series, cpus, Quantity::Speedup),
+            svg: draw(&title, &series, cpus, Quantity::Speedup, cpu_bound),
             title,
         });
     }
@@ -174,10 +175,17 @@ enum Quantity {
     Speedup,
 }
 
-fn draw(title: &str, series: &[Series], cpus: usize, quantity: Quantity) -> String {
+fn draw(
+    title: &str,
+    series: &[Series],
+    cpus: usize,
+    quantity: Quantity,
+    cpu_bound: bool,
+) -> String {
     let mut svg = String::new();
     // Drawing into a String can only fail on a bug in the layout.
-    draw_into(&mut svg, title, series, cpus, quantity).expect("plotters draws into a String");
+    draw_into(&mut svg, title, series, cpus, quantity, cpu_bound)
+        .expect("plotters draws into a String");
     svg
 }
 
@@ -187,8 +195,9 @@ fn draw_into(
     series: &[Series],
     cpus: usize,
     quantity: Quantity,
+    cpu_bound: bool,
 ) -> Result<(), String> {
-    draw_chart(svg, title, series, cpus, quantity).map_err(|e| e.to_string())
+    draw_chart(svg, title, series, cpus, quantity, cpu_bound).map_err(|e| e.to_string())
 }
 
 fn draw_chart(
@@ -197,6 +206,7 @@ fn draw_chart(
     series: &[Series],
     cpus: usize,
     quantity: Quantity,
+    cpu_bound: bool,
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
@@ -288,6 +298,20 @@ fn draw_chart(
             .legend(|(x, y)| {
                 DashedPathElement::new([(x, y), (x + 20, y)], 6, 3, BLACK.mix(0.55).stroke_width(2))
             });
+        // Work that needs a CPU cannot go faster than the CPUs there are.
+        if cpu_bound && max_workers > cpus as i32 {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(cpus as i32, cpus as f64), (max_workers, cpus as f64)],
+                    3,
+                    4,
+                    REFERENCE.stroke_width(2),
+                ))?
+                .label(format!("CPU limit: ×{cpus}"))
+                .legend(|(x, y)| {
+                    DashedPathElement::new([(x, y), (x + 20, y)], 3, 3, REFERENCE.stroke_width(2))
+                });
+        }
     }
 
     for s in series {
