@@ -373,3 +373,20 @@ fn html_page_renders_in_chromium() {
         png.len()
     );
 }
+
+#[test]
+fn many_cpus_do_not_squash_a_small_sweep() {
+    let mut record = record();
+    if let Some(machine) = &mut record.machine {
+        machine.logical_cpus = 64;
+    }
+    for plot in plot::plots(&record) {
+        assert!(!plot.svg.contains("64 CPUs"), "{}", plot.file_name);
+        assert!(!plot.svg.contains("CPU limit"), "{}", plot.file_name);
+        assert_eq!(series_lines(&plot.svg).len(), 3);
+    }
+    if let Some(machine) = &mut record.machine {
+        machine.logical_cpus = 4;
+    }
+    assert!(plot::plots(&record)[0].svg.contains("4 CPUs"));
+}

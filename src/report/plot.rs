@@ -210,12 +210,19 @@ fn draw_chart(
 ) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
     let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
     root.fill(&WHITE)?;
-    let max_workers = series
+    let measured = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.workers))
         .max()
-        .unwrap_or(1)
-        .max(cpus.min(64)) as i32;
+        .unwrap_or(1);
+    // The CPU marker is worth widening the axis for, up to twice the
+    // workers measured; beyond that it would squash the data into a corner.
+    let show_cpus = cpus <= 2 * measured;
+    let max_workers = if show_cpus {
+        measured.max(cpus)
+    } else {
+        measured
+    } as i32;
     let top = match quantity {
         Quantity::WallTime => series
             .iter()
@@ -270,22 +277,24 @@ fn draw_chart(
 
     // The CPUs marker: a vertical dashed line at x = cpus.
     let cpu_label = format!("{cpus} CPU{}", if cpus == 1 { "" } else { "s" });
-    chart
-        .draw_series(DashedLineSeries::new(
-            [(cpus as i32, 0.0), (cpus as i32, top)],
-            6,
-            5,
-            REFERENCE.stroke_width(2),
-        ))?
-        .label(cpu_label)
-        .legend(|(x, y)| {
-            DashedPathElement::new(
-                [(x + 8, y - 8), (x + 8, y + 8)],
-                4,
-                3,
+    if show_cpus {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(cpus as i32, 0.0), (cpus as i32, top)],
+                6,
+                5,
                 REFERENCE.stroke_width(2),
-            )
-        });
+            ))?
+            .label(cpu_label)
+            .legend(|(x, y)| {
+                DashedPathElement::new(
+                    [(x + 8, y - 8), (x + 8, y + 8)],
+                    4,
+                    3,
+                    REFERENCE.stroke_width(2),
+                )
+            });
+    }
     if quantity == Quantity::Speedup {
         chart
             .draw_series(DashedLineSeries::new(
