@@ -333,3 +333,64 @@ fn report_refuses_what_it_cannot_read() {
         .stderr(predicate::function(|s: &str| s.lines().count() == 1));
     paralab().arg("report").assert().code(2);
 }
+
+/// Runs paralab under `script`, which gives it a terminal (stdout and
+/// stderr both go to it), and returns everything the terminal received.
+/// `None` when `script` (util-linux) is missing.
+fn in_a_terminal(args: &str, no_color: bool) -> Option<String> {
+    let exe = env!("CARGO_BIN_EXE_paralab");
+    let mut command = std::process::Command::new("script");
+    // indicatif draws nothing on a dumb terminal (or with TERM unset, as in
+    // some CI runners): give it an ordinary one.
+    command
+        .args(["-qec", &format!("{exe} {args}"), "/dev/null"])
+        .env("TERM", "xterm-256color");
+    if no_color {
+        command.env("NO_COLOR", "1");
+    } else {
+        command.env_remove("NO_COLOR");
+    }
+    let output = command.stdin(Stdio::null()).output().ok()?;
+    assert!(output.status.success(), "{output:?}");
+    Some(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+#[test]
+fn the_progress_bar_shows_in_a_terminal_and_is_gone_before_the_results() {
+    let args = "bench --workloads sleep --models thread --workers 1 --sleep 0.15 --runs 4";
+    let Some(screen) = in_a_terminal(args, false) else {
+        eprintln!("SKIPPED: no 'script' command to give paralab a terminal");
+        return;
+    };
+    assert!(
+        screen.contains("sleep · thread · 1 worker · run "),
+        "{screen:?}"
+    );
+    assert!(screen.contains("ETA"), "{screen:?}");
+    assert!(
+        screen.contains("\x1b[32m"),
+        "coloured by default: {screen:?}"
+    );
+    // The bar's last act is to clear its line; the results follow, whole.
+    let after_bar = &screen[screen.rfind("\x1b[2K").expect("the bar clears its line")..];
+    let results = after_bar
+        .trim_start_matches("\x1b[2K")
+        .replace("\x1b[1A", "");
+    assert!(
+        results.starts_with("sleep: 0.15 s per worker\r\n"),
+        "{results:?}"
+    );
+    assert!(results.contains("       1 │   0.15"), "{results:?}");
+
+    let plain = in_a_terminal(args, true).unwrap();
+    assert!(
+        plain.contains("ETA") && !plain.contains("\x1b[32m"),
+        "NO_COLOR: {plain:?}"
+    );
+
+    let quiet = in_a_terminal(&format!("{args} --quiet"), false).unwrap();
+    assert!(
+        !quiet.contains("ETA") && quiet.starts_with("sleep: 0.15 s"),
+        "{quiet:?}"
+    );
+}
