@@ -40,9 +40,16 @@ impl Exporter for CsvExporter {
         let number = |x: Option<f64>| x.map_or_else(String::new, |x| x.to_string());
         let cpus = record.cpus().to_string();
         for row in rows(&record.measurements) {
-            let (iters, sleep) = match &row.workload {
-                Workload::Cpu { iters } => (iters.to_string(), String::new()),
-                Workload::Sleep { duration } => (String::new(), duration.as_secs_f64().to_string()),
+            // `if let`, not `match`: a new kind of workload leaves both empty.
+            let iters = if let Workload::Cpu { iters } = &row.workload {
+                iters.to_string()
+            } else {
+                String::new()
+            };
+            let sleep = if let Workload::Sleep { duration } = &row.workload {
+                duration.as_secs_f64().to_string()
+            } else {
+                String::new()
             };
             let s = row.wall_s;
             out.write_record([
