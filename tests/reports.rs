@@ -8,9 +8,7 @@ use paralab::export::json::JsonExport;
 use paralab::machine::Machine;
 use paralab::report::record::Record;
 use paralab::report::{html, plot};
-use paralab::{
-    Experiment, Measurement, Model, Plan, StartMethod, WorkerOutcome, WorkerStatus, Workload,
-};
+use paralab::{Experiment, Measurement, Model, Plan, StartMethod, WorkerStatus, Workload};
 
 const MODELS: [Model; 3] = [
     Model::Thread,
@@ -40,23 +38,10 @@ fn record() -> Record {
                         Workload::Sleep { .. } => 0.05,
                     };
                     let wall_s = base * (1.0 + 0.01 * m as f64) + 0.001 * run as f64;
-                    let result = workload.expected_result();
-                    measurements.push(Measurement {
-                        workload: workload.clone(),
-                        model,
-                        workers,
-                        run,
-                        wall_s,
-                        outcomes: (0..workers)
-                            .map(|worker| WorkerOutcome {
-                                worker,
-                                start_s: Some(0.0001),
-                                end_s: Some(wall_s),
-                                cpu_s: Some(0.0),
-                                status: WorkerStatus::Finished { result },
-                            })
-                            .collect(),
-                    });
+                    let status = WorkerStatus::Finished {
+                        result: workload.expected_result(),
+                    };
+                    measurements.push(measurement(&workload, model, workers, run, wall_s, &status));
                 }
             }
         }
@@ -76,6 +61,36 @@ fn record() -> Record {
         }),
         measurements,
     }
+}
+
+/// A measurement built from JSON rather than a struct literal, so that
+/// fields added to measurements later (with serde defaults) need no change
+/// here.
+fn measurement(
+    workload: &Workload,
+    model: Model,
+    workers: usize,
+    run: usize,
+    wall_s: f64,
+    status: &WorkerStatus,
+) -> Measurement {
+    let outcomes: Vec<serde_json::Value> = (0..workers)
+        .map(|worker| {
+            let mut outcome = serde_json::to_value(status).unwrap();
+            outcome["worker"] = worker.into();
+            outcome["start_s"] = 0.0001.into();
+            outcome["end_s"] = wall_s.into();
+            outcome["cpu_s"] = 0.0.into();
+            outcome
+        })
+        .collect();
+    let mut value = serde_json::to_value(model).unwrap();
+    value["workload"] = serde_json::to_value(workload).unwrap();
+    value["workers"] = workers.into();
+    value["run"] = run.into();
+    value["wall_s"] = wall_s.into();
+    value["outcomes"] = outcomes.into();
+    serde_json::from_value(value).unwrap()
 }
 
 fn export(format: ExportFormat, record: &Record) -> String {

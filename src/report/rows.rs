@@ -98,29 +98,33 @@ pub fn outlier_warnings(rows: &[Row]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{StartMethod, WorkerOutcome, WorkerStatus};
+    use crate::model::{StartMethod, WorkerStatus};
 
+    /// Built from JSON rather than a struct literal, so that fields other
+    /// parts of paralab add to measurements (with serde defaults) need no
+    /// change here.
     fn measurement(model: Model, workers: usize, run: usize, wall_s: f64, ok: bool) -> Measurement {
-        Measurement {
-            workload: Workload::Cpu { iters: 10 },
-            model,
-            workers,
-            run,
-            wall_s,
-            outcomes: (0..workers)
-                .map(|worker| WorkerOutcome {
-                    worker,
-                    start_s: Some(0.0),
-                    end_s: Some(wall_s),
-                    cpu_s: None,
-                    status: if ok {
-                        WorkerStatus::Finished { result: 9_349_050 }
-                    } else {
-                        WorkerStatus::Exited { code: 1 }
-                    },
-                })
-                .collect(),
-        }
+        let status = if ok {
+            WorkerStatus::Finished { result: 9_349_050 }
+        } else {
+            WorkerStatus::Exited { code: 1 }
+        };
+        let outcomes: Vec<serde_json::Value> = (0..workers)
+            .map(|worker| {
+                let mut outcome = serde_json::to_value(&status).unwrap();
+                outcome["worker"] = worker.into();
+                outcome["start_s"] = 0.0.into();
+                outcome["end_s"] = wall_s.into();
+                outcome
+            })
+            .collect();
+        let mut value = serde_json::to_value(model).unwrap();
+        value["workload"] = serde_json::to_value(Workload::Cpu { iters: 10 }).unwrap();
+        value["workers"] = workers.into();
+        value["run"] = run.into();
+        value["wall_s"] = wall_s.into();
+        value["outcomes"] = outcomes.into();
+        serde_json::from_value(value).unwrap()
     }
 
     #[test]
