@@ -33,9 +33,10 @@ fn record() -> Record {
         for workload in workloads() {
             for (m, model) in MODELS.into_iter().enumerate() {
                 for run in 1..=3 {
-                    let base = match workload {
-                        Workload::Cpu { .. } => 0.25 * if workers == 3 { 1.5 } else { 1.0 },
-                        Workload::Sleep { .. } => 0.05,
+                    let base = if let Workload::Cpu { .. } = workload {
+                        0.25 * if workers == 3 { 1.5 } else { 1.0 }
+                    } else {
+                        0.05
                     };
                     let wall_s = base * (1.0 + 0.01 * m as f64) + 0.001 * run as f64;
                     let status = WorkerStatus::Finished {
