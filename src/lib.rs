@@ -30,10 +30,13 @@
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
 pub mod experiment;
+pub mod export;
 pub mod interrupt;
 pub mod lessons;
+pub mod machine;
 pub mod measure;
 pub mod model;
+pub mod observe;
 pub mod python;
 pub mod report;
 pub mod worker;

@@ -1,14 +1,18 @@
 //! `paralab bench`: the notebook's experiment and its generalisations.
 
-use std::io::Write;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, ValueEnum};
-use paralab::experiment::logical_cpus;
+use paralab::machine::Machine;
+use paralab::observe::jsonl::JsonLines;
+use paralab::observe::progress::Progress;
+use paralab::report::record::Record;
 use paralab::report::{json, notebook, summary, table};
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
-use paralab::{Experiment, Model, Plan, StartMethod, Workload, WorkloadKind};
+use paralab::{Experiment, Measurement, Model, Plan, StartMethod, Workload, WorkloadKind};
 
+use super::output::{OutputArgs, check_file, print_stdout};
 use super::parse::{self, ModelArg, WorkerCounts};
 use super::{EXIT_FAILED, EXIT_USAGE};
 
@@ -56,11 +60,20 @@ pub struct BenchArgs {
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Table)]
     format: Format,
+
+    /// Append each measurement to FILE.jsonl as it finishes (one JSON line,
+    /// flushed), so an interrupted run keeps what it finished; read it back
+    /// with 'paralab report FILE.jsonl'
+    #[arg(long, value_name = "FILE.jsonl")]
+    save: Option<PathBuf>,
+
+    #[command(flatten)]
+    outputs: OutputArgs,
 }
 
 /// Output formats of `bench`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-enum Format {
+pub(super) enum Format {
     /// Exactly the notebook's table, numbers as Python's '{:.6e}'
     Notebook,
     /// A readable table with speedup and efficiency, then a plain-language summary
@@ -124,26 +137,58 @@ pub fn run(args: BenchArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let cpus = logical_cpus();
-    let results = Experiment::new(plan).run();
-    let measurements = &results.measurements;
-    let text = match args.format {
-        Format::Notebook => notebook::render(measurements),
-        Format::Json => json::render(measurements, cpus),
-        Format::Table if measurements.is_empty() => String::new(),
-        Format::Table => format!(
-            "{}\n{}",
-            table::render(measurements),
-            summary::render(measurements, cpus)
-        ),
+    let outputs = match args.outputs.check() {
+        Ok(outputs) => outputs,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_USAGE;
+        }
     };
-    let mut stdout = std::io::stdout().lock();
-    // A closed stdout (paralab bench | head) is not worth a panic.
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    let machine = Machine::current();
+    let mut save = match &args.save {
+        None => None,
+        Some(path) => match check_file("--save", path).and_then(|()| {
+            JsonLines::create(path, machine.clone()).map_err(|e| {
+                format!(
+                    "paralab: --save: cannot create '{}': {e}; choose another path",
+                    path.display()
+                )
+            })
+        }) {
+            Ok(writer) => Some(writer),
+            Err(message) => {
+                eprintln!("{message}");
+                return EXIT_USAGE;
+            }
+        },
+    };
+    let mut progress = Progress::stderr(!outputs.quiet());
+    let mut experiment = Experiment::new(plan.clone()).observe(&mut progress);
+    if let Some(writer) = &mut save {
+        experiment = experiment.observe(writer);
+    }
+    let results = experiment.run();
+    // Cleared before anything is printed, so the bar never mixes with results.
+    drop(progress);
+    let record = Record {
+        machine: Some(machine),
+        plan: Some(plan),
+        measurements: results.measurements,
+    };
+    let measurements = &record.measurements;
+    if !outputs.takes_stdout() {
+        print_stdout(&render_stdout(args.format, measurements, record.cpus()));
+    }
+    let mut write_errors = outputs.write(&record);
+    if let (Some(path), Some(error)) = (&args.save, save.as_ref().and_then(|w| w.error())) {
+        write_errors.push(format!("--save {}: {error}", path.display()));
+    }
+    for error in &write_errors {
+        eprintln!("paralab: could not write {error}");
+    }
     match results.failure {
-        None => 0,
+        None if write_errors.is_empty() => 0,
+        None => EXIT_FAILED,
         Some(failure) => {
             eprintln!("paralab: run failed: {failure}");
             eprintln!(
@@ -152,5 +197,19 @@ pub fn run(args: BenchArgs) -> i32 {
             );
             EXIT_FAILED
         }
+    }
+}
+
+/// The report `--format` asks for, as printed on stdout.
+pub(super) fn render_stdout(format: Format, measurements: &[Measurement], cpus: usize) -> String {
+    match format {
+        Format::Notebook => notebook::render(measurements),
+        Format::Json => json::render(measurements, cpus),
+        Format::Table if measurements.is_empty() => String::new(),
+        Format::Table => format!(
+            "{}\n{}",
+            table::render(measurements),
+            summary::render(measurements, cpus)
+        ),
     }
 }

@@ -3,7 +3,9 @@
 
 mod bench;
 mod lesson;
+mod output;
 mod parse;
+mod report;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -34,6 +36,9 @@ enum Command {
     /// Test the notebook's claims, one short guided experiment each
     /// (paralab lesson lists them).
     Lesson(lesson::LessonArgs),
+    /// Render every report (tables, exports, plots, HTML) from files saved
+    /// with `bench --save`, without running anything.
+    Report(report::ReportArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -45,6 +50,7 @@ pub fn main() -> i32 {
     match cli.command {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Lesson(args)) => lesson::run(args),
+        Some(Command::Report(args)) => report::run(args),
         None => bench::run(cli.bench),
     }
 }

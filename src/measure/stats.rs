@@ -1,4 +1,8 @@
-//! Statistics over the wall times of repeated runs.
+//! Statistics over the wall times of repeated runs: the summary hyperfine
+//! and criterion users expect (min, median, mean, standard deviation, max)
+//! and outlier detection by modified z-score, as hyperfine does it.
+
+use serde::{Deserialize, Serialize};
 
 /// The median of `samples`, or `None` for none. With an even count it is
 /// the mean of the two middle values, as hyperfine and NumPy compute it.
@@ -21,18 +25,220 @@ pub fn median(samples: &[f64]) -> Option<f64> {
     })
 }
 
+/// The arithmetic mean, or `None` for no samples.
+pub fn mean(samples: &[f64]) -> Option<f64> {
+    (!samples.is_empty()).then(|| samples.iter().sum::<f64>() / samples.len() as f64)
+}
+
+/// The sample standard deviation (divided by n − 1, as hyperfine, NumPy's
+/// `std(ddof=1)` and Python's `statistics.stdev` compute it); `None` for
+/// fewer than two samples, where it is not defined.
+///
+/// ```
+/// let sd = paralab::measure::stats::stddev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+/// assert!((sd - 2.138089935299395).abs() < 1e-12);
+/// ```
+pub fn stddev(samples: &[f64]) -> Option<f64> {
+    if samples.len() < 2 {
+        return None;
+    }
+    let mean = mean(samples)?;
+    let squares: f64 = samples.iter().map(|x| (x - mean).powi(2)).sum();
+    Some((squares / (samples.len() - 1) as f64).sqrt())
+}
+
+/// The median absolute deviation from the median (unscaled).
+pub fn mad(samples: &[f64]) -> Option<f64> {
+    let centre = median(samples)?;
+    let deviations: Vec<f64> = samples.iter().map(|x| (x - centre).abs()).collect();
+    median(&deviations)
+}
+
+/// A modified z-score beyond this marks an outlier. hyperfine uses 14, far
+/// above Iglewicz and Hoaglin's 3.5, so that only runs disturbed by
+/// something else (another program, a page-cache miss) are flagged, not the
+/// ordinary jitter of short runs.
+pub const OUTLIER_THRESHOLD: f64 = 14.0;
+
+/// `(x − median) / (1.4826 · MAD)` for each sample: 1.4826 makes the MAD
+/// estimate the standard deviation of normally distributed samples. A MAD
+/// of zero (most samples equal) is replaced by the smallest positive
+/// `f64` step, as hyperfine does, so that any differing sample stands out.
+///
+/// ```
+/// use paralab::measure::stats::modified_z_scores;
+/// let z = modified_z_scores(&[1.0, 2.0, 3.0]);
+/// assert_eq!(z[1], 0.0);
+/// assert!((z[2] - 1.0 / 1.4826).abs() < 1e-12);
+/// ```
+pub fn modified_z_scores(samples: &[f64]) -> Vec<f64> {
+    let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
+        return Vec::new();
+    };
+    let mad = if mad > 0.0 { mad } else { f64::EPSILON };
+    samples
+        .iter()
+        .map(|x| (x - centre) / (1.4826 * mad))
+        .collect()
+}
+
+/// The smallest MAD [`outliers`] uses, relative to the median: timer and
+/// scheduler jitter. Without it, three runs of which two agree to the
+/// nanosecond (MAD ≈ 0) make a third run 0.1 % slower a "outlier".
+pub const MIN_RELATIVE_MAD: f64 = 0.005;
+
+/// The indices of the samples whose modified z-score exceeds
+/// [`OUTLIER_THRESHOLD`] in absolute value, the MAD being at least
+/// [`MIN_RELATIVE_MAD`] of the median. Fewer than three samples have no
+/// outliers: with two, neither can be told from the other.
+///
+/// ```
+/// use paralab::measure::stats::outliers;
+/// assert_eq!(outliers(&[0.2501, 0.2503, 0.2502, 0.2504, 0.41]), vec![4]);
+/// assert!(outliers(&[0.029457, 0.0294786, 0.0294786]).is_empty());
+/// ```
+pub fn outliers(samples: &[f64]) -> Vec<usize> {
+    let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
+        return Vec::new();
+    };
+    if samples.len() < 3 {
+        return Vec::new();
+    }
+    let mad = mad.max(MIN_RELATIVE_MAD * centre.abs()).max(f64::EPSILON);
+    samples
+        .iter()
+        .enumerate()
+        .filter(|(_, x)| ((*x - centre) / (1.4826 * mad)).abs() > OUTLIER_THRESHOLD)
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The summary of repeated wall times, in seconds.
+///
+/// ```
+/// use paralab::measure::stats::Summary;
+/// let s = Summary::of(&[0.30, 0.10, 0.20]).unwrap();
+/// assert_eq!((s.runs, s.min, s.median, s.max), (3, 0.10, 0.20, 0.30));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// How many samples.
+    pub runs: usize,
+    /// The shortest.
+    pub min: f64,
+    /// The middle one; what tables show.
+    pub median: f64,
+    /// The arithmetic mean.
+    pub mean: f64,
+    /// The sample standard deviation; `None` for a single run.
+    pub stddev: Option<f64>,
+    /// The longest.
+    pub max: f64,
+}
+
+impl Summary {
+    /// The summary of `samples`, or `None` for no samples.
+    pub fn of(samples: &[f64]) -> Option<Summary> {
+        Some(Summary {
+            runs: samples.len(),
+            min: samples.iter().copied().min_by(f64::total_cmp)?,
+            median: median(samples)?,
+            mean: mean(samples)?,
+            stddev: stddev(samples),
+            max: samples.iter().copied().max_by(f64::total_cmp)?,
+        })
+    }
+
+    /// The standard deviation relative to the mean (0 for a single run).
+    pub fn relative_stddev(&self) -> f64 {
+        self.stddev.unwrap_or(0.0) / self.mean
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+    }
+
     #[test]
     fn median_of_nothing_is_none() {
         assert_eq!(median(&[]), None);
+        assert_eq!(Summary::of(&[]), None);
+        assert!(modified_z_scores(&[]).is_empty());
     }
 
     #[test]
     fn median_ignores_order_and_outliers() {
         assert_eq!(median(&[100.0, 1.0, 2.0]), Some(2.0));
         assert_eq!(median(&[5.0]), Some(5.0));
+    }
+
+    /// Reference values from Python 3.11's `statistics` module:
+    /// `mean`, `median`, `stdev` of the same samples.
+    #[test]
+    fn summary_matches_pythons_statistics_module() {
+        let samples = [0.251, 0.249, 0.262, 0.250, 0.305, 0.248];
+        let s = Summary::of(&samples).unwrap();
+        assert_eq!(s.runs, 6);
+        assert_eq!(s.min, 0.248);
+        assert_eq!(s.max, 0.305);
+        assert!(close(s.median, 0.2505), "{}", s.median);
+        assert!(close(s.mean, 0.26083333333333336), "{}", s.mean);
+        assert!(
+            close(s.stddev.unwrap(), 0.02222985979862821),
+            "{:?}",
+            s.stddev
+        );
+        assert!(close(
+            s.relative_stddev(),
+            0.02222985979862821 / 0.26083333333333336
+        ));
+    }
+
+    #[test]
+    fn one_run_has_no_spread() {
+        let s = Summary::of(&[1.5]).unwrap();
+        assert_eq!((s.min, s.median, s.mean, s.max), (1.5, 1.5, 1.5, 1.5));
+        assert_eq!(s.stddev, None);
+        assert_eq!(s.relative_stddev(), 0.0);
+    }
+
+    /// MAD of [1, 2, 3, 4, 100]: median 3, deviations [2, 1, 0, 1, 97] → 1.
+    #[test]
+    fn mad_and_z_scores_on_a_known_sample() {
+        let samples = [1.0, 2.0, 3.0, 4.0, 100.0];
+        assert_eq!(mad(&samples), Some(1.0));
+        let z = modified_z_scores(&samples);
+        assert!(close(z[4], 97.0 / 1.4826));
+        assert!(close(z[0], -2.0 / 1.4826));
+        assert_eq!(outliers(&samples), vec![4]);
+    }
+
+    #[test]
+    fn ordinary_jitter_is_not_an_outlier() {
+        assert!(outliers(&[0.250, 0.252, 0.249, 0.251, 0.262]).is_empty());
+        // Too few runs to judge, however far apart.
+        assert!(outliers(&[0.25, 2.5]).is_empty());
+    }
+
+    #[test]
+    fn a_busy_machine_run_is_an_outlier() {
+        // Four quiet runs and one disturbed by another program.
+        let samples = [0.2501, 0.2503, 0.2502, 0.2504, 0.4100];
+        assert_eq!(outliers(&samples), vec![4]);
+    }
+
+    #[test]
+    fn equal_samples_make_a_real_difference_an_outlier() {
+        // MAD 0: the floor of 0.5 % of the median decides.
+        assert_eq!(outliers(&[1.0, 1.0, 1.0, 1.2]), vec![3]);
+        assert!(outliers(&[1.0, 1.0, 1.0, 1.05]).is_empty());
+        assert!(outliers(&[1.0, 1.0, 1.0]).is_empty());
+        // hyperfine's bare z-scores would flag the 1.001.
+        assert!(modified_z_scores(&[1.0, 1.0, 1.0, 1.001])[3] > OUTLIER_THRESHOLD);
+        assert!(outliers(&[1.0, 1.0, 1.0, 1.001]).is_empty());
     }
 }

@@ -1,9 +1,13 @@
 //! Reports: views of measurements. Every report is a pure function of the
 //! measurements it is given; none runs anything.
 
+pub mod html;
 pub mod json;
 pub mod notebook;
+pub mod plot;
 pub mod pyfmt;
+pub mod record;
+pub mod rows;
 pub mod summary;
 pub mod table;
 

@@ -3,6 +3,7 @@
 
 use super::{Grid, human_seconds};
 use crate::experiment::Measurement;
+use crate::measure::stats::Summary;
 use crate::workload::{Workload, group_thousands};
 
 /// One block per workload:
@@ -47,7 +48,11 @@ pub fn render(measurements: &[Measurement]) -> String {
     out.push_str(&format!(
         "Times are wall times{}. speedup = N·T(1)/T(N): work done per second compared with one worker \
          (each worker does the whole workload). efficiency = T(1)/T(N): 100% when N workers take as long as one.\n",
-        if runs > 1 { format!(", median of {runs} runs") } else { String::new() }
+        if runs > 1 {
+            format!(", median of {runs} runs, ± their standard deviation relative to the mean")
+        } else {
+            String::new()
+        }
     ));
     out
 }
@@ -86,8 +91,14 @@ fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]
     let efficiency = grid
         .efficiency(column, workers)
         .map_or("-".into(), |e| format!("{:.0}%", e * 100.0));
+    // With repeated runs, the spread beside the median, so that a
+    // difference smaller than the noise is not read as one.
+    let spread = match Summary::of(grid.walls(column, workers)) {
+        Some(s) if s.runs > 1 => format!(" ±{:>3}", format!("{:.0}%", s.relative_stddev() * 100.0)),
+        _ => String::new(),
+    };
     format!(
-        "{:>9}  {:>6}  {:>5}",
+        "{:>9}{spread}  {:>6}  {:>5}",
         human_seconds(time),
         speedup,
         efficiency

@@ -1,0 +1,83 @@
+//! `paralab report`: every report, from files saved with `--save`, without
+//! running anything.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use paralab::observe::jsonl;
+use paralab::report::record::Record;
+
+use super::bench::{Format, render_stdout};
+use super::output::OutputArgs;
+use super::{EXIT_FAILED, EXIT_USAGE};
+
+/// Options of `paralab report`.
+#[derive(Debug, Clone, Args)]
+pub struct ReportArgs {
+    /// JSON Lines files written by `paralab bench --save`; several are merged
+    /// in order (the machine and plan are the first file's)
+    #[arg(value_name = "FILE.jsonl", required = true)]
+    files: Vec<PathBuf>,
+
+    /// What to print on stdout
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+
+    #[command(flatten)]
+    outputs: OutputArgs,
+}
+
+/// Reads the files, prints the chosen report and writes the outputs.
+pub fn run(args: ReportArgs) -> i32 {
+    let outputs = match args.outputs.check() {
+        Ok(outputs) => outputs,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_USAGE;
+        }
+    };
+    let mut record = Record::default();
+    for path in &args.files {
+        let saved = match jsonl::read_file(path) {
+            Ok(saved) => saved,
+            Err(error) => {
+                eprintln!(
+                    "paralab: cannot read '{}': {error}; give a file written by 'paralab bench --save FILE.jsonl'",
+                    path.display()
+                );
+                return EXIT_USAGE;
+            }
+        };
+        if let Some(line) = saved.cut_last_line
+            && !outputs.quiet()
+        {
+            eprintln!(
+                "paralab: warning: '{}': line {line} was cut short (the run was stopped while writing it) and is left out",
+                path.display()
+            );
+        }
+        if record.machine.is_none() && record.plan.is_none() {
+            record.machine = saved.record.machine;
+            record.plan = saved.record.plan;
+        }
+        record.measurements.extend(saved.record.measurements);
+    }
+    if record.measurements.is_empty() {
+        eprintln!(
+            "paralab: the files hold no measurements; the run saved into them stopped before its first one finished"
+        );
+        return EXIT_FAILED;
+    }
+    if !outputs.takes_stdout() {
+        super::output::print_stdout(&render_stdout(
+            args.format,
+            &record.measurements,
+            record.cpus(),
+        ));
+    }
+    let errors = outputs.write(&record);
+    for error in &errors {
+        eprintln!("paralab: could not write {error}");
+    }
+    if errors.is_empty() { 0 } else { EXIT_FAILED }
+}

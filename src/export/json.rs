@@ -1,0 +1,52 @@
+//! `--export-json`: everything — every run with every worker's outcome,
+//! the summary of each (workload, model, workers), the plan and the machine.
+
+use std::io;
+
+use serde::{Deserialize, Serialize};
+
+use super::Exporter;
+use crate::experiment::{Measurement, Plan};
+use crate::machine::Machine;
+use crate::report::record::Record;
+use crate::report::rows::{Row, rows};
+
+/// The exported document.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonExport {
+    /// The version of paralab that wrote the file.
+    pub paralab_version: String,
+    /// Where the measurements were made, when known.
+    pub machine: Option<Machine>,
+    /// What was asked for, when known.
+    pub plan: Option<Plan>,
+    /// One per (workload, model, workers), with min, median, mean,
+    /// standard deviation and max of the wall times.
+    pub summaries: Vec<Row>,
+    /// Every timed run, in the order they ran.
+    pub measurements: Vec<Measurement>,
+}
+
+impl JsonExport {
+    /// The document for `record`.
+    pub fn new(record: &Record) -> JsonExport {
+        JsonExport {
+            paralab_version: env!("CARGO_PKG_VERSION").to_string(),
+            machine: record.machine.clone(),
+            plan: record.plan.clone(),
+            summaries: rows(&record.measurements),
+            measurements: record.measurements.clone(),
+        }
+    }
+}
+
+/// Writes [`JsonExport`], pretty-printed.
+pub struct JsonExporter;
+
+impl Exporter for JsonExporter {
+    fn export(&self, record: &Record) -> io::Result<Vec<u8>> {
+        let mut bytes = serde_json::to_vec_pretty(&JsonExport::new(record))?;
+        bytes.push(b'\n');
+        Ok(bytes)
+    }
+}

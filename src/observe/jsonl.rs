@@ -1,0 +1,239 @@
+//! The JSON Lines file of `--save`: one line per measurement, written and
+//! flushed as soon as it is made, so that a run killed part-way (even by
+//! `SIGKILL`) leaves every finished measurement on disk.
+//!
+//! The first line holds the machine and the plan:
+//!
+//! ```text
+//! {"paralab":"0.1.0","machine":{…},"plan":{…}}
+//! {"workload":{"kind":"cpu","iters":1000},"model":"thread","workers":1,"run":1,"wall_s":0.0012,"outcomes":[…]}
+//! ```
+//!
+//! A file of measurement lines only (cut from a bigger one, or written by
+//! another program) is still read: reports then do without the plan and the
+//! machine.
+
+use std::fs::File;
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{Measurement, Observer, Plan};
+use crate::machine::Machine;
+use crate::report::record::Record;
+
+/// The first line of a saved file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The version of paralab that wrote the file.
+    pub paralab: String,
+    /// Where the measurements were made.
+    pub machine: Option<Machine>,
+    /// What was asked for.
+    pub plan: Option<Plan>,
+}
+
+/// An observer that writes each measurement as one JSON line and flushes it.
+///
+/// Write errors do not stop the experiment (the measurements are still
+/// printed); the first one is kept for [`JsonLines::error`].
+pub struct JsonLines<W: Write> {
+    out: W,
+    machine: Option<Machine>,
+    error: Option<io::Error>,
+}
+
+impl JsonLines<File> {
+    /// Creates (or empties) `path`. Call it before the run, so that a
+    /// path that cannot be written is reported before anything runs.
+    pub fn create(path: &Path, machine: Machine) -> io::Result<JsonLines<File>> {
+        Ok(JsonLines::new(File::create(path)?, machine))
+    }
+}
+
+impl<W: Write> JsonLines<W> {
+    /// Writes to `out`, which should not buffer (a `File`, not a
+    /// `BufWriter`): each line must reach the OS when it is written.
+    pub fn new(out: W, machine: Machine) -> JsonLines<W> {
+        JsonLines {
+            out,
+            machine: Some(machine),
+            error: None,
+        }
+    }
+
+    /// The first write error, if any.
+    pub fn error(&self) -> Option<&io::Error> {
+        self.error.as_ref()
+    }
+
+    fn write_line(&mut self, value: &impl Serialize) {
+        if self.error.is_some() {
+            return;
+        }
+        let mut line = serde_json::to_vec(value).expect("measurements are plain data");
+        line.push(b'\n');
+        // One write per line: a reader never sees half a measurement
+        // unless the disk is full or the power fails.
+        if let Err(e) = self.out.write_all(&line).and_then(|()| self.out.flush()) {
+            self.error = Some(e);
+        }
+    }
+}
+
+impl<W: Write> Observer for JsonLines<W> {
+    fn plan_started(&mut self, plan: &Plan) {
+        let header = Header {
+            paralab: env!("CARGO_PKG_VERSION").to_string(),
+            machine: self.machine.take(),
+            plan: Some(plan.clone()),
+        };
+        self.write_line(&header);
+    }
+
+    fn measured(&mut self, measurement: &Measurement) {
+        self.write_line(measurement);
+    }
+}
+
+/// Why a saved file could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    /// The file could not be read at all.
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// A line is neither a header nor a measurement.
+    #[error("line {line} is not a paralab measurement: {reason}")]
+    BadLine { line: usize, reason: String },
+}
+
+/// What [`read`] found.
+#[derive(Debug, Default)]
+pub struct Saved {
+    /// The measurements, with the machine and plan of the first header.
+    pub record: Record,
+    /// A last line cut short (the run was killed while writing it), which
+    /// was left out.
+    pub cut_last_line: Option<usize>,
+}
+
+/// Reads a saved file. Blank lines are skipped; a last line without its
+/// newline that does not parse is left out (and reported in
+/// [`Saved::cut_last_line`]); any other bad line is an error.
+pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
+    let mut saved = Saved::default();
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        if input.read_until(b'\n', &mut line)? == 0 {
+            return Ok(saved);
+        }
+        number += 1;
+        let finished = line.last() == Some(&b'\n');
+        let text = String::from_utf8_lossy(&line);
+        if text.trim().is_empty() {
+            continue;
+        }
+        match parse_line(&text) {
+            Ok(Line::Header(header)) => {
+                let header = *header;
+                let record = &mut saved.record;
+                if record.machine.is_none() && record.plan.is_none() {
+                    record.machine = header.machine;
+                    record.plan = header.plan;
+                }
+            }
+            Ok(Line::Measurement(m)) => saved.record.measurements.push(*m),
+            Err(_) if !finished => saved.cut_last_line = Some(number),
+            Err(reason) => {
+                return Err(ReadError::BadLine {
+                    line: number,
+                    reason,
+                });
+            }
+        }
+    }
+}
+
+/// Reads a saved file from disk.
+pub fn read_file(path: &Path) -> Result<Saved, ReadError> {
+    read(io::BufReader::new(File::open(path)?))
+}
+
+enum Line {
+    Header(Box<Header>),
+    Measurement(Box<Measurement>),
+}
+
+fn parse_line(text: &str) -> Result<Line, String> {
+    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let is_header = value.get("wall_s").is_none()
+        && (value.get("machine").is_some() || value.get("plan").is_some());
+    if is_header {
+        serde_json::from_value(value)
+            .map(|h| Line::Header(Box::new(h)))
+            .map_err(|e| e.to_string())
+    } else {
+        serde_json::from_value(value)
+            .map(|m| Line::Measurement(Box::new(m)))
+            .map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Experiment, Model, Workload};
+
+    fn plan() -> Plan {
+        Plan {
+            workloads: vec![Workload::Cpu { iters: 1000 }],
+            models: vec![Model::Thread],
+            workers: vec![1, 2],
+            runs: 2,
+            warmup: 1,
+        }
+    }
+
+    #[test]
+    fn a_saved_run_reads_back_the_same() {
+        let machine = Machine::this(vec!["paralab".into()]);
+        let mut writer = JsonLines::new(Vec::new(), machine.clone());
+        let results = Experiment::new(plan()).observe(&mut writer).run();
+        assert!(writer.error().is_none());
+        let text = String::from_utf8(writer.out).unwrap();
+        assert_eq!(text.lines().count(), 1 + 4, "{text}");
+        let saved = read(text.as_bytes()).unwrap();
+        assert_eq!(saved.cut_last_line, None);
+        assert_eq!(saved.record.machine, Some(machine));
+        assert_eq!(saved.record.plan, Some(plan()));
+        assert_eq!(saved.record.measurements, results.measurements);
+    }
+
+    #[test]
+    fn measurement_lines_alone_are_read_and_a_cut_line_is_left_out() {
+        let mut writer = JsonLines::new(Vec::new(), Machine::this(vec![]));
+        let results = Experiment::new(plan()).observe(&mut writer).run();
+        let text = String::from_utf8(writer.out).unwrap();
+        let body: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+        let first = text.lines().nth(1).unwrap();
+        let cut = format!("{body}{}", &first[..first.len() / 2]);
+        let saved = read(cut.as_bytes()).unwrap();
+        assert_eq!(saved.record.machine, None);
+        assert_eq!(saved.record.measurements, results.measurements);
+        assert_eq!(saved.cut_last_line, Some(5));
+    }
+
+    #[test]
+    fn a_bad_line_in_the_middle_is_an_error() {
+        let error = read("{\"wall_s\": \"no\"}\n\n{}\n".as_bytes()).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .starts_with("line 1 is not a paralab measurement"),
+            "{error}"
+        );
+    }
+}

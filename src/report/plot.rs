@@ -1,0 +1,403 @@
+//! SVG plots, drawn with plotters: for each workload, wall time against
+//! workers and speedup against workers, one line per model.
+//!
+//! Text is left to the SVG viewer's fonts (plotters' SVG backend without
+//! its `ttf` feature), so drawing needs no system font library.
+
+use std::io;
+use std::path::Path;
+
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+
+use super::Grid;
+use super::record::Record;
+use crate::model::Model;
+use crate::workload::{Workload, WorkloadKind};
+
+/// One drawn plot.
+#[derive(Clone, Debug)]
+pub struct Plot {
+    /// The file name it is saved under: `cpu-wall-time.svg`.
+    pub file_name: String,
+    /// What it shows, for captions and alt text.
+    pub title: String,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Pixel size of each plot: a 16:10 slide's half-width is about 800 px.
+pub const SIZE: (u32, u32) = (800, 500);
+
+/// Distinct colours that stay distinct for colour-blind readers and in
+/// greyscale prints (Okabe–Ito), one per model in the order the models
+/// were first measured.
+const COLOURS: [RGBColor; 7] = [
+    RGBColor(0, 114, 178),   // blue
+    RGBColor(213, 94, 0),    // vermillion
+    RGBColor(0, 158, 115),   // bluish green
+    RGBColor(204, 121, 167), // reddish purple
+    RGBColor(230, 159, 0),   // orange
+    RGBColor(86, 180, 233),  // sky blue
+    RGBColor(120, 120, 120), // grey
+];
+
+const REFERENCE: RGBColor = RGBColor(110, 110, 110);
+
+/// The colour of the `index`-th model.
+pub fn colour(index: usize) -> RGBColor {
+    COLOURS[index % COLOURS.len()]
+}
+
+/// Every plot of `record`: for each workload, wall time then speedup.
+pub fn plots(record: &Record) -> Vec<Plot> {
+    let grid = Grid::new(&record.measurements);
+    let mut models: Vec<Model> = Vec::new();
+    let mut workloads: Vec<&Workload> = Vec::new();
+    for column in &grid.columns {
+        if !models.contains(&column.model) {
+            models.push(column.model);
+        }
+        if !workloads.contains(&&column.workload) {
+            workloads.push(&column.workload);
+        }
+    }
+    let mut plots = Vec::new();
+    for workload in &workloads {
+        let kind = workload.kind().name();
+        let same_kind = workloads
+            .iter()
+            .filter(|w| w.kind() == workload.kind())
+            .count();
+        let stem = if same_kind > 1 {
+            let nth = workloads
+                .iter()
+                .filter(|w| w.kind() == workload.kind())
+                .position(|w| w == workload)
+                .unwrap_or(0);
+            format!("{kind}-{}", nth + 1)
+        } else {
+            kind.to_string()
+        };
+        let series: Vec<Series> = (0..grid.columns.len())
+            .filter(|&c| &grid.columns[c].workload == *workload)
+            .map(|c| Series::of(&grid, c, &models))
+            .collect();
+        let cpus = record.cpus();
+        let cpu_bound = workload.kind() == WorkloadKind::Cpu;
+        let runs = record.runs();
+        let title = if runs > 1 {
+            format!("{workload}: wall time, median of {runs} runs (bars: min to max)")
+        } else {
+            format!("{workload}: wall time")
+        };
+        plots.push(Plot {
+            file_name: format!("{stem}-wall-time.svg"),
+            svg: draw(&title, &series, cpus, Quantity::WallTime, cpu_bound),
+            title,
+        });
+        let title = format!("{workload}: speedup");
+        plots.push(Plot {
+            file_name: format!("{stem}-speedup.svg"),
+            svg: draw(&title, &series, cpus, Quantity::Speedup, cpu_bound),
+            title,
+        });
+    }
+    plots
+}
+
+/// Writes every plot of `record` into `dir` (created if missing) and
+/// returns the paths written.
+pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for plot in plots(record) {
+        let path = dir.join(&plot.file_name);
+        crate::export::write_whole(&path, plot.svg.as_bytes())?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// One model's line: per worker count, median with min and max of the
+/// wall times, and the speedup.
+struct Series {
+    label: String,
+    colour: RGBColor,
+    /// Which marker: models whose lines coincide stay visible because
+    /// their markers differ in shape and size (and in print, in colour).
+    shape: usize,
+    points: Vec<Point>,
+}
+
+struct Point {
+    workers: usize,
+    min: f64,
+    median: f64,
+    max: f64,
+    runs: usize,
+    speedup: Option<f64>,
+}
+
+impl Series {
+    fn of(grid: &Grid, column: usize, models: &[Model]) -> Series {
+        let model = grid.columns[column].model;
+        let points = grid
+            .workers
+            .iter()
+            .filter_map(|&workers| {
+                let walls = grid.walls(column, workers);
+                Some(Point {
+                    workers,
+                    min: walls.iter().copied().min_by(f64::total_cmp)?,
+                    median: grid.median(column, workers)?,
+                    max: walls.iter().copied().max_by(f64::total_cmp)?,
+                    runs: walls.len(),
+                    speedup: grid.speedup(column, workers),
+                })
+            })
+            .collect::<Vec<_>>();
+        let mut points = points;
+        points.sort_by_key(|p| p.workers);
+        let index = models.iter().position(|&m| m == model).unwrap_or(0);
+        Series {
+            label: grid.model_label(column),
+            colour: colour(index),
+            shape: index,
+            points,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Quantity {
+    WallTime,
+    Speedup,
+}
+
+fn draw(
+    title: &str,
+    series: &[Series],
+    cpus: usize,
+    quantity: Quantity,
+    cpu_bound: bool,
+) -> String {
+    let mut svg = String::new();
+    // Drawing into a String can only fail on a bug in the layout.
+    draw_into(&mut svg, title, series, cpus, quantity, cpu_bound)
+        .expect("plotters draws into a String");
+    svg
+}
+
+fn draw_into(
+    svg: &mut String,
+    title: &str,
+    series: &[Series],
+    cpus: usize,
+    quantity: Quantity,
+    cpu_bound: bool,
+) -> Result<(), String> {
+    draw_chart(svg, title, series, cpus, quantity, cpu_bound).map_err(|e| e.to_string())
+}
+
+fn draw_chart(
+    svg: &mut String,
+    title: &str,
+    series: &[Series],
+    cpus: usize,
+    quantity: Quantity,
+    cpu_bound: bool,
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let root = SVGBackend::with_string(svg, SIZE).into_drawing_area();
+    root.fill(&WHITE)?;
+    let measured = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.workers))
+        .max()
+        .unwrap_or(1);
+    // The CPU marker is worth widening the axis for, up to twice the
+    // workers measured; beyond that it would squash the data into a corner.
+    let show_cpus = cpus <= 2 * measured;
+    let max_workers = if show_cpus {
+        measured.max(cpus)
+    } else {
+        measured
+    } as i32;
+    let top = match quantity {
+        Quantity::WallTime => series
+            .iter()
+            .flat_map(|s| s.points.iter().map(|p| p.max))
+            .fold(0.0, f64::max),
+        Quantity::Speedup => series
+            .iter()
+            .flat_map(|s| s.points.iter().filter_map(|p| p.speedup))
+            .fold(max_workers as f64, f64::max),
+    };
+    let top = if top > 0.0 { top * 1.12 } else { 1.0 };
+    let (y_title, y_format): (&str, fn(&f64) -> String) = match quantity {
+        Quantity::WallTime if top < 0.5 => ("wall time (ms)", |y| format!("{:.0}", y * 1e3)),
+        Quantity::WallTime => ("wall time (s)", |y| format!("{y:.2}")),
+        Quantity::Speedup => ("speedup (× one worker's throughput)", |y| {
+            let text = format!("{y:.1}");
+            format!("×{}", text.strip_suffix(".0").unwrap_or(&text))
+        }),
+    };
+
+    let mut chart = ChartBuilder::on(&root)
+        .caption(
+            title,
+            (
+                "sans-serif",
+                if title.chars().count() > 48 { 21 } else { 26 },
+            ),
+        )
+        .margin(16)
+        .x_label_area_size(56)
+        .y_label_area_size(76)
+        .build_cartesian_2d(0..max_workers + 1, 0.0..top)?;
+    chart
+        .configure_mesh()
+        .x_labels((max_workers as usize + 2).min(14))
+        .x_label_formatter(&|&x| {
+            if (1..=max_workers).contains(&x) {
+                x.to_string()
+            } else {
+                String::new()
+            }
+        })
+        .y_labels(8)
+        .y_label_formatter(&y_format)
+        .x_desc("workers (run at once, each doing the whole workload)")
+        .y_desc(y_title)
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 15))
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()?;
+
+    // The CPUs marker: a vertical dashed line at x = cpus.
+    let cpu_label = format!("{cpus} CPU{}", if cpus == 1 { "" } else { "s" });
+    if show_cpus {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(cpus as i32, 0.0), (cpus as i32, top)],
+                6,
+                5,
+                REFERENCE.stroke_width(2),
+            ))?
+            .label(cpu_label)
+            .legend(|(x, y)| {
+                DashedPathElement::new(
+                    [(x + 8, y - 8), (x + 8, y + 8)],
+                    4,
+                    3,
+                    REFERENCE.stroke_width(2),
+                )
+            });
+    }
+    if quantity == Quantity::Speedup {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(1, 1.0), (max_workers, max_workers as f64)],
+                10,
+                6,
+                BLACK.mix(0.55).stroke_width(2),
+            ))?
+            .label("ideal: ×N")
+            .legend(|(x, y)| {
+                DashedPathElement::new([(x, y), (x + 20, y)], 6, 3, BLACK.mix(0.55).stroke_width(2))
+            });
+        // Work that needs a CPU cannot go faster than the CPUs there are.
+        if cpu_bound && max_workers > cpus as i32 {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    [(cpus as i32, cpus as f64), (max_workers, cpus as f64)],
+                    3,
+                    4,
+                    REFERENCE.stroke_width(2),
+                ))?
+                .label(format!("CPU limit: ×{cpus}"))
+                .legend(|(x, y)| {
+                    DashedPathElement::new([(x, y), (x + 20, y)], 3, 3, REFERENCE.stroke_width(2))
+                });
+        }
+    }
+
+    for s in series {
+        let (colour, shape) = (s.colour, s.shape);
+        let values: Vec<(i32, f64)> = s
+            .points
+            .iter()
+            .filter_map(|p| {
+                let y = match quantity {
+                    Quantity::WallTime => Some(p.median),
+                    Quantity::Speedup => p.speedup,
+                };
+                Some((p.workers as i32, y?))
+            })
+            .collect();
+        if quantity == Quantity::WallTime {
+            chart.draw_series(s.points.iter().filter(|p| p.runs > 1).map(|p| {
+                ErrorBar::new_vertical(
+                    p.workers as i32,
+                    p.min,
+                    p.median,
+                    p.max,
+                    colour.stroke_width(2),
+                    10,
+                )
+            }))?;
+        }
+        let line = chart
+            .draw_series(LineSeries::new(values.clone(), colour.stroke_width(3)))?
+            .label(&s.label);
+        let sample = move |(x, y)| {
+            EmptyElement::at((x, y)) + PathElement::new([(0, 0), (24, 0)], colour.stroke_width(3))
+        };
+        // A filled dot, a ring, a square, a triangle, each larger than the
+        // last, so that models whose points coincide stay visible.
+        let outline = colour.stroke_width(2);
+        match shape % 4 {
+            0 => {
+                line.legend(move |at| sample(at) + Circle::new((12, 0), 5, colour.filled()));
+                chart.draw_series(values.iter().map(|&at| Circle::new(at, 5, colour.filled())))?;
+            }
+            1 => {
+                line.legend(move |at| sample(at) + Circle::new((12, 0), 8, outline));
+                chart.draw_series(values.iter().map(|&at| Circle::new(at, 8, outline)))?;
+            }
+            2 => {
+                let square = [(-7, -7), (7, 7)];
+                line.legend(move |at| sample(at) + Rectangle::new([(5, -7), (19, 7)], outline));
+                chart.draw_series(
+                    values
+                        .iter()
+                        .map(|&at| EmptyElement::at(at) + Rectangle::new(square, outline)),
+                )?;
+            }
+            _ => {
+                line.legend(move |at| sample(at) + TriangleMarker::new((12, 0), 10, outline));
+                chart.draw_series(
+                    values
+                        .iter()
+                        .map(|&at| TriangleMarker::new(at, 10, outline)),
+                )?;
+            }
+        }
+    }
+
+    chart
+        .configure_series_labels()
+        .position(match quantity {
+            // Wall times grow with workers, or stay flat high up: the
+            // lower right is where no line goes.
+            Quantity::WallTime => SeriesLabelPosition::LowerRight,
+            Quantity::Speedup => SeriesLabelPosition::UpperLeft,
+        })
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .label_font(("sans-serif", 16))
+        .draw()?;
+    root.present()?;
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! What every report is made from: the measurements, and what is known of
+//! the plan and the machine that produced them.
+
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::{Measurement, Plan, logical_cpus};
+use crate::machine::Machine;
+
+/// Measurements with their context. A live run knows its plan and machine;
+/// a saved file may have lost them (a JSON Lines file of measurements
+/// only), so both are optional and every report copes without them.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    /// Where the measurements were made.
+    pub machine: Option<Machine>,
+    /// What was asked for.
+    pub plan: Option<Plan>,
+    /// Every timed run, in the order they ran.
+    pub measurements: Vec<Measurement>,
+}
+
+impl Record {
+    /// The logical CPUs of the machine that made the measurements (this
+    /// machine's when the record does not say).
+    pub fn cpus(&self) -> usize {
+        self.machine
+            .as_ref()
+            .map_or_else(logical_cpus, |m| m.logical_cpus)
+    }
+
+    /// Timed runs per (workload, model, workers): the plan's, or the most
+    /// seen in the measurements.
+    pub fn runs(&self) -> usize {
+        self.plan.as_ref().map_or_else(
+            || self.measurements.iter().map(|m| m.run).max().unwrap_or(0),
+            |p| p.runs,
+        )
+    }
+}

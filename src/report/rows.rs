@@ -1,0 +1,167 @@
+//! The summary rows every export shares: one per (workload, model,
+//! workers), with the statistics of its runs.
+
+use serde::{Deserialize, Serialize};
+
+use super::Grid;
+use crate::experiment::Measurement;
+use crate::measure::stats::{Summary, outliers};
+use crate::model::Model;
+use crate::workload::Workload;
+
+/// The runs of one (workload, model, workers), summarised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// What each worker did.
+    pub workload: Workload,
+    /// How the workers were run.
+    #[serde(flatten)]
+    pub model: Model,
+    /// The model's name as tables show it (`thread`, `process (fork)`).
+    pub model_label: String,
+    /// How many workers ran at once.
+    pub workers: usize,
+    /// Wall times of the successful runs, in seconds; `None` when every
+    /// run failed.
+    pub wall_s: Option<Summary>,
+    /// Runs in which a worker failed (not in `wall_s`).
+    pub failed_runs: usize,
+    /// `N·T(1)/T(N)` from the medians.
+    pub speedup: Option<f64>,
+    /// `T(1)/T(N)` from the medians.
+    pub efficiency: Option<f64>,
+    /// Runs whose modified z-score marks them as outliers.
+    pub outliers: usize,
+}
+
+/// One row per (workload, model, workers) that was tried: workloads
+/// outermost, then models, then worker counts, in the order measured.
+pub fn rows(measurements: &[Measurement]) -> Vec<Row> {
+    let grid = Grid::new(measurements);
+    let mut rows = Vec::new();
+    for (c, column) in grid.columns.iter().enumerate() {
+        for &workers in &grid.workers {
+            let tried: Vec<&Measurement> = measurements
+                .iter()
+                .filter(|m| {
+                    m.workload == column.workload && m.model == column.model && m.workers == workers
+                })
+                .collect();
+            if tried.is_empty() {
+                continue;
+            }
+            let walls = grid.walls(c, workers);
+            rows.push(Row {
+                workload: column.workload.clone(),
+                model: column.model,
+                model_label: grid.model_label(c),
+                workers,
+                wall_s: Summary::of(walls),
+                failed_runs: tried.iter().filter(|m| !m.succeeded()).count(),
+                speedup: grid.speedup(c, workers),
+                efficiency: grid.efficiency(c, workers),
+                outliers: outliers(walls).len(),
+            });
+        }
+    }
+    rows
+}
+
+/// One warning per (workload, model, workers) with outlying runs, as
+/// hyperfine words it, for stderr.
+pub fn outlier_warnings(rows: &[Row]) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.outliers > 0)
+        .filter_map(|r| {
+            let s = r.wall_s?;
+            Some(format!(
+                "{} · {} · {} workers: {} of {} runs {} (min {}, median {}, max {}); \
+                 another program may have been using the CPUs. Close it, or add --warmup 1 and more --runs",
+                r.workload.kind(),
+                r.model,
+                r.workers,
+                r.outliers,
+                s.runs,
+                if r.outliers == 1 {
+                    "is a statistical outlier"
+                } else {
+                    "are statistical outliers"
+                },
+                super::human_seconds(s.min),
+                super::human_seconds(s.median),
+                super::human_seconds(s.max),
+            ))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{StartMethod, WorkerStatus};
+
+    /// Built from JSON rather than a struct literal, so that fields other
+    /// parts of paralab add to measurements (with serde defaults) need no
+    /// change here.
+    fn measurement(model: Model, workers: usize, run: usize, wall_s: f64, ok: bool) -> Measurement {
+        let status = if ok {
+            WorkerStatus::Finished { result: 9_349_050 }
+        } else {
+            WorkerStatus::Exited { code: 1 }
+        };
+        let outcomes: Vec<serde_json::Value> = (0..workers)
+            .map(|worker| {
+                let mut outcome = serde_json::to_value(&status).unwrap();
+                outcome["worker"] = worker.into();
+                outcome["start_s"] = 0.0.into();
+                outcome["end_s"] = wall_s.into();
+                outcome
+            })
+            .collect();
+        let mut value = serde_json::to_value(model).unwrap();
+        value["workload"] = serde_json::to_value(Workload::Cpu { iters: 10 }).unwrap();
+        value["workers"] = workers.into();
+        value["run"] = run.into();
+        value["wall_s"] = wall_s.into();
+        value["outcomes"] = outcomes.into();
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn one_row_per_cell_with_its_statistics() {
+        let fork = Model::Process(StartMethod::Fork);
+        let mut ms = Vec::new();
+        for (run, (one, two)) in [(1.0, 1.1), (1.2, 1.0), (1.1, 1.2)].into_iter().enumerate() {
+            ms.push(measurement(Model::Thread, 1, run + 1, one, true));
+            ms.push(measurement(Model::Thread, 2, run + 1, two, true));
+        }
+        ms.push(measurement(fork, 1, 1, 2.0, true));
+        ms.push(measurement(fork, 2, 1, 9.0, false));
+        let rows = rows(&ms);
+        assert_eq!(rows.len(), 4);
+        let r = &rows[1];
+        assert_eq!((r.model, r.workers), (Model::Thread, 2));
+        let s = r.wall_s.unwrap();
+        assert_eq!((s.runs, s.min, s.median, s.max), (3, 1.0, 1.1, 1.2));
+        assert!((r.speedup.unwrap() - 2.0).abs() < 1e-12);
+        assert_eq!(rows[2].model_label, "process (fork)");
+        assert_eq!((rows[3].wall_s, rows[3].failed_runs), (None, 1));
+        assert_eq!(rows[3].speedup, None);
+        assert!(outlier_warnings(&rows).is_empty());
+    }
+
+    #[test]
+    fn an_outlier_is_warned_about() {
+        let ms: Vec<Measurement> = [0.2501, 0.2503, 0.2502, 0.2504, 0.41]
+            .into_iter()
+            .enumerate()
+            .map(|(i, wall)| measurement(Model::Thread, 1, i + 1, wall, true))
+            .collect();
+        let warnings = outlier_warnings(&rows(&ms));
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0]
+                .starts_with("cpu · thread · 1 workers: 1 of 5 runs is a statistical outlier")
+        );
+    }
+}
