@@ -69,6 +69,13 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
         (Workload::Sleep { duration }, _) => {
             format!("sleep: {} s per worker", duration.as_secs_f64())
         }
+        (Workload::Command { .. }, _) => {
+            format!("{workload}: exit status 0 checked in every worker")
+        }
+        (Workload::Custom { name, expected }, _) => format!(
+            "custom '{name}': result {} checked in every worker",
+            group_thousands(*expected)
+        ),
     }
 }
 
