@@ -323,8 +323,11 @@ fn measure(
     let wall_s = MonoTime::now().seconds_since(context.t0);
     let peak = sampler.stop();
     let mut outcomes = ran?;
+    // A run shorter than two sampling intervals may have been missed by
+    // every sample: no figure rather than a wrong one.
     let memory = before
         .ok()
+        .filter(|_| wall_s >= 2.0 * interval.as_secs_f64())
         .map(|before| MemoryUse::between(&before, &peak, workers));
     for outcome in &mut outcomes {
         if let WorkerStatus::Finished { result } = outcome.status

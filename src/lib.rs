@@ -32,10 +32,11 @@
 pub mod experiment;
 pub mod measure;
 pub mod model;
+pub mod primitives;
 pub mod report;
 pub mod worker;
 pub mod workload;
 
 pub use experiment::{Experiment, Failure, Measurement, Observer, Plan, Results, RunKind};
 pub use model::{Model, ModelError, StartMethod, WorkerOutcome, WorkerStatus};
-pub use workload::{Workload, WorkloadKind};
+pub use workload::{Workload, WorkloadFn, WorkloadKind};

@@ -3,6 +3,7 @@
 
 mod bench;
 mod parse;
+mod primitives;
 
 use clap::error::ErrorKind;
 use clap::{Parser, Subcommand};
@@ -30,6 +31,9 @@ enum Command {
     /// Run N copies of a workload under each model, for each N, and time them
     /// (the notebook's experiment).
     Bench(bench::BenchArgs),
+    /// Time the primitives the models are built from: thread, fork, exec, task, pool job,
+    /// pipe and channel round trips, mutex, context switch.
+    Primitives(primitives::PrimitivesArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -40,6 +44,7 @@ pub fn main() -> i32 {
     };
     match cli.command {
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Primitives(args)) => primitives::run(args),
         None => bench::run(cli.bench),
     }
 }

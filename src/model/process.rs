@@ -444,3 +444,79 @@ fn exit_status(
         (code, _) => WorkerStatus::Exited { code },
     }
 }
+
+/// Forks a child that exits at once, and waits for it: the cost of the
+/// `fork` start method itself (what `paralab primitives` times, and what
+/// lmbench's `lat_proc fork` times).
+pub fn fork_and_wait() -> io::Result<()> {
+    // SAFETY: the child calls only _exit, which is async-signal-safe.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => unsafe { libc::_exit(0) },
+        Ok(ForkResult::Parent { child }) => reap(child).map(|_| ()),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// A forked child that echoes every byte it reads from one pipe into
+/// another, for timing a round trip between two processes (lmbench's
+/// `lat_pipe`, `perf bench sched pipe`). Dropping it closes the pipes,
+/// which ends the child, and reaps it.
+pub struct EchoChild {
+    to_child: Option<File>,
+    from_child: File,
+    child: Pid,
+}
+
+impl EchoChild {
+    /// Forks the echoing child.
+    pub fn start() -> io::Result<EchoChild> {
+        let (child_reads, parent_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        let (parent_reads, child_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        // SAFETY: the child only calls read(2) and write(2) on a stack
+        // buffer, then _exit: no allocation, no lock.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(parent_writes);
+                drop(parent_reads);
+                let mut byte = [0u8; 1];
+                loop {
+                    match nix::unistd::read(&child_reads, &mut byte) {
+                        Ok(1) => {
+                            if nix::unistd::write(&child_writes, &byte).is_err() {
+                                break;
+                            }
+                        }
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        _ => break,
+                    }
+                }
+                // SAFETY: ends the child without running the parent's
+                // exit handlers.
+                unsafe { libc::_exit(0) }
+            }
+            Ok(ForkResult::Parent { child }) => Ok(EchoChild {
+                to_child: Some(File::from(parent_writes)),
+                from_child: File::from(parent_reads),
+                child,
+            }),
+            Err(errno) => Err(io::Error::from(errno)),
+        }
+    }
+
+    /// Sends one byte and waits for it to come back.
+    pub fn round_trip(&mut self) -> io::Result<()> {
+        use std::io::Write;
+        let to_child = self.to_child.as_mut().expect("open until drop");
+        to_child.write_all(&[1])?;
+        let mut byte = [0u8; 1];
+        self.from_child.read_exact(&mut byte)
+    }
+}
+
+impl Drop for EchoChild {
+    fn drop(&mut self) {
+        // End of file on its input ends the child's loop.
+        self.to_child = None;
+        let _ = reap(self.child);
+    }
+}

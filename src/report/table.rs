@@ -29,6 +29,10 @@ pub fn render(measurements: &[Measurement]) -> String {
         out.push_str(&block_title(workload, measurements));
         out.push('\n');
 
+        if columns.len() > MAX_MODEL_COLUMNS {
+            out.push_str(&layout(&rows_by_model(&grid, &columns, measurements)));
+            continue;
+        }
         let mut rows: Vec<Vec<String>> = vec![
             std::iter::once("workers".to_string())
                 .chain(columns.iter().map(|&c| grid.model_label(c)))
@@ -50,6 +54,35 @@ pub fn render(measurements: &[Measurement]) -> String {
         if runs > 1 { format!(", median of {runs} runs") } else { String::new() }
     ));
     out
+}
+
+/// Beyond this many models a block turns around: one row per model, one
+/// column per worker count, so six models still fit a terminal's width.
+const MAX_MODEL_COLUMNS: usize = 3;
+
+/// ```text
+///  model          │ 1 worker                 │ 2 workers                │ 3 workers
+///  thread         │   0.252 s   ×1.00   100% │   0.256 s   ×1.97    98% │ …
+///  gil            │   0.253 s   ×1.00   100% │   0.508 s   ×0.99    50% │ …
+/// ```
+fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Vec<Vec<String>> {
+    let mut rows: Vec<Vec<String>> = vec![
+        std::iter::once(format!("{:<13}", "model"))
+            .chain(
+                grid.workers
+                    .iter()
+                    .map(|&n| format!("{n} worker{}", if n == 1 { "" } else { "s" })),
+            )
+            .collect(),
+    ];
+    for &column in columns {
+        let mut row = vec![format!("{:<w$}", grid.model_label(column), w = 13)];
+        for &workers in &grid.workers {
+            row.push(cell(grid, column, workers, measurements));
+        }
+        rows.push(row);
+    }
+    rows
 }
 
 fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
