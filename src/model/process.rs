@@ -77,6 +77,7 @@ pub fn run(
     drop(writer);
 
     if let Some((index, cause)) = refusal {
+        let limit = limits::explain(&cause);
         for &child in &children {
             let _ = kill(child, Signal::SIGKILL);
         }
@@ -88,6 +89,7 @@ pub fn run(
             index,
             workers,
             cause,
+            limit,
             &context.worker_exe,
         ));
     }
@@ -192,6 +194,7 @@ fn run_commands(
         match started {
             Ok(child) => children.push((child, start)),
             Err(cause) => {
+                let limit = limits::explain(&cause);
                 for &(child, _) in &children {
                     let _ = kill(child, Signal::SIGKILL);
                 }
@@ -208,7 +211,6 @@ fn run_commands(
                         path.display()
                     )));
                 }
-                let limit = limits::explain(&cause);
                 return Err(ModelError::Refused {
                     what: "process",
                     index,
@@ -285,6 +287,7 @@ fn refused_or_setup(
     index: usize,
     workers: usize,
     cause: io::Error,
+    limit: String,
     exe: &Path,
 ) -> ModelError {
     let limited = matches!(
@@ -297,7 +300,6 @@ fn refused_or_setup(
             exe.display()
         ));
     }
-    let limit = limits::explain(&cause);
     ModelError::Refused {
         what: "process",
         index,

@@ -54,10 +54,11 @@ pub(crate) fn run_threads(
         match started {
             Ok(handle) => handles.push(handle),
             Err(cause) => {
-                // Threads cannot be killed: wait for the started ones so
-                // none outlives this run.
-                join_all(handles, context);
+                // Name the limit while the started threads still count,
+                // then wait for them (threads cannot be killed) so none
+                // outlives this run.
                 let limit = limits::explain(&cause);
+                join_all(handles, context);
                 return Err(ModelError::Refused {
                     what: "thread",
                     index,

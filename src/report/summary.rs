@@ -16,11 +16,20 @@ pub fn render(measurements: &[Measurement], cpus: usize) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     for column in 0..grid.columns.len() {
+        let memory = memory_note(&grid, column, measurements);
         if let Some(mut line) = line(&grid, column, cpus) {
             line.push_str(&model_note(&grid, column, cpus));
-            line.push_str(&memory_note(&grid, column, measurements));
+            line.push_str(&memory);
             out.push_str(&line);
             out.push('\n');
+        } else if let Some(memory) = memory.strip_prefix("; ") {
+            // Without a run at one worker there is no ratio to tell, but
+            // the cost of a worker is still worth a line.
+            let kind = grid.columns[column].workload.kind();
+            out.push_str(&format!(
+                "{kind} · {}: {memory}\n",
+                grid.model_label(column)
+            ));
         }
     }
     out
