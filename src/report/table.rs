@@ -66,8 +66,13 @@ const MAX_MODEL_COLUMNS: usize = 3;
 ///  gil            │   0.253 s   ×1.00   100% │   0.508 s   ×0.99    50% │ …
 /// ```
 fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Vec<Vec<String>> {
+    let width = columns
+        .iter()
+        .map(|&c| grid.model_label(c).chars().count())
+        .max()
+        .unwrap_or(0);
     let mut rows: Vec<Vec<String>> = vec![
-        std::iter::once(format!("{:<13}", "model"))
+        std::iter::once(format!("{:<width$}", "model"))
             .chain(
                 grid.workers
                     .iter()
@@ -76,7 +81,7 @@ fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -
             .collect(),
     ];
     for &column in columns {
-        let mut row = vec![format!("{:<w$}", grid.model_label(column), w = 13)];
+        let mut row = vec![format!("{:<width$}", grid.model_label(column))];
         for &workers in &grid.workers {
             row.push(cell(grid, column, workers, measurements));
         }
