@@ -8,8 +8,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::clock::MonoTime;
+use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
 use crate::model::{Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
-use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP, Workload};
+use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP, Workload, WorkloadFn};
 
 /// What to run: every workload, with every model, at every worker count,
 /// `runs` times after `warmup` untimed runs.
@@ -95,6 +96,10 @@ pub struct Measurement {
     pub wall_s: f64,
     /// One per worker, in worker order.
     pub outcomes: Vec<WorkerOutcome>,
+    /// The memory the run used, sampled from `/proc` while it ran (absent
+    /// in files written before paralab measured it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemoryUse>,
 }
 
 impl Measurement {
@@ -174,6 +179,7 @@ pub struct Experiment<'o> {
     plan: Plan,
     worker_exe: Option<PathBuf>,
     observers: Vec<&'o mut dyn Observer>,
+    closures: Vec<WorkloadFn>,
 }
 
 impl<'o> Experiment<'o> {
@@ -183,7 +189,16 @@ impl<'o> Experiment<'o> {
             plan,
             worker_exe: None,
             observers: Vec::new(),
+            closures: Vec::new(),
         }
+    }
+
+    /// Registers the closure behind the plan's [`Workload::Custom`] of the
+    /// same name (see [`WorkloadFn`]).
+    pub fn workload_fn(mut self, closure: WorkloadFn) -> Self {
+        self.closures.retain(|c| c.name() != closure.name());
+        self.closures.push(closure);
+        self
     }
 
     /// The program the `spawn` start method runs (default: this program).
@@ -222,9 +237,16 @@ impl<'o> Experiment<'o> {
                         .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
                     for kind in kinds {
                         self.each_observer(|o| o.run_started(workload, model, workers, kind));
+                        let custom = match workload {
+                            Workload::Custom { name, .. } => {
+                                self.closures.iter().find(|c| c.name() == name).cloned()
+                            }
+                            _ => None,
+                        };
                         let context = RunContext {
                             t0: MonoTime::now(),
                             worker_exe: worker_exe.clone(),
+                            custom,
                         };
                         let run = match kind {
                             RunKind::Timed(k, _) => k,
@@ -282,8 +304,31 @@ fn measure(
     expected: u64,
     context: &RunContext,
 ) -> Result<Measurement, ModelError> {
-    let mut outcomes = model.run(workload, workers, context)?;
+    // Workers of the in-process models live in this process: reading
+    // /proc/self is enough, and cheap enough to sample often. Process
+    // workers need a scan of /proc for children, so less often.
+    let children = model.runs_programs();
+    let before = if children {
+        Snapshot::now()
+    } else {
+        Snapshot::own()
+    };
+    let interval = Duration::from_millis(if children { 50 } else { 10 });
+    let sampler = MemorySampler::start_with(interval, children);
+    let context = &RunContext {
+        t0: MonoTime::now(),
+        ..context.clone()
+    };
+    let ran = model.run(workload, workers, context);
     let wall_s = MonoTime::now().seconds_since(context.t0);
+    let peak = sampler.stop();
+    let mut outcomes = ran?;
+    // A run shorter than two sampling intervals may have been missed by
+    // every sample: no figure rather than a wrong one.
+    let memory = before
+        .ok()
+        .filter(|_| wall_s >= 2.0 * interval.as_secs_f64())
+        .map(|before| MemoryUse::between(&before, &peak, workers));
     for outcome in &mut outcomes {
         if let WorkerStatus::Finished { result } = outcome.status
             && result != expected
@@ -298,6 +343,7 @@ fn measure(
         run,
         wall_s,
         outcomes,
+        memory,
     })
 }
 

@@ -25,6 +25,31 @@
 //! print!("{}", paralab::report::notebook::render(&results.measurements));
 //! ```
 //!
+//! Models: [`Model::Thread`], [`Model::Process`] (`fork` or `spawn`),
+//! [`Model::Async`] (tokio tasks), [`Model::Pool`] (rayon), and
+//! [`Model::Gil`] (threads behind one global lock that behaves like
+//! CPython's). Workloads: the notebook's `cpu` and `sleep`, an external
+//! program ([`Workload::Command`]), or your own Rust closure:
+//!
+//! ```
+//! use paralab::{Experiment, Model, Plan, WorkloadFn};
+//!
+//! let sum = WorkloadFn::new("sum", || (1..=1000u64).sum());
+//! let plan = Plan {
+//!     workloads: vec![sum.workload()],
+//!     models: vec![Model::Thread, Model::Async, Model::Pool, "gil".parse().unwrap()],
+//!     workers: vec![1, 4],
+//!     runs: 1,
+//!     warmup: 0,
+//! };
+//! let results = Experiment::new(plan).workload_fn(sum).run();
+//! assert!(results.measurements.iter().all(|m| m.results() == vec![500_500; m.workers]));
+//! ```
+//!
+//! `examples/closure_workload.rs` runs one under every model that can.
+//! [`primitives`] times the building blocks (thread start, fork, exec,
+//! task, pool job, pipe and channel round trips, mutex, context switch).
+//!
 //! A program that uses the `spawn` start method must call
 //! [`worker::serve_if_requested`] first thing in `main`, or point
 //! [`Experiment::worker_exe`] at the `paralab` binary.
@@ -37,6 +62,7 @@ pub mod machine;
 pub mod measure;
 pub mod model;
 pub mod observe;
+pub mod primitives;
 pub mod python;
 pub mod report;
 pub mod worker;
@@ -44,4 +70,4 @@ pub mod workload;
 
 pub use experiment::{Experiment, Failure, Measurement, Observer, Plan, Results, RunKind};
 pub use model::{Model, ModelError, StartMethod, WorkerOutcome, WorkerStatus};
-pub use workload::{Workload, WorkloadKind};
+pub use workload::{Workload, WorkloadFn, WorkloadKind};

@@ -44,8 +44,13 @@ pub struct WorkerRecord {
 impl WorkerRecord {
     /// Runs `workload` as worker `worker` and records it.
     pub fn measure(worker: u32, workload: &Workload) -> WorkerRecord {
+        Self::measure_with(worker, || workload.run())
+    }
+
+    /// Runs `work` as worker `worker` and records it.
+    pub fn measure_with(worker: u32, work: impl FnOnce() -> u64) -> WorkerRecord {
         let start = MonoTime::now();
-        let result = workload.run();
+        let result = work();
         let end = MonoTime::now();
         WorkerRecord {
             worker,
@@ -99,6 +104,8 @@ pub fn spawn_args(worker: usize, workload: &Workload) -> Vec<String> {
     let (kind, amount) = match workload {
         Workload::Cpu { iters } => ("cpu", *iters),
         Workload::Sleep { duration } => ("sleep", nanos(*duration)),
+        // The process model runs these itself; a worker refuses this kind.
+        Workload::Command { .. } | Workload::Custom { .. } => ("not-a-worker-workload", 0),
     };
     vec![
         WORKER_ARG.to_string(),

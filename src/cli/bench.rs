@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::builder::ArgPredicate;
 use clap::{Args, ValueEnum};
 use paralab::machine::Machine;
 use paralab::observe::jsonl::JsonLines;
@@ -13,7 +14,7 @@ use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
 use paralab::{Experiment, Measurement, Model, Plan, StartMethod, Workload, WorkloadKind};
 
 use super::output::{OutputArgs, check_file, print_stdout};
-use super::parse::{self, ModelArg, WorkerCounts};
+use super::parse::{self, CommandLine, ModelArg, WorkerCounts};
 use super::{EXIT_FAILED, EXIT_USAGE};
 
 /// Options of `paralab bench` (and of `paralab` with no subcommand).
@@ -33,13 +34,26 @@ pub struct BenchArgs {
     #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts, allow_hyphen_values = true)]
     workers: Option<WorkerCounts>,
 
-    /// Models, comma-separated: thread, process, process:fork, process:spawn
-    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process")]
+    /// Models, comma-separated: thread, process, process:fork, process:spawn, async (tokio tasks),
+    /// pool (rayon), gil (threads behind one global lock, like CPython's)
+    /// [default: thread,process; with --cmd: process]
+    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), hide_default_value = true)]
     models: Vec<ModelArg>,
 
     /// Workloads, comma-separated: cpu (the notebook's loop), sleep (its IO stand-in)
-    #[arg(long, value_name = "WORKLOADS", value_delimiter = ',', value_parser = parse::workload, default_value = "cpu,sleep")]
+    /// [default: cpu,sleep; none with --cmd]
+    #[arg(long, value_name = "WORKLOADS", value_delimiter = ',', value_parser = parse::workload, default_value = "cpu,sleep", default_value_if("cmd", ArgPredicate::IsPresent, None), hide_default_value = true)]
     workloads: Vec<WorkloadKind>,
+
+    /// An external program as the workload, run without a shell by the process models; its
+    /// exit status is the worker's outcome. Words are split as a shell splits them. Repeatable
+    #[arg(long = "cmd", value_name = "'PROGRAM ARGS…'", value_parser = parse::command)]
+    cmd: Vec<CommandLine>,
+
+    /// How long a gil worker keeps the global lock when another waits, in milliseconds
+    /// (CPython's sys.getswitchinterval())
+    #[arg(long, value_name = "MS", value_parser = parse::switch_interval, default_value = "5")]
+    switch_interval: Duration,
 
     /// Seconds each sleep worker waits, as a decimal (0.05)
     #[arg(long, value_name = "SECONDS", value_parser = parse::seconds, default_value = "1", allow_negative_numbers = true)]
@@ -93,14 +107,23 @@ impl BenchArgs {
                 WorkloadKind::Sleep => Workload::Sleep {
                     duration: self.sleep,
                 },
+                WorkloadKind::Command | WorkloadKind::Custom => continue,
             });
         }
+        for CommandLine(argv) in &self.cmd {
+            workloads.push(Workload::Command { argv: argv.clone() });
+        }
+        let workloads = dedup(&workloads);
         let models = self
             .models
             .iter()
             .map(|m| match m {
                 ModelArg::Thread => Model::Thread,
                 ModelArg::Process(method) => Model::Process(method.unwrap_or(self.start_method)),
+                ModelArg::Gil(interval) => Model::Gil {
+                    switch_interval: interval.unwrap_or(self.switch_interval),
+                },
+                ModelArg::Other(model) => *model,
             })
             .collect::<Vec<_>>();
         let defaults = Plan::notebook(iters, DEFAULT_SLEEP);
@@ -134,6 +157,14 @@ pub fn run(args: BenchArgs) -> i32 {
     if plan.workloads.is_empty() || plan.models.is_empty() {
         eprintln!(
             "paralab: nothing to run; give at least one of --workloads cpu,sleep and one of --models thread,process"
+        );
+        return EXIT_USAGE;
+    }
+    if !args.cmd.is_empty()
+        && let Some(model) = plan.models.iter().find(|m| !m.runs_programs())
+    {
+        eprintln!(
+            "paralab: --cmd runs an external program, which only the process models can run, not '{model}'; use --models process:fork,process:spawn"
         );
         return EXIT_USAGE;
     }

@@ -5,6 +5,7 @@ mod bench;
 mod lesson;
 mod output;
 mod parse;
+mod primitives;
 mod report;
 
 use clap::error::ErrorKind;
@@ -39,6 +40,9 @@ enum Command {
     /// Render every report (tables, exports, plots, HTML) from files saved
     /// with `bench --save`, without running anything.
     Report(report::ReportArgs),
+    /// Time the primitives the models are built from: thread, fork, exec, task, pool job,
+    /// pipe and channel round trips, mutex, context switch.
+    Primitives(primitives::PrimitivesArgs),
 }
 
 /// Runs the command line; returns the process exit code.
@@ -51,6 +55,7 @@ pub fn main() -> i32 {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Lesson(args)) => lesson::run(args),
         Some(Command::Report(args)) => report::run(args),
+        Some(Command::Primitives(args)) => primitives::run(args),
         None => bench::run(cli.bench),
     }
 }

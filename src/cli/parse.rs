@@ -107,17 +107,41 @@ pub struct WorkerCounts(pub Vec<usize>);
 pub enum ModelArg {
     Thread,
     Process(Option<StartMethod>),
+    /// `gil` alone takes its switch interval from `--switch-interval`.
+    Gil(Option<Duration>),
+    /// A model with nothing left open: `async`, `pool`.
+    Other(paralab::Model),
 }
 
-/// `thread`, `process`, `process:fork`, `process:spawn`.
+/// `thread`, `process`, `process:fork`, `process:spawn`, `async`, `pool`,
+/// `gil`, `gil:MS`.
 pub fn model(text: &str) -> Result<ModelArg, String> {
     match text.trim() {
         "process" => Ok(ModelArg::Process(None)),
+        "gil" => Ok(ModelArg::Gil(None)),
         other => other.parse().map(|model| match model {
             paralab::Model::Thread => ModelArg::Thread,
             paralab::Model::Process(method) => ModelArg::Process(Some(method)),
+            paralab::Model::Gil { switch_interval } => ModelArg::Gil(Some(switch_interval)),
+            other => ModelArg::Other(other),
         }),
     }
+}
+
+/// The gil model's switch interval in milliseconds: `5`, `5ms`, `0.5ms`.
+pub fn switch_interval(text: &str) -> Result<Duration, String> {
+    paralab::model::parse_switch_interval(text)
+}
+
+/// An external program and its arguments, split as a shell splits words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandLine(pub Vec<String>);
+
+/// `--cmd 'PROGRAM ARGS…'`: split like a shell; the program must exist.
+pub fn command(text: &str) -> Result<CommandLine, String> {
+    let argv = paralab::workload::parse_command(text)?;
+    paralab::workload::resolve_program(&argv[0])?;
+    Ok(CommandLine(argv))
 }
 
 /// `cpu` or `sleep`.

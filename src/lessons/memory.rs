@@ -109,6 +109,7 @@ pub fn cost(
     let context = RunContext {
         t0: MonoTime::now(),
         worker_exe: exe.to_path_buf(),
+        custom: None,
     };
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {

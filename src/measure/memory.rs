@@ -87,6 +87,26 @@ impl Snapshot {
         })
     }
 
+    /// This process alone, for models whose workers live inside it, read
+    /// from `/proc/self/status` only. `smaps_rollup` walks every mapping
+    /// under the lock that thread creation needs, so sampling it while
+    /// 10,000 threads start slows their start ten-fold; `status` is read
+    /// from counters. Its PSS is therefore RSS: the same for the growth
+    /// caused by threads, whose new pages are private.
+    pub fn own() -> io::Result<Snapshot> {
+        let status = std::fs::read_to_string("/proc/self/status")?;
+        let rss_kib = field(&status, "VmRSS:")?;
+        Ok(Snapshot {
+            parent: ProcessMemory {
+                rss_kib,
+                pss_kib: rss_kib,
+                peak_rss_kib: field(&status, "VmHWM:")?,
+                threads: field(&status, "Threads:")?,
+            },
+            children: Vec::new(),
+        })
+    }
+
     /// PSS of this process and its children together: the memory they
     /// really use, shared pages counted once.
     pub fn total_pss_kib(&self) -> u64 {
@@ -115,11 +135,22 @@ pub struct MemorySampler {
 impl MemorySampler {
     /// Starts sampling every `interval`; the first sample is taken at once.
     pub fn start(interval: std::time::Duration) -> MemorySampler {
+        Self::start_with(interval, true)
+    }
+
+    /// Starts sampling this process every `interval`, and its children too
+    /// when `children` is true (a scan of `/proc`, which costs more).
+    pub fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             let mut peak = Snapshot::default();
             loop {
-                if let Ok(snapshot) = Snapshot::now()
+                let sampled = if children {
+                    Snapshot::now()
+                } else {
+                    Snapshot::own()
+                };
+                if let Ok(snapshot) = sampled
                     && snapshot.total_pss_kib() >= peak.total_pss_kib()
                 {
                     peak = snapshot;
@@ -137,6 +168,46 @@ impl MemorySampler {
     pub fn stop(self) -> Snapshot {
         let _ = self.stop.send(());
         self.thread.join().unwrap_or_default()
+    }
+}
+
+/// The memory a run used, from `/proc` (PSS, so shared pages are counted
+/// once), as [`Measurement::memory`](crate::Measurement::memory) records it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct MemoryUse {
+    /// PSS of paralab (and its children) just before the workers started, KiB.
+    pub before_kib: u64,
+    /// The largest PSS of paralab and its children while the workers ran, KiB.
+    pub peak_kib: u64,
+    /// `(peak − before) / workers`: what one more worker costs, KiB.
+    pub per_worker_kib: f64,
+    /// The largest number of live child processes seen in one sample.
+    pub children_seen: usize,
+}
+
+impl MemoryUse {
+    /// The memory used by `workers` workers, from the snapshot before they
+    /// started and the peak snapshot while they ran.
+    pub fn between(before: &Snapshot, peak: &Snapshot, workers: usize) -> MemoryUse {
+        let before_kib = before.total_pss_kib();
+        let peak_kib = peak.total_pss_kib().max(before_kib);
+        MemoryUse {
+            before_kib,
+            peak_kib,
+            per_worker_kib: (peak_kib - before_kib) as f64 / workers.max(1) as f64,
+            children_seen: peak.children.len(),
+        }
+    }
+}
+
+/// A size for people: `12 KiB`, `3.4 MiB`.
+pub fn human_kib(kib: f64) -> String {
+    if kib >= 1024.0 {
+        format!("{:.1} MiB", kib / 1024.0)
+    } else if kib < 10.0 {
+        format!("{kib:.1} KiB")
+    } else {
+        format!("{kib:.0} KiB")
     }
 }
 

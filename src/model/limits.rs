@@ -10,6 +10,9 @@ use nix::sys::resource::{Resource, getrlimit};
 /// `limit hit: RLIMIT_NPROC (ulimit -u) = 4096, kernel.threads-max = 191831, …`.
 pub fn explain(error: &io::Error) -> String {
     match error.raw_os_error() {
+        Some(nix::libc::EAGAIN) if let Some(named) = process_limit_hit() => {
+            format!("limit hit: {named} (raise it, or run fewer workers)")
+        }
         Some(nix::libc::EAGAIN) => format!(
             "limit hit: one of {} (raise it, or run fewer workers)",
             [
@@ -35,6 +38,70 @@ pub fn explain(error: &io::Error) -> String {
         ),
         _ => "no known OS limit matches this error".to_string(),
     }
+}
+
+/// Which process limit was reached, when the counts show it: the threads
+/// and processes of this user against `RLIMIT_NPROC` (which does not apply
+/// to root), all threads against `kernel.threads-max`. Called right after
+/// the refusal, while the workers already started are still alive.
+fn process_limit_hit() -> Option<String> {
+    let uid = nix::unistd::getuid();
+    let (mine, all) = count_tasks(uid.as_raw());
+    if let Ok((soft, _)) = getrlimit(Resource::RLIMIT_NPROC)
+        && !uid.is_root()
+        && soft != nix::libc::RLIM_INFINITY
+        && mine + 1 >= soft
+    {
+        return Some(format!(
+            "RLIMIT_NPROC (ulimit -u) = {soft}: user {} already runs {mine} threads and processes",
+            uid.as_raw()
+        ));
+    }
+    let threads_max: u64 = std::fs::read_to_string("/proc/sys/kernel/threads-max")
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (all + 1 >= threads_max).then(|| {
+        format!("kernel.threads-max = {threads_max}: the system already runs {all} threads")
+    })
+}
+
+/// Threads of user `uid`, and of everyone, from `/proc/*/status`.
+fn count_tasks(uid: u32) -> (u64, u64) {
+    let mut mine = 0;
+    let mut all = 0;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return (0, 0);
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+        {
+            continue;
+        }
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        let threads = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Threads:"))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0);
+        let real_uid = status
+            .lines()
+            .find_map(|l| l.strip_prefix("Uid:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse::<u32>().ok());
+        all += threads;
+        if real_uid == Some(uid) {
+            mine += threads;
+        }
+    }
+    (mine, all)
 }
 
 fn rlimit(name: &str, resource: Resource) -> String {

@@ -2,20 +2,25 @@
 //!
 //! Every model runs N copies of one [`Workload`] and returns one
 //! [`WorkerOutcome`] per worker, in worker order. How each model starts its
-//! workers lives in its own file: [`thread`] and [`process`].
+//! workers lives in its own file: [`thread`], [`process`], [`async_tasks`],
+//! [`pool`] and [`gil`].
 
+pub mod async_tasks;
+pub mod gil;
 pub mod limits;
+pub mod pool;
 pub mod process;
 pub mod thread;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::measure::clock::MonoTime;
-use crate::workload::Workload;
+use crate::workload::{Workload, WorkloadFn};
 
 /// How a process model starts its children, as in Python's `multiprocessing`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -57,17 +62,39 @@ impl FromStr for StartMethod {
 /// assert_eq!(model, Model::Process(StartMethod::Spawn));
 /// assert_eq!(model.to_string(), "process:spawn");
 /// ```
+///
+/// In files a model is `{"model": "thread"}`,
+/// `{"model": "process", "start_method": "fork"}`, `{"model": "async"}`,
+/// `{"model": "pool"}` or `{"model": "gil", "switch_interval_s": 0.005}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(tag = "model", content = "start_method", rename_all = "lowercase")]
+#[serde(into = "repr::ModelRepr", try_from = "repr::ModelRepr")]
 pub enum Model {
     /// N OS threads (`std::thread`), started then joined.
     Thread,
     /// N OS processes, started with the given method, then reaped.
     Process(StartMethod),
+    /// N tokio tasks on a multi-threaded runtime with one worker thread per
+    /// logical CPU: sleeps wait on the runtime's timer, CPU work runs on
+    /// (and occupies) the runtime's worker threads.
+    Async,
+    /// N jobs on a rayon pool of one thread per logical CPU.
+    Pool,
+    /// N OS threads behind one global lock that behaves like CPython's GIL:
+    /// held while computing, handed over every `switch_interval`, released
+    /// while sleeping.
+    Gil {
+        /// How long a computing worker keeps the lock when another waits
+        /// (CPython's `sys.getswitchinterval()`, 5 ms by default).
+        switch_interval: Duration,
+    },
 }
 
 /// What the command line accepts for `--models`.
-pub const MODEL_NAMES: &str = "thread, process, process:fork, process:spawn";
+pub const MODEL_NAMES: &str =
+    "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval)";
+
+/// CPython's default switch interval, `sys.getswitchinterval()`.
+pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
 impl Model {
     /// Runs `workers` copies of `workload` at once and waits for all of them.
@@ -84,14 +111,23 @@ impl Model {
         match self {
             Model::Thread => thread::run(workload, workers, context),
             Model::Process(method) => process::run(*method, workload, workers, context),
+            Model::Async => async_tasks::run(workload, workers, context),
+            Model::Pool => pool::run(workload, workers, context),
+            Model::Gil { switch_interval } => {
+                gil::run(workload, workers, *switch_interval, context)
+            }
         }
     }
 
-    /// The model's family name without a start method: `thread`, `process`.
+    /// The model's family name without a start method: `thread`, `process`,
+    /// `async`, `pool`, `gil`.
     pub fn family(&self) -> &'static str {
         match self {
             Model::Thread => "thread",
             Model::Process(_) => "process",
+            Model::Async => "async",
+            Model::Pool => "pool",
+            Model::Gil { .. } => "gil",
         }
     }
 
@@ -99,16 +135,35 @@ impl Model {
     pub fn start_method(&self) -> Option<StartMethod> {
         match self {
             Model::Process(method) => Some(*method),
-            Model::Thread => None,
+            _ => None,
         }
+    }
+
+    /// The switch interval, for the gil model.
+    pub fn switch_interval(&self) -> Option<Duration> {
+        match self {
+            Model::Gil { switch_interval } => Some(*switch_interval),
+            _ => None,
+        }
+    }
+
+    /// Whether the model runs each worker as a separate program, which is
+    /// what an external command ([`Workload::Command`]) needs.
+    pub fn runs_programs(&self) -> bool {
+        matches!(self, Model::Process(_))
     }
 }
 
 impl fmt::Display for Model {
+    /// `thread`, `process:fork`, `async`, `pool`, `gil` (`gil:2ms` when the
+    /// switch interval is not CPython's 5 ms).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Model::Thread => f.write_str("thread"),
             Model::Process(method) => write!(f, "process:{}", method.name()),
+            Model::Gil { switch_interval } if *switch_interval != DEFAULT_SWITCH_INTERVAL => {
+                write!(f, "gil:{}ms", switch_interval.as_secs_f64() * 1e3)
+            }
+            other => f.write_str(other.family()),
         }
     }
 }
@@ -120,10 +175,88 @@ impl FromStr for Model {
         match s {
             "thread" => Ok(Model::Thread),
             "process" => Ok(Model::Process(StartMethod::default())),
-            _ => match s.strip_prefix("process:") {
-                Some(method) => method.parse().map(Model::Process),
-                None => Err(format!("unknown model '{s}'; accepted: {MODEL_NAMES}")),
-            },
+            "async" => Ok(Model::Async),
+            "pool" => Ok(Model::Pool),
+            "gil" => Ok(Model::Gil {
+                switch_interval: DEFAULT_SWITCH_INTERVAL,
+            }),
+            _ => {
+                if let Some(method) = s.strip_prefix("process:") {
+                    method.parse().map(Model::Process)
+                } else if let Some(interval) = s.strip_prefix("gil:") {
+                    parse_switch_interval(interval)
+                        .map(|switch_interval| Model::Gil { switch_interval })
+                } else {
+                    Err(format!("unknown model '{s}'; accepted: {MODEL_NAMES}"))
+                }
+            }
+        }
+    }
+}
+
+/// A switch interval in milliseconds, `5ms` or `5`, from 1 µs to 10 s.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(paralab::model::parse_switch_interval("0.5ms"), Ok(Duration::from_micros(500)));
+/// assert!(paralab::model::parse_switch_interval("fast").is_err());
+/// ```
+pub fn parse_switch_interval(text: &str) -> Result<Duration, String> {
+    let number = text.trim().trim_end_matches("ms");
+    match number.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && (0.001..=10_000.0).contains(&ms) => {
+            Ok(Duration::from_secs_f64(ms / 1e3))
+        }
+        _ => Err(format!(
+            "'{text}' is not a switch interval; give milliseconds from 0.001 to 10000, e.g. 5ms"
+        )),
+    }
+}
+
+/// The file form of [`Model`]: the field names and values the first
+/// version wrote (`model`, `start_method`) stay exactly as they were.
+mod repr {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Serialize};
+
+    use super::{DEFAULT_SWITCH_INTERVAL, Model, StartMethod};
+
+    #[derive(Serialize, Deserialize)]
+    pub struct ModelRepr {
+        model: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        start_method: Option<StartMethod>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        switch_interval_s: Option<f64>,
+    }
+
+    impl From<Model> for ModelRepr {
+        fn from(model: Model) -> ModelRepr {
+            ModelRepr {
+                model: model.family().to_string(),
+                start_method: model.start_method(),
+                switch_interval_s: model.switch_interval().map(|d| d.as_secs_f64()),
+            }
+        }
+    }
+
+    impl TryFrom<ModelRepr> for Model {
+        type Error = String;
+        fn try_from(repr: ModelRepr) -> Result<Model, String> {
+            match repr.model.as_str() {
+                "thread" => Ok(Model::Thread),
+                "process" => Ok(Model::Process(repr.start_method.unwrap_or_default())),
+                "async" => Ok(Model::Async),
+                "pool" => Ok(Model::Pool),
+                "gil" => Ok(Model::Gil {
+                    switch_interval: match repr.switch_interval_s {
+                        Some(s) => Duration::try_from_secs_f64(s).map_err(|e| e.to_string())?,
+                        None => DEFAULT_SWITCH_INTERVAL,
+                    },
+                }),
+                other => Err(format!("unknown model '{other}'")),
+            }
         }
     }
 }
@@ -136,6 +269,49 @@ pub struct RunContext {
     /// The program the `spawn` start method executes: one that calls
     /// [`crate::worker::serve_if_requested`] first thing in `main`.
     pub worker_exe: PathBuf,
+    /// The closure behind a [`Workload::Custom`] of this run, if any.
+    pub custom: Option<crate::workload::WorkloadFn>,
+}
+
+/// A workload made ready to run inside paralab's own process (a thread, a
+/// task, a pool job, a forked child): a built-in workload or a closure.
+#[derive(Clone, Debug)]
+pub(crate) enum Job {
+    Builtin(Workload),
+    Closure(WorkloadFn),
+}
+
+impl Job {
+    /// Resolves `workload` for `model`, which runs workers in-process:
+    /// a command cannot run there, and a custom workload needs its closure.
+    pub(crate) fn in_process(
+        workload: &Workload,
+        context: &RunContext,
+        model: &str,
+    ) -> Result<Job, ModelError> {
+        match workload {
+            Workload::Command { .. } => Err(ModelError::Setup(format!(
+                "an external command runs only under the process models (process:fork, process:spawn), not '{model}', which runs its workers inside paralab"
+            ))),
+            Workload::Custom { name, .. } => match &context.custom {
+                Some(closure) if closure.name() == name => Ok(Job::Closure(closure.clone())),
+                _ => Err(ModelError::Setup(format!(
+                    "no closure is registered for the custom workload '{name}'; pass it to Experiment::workload_fn"
+                ))),
+            },
+            builtin => Ok(Job::Builtin(builtin.clone())),
+        }
+    }
+
+    /// Runs the job in the calling thread; allocation-free for `cpu`,
+    /// `sleep`, and whatever the closure does.
+    #[inline]
+    pub(crate) fn run(&self) -> u64 {
+        match self {
+            Job::Builtin(workload) => workload.run(),
+            Job::Closure(closure) => closure.call(),
+        }
+    }
 }
 
 /// What one worker did in one run.

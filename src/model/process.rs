@@ -9,9 +9,11 @@
 //! every copy of its write end is closed (every worker has exited), then
 //! reaps each child with `wait4`, which also gives that child's own CPU time.
 
+use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -20,12 +22,17 @@ use nix::libc;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::{ForkResult, Pid, fork, pipe2};
 
-use super::{ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, limits};
+use super::{Job, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, limits};
+use crate::measure::clock::MonoTime;
 use crate::worker::{RECORD_LEN, WorkerRecord, spawn_args};
-use crate::workload::Workload;
+use crate::workload::{Workload, resolve_program};
 
 /// Exit code of a forked child whose workload panicked.
 const CHILD_PANICKED: i32 = 101;
+
+/// Exit code of a forked child that could not execute its command, as
+/// shells report "command not found".
+const EXEC_FAILED: i32 = 127;
 
 /// Starts `workers` processes running `workload`, collects their records
 /// and reaps them all.
@@ -35,15 +42,27 @@ pub fn run(
     workers: usize,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
+    if let Workload::Command { argv } = workload {
+        return run_commands(method, argv, workers, context);
+    }
+    let job = match (method, workload) {
+        (StartMethod::Spawn, Workload::Custom { name, .. }) => {
+            return Err(ModelError::Setup(format!(
+                "the closure workload '{name}' cannot cross an exec, so process:spawn cannot run it; use process:fork or an in-process model"
+            )));
+        }
+        (StartMethod::Fork, _) => Some(Job::in_process(workload, context, "process:fork")?),
+        (StartMethod::Spawn, _) => None,
+    };
     let (reader, writer) = pipe2(OFlag::O_CLOEXEC)
         .map_err(|errno| ModelError::Setup(format!("could not create the result pipe: {errno}")))?;
 
     let mut children: Vec<Pid> = Vec::with_capacity(workers);
     let mut refusal = None;
     for index in 0..workers {
-        let started = match method {
-            StartMethod::Fork => fork_worker(index, workload, writer.as_fd()),
-            StartMethod::Spawn => spawn_worker(index, workload, &writer, &context.worker_exe),
+        let started = match &job {
+            Some(job) => fork_worker(index, job, writer.as_fd()),
+            None => spawn_worker(index, workload, &writer, &context.worker_exe),
         };
         match started {
             Ok(child) => children.push(child),
@@ -58,6 +77,7 @@ pub fn run(
     drop(writer);
 
     if let Some((index, cause)) = refusal {
+        let limit = limits::explain(&cause);
         for &child in &children {
             let _ = kill(child, Signal::SIGKILL);
         }
@@ -69,6 +89,7 @@ pub fn run(
             index,
             workers,
             cause,
+            limit,
             &context.worker_exe,
         ));
     }
@@ -82,17 +103,19 @@ pub fn run(
     Ok(outcomes)
 }
 
-/// Forks one worker that runs `workload`, sends its record on `out` and exits.
-fn fork_worker(index: usize, workload: &Workload, out: BorrowedFd<'_>) -> io::Result<Pid> {
+/// Forks one worker that runs `job`, sends its record on `out` and exits.
+fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> {
     // SAFETY: after fork only the calling thread exists in the child, and
     // other threads of the parent may have held locks (the allocator's among
     // them). The child therefore runs only code that takes no lock and
     // allocates nothing: the workload (arithmetic, or nanosleep), two reads
-    // of CLOCK_MONOTONIC, one write(2) of a stack buffer, then _exit.
+    // of CLOCK_MONOTONIC, one write(2) of a stack buffer, then _exit. A
+    // closure workload is the user's code; its documentation
+    // (`WorkloadFn`) states the same rule.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                WorkerRecord::measure(index as u32, workload).send(out)
+                WorkerRecord::measure_with(index as u32, || job.run()).send(out)
             }));
             let code = match sent {
                 Ok(Ok(())) => 0,
@@ -122,11 +145,149 @@ fn spawn_worker(index: usize, workload: &Workload, out: &OwnedFd, exe: &Path) ->
     Ok(Pid::from_raw(child.id() as i32))
 }
 
+/// Runs `workers` copies of an external program at once and reaps them;
+/// each one's exit status is its outcome. `fork` forks paralab and execs
+/// the program in the child; `spawn` lets the standard library start it
+/// (`posix_spawn`, which does not copy paralab's page tables).
+fn run_commands(
+    method: StartMethod,
+    argv: &[String],
+    workers: usize,
+    context: &RunContext,
+) -> Result<Vec<WorkerOutcome>, ModelError> {
+    let (program, args) = argv
+        .split_first()
+        .ok_or_else(|| ModelError::Setup("the command is empty".into()))?;
+    let path = resolve_program(program).map_err(ModelError::Setup)?;
+    let devnull = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|e| ModelError::Setup(format!("could not open /dev/null: {e}")))?;
+    // Everything exec needs is built before forking, so the child only
+    // calls dup2, execv and _exit.
+    let c_path = CString::new(path.as_os_str().as_bytes());
+    let c_argv: Result<Vec<CString>, _> = argv.iter().map(|a| CString::new(a.as_bytes())).collect();
+    let (Ok(c_path), Ok(c_argv)) = (c_path, c_argv) else {
+        return Err(ModelError::Setup(
+            "the command holds a NUL byte, which no program argument can".into(),
+        ));
+    };
+    let argv_ptrs: Vec<*const libc::c_char> = c_argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+
+    let mut children: Vec<(Pid, MonoTime)> = Vec::with_capacity(workers);
+    for index in 0..workers {
+        let start = MonoTime::now();
+        let started = match method {
+            StartMethod::Fork => fork_exec(&c_path, &argv_ptrs, &devnull),
+            StartMethod::Spawn => Command::new(&path)
+                .args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .spawn()
+                .map(|child| Pid::from_raw(child.id() as i32)),
+        };
+        match started {
+            Ok(child) => children.push((child, start)),
+            Err(cause) => {
+                let limit = limits::explain(&cause);
+                for &(child, _) in &children {
+                    let _ = kill(child, Signal::SIGKILL);
+                }
+                for &(child, _) in &children {
+                    let _ = reap(child);
+                }
+                let limited = matches!(
+                    cause.raw_os_error(),
+                    Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
+                );
+                if !limited {
+                    return Err(ModelError::Setup(format!(
+                        "could not execute {}: {cause}",
+                        path.display()
+                    )));
+                }
+                return Err(ModelError::Refused {
+                    what: "process",
+                    index,
+                    workers,
+                    cause,
+                    limit,
+                });
+            }
+        }
+    }
+    Ok(children
+        .iter()
+        .enumerate()
+        .map(|(worker, &(child, start))| {
+            let (status, cpu_s) = match reap(child) {
+                Ok(reaped) => (command_status(reaped.status), Some(reaped.cpu_s)),
+                Err(error) => (
+                    WorkerStatus::Lost {
+                        reason: format!("it could not be reaped: {error}"),
+                    },
+                    None,
+                ),
+            };
+            WorkerOutcome {
+                worker,
+                start_s: Some(start.seconds_since(context.t0)),
+                end_s: None,
+                cpu_s,
+                status,
+            }
+        })
+        .collect())
+}
+
+/// Forks a child that puts /dev/null on its standard input and output and
+/// executes `path` with `argv` (NULL-terminated).
+fn fork_exec(path: &CString, argv: &[*const libc::c_char], devnull: &File) -> io::Result<Pid> {
+    // SAFETY: the child calls only async-signal-safe functions (dup2,
+    // execv, _exit) on data built before the fork; nothing allocates or
+    // takes a lock.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            // SAFETY: `devnull` is an open descriptor; 0 and 1 are the
+            // standard descriptors; `path` and `argv` are NUL-terminated C
+            // strings and a NULL-terminated array of them, alive until exec.
+            unsafe {
+                libc::dup2(devnull.as_raw_fd(), 0);
+                libc::dup2(devnull.as_raw_fd(), 1);
+                libc::execv(path.as_ptr(), argv.as_ptr());
+                libc::_exit(EXEC_FAILED)
+            }
+        }
+        Ok(ForkResult::Parent { child }) => Ok(child),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// A command's wait status as an outcome: exit 0 is success (result 0).
+fn command_status(status: libc::c_int) -> WorkerStatus {
+    if libc::WIFSIGNALED(status) {
+        let number = libc::WTERMSIG(status);
+        let signal = Signal::try_from(number)
+            .map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string());
+        return WorkerStatus::Killed { signal };
+    }
+    match libc::WEXITSTATUS(status) {
+        0 => WorkerStatus::Finished { result: 0 },
+        code => WorkerStatus::Exited { code },
+    }
+}
+
 fn refused_or_setup(
     method: StartMethod,
     index: usize,
     workers: usize,
     cause: io::Error,
+    limit: String,
     exe: &Path,
 ) -> ModelError {
     let limited = matches!(
@@ -139,7 +300,6 @@ fn refused_or_setup(
             exe.display()
         ));
     }
-    let limit = limits::explain(&cause);
     ModelError::Refused {
         what: "process",
         index,
@@ -284,5 +444,81 @@ fn exit_status(
             message: "the workload panicked in the forked child".into(),
         },
         (code, _) => WorkerStatus::Exited { code },
+    }
+}
+
+/// Forks a child that exits at once, and waits for it: the cost of the
+/// `fork` start method itself (what `paralab primitives` times, and what
+/// lmbench's `lat_proc fork` times).
+pub fn fork_and_wait() -> io::Result<()> {
+    // SAFETY: the child calls only _exit, which is async-signal-safe.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => unsafe { libc::_exit(0) },
+        Ok(ForkResult::Parent { child }) => reap(child).map(|_| ()),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// A forked child that echoes every byte it reads from one pipe into
+/// another, for timing a round trip between two processes (lmbench's
+/// `lat_pipe`, `perf bench sched pipe`). Dropping it closes the pipes,
+/// which ends the child, and reaps it.
+pub struct EchoChild {
+    to_child: Option<File>,
+    from_child: File,
+    child: Pid,
+}
+
+impl EchoChild {
+    /// Forks the echoing child.
+    pub fn start() -> io::Result<EchoChild> {
+        let (child_reads, parent_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        let (parent_reads, child_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        // SAFETY: the child only calls read(2) and write(2) on a stack
+        // buffer, then _exit: no allocation, no lock.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(parent_writes);
+                drop(parent_reads);
+                let mut byte = [0u8; 1];
+                loop {
+                    match nix::unistd::read(&child_reads, &mut byte) {
+                        Ok(1) => {
+                            if nix::unistd::write(&child_writes, &byte).is_err() {
+                                break;
+                            }
+                        }
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        _ => break,
+                    }
+                }
+                // SAFETY: ends the child without running the parent's
+                // exit handlers.
+                unsafe { libc::_exit(0) }
+            }
+            Ok(ForkResult::Parent { child }) => Ok(EchoChild {
+                to_child: Some(File::from(parent_writes)),
+                from_child: File::from(parent_reads),
+                child,
+            }),
+            Err(errno) => Err(io::Error::from(errno)),
+        }
+    }
+
+    /// Sends one byte and waits for it to come back.
+    pub fn round_trip(&mut self) -> io::Result<()> {
+        use std::io::Write;
+        let to_child = self.to_child.as_mut().expect("open until drop");
+        to_child.write_all(&[1])?;
+        let mut byte = [0u8; 1];
+        self.from_child.read_exact(&mut byte)
+    }
+}
+
+impl Drop for EchoChild {
+    fn drop(&mut self) {
+        // End of file on its input ends the child's loop.
+        self.to_child = None;
+        let _ = reap(self.child);
     }
 }

@@ -1,9 +1,10 @@
 //! The `thread` model: N OS threads started one after another, then joined
 //! in order, as the notebook's `CpuThread` and `IoThread` are.
 
+use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 
-use super::{ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
+use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
 
@@ -21,13 +22,26 @@ pub fn run(
     workers: usize,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
+    let job = Job::in_process(workload, context, "thread")?;
+    run_threads(workers, context, move |_| job.run())
+}
+
+/// Starts `workers` threads, thread `i` running `body(i)`, then joins them
+/// all; the thread and gil models share it. When the OS refuses a thread,
+/// the started ones are joined and the refusal names the limit.
+pub(crate) fn run_threads(
+    workers: usize,
+    context: &RunContext,
+    body: impl Fn(usize) -> u64 + Send + Sync + 'static,
+) -> Result<Vec<WorkerOutcome>, ModelError> {
+    let body = Arc::new(body);
     let mut handles: Vec<JoinHandle<ThreadReport>> = Vec::with_capacity(workers);
     for index in 0..workers {
-        let workload = workload.clone();
+        let body = Arc::clone(&body);
         let started = thread::Builder::new().spawn(move || {
             let cpu_before = thread_cpu_time();
             let start = MonoTime::now();
-            let result = workload.run();
+            let result = body(index);
             let end = MonoTime::now();
             let cpu_s = (thread_cpu_time() - cpu_before).as_secs_f64();
             ThreadReport {
@@ -40,10 +54,11 @@ pub fn run(
         match started {
             Ok(handle) => handles.push(handle),
             Err(cause) => {
-                // Threads cannot be killed: wait for the started ones so
-                // none outlives this run.
-                join_all(handles, context);
+                // Name the limit while the started threads still count,
+                // then wait for them (threads cannot be killed) so none
+                // outlives this run.
                 let limit = limits::explain(&cause);
+                join_all(handles, context);
                 return Err(ModelError::Refused {
                     what: "thread",
                     index,

@@ -50,6 +50,9 @@ pub enum PythonError {
     /// The driver printed something that is not its report.
     #[error("Python printed something paralab cannot read ({problem}): {excerpt}")]
     Garbage { problem: String, excerpt: String },
+    /// A workload the driver does not know.
+    #[error("the Python models run the cpu and sleep workloads, not {0}")]
+    Unsupported(&'static str),
     /// The private directory for the driver could not be made.
     #[error("could not write the Python driver to a temporary directory: {0}")]
     Setup(std::io::Error),
@@ -149,6 +152,7 @@ impl Python {
         let (kind, amount) = match workload {
             Workload::Cpu { iters } => ("cpu", *iters),
             Workload::Sleep { duration } => ("sleep", nanos(*duration)),
+            other => return Err(PythonError::Unsupported(other.kind().name())),
         };
         let output = Command::new(&self.exe)
             .arg(&self.driver)

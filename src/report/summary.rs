@@ -3,6 +3,8 @@
 
 use super::Grid;
 use crate::experiment::Measurement;
+use crate::measure::memory::human_kib;
+use crate::model::Model;
 use crate::workload::WorkloadKind;
 
 /// Lines such as
@@ -14,12 +16,68 @@ pub fn render(measurements: &[Measurement], cpus: usize) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     for column in 0..grid.columns.len() {
-        if let Some(line) = line(&grid, column, cpus) {
+        let memory = memory_note(&grid, column, measurements);
+        if let Some(mut line) = line(&grid, column, cpus) {
+            line.push_str(&model_note(&grid, column, cpus));
+            line.push_str(&memory);
             out.push_str(&line);
             out.push('\n');
+        } else if let Some(memory) = memory.strip_prefix("; ") {
+            // Without a run at one worker there is no ratio to tell, but
+            // the cost of a worker is still worth a line.
+            let kind = grid.columns[column].workload.kind();
+            out.push_str(&format!(
+                "{kind} · {}: {memory}\n",
+                grid.model_label(column)
+            ));
         }
     }
     out
+}
+
+/// What a model's numbers mean where they would surprise: async and pool
+/// run cpu work on as many threads as CPUs, the gil model lets one worker
+/// compute at a time.
+fn model_note(grid: &Grid, column: usize, cpus: usize) -> String {
+    let kind = grid.columns[column].workload.kind();
+    let waits = kind == WorkloadKind::Sleep;
+    match grid.columns[column].model {
+        Model::Async if waits => {
+            " [the sleeps wait on the runtime's timer and hold no thread]".to_string()
+        }
+        Model::Async => format!(
+            " [cpu tasks run on the runtime's {cpus} worker threads: each holds its thread until it returns, so at most {cpus} run at once and other tasks on that thread wait]"
+        ),
+        Model::Pool if waits => {
+            format!(" [a pool runs {cpus} jobs at a time, so waits queue behind each other]")
+        }
+        Model::Gil { switch_interval } if waits => format!(
+            " [a sleeping worker releases the global lock, as Python's time.sleep does (switch interval {} ms)]",
+            switch_interval.as_secs_f64() * 1e3
+        ),
+        Model::Gil { switch_interval } => format!(
+            " [one global lock, handed over every {} ms: one worker computes at a time, as CPython's threads do]",
+            switch_interval.as_secs_f64() * 1e3
+        ),
+        _ => String::new(),
+    }
+}
+
+/// `; memory per worker 12 KiB at 3 workers`, from the largest worker
+/// count whose run measured any.
+fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> String {
+    let c = &grid.columns[column];
+    measurements
+        .iter()
+        .filter(|m| m.workload == c.workload && m.model == c.model && m.succeeded())
+        .filter_map(|m| Some((m.workers, m.memory?)))
+        .max_by_key(|(workers, _)| *workers)
+        .map_or_else(String::new, |(workers, memory)| {
+            format!(
+                "; memory per worker {} at {workers} workers",
+                human_kib(memory.per_worker_kib)
+            )
+        })
 }
 
 fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
@@ -34,20 +92,20 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
         .copied()
         .filter(|&n| n > 1 && grid.median(column, n).is_some());
     let n = match kind {
-        WorkloadKind::Cpu => measured.clone().filter(|&n| n <= cpus).max(),
         WorkloadKind::Sleep => measured.clone().max(),
+        _ => measured.clone().filter(|&n| n <= cpus).max(),
     }?;
     let ratio = grid.median(column, n)? / one;
     let speedup = n as f64 / ratio;
     let verdict = match kind {
-        WorkloadKind::Cpu => cpu_verdict(n, speedup),
         WorkloadKind::Sleep if ratio < 1.5 => "the waits overlapped".to_string(),
         WorkloadKind::Sleep => "the waits did not overlap: they ran one after another".to_string(),
+        _ => cpu_verdict(n, speedup),
     };
     let mut text = format!(
         "{name}: {n} workers took {ratio:.2}× as long as 1 → {verdict} (speedup ×{speedup:.2})"
     );
-    if kind == WorkloadKind::Cpu
+    if kind != WorkloadKind::Sleep
         && let Some(over) = measured.filter(|&m| m > cpus).max()
     {
         let over_ratio = grid.median(column, over)? / one;

@@ -30,6 +30,10 @@ pub fn render(measurements: &[Measurement]) -> String {
         out.push_str(&block_title(workload, measurements));
         out.push('\n');
 
+        if columns.len() > MAX_MODEL_COLUMNS {
+            out.push_str(&layout(&rows_by_model(&grid, &columns, measurements)));
+            continue;
+        }
         let mut rows: Vec<Vec<String>> = vec![
             std::iter::once("workers".to_string())
                 .chain(columns.iter().map(|&c| grid.model_label(c)))
@@ -57,6 +61,40 @@ pub fn render(measurements: &[Measurement]) -> String {
     out
 }
 
+/// Beyond this many models a block turns around: one row per model, one
+/// column per worker count, so six models still fit a terminal's width.
+const MAX_MODEL_COLUMNS: usize = 3;
+
+/// ```text
+///  model          │ 1 worker                 │ 2 workers                │ 3 workers
+///  thread         │   0.252 s   ×1.00   100% │   0.256 s   ×1.97    98% │ …
+///  gil            │   0.253 s   ×1.00   100% │   0.508 s   ×0.99    50% │ …
+/// ```
+fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Vec<Vec<String>> {
+    let width = columns
+        .iter()
+        .map(|&c| grid.model_label(c).chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut rows: Vec<Vec<String>> = vec![
+        std::iter::once(format!("{:<width$}", "model"))
+            .chain(
+                grid.workers
+                    .iter()
+                    .map(|&n| format!("{n} worker{}", if n == 1 { "" } else { "s" })),
+            )
+            .collect(),
+    ];
+    for &column in columns {
+        let mut row = vec![format!("{:<width$}", grid.model_label(column))];
+        for &workers in &grid.workers {
+            row.push(cell(grid, column, workers, measurements));
+        }
+        rows.push(row);
+    }
+    rows
+}
+
 fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
     let result = measurements
         .iter()
@@ -74,6 +112,13 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
         (Workload::Sleep { duration }, _) => {
             format!("sleep: {} s per worker", duration.as_secs_f64())
         }
+        (Workload::Command { .. }, _) => {
+            format!("{workload}: exit status 0 checked in every worker")
+        }
+        (Workload::Custom { name, expected }, _) => format!(
+            "custom '{name}': result {} checked in every worker",
+            group_thousands(*expected)
+        ),
     }
 }
 

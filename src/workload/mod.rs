@@ -1,9 +1,19 @@
 //! Workloads: what one worker does.
 //!
 //! A [`Workload`] is plain data, so it can be saved, compared and sent to a
-//! re-executed worker process. Running one ([`Workload::run`]) allocates
-//! nothing, which keeps it safe in a child right after `fork`.
+//! re-executed worker process. Running a `cpu` or `sleep` workload
+//! ([`Workload::run`]) allocates nothing, which keeps it safe in a child
+//! right after `fork`.
+//!
+//! Two workloads come from the user: an external program
+//! ([`Workload::Command`], `--cmd`), run by the process models, and a Rust
+//! closure ([`WorkloadFn`]), run by the in-process models and `fork`. A
+//! closure is code, not data, so the plan holds only its name and reference
+//! value ([`Workload::Custom`]) and the closure itself is handed to the
+//! [`Experiment`](crate::Experiment): the plan stays serialisable.
 
+mod closure;
+mod command;
 mod cpu;
 mod sleep;
 
@@ -13,6 +23,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use closure::WorkloadFn;
+pub use command::{parse_command, resolve_program};
 pub use cpu::{DEFAULT_ITERS, MODULUS, cpu_func, cpu_step};
 pub use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 
@@ -38,14 +50,36 @@ pub enum Workload {
         #[serde(rename = "seconds", with = "duration_seconds")]
         duration: Duration,
     },
+    /// An external program, run without a shell (`--cmd 'PROGRAM ARGS…'`);
+    /// its exit status is the worker's outcome and its result is 0.
+    Command {
+        /// The program and its arguments.
+        argv: Vec<String>,
+    },
+    /// A Rust closure registered with the experiment under this name (see
+    /// [`WorkloadFn`]).
+    Custom {
+        /// The name the closure was registered under.
+        name: String,
+        /// The value every worker must return.
+        expected: u64,
+    },
 }
 
 impl Workload {
     /// Does the work in the calling thread and returns its result.
+    ///
+    /// `cpu` and `sleep` allocate nothing. A `command` is started and
+    /// waited for here (the process models start it themselves instead),
+    /// giving 0 or its exit code. A `custom` workload needs its closure,
+    /// which only the experiment holds: here it returns `u64::MAX`, which
+    /// no reference check accepts.
     pub fn run(&self) -> u64 {
         match self {
             Workload::Cpu { iters } => cpu_func(*iters),
             Workload::Sleep { duration } => sleep_for(*duration),
+            Workload::Command { argv } => command::run_and_wait(argv),
+            Workload::Custom { .. } => u64::MAX,
         }
     }
 
@@ -55,6 +89,8 @@ impl Workload {
         match self {
             Workload::Cpu { iters } => cpu_func(*iters),
             Workload::Sleep { duration } => nanos(*duration),
+            Workload::Command { .. } => 0,
+            Workload::Custom { expected, .. } => *expected,
         }
     }
 
@@ -63,6 +99,8 @@ impl Workload {
         match self {
             Workload::Cpu { .. } => WorkloadKind::Cpu,
             Workload::Sleep { .. } => WorkloadKind::Sleep,
+            Workload::Command { .. } => WorkloadKind::Command,
+            Workload::Custom { .. } => WorkloadKind::Custom,
         }
     }
 }
@@ -73,6 +111,8 @@ impl fmt::Display for Workload {
         match self {
             Workload::Cpu { iters } => write!(f, "cpu ({} iterations)", group_thousands(*iters)),
             Workload::Sleep { duration } => write!(f, "sleep ({} s)", duration.as_secs_f64()),
+            Workload::Command { argv } => write!(f, "command ({})", command::display(argv)),
+            Workload::Custom { name, .. } => write!(f, "custom ({name})"),
         }
     }
 }
@@ -85,6 +125,10 @@ pub enum WorkloadKind {
     Cpu,
     /// Waiting, the notebook's stand-in for IO.
     Sleep,
+    /// An external program (`--cmd`).
+    Command,
+    /// A Rust closure given to the library.
+    Custom,
 }
 
 impl WorkloadKind {
@@ -96,6 +140,8 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Cpu => "cpu",
             WorkloadKind::Sleep => "sleep",
+            WorkloadKind::Command => "command",
+            WorkloadKind::Custom => "custom",
         }
     }
 
@@ -104,6 +150,8 @@ impl WorkloadKind {
         match self {
             WorkloadKind::Cpu => "Cpu",
             WorkloadKind::Sleep => "Io",
+            WorkloadKind::Command => "Cmd",
+            WorkloadKind::Custom => "Custom",
         }
     }
 }
