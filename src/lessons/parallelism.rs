@@ -25,11 +25,17 @@ pub const LESSON: Lesson = Lesson {
     run,
 };
 
-/// The models compared, in the one place they are listed. The `gil`
-/// model (threads behind one global lock, as in CPython) joins with one
-/// line here once it exists; the verdicts find it by its family, "gil".
+/// The models compared, in the one place they are listed; the verdicts
+/// find the `gil` model (threads behind one global lock, as in CPython) by
+/// its family, "gil".
 pub fn models() -> Vec<Model> {
-    vec![Model::Thread, Model::Process(StartMethod::Fork)]
+    vec![
+        Model::Thread,
+        Model::Process(StartMethod::Fork),
+        Model::Gil {
+            switch_interval: crate::model::DEFAULT_SWITCH_INTERVAL,
+        },
+    ]
 }
 
 fn iters(options: &Options) -> u64 {
@@ -68,8 +74,16 @@ fn describe(model: Model) -> String {
             "processes ({})",
             model.start_method().map_or("", |m| m.name())
         ),
-        "gil" => "threads behind one global lock (paralab's model of CPython's GIL)".into(),
+        "gil" => "gil: threads behind one global lock".into(),
         _ => model.to_string(),
+    }
+}
+
+/// A column title short enough for the evidence table.
+fn short_name(model: Model) -> String {
+    match model.family() {
+        "gil" => "gil (CPython-like lock)".into(),
+        _ => describe(model),
     }
 }
 
@@ -177,7 +191,7 @@ fn finding(evidence: Evidence) -> Finding {
     let mut header = vec!["workers".to_string()];
     let models = models();
     for model in &models {
-        header.push(describe(*model));
+        header.push(short_name(*model));
     }
     let mut table = Table {
         title: format!(
