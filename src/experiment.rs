@@ -3,13 +3,17 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::measure::clock::MonoTime;
 use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
-use crate::model::{Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
+use crate::model::{
+    Model, ModelError, RunContext, RunOutput, StartMethod, WorkerOutcome, WorkerStatus,
+};
+use crate::python::Python;
 use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP, Workload, WorkloadFn};
 
 /// What to run: every workload, with every model, at every worker count,
@@ -180,6 +184,7 @@ pub struct Experiment<'o> {
     worker_exe: Option<PathBuf>,
     observers: Vec<&'o mut dyn Observer>,
     closures: Vec<WorkloadFn>,
+    python: Option<Arc<Python>>,
 }
 
 impl<'o> Experiment<'o> {
@@ -190,7 +195,15 @@ impl<'o> Experiment<'o> {
             worker_exe: None,
             observers: Vec::new(),
             closures: Vec::new(),
+            python: None,
         }
+    }
+
+    /// The interpreter the plan's Python models run in. Without one, a
+    /// Python model's run fails with a message saying so.
+    pub fn python(mut self, python: Python) -> Self {
+        self.python = Some(Arc::new(python));
+        self
     }
 
     /// Registers the closure behind the plan's [`Workload::Custom`] of the
@@ -215,7 +228,10 @@ impl<'o> Experiment<'o> {
 
     /// Walks the plan: for each worker count, each workload, each model,
     /// the warm-ups then the timed runs. Stops at the first failure,
-    /// keeping every measurement made so far.
+    /// keeping every measurement made so far; except that a Python model
+    /// that fails (a crash of the interpreter, a broken `python3`) is
+    /// dropped from the rest of the plan and the Rust models go on; the
+    /// first such failure is then the experiment's failure.
     pub fn run(mut self) -> Results {
         let plan = self.plan.clone();
         self.each_observer(|o| o.plan_started(&plan));
@@ -226,12 +242,17 @@ impl<'o> Experiment<'o> {
             .unwrap_or_else(|| PathBuf::from("paralab"));
         let mut expected: HashMap<Workload, u64> = HashMap::new();
         let mut measurements = Vec::new();
+        let mut python_failure = None;
+        let mut failed_python_models: Vec<Model> = Vec::new();
         for &workers in &plan.workers {
             for workload in &plan.workloads {
                 let expected = *expected
                     .entry(workload.clone())
                     .or_insert_with(|| workload.expected_result());
                 for &model in &plan.models {
+                    if failed_python_models.contains(&model) {
+                        continue;
+                    }
                     let kinds = (1..=plan.warmup)
                         .map(|k| RunKind::Warmup(k, plan.warmup))
                         .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
@@ -247,6 +268,7 @@ impl<'o> Experiment<'o> {
                             t0: MonoTime::now(),
                             worker_exe: worker_exe.clone(),
                             custom,
+                            python: self.python.clone(),
                         };
                         let run = match kind {
                             RunKind::Timed(k, _) => k,
@@ -260,6 +282,12 @@ impl<'o> Experiment<'o> {
                                         "{} · {model} · {workers} workers",
                                         workload.kind()
                                     );
+                                    if model.is_python() {
+                                        failed_python_models.push(model);
+                                        python_failure
+                                            .get_or_insert(Failure::Model { label, error });
+                                        break;
+                                    }
                                     return Results {
                                         measurements,
                                         failure: Some(Failure::Model { label, error }),
@@ -283,7 +311,7 @@ impl<'o> Experiment<'o> {
         }
         Results {
             measurements,
-            failure: None,
+            failure: python_failure,
         }
     }
 
@@ -320,14 +348,20 @@ fn measure(
         ..context.clone()
     };
     let ran = model.run(workload, workers, context);
-    let wall_s = MonoTime::now().seconds_since(context.t0);
+    let clock_wall_s = MonoTime::now().seconds_since(context.t0);
     let peak = sampler.stop();
-    let mut outcomes = ran?;
+    let RunOutput {
+        mut outcomes,
+        own_wall_s,
+    } = ran?;
+    let wall_s = own_wall_s.unwrap_or(clock_wall_s);
     // A run shorter than two sampling intervals may have been missed by
     // every sample: no figure rather than a wrong one.
+    // A Python model's figure would be the interpreter's own memory, not
+    // its workers': none is given.
     let memory = before
         .ok()
-        .filter(|_| wall_s >= 2.0 * interval.as_secs_f64())
+        .filter(|_| !model.is_python() && wall_s >= 2.0 * interval.as_secs_f64())
         .map(|before| MemoryUse::between(&before, &peak, workers));
     for outcome in &mut outcomes {
         if let WorkerStatus::Finished { result } = outcome.status

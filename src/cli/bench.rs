@@ -8,6 +8,7 @@ use clap::{Args, ValueEnum};
 use paralab::machine::Machine;
 use paralab::observe::jsonl::JsonLines;
 use paralab::observe::progress::Progress;
+use paralab::python::{PyModel, Python};
 use paralab::report::record::Record;
 use paralab::report::{json, notebook, summary, table};
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
@@ -17,11 +18,17 @@ use super::output::{OutputArgs, check_file, print_stdout};
 use super::parse::{self, CommandLine, ModelArg, WorkerCounts};
 use super::{EXIT_FAILED, EXIT_USAGE};
 
+/// Iterations per worker when Python models run and no ITERS is given:
+/// CPython needs ~240 ns an iteration where Rust needs ~7, so the default
+/// would keep one Python worker busy for 8 seconds.
+const PYTHON_DEFAULT_ITERS: u64 = 2_000_000;
+
 /// Options of `paralab bench` (and of `paralab` with no subcommand).
 #[derive(Debug, Clone, Args)]
 pub struct BenchArgs {
     /// Iterations of the cpu loop per worker, as the notebook's sys.argv[1]
-    /// [default: 35000000, about a quarter of a second of one x86 core]
+    /// [default: 35000000, about a quarter of a second of one x86 core; with --python 2000000,
+    /// about half a second of CPython]
     #[arg(value_name = "ITERS", value_parser = parse::iters, allow_negative_numbers = true)]
     iters_arg: Option<u64>,
 
@@ -36,9 +43,20 @@ pub struct BenchArgs {
 
     /// Models, comma-separated: thread, process, process:fork, process:spawn, async (tokio tasks),
     /// pool (rayon), gil (threads behind one global lock, like CPython's)
-    /// [default: thread,process; with --cmd: process]
-    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), hide_default_value = true)]
+    /// py-thread, py-process, py-process:fork, py-process:spawn, py-async (the notebook's code in
+    /// CPython) [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]
+    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
     models: Vec<ModelArg>,
+
+    /// Also run the workloads in CPython, with the notebook's own code: py-thread (threading),
+    /// py-process (multiprocessing, with --start-method) and py-async (asyncio), beside Rust's
+    /// models; skipped with a warning when no python3 is found
+    #[arg(long)]
+    python: bool,
+
+    /// The Python interpreter for the Python models [default: python3 on PATH]
+    #[arg(long, value_name = "PATH")]
+    python_exe: Option<PathBuf>,
 
     /// Workloads, comma-separated: cpu (the notebook's loop), sleep (its IO stand-in)
     /// [default: cpu,sleep; none with --cmd]
@@ -99,7 +117,12 @@ pub(super) enum Format {
 impl BenchArgs {
     /// The plan these options describe.
     fn plan(&self) -> Plan {
-        let iters = self.iters.or(self.iters_arg).unwrap_or(DEFAULT_ITERS);
+        let default_iters = if self.python {
+            PYTHON_DEFAULT_ITERS
+        } else {
+            DEFAULT_ITERS
+        };
+        let iters = self.iters.or(self.iters_arg).unwrap_or(default_iters);
         let mut workloads = Vec::new();
         for kind in dedup(&self.workloads) {
             workloads.push(match kind {
@@ -114,15 +137,25 @@ impl BenchArgs {
             workloads.push(Workload::Command { argv: argv.clone() });
         }
         let workloads = dedup(&workloads);
+        let python_models = [
+            ModelArg::PyThread,
+            ModelArg::PyProcess(None),
+            ModelArg::Other(Model::Python(PyModel::Async)),
+        ];
         let models = self
             .models
             .iter()
+            .chain(python_models.iter().filter(|_| self.python))
             .map(|m| match m {
                 ModelArg::Thread => Model::Thread,
                 ModelArg::Process(method) => Model::Process(method.unwrap_or(self.start_method)),
                 ModelArg::Gil(interval) => Model::Gil {
                     switch_interval: interval.unwrap_or(self.switch_interval),
                 },
+                ModelArg::PyThread => Model::Python(PyModel::Thread),
+                ModelArg::PyProcess(method) => {
+                    Model::Python(PyModel::Process(method.unwrap_or(self.start_method)))
+                }
                 ModelArg::Other(model) => *model,
             })
             .collect::<Vec<_>>();
@@ -153,7 +186,11 @@ fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 /// Runs the sweep, prints the chosen report on stdout, and reports a
 /// failure (after the results that were finished) on stderr.
 pub fn run(args: BenchArgs) -> i32 {
-    let plan = args.plan();
+    let mut plan = args.plan();
+    let python = match find_python(&mut plan, args.python_exe.as_deref()) {
+        Ok(python) => python,
+        Err(code) => return code,
+    };
     if plan.workloads.is_empty() || plan.models.is_empty() {
         eprintln!(
             "paralab: nothing to run; give at least one of --workloads cpu,sleep and one of --models thread,process"
@@ -195,6 +232,9 @@ pub fn run(args: BenchArgs) -> i32 {
     };
     let mut progress = Progress::stderr(!outputs.quiet());
     let mut experiment = Experiment::new(plan.clone()).observe(&mut progress);
+    if let Some(python) = python {
+        experiment = experiment.python(python);
+    }
     if let Some(writer) = &mut save {
         experiment = experiment.observe(writer);
     }
@@ -227,6 +267,27 @@ pub fn run(args: BenchArgs) -> i32 {
                 measurements.iter().filter(|m| m.succeeded()).count()
             );
             EXIT_FAILED
+        }
+    }
+}
+
+/// Finds the interpreter when the plan has Python models. Without a usable
+/// one, the Python models are dropped with one line on stderr and the Rust
+/// models run; if nothing is left to run, the exit code is returned.
+fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<Python>, i32> {
+    if !plan.models.iter().any(Model::is_python) {
+        return Ok(None);
+    }
+    match Python::find(exe) {
+        Ok(python) => Ok(Some(python)),
+        Err(error) => {
+            plan.models.retain(|m| !m.is_python());
+            eprintln!("paralab: the Python models are skipped: {error}");
+            if plan.models.is_empty() {
+                Err(EXIT_FAILED)
+            } else {
+                Ok(None)
+            }
         }
     }
 }

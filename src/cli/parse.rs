@@ -109,7 +109,11 @@ pub enum ModelArg {
     Process(Option<StartMethod>),
     /// `gil` alone takes its switch interval from `--switch-interval`.
     Gil(Option<Duration>),
-    /// A model with nothing left open: `async`, `pool`.
+    /// `py-thread`.
+    PyThread,
+    /// `py-process` alone takes its start method from `--start-method`.
+    PyProcess(Option<StartMethod>),
+    /// A model with nothing left open: `async`, `pool`, `py-async`.
     Other(paralab::Model),
 }
 
@@ -119,10 +123,15 @@ pub fn model(text: &str) -> Result<ModelArg, String> {
     match text.trim() {
         "process" => Ok(ModelArg::Process(None)),
         "gil" => Ok(ModelArg::Gil(None)),
+        "py-thread" => Ok(ModelArg::PyThread),
+        "py-process" => Ok(ModelArg::PyProcess(None)),
         other => other.parse().map(|model| match model {
             paralab::Model::Thread => ModelArg::Thread,
             paralab::Model::Process(method) => ModelArg::Process(Some(method)),
             paralab::Model::Gil { switch_interval } => ModelArg::Gil(Some(switch_interval)),
+            paralab::Model::Python(paralab::python::PyModel::Process(method)) => {
+                ModelArg::PyProcess(Some(method))
+            }
             other => ModelArg::Other(other),
         }),
     }

@@ -110,6 +110,7 @@ pub fn cost(
         t0: MonoTime::now(),
         worker_exe: exe.to_path_buf(),
         custom: None,
+        python: None,
     };
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {
@@ -152,7 +153,9 @@ pub fn cost(
         ))
     })?;
     let before = before?;
-    let outcomes = ran.map_err(|e| LessonError(format!("{model} with {workers} workers: {e}")))?;
+    let outcomes = ran
+        .map_err(|e| LessonError(format!("{model} with {workers} workers: {e}")))?
+        .outcomes;
     if let Some(failed) = outcomes.iter().find(|o| !o.status.is_success()) {
         return Err(LessonError(format!(
             "{model} with {workers} workers: worker {} {}",

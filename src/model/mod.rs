@@ -20,6 +20,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::measure::clock::MonoTime;
+use crate::python::{PyModel, Python};
 use crate::workload::{Workload, WorkloadFn};
 
 /// How a process model starts its children, as in Python's `multiprocessing`.
@@ -65,7 +66,9 @@ impl FromStr for StartMethod {
 ///
 /// In files a model is `{"model": "thread"}`,
 /// `{"model": "process", "start_method": "fork"}`, `{"model": "async"}`,
-/// `{"model": "pool"}` or `{"model": "gil", "switch_interval_s": 0.005}`.
+/// `{"model": "pool"}`, `{"model": "gil", "switch_interval_s": 0.005}`,
+/// `{"model": "py-thread"}`, `{"model": "py-process", "start_method": "spawn"}`
+/// or `{"model": "py-async"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(into = "repr::ModelRepr", try_from = "repr::ModelRepr")]
 pub enum Model {
@@ -87,11 +90,14 @@ pub enum Model {
         /// (CPython's `sys.getswitchinterval()`, 5 ms by default).
         switch_interval: Duration,
     },
+    /// The notebook's own code in CPython (`python3`): threads,
+    /// multiprocessing or asyncio; see [`crate::python`].
+    Python(PyModel),
 }
 
 /// What the command line accepts for `--models`.
-pub const MODEL_NAMES: &str =
-    "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval)";
+pub const MODEL_NAMES: &str = "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
+     py-thread, py-process, py-process:fork, py-process:spawn, py-async";
 
 /// CPython's default switch interval, `sys.getswitchinterval()`.
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
@@ -107,8 +113,8 @@ impl Model {
         workload: &Workload,
         workers: usize,
         context: &RunContext,
-    ) -> Result<Vec<WorkerOutcome>, ModelError> {
-        match self {
+    ) -> Result<RunOutput, ModelError> {
+        let outcomes = match self {
             Model::Thread => thread::run(workload, workers, context),
             Model::Process(method) => process::run(*method, workload, workers, context),
             Model::Async => async_tasks::run(workload, workers, context),
@@ -116,7 +122,14 @@ impl Model {
             Model::Gil { switch_interval } => {
                 gil::run(workload, workers, *switch_interval, context)
             }
-        }
+            Model::Python(model) => {
+                return crate::python::run_model(*model, workload, workers, context);
+            }
+        }?;
+        Ok(RunOutput {
+            outcomes,
+            own_wall_s: None,
+        })
     }
 
     /// The model's family name without a start method: `thread`, `process`,
@@ -128,13 +141,21 @@ impl Model {
             Model::Async => "async",
             Model::Pool => "pool",
             Model::Gil { .. } => "gil",
+            Model::Python(PyModel::Thread) => "py-thread",
+            Model::Python(PyModel::Process(_)) => "py-process",
+            Model::Python(PyModel::Async) => "py-async",
         }
+    }
+
+    /// Whether the workers run in CPython rather than in Rust.
+    pub fn is_python(&self) -> bool {
+        matches!(self, Model::Python(_))
     }
 
     /// The start method, for process models.
     pub fn start_method(&self) -> Option<StartMethod> {
         match self {
-            Model::Process(method) => Some(*method),
+            Model::Process(method) | Model::Python(PyModel::Process(method)) => Some(*method),
             _ => None,
         }
     }
@@ -160,6 +181,7 @@ impl fmt::Display for Model {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Model::Process(method) => write!(f, "process:{}", method.name()),
+            Model::Python(PyModel::Process(method)) => write!(f, "py-process:{}", method.name()),
             Model::Gil { switch_interval } if *switch_interval != DEFAULT_SWITCH_INTERVAL => {
                 write!(f, "gil:{}ms", switch_interval.as_secs_f64() * 1e3)
             }
@@ -180,9 +202,14 @@ impl FromStr for Model {
             "gil" => Ok(Model::Gil {
                 switch_interval: DEFAULT_SWITCH_INTERVAL,
             }),
+            "py-thread" => Ok(Model::Python(PyModel::Thread)),
+            "py-process" => Ok(Model::Python(PyModel::Process(StartMethod::default()))),
+            "py-async" => Ok(Model::Python(PyModel::Async)),
             _ => {
                 if let Some(method) = s.strip_prefix("process:") {
                     method.parse().map(Model::Process)
+                } else if let Some(method) = s.strip_prefix("py-process:") {
+                    method.parse().map(|m| Model::Python(PyModel::Process(m)))
                 } else if let Some(interval) = s.strip_prefix("gil:") {
                     parse_switch_interval(interval)
                         .map(|switch_interval| Model::Gil { switch_interval })
@@ -220,7 +247,7 @@ mod repr {
 
     use serde::{Deserialize, Serialize};
 
-    use super::{DEFAULT_SWITCH_INTERVAL, Model, StartMethod};
+    use super::{DEFAULT_SWITCH_INTERVAL, Model, PyModel, StartMethod};
 
     #[derive(Serialize, Deserialize)]
     pub struct ModelRepr {
@@ -255,6 +282,11 @@ mod repr {
                         None => DEFAULT_SWITCH_INTERVAL,
                     },
                 }),
+                "py-thread" => Ok(Model::Python(PyModel::Thread)),
+                "py-process" => Ok(Model::Python(PyModel::Process(
+                    repr.start_method.unwrap_or_default(),
+                ))),
+                "py-async" => Ok(Model::Python(PyModel::Async)),
                 other => Err(format!("unknown model '{other}'")),
             }
         }
@@ -271,6 +303,21 @@ pub struct RunContext {
     pub worker_exe: PathBuf,
     /// The closure behind a [`Workload::Custom`] of this run, if any.
     pub custom: Option<crate::workload::WorkloadFn>,
+    /// The interpreter the Python models run in, if the plan has any.
+    pub python: Option<std::sync::Arc<Python>>,
+}
+
+/// What a model's run yields: one outcome per worker, in worker order, and
+/// the run's wall time when the model timed it itself (the Python driver
+/// times inside the interpreter, as the notebook does, so that starting
+/// `python3` is not counted).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunOutput {
+    /// One per worker, in worker order.
+    pub outcomes: Vec<WorkerOutcome>,
+    /// The model's own wall time, if it timed the run; otherwise the
+    /// caller's clock around [`Model::run`] is the wall time.
+    pub own_wall_s: Option<f64>,
 }
 
 /// A workload made ready to run inside paralab's own process (a thread, a

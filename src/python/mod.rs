@@ -13,7 +13,7 @@ use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 
-use crate::model::{StartMethod, WorkerOutcome, WorkerStatus};
+use crate::model::{ModelError, RunContext, RunOutput, StartMethod, WorkerOutcome, WorkerStatus};
 use crate::workload::{Workload, nanos};
 
 /// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
@@ -23,7 +23,7 @@ pub const DRIVER: &str = include_str!("driver.py");
 pub const MIN_VERSION: (u32, u32) = (3, 8);
 
 /// How CPython runs the workers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PyModel {
     /// `threading.Thread`, behind the GIL.
     Thread,
@@ -59,6 +59,7 @@ pub enum PythonError {
 }
 
 /// A Python interpreter, checked, with the driver ready beside it.
+#[derive(Debug)]
 pub struct Python {
     exe: PathBuf,
     version: String,
@@ -177,6 +178,28 @@ impl Python {
         }
         parse_report(&String::from_utf8_lossy(&output.stdout), workers)
     }
+}
+
+/// Runs a Python model for [`crate::Model::run`]: the interpreter comes from
+/// the run's context; its own timing of the run is the wall time.
+pub fn run_model(
+    model: PyModel,
+    workload: &Workload,
+    workers: usize,
+    context: &RunContext,
+) -> Result<RunOutput, ModelError> {
+    let python = context.python.as_ref().ok_or_else(|| {
+        ModelError::Setup(
+            "no Python interpreter was given for the Python models (Experiment::python)".into(),
+        )
+    })?;
+    let run = python
+        .run(model, workload, workers)
+        .map_err(|error| ModelError::Setup(error.to_string()))?;
+    Ok(RunOutput {
+        outcomes: run.outcomes,
+        own_wall_s: Some(run.wall_s),
+    })
 }
 
 /// Reads the driver's JSON report into outcomes, one per worker; a worker

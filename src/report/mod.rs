@@ -122,14 +122,19 @@ impl Grid {
             .is_some_and(|first| methods.any(|m| m != first))
     }
 
-    /// The notebook's name of a column: `CpuThread`, `IoProcess`, and
-    /// `CpuProcessSpawn` when both start methods are in the table.
+    /// The notebook's name of a column: `CpuThread`, `IoProcess`,
+    /// `CpuPyThread`, and `CpuProcessSpawn` when both start methods are in
+    /// the table.
     pub fn notebook_name(&self, column: usize) -> String {
         let Column { workload, model } = &self.columns[column];
         let mut name = format!(
             "{}{}",
             workload.kind().notebook_prefix(),
-            capitalise(model.family())
+            model
+                .family()
+                .split('-')
+                .map(capitalise)
+                .collect::<String>()
         );
         if let (true, Some(method)) = (self.mixes_start_methods(), model.start_method()) {
             name.push_str(&capitalise(method.name()));
@@ -146,7 +151,7 @@ impl Grid {
             Some(method) if self.mixes_start_methods() || method != Default::default() => {
                 model.to_string()
             }
-            Some(method) => format!("process ({})", method.name()),
+            Some(method) => format!("{} ({})", model.family(), method.name()),
             None => model.to_string(),
         }
     }

@@ -1,0 +1,234 @@
+//! The Python models from the command line: CPython's results equal the
+//! reference, its columns appear in every output, and a missing or broken
+//! interpreter is reported while the Rust measurements are still printed.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn paralab() -> Command {
+    Command::cargo_bin("paralab").unwrap()
+}
+
+fn have_python3() -> bool {
+    std::process::Command::new("python3")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// A small run: 20,000 iterations, 50 ms sleeps.
+const SMALL: [&str; 5] = ["20000", "--sleep", "0.05", "--workers", "1,2"];
+
+#[test]
+fn python_results_equal_the_reference_in_every_python_model() {
+    if !have_python3() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let output = paralab()
+        .args(SMALL)
+        .args([
+            "--models",
+            "thread,py-thread,py-process:fork,py-process:spawn,py-async",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expected = paralab::workload::cpu_func(20_000);
+    let mut python_models = std::collections::BTreeSet::new();
+    for m in doc["measurements"].as_array().unwrap() {
+        let name = m["model"].as_str().unwrap();
+        if !name.starts_with("py-") {
+            continue;
+        }
+        python_models.insert(format!("{name}:{}", m["start_method"]));
+        let reference = if m["workload"]["kind"] == "cpu" {
+            expected
+        } else {
+            50_000_000
+        };
+        for o in m["outcomes"].as_array().unwrap() {
+            assert_eq!(o["status"], "finished", "{m}");
+            assert_eq!(o["result"], reference, "{m}");
+        }
+        assert!(m["wall_s"].as_f64().unwrap() > 0.0);
+    }
+    assert_eq!(python_models.len(), 4, "{python_models:?}");
+}
+
+#[test]
+fn python_columns_appear_in_every_format() {
+    if !have_python3() {
+        eprintln!("skipped: no python3");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_string();
+    let output = paralab()
+        .args([
+            "200",
+            "--sleep",
+            "0.02",
+            "--workers",
+            "1,2",
+            "--python",
+            "--format",
+            "notebook",
+        ])
+        .args([
+            "--export-csv",
+            &path("r.csv"),
+            "--export-markdown",
+            &path("r.md"),
+            "--export-json",
+            &path("r.json"),
+        ])
+        .args(["--plot", &path("plots"), "--html", &path("r.html")])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("nthreads CpuThread CpuProcess CpuAsync CpuGil CpuPyThread CpuPyProcess CpuPyAsync IoThread"),
+        "{stdout}"
+    );
+    let read = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+    for name in [
+        "r.csv",
+        "r.md",
+        "r.json",
+        "r.html",
+        "plots/cpu-wall-time.svg",
+        "plots/cpu-speedup.svg",
+    ] {
+        let text = read(name);
+        assert!(
+            text.contains("py-thread") && text.contains("py-async"),
+            "{name} lacks the Python models"
+        );
+    }
+    let table = paralab()
+        .args(["200", "--sleep", "0.02", "--workers", "1,2", "--python"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        table.contains("py-process (fork)")
+            && table.contains("the GIL at 2 workers: Python threads took"),
+        "{table}"
+    );
+    assert!(table.contains("the cpu loop, one worker: Rust"), "{table}");
+}
+
+fn fake_python(dir: &Path, body: &str) -> PathBuf {
+    let path = dir.join("python3");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn without_python_the_python_models_are_skipped_with_one_line() {
+    let output = paralab()
+        .args(SMALL)
+        .args([
+            "--workloads",
+            "cpu",
+            "--python",
+            "--python-exe",
+            "/nonexistent/python3",
+            "--format",
+            "notebook",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("Python models are skipped") && stderr.contains("/nonexistent/python3"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .starts_with("nthreads CpuThread CpuProcess CpuAsync CpuGil\n")
+    );
+}
+
+#[test]
+fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        (
+            r#"case "$1" in -c) echo 3.11.0;; *) echo 'not json at all';; esac"#,
+            "not json at all",
+        ),
+        (
+            r#"case "$1" in -c) echo 3.11.0;; *) echo 'Traceback: boom' >&2; exit 1;; esac"#,
+            "boom",
+        ),
+    ];
+    for (body, shown) in cases {
+        let exe = fake_python(dir.path(), body);
+        let output = paralab()
+            .args(SMALL)
+            .args([
+                "--workloads",
+                "cpu",
+                "--models",
+                "thread,py-thread",
+                "--python-exe",
+                exe.to_str().unwrap(),
+            ])
+            .args(["--format", "notebook"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(
+            stderr.contains(shown) && !stderr.contains("panicked"),
+            "{stderr}"
+        );
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        // Both Rust rows are there; the Python column has no number.
+        assert!(stdout.starts_with("nthreads CpuThread\n"), "{stdout}");
+        assert_eq!(stdout.lines().count(), 3, "{stdout}");
+    }
+    let old = fake_python(dir.path(), "echo 2.7.18");
+    let output = paralab()
+        .args(SMALL)
+        .args([
+            "--workloads",
+            "cpu",
+            "--models",
+            "thread,py-thread",
+            "--python-exe",
+            old.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("2.7.18") && stderr.contains("3.8"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .contains("cpu · thread")
+    );
+}
