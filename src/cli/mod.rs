@@ -9,7 +9,7 @@ mod primitives;
 mod report;
 
 use clap::error::ErrorKind;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// Exit code of a run that failed part-way (its finished results printed).
 pub const EXIT_FAILED: i32 = 1;
@@ -71,12 +71,23 @@ fn parse_failure(error: clap::Error) -> i32 {
             0
         }
         _ => {
-            let mut line = one_line(&error.render().to_string());
-            // `paralab lesson` has its own help.
-            if std::env::args().nth(1).as_deref() == Some("lesson") {
-                line = line.replace("'paralab bench --help'", "'paralab lesson --help'");
+            // Each subcommand has its own help; bench's is the default one.
+            let line = one_line(&error.render().to_string());
+            let first = std::env::args().nth(1).unwrap_or_default();
+            let own_help = Cli::command()
+                .get_subcommands()
+                .any(|c| c.get_name() == first);
+            if own_help && first != "bench" {
+                eprintln!(
+                    "{}",
+                    line.replace(
+                        "'paralab bench --help'",
+                        &format!("'paralab {first} --help'")
+                    )
+                );
+            } else {
+                eprintln!("{line}");
             }
-            eprintln!("{line}");
             EXIT_USAGE
         }
     }
