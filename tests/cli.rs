@@ -246,3 +246,23 @@ fn the_hidden_worker_refuses_malformed_command_lines() {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("expected 3 arguments"));
 }
+
+#[test]
+fn machine_formats_never_mix_with_text() {
+    let output = paralab()
+        .args(["lesson", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 6);
+    assert_eq!(list[0]["name"], "interleave");
+
+    // Two formats cannot share stdout: refused before anything runs.
+    paralab()
+        .args(["10", "--format", "json", "--export-csv", "-"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("both write to stdout"));
+}

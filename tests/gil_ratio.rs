@@ -41,13 +41,17 @@ fn the_gil_serialises_cpu_work_and_threads_do_not() {
         let (gil_1, _) = cpu_run(GIL, 1, iters);
         let (gil_2, gil_2_cpu) = cpu_run(GIL, 2, iters);
         let (thread_1, _) = cpu_run(Model::Thread, 1, iters);
-        let (thread_2, _) = cpu_run(Model::Thread, 2, iters);
+        let (thread_2, thread_2_cpu) = cpu_run(Model::Thread, 2, iters);
         assert!(
             gil_2_cpu < 1.1 * gil_2 + 0.01,
             "two gil workers computed at once: {gil_2_cpu} s of CPU in {gil_2} s"
         );
         let (gil, thread) = (gil_2 / gil_1, thread_2 / thread_1);
-        if (1.6..3.5).contains(&gil) && thread < 1.6 {
+        // Free threads computed at once: by the wall-time ratio, or, when
+        // another program holds a CPU part of the time, by CPU time
+        // exceeding wall time.
+        let threads_parallel = thread < 1.6 || thread_2_cpu > 1.3 * thread_2;
+        if (1.6..3.5).contains(&gil) && threads_parallel {
             return;
         }
         seen.push(format!("gil {gil:.2}, thread {thread:.2}"));

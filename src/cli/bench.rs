@@ -42,7 +42,7 @@ pub struct BenchArgs {
     workers: Option<WorkerCounts>,
 
     /// Models, comma-separated: thread, process, process:fork, process:spawn, async (tokio tasks),
-    /// pool (rayon), gil (threads behind one global lock, like CPython's)
+    /// pool (rayon), gil (threads behind one global lock, like CPython's),
     /// py-thread, py-process, py-process:fork, py-process:spawn, py-async (the notebook's code in
     /// CPython) [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]
     #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
@@ -89,9 +89,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0", allow_negative_numbers = true)]
     warmup: usize,
 
-    /// What to print on stdout
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// What to print on stdout [default: table]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
 
     /// Append each measurement to FILE.jsonl as it finishes (one JSON line,
     /// flushed), so an interrupted run keeps what it finished; read it back
@@ -205,7 +205,7 @@ pub fn run(args: BenchArgs) -> i32 {
         );
         return EXIT_USAGE;
     }
-    let outputs = match args.outputs.check() {
+    let outputs = match args.outputs.check_with_format(args.format) {
         Ok(outputs) => outputs,
         Err(message) => {
             eprintln!("{message}");
@@ -248,7 +248,11 @@ pub fn run(args: BenchArgs) -> i32 {
     };
     let measurements = &record.measurements;
     if !outputs.takes_stdout() {
-        print_stdout(&render_stdout(args.format, measurements, record.cpus()));
+        print_stdout(&render_stdout(
+            args.format.unwrap_or(Format::Table),
+            measurements,
+            record.cpus(),
+        ));
     }
     let mut write_errors = outputs.write(&record);
     if let (Some(path), Some(error)) = (&args.save, save.as_ref().and_then(|w| w.error())) {

@@ -59,7 +59,16 @@ fn parse_how(text: &str) -> Result<CrashHow, String> {
 /// Lists, runs one lesson, or runs them all; returns the exit code.
 pub fn run(args: LessonArgs) -> i32 {
     let Some(name) = args.name.as_deref() else {
-        print(&lessons::render_list());
+        match args.format {
+            Format::Text => print(&lessons::render_list()),
+            Format::Json => {
+                let list: Vec<serde_json::Value> = lessons::LESSONS
+                    .iter()
+                    .map(|l| serde_json::json!({"name": l.name, "summary": l.summary, "claim": l.claim}))
+                    .collect();
+                print(&format!("{}\n", serde_json::Value::Array(list)));
+            }
+        }
         return 0;
     };
     let chosen: Vec<&'static Lesson> = if name == "all" {

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use clap::ValueEnum;
 use paralab::export::{Destination, ExportFormat};
 use paralab::report::record::Record;
 use paralab::report::rows::{outlier_warnings, rows};
@@ -47,6 +48,24 @@ pub struct Outputs {
 }
 
 impl OutputArgs {
+    /// [`OutputArgs::check`], and refuses an explicit `--format` beside an
+    /// export to stdout: both cannot have stdout.
+    pub fn check_with_format(
+        &self,
+        format: Option<super::bench::Format>,
+    ) -> Result<Outputs, String> {
+        let outputs = self.check()?;
+        match format {
+            Some(format) if outputs.takes_stdout() => Err(format!(
+                "paralab: --format {} and an export to '-' both write to stdout; write the export to a file, or leave out --format",
+                format
+                    .to_possible_value()
+                    .map_or_else(String::new, |v| v.get_name().to_string())
+            )),
+            _ => Ok(outputs),
+        }
+    }
+
     /// Checks every destination: at most one on stdout, each file in an
     /// existing directory and not itself a directory. The error is one
     /// line for stderr.

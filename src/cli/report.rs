@@ -19,9 +19,9 @@ pub struct ReportArgs {
     #[arg(value_name = "FILE.jsonl", required = true)]
     files: Vec<PathBuf>,
 
-    /// What to print on stdout
-    #[arg(long, value_enum, default_value_t = Format::Table)]
-    format: Format,
+    /// What to print on stdout [default: table]
+    #[arg(long, value_enum)]
+    format: Option<Format>,
 
     #[command(flatten)]
     outputs: OutputArgs,
@@ -29,7 +29,7 @@ pub struct ReportArgs {
 
 /// Reads the files, prints the chosen report and writes the outputs.
 pub fn run(args: ReportArgs) -> i32 {
-    let outputs = match args.outputs.check() {
+    let outputs = match args.outputs.check_with_format(args.format) {
         Ok(outputs) => outputs,
         Err(message) => {
             eprintln!("{message}");
@@ -70,7 +70,7 @@ pub fn run(args: ReportArgs) -> i32 {
     }
     if !outputs.takes_stdout() {
         super::output::print_stdout(&render_stdout(
-            args.format,
+            args.format.unwrap_or(Format::Table),
             &record.measurements,
             record.cpus(),
         ));

@@ -61,21 +61,23 @@ pub fn mad(samples: &[f64]) -> Option<f64> {
 pub const OUTLIER_THRESHOLD: f64 = 14.0;
 
 /// `(x − median) / (1.4826 · MAD)` for each sample: 1.4826 makes the MAD
-/// estimate the standard deviation of normally distributed samples. A MAD
-/// of zero (most samples equal) is replaced by the smallest positive
-/// `f64` step, as hyperfine does, so that any differing sample stands out.
+/// estimate the standard deviation of normally distributed samples. The
+/// MAD is taken as at least `min_relative_mad` of the median (and never
+/// zero), so that when most samples are equal a differing one stands out
+/// without ordinary jitter doing so; hyperfine's own score is
+/// `min_relative_mad = 0`.
 ///
 /// ```
 /// use paralab::measure::stats::modified_z_scores;
-/// let z = modified_z_scores(&[1.0, 2.0, 3.0]);
+/// let z = modified_z_scores(&[1.0, 2.0, 3.0], 0.0);
 /// assert_eq!(z[1], 0.0);
 /// assert!((z[2] - 1.0 / 1.4826).abs() < 1e-12);
 /// ```
-pub fn modified_z_scores(samples: &[f64]) -> Vec<f64> {
+pub fn modified_z_scores(samples: &[f64], min_relative_mad: f64) -> Vec<f64> {
     let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
         return Vec::new();
     };
-    let mad = if mad > 0.0 { mad } else { f64::EPSILON };
+    let mad = mad.max(min_relative_mad * centre.abs()).max(f64::EPSILON);
     samples
         .iter()
         .map(|x| (x - centre) / (1.4826 * mad))
@@ -84,13 +86,13 @@ pub fn modified_z_scores(samples: &[f64]) -> Vec<f64> {
 
 /// The smallest MAD [`outliers`] uses, relative to the median: timer and
 /// scheduler jitter. Without it, three runs of which two agree to the
-/// nanosecond (MAD ≈ 0) make a third run 0.1 % slower a "outlier".
+/// nanosecond (MAD ≈ 0) make a third run 0.1 % slower an "outlier".
 pub const MIN_RELATIVE_MAD: f64 = 0.005;
 
-/// The indices of the samples whose modified z-score exceeds
-/// [`OUTLIER_THRESHOLD`] in absolute value, the MAD being at least
-/// [`MIN_RELATIVE_MAD`] of the median. Fewer than three samples have no
-/// outliers: with two, neither can be told from the other.
+/// The indices of the samples whose modified z-score (with the MAD at
+/// least [`MIN_RELATIVE_MAD`] of the median) exceeds [`OUTLIER_THRESHOLD`]
+/// in absolute value. Fewer than three samples have no outliers: with two,
+/// neither can be told from the other.
 ///
 /// ```
 /// use paralab::measure::stats::outliers;
@@ -98,17 +100,13 @@ pub const MIN_RELATIVE_MAD: f64 = 0.005;
 /// assert!(outliers(&[0.029457, 0.0294786, 0.0294786]).is_empty());
 /// ```
 pub fn outliers(samples: &[f64]) -> Vec<usize> {
-    let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
-        return Vec::new();
-    };
     if samples.len() < 3 {
         return Vec::new();
     }
-    let mad = mad.max(MIN_RELATIVE_MAD * centre.abs()).max(f64::EPSILON);
-    samples
-        .iter()
+    modified_z_scores(samples, MIN_RELATIVE_MAD)
+        .into_iter()
         .enumerate()
-        .filter(|(_, x)| ((*x - centre) / (1.4826 * mad)).abs() > OUTLIER_THRESHOLD)
+        .filter(|(_, z)| z.abs() > OUTLIER_THRESHOLD)
         .map(|(i, _)| i)
         .collect()
 }
@@ -167,7 +165,7 @@ mod tests {
     fn median_of_nothing_is_none() {
         assert_eq!(median(&[]), None);
         assert_eq!(Summary::of(&[]), None);
-        assert!(modified_z_scores(&[]).is_empty());
+        assert!(modified_z_scores(&[], 0.0).is_empty());
     }
 
     #[test]
@@ -211,7 +209,7 @@ mod tests {
     fn mad_and_z_scores_on_a_known_sample() {
         let samples = [1.0, 2.0, 3.0, 4.0, 100.0];
         assert_eq!(mad(&samples), Some(1.0));
-        let z = modified_z_scores(&samples);
+        let z = modified_z_scores(&samples, 0.0);
         assert!(close(z[4], 97.0 / 1.4826));
         assert!(close(z[0], -2.0 / 1.4826));
         assert_eq!(outliers(&samples), vec![4]);
@@ -238,7 +236,7 @@ mod tests {
         assert!(outliers(&[1.0, 1.0, 1.0, 1.05]).is_empty());
         assert!(outliers(&[1.0, 1.0, 1.0]).is_empty());
         // hyperfine's bare z-scores would flag the 1.001.
-        assert!(modified_z_scores(&[1.0, 1.0, 1.0, 1.001])[3] > OUTLIER_THRESHOLD);
+        assert!(modified_z_scores(&[1.0, 1.0, 1.0, 1.001], 0.0)[3] > OUTLIER_THRESHOLD);
         assert!(outliers(&[1.0, 1.0, 1.0, 1.001]).is_empty());
     }
 }

@@ -4,6 +4,7 @@
 use super::Grid;
 use crate::experiment::Measurement;
 use crate::measure::memory::human_kib;
+use crate::measure::stats::mad;
 use crate::model::Model;
 use crate::python::PyModel;
 use crate::workload::WorkloadKind;
@@ -168,15 +169,45 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
     }?;
     let ratio = grid.median(column, n)? / one;
     let speedup = n as f64 / ratio;
-    let verdict = match kind {
-        WorkloadKind::Sleep if ratio < 1.5 => "the waits overlapped".to_string(),
-        WorkloadKind::Sleep => "the waits did not overlap: they ran one after another".to_string(),
-        _ => cpu_verdict(n, speedup),
+    // What the machine allows: waits all overlap, CPU work at most one
+    // worker per CPU. Anything clearly faster is noise, not a result.
+    let possible = match kind {
+        WorkloadKind::Sleep => n,
+        _ => n.min(cpus),
+    } as f64;
+    let noisy = [1, n]
+        .into_iter()
+        .map(|workers| spread(grid, column, workers))
+        .fold(0.0, f64::max);
+    let verdict = if speedup > possible * 1.15 || noisy > 0.1 {
+        format!(
+            "inconclusive: {}; use more iterations or --runs",
+            if noisy > 0.1 {
+                format!(
+                    "the runs of a cell typically differ by {:.0}% from their median",
+                    noisy * 100.0
+                )
+            } else {
+                format!(
+                    "faster than {possible:.0} workers at once is not possible here, so the timings are noise"
+                )
+            }
+        )
+    } else {
+        match kind {
+            WorkloadKind::Sleep => overlap_verdict(n, speedup),
+            WorkloadKind::Cpu => cpu_verdict(n, speedup),
+            // A program or a closure may compute, wait or both: the
+            // numbers are given without a claim about CPUs.
+            WorkloadKind::Command | WorkloadKind::Custom => {
+                format!("as if {speedup:.1} of the {n} workers ran at once")
+            }
+        }
     };
     let mut text = format!(
         "{name}: {n} workers took {ratio:.2}× as long as 1 → {verdict} (speedup ×{speedup:.2})"
     );
-    if kind != WorkloadKind::Sleep
+    if kind == WorkloadKind::Cpu
         && let Some(over) = measured.filter(|&m| m > cpus).max()
     {
         let over_ratio = grid.median(column, over)? / one;
@@ -188,17 +219,140 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
     Some(text)
 }
 
+/// How far apart the runs of one cell are: their median absolute
+/// deviation relative to their median, which one outlier does not move
+/// (the median it is compared with does not move either); 0 for one run.
+fn spread(grid: &Grid, column: usize, workers: usize) -> f64 {
+    let walls = grid.walls(column, workers);
+    match (mad(walls), grid.median(column, workers)) {
+        (Some(mad), Some(median)) if median > 0.0 => mad / median,
+        _ => 0.0,
+    }
+}
+
 fn cpu_verdict(n: usize, speedup: f64) -> String {
     let n_f = n as f64;
     if speedup >= 0.8 * n_f {
         if n == 2 {
             "both CPUs used".to_string()
         } else {
-            format!("all {n} CPUs used")
+            format!("{n} CPUs used")
         }
     } else if speedup <= 1.25 {
         "no parallelism: the workers ran one at a time".to_string()
     } else {
         format!("partial parallelism, as if {speedup:.1} of the {n} workers ran at once")
+    }
+}
+
+fn overlap_verdict(n: usize, speedup: f64) -> String {
+    if speedup >= 0.8 * n as f64 {
+        "the waits overlapped".to_string()
+    } else if speedup <= 1.25 {
+        "the waits did not overlap: they ran one after another".to_string()
+    } else {
+        format!("the waits overlapped only in part, as if {speedup:.1} of the {n} ran at once")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::model::{WorkerOutcome, WorkerStatus};
+    use crate::workload::Workload;
+
+    /// A successful measurement of `workers` workers taking `wall_s`.
+    fn measured(
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        run: usize,
+        wall_s: f64,
+    ) -> Measurement {
+        let outcome = |worker| WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status: WorkerStatus::Finished { result: 1 },
+        };
+        Measurement {
+            workload: workload.clone(),
+            model,
+            workers,
+            run,
+            wall_s,
+            outcomes: (0..workers).map(outcome).collect(),
+            memory: None,
+        }
+    }
+
+    fn summary_of(workload: Workload, walls: &[(usize, f64)]) -> String {
+        let m: Vec<Measurement> = walls
+            .iter()
+            .enumerate()
+            .map(|(i, &(workers, wall))| measured(&workload, Model::Thread, workers, i + 1, wall))
+            .collect();
+        render(&m, 2)
+    }
+
+    const CPU: Workload = Workload::Cpu { iters: 1000 };
+
+    #[test]
+    fn parallel_serial_and_partial_cpu_runs_are_told_apart() {
+        assert!(summary_of(CPU, &[(1, 1.0), (2, 1.02)]).contains("→ both CPUs used"));
+        assert!(summary_of(CPU, &[(1, 1.0), (2, 2.0)]).contains("→ no parallelism"));
+        assert!(
+            summary_of(CPU, &[(1, 1.0), (2, 1.4)]).contains("→ partial parallelism, as if 1.4")
+        );
+    }
+
+    #[test]
+    fn a_speedup_beyond_the_cpus_is_called_noise_not_a_result() {
+        let text = summary_of(CPU, &[(1, 1.0), (2, 0.5)]);
+        assert!(
+            text.contains("inconclusive") && !text.contains("CPUs used"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn runs_that_disagree_make_the_verdict_inconclusive() {
+        let text = summary_of(CPU, &[(1, 1.0), (1, 1.5), (1, 2.0), (2, 1.5), (2, 1.5)]);
+        assert!(
+            text.contains("inconclusive: the runs of a cell typically differ by 33%"),
+            "{text}"
+        );
+        // One outlier among agreeing runs moves neither the median nor the verdict.
+        let text = summary_of(CPU, &[(1, 1.0), (1, 9.0), (1, 1.01), (2, 1.02), (2, 1.03)]);
+        assert!(text.contains("→ both CPUs used"), "{text}");
+    }
+
+    #[test]
+    fn waits_that_partly_overlap_are_said_to() {
+        let sleep = Workload::Sleep {
+            duration: Duration::from_millis(100),
+        };
+        assert!(
+            summary_of(sleep.clone(), &[(1, 0.1), (3, 0.1)]).contains("→ the waits overlapped (")
+        );
+        assert!(
+            summary_of(sleep.clone(), &[(1, 0.1), (3, 0.2)]).contains("overlapped only in part")
+        );
+        assert!(summary_of(sleep, &[(1, 0.1), (3, 0.3)]).contains("did not overlap"));
+    }
+
+    #[test]
+    fn an_external_program_gets_no_claim_about_cpus() {
+        let command = Workload::Command {
+            argv: vec!["sleep".into(), "0.1".into()],
+        };
+        let text = summary_of(command, &[(1, 0.1), (2, 0.1)]);
+        assert!(
+            text.contains("as if 2.0 of the 2 workers ran at once") && !text.contains("CPUs used"),
+            "{text}"
+        );
     }
 }
