@@ -30,14 +30,14 @@ fn cpu_run(model: Model, workers: usize, iters: u64) -> (f64, f64) {
 /// The notebook's Python result, reproduced: behind one global lock two
 /// computing threads take about twice as long as one, while free threads
 /// take about as long (2 CPUs). The machine is shared, so the ratios have
-/// wide margins and five chances to show; and whatever the load, gil
+/// wide margins and ten chances to show; and whatever the load, gil
 /// workers never compute at the same time: their CPU times add up to no
 /// more than the wall time.
 #[test]
 fn the_gil_serialises_cpu_work_and_threads_do_not() {
     let iters = 3_000_000;
     let mut seen = Vec::new();
-    for _ in 0..5 {
+    for _ in 0..10 {
         let (gil_1, _) = cpu_run(GIL, 1, iters);
         let (gil_2, gil_2_cpu) = cpu_run(GIL, 2, iters);
         let (thread_1, _) = cpu_run(Model::Thread, 1, iters);
