@@ -4,7 +4,7 @@
 use super::Grid;
 use crate::experiment::Measurement;
 use crate::measure::memory::human_kib;
-use crate::measure::stats::mad;
+use crate::measure::stats::{mad, median};
 use crate::model::Model;
 use crate::python::PyModel;
 use crate::workload::WorkloadKind;
@@ -135,21 +135,29 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
     out
 }
 
-/// `; memory per worker 12 KiB at 3 workers`, from the largest worker
-/// count whose run measured any.
+/// `; memory per worker 12 KiB at 3 workers`: the median over the runs at
+/// the largest worker count whose runs measured any.
 fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> String {
     let c = &grid.columns[column];
-    measurements
-        .iter()
-        .filter(|m| m.workload == c.workload && m.model == c.model && m.succeeded())
-        .filter_map(|m| Some((m.workers, m.memory?)))
-        .max_by_key(|(workers, _)| *workers)
-        .map_or_else(String::new, |(workers, memory)| {
-            format!(
-                "; memory per worker {} at {workers} workers",
-                human_kib(memory.per_worker_kib)
-            )
-        })
+    let with_memory = || {
+        measurements
+            .iter()
+            .filter(|m| m.workload == c.workload && m.model == c.model && m.succeeded())
+            .filter_map(|m| Some((m.workers, m.memory?.per_worker_kib)))
+    };
+    let Some(workers) = with_memory().map(|(workers, _)| workers).max() else {
+        return String::new();
+    };
+    let per_worker: Vec<f64> = with_memory()
+        .filter(|&(n, _)| n == workers)
+        .map(|(_, kib)| kib)
+        .collect();
+    median(&per_worker).map_or_else(String::new, |kib| {
+        format!(
+            "; memory per worker {} at {workers} workers",
+            human_kib(kib)
+        )
+    })
 }
 
 fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
