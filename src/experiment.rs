@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interrupt;
 use crate::measure::clock::MonoTime;
 use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
 use crate::model::{Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
@@ -141,6 +142,14 @@ pub enum Failure {
     /// The model could not start its workers; nothing of that run is kept.
     #[error("{label}: {error}")]
     Model { label: String, error: ModelError },
+    /// SIGINT or SIGTERM asked paralab to stop; the run it interrupted is
+    /// not kept (its workers were killed), every run finished before is.
+    #[error("interrupted by {signal}")]
+    Interrupted { signal: nix::sys::signal::Signal },
+    /// With [`Experiment::keep_going`], runs whose workers failed: each is
+    /// kept (and its failure recorded in its outcomes), and the sweep went on.
+    #[error("{} runs had failed workers: {}", .failures.len(), .failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(" | "))]
+    KeptGoing { failures: Vec<Failure> },
 }
 
 /// An observer of an experiment: a progress display, a file written as
@@ -180,6 +189,8 @@ pub struct Experiment<'o> {
     worker_exe: Option<PathBuf>,
     observers: Vec<&'o mut dyn Observer>,
     closures: Vec<WorkloadFn>,
+    timeout: Option<Duration>,
+    keep_going: bool,
 }
 
 impl<'o> Experiment<'o> {
@@ -190,7 +201,27 @@ impl<'o> Experiment<'o> {
             worker_exe: None,
             observers: Vec::new(),
             closures: Vec::new(),
+            timeout: None,
+            keep_going: false,
         }
+    }
+
+    /// Limits each run to `timeout`: worker processes still running then
+    /// are killed and reaped; threads and tasks cannot be killed, so they
+    /// are reported and the experiment stops (see
+    /// [`WorkerStatus::TimedOut`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Goes on after a run whose workers failed (crashed, exited non-zero,
+    /// timed out and were killed), keeping its measurement, instead of
+    /// stopping there. A refusal by the OS, a stop signal, or a thread left
+    /// running by a timeout still stop the sweep.
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
+        self
     }
 
     /// Registers the closure behind the plan's [`Workload::Custom`] of the
@@ -226,16 +257,32 @@ impl<'o> Experiment<'o> {
             .unwrap_or_else(|| PathBuf::from("paralab"));
         let mut expected: HashMap<Workload, u64> = HashMap::new();
         let mut measurements = Vec::new();
+        let mut kept_going = Vec::new();
         for &workers in &plan.workers {
             for workload in &plan.workloads {
-                let expected = *expected
-                    .entry(workload.clone())
-                    .or_insert_with(|| workload.expected_result());
+                let expected = match expected.get(workload) {
+                    Some(&value) => value,
+                    None => match reference(workload) {
+                        Ok(value) => *expected.entry(workload.clone()).or_insert(value),
+                        Err(signal) => {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
+                    },
+                };
                 for &model in &plan.models {
                     let kinds = (1..=plan.warmup)
                         .map(|k| RunKind::Warmup(k, plan.warmup))
                         .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
                     for kind in kinds {
+                        if let Some(signal) = interrupt::requested() {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
                         self.each_observer(|o| o.run_started(workload, model, workers, kind));
                         let custom = match workload {
                             Workload::Custom { name, .. } => {
@@ -247,6 +294,7 @@ impl<'o> Experiment<'o> {
                             t0: MonoTime::now(),
                             worker_exe: worker_exe.clone(),
                             custom,
+                            timeout: self.timeout,
                         };
                         let run = match kind {
                             RunKind::Timed(k, _) => k,
@@ -255,6 +303,12 @@ impl<'o> Experiment<'o> {
                         let measurement =
                             match measure(workload, model, workers, run, expected, &context) {
                                 Ok(measurement) => measurement,
+                                Err(_) if let Some(signal) = interrupt::requested() => {
+                                    return Results {
+                                        measurements,
+                                        failure: Some(Failure::Interrupted { signal }),
+                                    };
+                                }
                                 Err(error) => {
                                     let label = format!(
                                         "{} · {model} · {workers} workers",
@@ -266,15 +320,37 @@ impl<'o> Experiment<'o> {
                                     };
                                 }
                             };
+                        // A run cut short by a stop is not a result.
+                        if let Some(signal) = interrupt::requested()
+                            && !measurement.succeeded()
+                        {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
                         let failure = worker_failure(&measurement);
+                        let left_running = measurement.outcomes.iter().any(|o| {
+                            matches!(
+                                o.status,
+                                WorkerStatus::TimedOut {
+                                    still_running: true
+                                }
+                            )
+                        });
                         if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
                             self.each_observer(|o| o.measured(&measurement));
                             measurements.push(measurement);
                         }
-                        if failure.is_some() {
+                        if let Some(failure) = failure {
+                            // Threads left running would skew every later run.
+                            if self.keep_going && !left_running {
+                                kept_going.push(failure);
+                                continue;
+                            }
                             return Results {
                                 measurements,
-                                failure,
+                                failure: Some(failure),
                             };
                         }
                     }
@@ -283,13 +359,41 @@ impl<'o> Experiment<'o> {
         }
         Results {
             measurements,
-            failure: None,
+            failure: (!kept_going.is_empty()).then_some(Failure::KeptGoing {
+                failures: kept_going,
+            }),
         }
     }
 
     fn each_observer(&mut self, mut call: impl FnMut(&mut dyn Observer)) {
         for observer in &mut self.observers {
             call(&mut **observer);
+        }
+    }
+}
+
+/// The reference result of `workload`, computed once before its runs. A
+/// big cpu workload takes as long as one worker; when signals are
+/// handled (see [`interrupt::install`]) it is computed on its own thread,
+/// so a Ctrl-C meanwhile is not kept waiting for it.
+fn reference(workload: &Workload) -> Result<u64, nix::sys::signal::Signal> {
+    if !interrupt::installed() || !matches!(workload, Workload::Cpu { .. }) {
+        return Ok(workload.expected_result());
+    }
+    let (sender, value) = std::sync::mpsc::channel();
+    let owned = workload.clone();
+    let computing = std::thread::Builder::new()
+        .name("paralab-reference".into())
+        .spawn(move || sender.send(owned.expected_result()));
+    if computing.is_err() {
+        return Ok(workload.expected_result());
+    }
+    loop {
+        if let Some(signal) = interrupt::requested() {
+            return Err(signal);
+        }
+        if let Ok(value) = value.recv_timeout(Duration::from_millis(50)) {
+            return Ok(value);
         }
     }
 }
@@ -347,10 +451,30 @@ fn measure(
     })
 }
 
+/// The failed workers of a run, those that failed the same way grouped:
+/// `worker 1 was killed by SIGKILL`, `workers 0, 1, 2 and 47 more: timed out, …`.
 fn worker_failure(measurement: &Measurement) -> Option<Failure> {
-    let details: Vec<String> = measurement
-        .failures()
-        .map(|o| format!("worker {} {}", o.worker, o.status))
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for outcome in measurement.failures() {
+        let status = outcome.status.to_string();
+        match groups.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, workers)) => workers.push(outcome.worker),
+            None => groups.push((status, vec![outcome.worker])),
+        }
+    }
+    let details: Vec<String> = groups
+        .into_iter()
+        .map(|(status, workers)| match workers[..] {
+            [one] => format!("worker {one} {status}"),
+            _ => {
+                let shown: Vec<String> = workers.iter().take(3).map(usize::to_string).collect();
+                let more = match workers.len().saturating_sub(3) {
+                    0 => String::new(),
+                    n => format!(" and {n} more"),
+                };
+                format!("workers {}{more}: each {status}", shown.join(", "))
+            }
+        })
         .collect();
     (!details.is_empty()).then(|| Failure::Workers {
         label: measurement.label(),

@@ -110,6 +110,7 @@ pub fn cost(
         t0: MonoTime::now(),
         worker_exe: exe.to_path_buf(),
         custom: None,
+        timeout: None,
     };
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {
