@@ -452,7 +452,7 @@ fn measure(
 }
 
 /// The failed workers of a run, those that failed the same way grouped:
-/// `worker 1 was killed by SIGKILL`, `workers 0, 1, 2 and 47 more: timed out, …`.
+/// `worker 1 was killed by SIGKILL`, `workers 0, 1, 2 and 47 more: each timed out, …`.
 fn worker_failure(measurement: &Measurement) -> Option<Failure> {
     let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
     for outcome in measurement.failures() {
@@ -464,16 +464,19 @@ fn worker_failure(measurement: &Measurement) -> Option<Failure> {
     }
     let details: Vec<String> = groups
         .into_iter()
-        .map(|(status, workers)| match workers[..] {
-            [one] => format!("worker {one} {status}"),
-            _ => {
-                let shown: Vec<String> = workers.iter().take(3).map(usize::to_string).collect();
-                let more = match workers.len().saturating_sub(3) {
-                    0 => String::new(),
-                    n => format!(" and {n} more"),
-                };
-                format!("workers {}{more}: each {status}", shown.join(", "))
+        .flat_map(|(status, workers)| {
+            if workers.len() <= 3 {
+                return workers
+                    .iter()
+                    .map(|worker| format!("worker {worker} {status}"))
+                    .collect::<Vec<_>>();
             }
+            let shown: Vec<String> = workers.iter().take(3).map(usize::to_string).collect();
+            vec![format!(
+                "workers {} and {} more: each {status}",
+                shown.join(", "),
+                workers.len() - 3
+            )]
         })
         .collect();
     (!details.is_empty()).then(|| Failure::Workers {
