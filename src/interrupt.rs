@@ -88,8 +88,12 @@ pub fn install() -> std::io::Result<()> {
     Ok(())
 }
 
+/// Whether [`stop_now`] is ending the program.
+static STOPPING_NOW: AtomicBool = AtomicBool::new(false);
+
 /// Kills every worker group and child with SIGKILL, reaps them, exits.
 fn stop_now(signal: Signal, first: bool) -> ! {
+    STOPPING_NOW.store(true, Ordering::SeqCst);
     signal_groups(Signal::SIGKILL);
     kill_children();
     reap_all_children();
@@ -120,6 +124,15 @@ pub fn exit_code(signal: Signal) -> i32 {
     128 + signal as i32
 }
 
+/// Blocks for good when a second signal is ending the program at once,
+/// so that the caller does not race it to report and exit while workers
+/// are still being killed and reaped; returns at once otherwise.
+pub fn wait_if_stopping_now() {
+    while STOPPING_NOW.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 /// A section during which a first SIGINT or SIGTERM asks the work to stop
 /// (see [`requested`]) instead of ending the program at once.
 ///
@@ -140,6 +153,7 @@ impl Graceful {
 
 impl Drop for Graceful {
     fn drop(&mut self) {
+        wait_if_stopping_now();
         GRACEFUL.fetch_sub(1, Ordering::SeqCst);
     }
 }

@@ -241,6 +241,7 @@ pub fn run(args: BenchArgs) -> i32 {
         None if write_errors.is_empty() => 0,
         None => EXIT_FAILED,
         Some(Failure::Interrupted { signal }) => {
+            interrupt::wait_if_stopping_now();
             let mut kept = vec!["printed above".to_string()];
             if let Some(path) = &args.save {
                 kept.push(format!("saved in {}", path.display()));
