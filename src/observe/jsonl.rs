@@ -103,7 +103,8 @@ pub enum ReadError {
     /// The file could not be read at all.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// A line is neither a header nor a measurement.
+    /// A line is neither a header nor a measurement (no longer returned by
+    /// [`read`], which lists such lines in [`Saved::bad_lines`]).
     #[error("line {line} is not a paralab measurement: {reason}")]
     BadLine { line: usize, reason: String },
 }
@@ -116,11 +117,16 @@ pub struct Saved {
     /// A last line cut short (the run was killed while writing it), which
     /// was left out.
     pub cut_last_line: Option<usize>,
+    /// Lines that are neither a header nor a measurement, left out: their
+    /// number (from 1) and what is wrong with them.
+    pub bad_lines: Vec<(usize, String)>,
 }
 
 /// Reads a saved file. Blank lines are skipped; a last line without its
 /// newline that does not parse is left out (and reported in
-/// [`Saved::cut_last_line`]); any other bad line is an error.
+/// [`Saved::cut_last_line`]); any other bad line is left out and listed in
+/// [`Saved::bad_lines`], so one corrupt line does not cost the others.
+/// Only a failure to read the input is an error.
 pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
     let mut saved = Saved::default();
     let mut line = Vec::new();
@@ -147,12 +153,7 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
             }
             Ok(Line::Measurement(m)) => saved.record.measurements.push(*m),
             Err(_) if !finished => saved.cut_last_line = Some(number),
-            Err(reason) => {
-                return Err(ReadError::BadLine {
-                    line: number,
-                    reason,
-                });
-            }
+            Err(reason) => saved.bad_lines.push((number, reason)),
         }
     }
 }
@@ -227,13 +228,17 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_line_in_the_middle_is_an_error() {
-        let error = read("{\"wall_s\": \"no\"}\n\n{}\n".as_bytes()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("line 1 is not a paralab measurement"),
-            "{error}"
-        );
+    fn bad_lines_are_listed_with_their_numbers_and_the_rest_is_read() {
+        let mut writer = JsonLines::new(Vec::new(), Machine::this(vec![]));
+        let results = Experiment::new(plan()).observe(&mut writer).run();
+        let text = String::from_utf8(writer.out).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(2, "{\"wall_s\": \"no\"}");
+        lines.insert(4, "\u{1}garbage");
+        let saved = read(format!("{}\n", lines.join("\n")).as_bytes()).unwrap();
+        let numbers: Vec<usize> = saved.bad_lines.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [3, 5]);
+        assert_eq!(saved.record.measurements, results.measurements);
+        assert_eq!(saved.cut_last_line, None);
     }
 }
