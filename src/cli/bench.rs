@@ -109,7 +109,7 @@ pub(super) enum Format {
 
 impl BenchArgs {
     /// The plan these options describe.
-    fn plan(&self) -> Plan {
+    pub(super) fn plan(&self) -> Plan {
         let iters = self.iters.or(self.iters_arg).unwrap_or(DEFAULT_ITERS);
         let mut workloads = Vec::new();
         for kind in dedup(&self.workloads) {

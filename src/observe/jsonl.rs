@@ -177,11 +177,38 @@ fn parse_line(text: &str) -> Result<Line, String> {
             .map(|h| Line::Header(Box::new(h)))
             .map_err(|e| e.to_string())
     } else {
-        serde_json::from_value(value)
-            .map(|m| Line::Measurement(Box::new(m)))
-            .map_err(|e| e.to_string())
+        let measurement: Measurement = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        check(&measurement)?;
+        Ok(Line::Measurement(Box::new(measurement)))
     }
 }
+
+/// Refuses what no run can measure, so that reports never see it: a
+/// negative or non-finite wall time, no workers, more than a million, or
+/// a number of outcomes other than the number of workers.
+fn check(measurement: &Measurement) -> Result<(), String> {
+    let wall = measurement.wall_s;
+    if !(wall.is_finite() && wall >= 0.0) {
+        return Err(format!("wall_s {wall} is not a duration in seconds"));
+    }
+    if !(1..=MAX_WORKERS).contains(&measurement.workers) {
+        return Err(format!(
+            "workers {} is not a worker count from 1 to {MAX_WORKERS}",
+            measurement.workers
+        ));
+    }
+    if measurement.outcomes.len() != measurement.workers {
+        return Err(format!(
+            "{} outcomes for {} workers",
+            measurement.outcomes.len(),
+            measurement.workers
+        ));
+    }
+    Ok(())
+}
+
+/// The most workers a saved run may claim (what `paralab bench` accepts).
+const MAX_WORKERS: usize = 1_000_000;
 
 #[cfg(test)]
 mod tests {
