@@ -72,9 +72,11 @@ fn parse_failure(error: clap::Error) -> i32 {
         }
         _ => {
             let mut line = one_line(&error.render().to_string());
-            // `paralab lesson` has its own help.
-            if std::env::args().nth(1).as_deref() == Some("lesson") {
-                line = line.replace("'paralab bench --help'", "'paralab lesson --help'");
+            // Each subcommand has its own help.
+            if let Some(sub @ ("lesson" | "report" | "primitives")) =
+                std::env::args().nth(1).as_deref()
+            {
+                line = line.replace("'paralab bench --help'", &format!("'paralab {sub} --help'"));
             }
             eprintln!("{line}");
             EXIT_USAGE

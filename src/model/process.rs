@@ -18,7 +18,7 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::fcntl::OFlag;
@@ -648,6 +648,52 @@ fn exit_status(
     }
 }
 
+/// What [`run_in_group`] got from a program.
+#[derive(Debug)]
+pub struct GroupOutput {
+    /// Its exit status and everything it wrote.
+    pub output: std::process::Output,
+    /// Whether the timeout expired, and the group was killed.
+    pub timed_out: bool,
+    /// The stop signal that ended the run while it ran, if one did.
+    pub interrupted: Option<Signal>,
+}
+
+/// Runs `command` as one worker (a Python interpreter running a whole run,
+/// say): in its own process group, registered so that Ctrl-C and SIGTERM
+/// stop it, killed with its whole group when `timeout` expires, its
+/// standard output and error collected, reaped, and whatever it left in
+/// its group killed. Standard input is /dev/null.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut sleeper = std::process::Command::new("sleep");
+/// sleeper.arg("10");
+/// let ran = paralab::model::process::run_in_group(&mut sleeper, Some(Duration::from_millis(100))).unwrap();
+/// assert!(ran.timed_out);
+/// ```
+pub fn run_in_group(command: &mut Command, timeout: Option<Duration>) -> io::Result<GroupOutput> {
+    let deadline = timeout.map(|timeout| Instant::now() + timeout);
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()?;
+    let pid = Pid::from_raw(child.id() as i32);
+    let group = WorkerGroup::register(pid);
+    let watchdog = Watchdog::start(&[pid], deadline);
+    let output = child.wait_with_output();
+    let timed_out = watchdog.stop();
+    group.signal(Signal::SIGKILL);
+    drop(group);
+    Ok(GroupOutput {
+        output: output?,
+        timed_out,
+        interrupted: interrupt::requested(),
+    })
+}
+
 /// Forks a child that exits at once, and waits for it: the cost of the
 /// `fork` start method itself (what `paralab primitives` times, and what
 /// lmbench's `lat_proc fork` times).
@@ -721,5 +767,38 @@ impl Drop for EchoChild {
         // End of file on its input ends the child's loop.
         self.to_child = None;
         let _ = reap(self.child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_in_a_group_gives_its_output() {
+        let mut echo = Command::new("sh");
+        echo.args(["-c", "echo hi; echo there >&2; exit 3"]);
+        let ran = run_in_group(&mut echo, Some(Duration::from_secs(30))).unwrap();
+        assert_eq!(ran.output.stdout, b"hi\n");
+        assert_eq!(ran.output.stderr, b"there\n");
+        assert_eq!(ran.output.status.code(), Some(3));
+        assert!(!ran.timed_out);
+    }
+
+    #[test]
+    fn a_timeout_kills_the_program_and_its_children() {
+        let start = Instant::now();
+        let mut shell = Command::new("sh");
+        // The shell's child holds the output pipe too: only killing the
+        // whole group ends the wait.
+        shell.args(["-c", "sleep 30; echo late"]);
+        let ran = run_in_group(&mut shell, Some(Duration::from_millis(200))).unwrap();
+        assert!(ran.timed_out);
+        assert!(ran.output.stdout.is_empty());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }
