@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::interrupt;
 use crate::measure::clock::MonoTime;
 use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
 use crate::model::{
@@ -145,6 +146,14 @@ pub enum Failure {
     /// The model could not start its workers; nothing of that run is kept.
     #[error("{label}: {error}")]
     Model { label: String, error: ModelError },
+    /// SIGINT or SIGTERM asked paralab to stop; the run it interrupted is
+    /// not kept (its workers were killed), every run finished before is.
+    #[error("interrupted by {signal}")]
+    Interrupted { signal: nix::sys::signal::Signal },
+    /// With [`Experiment::keep_going`], runs whose workers failed: each is
+    /// kept (and its failure recorded in its outcomes), and the sweep went on.
+    #[error("{} runs had failed workers: {}", .failures.len(), .failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(" | "))]
+    KeptGoing { failures: Vec<Failure> },
 }
 
 /// An observer of an experiment: a progress display, a file written as
@@ -185,6 +194,8 @@ pub struct Experiment<'o> {
     observers: Vec<&'o mut dyn Observer>,
     closures: Vec<WorkloadFn>,
     python: Option<Arc<Python>>,
+    timeout: Option<Duration>,
+    keep_going: bool,
 }
 
 impl<'o> Experiment<'o> {
@@ -196,6 +207,8 @@ impl<'o> Experiment<'o> {
             observers: Vec::new(),
             closures: Vec::new(),
             python: None,
+            timeout: None,
+            keep_going: false,
         }
     }
 
@@ -203,6 +216,24 @@ impl<'o> Experiment<'o> {
     /// Python model's run fails with a message saying so.
     pub fn python(mut self, python: Python) -> Self {
         self.python = Some(Arc::new(python));
+        self
+    }
+
+    /// Limits each run to `timeout`: worker processes still running then
+    /// are killed and reaped; threads and tasks cannot be killed, so they
+    /// are reported and the experiment stops (see
+    /// [`WorkerStatus::TimedOut`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Goes on after a run whose workers failed (crashed, exited non-zero,
+    /// timed out and were killed), keeping its measurement, instead of
+    /// stopping there. A refusal by the OS, a stop signal, or a thread left
+    /// running by a timeout still stop the sweep.
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
         self
     }
 
@@ -244,11 +275,21 @@ impl<'o> Experiment<'o> {
         let mut measurements = Vec::new();
         let mut python_failure = None;
         let mut failed_python_models: Vec<Model> = Vec::new();
+        let mut kept_going = Vec::new();
         for &workers in &plan.workers {
             for workload in &plan.workloads {
-                let expected = *expected
-                    .entry(workload.clone())
-                    .or_insert_with(|| workload.expected_result());
+                let expected = match expected.get(workload) {
+                    Some(&value) => value,
+                    None => match reference(workload) {
+                        Ok(value) => *expected.entry(workload.clone()).or_insert(value),
+                        Err(signal) => {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
+                    },
+                };
                 for &model in &plan.models {
                     if failed_python_models.contains(&model) {
                         continue;
@@ -257,6 +298,12 @@ impl<'o> Experiment<'o> {
                         .map(|k| RunKind::Warmup(k, plan.warmup))
                         .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
                     for kind in kinds {
+                        if let Some(signal) = interrupt::requested() {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
                         self.each_observer(|o| o.run_started(workload, model, workers, kind));
                         let custom = match workload {
                             Workload::Custom { name, .. } => {
@@ -269,6 +316,7 @@ impl<'o> Experiment<'o> {
                             worker_exe: worker_exe.clone(),
                             custom,
                             python: self.python.clone(),
+                            timeout: self.timeout,
                         };
                         let run = match kind {
                             RunKind::Timed(k, _) => k,
@@ -277,6 +325,12 @@ impl<'o> Experiment<'o> {
                         let measurement =
                             match measure(workload, model, workers, run, expected, &context) {
                                 Ok(measurement) => measurement,
+                                Err(_) if let Some(signal) = interrupt::requested() => {
+                                    return Results {
+                                        measurements,
+                                        failure: Some(Failure::Interrupted { signal }),
+                                    };
+                                }
                                 Err(error) => {
                                     let label = format!(
                                         "{} · {model} · {workers} workers",
@@ -294,30 +348,87 @@ impl<'o> Experiment<'o> {
                                     };
                                 }
                             };
+                        // A run cut short by a stop is not a result.
+                        if let Some(signal) = interrupt::requested()
+                            && !measurement.succeeded()
+                        {
+                            return Results {
+                                measurements,
+                                failure: Some(Failure::Interrupted { signal }),
+                            };
+                        }
                         let failure = worker_failure(&measurement);
+                        let left_running = measurement.outcomes.iter().any(|o| {
+                            matches!(
+                                o.status,
+                                WorkerStatus::TimedOut {
+                                    still_running: true
+                                }
+                            )
+                        });
                         if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
                             self.each_observer(|o| o.measured(&measurement));
                             measurements.push(measurement);
                         }
-                        if failure.is_some() {
+                        if let Some(failure) = failure {
+                            // Threads left running would skew every later run.
+                            if self.keep_going && !left_running {
+                                kept_going.push(failure);
+                                continue;
+                            }
                             return Results {
                                 measurements,
-                                failure,
+                                failure: Some(failure),
                             };
                         }
                     }
                 }
             }
         }
+        let failure = match (python_failure, kept_going.is_empty()) {
+            (python_failure, true) => python_failure,
+            (python_failure, false) => {
+                kept_going.extend(python_failure);
+                Some(Failure::KeptGoing {
+                    failures: kept_going,
+                })
+            }
+        };
         Results {
             measurements,
-            failure: python_failure,
+            failure,
         }
     }
 
     fn each_observer(&mut self, mut call: impl FnMut(&mut dyn Observer)) {
         for observer in &mut self.observers {
             call(&mut **observer);
+        }
+    }
+}
+
+/// The reference result of `workload`, computed once before its runs. A
+/// big cpu workload takes as long as one worker; when signals are
+/// handled (see [`interrupt::install`]) it is computed on its own thread,
+/// so a Ctrl-C meanwhile is not kept waiting for it.
+fn reference(workload: &Workload) -> Result<u64, nix::sys::signal::Signal> {
+    if !interrupt::installed() || !matches!(workload, Workload::Cpu { .. }) {
+        return Ok(workload.expected_result());
+    }
+    let (sender, value) = std::sync::mpsc::channel();
+    let owned = workload.clone();
+    let computing = std::thread::Builder::new()
+        .name("paralab-reference".into())
+        .spawn(move || sender.send(owned.expected_result()));
+    if computing.is_err() {
+        return Ok(workload.expected_result());
+    }
+    loop {
+        if let Some(signal) = interrupt::requested() {
+            return Err(signal);
+        }
+        if let Ok(value) = value.recv_timeout(Duration::from_millis(50)) {
+            return Ok(value);
         }
     }
 }
@@ -381,10 +492,33 @@ fn measure(
     })
 }
 
+/// The failed workers of a run, those that failed the same way grouped:
+/// `worker 1 was killed by SIGKILL`, `workers 0, 1, 2 and 47 more: each timed out, …`.
 fn worker_failure(measurement: &Measurement) -> Option<Failure> {
-    let details: Vec<String> = measurement
-        .failures()
-        .map(|o| format!("worker {} {}", o.worker, o.status))
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for outcome in measurement.failures() {
+        let status = outcome.status.to_string();
+        match groups.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, workers)) => workers.push(outcome.worker),
+            None => groups.push((status, vec![outcome.worker])),
+        }
+    }
+    let details: Vec<String> = groups
+        .into_iter()
+        .flat_map(|(status, workers)| {
+            if workers.len() <= 3 {
+                return workers
+                    .iter()
+                    .map(|worker| format!("worker {worker} {status}"))
+                    .collect::<Vec<_>>();
+            }
+            let shown: Vec<String> = workers.iter().take(3).map(usize::to_string).collect();
+            vec![format!(
+                "workers {} and {} more: each {status}",
+                shown.join(", "),
+                workers.len() - 3
+            )]
+        })
         .collect();
     (!details.is_empty()).then(|| Failure::Workers {
         label: measurement.label(),

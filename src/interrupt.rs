@@ -6,26 +6,44 @@
 //! `sigwait`. No signal handler runs, so no code has to be
 //! async-signal-safe, and no `unsafe` is needed.
 //!
-//! - The first signal records itself ([`requested`]) and sends SIGTERM to
-//!   every registered worker process group: the running run fails, the
+//! What a signal does depends on whether the program is inside a
+//! [`Graceful`] section (`paralab bench` is, while it runs and writes):
+//!
+//! - Inside one, the first signal records itself ([`requested`]) and sends
+//!   SIGTERM to every registered worker process group; [`GRACE`] later the
+//!   groups still registered get SIGKILL. The running run ends, the
 //!   experiment starts no more runs, and the caller reports and saves what
-//!   finished.
-//! - A second signal sends SIGKILL to those groups, reaps every child and
-//!   exits at once with 128 + the signal number.
+//!   finished, then exits with [`exit_code`].
+//! - A second signal, or a first one outside a graceful section, kills
+//!   every worker group and every child process with SIGKILL, reaps them
+//!   all, and exits at once with 128 + the signal number.
 //!
 //! Worker processes live in their own process groups ([`WorkerGroup`]), so
 //! a Ctrl-C at the terminal reaches only paralab, which decides what
 //! happens to them, and a `--cmd` program's own children die with it.
+//! Forked children inherit the blocked mask: the process model unblocks
+//! the two signals in the child (see `model::process`); children started
+//! with `std::process::Command` get an empty mask from the standard library.
 
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::time::Duration;
 
-use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
+/// How long workers get between the SIGTERM of a first signal and SIGKILL.
+pub const GRACE: Duration = Duration::from_secs(2);
+
 /// The signal that asked paralab to stop, 0 for none.
 static REQUESTED: AtomicI32 = AtomicI32::new(0);
+
+/// Whether [`install`] ran.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+
+/// How many [`Graceful`] sections are open.
+static GRACEFUL: AtomicUsize = AtomicUsize::new(0);
 
 /// Process groups of running workers.
 static GROUPS: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
@@ -39,8 +57,11 @@ pub fn stop_signals() -> SigSet {
 }
 
 /// Blocks SIGINT and SIGTERM here and starts the thread that waits for
-/// them. Call once, first thing in `main`.
+/// them. Call once, first thing in `main`; later calls do nothing.
 pub fn install() -> std::io::Result<()> {
+    if INSTALLED.swap(true, Ordering::SeqCst) {
+        return Ok(());
+    }
     let signals = stop_signals();
     signals.thread_block()?;
     std::thread::Builder::new()
@@ -48,19 +69,49 @@ pub fn install() -> std::io::Result<()> {
         .spawn(move || {
             loop {
                 let Ok(signal) = signals.wait() else { continue };
-                if REQUESTED
+                let first = REQUESTED
                     .compare_exchange(0, signal as i32, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_ok()
-                {
+                    .is_ok();
+                if first && GRACEFUL.load(Ordering::SeqCst) > 0 {
                     signal_groups(Signal::SIGTERM);
+                    let _ = std::thread::Builder::new()
+                        .name("paralab-grace".into())
+                        .spawn(|| {
+                            std::thread::sleep(GRACE);
+                            signal_groups(Signal::SIGKILL);
+                        });
                 } else {
-                    signal_groups(Signal::SIGKILL);
-                    reap_all_children();
-                    std::process::exit(128 + signal as i32);
+                    stop_now(signal, first);
                 }
             }
         })?;
     Ok(())
+}
+
+/// Whether [`stop_now`] is ending the program.
+static STOPPING_NOW: AtomicBool = AtomicBool::new(false);
+
+/// Kills every worker group and child with SIGKILL, reaps them, exits.
+fn stop_now(signal: Signal, first: bool) -> ! {
+    STOPPING_NOW.store(true, Ordering::SeqCst);
+    signal_groups(Signal::SIGKILL);
+    kill_children();
+    reap_all_children();
+    // A `--cmd` program's own children stay in its group after it is reaped.
+    signal_groups(Signal::SIGKILL);
+    if first {
+        eprintln!("paralab: interrupted by {signal}; every child process was killed and reaped");
+    } else {
+        eprintln!(
+            "paralab: {signal} again: stopped at once; every worker was killed and reaped (a --save file keeps each finished measurement)"
+        );
+    }
+    std::process::exit(exit_code(signal));
+}
+
+/// Whether [`install`] ran: only then can a signal stop a run gracefully.
+pub fn installed() -> bool {
+    INSTALLED.load(Ordering::SeqCst)
 }
 
 /// The signal that asked paralab to stop, if one did.
@@ -73,13 +124,80 @@ pub fn exit_code(signal: Signal) -> i32 {
     128 + signal as i32
 }
 
-fn signal_groups(signal: Signal) {
-    let groups = GROUPS
+/// Blocks for good when a second signal is ending the program at once,
+/// so that the caller does not race it to report and exit while workers
+/// are still being killed and reaped; returns at once otherwise.
+pub fn wait_if_stopping_now() {
+    while STOPPING_NOW.load(Ordering::SeqCst) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A section during which a first SIGINT or SIGTERM asks the work to stop
+/// (see [`requested`]) instead of ending the program at once.
+///
+/// ```
+/// let section = paralab::interrupt::Graceful::begin();
+/// // … run, then report and save what finished …
+/// drop(section);
+/// ```
+pub struct Graceful(());
+
+impl Graceful {
+    /// Opens a graceful section; it closes when dropped.
+    pub fn begin() -> Graceful {
+        GRACEFUL.fetch_add(1, Ordering::SeqCst);
+        Graceful(())
+    }
+}
+
+impl Drop for Graceful {
+    fn drop(&mut self) {
+        wait_if_stopping_now();
+        GRACEFUL.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn groups() -> std::sync::MutexGuard<'static, Vec<Pid>> {
+    GROUPS
         .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    for &group in groups.iter() {
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn signal_groups(signal: Signal) {
+    for &group in groups().iter() {
         let _ = killpg(group, signal);
     }
+}
+
+/// SIGKILL to every child of this process, registered or not (a lesson's
+/// child, the far end of a pipe), found in `/proc` by parent pid.
+fn kill_children() {
+    for child in children() {
+        let _ = kill(child, Signal::SIGKILL);
+    }
+}
+
+/// The processes whose parent is this process, from `/proc/*/stat`.
+pub fn children() -> Vec<Pid> {
+    let me = std::process::id() as i32;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| parent_of(pid) == Some(me))
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// The parent pid in `/proc/PID/stat`, read after the command name, which
+/// may itself hold spaces and parentheses.
+fn parent_of(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn reap_all_children() {
@@ -87,28 +205,65 @@ fn reap_all_children() {
 }
 
 /// A registered process group of workers; unregistered when dropped.
-/// Workers started after a stop was requested are signalled at once.
+/// A group registered after a stop was requested is killed at once.
 pub struct WorkerGroup(Pid);
 
 impl WorkerGroup {
     /// Registers `group` so that a stop signals it.
     pub fn register(group: Pid) -> WorkerGroup {
-        GROUPS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push(group);
+        groups().push(group);
         if requested().is_some() {
-            let _ = killpg(group, Signal::SIGTERM);
+            let _ = killpg(group, Signal::SIGKILL);
         }
         WorkerGroup(group)
+    }
+
+    /// The process group id.
+    pub fn id(&self) -> Pid {
+        self.0
+    }
+
+    /// Sends `signal` to every process of the group.
+    pub fn signal(&self, signal: Signal) {
+        let _ = killpg(self.0, signal);
     }
 }
 
 impl Drop for WorkerGroup {
     fn drop(&mut self) {
-        GROUPS
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .retain(|&g| g != self.0);
+        groups().retain(|&g| g != self.0);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exit_codes_are_the_shells() {
+        assert_eq!(exit_code(Signal::SIGINT), 130);
+        assert_eq!(exit_code(Signal::SIGTERM), 143);
+    }
+
+    #[test]
+    fn a_child_is_found_by_its_parent_pid() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let pid = Pid::from_raw(child.id() as i32);
+        let found = children().contains(&pid);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(found);
+        assert!(!children().contains(&pid));
+    }
+
+    #[test]
+    fn a_registered_group_is_unregistered_when_dropped() {
+        let group = WorkerGroup::register(Pid::from_raw(999_999_999));
+        assert!(groups().contains(&group.id()));
+        drop(group);
+        assert!(!groups().contains(&Pid::from_raw(999_999_999)));
     }
 }

@@ -7,5 +7,12 @@ fn main() {
     // anything else, so it costs one exec and no argument parsing.
     paralab::worker::serve_if_requested();
     paralab::lessons::child::serve_if_requested();
+    // Before any other thread starts, so that every thread inherits the
+    // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
+    if let Err(error) = paralab::interrupt::install() {
+        eprintln!(
+            "paralab: warning: Ctrl-C will end paralab without saving what finished: {error}"
+        );
+    }
     std::process::exit(cli::main());
 }

@@ -22,6 +22,10 @@ use crate::workload::{Workload, nanos};
 /// The first argument that turns a paralab process into a spawned worker.
 pub const WORKER_ARG: &str = "__paralab-worker";
 
+/// The environment variable that tells a spawned worker its parent's pid,
+/// so that it can ask to die with it (and refuse to run if it is already gone).
+pub const PARENT_ENV: &str = "PARALAB_WORKER_PARENT";
+
 /// Size of one record on the wire.
 pub const RECORD_LEN: usize = 32;
 
@@ -161,6 +165,12 @@ pub fn serve_if_requested() {
         return;
     }
     let rest: Vec<OsString> = args.collect();
+    if let Err(problem) = check_parent().and_then(|()| check_result_pipe()) {
+        eprintln!(
+            "paralab worker: {problem} (this command line is paralab's own; run 'paralab --help')"
+        );
+        std::process::exit(2);
+    }
     let code = match parse_spawn_args(&rest) {
         Ok((index, workload)) => {
             match WorkerRecord::measure(index, &workload).send(std::io::stdout().as_fd()) {
@@ -181,6 +191,35 @@ pub fn serve_if_requested() {
         }
     };
     std::process::exit(code);
+}
+
+/// Asks the kernel to kill this worker when its parent dies (even by
+/// SIGKILL), and checks that the parent named in [`PARENT_ENV`] is still
+/// the parent, so a worker whose paralab is gone does not run on.
+fn check_parent() -> Result<(), String> {
+    let Some(named) = std::env::var_os(PARENT_ENV) else {
+        return Ok(());
+    };
+    let named: i32 = named
+        .to_str()
+        .and_then(|text| text.parse().ok())
+        .ok_or_else(|| format!("{PARENT_ENV}={named:?} is not a process id"))?;
+    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
+    if nix::unistd::getppid().as_raw() != named {
+        return Err(format!("its parent {named} is gone"));
+    }
+    Ok(())
+}
+
+/// The result goes to standard output, which must be the pipe the parent
+/// reads: 32 binary bytes are no use on a terminal or in a file.
+fn check_result_pipe() -> Result<(), String> {
+    let stat = nix::sys::stat::fstat(std::io::stdout().as_fd())
+        .map_err(|e| format!("its standard output cannot be examined: {e}"))?;
+    if stat.st_mode & nix::libc::S_IFMT != nix::libc::S_IFIFO {
+        return Err("its standard output is not the result pipe a worker writes to".into());
+    }
+    Ok(())
 }
 
 #[cfg(test)]

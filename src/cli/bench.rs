@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::builder::ArgPredicate;
 use clap::{Args, ValueEnum};
+use paralab::interrupt;
 use paralab::machine::Machine;
 use paralab::observe::jsonl::JsonLines;
 use paralab::observe::progress::Progress;
@@ -12,7 +13,7 @@ use paralab::python::{PyModel, Python};
 use paralab::report::record::Record;
 use paralab::report::{json, notebook, summary, table};
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
-use paralab::{Experiment, Measurement, Model, Plan, StartMethod, Workload, WorkloadKind};
+use paralab::{Experiment, Failure, Measurement, Model, Plan, StartMethod, Workload, WorkloadKind};
 
 use super::output::{OutputArgs, check_file, print_stdout};
 use super::parse::{self, CommandLine, ModelArg, WorkerCounts};
@@ -93,6 +94,16 @@ pub struct BenchArgs {
     #[arg(long, value_enum)]
     format: Option<Format>,
 
+    /// Seconds a run may take, as a decimal: worker processes still running then are killed
+    /// and reaped; threads and tasks cannot be killed, so they are reported and paralab stops
+    #[arg(long, value_name = "SECONDS", value_parser = parse::timeout, allow_negative_numbers = true)]
+    timeout: Option<Duration>,
+
+    /// After a run whose workers failed (crashed, exited non-zero, timed out), record it and
+    /// go on with the sweep instead of stopping there
+    #[arg(long)]
+    keep_going: bool,
+
     /// Append each measurement to FILE.jsonl as it finishes (one JSON line,
     /// flushed), so an interrupted run keeps what it finished; read it back
     /// with 'paralab report FILE.jsonl'
@@ -116,7 +127,7 @@ pub(super) enum Format {
 
 impl BenchArgs {
     /// The plan these options describe.
-    fn plan(&self) -> Plan {
+    pub(super) fn plan(&self) -> Plan {
         let default_iters = if self.python {
             PYTHON_DEFAULT_ITERS
         } else {
@@ -230,10 +241,18 @@ pub fn run(args: BenchArgs) -> i32 {
             }
         },
     };
+    // From here a first Ctrl-C or SIGTERM stops the sweep, and what
+    // finished is still printed, saved and exported.
+    let _graceful = interrupt::Graceful::begin();
     let mut progress = Progress::stderr(!outputs.quiet());
-    let mut experiment = Experiment::new(plan.clone()).observe(&mut progress);
+    let mut experiment = Experiment::new(plan.clone())
+        .keep_going(args.keep_going)
+        .observe(&mut progress);
     if let Some(python) = python {
         experiment = experiment.python(python);
+    }
+    if let Some(timeout) = args.timeout {
+        experiment = experiment.timeout(timeout);
     }
     if let Some(writer) = &mut save {
         experiment = experiment.observe(writer);
@@ -261,14 +280,39 @@ pub fn run(args: BenchArgs) -> i32 {
     for error in &write_errors {
         eprintln!("paralab: could not write {error}");
     }
+    let finished = measurements.iter().filter(|m| m.succeeded()).count();
     match results.failure {
         None if write_errors.is_empty() => 0,
         None => EXIT_FAILED,
+        Some(Failure::Interrupted { signal }) => {
+            interrupt::wait_if_stopping_now();
+            let mut kept = vec!["printed above".to_string()];
+            if let Some(path) = &args.save {
+                kept.push(format!("saved in {}", path.display()));
+            }
+            if outputs.writes_files() {
+                kept.push("written to the exports".into());
+            }
+            eprintln!(
+                "paralab: interrupted by {signal}: kept the {finished} finished measurements ({}); the run in progress was dropped and no worker is left running",
+                kept.join(", ")
+            );
+            interrupt::exit_code(signal)
+        }
+        Some(Failure::KeptGoing { failures }) => {
+            for failure in &failures {
+                eprintln!("paralab: run failed: {failure}");
+            }
+            eprintln!(
+                "paralab: {} runs failed and were recorded (--keep-going); {finished} runs finished, printed above",
+                failures.len()
+            );
+            EXIT_FAILED
+        }
         Some(failure) => {
             eprintln!("paralab: run failed: {failure}");
             eprintln!(
-                "paralab: the {} measurements finished before it are printed above; the sweep stopped there",
-                measurements.iter().filter(|m| m.succeeded()).count()
+                "paralab: the {finished} measurements finished before it are printed above; the sweep stopped there"
             );
             EXIT_FAILED
         }

@@ -33,7 +33,7 @@ struct Cli {
 enum Command {
     /// Run N copies of a workload under each model, for each N, and time them
     /// (the notebook's experiment).
-    Bench(bench::BenchArgs),
+    Bench(Box<bench::BenchArgs>),
     /// Test the notebook's claims, one short guided experiment each
     /// (paralab lesson lists them).
     Lesson(lesson::LessonArgs),
@@ -52,7 +52,7 @@ pub fn main() -> i32 {
         Err(error) => return parse_failure(error),
     };
     match cli.command {
-        Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Bench(args)) => bench::run(*args),
         Some(Command::Lesson(args)) => lesson::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Primitives(args)) => primitives::run(args),
@@ -113,6 +113,7 @@ fn one_line(rendered: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn clap_errors_become_one_line() {
@@ -121,6 +122,126 @@ mod tests {
             one_line(rendered),
             "paralab: unexpected argument '-f' found; tip: to pass '-f' as a value, use '-- -f' (see 'paralab bench --help')"
         );
+    }
+
+    /// Words a hostile command line is made of: every subcommand and
+    /// option, values at and beyond their limits, and odd text.
+    const WORDS: &[&str] = &[
+        "bench",
+        "lesson",
+        "report",
+        "primitives",
+        "all",
+        "race",
+        "crash",
+        "--workers",
+        "--models",
+        "--workloads",
+        "--cmd",
+        "--sleep",
+        "--iters",
+        "--runs",
+        "--warmup",
+        "--format",
+        "--timeout",
+        "--keep-going",
+        "--save",
+        "--export-json",
+        "--export-csv",
+        "--export-markdown",
+        "--plot",
+        "--html",
+        "--start-method",
+        "--switch-interval",
+        "--fast",
+        "--seed",
+        "--how",
+        "-q",
+        "--help",
+        "--version",
+        "--",
+        "-",
+        "0",
+        "1",
+        "-1",
+        "2",
+        "1..4",
+        "1..=0",
+        "4..1",
+        "1,,2",
+        "0..=1000000",
+        "1..",
+        "..",
+        ",",
+        "18446744073709551616",
+        "99999999999999999999",
+        "1e999",
+        "nan",
+        "inf",
+        "-0",
+        "0.0000001",
+        "5ms",
+        "gil:0",
+        "gil:-1ms",
+        "process:",
+        "process:fork",
+        "process:vfork",
+        "thread",
+        "async",
+        "pool",
+        "cpu",
+        "sleep",
+        "table",
+        "json",
+        "notebook",
+        "text",
+        "'",
+        "\"",
+        "sh -c 'exit 3'",
+        "",
+        " ",
+        "\u{0}",
+        "é",
+        "\u{202e}",
+        "/",
+        "/nonexistent/x.jsonl",
+    ];
+
+    fn argv() -> impl Strategy<Value = Vec<String>> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => prop::sample::select(WORDS).prop_map(str::to_string),
+                1 => any::<String>(),
+                1 => (prop::sample::select(WORDS), prop::sample::select(WORDS))
+                    .prop_map(|(a, b)| format!("{a}={b}")),
+            ],
+            0..8,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+        /// Any argument vector: the parser never panics, an error is one
+        /// line, and a bench command line always gives a plan.
+        #[test]
+        fn no_argument_vector_makes_the_parser_panic(args in argv()) {
+            let argv = std::iter::once("paralab".to_string()).chain(args);
+            match Cli::try_parse_from(argv) {
+                Ok(Cli { command: Some(Command::Bench(args)), .. }) => {
+                    let _ = args.plan().total_runs();
+                }
+                Ok(Cli { command: None, bench: args }) => {
+                    let _ = args.plan().total_runs();
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    let line = one_line(&error.render().to_string());
+                    prop_assert!(!line.contains('\n'), "{}", line);
+                    prop_assert!(line.starts_with("paralab: "), "{}", line);
+                }
+            }
+        }
     }
 
     #[test]

@@ -158,6 +158,16 @@ impl Outputs {
             .any(|(_, _, d)| *d == Destination::Stdout)
     }
 
+    /// Whether any export, plot or page goes to a file.
+    pub fn writes_files(&self) -> bool {
+        self.plot.is_some()
+            || self.html.is_some()
+            || self
+                .exports
+                .iter()
+                .any(|(_, _, d)| *d != Destination::Stdout)
+    }
+
     /// Whether progress and warnings are silenced.
     pub fn quiet(&self) -> bool {
         self.quiet

@@ -8,6 +8,9 @@ use paralab::{StartMethod, WorkloadKind};
 /// The longest sleep accepted, so that a typo cannot hang a run for years.
 const MAX_SLEEP_S: f64 = 86_400.0;
 
+/// The most timed (or warm-up) runs accepted per cell.
+pub const MAX_RUNS: usize = 1_000_000;
+
 /// The most workers accepted for one run.
 pub const MAX_WORKERS: usize = 1_000_000;
 
@@ -166,18 +169,33 @@ pub fn start_method(text: &str) -> Result<StartMethod, String> {
 /// A count of runs, 1 or more.
 pub fn runs(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
-        Ok(n) if n >= 1 => Ok(n),
+        Ok(n) if (1..=MAX_RUNS).contains(&n) => Ok(n),
         _ => Err(format!(
-            "'{text}' is not a number of runs; give a whole number from 1"
+            "'{text}' is not a number of runs; give a whole number from 1 to {MAX_RUNS}"
         )),
+    }
+}
+
+/// A run's time limit in seconds, as a decimal above 0: `30`, `0.5`.
+pub fn timeout(text: &str) -> Result<Duration, String> {
+    let accepted = format!("give a number of seconds above 0 and up to {MAX_SLEEP_S}, e.g. 60");
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value > 0.0 && value <= MAX_SLEEP_S => {
+            Ok(Duration::from_secs_f64(value))
+        }
+        Ok(_) => Err(format!("{text} is out of range; {accepted}")),
+        Err(_) => Err(format!("'{text}' is not a number; {accepted}")),
     }
 }
 
 /// A count of warm-up runs, 0 or more.
 pub fn warmup(text: &str) -> Result<usize, String> {
-    text.trim().parse::<usize>().map_err(|_| {
-        format!("'{text}' is not a number of warm-up runs; give a whole number from 0")
-    })
+    match text.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_RUNS => Ok(n),
+        _ => Err(format!(
+            "'{text}' is not a number of warm-up runs; give a whole number from 0 to {MAX_RUNS}"
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@ pub fn run(args: ReportArgs) -> i32 {
         }
     };
     let mut record = Record::default();
+    let mut bad_lines = 0;
     for path in &args.files {
         let saved = match jsonl::read_file(path) {
             Ok(saved) => saved,
@@ -48,6 +49,21 @@ pub fn run(args: ReportArgs) -> i32 {
                 return EXIT_USAGE;
             }
         };
+        let nothing_read = saved.record.measurements.is_empty()
+            && saved.record.machine.is_none()
+            && saved.record.plan.is_none();
+        if let (true, Some((line, reason))) = (nothing_read, saved.bad_lines.first()) {
+            let more = match saved.bad_lines.len() - 1 {
+                0 => String::new(),
+                n => format!(" (and {n} more lines)"),
+            };
+            eprintln!(
+                "paralab: cannot read '{}': line {line} is not a paralab measurement: {}{more}; give a file written by 'paralab bench --save FILE.jsonl'",
+                path.display(),
+                clip(reason)
+            );
+            return EXIT_USAGE;
+        }
         if let Some(line) = saved.cut_last_line
             && !outputs.quiet()
         {
@@ -56,6 +72,21 @@ pub fn run(args: ReportArgs) -> i32 {
                 path.display()
             );
         }
+        for (line, reason) in saved.bad_lines.iter().take(SHOWN_BAD_LINES) {
+            eprintln!(
+                "paralab: '{}': line {line} is not a paralab measurement and is left out: {}",
+                path.display(),
+                clip(reason)
+            );
+        }
+        if saved.bad_lines.len() > SHOWN_BAD_LINES {
+            eprintln!(
+                "paralab: '{}': {} more lines are not paralab measurements and are left out",
+                path.display(),
+                saved.bad_lines.len() - SHOWN_BAD_LINES
+            );
+        }
+        bad_lines += saved.bad_lines.len();
         if record.machine.is_none() && record.plan.is_none() {
             record.machine = saved.record.machine;
             record.plan = saved.record.plan;
@@ -79,5 +110,21 @@ pub fn run(args: ReportArgs) -> i32 {
     for error in &errors {
         eprintln!("paralab: could not write {error}");
     }
-    if errors.is_empty() { 0 } else { EXIT_FAILED }
+    if errors.is_empty() && bad_lines == 0 {
+        0
+    } else {
+        EXIT_FAILED
+    }
+}
+
+/// How many corrupt lines are named one by one, per file.
+const SHOWN_BAD_LINES: usize = 10;
+
+/// A reason cut to a readable length, on one line.
+fn clip(reason: &str) -> String {
+    let line = reason.replace(['\n', '\r'], " ");
+    match line.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
+    }
 }

@@ -111,6 +111,7 @@ pub fn cost(
         worker_exe: exe.to_path_buf(),
         custom: None,
         python: None,
+        timeout: None,
     };
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {

@@ -8,10 +8,10 @@
 //! that worker makes progress. That is why blocking work in async code
 //! belongs on `spawn_blocking` or a pool.
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use super::thread::panic_message;
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
+use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline, limits};
 use crate::experiment::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::{Workload, nanos};
@@ -43,42 +43,64 @@ pub fn run(
                 limits::explain(&cause)
             ))
         })?;
-    let outcomes = runtime.block_on(async {
-        let handles: Vec<_> = (0..workers)
-            .map(|_| tokio::spawn(task(Arc::clone(&job))))
-            .collect();
-        let mut outcomes = Vec::with_capacity(workers);
-        for (worker, handle) in handles.into_iter().enumerate() {
-            outcomes.push(match handle.await {
-                Ok(report) => WorkerOutcome {
-                    worker,
-                    start_s: Some(report.start.seconds_since(context.t0)),
-                    end_s: Some(report.end.seconds_since(context.t0)),
-                    cpu_s: report.cpu_s,
-                    status: WorkerStatus::Finished {
-                        result: report.result,
-                    },
+    let deadline = deadline::deadline(context);
+    let (reports, collector) = mpsc::channel::<(usize, TaskReport)>();
+    let handles: Vec<_> = (0..workers)
+        .map(|worker| {
+            let job = Arc::clone(&job);
+            let reports = reports.clone();
+            // A panicking task drops its sender; awaiting it tells the panic.
+            runtime.spawn(async move {
+                let report = task(job).await;
+                let _ = reports.send((worker, report));
+            })
+        })
+        .collect();
+    drop(reports);
+    // Waited for from this thread, not on the runtime's timer, which the
+    // runtime's threads drive only when a cpu task leaves one free.
+    let collected = deadline::collect(&collector, workers, deadline);
+    let mut outcomes = Vec::with_capacity(workers);
+    for ((worker, report), handle) in collected.reports.into_iter().enumerate().zip(handles) {
+        let failed = |status| WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status,
+        };
+        outcomes.push(match report {
+            Some(report) => WorkerOutcome {
+                worker,
+                start_s: Some(report.start.seconds_since(context.t0)),
+                end_s: Some(report.end.seconds_since(context.t0)),
+                cpu_s: report.cpu_s,
+                status: WorkerStatus::Finished {
+                    result: report.result,
                 },
-                Err(error) => WorkerOutcome {
-                    worker,
-                    start_s: None,
-                    end_s: None,
-                    cpu_s: None,
-                    status: if error.is_panic() {
-                        WorkerStatus::Panicked {
-                            message: panic_message(error.into_panic().as_ref()),
-                        }
-                    } else {
-                        WorkerStatus::Lost {
-                            reason: format!("the task was cancelled: {error}"),
-                        }
-                    },
+            },
+            None => match collected.stop {
+                Some(stop) if !handle.is_finished() => failed(stop.status(true)),
+                _ => match runtime.block_on(handle) {
+                    Ok(()) => failed(WorkerStatus::Lost {
+                        reason: "the task ended without a report".into(),
+                    }),
+                    Err(error) if error.is_panic() => failed(WorkerStatus::Panicked {
+                        message: panic_message(error.into_panic().as_ref()),
+                    }),
+                    Err(error) => failed(WorkerStatus::Lost {
+                        reason: format!("the task was cancelled: {error}"),
+                    }),
                 },
-            });
-        }
-        outcomes
-    });
-    drop(runtime);
+            },
+        });
+    }
+    if collected.stop.is_some() {
+        // Dropping the runtime would wait for tasks that may never end.
+        runtime.shutdown_background();
+    } else {
+        drop(runtime);
+    }
     Ok(outcomes)
 }
 

@@ -6,6 +6,7 @@
 //! [`pool`] and [`gil`].
 
 pub mod async_tasks;
+pub mod deadline;
 pub mod gil;
 pub mod limits;
 pub mod pool;
@@ -305,6 +306,10 @@ pub struct RunContext {
     pub custom: Option<crate::workload::WorkloadFn>,
     /// The interpreter the Python models run in, if the plan has any.
     pub python: Option<std::sync::Arc<Python>>,
+    /// How long the run may take: worker processes still running then are
+    /// killed and reaped, threads and tasks are reported and left behind
+    /// (see [`WorkerStatus::TimedOut`]). `None`: no limit.
+    pub timeout: Option<Duration>,
 }
 
 /// What a model's run yields: one outcome per worker, in worker order, and
@@ -394,6 +399,14 @@ pub enum WorkerStatus {
     Exited { code: i32 },
     /// A worker that ended without a usable report of its result.
     Lost { reason: String },
+    /// A worker still running when the run's timeout expired. A process is
+    /// killed with its process group and reaped; a thread or task cannot be
+    /// killed, so it is left running (`still_running`) and the experiment
+    /// stops.
+    TimedOut { still_running: bool },
+    /// A worker still running when SIGINT or SIGTERM stopped the run (a
+    /// process is killed and reaped).
+    Interrupted { signal: String },
 }
 
 impl WorkerStatus {
@@ -427,6 +440,18 @@ impl fmt::Display for WorkerStatus {
             WorkerStatus::Killed { signal } => write!(f, "was killed by {signal}"),
             WorkerStatus::Exited { code } => write!(f, "exited with code {code}"),
             WorkerStatus::Lost { reason } => write!(f, "was lost: {reason}"),
+            WorkerStatus::TimedOut {
+                still_running: false,
+            } => write!(f, "timed out, and was killed and reaped"),
+            WorkerStatus::TimedOut {
+                still_running: true,
+            } => write!(
+                f,
+                "timed out, and is still running (a thread or task cannot be killed; it ends with paralab)"
+            ),
+            WorkerStatus::Interrupted { signal } => {
+                write!(f, "was stopped by {signal} before it finished")
+            }
         }
     }
 }

@@ -2,12 +2,12 @@
 //! logical CPU, the data-parallel way: at most CPUs jobs run at once, the
 //! rest wait their turn, and no thread is started per job.
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 
 use rayon::prelude::*;
 
 use super::thread::panic_message;
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus};
+use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
 use crate::experiment::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
@@ -30,12 +30,38 @@ pub fn run(
             ))
         })?;
     let t0 = context.t0;
-    let outcomes = pool.install(|| {
+    let deadline = deadline::deadline(context);
+    let (reports, collector) = mpsc::channel::<(usize, WorkerOutcome)>();
+    pool.spawn(move || {
         (0..workers)
             .into_par_iter()
-            .map(|worker| one_job(worker, &job, t0))
-            .collect()
+            .for_each_with(reports, |reports, worker| {
+                let _ = reports.send((worker, one_job(worker, &job, t0)));
+            });
     });
+    // Waited for from this thread, so a timeout or a stop can end the
+    // wait; jobs still running are left to the pool, whose threads end
+    // with paralab (dropping the pool does not wait for them).
+    let collected = deadline::collect(&collector, workers, deadline);
+    let outcomes = collected
+        .reports
+        .into_iter()
+        .enumerate()
+        .map(|(worker, outcome)| {
+            outcome.unwrap_or_else(|| WorkerOutcome {
+                worker,
+                start_s: None,
+                end_s: None,
+                cpu_s: None,
+                status: collected.stop.map_or(
+                    WorkerStatus::Lost {
+                        reason: "the pool job ended without a report".into(),
+                    },
+                    |stop| stop.status(true),
+                ),
+            })
+        })
+        .collect();
     Ok(outcomes)
 }
 

@@ -14,17 +14,26 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
 
+use nix::errno::Errno;
 use nix::fcntl::OFlag;
 use nix::libc;
-use nix::sys::signal::{Signal, kill};
-use nix::unistd::{ForkResult, Pid, fork, pipe2};
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, Signal, killpg};
+use nix::sys::wait::{Id, WaitPidFlag, waitid};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
-use super::{Job, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, limits};
+use super::{
+    Job, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, deadline, limits,
+};
+use crate::interrupt::{self, WorkerGroup};
 use crate::measure::clock::MonoTime;
-use crate::worker::{RECORD_LEN, WorkerRecord, spawn_args};
+use crate::worker::{PARENT_ENV, RECORD_LEN, WorkerRecord, spawn_args};
 use crate::workload::{Workload, resolve_program};
 
 /// Exit code of a forked child whose workload panicked.
@@ -54,18 +63,30 @@ pub fn run(
         (StartMethod::Fork, _) => Some(Job::in_process(workload, context, "process:fork")?),
         (StartMethod::Spawn, _) => None,
     };
-    let (reader, writer) = pipe2(OFlag::O_CLOEXEC)
-        .map_err(|errno| ModelError::Setup(format!("could not create the result pipe: {errno}")))?;
+    let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|errno| {
+        ModelError::Setup(format!(
+            "could not create the result pipe: {errno}; {}",
+            limits::explain(&io::Error::from(errno))
+        ))
+    })?;
 
+    let deadline = deadline::deadline(context);
     let mut children: Vec<Pid> = Vec::with_capacity(workers);
+    let mut groups: Vec<WorkerGroup> = Vec::with_capacity(workers);
     let mut refusal = None;
     for index in 0..workers {
+        if interrupt::requested().is_some() {
+            break;
+        }
         let started = match &job {
             Some(job) => fork_worker(index, job, writer.as_fd()),
             None => spawn_worker(index, workload, &writer, &context.worker_exe),
         };
         match started {
-            Ok(child) => children.push(child),
+            Ok(child) => {
+                children.push(child);
+                groups.push(WorkerGroup::register(child));
+            }
             Err(cause) => {
                 refusal = Some((index, cause));
                 break;
@@ -78,12 +99,13 @@ pub fn run(
 
     if let Some((index, cause)) = refusal {
         let limit = limits::explain(&cause);
-        for &child in &children {
-            let _ = kill(child, Signal::SIGKILL);
+        for group in &groups {
+            group.signal(Signal::SIGKILL);
         }
         for &child in &children {
             let _ = reap(child);
         }
+        drop(groups);
         return Err(refused_or_setup(
             method,
             index,
@@ -94,17 +116,122 @@ pub fn run(
         ));
     }
 
+    let watchdog = Watchdog::start(&children, deadline);
     let (records, problems) = read_records(reader, workers);
-    let outcomes = children
+    let timed_out = watchdog.stop();
+    // Every worker has exited (the pipe is closed): unregister, then reap.
+    drop(groups);
+    let mut outcomes: Vec<WorkerOutcome> = children
         .iter()
         .enumerate()
-        .map(|(index, &child)| outcome(index, reap(child), records[index], &problems, context))
+        .map(|(index, &child)| {
+            let mut outcome = outcome(index, reap(child), records[index], &problems, context);
+            outcome.status = stopped_status(outcome.status, timed_out);
+            outcome
+        })
         .collect();
+    never_started(&mut outcomes, workers);
     Ok(outcomes)
+}
+
+/// A worker killed by paralab itself is reported for why it was killed: a
+/// timeout (SIGKILL from the watchdog) or a stop signal (SIGTERM, then
+/// SIGKILL after the grace period). Anything else is kept as it is.
+fn stopped_status(status: WorkerStatus, timed_out: bool) -> WorkerStatus {
+    let WorkerStatus::Killed { signal } = &status else {
+        return status;
+    };
+    if timed_out && signal == "SIGKILL" {
+        return WorkerStatus::TimedOut {
+            still_running: false,
+        };
+    }
+    match interrupt::requested() {
+        Some(stop) if signal == "SIGKILL" || signal == "SIGTERM" => WorkerStatus::Interrupted {
+            signal: stop.as_str().to_string(),
+        },
+        _ => status,
+    }
+}
+
+/// Workers left unstarted because a stop was requested while starting.
+fn never_started(outcomes: &mut Vec<WorkerOutcome>, workers: usize) {
+    let Some(stop) = interrupt::requested() else {
+        return;
+    };
+    for worker in outcomes.len()..workers {
+        outcomes.push(WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status: WorkerStatus::Interrupted {
+                signal: stop.as_str().to_string(),
+            },
+        });
+    }
+}
+
+/// Kills the worker groups of a run that outlives its deadline: a thread
+/// that sleeps until then, unless the run ends first. No thread at all
+/// when the run has no deadline.
+struct Watchdog {
+    done: Option<mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<bool>>,
+}
+
+impl Watchdog {
+    fn start(groups: &[Pid], deadline: Option<Instant>) -> Watchdog {
+        let Some(deadline) = deadline else {
+            return Watchdog {
+                done: None,
+                thread: None,
+            };
+        };
+        let groups = groups.to_vec();
+        let (done, finished) = mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("paralab-timeout".into())
+            .spawn(move || {
+                let left = deadline.saturating_duration_since(Instant::now());
+                match finished.recv_timeout(left) {
+                    Err(mpsc::RecvTimeoutError::Timeout) => {
+                        for &group in &groups {
+                            let _ = killpg(group, Signal::SIGKILL);
+                        }
+                        true
+                    }
+                    _ => false,
+                }
+            });
+        match thread {
+            Ok(thread) => Watchdog {
+                done: Some(done),
+                thread: Some(thread),
+            },
+            // Without a thread to watch the clock, kill at the deadline
+            // is impossible; the run goes on without a limit.
+            Err(_) => Watchdog {
+                done: None,
+                thread: None,
+            },
+        }
+    }
+
+    /// Stops watching; whether the deadline had passed and the groups were killed.
+    fn stop(mut self) -> bool {
+        drop(self.done.take());
+        self.thread
+            .take()
+            .and_then(|thread| thread.join().ok())
+            .unwrap_or(false)
+    }
 }
 
 /// Forks one worker that runs `job`, sends its record on `out` and exits.
 fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> {
+    let parent = getpid();
+    let stop_signals = interrupt::stop_signals();
     // SAFETY: after fork only the calling thread exists in the child, and
     // other threads of the parent may have held locks (the allocator's among
     // them). The child therefore runs only code that takes no lock and
@@ -114,6 +241,7 @@ fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> 
     // (`WorkloadFn`) states the same rule.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            become_worker(parent, &stop_signals);
             let sent = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 WorkerRecord::measure_with(index as u32, || job.run()).send(out)
             }));
@@ -127,9 +255,30 @@ fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> 
             // child shares with its parent, which would print them twice.
             unsafe { libc::_exit(code) }
         }
-        Ok(ForkResult::Parent { child }) => Ok(child),
+        Ok(ForkResult::Parent { child }) => {
+            // Also here, so the group exists before the parent signals it,
+            // whichever of the two runs first.
+            let _ = setpgid(child, child);
+            Ok(child)
+        }
         Err(errno) => Err(io::Error::from(errno)),
     }
+}
+
+/// What a forked child does first: leave the terminal's process group (so
+/// Ctrl-C reaches paralab only, which decides, and the whole group can be
+/// killed), ask to be killed if paralab dies, even by SIGKILL, and take
+/// SIGINT and SIGTERM back (the fork copied paralab's blocked mask).
+/// Only system calls: safe right after `fork`.
+fn become_worker(parent: Pid, stop_signals: &SigSet) {
+    let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    if getppid() != parent {
+        // SAFETY: the parent died before the request above took effect;
+        // _exit ends this orphan at once.
+        unsafe { libc::_exit(1) }
+    }
+    let _ = stop_signals.thread_unblock();
 }
 
 /// Starts the worker program afresh with the worker command line, its
@@ -137,8 +286,10 @@ fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> 
 fn spawn_worker(index: usize, workload: &Workload, out: &OwnedFd, exe: &Path) -> io::Result<Pid> {
     let child = Command::new(exe)
         .args(spawn_args(index, workload))
+        .env(PARENT_ENV, getpid().to_string())
         .stdin(Stdio::null())
         .stdout(Stdio::from(out.try_clone()?))
+        .process_group(0)
         .spawn()?;
     // The `Child` handle is dropped without waiting: `reap` waits with
     // wait4, which std does not offer, to get the child's resource usage.
@@ -179,28 +330,43 @@ fn run_commands(
         .chain(std::iter::once(std::ptr::null()))
         .collect();
 
+    let deadline = deadline::deadline(context);
+    let parent = getpid();
+    let stop_signals = interrupt::stop_signals();
     let mut children: Vec<(Pid, MonoTime)> = Vec::with_capacity(workers);
+    let mut groups: Vec<WorkerGroup> = Vec::with_capacity(workers);
     for index in 0..workers {
+        if interrupt::requested().is_some() {
+            break;
+        }
         let start = MonoTime::now();
         let started = match method {
-            StartMethod::Fork => fork_exec(&c_path, &argv_ptrs, &devnull),
+            StartMethod::Fork => fork_exec(&c_path, &argv_ptrs, &devnull, parent, &stop_signals),
+            // posix_spawn, also for the process group: a program started
+            // this way is not killed by the kernel if paralab is SIGKILLed
+            // (only `fork` can ask for that before exec).
             StartMethod::Spawn => Command::new(&path)
                 .args(args)
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
+                .process_group(0)
                 .spawn()
                 .map(|child| Pid::from_raw(child.id() as i32)),
         };
         match started {
-            Ok(child) => children.push((child, start)),
+            Ok(child) => {
+                children.push((child, start));
+                groups.push(WorkerGroup::register(child));
+            }
             Err(cause) => {
                 let limit = limits::explain(&cause);
-                for &(child, _) in &children {
-                    let _ = kill(child, Signal::SIGKILL);
+                for group in &groups {
+                    group.signal(Signal::SIGKILL);
                 }
                 for &(child, _) in &children {
                     let _ = reap(child);
                 }
+                drop(groups);
                 let limited = matches!(
                     cause.raw_os_error(),
                     Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
@@ -221,12 +387,26 @@ fn run_commands(
             }
         }
     }
-    Ok(children
+    let pids: Vec<Pid> = children.iter().map(|&(child, _)| child).collect();
+    let watchdog = Watchdog::start(&pids, deadline);
+    for &child in &pids {
+        wait_exited(child);
+    }
+    let timed_out = watchdog.stop();
+    // What the programs started and left in their groups goes with them.
+    for group in &groups {
+        group.signal(Signal::SIGKILL);
+    }
+    drop(groups);
+    let mut outcomes: Vec<WorkerOutcome> = children
         .iter()
         .enumerate()
         .map(|(worker, &(child, start))| {
             let (status, cpu_s) = match reap(child) {
-                Ok(reaped) => (command_status(reaped.status), Some(reaped.cpu_s)),
+                Ok(reaped) => (
+                    stopped_status(command_status(reaped.status), timed_out),
+                    Some(reaped.cpu_s),
+                ),
                 Err(error) => (
                     WorkerStatus::Lost {
                         reason: format!("it could not be reaped: {error}"),
@@ -242,17 +422,35 @@ fn run_commands(
                 status,
             }
         })
-        .collect())
+        .collect();
+    never_started(&mut outcomes, workers);
+    Ok(outcomes)
+}
+
+/// Waits until `child` has exited, without reaping it: its pid, and its
+/// process group, stay reserved until [`reap`], so no signal sent to them
+/// meanwhile can reach an unrelated process.
+fn wait_exited(child: Pid) {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
+    while let Err(Errno::EINTR) = waitid(Id::Pid(child), flags) {}
 }
 
 /// Forks a child that puts /dev/null on its standard input and output and
 /// executes `path` with `argv` (NULL-terminated).
-fn fork_exec(path: &CString, argv: &[*const libc::c_char], devnull: &File) -> io::Result<Pid> {
-    // SAFETY: the child calls only async-signal-safe functions (dup2,
-    // execv, _exit) on data built before the fork; nothing allocates or
-    // takes a lock.
+fn fork_exec(
+    path: &CString,
+    argv: &[*const libc::c_char],
+    devnull: &File,
+    parent: Pid,
+    stop_signals: &SigSet,
+) -> io::Result<Pid> {
+    // SAFETY: the child calls only async-signal-safe functions (setpgid,
+    // prctl, getppid, pthread_sigmask, dup2, execv, _exit) on data built
+    // before the fork; nothing allocates or takes a lock.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
+            // The death signal and the unblocked mask survive the exec.
+            become_worker(parent, stop_signals);
             // SAFETY: `devnull` is an open descriptor; 0 and 1 are the
             // standard descriptors; `path` and `argv` are NUL-terminated C
             // strings and a NULL-terminated array of them, alive until exec.
@@ -263,7 +461,10 @@ fn fork_exec(path: &CString, argv: &[*const libc::c_char], devnull: &File) -> io
                 libc::_exit(EXEC_FAILED)
             }
         }
-        Ok(ForkResult::Parent { child }) => Ok(child),
+        Ok(ForkResult::Parent { child }) => {
+            let _ = setpgid(child, child);
+            Ok(child)
+        }
         Err(errno) => Err(io::Error::from(errno)),
     }
 }
@@ -447,6 +648,52 @@ fn exit_status(
     }
 }
 
+/// What [`run_in_group`] got from a program.
+#[derive(Debug)]
+pub struct GroupOutput {
+    /// Its exit status and everything it wrote.
+    pub output: std::process::Output,
+    /// Whether the timeout expired, and the group was killed.
+    pub timed_out: bool,
+    /// The stop signal that ended the run while it ran, if one did.
+    pub interrupted: Option<Signal>,
+}
+
+/// Runs `command` as one worker (a Python interpreter running a whole run,
+/// say): in its own process group, registered so that Ctrl-C and SIGTERM
+/// stop it, killed with its whole group when `timeout` expires, its
+/// standard output and error collected, reaped, and whatever it left in
+/// its group killed. Standard input is /dev/null.
+///
+/// ```
+/// use std::time::Duration;
+/// let mut sleeper = std::process::Command::new("sleep");
+/// sleeper.arg("10");
+/// let ran = paralab::model::process::run_in_group(&mut sleeper, Some(Duration::from_millis(100))).unwrap();
+/// assert!(ran.timed_out);
+/// ```
+pub fn run_in_group(command: &mut Command, timeout: Option<Duration>) -> io::Result<GroupOutput> {
+    let deadline = timeout.map(|timeout| Instant::now() + timeout);
+    let child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()?;
+    let pid = Pid::from_raw(child.id() as i32);
+    let group = WorkerGroup::register(pid);
+    let watchdog = Watchdog::start(&[pid], deadline);
+    let output = child.wait_with_output();
+    let timed_out = watchdog.stop();
+    group.signal(Signal::SIGKILL);
+    drop(group);
+    Ok(GroupOutput {
+        output: output?,
+        timed_out,
+        interrupted: interrupt::requested(),
+    })
+}
+
 /// Forks a child that exits at once, and waits for it: the cost of the
 /// `fork` start method itself (what `paralab primitives` times, and what
 /// lmbench's `lat_proc fork` times).
@@ -520,5 +767,38 @@ impl Drop for EchoChild {
         // End of file on its input ends the child's loop.
         self.to_child = None;
         let _ = reap(self.child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_program_in_a_group_gives_its_output() {
+        let mut echo = Command::new("sh");
+        echo.args(["-c", "echo hi; echo there >&2; exit 3"]);
+        let ran = run_in_group(&mut echo, Some(Duration::from_secs(30))).unwrap();
+        assert_eq!(ran.output.stdout, b"hi\n");
+        assert_eq!(ran.output.stderr, b"there\n");
+        assert_eq!(ran.output.status.code(), Some(3));
+        assert!(!ran.timed_out);
+    }
+
+    #[test]
+    fn a_timeout_kills_the_program_and_its_children() {
+        let start = Instant::now();
+        let mut shell = Command::new("sh");
+        // The shell's child holds the output pipe too: only killing the
+        // whole group ends the wait.
+        shell.args(["-c", "sleep 30; echo late"]);
+        let ran = run_in_group(&mut shell, Some(Duration::from_millis(200))).unwrap();
+        assert!(ran.timed_out);
+        assert!(ran.output.stdout.is_empty());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
     }
 }

@@ -1,10 +1,12 @@
 //! The `thread` model: N OS threads started one after another, then joined
 //! in order, as the notebook's `CpuThread` and `IoThread` are.
 
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 
+use super::deadline::{self, Collected};
 use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
+use crate::interrupt;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
 
@@ -16,7 +18,8 @@ struct ThreadReport {
     cpu_s: f64,
 }
 
-/// Starts `workers` threads running `workload`, then joins them all.
+/// Starts `workers` threads running `workload`, then joins them all (or
+/// leaves behind those still running at the timeout).
 pub fn run(
     workload: &Workload,
     workers: usize,
@@ -26,30 +29,40 @@ pub fn run(
     run_threads(workers, context, move |_| job.run())
 }
 
-/// Starts `workers` threads, thread `i` running `body(i)`, then joins them
-/// all; the thread and gil models share it. When the OS refuses a thread,
-/// the started ones are joined and the refusal names the limit.
+/// Starts `workers` threads, thread `i` running `body(i)`, then waits for
+/// them all; the thread and gil models share it. When the OS refuses a
+/// thread, the started ones are waited for and the refusal names the
+/// limit. Threads still running at the run's timeout, or when a stop is
+/// requested, are reported and left behind: a thread cannot be killed.
 pub(crate) fn run_threads(
     workers: usize,
     context: &RunContext,
     body: impl Fn(usize) -> u64 + Send + Sync + 'static,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
+    let deadline = deadline::deadline(context);
     let body = Arc::new(body);
-    let mut handles: Vec<JoinHandle<ThreadReport>> = Vec::with_capacity(workers);
+    let (reports, collector) = mpsc::channel::<(usize, ThreadReport)>();
+    let mut handles: Vec<JoinHandle<()>> = Vec::with_capacity(workers);
     for index in 0..workers {
         let body = Arc::clone(&body);
+        let sender = reports.clone();
         let started = thread::Builder::new().spawn(move || {
             let cpu_before = thread_cpu_time();
             let start = MonoTime::now();
             let result = body(index);
             let end = MonoTime::now();
             let cpu_s = (thread_cpu_time() - cpu_before).as_secs_f64();
-            ThreadReport {
-                result,
-                start,
-                end,
-                cpu_s,
-            }
+            // A panicking body never gets here: its sender is dropped
+            // while unwinding, and the join tells the panic.
+            let _ = sender.send((
+                index,
+                ThreadReport {
+                    result,
+                    start,
+                    end,
+                    cpu_s,
+                },
+            ));
         });
         match started {
             Ok(handle) => handles.push(handle),
@@ -58,7 +71,9 @@ pub(crate) fn run_threads(
                 // then wait for them (threads cannot be killed) so none
                 // outlives this run.
                 let limit = limits::explain(&cause);
-                join_all(handles, context);
+                drop(reports);
+                let started = handles.len();
+                let _ = deadline::collect(&collector, started, deadline);
                 return Err(ModelError::Refused {
                     what: "thread",
                     index,
@@ -68,33 +83,78 @@ pub(crate) fn run_threads(
                 });
             }
         }
+        if interrupt::requested().is_some() {
+            break;
+        }
     }
-    Ok(join_all(handles, context))
+    drop(reports);
+    let collected = deadline::collect(&collector, workers, deadline);
+    Ok(outcomes(handles, collected, workers, context))
 }
 
-fn join_all(handles: Vec<JoinHandle<ThreadReport>>, context: &RunContext) -> Vec<WorkerOutcome> {
-    handles
+/// One outcome per worker: its report, the panic that ended it, or why
+/// the run stopped waiting for it (never started, still running).
+fn outcomes(
+    handles: Vec<JoinHandle<()>>,
+    collected: Collected<ThreadReport>,
+    workers: usize,
+    context: &RunContext,
+) -> Vec<WorkerOutcome> {
+    let mut handles = handles.into_iter().map(Some).collect::<Vec<_>>();
+    handles.resize_with(workers, || None);
+    collected
+        .reports
         .into_iter()
+        .zip(handles)
         .enumerate()
-        .map(|(worker, handle)| match handle.join() {
-            Ok(report) => WorkerOutcome {
-                worker,
-                start_s: Some(report.start.seconds_since(context.t0)),
-                end_s: Some(report.end.seconds_since(context.t0)),
-                cpu_s: Some(report.cpu_s),
-                status: WorkerStatus::Finished {
-                    result: report.result,
-                },
-            },
-            Err(payload) => WorkerOutcome {
+        .map(|(worker, (report, handle))| {
+            let failed = |status| WorkerOutcome {
                 worker,
                 start_s: None,
                 end_s: None,
                 cpu_s: None,
-                status: WorkerStatus::Panicked {
-                    message: panic_message(payload.as_ref()),
-                },
-            },
+                status,
+            };
+            match (report, handle) {
+                (Some(report), handle) => {
+                    // It has sent its report and is returning.
+                    if let Some(handle) = handle {
+                        let _ = handle.join();
+                    }
+                    WorkerOutcome {
+                        worker,
+                        start_s: Some(report.start.seconds_since(context.t0)),
+                        end_s: Some(report.end.seconds_since(context.t0)),
+                        cpu_s: Some(report.cpu_s),
+                        status: WorkerStatus::Finished {
+                            result: report.result,
+                        },
+                    }
+                }
+                (None, Some(handle)) if collected.stop.is_none() || handle.is_finished() => {
+                    match handle.join() {
+                        Err(payload) => failed(WorkerStatus::Panicked {
+                            message: panic_message(payload.as_ref()),
+                        }),
+                        Ok(()) => failed(WorkerStatus::Lost {
+                            reason: "the thread ended without a report".into(),
+                        }),
+                    }
+                }
+                // Left running: a thread cannot be killed.
+                (None, Some(_)) => failed(collected.stop.map_or(
+                    WorkerStatus::Lost {
+                        reason: "it did not report".into(),
+                    },
+                    |stop| stop.status(true),
+                )),
+                (None, None) => failed(collected.stop.map_or(
+                    WorkerStatus::Lost {
+                        reason: "it was never started".into(),
+                    },
+                    |stop| stop.status(false),
+                )),
+            }
         })
         .collect()
 }

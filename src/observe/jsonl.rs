@@ -103,7 +103,8 @@ pub enum ReadError {
     /// The file could not be read at all.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// A line is neither a header nor a measurement.
+    /// A line is neither a header nor a measurement (no longer returned by
+    /// [`read`], which lists such lines in [`Saved::bad_lines`]).
     #[error("line {line} is not a paralab measurement: {reason}")]
     BadLine { line: usize, reason: String },
 }
@@ -116,11 +117,16 @@ pub struct Saved {
     /// A last line cut short (the run was killed while writing it), which
     /// was left out.
     pub cut_last_line: Option<usize>,
+    /// Lines that are neither a header nor a measurement, left out: their
+    /// number (from 1) and what is wrong with them.
+    pub bad_lines: Vec<(usize, String)>,
 }
 
 /// Reads a saved file. Blank lines are skipped; a last line without its
 /// newline that does not parse is left out (and reported in
-/// [`Saved::cut_last_line`]); any other bad line is an error.
+/// [`Saved::cut_last_line`]); any other bad line is left out and listed in
+/// [`Saved::bad_lines`], so one corrupt line does not cost the others.
+/// Only a failure to read the input is an error.
 pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
     let mut saved = Saved::default();
     let mut line = Vec::new();
@@ -147,12 +153,7 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
             }
             Ok(Line::Measurement(m)) => saved.record.measurements.push(*m),
             Err(_) if !finished => saved.cut_last_line = Some(number),
-            Err(reason) => {
-                return Err(ReadError::BadLine {
-                    line: number,
-                    reason,
-                });
-            }
+            Err(reason) => saved.bad_lines.push((number, reason)),
         }
     }
 }
@@ -176,11 +177,38 @@ fn parse_line(text: &str) -> Result<Line, String> {
             .map(|h| Line::Header(Box::new(h)))
             .map_err(|e| e.to_string())
     } else {
-        serde_json::from_value(value)
-            .map(|m| Line::Measurement(Box::new(m)))
-            .map_err(|e| e.to_string())
+        let measurement: Measurement = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        check(&measurement)?;
+        Ok(Line::Measurement(Box::new(measurement)))
     }
 }
+
+/// Refuses what no run can measure, so that reports never see it: a
+/// negative or non-finite wall time, no workers, more than a million, or
+/// a number of outcomes other than the number of workers.
+fn check(measurement: &Measurement) -> Result<(), String> {
+    let wall = measurement.wall_s;
+    if !(wall.is_finite() && wall >= 0.0) {
+        return Err(format!("wall_s {wall} is not a duration in seconds"));
+    }
+    if !(1..=MAX_WORKERS).contains(&measurement.workers) {
+        return Err(format!(
+            "workers {} is not a worker count from 1 to {MAX_WORKERS}",
+            measurement.workers
+        ));
+    }
+    if measurement.outcomes.len() != measurement.workers {
+        return Err(format!(
+            "{} outcomes for {} workers",
+            measurement.outcomes.len(),
+            measurement.workers
+        ));
+    }
+    Ok(())
+}
+
+/// The most workers a saved run may claim (what `paralab bench` accepts).
+const MAX_WORKERS: usize = 1_000_000;
 
 #[cfg(test)]
 mod tests {
@@ -227,13 +255,17 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_line_in_the_middle_is_an_error() {
-        let error = read("{\"wall_s\": \"no\"}\n\n{}\n".as_bytes()).unwrap_err();
-        assert!(
-            error
-                .to_string()
-                .starts_with("line 1 is not a paralab measurement"),
-            "{error}"
-        );
+    fn bad_lines_are_listed_with_their_numbers_and_the_rest_is_read() {
+        let mut writer = JsonLines::new(Vec::new(), Machine::this(vec![]));
+        let results = Experiment::new(plan()).observe(&mut writer).run();
+        let text = String::from_utf8(writer.out).unwrap();
+        let mut lines: Vec<&str> = text.lines().collect();
+        lines.insert(2, "{\"wall_s\": \"no\"}");
+        lines.insert(4, "\u{1}garbage");
+        let saved = read(format!("{}\n", lines.join("\n")).as_bytes()).unwrap();
+        let numbers: Vec<usize> = saved.bad_lines.iter().map(|(n, _)| *n).collect();
+        assert_eq!(numbers, [3, 5]);
+        assert_eq!(saved.record.measurements, results.measurements);
+        assert_eq!(saved.cut_last_line, None);
     }
 }

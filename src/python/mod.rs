@@ -10,9 +10,11 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::model::process::run_in_group;
 use crate::model::{ModelError, RunContext, RunOutput, StartMethod, WorkerOutcome, WorkerStatus};
 use crate::workload::{Workload, nanos};
 
@@ -50,6 +52,9 @@ pub enum PythonError {
     /// The driver printed something that is not its report.
     #[error("Python printed something paralab cannot read ({problem}): {excerpt}")]
     Garbage { problem: String, excerpt: String },
+    /// A stop signal ended the run.
+    #[error("interrupted by {0}")]
+    Interrupted(&'static str),
     /// A workload the driver does not know.
     #[error("the Python models run the cpu and sleep workloads, not {0}")]
     Unsupported(&'static str),
@@ -138,12 +143,15 @@ impl Python {
         &self.version
     }
 
-    /// Runs `workers` copies of `workload` under `model` in one Python process.
+    /// Runs `workers` copies of `workload` under `model` in one Python
+    /// process, in a process group of its own (so that its multiprocessing
+    /// children die with it on a stop), killed after `timeout` if given.
     pub fn run(
         &self,
         model: PyModel,
         workload: &Workload,
         workers: usize,
+        timeout: Option<Duration>,
     ) -> Result<PyRun, PythonError> {
         let (name, method) = match model {
             PyModel::Thread => ("thread", "-"),
@@ -155,21 +163,38 @@ impl Python {
             Workload::Sleep { duration } => ("sleep", nanos(*duration)),
             other => return Err(PythonError::Unsupported(other.kind().name())),
         };
-        let output = Command::new(&self.exe)
-            .arg(&self.driver)
-            .args([
-                name,
-                method,
-                kind,
-                &amount.to_string(),
-                &workers.to_string(),
-            ])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|cause| PythonError::NotFound {
-                exe: self.exe.display().to_string(),
-                cause,
-            })?;
+        let mut driver = Command::new(&self.exe);
+        driver.arg(&self.driver).args([
+            name,
+            method,
+            kind,
+            &amount.to_string(),
+            &workers.to_string(),
+        ]);
+        let ran = run_in_group(&mut driver, timeout).map_err(|cause| PythonError::NotFound {
+            exe: self.exe.display().to_string(),
+            cause,
+        })?;
+        if let Some(signal) = ran.interrupted {
+            return Err(PythonError::Interrupted(signal.as_str()));
+        }
+        if ran.timed_out {
+            let timed_out = |worker| WorkerOutcome {
+                worker,
+                start_s: None,
+                end_s: None,
+                cpu_s: None,
+                status: WorkerStatus::TimedOut {
+                    still_running: false,
+                },
+            };
+            let wall_s = timeout.map_or(0.0, |t| t.as_secs_f64());
+            return Ok(PyRun {
+                wall_s,
+                outcomes: (0..workers).map(timed_out).collect(),
+            });
+        }
+        let output = ran.output;
         if !output.status.success() {
             return Err(PythonError::Failed {
                 status: output.status.to_string(),
@@ -194,11 +219,17 @@ pub fn run_model(
         )
     })?;
     let run = python
-        .run(model, workload, workers)
+        .run(model, workload, workers, context.timeout)
         .map_err(|error| ModelError::Setup(error.to_string()))?;
+    // A run killed at its deadline has no time of its own: the caller's
+    // clock, which saw the whole wait, is the wall time.
+    let timed_out = run
+        .outcomes
+        .iter()
+        .any(|o| matches!(o.status, WorkerStatus::TimedOut { .. }));
     Ok(RunOutput {
         outcomes: run.outcomes,
-        own_wall_s: Some(run.wall_s),
+        own_wall_s: (!timed_out).then_some(run.wall_s),
     })
 }
 

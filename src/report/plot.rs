@@ -119,6 +119,14 @@ pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<std::path::PathB
     Ok(written)
 }
 
+/// The widest worker axis drawn (paralab runs at most a million workers;
+/// a file claiming more is drawn cut at that).
+const MAX_AXIS_WORKERS: usize = 1_000_000;
+
+/// The highest value axis drawn, in seconds or × (beyond it lies garbage
+/// read from a file, which the axis cuts off).
+const MAX_AXIS_VALUE: f64 = 1e12;
+
 /// One model's line: per worker count, median with min and max of the
 /// wall times, and the speedup.
 struct Series {
@@ -214,10 +222,12 @@ fn draw_chart(
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.workers))
         .max()
-        .unwrap_or(1);
+        .unwrap_or(1)
+        // A file may claim any count; the axis stays drawable.
+        .min(MAX_AXIS_WORKERS);
     // The CPU marker is worth widening the axis for, up to twice the
     // workers measured; beyond that it would squash the data into a corner.
-    let show_cpus = cpus <= 2 * measured;
+    let show_cpus = cpus <= measured.saturating_mul(2);
     let max_workers = if show_cpus {
         measured.max(cpus)
     } else {
@@ -233,7 +243,11 @@ fn draw_chart(
             .flat_map(|s| s.points.iter().filter_map(|p| p.speedup))
             .fold(max_workers as f64, f64::max),
     };
-    let top = if top > 0.0 { top * 1.12 } else { 1.0 };
+    let top = if top > 0.0 {
+        top.min(MAX_AXIS_VALUE) * 1.12
+    } else {
+        1.0
+    };
     let (y_title, y_format): (&str, fn(&f64) -> String) = match quantity {
         Quantity::WallTime if top < 0.5 => ("wall time (ms)", |y| format!("{:.0}", y * 1e3)),
         Quantity::WallTime => ("wall time (s)", |y| format!("{y:.2}")),

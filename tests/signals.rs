@@ -1,0 +1,336 @@
+//! Real signals sent to a running `paralab` with real worker processes:
+//! what finished is kept, the exit code says why, and no child survives.
+
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+const PARALAB: &str = env!("CARGO_BIN_EXE_paralab");
+
+/// The processes whose parent is `parent`, from `/proc/*/stat`.
+fn children_of(parent: u32) -> Vec<i32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| stat(pid).is_some_and(|(_, ppid)| ppid == parent as i32))
+        .collect()
+}
+
+/// State letter and parent pid of `pid`, if it exists.
+fn stat(pid: i32) -> Option<(char, i32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = text[text.rfind(')')? + 1..].split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((state, fields.next()?.parse().ok()?))
+}
+
+/// Whether `pid` still runs: present in /proc and not a zombie (a killed
+/// orphan is a zombie until the system's init reaps it).
+fn running(pid: i32) -> bool {
+    stat(pid).is_some_and(|(state, _)| state != 'Z')
+}
+
+fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !done() {
+        assert!(Instant::now() < deadline, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn lines(path: &Path) -> usize {
+    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+}
+
+fn start(args: &[&str]) -> Child {
+    Command::new(PARALAB)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+fn finish(child: Child, limit: Duration) -> Output {
+    let pid = child.id();
+    let started = Instant::now();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < limit,
+        "paralab {pid} took {:?} to stop",
+        started.elapsed()
+    );
+    output
+}
+
+/// A cpu run of 50 forked workers finishes and is saved; then 50 workers
+/// sleep for a minute and paralab receives `signal`.
+fn interrupt_fifty_sleepers(signal: Signal, method: &str, code: i32) {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("run.jsonl");
+    let csv = dir.path().join("run.csv");
+    let model = format!("process:{method}");
+    let child = start(&[
+        "bench",
+        "--workloads",
+        "cpu,sleep",
+        "--iters",
+        "1000",
+        "--sleep",
+        "60",
+        "--workers",
+        "50",
+        "--models",
+        &model,
+        "--save",
+        saved.to_str().unwrap(),
+        "--export-csv",
+        csv.to_str().unwrap(),
+    ]);
+    let pid = child.id();
+    wait_until("the cpu measurement", Duration::from_secs(20), || {
+        lines(&saved) >= 2
+    });
+    let mut sleepers = Vec::new();
+    wait_until("50 sleeping workers", Duration::from_secs(20), || {
+        sleepers = children_of(pid);
+        sleepers.len() >= 50
+    });
+    kill(Pid::from_raw(pid as i32), signal).unwrap();
+    let output = finish(child, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert_eq!(output.status.code(), Some(code), "{stderr}");
+    assert!(
+        stderr.contains(&format!("interrupted by {}", signal.as_str())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kept the 1 finished measurements"),
+        "{stderr}"
+    );
+    assert_eq!(
+        stderr.lines().count(),
+        1,
+        "one line says what happened: {stderr}"
+    );
+    let left: Vec<i32> = sleepers.into_iter().filter(|&p| running(p)).collect();
+    assert!(left.is_empty(), "workers still running: {left:?}");
+
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert_eq!(text.lines().count(), 2, "header and the cpu run: {text}");
+    assert!(text.lines().nth(1).unwrap().contains("\"kind\":\"cpu\""));
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        2,
+        "the export holds the cpu run: {csv}"
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("cpu: 1,000 iterations"), "{stdout}");
+}
+
+#[test]
+fn sigint_stops_fifty_forked_sleepers_and_keeps_what_finished() {
+    interrupt_fifty_sleepers(Signal::SIGINT, "fork", 130);
+}
+
+#[test]
+fn sigterm_stops_fifty_spawned_sleepers_and_keeps_what_finished() {
+    interrupt_fifty_sleepers(Signal::SIGTERM, "spawn", 143);
+}
+
+/// The programs ignore SIGTERM: a second Ctrl-C kills them hard, at once.
+#[test]
+fn a_second_sigint_kills_workers_that_ignore_sigterm() {
+    let child = start(&[
+        "bench",
+        "--cmd",
+        "sh -c 'trap \"\" TERM; sleep 60; true'",
+        "--workers",
+        "3",
+        "-q",
+    ]);
+    let pid = child.id();
+    let mut workers = Vec::new();
+    wait_until("3 workers", Duration::from_secs(10), || {
+        workers = children_of(pid);
+        workers.len() >= 3
+    });
+    // The shells' own `sleep` children, in the same process groups.
+    let mut sleeps = Vec::new();
+    wait_until("their sleeps", Duration::from_secs(10), || {
+        sleeps = workers
+            .iter()
+            .flat_map(|&w| children_of(w as u32))
+            .collect();
+        sleeps.len() >= 3
+    });
+    kill(Pid::from_raw(pid as i32), Signal::SIGINT).unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(workers.iter().all(|&w| running(w)), "they ignore SIGTERM");
+    kill(Pid::from_raw(pid as i32), Signal::SIGINT).unwrap();
+    let output = finish(child, Duration::from_secs(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("SIGINT again"), "{stderr}");
+    wait_until(
+        "the programs and their children to die",
+        Duration::from_secs(2),
+        || !workers.iter().chain(&sleeps).any(|&p| running(p)),
+    );
+}
+
+#[test]
+fn a_worker_killed_from_outside_is_reported_by_its_signal() {
+    let child = start(&[
+        "bench",
+        "--workloads",
+        "sleep",
+        "--sleep",
+        "3",
+        "--workers",
+        "3",
+        "--models",
+        "process",
+        "-q",
+    ]);
+    let pid = child.id();
+    let mut workers = Vec::new();
+    wait_until("3 workers", Duration::from_secs(10), || {
+        workers = children_of(pid);
+        workers.len() >= 3
+    });
+    kill(Pid::from_raw(workers[0]), Signal::SIGKILL).unwrap();
+    let output = finish(child, Duration::from_secs(10));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
+    assert!(!workers.iter().any(|&p| running(p)));
+}
+
+#[test]
+fn a_timeout_kills_and_reaps_worker_processes() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("t.jsonl");
+    let child = start(&[
+        "bench",
+        "--workloads",
+        "cpu,sleep",
+        "--iters",
+        "1000",
+        "--sleep",
+        "60",
+        "--workers",
+        "4",
+        "--models",
+        "process:fork,process:spawn",
+        "--timeout",
+        "0.5",
+        "--keep-going",
+        "--save",
+        saved.to_str().unwrap(),
+    ]);
+    let pid = child.id();
+    let mut seen = Vec::new();
+    let output = {
+        // Note the workers while they live, to check on them afterwards.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && seen.len() < 8 {
+            for p in children_of(pid) {
+                if !seen.contains(&p) {
+                    seen.push(p);
+                }
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        finish(child, Duration::from_secs(10))
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("sleep · process:fork · 4 workers: workers 0, 1, 2 and 1 more: each timed out, and was killed and reaped"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("sleep · process:spawn · 4 workers"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("2 runs failed and were recorded (--keep-going)"),
+        "{stderr}"
+    );
+    assert!(
+        !seen.iter().any(|&p| running(p)),
+        "a worker survived its timeout"
+    );
+    // Both cpu runs and both timed-out sleep runs are kept.
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert_eq!(text.lines().count(), 5, "{text}");
+    assert_eq!(text.matches("\"status\":\"timed_out\"").count(), 8);
+}
+
+#[test]
+fn a_timeout_on_threads_ends_paralab_with_a_clear_error() {
+    let started = Instant::now();
+    let output = Command::new(PARALAB)
+        .args([
+            "bench",
+            "--workloads",
+            "sleep",
+            "--sleep",
+            "60",
+            "--workers",
+            "2",
+        ])
+        .args(["--models", "thread", "--timeout", "0.3", "-q"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("timed out, and is still running (a thread or task cannot be killed"),
+        "{stderr}"
+    );
+}
+
+/// `kill -9` of paralab gives it no chance to tidy up: the kernel kills the
+/// forked workers (they asked for it with PR_SET_PDEATHSIG).
+#[test]
+fn workers_die_with_a_killed_paralab() {
+    for model in ["process:fork", "process:spawn"] {
+        let mut child = Command::new(PARALAB)
+            .args([
+                "bench",
+                "--workloads",
+                "sleep",
+                "--sleep",
+                "60",
+                "--workers",
+                "3",
+            ])
+            .args(["--models", model, "-q"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let mut workers = Vec::new();
+        wait_until("3 workers", Duration::from_secs(10), || {
+            workers = children_of(pid);
+            workers.len() >= 3
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        wait_until(
+            &format!("the {model} workers to die"),
+            Duration::from_secs(2),
+            || !workers.iter().any(|&p| running(p)),
+        );
+    }
+}
