@@ -128,12 +128,25 @@ impl Measurement {
 
     /// `cpu · process:fork · 3 workers`.
     pub fn label(&self) -> String {
-        format!(
-            "{} · {} · {} workers",
-            self.workload.kind(),
-            self.model,
-            self.workers
-        )
+        run_label(&self.workload, self.model, self.workers)
+    }
+}
+
+/// `cpu · process:fork · 3 workers`, `sleep · thread · 1 worker`.
+pub fn run_label(workload: &Workload, model: Model, workers: usize) -> String {
+    format!(
+        "{} · {model} · {}",
+        workload.kind(),
+        count(workers, "worker")
+    )
+}
+
+/// `1 worker`, `3 workers`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -332,10 +345,7 @@ impl<'o> Experiment<'o> {
                                     };
                                 }
                                 Err(error) => {
-                                    let label = format!(
-                                        "{} · {model} · {workers} workers",
-                                        workload.kind()
-                                    );
+                                    let label = run_label(workload, model, workers);
                                     if model.is_python() {
                                         failed_python_models.push(model);
                                         python_failure

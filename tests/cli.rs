@@ -266,3 +266,44 @@ fn machine_formats_never_mix_with_text() {
         .stdout(predicate::str::is_empty())
         .stderr(predicate::str::contains("both write to stdout"));
 }
+
+#[test]
+fn save_appends_so_that_runs_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("runs.jsonl");
+    for _ in 0..2 {
+        paralab()
+            .args([
+                "100",
+                "--workers",
+                "1",
+                "--workloads",
+                "cpu",
+                "--models",
+                "thread",
+            ])
+            .arg("--save")
+            .arg(&saved)
+            .assert()
+            .success();
+    }
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    // Two headers, two measurements, in the order they were written.
+    assert_eq!(lines.len(), 4, "{text}");
+    assert!(
+        lines[0].get("paralab").is_some() && lines[2].get("paralab").is_some(),
+        "{text}"
+    );
+    let output = paralab()
+        .arg("report")
+        .arg(&saved)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(doc["measurements"].as_array().unwrap().len(), 2);
+}

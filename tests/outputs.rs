@@ -136,8 +136,9 @@ fn an_export_to_stdout_replaces_the_table() {
 #[test]
 fn report_reproduces_the_live_tables_from_the_saved_file() {
     let dir = tempfile::tempdir().unwrap();
-    let saved = dir.path().join("run.jsonl");
     for format in ["table", "notebook", "json"] {
+        // --save appends: one file per live run.
+        let saved = dir.path().join(format!("run-{format}.jsonl"));
         let live = paralab()
             .arg("bench")
             .args(FAST)

@@ -20,6 +20,12 @@ pub fn explain(error: &io::Error) -> String {
                 proc_value("kernel.threads-max", "/proc/sys/kernel/threads-max"),
                 proc_value("kernel.pid_max", "/proc/sys/kernel/pid_max"),
                 cgroup_pids_max(),
+                // glibc reports a thread stack that cannot be mapped as EAGAIN too.
+                rlimit(
+                    "RLIMIT_AS (ulimit -v, for thread stacks)",
+                    Resource::RLIMIT_AS
+                ),
+                proc_value("vm.max_map_count", "/proc/sys/vm/max_map_count"),
             ]
             .join(", ")
         ),

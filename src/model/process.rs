@@ -238,7 +238,11 @@ fn fork_worker(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> 
     // allocates nothing: the workload (arithmetic, or nanosleep), two reads
     // of CLOCK_MONOTONIC, one write(2) of a stack buffer, then _exit. A
     // closure workload is the user's code; its documentation
-    // (`WorkloadFn`) states the same rule.
+    // (`WorkloadFn`) states the same rule. One case is beyond that rule: a
+    // closure that panics runs the panic hook, which allocates and locks
+    // stderr, and can deadlock the child if another thread held those
+    // locks at the fork; the run then waits for that child (bounded by
+    // `--timeout` when given). cpu and sleep never panic.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             become_worker(parent, &stop_signals);
@@ -700,6 +704,8 @@ pub fn run_in_group(command: &mut Command, timeout: Option<Duration>) -> io::Res
 pub fn fork_and_wait() -> io::Result<()> {
     // SAFETY: the child calls only _exit, which is async-signal-safe.
     match unsafe { fork() } {
+        // SAFETY: _exit ends the child at once, running nothing of the
+        // parent's (no atexit handler, no stdio flush).
         Ok(ForkResult::Child) => unsafe { libc::_exit(0) },
         Ok(ForkResult::Parent { child }) => reap(child).map(|_| ()),
         Err(errno) => Err(io::Error::from(errno)),

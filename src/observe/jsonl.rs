@@ -45,10 +45,16 @@ pub struct JsonLines<W: Write> {
 }
 
 impl JsonLines<File> {
-    /// Creates (or empties) `path`. Call it before the run, so that a
+    /// Opens `path` for appending, creating it if needed: runs saved into
+    /// one file add up (each begins with its own header line), and
+    /// `paralab report` reads them all. Call it before the run, so that a
     /// path that cannot be written is reported before anything runs.
     pub fn create(path: &Path, machine: Machine) -> io::Result<JsonLines<File>> {
-        Ok(JsonLines::new(File::create(path)?, machine))
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        Ok(JsonLines::new(file, machine))
     }
 }
 

@@ -2,7 +2,7 @@
 //! (workload, model).
 
 use super::Grid;
-use crate::experiment::Measurement;
+use crate::experiment::{Measurement, count};
 use crate::measure::memory::human_kib;
 use crate::measure::stats::{mad, median};
 use crate::model::Model;
@@ -154,8 +154,9 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
         .collect();
     median(&per_worker).map_or_else(String::new, |kib| {
         format!(
-            "; memory per worker {} at {workers} workers",
-            human_kib(kib)
+            "; memory per worker {} at {}",
+            human_kib(kib),
+            count(workers, "worker")
         )
     })
 }
