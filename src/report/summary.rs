@@ -153,11 +153,14 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
         .map(|(_, kib)| kib)
         .collect();
     median(&per_worker).map_or_else(String::new, |kib| {
-        format!(
-            "; memory per worker {} at {}",
-            human_kib(kib),
-            count(workers, "worker")
-        )
+        let workers = count(workers, "worker");
+        // /proc counts whole 4 KiB pages, and the kernel batches its RSS
+        // counters: less than a page per worker is not a measurement.
+        if kib < 4.0 {
+            format!("; memory per worker too small to measure from /proc at {workers} (under one 4 KiB page)")
+        } else {
+            format!("; memory per worker {} at {workers}", human_kib(kib))
+        }
     })
 }
 
