@@ -1,11 +1,9 @@
 //! The command line, as a user meets it.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod common;
 
-fn paralab() -> Command {
-    Command::cargo_bin("paralab").unwrap()
-}
+use common::paralab;
+use predicates::prelude::*;
 
 /// A small fast run: 1000 iterations (cpu_func gives 9707240), 50 ms sleeps.
 const FAST: [&str; 5] = ["1000", "--sleep", "0.05", "--workers", "1,2"];

@@ -1,11 +1,9 @@
 //! The command line of the new models, `--cmd` and `paralab primitives`.
 
-use assert_cmd::Command;
-use predicates::prelude::*;
+mod common;
 
-fn paralab() -> Command {
-    Command::cargo_bin("paralab").unwrap()
-}
+use common::paralab;
+use predicates::prelude::*;
 
 #[test]
 fn every_model_in_one_run_gives_one_column_each() {

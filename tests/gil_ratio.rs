@@ -1,21 +1,14 @@
 //! The gil model against free threads, alone in its test binary so that
 //! no other test competes for the CPUs while it times.
 
-use paralab::{Experiment, Model, Plan, Workload};
+mod common;
+
+use common::plan;
+use paralab::{Experiment, Model, Workload};
 
 const GIL: Model = Model::Gil {
     switch_interval: paralab::model::DEFAULT_SWITCH_INTERVAL,
 };
-
-fn plan(workloads: Vec<Workload>, models: &[Model], workers: Vec<usize>) -> Plan {
-    Plan {
-        workloads,
-        models: models.to_vec(),
-        workers,
-        runs: 1,
-        warmup: 0,
-    }
-}
 
 /// Wall time of `model` running `workers` cpu workers, and the sum of
 /// their CPU times.

@@ -1,11 +1,12 @@
 //! Every model returns the reference results, and failures are reported,
 //! never turned into numbers.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod common;
+
 use std::time::Duration;
 
-use paralab::{Experiment, Failure, Model, Plan, StartMethod, WorkerStatus, Workload};
+use common::{fake_program, plan};
+use paralab::{Experiment, Failure, Model, StartMethod, WorkerStatus, Workload};
 
 const ALL_MODELS: [Model; 3] = [
     Model::Thread,
@@ -15,16 +16,6 @@ const ALL_MODELS: [Model; 3] = [
 
 fn paralab_exe() -> &'static str {
     env!("CARGO_BIN_EXE_paralab")
-}
-
-fn plan(workloads: Vec<Workload>, models: &[Model], workers: Vec<usize>) -> Plan {
-    Plan {
-        workloads,
-        models: models.to_vec(),
-        workers,
-        runs: 1,
-        warmup: 0,
-    }
 }
 
 #[test]
@@ -87,16 +78,9 @@ fn worker_times_fall_inside_the_run() {
 }
 
 /// Writes an executable shell script standing in for the worker program.
-fn fake_worker(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("fake-worker");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 fn run_with_fake_worker(body: &str) -> paralab::Results {
     let dir = tempfile::tempdir().unwrap();
-    let exe = fake_worker(dir.path(), body);
+    let exe = fake_program(dir.path(), "fake-worker", body);
     let spawn = [Model::Process(StartMethod::Spawn)];
     Experiment::new(plan(vec![Workload::Cpu { iters: 1000 }], &spawn, vec![2]))
         .worker_exe(exe)
@@ -197,7 +181,7 @@ fn a_missing_worker_program_is_a_clear_error() {
 #[test]
 fn measurements_before_a_failure_are_kept() {
     let dir = tempfile::tempdir().unwrap();
-    let exe = fake_worker(dir.path(), "kill -KILL $$");
+    let exe = fake_program(dir.path(), "fake-worker", "kill -KILL $$");
     let models = [Model::Thread, Model::Process(StartMethod::Spawn)];
     let results = Experiment::new(plan(
         vec![Workload::Cpu { iters: 100 }],

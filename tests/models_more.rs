@@ -1,23 +1,16 @@
 //! The async, pool and gil models, closures as workloads, and the file
 //! form of every model.
 
+mod common;
+
 use std::time::Duration;
 
-use paralab::{Experiment, Model, Plan, StartMethod, WorkerStatus, Workload, WorkloadFn};
+use common::plan;
+use paralab::{Experiment, Model, StartMethod, WorkerStatus, Workload, WorkloadFn};
 
 const GIL: Model = Model::Gil {
     switch_interval: paralab::model::DEFAULT_SWITCH_INTERVAL,
 };
-
-fn plan(workloads: Vec<Workload>, models: &[Model], workers: Vec<usize>) -> Plan {
-    Plan {
-        workloads,
-        models: models.to_vec(),
-        workers,
-        runs: 1,
-        warmup: 0,
-    }
-}
 
 #[test]
 fn async_pool_and_gil_return_the_reference_results() {

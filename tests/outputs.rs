@@ -2,16 +2,14 @@
 //! them: every output written, nothing lost when the run is killed, the
 //! saved file reproducing the live tables, bad paths refused up front.
 
+mod common;
+
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::paralab;
 use predicates::prelude::*;
-
-fn paralab() -> Command {
-    Command::cargo_bin("paralab").unwrap()
-}
 
 /// A small fast run: 1000 iterations, 50 ms sleeps, 1 and 2 workers.
 const FAST: [&str; 5] = ["1000", "--sleep", "0.05", "--workers", "1,2"];

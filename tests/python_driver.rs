@@ -1,7 +1,8 @@
 //! The Python driver with the machine's python3: its cpu results equal the
 //! reference in every model, and broken interpreters are reported cleanly.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -77,9 +78,7 @@ fn python_sleeps_overlap_in_threads() {
 
 fn fake_python(body: &str) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("python3");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = common::fake_program(dir.path(), "python3", body);
     (dir, path)
 }
 

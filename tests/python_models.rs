@@ -2,14 +2,9 @@
 //! reference, its columns appear in every output, and a missing or broken
 //! interpreter is reported while the Rust measurements are still printed.
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+mod common;
 
-use assert_cmd::Command;
-
-fn paralab() -> Command {
-    Command::cargo_bin("paralab").unwrap()
-}
+use common::{fake_program, paralab};
 
 fn have_python3() -> bool {
     std::process::Command::new("python3")
@@ -133,13 +128,6 @@ fn python_columns_appear_in_every_format() {
     assert!(table.contains("the cpu loop, one worker: Rust"), "{table}");
 }
 
-fn fake_python(dir: &Path, body: &str) -> PathBuf {
-    let path = dir.join("python3");
-    std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-    path
-}
-
 #[test]
 fn without_python_the_python_models_are_skipped_with_one_line() {
     let output = paralab()
@@ -183,7 +171,7 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
         ),
     ];
     for (body, shown) in cases {
-        let exe = fake_python(dir.path(), body);
+        let exe = fake_program(dir.path(), "python3", body);
         let output = paralab()
             .args(SMALL)
             .args([
@@ -208,7 +196,7 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
         assert!(stdout.starts_with("nthreads CpuThread\n"), "{stdout}");
         assert_eq!(stdout.lines().count(), 3, "{stdout}");
     }
-    let old = fake_python(dir.path(), "echo 2.7.18");
+    let old = fake_program(dir.path(), "python3", "echo 2.7.18");
     let output = paralab()
         .args(SMALL)
         .args([

@@ -178,16 +178,8 @@ impl Table {
     /// The table as text, indented by two spaces, columns separated by `│`.
     pub fn render(&self) -> String {
         let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
-        let columns = all.iter().map(|r| r.len()).max().unwrap_or(0);
-        let widths: Vec<usize> = (0..columns)
-            .map(|c| {
-                all.iter()
-                    .filter_map(|r| r.get(c))
-                    .map(|s| s.chars().count())
-                    .max()
-                    .unwrap_or(0)
-            })
-            .collect();
+        let widths = crate::report::column_widths(&all);
+        let columns = widths.len();
         // Numbers line up on the right, words on the left.
         let numeric: Vec<bool> = (0..columns)
             .map(|c| {

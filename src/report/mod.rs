@@ -164,6 +164,20 @@ fn capitalise(word: &str) -> String {
     })
 }
 
+/// The width of each column of `rows`, in characters: the widest cell.
+pub fn column_widths<R: AsRef<[String]>>(rows: &[R]) -> Vec<usize> {
+    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
+    (0..columns)
+        .map(|c| {
+            rows.iter()
+                .filter_map(|r| r.as_ref().get(c))
+                .map(|s| s.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect()
+}
+
 /// A duration for people: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
 pub fn human_seconds(seconds: f64) -> String {
     if seconds >= 0.1 {

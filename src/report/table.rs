@@ -152,16 +152,7 @@ fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]
 
 /// Right-aligns the worker counts, left-aligns the rest, with `│` between.
 fn layout(rows: &[Vec<String>]) -> String {
-    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
+    let widths = super::column_widths(rows);
     let mut out = String::new();
     for row in rows {
         let cells: Vec<String> = row
