@@ -9,7 +9,7 @@ use paralab::export::ExportFormat;
 use paralab::machine::Machine;
 use paralab::observe::jsonl::{self, JsonLines};
 use paralab::report::record::Record;
-use paralab::report::{html, json, notebook, plot, summary, table};
+use paralab::report::{html, notebook, plot, summary, table};
 use paralab::{Experiment, Model, Plan, StartMethod, Workload};
 use proptest::prelude::*;
 use serde_json::Value;
@@ -80,7 +80,6 @@ fn render_everything(record: &Record, plots: bool) {
     let _ = table::render(ms);
     let _ = summary::render(ms, cpus);
     let _ = notebook::render(ms);
-    let _ = json::render(ms, cpus);
     for format in [
         ExportFormat::Json,
         ExportFormat::Csv,

@@ -5,15 +5,17 @@ use std::time::Duration;
 
 use clap::builder::ArgPredicate;
 use clap::{Args, ValueEnum};
+use paralab::export::Exporter;
+use paralab::export::json::JsonExporter;
 use paralab::interrupt;
 use paralab::machine::Machine;
 use paralab::observe::jsonl::JsonLines;
 use paralab::observe::progress::Progress;
 use paralab::python::{PyModel, Python};
 use paralab::report::record::Record;
-use paralab::report::{json, notebook, summary, table};
+use paralab::report::{notebook, summary, table};
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
-use paralab::{Experiment, Failure, Measurement, Model, Plan, StartMethod, Workload, WorkloadKind};
+use paralab::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 
 use super::output::{OutputArgs, check_file, print_stdout};
 use super::parse::{self, CommandLine, ModelArg, WorkerCounts};
@@ -121,7 +123,7 @@ pub(super) enum Format {
     Notebook,
     /// A readable table with speedup and efficiency, then a plain-language summary
     Table,
-    /// Every measurement, with each worker's result and start/end times
+    /// The --export-json document: machine, plan, summaries, every measurement and worker
     Json,
 }
 
@@ -269,8 +271,7 @@ pub fn run(args: BenchArgs) -> i32 {
     if !outputs.takes_stdout() {
         print_stdout(&render_stdout(
             args.format.unwrap_or(Format::Table),
-            measurements,
-            record.cpus(),
+            &record,
         ));
     }
     let mut write_errors = outputs.write(&record);
@@ -340,11 +341,18 @@ fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<
     }
 }
 
-/// The report `--format` asks for, as printed on stdout.
-pub(super) fn render_stdout(format: Format, measurements: &[Measurement], cpus: usize) -> String {
+/// The report `--format` asks for, as printed on stdout. `json` is the
+/// document `--export-json` writes: one JSON shape for every output.
+pub(super) fn render_stdout(format: Format, record: &Record) -> String {
+    let (measurements, cpus) = (&record.measurements, record.cpus());
     match format {
         Format::Notebook => notebook::render(measurements),
-        Format::Json => json::render(measurements, cpus),
+        Format::Json => {
+            let bytes = JsonExporter
+                .export(record)
+                .expect("measurements are plain data");
+            String::from_utf8(bytes).expect("serde_json writes UTF-8")
+        }
         Format::Table if measurements.is_empty() => String::new(),
         Format::Table => format!(
             "{}\n{}",

@@ -102,8 +102,7 @@ pub fn run(args: ReportArgs) -> i32 {
     if !outputs.takes_stdout() {
         super::output::print_stdout(&render_stdout(
             args.format.unwrap_or(Format::Table),
-            &record.measurements,
-            record.cpus(),
+            &record,
         ));
     }
     let errors = outputs.write(&record);

@@ -2,7 +2,6 @@
 //! measurements it is given; none runs anything.
 
 pub mod html;
-pub mod json;
 pub mod notebook;
 pub mod plot;
 pub mod pyfmt;
