@@ -14,7 +14,7 @@
 //! machine.
 
 use std::fs::File;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -113,7 +113,19 @@ pub enum ReadError {
     /// [`read`], which lists such lines in [`Saved::bad_lines`]).
     #[error("line {line} is not a paralab measurement: {reason}")]
     BadLine { line: usize, reason: String },
+    /// The input is not a saved file at all: a line longer than any
+    /// measurement, or many bad lines and not one good one (say
+    /// `/dev/zero` or `/dev/urandom`, which would otherwise never end).
+    #[error("this is not a file paralab wrote: {0}")]
+    NotSaved(String),
 }
+
+/// The longest line [`read`] accepts: a measurement of the most workers
+/// paralab runs (1,000,000, about 150 bytes each) fits.
+pub const MAX_LINE_BYTES: u64 = 256 << 20;
+
+/// How many bad lines [`read`] reads before any good one before it gives up.
+pub const MAX_BAD_LINES_BEFORE_ANY_GOOD: usize = 1000;
 
 /// What [`read`] found.
 #[derive(Debug, Default)]
@@ -139,10 +151,24 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
     let mut number = 0;
     loop {
         line.clear();
-        if input.read_until(b'\n', &mut line)? == 0 {
+        if Read::take(&mut input, MAX_LINE_BYTES).read_until(b'\n', &mut line)? == 0 {
             return Ok(saved);
         }
         number += 1;
+        if line.len() as u64 >= MAX_LINE_BYTES && line.last() != Some(&b'\n') {
+            return Err(ReadError::NotSaved(format!(
+                "line {number} is longer than {} MiB",
+                MAX_LINE_BYTES >> 20
+            )));
+        }
+        let nothing_good = saved.record.measurements.is_empty()
+            && saved.record.machine.is_none()
+            && saved.record.plan.is_none();
+        if nothing_good && saved.bad_lines.len() >= MAX_BAD_LINES_BEFORE_ANY_GOOD {
+            return Err(ReadError::NotSaved(format!(
+                "its first {MAX_BAD_LINES_BEFORE_ANY_GOOD} lines are all unreadable"
+            )));
+        }
         let finished = line.last() == Some(&b'\n');
         let text = String::from_utf8_lossy(&line);
         if text.trim().is_empty() {
@@ -218,6 +244,37 @@ const MAX_WORKERS: usize = 1_000_000;
 
 #[cfg(test)]
 mod tests {
+
+    /// Endless input: `line` again and again, like a device file.
+    struct Endless(&'static [u8], usize);
+
+    impl io::Read for Endless {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            for byte in buf.iter_mut() {
+                *byte = self.0[self.1 % self.0.len()];
+                self.1 += 1;
+            }
+            Ok(buf.len())
+        }
+    }
+
+    #[test]
+    fn endless_garbage_is_refused_instead_of_read_forever() {
+        let error = read(io::BufReader::new(Endless(b"not json\n", 0))).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("first 1000 lines are all unreadable"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_line_longer_than_any_measurement_is_refused() {
+        let error = read(io::BufReader::new(Endless(b"0", 0))).unwrap_err();
+        assert!(error.to_string().contains("longer than 256 MiB"), "{error}");
+    }
+
     use super::*;
     use crate::{Experiment, Model, Workload};
 
