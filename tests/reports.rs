@@ -406,3 +406,22 @@ fn many_cpus_do_not_squash_a_small_sweep() {
     }
     assert!(plot::plots(&record)[0].svg.contains("4 CPUs"));
 }
+
+/// Wall times 100× apart (CPython beside Rust) are drawn on a log scale so
+/// that the fast lines do not lie flat on the axis; close ones stay linear.
+#[test]
+fn wall_times_far_apart_get_a_log_scale() {
+    let mut record = record();
+    let linear = plot::plots(&record);
+    assert!(!linear[0].svg.contains("log scale"), "{}", linear[0].title);
+    for m in &mut record.measurements {
+        if m.model == MODELS[0] {
+            m.wall_s /= 100.0;
+        }
+    }
+    let plots = plot::plots(&record);
+    assert!(plots[0].file_name.ends_with("wall-time.svg"));
+    assert!(plots[0].svg.contains("wall time (log scale)"));
+    assert!(!plots[1].svg.contains("log scale"), "speedups stay linear");
+    roxmltree::Document::parse(&plots[0].svg).unwrap();
+}

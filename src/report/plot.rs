@@ -243,12 +243,28 @@ fn draw_chart(
             .flat_map(|s| s.points.iter().filter_map(|p| p.speedup))
             .fold(max_workers as f64, f64::max),
     };
-    let top = if top > 0.0 {
-        top.min(MAX_AXIS_VALUE) * 1.12
+    // Wall times that span more than 20× (CPython beside Rust) are drawn on
+    // a log scale, or the fast models' lines would lie flat on the axis.
+    let smallest = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.min))
+        .filter(|&v| v > 0.0)
+        .fold(f64::INFINITY, f64::min);
+    let log = quantity == Quantity::WallTime
+        && smallest.is_finite()
+        && top.min(MAX_AXIS_VALUE) / smallest > 20.0;
+    let to_y = move |v: f64| if log { v.max(smallest).log10() } else { v };
+    let (bottom, top) = if log {
+        (to_y(smallest) - 0.15, to_y(top.min(MAX_AXIS_VALUE)) + 0.15)
+    } else if top > 0.0 {
+        (0.0, top.min(MAX_AXIS_VALUE) * 1.12)
     } else {
-        1.0
+        (0.0, 1.0)
     };
     let (y_title, y_format): (&str, fn(&f64) -> String) = match quantity {
+        Quantity::WallTime if log => ("wall time (log scale)", |y| {
+            super::human_seconds(10f64.powf(*y))
+        }),
         Quantity::WallTime if top < 0.5 => ("wall time (ms)", |y| format!("{:.0}", y * 1e3)),
         Quantity::WallTime => ("wall time (s)", |y| format!("{y:.2}")),
         Quantity::Speedup => ("speedup (× one worker's throughput)", |y| {
@@ -268,7 +284,7 @@ fn draw_chart(
         .margin(16)
         .x_label_area_size(56)
         .y_label_area_size(76)
-        .build_cartesian_2d(0..max_workers + 1, 0.0..top)?;
+        .build_cartesian_2d(0..max_workers + 1, bottom..top)?;
     chart
         .configure_mesh()
         .x_labels((max_workers as usize + 2).min(14))
@@ -294,7 +310,7 @@ fn draw_chart(
     if show_cpus {
         chart
             .draw_series(DashedLineSeries::new(
-                [(cpus as i32, 0.0), (cpus as i32, top)],
+                [(cpus as i32, bottom), (cpus as i32, top)],
                 6,
                 5,
                 REFERENCE.stroke_width(2),
@@ -344,7 +360,7 @@ fn draw_chart(
             .iter()
             .filter_map(|p| {
                 let y = match quantity {
-                    Quantity::WallTime => Some(p.median),
+                    Quantity::WallTime => Some(to_y(p.median)),
                     Quantity::Speedup => p.speedup,
                 };
                 Some((p.workers as i32, y?))
@@ -354,9 +370,9 @@ fn draw_chart(
             chart.draw_series(s.points.iter().filter(|p| p.runs > 1).map(|p| {
                 ErrorBar::new_vertical(
                     p.workers as i32,
-                    p.min,
-                    p.median,
-                    p.max,
+                    to_y(p.min),
+                    to_y(p.median),
+                    to_y(p.max),
                     colour.stroke_width(2),
                     10,
                 )
@@ -405,6 +421,8 @@ fn draw_chart(
         .position(match quantity {
             // Wall times grow with workers, or stay flat high up: the
             // lower right is where no line goes.
+            // On a log scale fast and slow models leave the middle free.
+            Quantity::WallTime if log => SeriesLabelPosition::MiddleRight,
             Quantity::WallTime => SeriesLabelPosition::LowerRight,
             Quantity::Speedup => SeriesLabelPosition::UpperLeft,
         })
