@@ -62,13 +62,7 @@ pub fn run(
     let collected = deadline::collect(&collector, workers, deadline);
     let mut outcomes = Vec::with_capacity(workers);
     for ((worker, report), handle) in collected.reports.into_iter().enumerate().zip(handles) {
-        let failed = |status| WorkerOutcome {
-            worker,
-            start_s: None,
-            end_s: None,
-            cpu_s: None,
-            status,
-        };
+        let failed = |status| WorkerOutcome::failed(worker, status);
         outcomes.push(match report {
             Some(report) => WorkerOutcome {
                 worker,

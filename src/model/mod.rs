@@ -383,6 +383,20 @@ pub struct WorkerOutcome {
     pub status: WorkerStatus,
 }
 
+impl WorkerOutcome {
+    /// A worker that has no times to show: it failed, was lost, or never
+    /// reported.
+    pub fn failed(worker: usize, status: WorkerStatus) -> WorkerOutcome {
+        WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status,
+        }
+    }
+}
+
 /// How a worker ended.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]

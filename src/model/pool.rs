@@ -48,17 +48,16 @@ pub fn run(
         .into_iter()
         .enumerate()
         .map(|(worker, outcome)| {
-            outcome.unwrap_or_else(|| WorkerOutcome {
-                worker,
-                start_s: None,
-                end_s: None,
-                cpu_s: None,
-                status: collected.stop.map_or(
-                    WorkerStatus::Lost {
-                        reason: "the pool job ended without a report".into(),
-                    },
-                    |stop| stop.status(true),
-                ),
+            outcome.unwrap_or_else(|| {
+                WorkerOutcome::failed(
+                    worker,
+                    collected.stop.map_or(
+                        WorkerStatus::Lost {
+                            reason: "the pool job ended without a report".into(),
+                        },
+                        |stop| stop.status(true),
+                    ),
+                )
             })
         })
         .collect();

@@ -160,15 +160,11 @@ fn never_started(outcomes: &mut Vec<WorkerOutcome>, workers: usize) {
         return;
     };
     for worker in outcomes.len()..workers {
-        outcomes.push(WorkerOutcome {
+        let signal = stop.as_str().to_string();
+        outcomes.push(WorkerOutcome::failed(
             worker,
-            start_s: None,
-            end_s: None,
-            cpu_s: None,
-            status: WorkerStatus::Interrupted {
-                signal: stop.as_str().to_string(),
-            },
-        });
+            WorkerStatus::Interrupted { signal },
+        ));
     }
 }
 

@@ -108,13 +108,7 @@ fn outcomes(
         .zip(handles)
         .enumerate()
         .map(|(worker, (report, handle))| {
-            let failed = |status| WorkerOutcome {
-                worker,
-                start_s: None,
-                end_s: None,
-                cpu_s: None,
-                status,
-            };
+            let failed = |status| WorkerOutcome::failed(worker, status);
             match (report, handle) {
                 (Some(report), handle) => {
                     // It has sent its report and is returning.

@@ -179,14 +179,13 @@ impl Python {
             return Err(PythonError::Interrupted(signal.as_str()));
         }
         if ran.timed_out {
-            let timed_out = |worker| WorkerOutcome {
-                worker,
-                start_s: None,
-                end_s: None,
-                cpu_s: None,
-                status: WorkerStatus::TimedOut {
-                    still_running: false,
-                },
+            let timed_out = |worker| {
+                WorkerOutcome::failed(
+                    worker,
+                    WorkerStatus::TimedOut {
+                        still_running: false,
+                    },
+                )
             };
             let wall_s = timeout.map_or(0.0, |t| t.as_secs_f64());
             return Ok(PyRun {
@@ -245,14 +244,9 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         return Err(garbage(format!("wall time {}", report.wall_s)));
     }
     let mut outcomes: Vec<WorkerOutcome> = (0..workers)
-        .map(|worker| WorkerOutcome {
-            worker,
-            start_s: None,
-            end_s: None,
-            cpu_s: None,
-            status: WorkerStatus::Lost {
-                reason: "Python reported no result for it".into(),
-            },
+        .map(|worker| {
+            let reason = "Python reported no result for it".into();
+            WorkerOutcome::failed(worker, WorkerStatus::Lost { reason })
         })
         .collect();
     for w in report.workers {

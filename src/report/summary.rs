@@ -283,13 +283,7 @@ mod tests {
         run: usize,
         wall_s: f64,
     ) -> Measurement {
-        let outcome = |worker| WorkerOutcome {
-            worker,
-            start_s: None,
-            end_s: None,
-            cpu_s: None,
-            status: WorkerStatus::Finished { result: 1 },
-        };
+        let outcome = |worker| WorkerOutcome::failed(worker, WorkerStatus::Finished { result: 1 });
         Measurement {
             workload: workload.clone(),
             model,
