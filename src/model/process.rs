@@ -99,13 +99,7 @@ pub fn run(
 
     if let Some((index, cause)) = refusal {
         let limit = limits::explain(&cause);
-        for group in &groups {
-            group.signal(Signal::SIGKILL);
-        }
-        for &child in &children {
-            let _ = reap(child);
-        }
-        drop(groups);
+        kill_and_reap(groups, children.iter().copied());
         return Err(refused_or_setup(
             method,
             index,
@@ -360,17 +354,8 @@ fn run_commands(
             }
             Err(cause) => {
                 let limit = limits::explain(&cause);
-                for group in &groups {
-                    group.signal(Signal::SIGKILL);
-                }
-                for &(child, _) in &children {
-                    let _ = reap(child);
-                }
-                drop(groups);
-                let limited = matches!(
-                    cause.raw_os_error(),
-                    Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
-                );
+                kill_and_reap(groups, children.iter().map(|&(child, _)| child));
+                let limited = is_os_limit(&cause);
                 if !limited {
                     return Err(ModelError::Setup(format!(
                         "could not execute {}: {cause}",
@@ -469,13 +454,42 @@ fn fork_exec(
     }
 }
 
+/// After a refusal: kills the workers already started (their whole process
+/// groups) and reaps them, so that none outlives the failed run.
+fn kill_and_reap(groups: Vec<WorkerGroup>, children: impl Iterator<Item = Pid>) {
+    for group in &groups {
+        group.signal(Signal::SIGKILL);
+    }
+    for child in children {
+        let _ = reap(child);
+    }
+}
+
+/// `Killed` with the signal's name, for a wait status that says a signal
+/// ended the process.
+fn killed_by_signal(status: libc::c_int) -> Option<WorkerStatus> {
+    if !libc::WIFSIGNALED(status) {
+        return None;
+    }
+    let number = libc::WTERMSIG(status);
+    let signal = Signal::try_from(number)
+        .map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string());
+    Some(WorkerStatus::Killed { signal })
+}
+
+/// Whether starting a worker failed on an OS limit (processes, memory,
+/// open files) rather than on the program itself.
+fn is_os_limit(cause: &io::Error) -> bool {
+    matches!(
+        cause.raw_os_error(),
+        Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
+    )
+}
+
 /// A command's wait status as an outcome: exit 0 is success (result 0).
 fn command_status(status: libc::c_int) -> WorkerStatus {
-    if libc::WIFSIGNALED(status) {
-        let number = libc::WTERMSIG(status);
-        let signal = Signal::try_from(number)
-            .map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string());
-        return WorkerStatus::Killed { signal };
+    if let Some(killed) = killed_by_signal(status) {
+        return killed;
     }
     match libc::WEXITSTATUS(status) {
         0 => WorkerStatus::Finished { result: 0 },
@@ -491,10 +505,7 @@ fn refused_or_setup(
     limit: String,
     exe: &Path,
 ) -> ModelError {
-    let limited = matches!(
-        cause.raw_os_error(),
-        Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
-    );
+    let limited = is_os_limit(&cause);
     if method == StartMethod::Spawn && !limited {
         return ModelError::Setup(format!(
             "could not execute the worker program {} for the spawn start method: {cause}",
@@ -625,11 +636,8 @@ fn exit_status(
     record: Option<WorkerRecord>,
     problems: &[String],
 ) -> WorkerStatus {
-    if libc::WIFSIGNALED(status) {
-        let number = libc::WTERMSIG(status);
-        let signal = Signal::try_from(number)
-            .map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string());
-        return WorkerStatus::Killed { signal };
+    if let Some(killed) = killed_by_signal(status) {
+        return killed;
     }
     match (libc::WEXITSTATUS(status), record) {
         (0, Some(record)) => WorkerStatus::Finished {
