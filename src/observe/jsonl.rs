@@ -258,6 +258,24 @@ mod tests {
         }
     }
 
+    /// Saved times must read back to the same bits, or `paralab report`
+    /// would print other digits than the live run (serde_json's default
+    /// float parser is not exact; the `float_roundtrip` feature is).
+    #[test]
+    fn floats_read_back_bit_for_bit() {
+        for value in [
+            0.00041200000000000004_f64,
+            0.000412,
+            0.1 + 0.2,
+            1e-300,
+            123456.789e-7,
+        ] {
+            let text = serde_json::to_string(&value).unwrap();
+            let back: f64 = serde_json::from_str(&text).unwrap();
+            assert_eq!(back.to_bits(), value.to_bits(), "{text}");
+        }
+    }
+
     #[test]
     fn endless_garbage_is_refused_instead_of_read_forever() {
         let error = read(io::BufReader::new(Endless(b"not json\n", 0))).unwrap_err();
