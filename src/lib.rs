@@ -1,10 +1,12 @@
 //! # paralab — a laboratory for parallelism
 //!
 //! paralab runs N copies of a [`Workload`] at once under a [`Model`]
-//! (threads, processes started by `fork` or `spawn`), times each run,
-//! checks every worker's result against a reference value, and reports the
-//! numbers: the table of the notebook "threading vs multiprocessing", a
-//! terminal table, JSON.
+//! (threads, processes started by `fork` or `spawn`, async tasks, a thread
+//! pool, threads behind a CPython-like GIL, or CPython itself), times each
+//! run, checks every worker's result against a reference value, and
+//! reports the numbers: the table of the notebook "threading vs
+//! multiprocessing", a terminal table and summary, JSON, CSV, Markdown,
+//! SVG plots ([`report`], [`export`]) and an HTML page.
 //!
 //! Build a [`Plan`], run it with an [`Experiment`], read the
 //! [`Measurement`]s:
@@ -28,7 +30,8 @@
 //! Models: [`Model::Thread`], [`Model::Process`] (`fork` or `spawn`),
 //! [`Model::Async`] (tokio tasks), [`Model::Pool`] (rayon), and
 //! [`Model::Gil`] (threads behind one global lock that behaves like
-//! CPython's). Workloads: the notebook's `cpu` and `sleep`, an external
+//! CPython's), and [`Model::Python`] (the notebook's own code in `python3`,
+//! see [`python`]). Workloads: the notebook's `cpu` and `sleep`, an external
 //! program ([`Workload::Command`]), or your own Rust closure:
 //!
 //! ```
