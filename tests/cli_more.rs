@@ -16,12 +16,7 @@ fn every_model_in_one_run_gives_one_column_each() {
         .args(["--format", "notebook"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = common::stdout_of(&output);
     assert_eq!(
         stdout.lines().next().unwrap(),
         "nthreads CpuThread CpuProcessFork CpuProcessSpawn CpuAsync CpuPool CpuGil \
@@ -102,12 +97,7 @@ fn a_command_that_succeeds_is_a_finished_worker() {
         .args(["--models", "process:fork,process:spawn", "--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&common::stdout_of(&output)).unwrap();
     let measurements = doc["measurements"].as_array().unwrap();
     assert_eq!(measurements.len(), 2 * 2 * 2);
     for m in measurements {
@@ -171,12 +161,7 @@ fn primitives_prints_every_primitive_with_median_and_spread() {
         .args(["primitives", "--samples", "30", "--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&common::stdout_of(&output)).unwrap();
     let rows = doc["primitives"].as_array().unwrap();
     assert_eq!(rows.len(), 10);
     for row in rows {

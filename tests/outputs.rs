@@ -48,12 +48,7 @@ fn every_output_is_written_and_stderr_stays_quiet_without_a_terminal() {
         .args(["--save", "r.jsonl"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = common::stdout_of(&output);
     assert!(stdout.contains("median of 3 runs"), "{stdout}");
     // No progress bar when stderr is not a terminal; the run may warn of
     // outliers on this shared machine, and nothing else.

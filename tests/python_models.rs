@@ -32,12 +32,7 @@ fn python_results_equal_the_reference_in_every_python_model() {
         ])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&common::stdout_of(&output)).unwrap();
     let expected = paralab::workload::cpu_func(20_000);
     let mut python_models = std::collections::BTreeSet::new();
     for m in doc["measurements"].as_array().unwrap() {
@@ -90,12 +85,7 @@ fn python_columns_appear_in_every_format() {
         .args(["--plot", &path("plots"), "--html", &path("r.html")])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
+    let stdout = common::stdout_of(&output);
     assert!(
         stdout.starts_with("nthreads CpuThread CpuProcess CpuAsync CpuGil CpuPyThread CpuPyProcess CpuPyAsync IoThread"),
         "{stdout}"

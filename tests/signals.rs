@@ -34,6 +34,16 @@ fn running(pid: i32) -> bool {
     stat(pid).is_some_and(|(state, _)| state != 'Z')
 }
 
+/// Waits until `parent` has at least `count` children, and returns them.
+fn wait_for_children(parent: u32, count: usize, limit: Duration) -> Vec<i32> {
+    let mut children = Vec::new();
+    wait_until(&format!("{count} workers"), limit, || {
+        children = children_of(parent);
+        children.len() >= count
+    });
+    children
+}
+
 fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + limit;
     while !done() {
@@ -95,11 +105,7 @@ fn interrupt_fifty_sleepers(signal: Signal, method: &str, code: i32) {
     wait_until("the cpu measurement", Duration::from_secs(20), || {
         lines(&saved) >= 2
     });
-    let mut sleepers = Vec::new();
-    wait_until("50 sleeping workers", Duration::from_secs(20), || {
-        sleepers = children_of(pid);
-        sleepers.len() >= 50
-    });
+    let sleepers = wait_for_children(pid, 50, Duration::from_secs(20));
     kill(Pid::from_raw(pid as i32), signal).unwrap();
     let output = finish(child, Duration::from_secs(10));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -156,11 +162,7 @@ fn a_second_sigint_kills_workers_that_ignore_sigterm() {
         "-q",
     ]);
     let pid = child.id();
-    let mut workers = Vec::new();
-    wait_until("3 workers", Duration::from_secs(10), || {
-        workers = children_of(pid);
-        workers.len() >= 3
-    });
+    let workers = wait_for_children(pid, 3, Duration::from_secs(10));
     // The shells' own `sleep` children, in the same process groups.
     let mut sleeps = Vec::new();
     wait_until("their sleeps", Duration::from_secs(10), || {
@@ -200,11 +202,7 @@ fn a_worker_killed_from_outside_is_reported_by_its_signal() {
         "-q",
     ]);
     let pid = child.id();
-    let mut workers = Vec::new();
-    wait_until("3 workers", Duration::from_secs(10), || {
-        workers = children_of(pid);
-        workers.len() >= 3
-    });
+    let workers = wait_for_children(pid, 3, Duration::from_secs(10));
     kill(Pid::from_raw(workers[0]), Signal::SIGKILL).unwrap();
     let output = finish(child, Duration::from_secs(10));
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -320,11 +318,7 @@ fn workers_die_with_a_killed_paralab() {
             .spawn()
             .unwrap();
         let pid = child.id();
-        let mut workers = Vec::new();
-        wait_until("3 workers", Duration::from_secs(10), || {
-            workers = children_of(pid);
-            workers.len() >= 3
-        });
+        let workers = wait_for_children(pid, 3, Duration::from_secs(10));
         child.kill().unwrap();
         child.wait().unwrap();
         wait_until(

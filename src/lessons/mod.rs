@@ -191,18 +191,8 @@ impl Table {
             .collect();
         let mut out = format!("  {}\n", self.title);
         for row in all {
-            let cells: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(c, text)| {
-                    if numeric[c] {
-                        format!("{text:>w$}", w = widths[c])
-                    } else {
-                        format!("{text:<w$}", w = widths[c])
-                    }
-                })
-                .collect();
-            out.push_str(&format!("    {}\n", cells.join(" │ ").trim_end()));
+            let line = crate::report::aligned_row(row, &widths, |c| numeric[c]);
+            out.push_str(&format!("    {line}\n"));
         }
         out
     }

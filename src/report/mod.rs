@@ -177,6 +177,23 @@ pub fn column_widths<R: AsRef<[String]>>(rows: &[R]) -> Vec<usize> {
         .collect()
 }
 
+/// One table row: each cell padded to its column's width, right-aligned
+/// where `right(column)` says so, left-aligned elsewhere, joined by `│`.
+pub fn aligned_row(row: &[String], widths: &[usize], right: impl Fn(usize) -> bool) -> String {
+    let cells: Vec<String> = row
+        .iter()
+        .enumerate()
+        .map(|(c, text)| {
+            if right(c) {
+                format!("{text:>w$}", w = widths[c])
+            } else {
+                format!("{text:<w$}", w = widths[c])
+            }
+        })
+        .collect();
+    cells.join(" │ ").trim_end().to_string()
+}
+
 /// A duration for people: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
 pub fn human_seconds(seconds: f64) -> String {
     if seconds >= 0.1 {

@@ -155,18 +155,10 @@ fn layout(rows: &[Vec<String>]) -> String {
     let widths = super::column_widths(rows);
     let mut out = String::new();
     for row in rows {
-        let cells: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(c, text)| {
-                if c == 0 {
-                    format!("{text:>w$}", w = widths[c])
-                } else {
-                    format!("{text:<w$}", w = widths[c])
-                }
-            })
-            .collect();
-        out.push_str(&format!(" {}\n", cells.join(" │ ").trim_end()));
+        out.push_str(&format!(
+            " {}\n",
+            super::aligned_row(row, &widths, |c| c == 0)
+        ));
     }
     out
 }
