@@ -30,7 +30,7 @@ fn main() {
             "gil".parse().expect("a model name"),
             Model::Process(StartMethod::Fork),
         ],
-        workers: paralab::experiment::default_workers(paralab::experiment::logical_cpus()),
+        workers: paralab::experiment::default_workers(paralab::machine::logical_cpus()),
         runs: 1,
         warmup: 0,
     };
@@ -38,10 +38,7 @@ fn main() {
     print!("{}", paralab::report::table::render(&results.measurements));
     print!(
         "{}",
-        paralab::report::summary::render(
-            &results.measurements,
-            paralab::experiment::logical_cpus()
-        )
+        paralab::report::summary::render(&results.measurements, paralab::machine::logical_cpus())
     );
     if let Some(failure) = results.failure {
         eprintln!("closure_workload: {failure}");

@@ -8,13 +8,15 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::interrupt;
+use crate::machine::logical_cpus;
 use crate::measure::clock::MonoTime;
 use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
 use crate::model::{
     Model, ModelError, RunContext, RunOutput, StartMethod, WorkerOutcome, WorkerStatus,
 };
 use crate::python::Python;
+use crate::sys::signals as interrupt;
+use crate::sys::stop::StopToken;
 use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP, Workload, WorkloadFn};
 
 /// What to run: every workload, with every model, at every worker count,
@@ -71,12 +73,6 @@ impl Default for Plan {
     fn default() -> Plan {
         Plan::notebook(DEFAULT_ITERS, DEFAULT_SLEEP)
     }
-}
-
-/// The logical CPUs this process may run on (the notebook's `cpu_count()`,
-/// narrowed by affinity and cgroup quotas where they apply).
-pub fn logical_cpus() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 /// The notebook's worker counts, `range(1, 2 * cpus)`.
@@ -209,6 +205,7 @@ pub struct Experiment<'o> {
     python: Option<Arc<Python>>,
     timeout: Option<Duration>,
     keep_going: bool,
+    stop: StopToken,
 }
 
 impl<'o> Experiment<'o> {
@@ -222,6 +219,7 @@ impl<'o> Experiment<'o> {
             python: None,
             timeout: None,
             keep_going: false,
+            stop: interrupt::stop_token(),
         }
     }
 
@@ -247,6 +245,13 @@ impl<'o> Experiment<'o> {
     /// running by a timeout still stop the sweep.
     pub fn keep_going(mut self, keep_going: bool) -> Self {
         self.keep_going = keep_going;
+        self
+    }
+
+    /// Stops the sweep when `stop` is set, instead of on paralab's own
+    /// SIGINT and SIGTERM (the default token, [`interrupt::stop_token`]).
+    pub fn stop_token(mut self, stop: StopToken) -> Self {
+        self.stop = stop;
         self
     }
 
@@ -293,7 +298,7 @@ impl<'o> Experiment<'o> {
             for workload in &plan.workloads {
                 let expected = match expected.get(workload) {
                     Some(&value) => value,
-                    None => match reference(workload) {
+                    None => match reference(workload, &self.stop) {
                         Ok(value) => *expected.entry(workload.clone()).or_insert(value),
                         Err(signal) => {
                             return Results {
@@ -311,7 +316,7 @@ impl<'o> Experiment<'o> {
                         .map(|k| RunKind::Warmup(k, plan.warmup))
                         .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
                     for kind in kinds {
-                        if let Some(signal) = interrupt::requested() {
+                        if let Some(signal) = self.stop.requested() {
                             return Results {
                                 measurements,
                                 failure: Some(Failure::Interrupted { signal }),
@@ -324,13 +329,11 @@ impl<'o> Experiment<'o> {
                             }
                             _ => None,
                         };
-                        let context = RunContext {
-                            t0: MonoTime::now(),
-                            worker_exe: worker_exe.clone(),
-                            custom,
-                            python: self.python.clone(),
-                            timeout: self.timeout,
-                        };
+                        let context = RunContext::new(worker_exe.clone())
+                            .with_closure(custom)
+                            .with_python(self.python.clone())
+                            .with_timeout(self.timeout)
+                            .with_stop(self.stop.clone());
                         let run = match kind {
                             RunKind::Timed(k, _) => k,
                             RunKind::Warmup(..) => 0,
@@ -338,7 +341,7 @@ impl<'o> Experiment<'o> {
                         let measurement =
                             match measure(workload, model, workers, run, expected, &context) {
                                 Ok(measurement) => measurement,
-                                Err(_) if let Some(signal) = interrupt::requested() => {
+                                Err(_) if let Some(signal) = self.stop.requested() => {
                                     return Results {
                                         measurements,
                                         failure: Some(Failure::Interrupted { signal }),
@@ -359,7 +362,7 @@ impl<'o> Experiment<'o> {
                                 }
                             };
                         // A run cut short by a stop is not a result.
-                        if let Some(signal) = interrupt::requested()
+                        if let Some(signal) = self.stop.requested()
                             && !measurement.succeeded()
                         {
                             return Results {
@@ -421,7 +424,7 @@ impl<'o> Experiment<'o> {
 /// big cpu workload takes as long as one worker; when signals are
 /// handled (see [`interrupt::install`]) it is computed on its own thread,
 /// so a Ctrl-C meanwhile is not kept waiting for it.
-fn reference(workload: &Workload) -> Result<u64, nix::sys::signal::Signal> {
+fn reference(workload: &Workload, stop: &StopToken) -> Result<u64, nix::sys::signal::Signal> {
     if !interrupt::installed() || !matches!(workload, Workload::Cpu { .. }) {
         return Ok(workload.expected_result());
     }
@@ -434,7 +437,7 @@ fn reference(workload: &Workload) -> Result<u64, nix::sys::signal::Signal> {
         return Ok(workload.expected_result());
     }
     loop {
-        if let Some(signal) = interrupt::requested() {
+        if let Some(signal) = stop.requested() {
             return Err(signal);
         }
         if let Ok(value) = value.recv_timeout(Duration::from_millis(50)) {
@@ -464,10 +467,7 @@ fn measure(
     };
     let interval = Duration::from_millis(if children { 50 } else { 10 });
     let sampler = MemorySampler::start_with(interval, children);
-    let context = &RunContext {
-        t0: MonoTime::now(),
-        ..context.clone()
-    };
+    let context = &context.starting_now();
     let ran = model.run(workload, workers, context);
     let clock_wall_s = MonoTime::now().seconds_since(context.t0);
     let peak = sampler.stop();

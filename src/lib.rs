@@ -59,7 +59,6 @@
 
 pub mod experiment;
 pub mod export;
-pub mod interrupt;
 pub mod lessons;
 pub mod machine;
 pub mod measure;
@@ -68,6 +67,7 @@ pub mod observe;
 pub mod primitives;
 pub mod python;
 pub mod report;
+pub mod sys;
 pub mod worker;
 pub mod workload;
 

@@ -6,6 +6,12 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 
+/// The logical CPUs this process may run on (the notebook's `cpu_count()`,
+/// narrowed by affinity and cgroup quotas where they apply).
+pub fn logical_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
 /// Where and how a run was made. Every field but the core counts may be
 /// unknown (`None`) where `/proc` or `/etc/os-release` cannot be read.
 ///
@@ -42,7 +48,7 @@ impl Machine {
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
         Machine {
             cpu_model: cpu_model(&cpuinfo),
-            logical_cpus: crate::experiment::logical_cpus(),
+            logical_cpus: logical_cpus(),
             physical_cores: physical_cores(&cpuinfo),
             memory_bytes: memory_bytes(&meminfo),
             kernel: nix::sys::utsname::uname().ok().map(|u| {

@@ -9,7 +9,7 @@ fn main() {
     paralab::lessons::child::serve_if_requested();
     // Before any other thread starts, so that every thread inherits the
     // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
-    if let Err(error) = paralab::interrupt::install() {
+    if let Err(error) = paralab::sys::signals::install() {
         eprintln!(
             "paralab: warning: Ctrl-C will end paralab without saving what finished: {error}"
         );

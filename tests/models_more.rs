@@ -61,7 +61,7 @@ fn gil_workers_release_the_lock_while_sleeping() {
 
 #[test]
 fn a_pool_queues_sleeps_beyond_its_threads() {
-    let cpus = paralab::experiment::logical_cpus();
+    let cpus = paralab::machine::logical_cpus();
     let sleep = Workload::Sleep {
         duration: Duration::from_millis(100),
     };

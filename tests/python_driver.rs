@@ -31,7 +31,9 @@ fn every_python_model_returns_the_reference_cpu_result() {
         PyModel::Async,
     ];
     for model in models {
-        let run = python.run(model, &workload, 2, None).unwrap();
+        let run = python
+            .run(model, &workload, 2, None, &Default::default())
+            .unwrap();
         assert!(run.wall_s > 0.0, "{model:?}");
         for outcome in &run.outcomes {
             assert_eq!(
@@ -55,6 +57,7 @@ fn python_sleeps_overlap_in_threads() {
             },
             3,
             None,
+            &Default::default(),
         )
         .unwrap();
     assert!(run.wall_s >= 0.1, "{}", run.wall_s);
@@ -115,7 +118,13 @@ fn an_interpreter_that_prints_garbage_or_fails_is_reported() {
         fake_python(r#"case "$1" in -c) echo 3.11.0;; *) echo 'not json at all';; esac"#);
     let python = Python::find(Some(&garbage)).unwrap();
     let error = python
-        .run(PyModel::Thread, &Workload::Cpu { iters: 1 }, 1, None)
+        .run(
+            PyModel::Thread,
+            &Workload::Cpu { iters: 1 },
+            1,
+            None,
+            &Default::default(),
+        )
         .unwrap_err();
     assert!(error.to_string().contains("not json at all"), "{error}");
 
@@ -124,7 +133,13 @@ fn an_interpreter_that_prints_garbage_or_fails_is_reported() {
     );
     let python = Python::find(Some(&failing)).unwrap();
     let error = python
-        .run(PyModel::Thread, &Workload::Cpu { iters: 1 }, 1, None)
+        .run(
+            PyModel::Thread,
+            &Workload::Cpu { iters: 1 },
+            1,
+            None,
+            &Default::default(),
+        )
         .unwrap_err();
     assert!(
         error.to_string().contains("boom") && error.to_string().contains("exit status: 1"),

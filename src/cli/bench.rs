@@ -7,13 +7,13 @@ use clap::builder::ArgPredicate;
 use clap::{Args, ValueEnum};
 use paralab::export::Exporter;
 use paralab::export::json::JsonExporter;
-use paralab::interrupt;
 use paralab::machine::Machine;
 use paralab::observe::jsonl::JsonLines;
 use paralab::observe::progress::Progress;
 use paralab::python::{PyModel, Python};
 use paralab::report::record::Record;
 use paralab::report::{notebook, summary, table};
+use paralab::sys::signals as interrupt;
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
 use paralab::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 

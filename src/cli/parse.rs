@@ -152,7 +152,7 @@ pub struct CommandLine(pub Vec<String>);
 /// `--cmd 'PROGRAM ARGS…'`: split like a shell; the program must exist.
 pub fn command(text: &str) -> Result<CommandLine, String> {
     let argv = paralab::workload::parse_command(text)?;
-    paralab::workload::resolve_program(&argv[0])?;
+    paralab::workload::resolve_program(&argv[0]).map_err(|e| e.to_string())?;
     Ok(CommandLine(argv))
 }
 

@@ -84,7 +84,7 @@ pub fn run(args: PrimitivesArgs) -> i32 {
         Format::Json => {
             let report = JsonReport {
                 paralab_version: env!("CARGO_PKG_VERSION"),
-                logical_cpus: paralab::experiment::logical_cpus(),
+                logical_cpus: paralab::machine::logical_cpus(),
                 primitives: &timings,
             };
             let mut text = serde_json::to_string_pretty(&report).expect("plain data");

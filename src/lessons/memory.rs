@@ -18,7 +18,6 @@ use std::process::Stdio;
 use serde::{Deserialize, Serialize};
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child};
-use crate::measure::clock::MonoTime;
 use crate::measure::memory::Snapshot;
 use crate::model::{Model, RunContext, StartMethod};
 use crate::workload::Workload;
@@ -106,13 +105,7 @@ pub fn cost(
     hold: Duration,
     exe: &std::path::Path,
 ) -> Result<Cost, LessonError> {
-    let context = RunContext {
-        t0: MonoTime::now(),
-        worker_exe: exe.to_path_buf(),
-        custom: None,
-        python: None,
-        timeout: None,
-    };
+    let context = RunContext::new(exe);
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
     let runner = std::thread::spawn(move || {
         // Started before the baseline, so its own thread is not charged

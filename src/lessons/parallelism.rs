@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::{
     Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, human_time, thousands,
 };
-use crate::experiment::{Experiment, Measurement, Plan, logical_cpus};
+use crate::experiment::{Experiment, Measurement, Plan};
+use crate::machine::logical_cpus;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
 use crate::workload::{DEFAULT_ITERS, Workload};

@@ -12,7 +12,7 @@ use std::sync::{Arc, mpsc};
 
 use super::thread::panic_message;
 use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline, limits};
-use crate::experiment::logical_cpus;
+use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::{Workload, nanos};
 
@@ -37,11 +37,10 @@ pub fn run(
         .worker_threads(threads)
         .enable_time()
         .build()
-        .map_err(|cause| {
-            ModelError::Setup(format!(
-                "could not start the tokio runtime's {threads} worker threads: {cause}; {}",
-                limits::explain(&cause)
-            ))
+        .map_err(|cause| ModelError::Resource {
+            doing: format!("start the tokio runtime's {threads} worker threads"),
+            limit: limits::explain(&cause),
+            cause,
         })?;
     let deadline = deadline::deadline(context);
     let (reports, collector) = mpsc::channel::<(usize, TaskReport)>();
@@ -59,7 +58,7 @@ pub fn run(
     drop(reports);
     // Waited for from this thread, not on the runtime's timer, which the
     // runtime's threads drive only when a cpu task leaves one free.
-    let collected = deadline::collect(&collector, workers, deadline);
+    let collected = deadline::collect(&collector, workers, deadline, &context.stop);
     let mut outcomes = Vec::with_capacity(workers);
     for ((worker, report), handle) in collected.reports.into_iter().enumerate().zip(handles) {
         let failed = |status| WorkerOutcome::failed(worker, status);

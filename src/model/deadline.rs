@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use nix::sys::signal::Signal;
 
 use super::{RunContext, WorkerStatus};
-use crate::interrupt;
+use crate::sys::stop::StopToken;
 
 /// How often a waiting run looks whether a stop was requested: short
 /// enough that Ctrl-C feels immediate, long enough to cost nothing.
@@ -62,12 +62,13 @@ pub fn collect<T>(
     reports: &Receiver<(usize, T)>,
     workers: usize,
     deadline: Option<Instant>,
+    stop_token: &StopToken,
 ) -> Collected<T> {
     let mut got: Vec<Option<T>> = (0..workers).map(|_| None).collect();
     let mut missing = workers;
     let mut stop = None;
     while missing > 0 {
-        if let Some(signal) = interrupt::requested() {
+        if let Some(signal) = stop_token.requested() {
             stop = Some(Stop::Interrupted(signal));
             break;
         }
@@ -107,7 +108,7 @@ mod tests {
         for worker in [2, 0, 1] {
             tx.send((worker, worker * 10)).unwrap();
         }
-        let collected = collect(&rx, 3, None);
+        let collected = collect(&rx, 3, None, &StopToken::new());
         assert_eq!(collected.reports, vec![Some(0), Some(10), Some(20)]);
         assert_eq!(collected.stop, None);
     }
@@ -117,7 +118,7 @@ mod tests {
         let (tx, rx) = channel::<(usize, u32)>();
         tx.send((0, 1)).unwrap();
         drop(tx);
-        let collected = collect(&rx, 2, None);
+        let collected = collect(&rx, 2, None, &StopToken::new());
         assert_eq!(collected.reports, vec![Some(1), None]);
         assert_eq!(collected.stop, None);
     }
@@ -126,7 +127,12 @@ mod tests {
     fn the_deadline_ends_the_wait() {
         let (_tx, rx) = channel::<(usize, u32)>();
         let start = Instant::now();
-        let collected = collect(&rx, 1, Some(start + Duration::from_millis(30)));
+        let collected = collect(
+            &rx,
+            1,
+            Some(start + Duration::from_millis(30)),
+            &StopToken::new(),
+        );
         assert_eq!(collected.stop, Some(Stop::TimedOut));
         let waited = start.elapsed();
         assert!(waited >= Duration::from_millis(30), "{waited:?}");

@@ -7,6 +7,7 @@
 
 pub mod async_tasks;
 pub mod deadline;
+mod error;
 pub mod gil;
 pub mod limits;
 pub mod pool;
@@ -20,8 +21,11 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use error::ModelError;
+
 use crate::measure::clock::MonoTime;
 use crate::python::{PyModel, Python};
+use crate::sys::stop::StopToken;
 use crate::workload::{Workload, WorkloadFn};
 
 /// How a process model starts its children, as in Python's `multiprocessing`.
@@ -295,6 +299,14 @@ mod repr {
 }
 
 /// What a model needs to know about the run it is part of.
+///
+/// ```
+/// use std::time::Duration;
+/// use paralab::model::RunContext;
+/// let context = RunContext::new("target/release/paralab").with_timeout(Some(Duration::from_secs(5)));
+/// assert_eq!(context.timeout, Some(Duration::from_secs(5)));
+/// assert!(context.stop.requested().is_none());
+/// ```
 #[derive(Clone, Debug)]
 pub struct RunContext {
     /// The instant the run started; worker times are offsets from it.
@@ -310,6 +322,56 @@ pub struct RunContext {
     /// killed and reaped, threads and tasks are reported and left behind
     /// (see [`WorkerStatus::TimedOut`]). `None`: no limit.
     pub timeout: Option<Duration>,
+    /// Set when the run must stop early (Ctrl-C, SIGTERM): a model starts no
+    /// more workers and stops waiting for those that run.
+    pub stop: StopToken,
+}
+
+impl RunContext {
+    /// A run starting now that spawns `worker_exe`, with no closure, no
+    /// interpreter, no time limit, and a stop token of its own.
+    pub fn new(worker_exe: impl Into<PathBuf>) -> RunContext {
+        RunContext {
+            t0: MonoTime::now(),
+            worker_exe: worker_exe.into(),
+            custom: None,
+            python: None,
+            timeout: None,
+            stop: StopToken::new(),
+        }
+    }
+
+    /// The same context with the run's time limit set.
+    pub fn with_timeout(mut self, timeout: Option<Duration>) -> RunContext {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The same context, stopped by `stop`.
+    pub fn with_stop(mut self, stop: StopToken) -> RunContext {
+        self.stop = stop;
+        self
+    }
+
+    /// The same context with the closure of a custom workload.
+    pub fn with_closure(mut self, custom: Option<WorkloadFn>) -> RunContext {
+        self.custom = custom;
+        self
+    }
+
+    /// The same context with the interpreter of the Python models.
+    pub fn with_python(mut self, python: Option<std::sync::Arc<Python>>) -> RunContext {
+        self.python = python;
+        self
+    }
+
+    /// The same context, its clock restarted now.
+    pub fn starting_now(&self) -> RunContext {
+        RunContext {
+            t0: MonoTime::now(),
+            ..self.clone()
+        }
+    }
 }
 
 /// What a model's run yields: one outcome per worker, in worker order, and
@@ -342,14 +404,12 @@ impl Job {
         model: &str,
     ) -> Result<Job, ModelError> {
         match workload {
-            Workload::Command { .. } => Err(ModelError::Setup(format!(
-                "an external command runs only under the process models (process:fork, process:spawn), not '{model}', which runs its workers inside paralab"
-            ))),
+            Workload::Command { .. } => Err(ModelError::CommandNeedsProcesses {
+                model: model.to_string(),
+            }),
             Workload::Custom { name, .. } => match &context.custom {
                 Some(closure) if closure.name() == name => Ok(Job::Closure(closure.clone())),
-                _ => Err(ModelError::Setup(format!(
-                    "no closure is registered for the custom workload '{name}'; pass it to Experiment::workload_fn"
-                ))),
+                _ => Err(ModelError::NoClosure { name: name.clone() }),
             },
             builtin => Ok(Job::Builtin(builtin.clone())),
         }
@@ -468,26 +528,4 @@ impl fmt::Display for WorkerStatus {
             }
         }
     }
-}
-
-/// Why a model could not run all its workers.
-#[derive(Debug, thiserror::Error)]
-pub enum ModelError {
-    /// The OS refused to start one more worker.
-    #[error("the OS refused to start {what} {index} of {workers}: {cause}; {limit}")]
-    Refused {
-        /// "thread" or "process".
-        what: &'static str,
-        /// The worker that could not be started (from 0); as many were running.
-        index: usize,
-        /// How many were asked for.
-        workers: usize,
-        /// The error the OS gave.
-        cause: std::io::Error,
-        /// The limit that was most likely hit, with its current value.
-        limit: String,
-    },
-    /// Something the model needs before starting workers failed.
-    #[error("{0}")]
-    Setup(String),
 }

@@ -8,7 +8,7 @@ use rayon::prelude::*;
 
 use super::thread::panic_message;
 use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
-use crate::experiment::logical_cpus;
+use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
 
@@ -24,11 +24,7 @@ pub fn run(
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|cause| {
-            ModelError::Setup(format!(
-                "could not start the rayon pool's {threads} threads: {cause}"
-            ))
-        })?;
+        .map_err(|cause| ModelError::Pool { threads, cause })?;
     let t0 = context.t0;
     let deadline = deadline::deadline(context);
     let (reports, collector) = mpsc::channel::<(usize, WorkerOutcome)>();
@@ -42,7 +38,7 @@ pub fn run(
     // Waited for from this thread, so a timeout or a stop can end the
     // wait; jobs still running are left to the pool, whose threads end
     // with paralab (dropping the pool does not wait for them).
-    let collected = deadline::collect(&collector, workers, deadline);
+    let collected = deadline::collect(&collector, workers, deadline, &context.stop);
     let outcomes = collected
         .reports
         .into_iter()

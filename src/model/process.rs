@@ -31,10 +31,11 @@ use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 use super::{
     Job, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, deadline, limits,
 };
-use crate::interrupt::{self, WorkerGroup};
 use crate::measure::clock::MonoTime;
+use crate::sys::signals::{self as interrupt, WorkerGroup};
+use crate::sys::stop::StopToken;
 use crate::worker::{PARENT_ENV, RECORD_LEN, WorkerRecord, spawn_args};
-use crate::workload::{Workload, resolve_program};
+use crate::workload::{ProgramError, Workload, resolve_program};
 
 /// Exit code of a forked child whose workload panicked.
 const CHILD_PANICKED: i32 = 101;
@@ -56,18 +57,21 @@ pub fn run(
     }
     let job = match (method, workload) {
         (StartMethod::Spawn, Workload::Custom { name, .. }) => {
-            return Err(ModelError::Setup(format!(
-                "the closure workload '{name}' cannot cross an exec, so process:spawn cannot run it; use process:fork or an in-process model"
-            )));
+            return Err(ModelError::ClosureCannotCrossExec {
+                name: name.clone(),
+                model: "process:spawn".into(),
+            });
         }
         (StartMethod::Fork, _) => Some(Job::in_process(workload, context, "process:fork")?),
         (StartMethod::Spawn, _) => None,
     };
     let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|errno| {
-        ModelError::Setup(format!(
-            "could not create the result pipe: {errno}; {}",
-            limits::explain(&io::Error::from(errno))
-        ))
+        let cause = io::Error::from(errno);
+        ModelError::Resource {
+            doing: "create the result pipe".into(),
+            limit: limits::explain(&cause),
+            cause,
+        }
     })?;
 
     let deadline = deadline::deadline(context);
@@ -75,7 +79,7 @@ pub fn run(
     let mut groups: Vec<WorkerGroup> = Vec::with_capacity(workers);
     let mut refusal = None;
     for index in 0..workers {
-        if interrupt::requested().is_some() {
+        if context.stop.requested().is_some() {
             break;
         }
         let started = match &job {
@@ -120,18 +124,18 @@ pub fn run(
         .enumerate()
         .map(|(index, &child)| {
             let mut outcome = outcome(index, reap(child), records[index], &problems, context);
-            outcome.status = stopped_status(outcome.status, timed_out);
+            outcome.status = stopped_status(outcome.status, timed_out, &context.stop);
             outcome
         })
         .collect();
-    never_started(&mut outcomes, workers);
+    never_started(&mut outcomes, workers, &context.stop);
     Ok(outcomes)
 }
 
 /// A worker killed by paralab itself is reported for why it was killed: a
 /// timeout (SIGKILL from the watchdog) or a stop signal (SIGTERM, then
 /// SIGKILL after the grace period). Anything else is kept as it is.
-fn stopped_status(status: WorkerStatus, timed_out: bool) -> WorkerStatus {
+fn stopped_status(status: WorkerStatus, timed_out: bool, stop: &StopToken) -> WorkerStatus {
     let WorkerStatus::Killed { signal } = &status else {
         return status;
     };
@@ -140,7 +144,7 @@ fn stopped_status(status: WorkerStatus, timed_out: bool) -> WorkerStatus {
             still_running: false,
         };
     }
-    match interrupt::requested() {
+    match stop.requested() {
         Some(stop) if signal == "SIGKILL" || signal == "SIGTERM" => WorkerStatus::Interrupted {
             signal: stop.as_str().to_string(),
         },
@@ -149,8 +153,8 @@ fn stopped_status(status: WorkerStatus, timed_out: bool) -> WorkerStatus {
 }
 
 /// Workers left unstarted because a stop was requested while starting.
-fn never_started(outcomes: &mut Vec<WorkerOutcome>, workers: usize) {
-    let Some(stop) = interrupt::requested() else {
+fn never_started(outcomes: &mut Vec<WorkerOutcome>, workers: usize, stop: &StopToken) {
+    let Some(stop) = stop.requested() else {
         return;
     };
     for worker in outcomes.len()..workers {
@@ -300,23 +304,23 @@ fn run_commands(
     workers: usize,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
-    let (program, args) = argv
-        .split_first()
-        .ok_or_else(|| ModelError::Setup("the command is empty".into()))?;
-    let path = resolve_program(program).map_err(ModelError::Setup)?;
+    let (program, args) = argv.split_first().ok_or(ProgramError::Empty)?;
+    let path = resolve_program(program)?;
     let devnull = File::options()
         .read(true)
         .write(true)
         .open("/dev/null")
-        .map_err(|e| ModelError::Setup(format!("could not open /dev/null: {e}")))?;
+        .map_err(|cause| ModelError::Resource {
+            doing: "open /dev/null".into(),
+            limit: limits::explain(&cause),
+            cause,
+        })?;
     // Everything exec needs is built before forking, so the child only
     // calls dup2, execv and _exit.
     let c_path = CString::new(path.as_os_str().as_bytes());
     let c_argv: Result<Vec<CString>, _> = argv.iter().map(|a| CString::new(a.as_bytes())).collect();
     let (Ok(c_path), Ok(c_argv)) = (c_path, c_argv) else {
-        return Err(ModelError::Setup(
-            "the command holds a NUL byte, which no program argument can".into(),
-        ));
+        return Err(ProgramError::NulByte.into());
     };
     let argv_ptrs: Vec<*const libc::c_char> = c_argv
         .iter()
@@ -330,7 +334,7 @@ fn run_commands(
     let mut children: Vec<(Pid, MonoTime)> = Vec::with_capacity(workers);
     let mut groups: Vec<WorkerGroup> = Vec::with_capacity(workers);
     for index in 0..workers {
-        if interrupt::requested().is_some() {
+        if context.stop.requested().is_some() {
             break;
         }
         let start = MonoTime::now();
@@ -357,10 +361,10 @@ fn run_commands(
                 kill_and_reap(groups, children.iter().map(|&(child, _)| child));
                 let limited = is_os_limit(&cause);
                 if !limited {
-                    return Err(ModelError::Setup(format!(
-                        "could not execute {}: {cause}",
-                        path.display()
-                    )));
+                    return Err(ModelError::Exec {
+                        program: path,
+                        cause,
+                    });
                 }
                 return Err(ModelError::Refused {
                     what: "process",
@@ -389,7 +393,7 @@ fn run_commands(
         .map(|(worker, &(child, start))| {
             let (status, cpu_s) = match reap(child) {
                 Ok(reaped) => (
-                    stopped_status(command_status(reaped.status), timed_out),
+                    stopped_status(command_status(reaped.status), timed_out, &context.stop),
                     Some(reaped.cpu_s),
                 ),
                 Err(error) => (
@@ -408,7 +412,7 @@ fn run_commands(
             }
         })
         .collect();
-    never_started(&mut outcomes, workers);
+    never_started(&mut outcomes, workers, &context.stop);
     Ok(outcomes)
 }
 
@@ -507,10 +511,10 @@ fn refused_or_setup(
 ) -> ModelError {
     let limited = is_os_limit(&cause);
     if method == StartMethod::Spawn && !limited {
-        return ModelError::Setup(format!(
-            "could not execute the worker program {} for the spawn start method: {cause}",
-            exe.display()
-        ));
+        return ModelError::WorkerProgram {
+            exe: exe.to_path_buf(),
+            cause,
+        };
     }
     ModelError::Refused {
         what: "process",
@@ -677,10 +681,14 @@ pub struct GroupOutput {
 /// use std::time::Duration;
 /// let mut sleeper = std::process::Command::new("sleep");
 /// sleeper.arg("10");
-/// let ran = paralab::model::process::run_in_group(&mut sleeper, Some(Duration::from_millis(100))).unwrap();
+/// let ran = paralab::model::process::run_in_group(&mut sleeper, Some(Duration::from_millis(100)), &Default::default()).unwrap();
 /// assert!(ran.timed_out);
 /// ```
-pub fn run_in_group(command: &mut Command, timeout: Option<Duration>) -> io::Result<GroupOutput> {
+pub fn run_in_group(
+    command: &mut Command,
+    timeout: Option<Duration>,
+    stop: &StopToken,
+) -> io::Result<GroupOutput> {
     let deadline = timeout.map(|timeout| Instant::now() + timeout);
     let child = command
         .stdin(Stdio::null())
@@ -698,7 +706,7 @@ pub fn run_in_group(command: &mut Command, timeout: Option<Duration>) -> io::Res
     Ok(GroupOutput {
         output: output?,
         timed_out,
-        interrupted: interrupt::requested(),
+        interrupted: stop.requested(),
     })
 }
 
@@ -788,7 +796,8 @@ mod tests {
     fn a_program_in_a_group_gives_its_output() {
         let mut echo = Command::new("sh");
         echo.args(["-c", "echo hi; echo there >&2; exit 3"]);
-        let ran = run_in_group(&mut echo, Some(Duration::from_secs(30))).unwrap();
+        let ran =
+            run_in_group(&mut echo, Some(Duration::from_secs(30)), &StopToken::new()).unwrap();
         assert_eq!(ran.output.stdout, b"hi\n");
         assert_eq!(ran.output.stderr, b"there\n");
         assert_eq!(ran.output.status.code(), Some(3));
@@ -802,7 +811,12 @@ mod tests {
         // The shell's child holds the output pipe too: only killing the
         // whole group ends the wait.
         shell.args(["-c", "sleep 30; echo late"]);
-        let ran = run_in_group(&mut shell, Some(Duration::from_millis(200))).unwrap();
+        let ran = run_in_group(
+            &mut shell,
+            Some(Duration::from_millis(200)),
+            &StopToken::new(),
+        )
+        .unwrap();
         assert!(ran.timed_out);
         assert!(ran.output.stdout.is_empty());
         assert!(

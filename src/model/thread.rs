@@ -6,7 +6,6 @@ use std::thread::{self, JoinHandle};
 
 use super::deadline::{self, Collected};
 use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
-use crate::interrupt;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
 
@@ -73,7 +72,7 @@ pub(crate) fn run_threads(
                 let limit = limits::explain(&cause);
                 drop(reports);
                 let started = handles.len();
-                let _ = deadline::collect(&collector, started, deadline);
+                let _ = deadline::collect(&collector, started, deadline, &context.stop);
                 return Err(ModelError::Refused {
                     what: "thread",
                     index,
@@ -83,12 +82,12 @@ pub(crate) fn run_threads(
                 });
             }
         }
-        if interrupt::requested().is_some() {
+        if context.stop.requested().is_some() {
             break;
         }
     }
     drop(reports);
-    let collected = deadline::collect(&collector, workers, deadline);
+    let collected = deadline::collect(&collector, workers, deadline, &context.stop);
     Ok(outcomes(handles, collected, workers, context))
 }
 

@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use crate::experiment::logical_cpus;
+use crate::machine::logical_cpus;
 use crate::model::process::{EchoChild, fork_and_wait};
 
 /// One primitive that `paralab primitives` times.

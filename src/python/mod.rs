@@ -152,6 +152,7 @@ impl Python {
         workload: &Workload,
         workers: usize,
         timeout: Option<Duration>,
+        stop: &crate::sys::stop::StopToken,
     ) -> Result<PyRun, PythonError> {
         let (name, method) = match model {
             PyModel::Thread => ("thread", "-"),
@@ -171,10 +172,11 @@ impl Python {
             &amount.to_string(),
             &workers.to_string(),
         ]);
-        let ran = run_in_group(&mut driver, timeout).map_err(|cause| PythonError::NotFound {
-            exe: self.exe.display().to_string(),
-            cause,
-        })?;
+        let ran =
+            run_in_group(&mut driver, timeout, stop).map_err(|cause| PythonError::NotFound {
+                exe: self.exe.display().to_string(),
+                cause,
+            })?;
         if let Some(signal) = ran.interrupted {
             return Err(PythonError::Interrupted(signal.as_str()));
         }
@@ -212,14 +214,8 @@ pub fn run_model(
     workers: usize,
     context: &RunContext,
 ) -> Result<RunOutput, ModelError> {
-    let python = context.python.as_ref().ok_or_else(|| {
-        ModelError::Setup(
-            "no Python interpreter was given for the Python models (Experiment::python)".into(),
-        )
-    })?;
-    let run = python
-        .run(model, workload, workers, context.timeout)
-        .map_err(|error| ModelError::Setup(error.to_string()))?;
+    let python = context.python.as_ref().ok_or(ModelError::NoPython)?;
+    let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
     // A run killed at its deadline has no time of its own: the caller's
     // clock, which saw the whole wait, is the wall time.
     let timed_out = run

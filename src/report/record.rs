@@ -3,8 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::experiment::{Measurement, Plan, logical_cpus};
+use crate::experiment::{Measurement, Plan};
 use crate::machine::Machine;
+use crate::machine::logical_cpus;
 
 /// Measurements with their context. A live run knows its plan and machine;
 /// a saved file may have lost them (a JSON Lines file of measurements

@@ -28,9 +28,26 @@ pub fn parse_command(text: &str) -> Result<Vec<String>, String> {
     Ok(words)
 }
 
+/// Why an external program cannot be run.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ProgramError {
+    /// A path that names no executable file.
+    #[error("the program '{0}' does not exist or is not executable")]
+    NotExecutable(String),
+    /// A name found nowhere in `$PATH`.
+    #[error("the program '{0}' was not found in $PATH; give its full path or install it")]
+    NotInPath(String),
+    /// No program at all.
+    #[error("the command is empty")]
+    Empty,
+    /// A NUL byte, which no program argument can hold.
+    #[error("the command holds a NUL byte, which no program argument can")]
+    NulByte,
+}
+
 /// Where `program` is: itself when it holds a `/`, else the first
 /// executable file of that name in `$PATH`, as `execvp` looks for it.
-pub fn resolve_program(program: &str) -> Result<PathBuf, String> {
+pub fn resolve_program(program: &str) -> Result<PathBuf, ProgramError> {
     let executable = |path: &Path| {
         path.metadata()
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
@@ -40,20 +57,14 @@ pub fn resolve_program(program: &str) -> Result<PathBuf, String> {
         return if executable(&path) {
             Ok(path)
         } else {
-            Err(format!(
-                "the program '{program}' does not exist or is not executable"
-            ))
+            Err(ProgramError::NotExecutable(program.to_string()))
         };
     }
     let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
     std::env::split_paths(&search)
         .map(|dir| dir.join(program))
         .find(|candidate| executable(candidate))
-        .ok_or_else(|| {
-            format!(
-                "the program '{program}' was not found in $PATH; give its full path or install it"
-            )
-        })
+        .ok_or_else(|| ProgramError::NotInPath(program.to_string()))
 }
 
 /// The command line as a shell would read it back.
@@ -98,11 +109,14 @@ mod tests {
     #[test]
     fn programs_are_found_in_path_or_refused_by_name() {
         assert!(resolve_program("true").unwrap().ends_with("true"));
-        let missing = resolve_program("no-such-program-xyz").unwrap_err();
+        let missing = resolve_program("no-such-program-xyz")
+            .unwrap_err()
+            .to_string();
         assert!(missing.contains("'no-such-program-xyz'") && missing.contains("PATH"));
         assert!(
             resolve_program("/nonexistent/x")
                 .unwrap_err()
+                .to_string()
                 .contains("/nonexistent/x")
         );
     }

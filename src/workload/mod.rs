@@ -24,7 +24,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use closure::WorkloadFn;
-pub use command::{parse_command, resolve_program};
+pub use command::{ProgramError, parse_command, resolve_program};
 pub use cpu::{DEFAULT_ITERS, MODULUS, cpu_func, cpu_step};
 pub use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 

@@ -25,19 +25,27 @@
 //! the two signals in the child (see `model::process`); children started
 //! with `std::process::Command` get an empty mask from the standard library.
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal, kill, killpg};
 use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
+use super::stop::StopToken;
+
 /// How long workers get between the SIGTERM of a first signal and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
 
-/// The signal that asked paralab to stop, 0 for none.
-static REQUESTED: AtomicI32 = AtomicI32::new(0);
+/// The token the signal thread sets: paralab's own decision to stop.
+static PROCESS_STOP: OnceLock<StopToken> = OnceLock::new();
+
+/// The stop token that SIGINT and SIGTERM set, for an experiment run by
+/// the `paralab` program.
+pub fn stop_token() -> StopToken {
+    PROCESS_STOP.get_or_init(StopToken::new).clone()
+}
 
 /// Whether [`install`] ran.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
@@ -69,9 +77,7 @@ pub fn install() -> std::io::Result<()> {
         .spawn(move || {
             loop {
                 let Ok(signal) = signals.wait() else { continue };
-                let first = REQUESTED
-                    .compare_exchange(0, signal as i32, Ordering::SeqCst, Ordering::SeqCst)
-                    .is_ok();
+                let first = stop_token().request(signal);
                 if first && GRACEFUL.load(Ordering::SeqCst) > 0 {
                     signal_groups(Signal::SIGTERM);
                     let _ = std::thread::Builder::new()
@@ -116,7 +122,7 @@ pub fn installed() -> bool {
 
 /// The signal that asked paralab to stop, if one did.
 pub fn requested() -> Option<Signal> {
-    Signal::try_from(REQUESTED.load(Ordering::SeqCst)).ok()
+    stop_token().requested()
 }
 
 /// The exit code for a stop asked by `signal`: 130 for SIGINT, 143 for SIGTERM.
@@ -137,7 +143,7 @@ pub fn wait_if_stopping_now() {
 /// (see [`requested`]) instead of ending the program at once.
 ///
 /// ```
-/// let section = paralab::interrupt::Graceful::begin();
+/// let section = paralab::sys::signals::Graceful::begin();
 /// // … run, then report and save what finished …
 /// drop(section);
 /// ```
