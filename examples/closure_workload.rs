@@ -24,11 +24,11 @@ fn main() {
     let plan = Plan {
         workloads: vec![hash.workload()],
         models: vec![
-            Model::Thread,
-            Model::Async,
-            Model::Pool,
+            Model::THREAD,
+            Model::ASYNC,
+            Model::POOL,
             "gil".parse().expect("a model name"),
-            Model::Process(StartMethod::Fork),
+            Model::process(StartMethod::Fork),
         ],
         workers: paralab::experiment::default_workers(paralab::machine::logical_cpus()),
         runs: 1,

@@ -17,7 +17,7 @@
 //!
 //! let plan = Plan {
 //!     workloads: vec![Workload::Cpu { iters: 100_000 }, Workload::Sleep { duration: Duration::from_millis(10) }],
-//!     models: vec![Model::Thread, Model::Process(StartMethod::Fork)],
+//!     models: vec![Model::THREAD, Model::process(StartMethod::Fork)],
 //!     workers: vec![1, 2],
 //!     runs: 1,
 //!     warmup: 0,
@@ -27,8 +27,8 @@
 //! print!("{}", paralab::report::notebook::render(&results.measurements));
 //! ```
 //!
-//! Models: [`Model::Thread`], [`Model::Process`] (`fork` or `spawn`),
-//! [`Model::Async`] (tokio tasks), [`Model::Pool`] (rayon), and
+//! Models: [`Model::THREAD`], [`Model::Process`] (`fork` or `spawn`),
+//! [`Model::ASYNC`] (tokio tasks), [`Model::POOL`] (rayon), and
 //! [`Model::Gil`] (threads behind one global lock that behaves like
 //! CPython's), and [`Model::Python`] (the notebook's own code in `python3`,
 //! see [`python`]). Workloads: the notebook's `cpu` and `sleep`, an external
@@ -40,7 +40,7 @@
 //! let sum = WorkloadFn::new("sum", || (1..=1000u64).sum());
 //! let plan = Plan {
 //!     workloads: vec![sum.workload()],
-//!     models: vec![Model::Thread, Model::Async, Model::Pool, "gil".parse().unwrap()],
+//!     models: vec![Model::THREAD, Model::ASYNC, Model::POOL, "gil".parse().unwrap()],
 //!     workers: vec![1, 4],
 //!     runs: 1,
 //!     warmup: 0,
@@ -65,7 +65,7 @@ pub mod measure;
 pub mod model;
 pub mod observe;
 pub mod primitives;
-pub mod python;
+
 pub mod report;
 pub mod sys;
 pub mod worker;

@@ -29,7 +29,7 @@ fn saved_text() -> &'static str {
                     duration: std::time::Duration::from_millis(1),
                 },
             ],
-            models: vec![Model::Thread, Model::Process(StartMethod::Fork)],
+            models: vec![Model::THREAD, Model::process(StartMethod::Fork)],
             workers: vec![1, 2],
             runs: 2,
             warmup: 0,
@@ -45,7 +45,7 @@ fn saved_text() -> &'static str {
             workloads: vec![Workload::Command {
                 argv: vec!["sh".into(), "-c".into(), "exit 3".into()],
             }],
-            models: vec![Model::Process(StartMethod::Fork)],
+            models: vec![Model::process(StartMethod::Fork)],
             workers: vec![2],
             runs: 1,
             warmup: 0,

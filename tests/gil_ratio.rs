@@ -6,9 +6,7 @@ mod common;
 use common::plan;
 use paralab::{Experiment, Model, Workload};
 
-const GIL: Model = Model::Gil {
-    switch_interval: paralab::model::DEFAULT_SWITCH_INTERVAL,
-};
+const GIL: Model = Model::gil(paralab::model::DEFAULT_SWITCH_INTERVAL);
 
 /// Wall time of `model` running `workers` cpu workers, and the sum of
 /// their CPU times.
@@ -33,8 +31,8 @@ fn the_gil_serialises_cpu_work_and_threads_do_not() {
     for _ in 0..10 {
         let (gil_1, _) = cpu_run(GIL, 1, iters);
         let (gil_2, gil_2_cpu) = cpu_run(GIL, 2, iters);
-        let (thread_1, _) = cpu_run(Model::Thread, 1, iters);
-        let (thread_2, thread_2_cpu) = cpu_run(Model::Thread, 2, iters);
+        let (thread_1, _) = cpu_run(Model::THREAD, 1, iters);
+        let (thread_2, thread_2_cpu) = cpu_run(Model::THREAD, 2, iters);
         assert!(
             gil_2_cpu < 1.1 * gil_2 + 0.01,
             "two gil workers computed at once: {gil_2_cpu} s of CPU in {gil_2} s"

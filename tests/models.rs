@@ -9,9 +9,9 @@ use common::{fake_program, plan};
 use paralab::{Experiment, Failure, Model, StartMethod, WorkerStatus, Workload};
 
 const ALL_MODELS: [Model; 3] = [
-    Model::Thread,
-    Model::Process(StartMethod::Fork),
-    Model::Process(StartMethod::Spawn),
+    Model::THREAD,
+    Model::process(StartMethod::Fork),
+    Model::process(StartMethod::Spawn),
 ];
 
 fn paralab_exe() -> &'static str {
@@ -81,7 +81,7 @@ fn worker_times_fall_inside_the_run() {
 fn run_with_fake_worker(body: &str) -> paralab::Results {
     let dir = tempfile::tempdir().unwrap();
     let exe = fake_program(dir.path(), "fake-worker", body);
-    let spawn = [Model::Process(StartMethod::Spawn)];
+    let spawn = [Model::process(StartMethod::Spawn)];
     Experiment::new(plan(vec![Workload::Cpu { iters: 1000 }], &spawn, vec![2]))
         .worker_exe(exe)
         .run()
@@ -166,7 +166,7 @@ fn garbage_on_the_pipe_is_refused() {
 
 #[test]
 fn a_missing_worker_program_is_a_clear_error() {
-    let spawn = [Model::Process(StartMethod::Spawn)];
+    let spawn = [Model::process(StartMethod::Spawn)];
     let results = Experiment::new(plan(vec![Workload::Cpu { iters: 10 }], &spawn, vec![1]))
         .worker_exe("/nonexistent/paralab")
         .run();
@@ -182,7 +182,7 @@ fn a_missing_worker_program_is_a_clear_error() {
 fn measurements_before_a_failure_are_kept() {
     let dir = tempfile::tempdir().unwrap();
     let exe = fake_program(dir.path(), "fake-worker", "kill -KILL $$");
-    let models = [Model::Thread, Model::Process(StartMethod::Spawn)];
+    let models = [Model::THREAD, Model::process(StartMethod::Spawn)];
     let results = Experiment::new(plan(
         vec![Workload::Cpu { iters: 100 }],
         &models,

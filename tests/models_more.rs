@@ -8,9 +8,7 @@ use std::time::Duration;
 use common::plan;
 use paralab::{Experiment, Model, StartMethod, WorkerStatus, Workload, WorkloadFn};
 
-const GIL: Model = Model::Gil {
-    switch_interval: paralab::model::DEFAULT_SWITCH_INTERVAL,
-};
+const GIL: Model = Model::gil(paralab::model::DEFAULT_SWITCH_INTERVAL);
 
 #[test]
 fn async_pool_and_gil_return_the_reference_results() {
@@ -20,7 +18,7 @@ fn async_pool_and_gil_return_the_reference_results() {
             duration: Duration::from_millis(20),
         },
     ];
-    let models = [Model::Async, Model::Pool, GIL];
+    let models = [Model::ASYNC, Model::POOL, GIL];
     let results = Experiment::new(plan(workloads, &models, vec![1, 3])).run();
     assert!(results.failure.is_none(), "{:?}", results.failure);
     assert_eq!(results.measurements.len(), 2 * 3 * 2);
@@ -65,7 +63,7 @@ fn a_pool_queues_sleeps_beyond_its_threads() {
     let sleep = Workload::Sleep {
         duration: Duration::from_millis(100),
     };
-    let results = Experiment::new(plan(vec![sleep], &[Model::Pool], vec![2 * cpus])).run();
+    let results = Experiment::new(plan(vec![sleep], &[Model::POOL], vec![2 * cpus])).run();
     let wall = results.measurements[0].wall_s;
     assert!(
         wall >= 0.19,
@@ -80,11 +78,11 @@ fn a_closure_runs_under_every_in_process_model_and_fork() {
         (0..10_000u64).map(|i| i * i % 1_000_003).sum()
     });
     let models = [
-        Model::Thread,
-        Model::Async,
-        Model::Pool,
+        Model::THREAD,
+        Model::ASYNC,
+        Model::POOL,
         GIL,
-        Model::Process(StartMethod::Fork),
+        Model::process(StartMethod::Fork),
     ];
     let results = Experiment::new(plan(vec![squares.workload()], &models, vec![1, 3]))
         .workload_fn(squares.clone())
@@ -100,7 +98,7 @@ fn a_closure_runs_under_every_in_process_model_and_fork() {
 #[test]
 fn a_closure_that_panics_is_reported_per_worker() {
     let boom = WorkloadFn::with_reference("boom", 1, || panic!("boom"));
-    for model in [Model::Thread, Model::Async, Model::Pool] {
+    for model in [Model::THREAD, Model::ASYNC, Model::POOL] {
         let results = Experiment::new(plan(vec![boom.workload()], &[model], vec![2]))
             .workload_fn(boom.clone())
             .run();
@@ -121,7 +119,7 @@ fn closures_refuse_spawn_and_a_missing_closure_is_named() {
     let f = WorkloadFn::with_reference("f", 7, || 7);
     let results = Experiment::new(plan(
         vec![f.workload()],
-        &[Model::Process(StartMethod::Spawn)],
+        &[Model::process(StartMethod::Spawn)],
         vec![1],
     ))
     .workload_fn(f.clone())
@@ -132,7 +130,7 @@ fn closures_refuse_spawn_and_a_missing_closure_is_named() {
         "{failure}"
     );
 
-    let results = Experiment::new(plan(vec![f.workload()], &[Model::Thread], vec![1])).run();
+    let results = Experiment::new(plan(vec![f.workload()], &[Model::THREAD], vec![1])).run();
     let failure = results.failure.unwrap().to_string();
     assert!(failure.contains("Experiment::workload_fn"), "{failure}");
 }
@@ -140,19 +138,19 @@ fn closures_refuse_spawn_and_a_missing_closure_is_named() {
 #[test]
 fn models_keep_their_file_form_and_gil_records_its_interval() {
     let json = |m: Model| serde_json::to_string(&m).unwrap();
-    assert_eq!(json(Model::Thread), r#"{"model":"thread"}"#);
+    assert_eq!(json(Model::THREAD), r#"{"model":"thread"}"#);
     assert_eq!(
-        json(Model::Process(StartMethod::Spawn)),
+        json(Model::process(StartMethod::Spawn)),
         r#"{"model":"process","start_method":"spawn"}"#
     );
-    assert_eq!(json(Model::Async), r#"{"model":"async"}"#);
-    assert_eq!(json(Model::Pool), r#"{"model":"pool"}"#);
+    assert_eq!(json(Model::ASYNC), r#"{"model":"async"}"#);
+    assert_eq!(json(Model::POOL), r#"{"model":"pool"}"#);
     assert_eq!(json(GIL), r#"{"model":"gil","switch_interval_s":0.005}"#);
     for model in [
-        Model::Thread,
-        Model::Process(StartMethod::Fork),
-        Model::Async,
-        Model::Pool,
+        Model::THREAD,
+        Model::process(StartMethod::Fork),
+        Model::ASYNC,
+        Model::POOL,
         GIL,
         "gil:0.5ms".parse().unwrap(),
     ] {
@@ -163,7 +161,7 @@ fn models_keep_their_file_form_and_gil_records_its_interval() {
     let old = r#"{"workload":{"kind":"cpu","iters":3},"model":"process","start_method":"fork",
         "workers":1,"run":1,"wall_s":0.1,"outcomes":[]}"#;
     let m: paralab::Measurement = serde_json::from_str(old).unwrap();
-    assert_eq!(m.model, Model::Process(StartMethod::Fork));
+    assert_eq!(m.model, Model::process(StartMethod::Fork));
     assert!(m.memory.is_none());
 }
 
@@ -171,7 +169,7 @@ fn models_keep_their_file_form_and_gil_records_its_interval() {
 fn notebook_names_follow_the_model_families() {
     let results = Experiment::new(plan(
         vec![Workload::Cpu { iters: 10 }],
-        &[Model::Async, Model::Pool, GIL],
+        &[Model::ASYNC, Model::POOL, GIL],
         vec![1],
     ))
     .run();

@@ -6,7 +6,7 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use paralab::python::{PyModel, Python, PythonError};
+use paralab::model::python::{PyModel, Python, PythonError};
 use paralab::{StartMethod, WorkerStatus, Workload};
 
 fn python() -> Option<Python> {

@@ -11,9 +11,9 @@ use paralab::report::{html, plot};
 use paralab::{Experiment, Measurement, Model, Plan, StartMethod, WorkerStatus, Workload};
 
 const MODELS: [Model; 3] = [
-    Model::Thread,
-    Model::Process(StartMethod::Fork),
-    Model::Process(StartMethod::Spawn),
+    Model::THREAD,
+    Model::process(StartMethod::Fork),
+    Model::process(StartMethod::Spawn),
 ];
 
 fn workloads() -> [Workload; 2] {
@@ -103,7 +103,7 @@ fn json_export_parses_back_into_the_same_measurements() {
     // Real measurements, with real outcomes, not only made-up ones.
     let plan = Plan {
         workloads: vec![Workload::Cpu { iters: 1000 }],
-        models: vec![Model::Thread, Model::Process(StartMethod::Fork)],
+        models: vec![Model::THREAD, Model::process(StartMethod::Fork)],
         workers: vec![1, 2],
         runs: 2,
         warmup: 0,

@@ -9,9 +9,9 @@ use paralab::{Experiment, Model, Plan, StartMethod, Workload};
 fn thousands_of_threads_and_tasks_sleep_at_once() {
     let sleep = Duration::from_millis(300);
     for (model, workers) in [
-        (Model::Thread, 2_000),
-        (Model::Async, 20_000),
-        (Model::Process(StartMethod::Fork), 200),
+        (Model::THREAD, 2_000),
+        (Model::ASYNC, 20_000),
+        (Model::process(StartMethod::Fork), 200),
     ] {
         let plan = Plan {
             workloads: vec![Workload::Sleep { duration: sleep }],

@@ -8,9 +8,10 @@ use clap::{Args, ValueEnum};
 use paralab::export::Exporter;
 use paralab::export::json::JsonExporter;
 use paralab::machine::Machine;
+use paralab::model::python::Python;
+use paralab::model::{ModelName, VariantDefaults};
 use paralab::observe::jsonl::JsonLines;
 use paralab::observe::progress::Progress;
-use paralab::python::{PyModel, Python};
 use paralab::report::record::Record;
 use paralab::report::{notebook, summary, table};
 use paralab::sys::signals as interrupt;
@@ -18,7 +19,7 @@ use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
 use paralab::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 
 use super::output::{OutputArgs, check_file, print_stdout};
-use super::parse::{self, CommandLine, ModelArg, WorkerCounts};
+use super::parse::{self, CommandLine, WorkerCounts};
 use super::{EXIT_FAILED, EXIT_USAGE};
 
 /// Iterations per worker when Python models run and no ITERS is given:
@@ -44,12 +45,8 @@ pub struct BenchArgs {
     #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts, allow_hyphen_values = true)]
     workers: Option<WorkerCounts>,
 
-    /// Models, comma-separated: thread, process, process:fork, process:spawn, async (tokio tasks),
-    /// pool (rayon), gil (threads behind one global lock, like CPython's),
-    /// py-thread, py-process, py-process:fork, py-process:spawn, py-async (the notebook's code in
-    /// CPython) [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]
-    #[arg(long, value_name = "MODELS", value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
-    models: Vec<ModelArg>,
+    #[arg(long, value_name = "MODELS", help = format!("Models, comma-separated: {} [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]", paralab::model::models_help()), value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
+    models: Vec<ModelName>,
 
     /// Also run the workloads in CPython, with the notebook's own code: py-thread (threading),
     /// py-process (multiprocessing, with --start-method) and py-async (asyncio), beside Rust's
@@ -150,28 +147,14 @@ impl BenchArgs {
             workloads.push(Workload::Command { argv: argv.clone() });
         }
         let workloads = dedup(&workloads);
-        let python_models = [
-            ModelArg::PyThread,
-            ModelArg::PyProcess(None),
-            ModelArg::Other(Model::Python(PyModel::Async)),
-        ];
-        let models = self
-            .models
-            .iter()
-            .chain(python_models.iter().filter(|_| self.python))
-            .map(|m| match m {
-                ModelArg::Thread => Model::Thread,
-                ModelArg::Process(method) => Model::Process(method.unwrap_or(self.start_method)),
-                ModelArg::Gil(interval) => Model::Gil {
-                    switch_interval: interval.unwrap_or(self.switch_interval),
-                },
-                ModelArg::PyThread => Model::Python(PyModel::Thread),
-                ModelArg::PyProcess(method) => {
-                    Model::Python(PyModel::Process(method.unwrap_or(self.start_method)))
-                }
-                ModelArg::Other(model) => *model,
-            })
-            .collect::<Vec<_>>();
+        let defaults = VariantDefaults {
+            start_method: self.start_method,
+            switch_interval: self.switch_interval,
+        };
+        let mut models: Vec<Model> = self.models.iter().map(|m| m.resolve(&defaults)).collect();
+        if self.python {
+            models.extend(Model::python_models(&defaults));
+        }
         let defaults = Plan::notebook(iters, DEFAULT_SLEEP);
         Plan {
             workloads,

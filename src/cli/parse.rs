@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use paralab::model::ModelName;
 use paralab::{StartMethod, WorkloadKind};
 
 /// The longest sleep accepted, so that a typo cannot hang a run for years.
@@ -104,40 +105,11 @@ fn count(text: &str, accepted: &str) -> Result<usize, String> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WorkerCounts(pub Vec<usize>);
 
-/// A model as written on the command line: `process` alone takes its start
-/// method from `--start-method`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ModelArg {
-    Thread,
-    Process(Option<StartMethod>),
-    /// `gil` alone takes its switch interval from `--switch-interval`.
-    Gil(Option<Duration>),
-    /// `py-thread`.
-    PyThread,
-    /// `py-process` alone takes its start method from `--start-method`.
-    PyProcess(Option<StartMethod>),
-    /// A model with nothing left open: `async`, `pool`, `py-async`.
-    Other(paralab::Model),
-}
-
-/// `thread`, `process`, `process:fork`, `process:spawn`, `async`, `pool`,
-/// `gil`, `gil:MS`.
-pub fn model(text: &str) -> Result<ModelArg, String> {
-    match text.trim() {
-        "process" => Ok(ModelArg::Process(None)),
-        "gil" => Ok(ModelArg::Gil(None)),
-        "py-thread" => Ok(ModelArg::PyThread),
-        "py-process" => Ok(ModelArg::PyProcess(None)),
-        other => other.parse().map(|model| match model {
-            paralab::Model::Thread => ModelArg::Thread,
-            paralab::Model::Process(method) => ModelArg::Process(Some(method)),
-            paralab::Model::Gil { switch_interval } => ModelArg::Gil(Some(switch_interval)),
-            paralab::Model::Python(paralab::python::PyModel::Process(method)) => {
-                ModelArg::PyProcess(Some(method))
-            }
-            other => ModelArg::Other(other),
-        }),
-    }
+/// A model as written on the command line: `process` alone leaves its
+/// start method to `--start-method`, `gil` alone its switch interval to
+/// `--switch-interval`.
+pub fn model(text: &str) -> Result<ModelName, String> {
+    text.trim().parse()
 }
 
 /// The gil model's switch interval in milliseconds: `5`, `5ms`, `0.5ms`.
@@ -252,12 +224,20 @@ mod tests {
 
     #[test]
     fn models_keep_an_unset_start_method_open() {
-        assert_eq!(model("process"), Ok(ModelArg::Process(None)));
+        let spawn = paralab::model::VariantDefaults {
+            start_method: StartMethod::Spawn,
+            ..Default::default()
+        };
+        let resolved = |text: &str| model(text).map(|name| name.resolve(&spawn));
         assert_eq!(
-            model("process:spawn"),
-            Ok(ModelArg::Process(Some(StartMethod::Spawn)))
+            resolved("process"),
+            Ok(paralab::Model::process(StartMethod::Spawn))
         );
-        assert_eq!(model("thread"), Ok(ModelArg::Thread));
+        assert_eq!(
+            resolved("process:fork"),
+            Ok(paralab::Model::process(StartMethod::Fork))
+        );
+        assert_eq!(resolved("thread"), Ok(paralab::Model::THREAD));
         assert!(
             model("fiber")
                 .unwrap_err()

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child};
 use crate::measure::memory::Snapshot;
-use crate::model::{Model, RunContext, StartMethod};
+use crate::model::{MemoryProbe, Model, RunContext, StartMethod};
 use crate::workload::Workload;
 
 /// The lesson.
@@ -36,9 +36,9 @@ pub const LESSON: Lesson = Lesson {
 
 /// The models compared, in column order.
 pub const MODELS: [Model; 3] = [
-    Model::Thread,
-    Model::Process(StartMethod::Fork),
-    Model::Process(StartMethod::Spawn),
+    Model::THREAD,
+    Model::process(StartMethod::Fork),
+    Model::process(StartMethod::Spawn),
 ];
 
 /// How often the sampler reads `/proc`.
@@ -121,12 +121,16 @@ pub fn cost(
     // keeps the stacks of ended threads for reuse. The sample wanted is the
     // one with the most workers alive (then the most memory).
     let mut peak: Option<(usize, Snapshot)> = None;
-    let alive = |snapshot: &Snapshot, before: &Snapshot| match model {
-        Model::Thread => snapshot
-            .parent
-            .threads
-            .saturating_sub(before.parent.threads) as usize,
-        _ => snapshot.children.len(),
+    let in_children = model.memory() == MemoryProbe::Children;
+    let alive = |snapshot: &Snapshot, before: &Snapshot| {
+        if in_children {
+            snapshot.children.len()
+        } else {
+            snapshot
+                .parent
+                .threads
+                .saturating_sub(before.parent.threads) as usize
+        }
     };
     while !runner.is_finished() {
         if let (Ok(snapshot), Ok(before)) = (Snapshot::now(), before.as_ref()) {
@@ -162,20 +166,19 @@ pub fn cost(
         )));
     };
     let per_worker = |kib: f64| kib / seen as f64;
-    let (rss_per_worker_kib, pss_per_worker_kib) = match model {
+    let (rss_per_worker_kib, pss_per_worker_kib) = if in_children {
+        (
+            per_worker(peak.children.iter().map(|c| c.rss_kib).sum::<u64>() as f64),
+            per_worker(peak.children.iter().map(|c| c.pss_kib).sum::<u64>() as f64),
+        )
+    } else {
         // A thread's new pages (its stack) are private anonymous pages,
         // which RSS, PSS and private memory all count in full. paralab's RSS
         // growth measures them; its PSS or private memory would also move
         // whenever an unrelated process starts or stops sharing paralab's
         // program pages.
-        Model::Thread => {
-            let growth = per_worker(peak.parent.rss_kib as f64 - before.parent.rss_kib as f64);
-            (growth, growth)
-        }
-        _ => (
-            per_worker(peak.children.iter().map(|c| c.rss_kib).sum::<u64>() as f64),
-            per_worker(peak.children.iter().map(|c| c.pss_kib).sum::<u64>() as f64),
-        ),
+        let growth = per_worker(peak.parent.rss_kib as f64 - before.parent.rss_kib as f64);
+        (growth, growth)
     };
     Ok(Cost {
         model: model.to_string(),

@@ -31,11 +31,9 @@ pub const LESSON: Lesson = Lesson {
 /// its family, "gil".
 pub fn models() -> Vec<Model> {
     vec![
-        Model::Thread,
-        Model::Process(StartMethod::Fork),
-        Model::Gil {
-            switch_interval: crate::model::DEFAULT_SWITCH_INTERVAL,
-        },
+        Model::THREAD,
+        Model::process(StartMethod::Fork),
+        Model::gil(crate::model::DEFAULT_SWITCH_INTERVAL),
     ]
 }
 

@@ -11,10 +11,13 @@
 use std::sync::{Arc, mpsc};
 
 use super::thread::panic_message;
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline, limits};
+use super::{
+    Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, deadline,
+    limits,
+};
 use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
-use crate::workload::{Workload, nanos};
+use crate::workload::{Workload, WorkloadKind, nanos};
 
 /// What a task hands back when awaited.
 struct TaskReport {
@@ -24,14 +27,40 @@ struct TaskReport {
     cpu_s: Option<f64>,
 }
 
-/// Starts a runtime, spawns `workers` tasks running `workload`, awaits
-/// them all in order, and shuts the runtime down.
-pub fn run(
-    workload: &Workload,
+/// The `async` model.
+pub(crate) struct Tasks;
+
+impl Runner for Tasks {
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let job = Arc::new(Job::in_process(workload, context, model)?);
+        run(job, workers, context).map(RunOutput::timed_by_caller)
+    }
+
+    fn note(&self, _model: Model, workload: WorkloadKind, cpus: usize) -> Option<String> {
+        Some(match workload {
+            WorkloadKind::Sleep => {
+                " [the sleeps wait on the runtime's timer and hold no thread]".to_string()
+            }
+            _ => format!(
+                " [cpu tasks run on the runtime's {cpus} worker threads: each holds its thread until it returns, so at most {cpus} run at once and other tasks on that thread wait]"
+            ),
+        })
+    }
+}
+
+/// Starts a runtime, spawns `workers` tasks running `job`, awaits them all
+/// in order, and shuts the runtime down.
+fn run(
+    job: Arc<Job>,
     workers: usize,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
-    let job = Arc::new(Job::in_process(workload, context, "async")?);
     let threads = logical_cpus();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)

@@ -4,7 +4,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::python::PythonError;
+use super::python::PythonError;
 use crate::workload::ProgramError;
 
 /// Why a model could not run all its workers.

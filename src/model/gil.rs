@@ -23,22 +23,53 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use super::{Job, ModelError, RunContext, WorkerOutcome, thread};
-use crate::workload::{Workload, cpu_step, nanos};
+use super::{
+    DEFAULT_SWITCH_INTERVAL, Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome,
+    thread,
+};
+use crate::workload::{Workload, WorkloadKind, cpu_step, nanos};
 
 /// Iterations of the cpu loop between two checks for a drop request:
 /// a few microseconds, far below any sensible switch interval.
 const SLICE: u64 = 1024;
 
+/// The `gil` model.
+pub(crate) struct GilThreads;
+
+impl Runner for GilThreads {
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let job = Job::in_process(workload, context, model)?;
+        let switch_interval = model.switch_interval().unwrap_or(DEFAULT_SWITCH_INTERVAL);
+        run(job, workers, switch_interval, context).map(RunOutput::timed_by_caller)
+    }
+
+    fn note(&self, model: Model, workload: WorkloadKind, _cpus: usize) -> Option<String> {
+        let ms = model.switch_interval()?.as_secs_f64() * 1e3;
+        Some(match workload {
+            WorkloadKind::Sleep => format!(
+                " [a sleeping worker releases the global lock, as Python's time.sleep does (switch interval {ms} ms)]"
+            ),
+            _ => format!(
+                " [one global lock, handed over every {ms} ms: one worker computes at a time, as CPython's threads do]"
+            ),
+        })
+    }
+}
+
 /// Starts `workers` threads that share one [`Gil`] with the given switch
 /// interval, and joins them.
-pub fn run(
-    workload: &Workload,
+fn run(
+    job: Job,
     workers: usize,
     switch_interval: Duration,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
-    let job = Job::in_process(workload, context, "gil")?;
     let gil = Arc::new(Gil::new(switch_interval));
     thread::run_threads(workers, context, move |_| {
         gil.acquire();

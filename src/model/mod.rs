@@ -1,72 +1,192 @@
 //! Models: how N workers are run at once.
 //!
 //! Every model runs N copies of one [`Workload`] and returns one
-//! [`WorkerOutcome`] per worker, in worker order. How each model starts its
-//! workers lives in its own file: [`thread`], [`process`], [`async_tasks`],
-//! [`pool`] and [`gil`].
+//! [`WorkerOutcome`] per worker, in worker order. Each model lives in its
+//! own file, as a type implementing the crate-private [`Runner`] trait, and
+//! is listed once in [`MODELS`]: its name, what may follow the name after a
+//! colon, and a line of help. Names, parsing, display, the file form and
+//! the `--models` help all come from that table.
+//!
+//! Adding a model: write its file (a `Runner`), add one row to [`MODELS`]
+//! (and a constant below if library users should name it), a test, and
+//! its line in the README.
 
 pub mod async_tasks;
+mod context;
 pub mod deadline;
 mod error;
 pub mod gil;
+mod job;
 pub mod limits;
+mod outcome;
 pub mod pool;
 pub mod process;
+pub mod python;
 pub mod thread;
+mod variant;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::hash::{Hash, Hasher};
 use std::str::FromStr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub use context::{RunContext, RunOutput};
 pub use error::ModelError;
+pub(crate) use job::Job;
+pub use outcome::{WorkerOutcome, WorkerStatus};
+pub use variant::{DEFAULT_SWITCH_INTERVAL, StartMethod, VariantDefaults, parse_switch_interval};
+pub(crate) use variant::{Variant, VariantKind};
 
-use crate::measure::clock::MonoTime;
-use crate::python::{PyModel, Python};
-use crate::sys::stop::StopToken;
-use crate::workload::{Workload, WorkloadFn};
+use crate::workload::{Workload, WorkloadKind};
 
-/// How a process model starts its children, as in Python's `multiprocessing`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StartMethod {
-    /// A copy of the parent (`fork`), Python's default on Linux up to 3.13.
-    #[default]
-    Fork,
-    /// A fresh program (`fork` + `exec` of the paralab binary).
-    Spawn,
-}
+/// Runs N workers at once: what each model's file implements.
+pub(crate) trait Runner: Sync {
+    /// Runs `workers` copies of `workload` as `model` and waits for all of
+    /// them. A worker that fails is described in its outcome; `Err` means
+    /// the workers could not all be started, and those that were have been
+    /// waited for or killed and reaped.
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError>;
 
-impl StartMethod {
-    /// The name used on the command line and in files.
-    pub fn name(self) -> &'static str {
-        match self {
-            StartMethod::Fork => "fork",
-            StartMethod::Spawn => "spawn",
-        }
+    /// Where the memory of the workers can be read while they run.
+    fn memory(&self) -> MemoryProbe {
+        MemoryProbe::OwnProcess
+    }
+
+    /// Whether each worker is a separate program, which is what an external
+    /// command ([`Workload::Command`]) needs.
+    fn runs_programs(&self) -> bool {
+        false
+    }
+
+    /// The language the workers run in.
+    fn language(&self) -> Language {
+        Language::Rust
+    }
+
+    /// What the sweep does when this model cannot start its workers.
+    fn on_start_failure(&self) -> OnStartFailure {
+        OnStartFailure::StopSweep
+    }
+
+    /// What the model's numbers mean where they would surprise a reader of
+    /// the summary, for `workload` on `cpus` CPUs: `[the sleeps wait on the
+    /// runtime's timer and hold no thread]`.
+    fn note(&self, _model: Model, _workload: WorkloadKind, _cpus: usize) -> Option<String> {
+        None
     }
 }
 
-impl FromStr for StartMethod {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "fork" => Ok(StartMethod::Fork),
-            "spawn" => Ok(StartMethod::Spawn),
-            _ => Err(format!("unknown start method '{s}'; accepted: fork, spawn")),
-        }
-    }
+/// Where a run's memory can be read from `/proc` while its workers live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MemoryProbe {
+    /// The workers are threads or tasks of paralab: `/proc/self`.
+    OwnProcess,
+    /// The workers are paralab's child processes.
+    Children,
+    /// No figure means anything (an interpreter's memory is not its workers').
+    None,
 }
 
-/// How N workers are run at once.
+/// What the workers' code is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Language {
+    /// paralab's own code.
+    Rust,
+    /// The notebook's code in CPython.
+    Python,
+}
+
+/// What the sweep does when a model cannot start its workers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OnStartFailure {
+    /// The sweep stops there: something is wrong with the machine or paralab.
+    StopSweep,
+    /// The model is dropped from the rest of the sweep and the others go on
+    /// (a broken interpreter says nothing about Rust's models).
+    DropModel,
+}
+
+/// One family of models: one row of [`MODELS`].
+pub(crate) struct Family {
+    /// The name on the command line and in files: `process`.
+    pub(crate) name: &'static str,
+    /// What may follow the name after a colon.
+    pub(crate) variant: VariantKind,
+    /// A few words for the `--models` help, after the names: `tokio tasks`.
+    pub(crate) about: Option<&'static str>,
+    /// Runs the workers.
+    pub(crate) runner: &'static dyn Runner,
+}
+
+/// Every model, in the order help texts list them.
+pub(crate) static MODELS: [Family; 8] = [
+    Family {
+        name: "thread",
+        variant: VariantKind::None,
+        about: None,
+        runner: &thread::Threads,
+    },
+    Family {
+        name: "process",
+        variant: VariantKind::StartMethod,
+        about: None,
+        runner: &process::Processes,
+    },
+    Family {
+        name: "async",
+        variant: VariantKind::None,
+        about: Some("tokio tasks"),
+        runner: &async_tasks::Tasks,
+    },
+    Family {
+        name: "pool",
+        variant: VariantKind::None,
+        about: Some("rayon"),
+        runner: &pool::Pool,
+    },
+    Family {
+        name: "gil",
+        variant: VariantKind::SwitchInterval,
+        about: Some("threads behind one global lock, like CPython's; MS: its switch interval"),
+        runner: &gil::GilThreads,
+    },
+    Family {
+        name: "py-thread",
+        variant: VariantKind::None,
+        about: None,
+        runner: &python::PyFamily::Thread,
+    },
+    Family {
+        name: "py-process",
+        variant: VariantKind::StartMethod,
+        about: None,
+        runner: &python::PyFamily::Process,
+    },
+    Family {
+        name: "py-async",
+        variant: VariantKind::None,
+        about: Some("the notebook's code in CPython"),
+        runner: &python::PyFamily::Async,
+    },
+];
+
+/// How N workers are run at once: a family of [`MODELS`] and, for some,
+/// a start method or a switch interval.
 ///
 /// ```
 /// use paralab::{Model, StartMethod};
 /// let model: Model = "process:spawn".parse().unwrap();
-/// assert_eq!(model, Model::Process(StartMethod::Spawn));
+/// assert_eq!(model, Model::process(StartMethod::Spawn));
 /// assert_eq!(model.to_string(), "process:spawn");
+/// assert_eq!("gil".parse::<Model>().unwrap(), Model::GIL);
 /// ```
 ///
 /// In files a model is `{"model": "thread"}`,
@@ -74,40 +194,49 @@ impl FromStr for StartMethod {
 /// `{"model": "pool"}`, `{"model": "gil", "switch_interval_s": 0.005}`,
 /// `{"model": "py-thread"}`, `{"model": "py-process", "start_method": "spawn"}`
 /// or `{"model": "py-async"}`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(into = "repr::ModelRepr", try_from = "repr::ModelRepr")]
-pub enum Model {
+#[derive(Clone, Copy)]
+pub struct Model {
+    family: &'static Family,
+    variant: Variant,
+}
+
+impl Model {
     /// N OS threads (`std::thread`), started then joined.
-    Thread,
-    /// N OS processes, started with the given method, then reaped.
-    Process(StartMethod),
+    pub const THREAD: Model = Model::of(&MODELS[0], Variant::None);
     /// N tokio tasks on a multi-threaded runtime with one worker thread per
     /// logical CPU: sleeps wait on the runtime's timer, CPU work runs on
     /// (and occupies) the runtime's worker threads.
-    Async,
+    pub const ASYNC: Model = Model::of(&MODELS[2], Variant::None);
     /// N jobs on a rayon pool of one thread per logical CPU.
-    Pool,
-    /// N OS threads behind one global lock that behaves like CPython's GIL:
-    /// held while computing, handed over every `switch_interval`, released
-    /// while sleeping.
-    Gil {
-        /// How long a computing worker keeps the lock when another waits
-        /// (CPython's `sys.getswitchinterval()`, 5 ms by default).
-        switch_interval: Duration,
-    },
-    /// The notebook's own code in CPython (`python3`): threads,
-    /// multiprocessing or asyncio; see [`crate::python`].
-    Python(PyModel),
-}
+    pub const POOL: Model = Model::of(&MODELS[3], Variant::None);
+    /// N OS threads behind one global lock that behaves like CPython's GIL,
+    /// handed over every 5 ms (CPython's default switch interval).
+    pub const GIL: Model = Model::gil(DEFAULT_SWITCH_INTERVAL);
+    /// The notebook's `threading.Thread` in CPython.
+    pub const PY_THREAD: Model = Model::of(&MODELS[5], Variant::None);
+    /// The notebook's code as `asyncio` tasks in CPython.
+    pub const PY_ASYNC: Model = Model::of(&MODELS[7], Variant::None);
 
-/// What the command line accepts for `--models`.
-pub const MODEL_NAMES: &str = "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
-     py-thread, py-process, py-process:fork, py-process:spawn, py-async";
+    const fn of(family: &'static Family, variant: Variant) -> Model {
+        Model { family, variant }
+    }
 
-/// CPython's default switch interval, `sys.getswitchinterval()`.
-pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
+    /// N OS processes started with `method`, then reaped.
+    pub const fn process(method: StartMethod) -> Model {
+        Model::of(&MODELS[1], Variant::Start(method))
+    }
 
-impl Model {
+    /// N threads behind one global lock handed over every `switch_interval`
+    /// (held while computing, released while sleeping).
+    pub const fn gil(switch_interval: Duration) -> Model {
+        Model::of(&MODELS[4], Variant::SwitchInterval(switch_interval))
+    }
+
+    /// The notebook's `multiprocessing.Process` in CPython, started with `method`.
+    pub const fn py_process(method: StartMethod) -> Model {
+        Model::of(&MODELS[6], Variant::Start(method))
+    }
+
     /// Runs `workers` copies of `workload` at once and waits for all of them.
     ///
     /// A worker that fails (panics, dies, reports nothing) is described in
@@ -119,56 +248,38 @@ impl Model {
         workers: usize,
         context: &RunContext,
     ) -> Result<RunOutput, ModelError> {
-        let outcomes = match self {
-            Model::Thread => thread::run(workload, workers, context),
-            Model::Process(method) => process::run(*method, workload, workers, context),
-            Model::Async => async_tasks::run(workload, workers, context),
-            Model::Pool => pool::run(workload, workers, context),
-            Model::Gil { switch_interval } => {
-                gil::run(workload, workers, *switch_interval, context)
-            }
-            Model::Python(model) => {
-                return crate::python::run_model(*model, workload, workers, context);
-            }
-        }?;
-        Ok(RunOutput {
-            outcomes,
-            own_wall_s: None,
-        })
+        self.family.runner.run(*self, workload, workers, context)
     }
 
-    /// The model's family name without a start method: `thread`, `process`,
-    /// `async`, `pool`, `gil`.
+    /// The model's family name, without what follows a colon: `thread`,
+    /// `process`, `async`, `pool`, `gil`, `py-thread`, `py-process`, `py-async`.
     pub fn family(&self) -> &'static str {
-        match self {
-            Model::Thread => "thread",
-            Model::Process(_) => "process",
-            Model::Async => "async",
-            Model::Pool => "pool",
-            Model::Gil { .. } => "gil",
-            Model::Python(PyModel::Thread) => "py-thread",
-            Model::Python(PyModel::Process(_)) => "py-process",
-            Model::Python(PyModel::Async) => "py-async",
-        }
+        self.family.name
+    }
+
+    /// Whether `other` is of the same family (`process:fork` and
+    /// `process:spawn` are; `thread` and `py-thread` are not).
+    pub fn same_family(&self, other: Model) -> bool {
+        self.family.name == other.family.name
     }
 
     /// Whether the workers run in CPython rather than in Rust.
     pub fn is_python(&self) -> bool {
-        matches!(self, Model::Python(_))
+        self.family.runner.language() == Language::Python
     }
 
     /// The start method, for process models.
     pub fn start_method(&self) -> Option<StartMethod> {
-        match self {
-            Model::Process(method) | Model::Python(PyModel::Process(method)) => Some(*method),
+        match self.variant {
+            Variant::Start(method) => Some(method),
             _ => None,
         }
     }
 
     /// The switch interval, for the gil model.
     pub fn switch_interval(&self) -> Option<Duration> {
-        match self {
-            Model::Gil { switch_interval } => Some(*switch_interval),
+        match self.variant {
+            Variant::SwitchInterval(interval) => Some(interval),
             _ => None,
         }
     }
@@ -176,7 +287,114 @@ impl Model {
     /// Whether the model runs each worker as a separate program, which is
     /// what an external command ([`Workload::Command`]) needs.
     pub fn runs_programs(&self) -> bool {
-        matches!(self, Model::Process(_))
+        self.family.runner.runs_programs()
+    }
+
+    /// Where the workers' memory can be read.
+    pub(crate) fn memory(&self) -> MemoryProbe {
+        self.family.runner.memory()
+    }
+
+    /// What the sweep does when the model cannot start its workers.
+    pub(crate) fn on_start_failure(&self) -> OnStartFailure {
+        self.family.runner.on_start_failure()
+    }
+
+    /// What the model's numbers mean where they would surprise (see [`Runner::note`]).
+    pub(crate) fn note(&self, workload: WorkloadKind, cpus: usize) -> Option<String> {
+        self.family.runner.note(*self, workload, cpus)
+    }
+
+    /// The models `--python` adds: every CPython model of the table.
+    pub fn python_models(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
+        Model::all(defaults).filter(Model::is_python)
+    }
+
+    /// Every model of the table with its variant left to `defaults`: what
+    /// `--models` can name.
+    pub(crate) fn all(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
+        MODELS
+            .iter()
+            .map(|family| Model::of(family, family.variant.default_variant(defaults)))
+    }
+}
+
+/// What `--models` accepts: `thread, process, process:fork, process:spawn, …`.
+pub fn model_names() -> String {
+    MODELS
+        .iter()
+        .flat_map(|family| family.variant.spellings(family.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The `--models` help: every name, with a few words where a name is not
+/// enough: `…, async (tokio tasks), pool (rayon), …`.
+pub fn models_help() -> String {
+    MODELS
+        .iter()
+        .map(|family| {
+            let mut names = family.variant.spellings(family.name).join(", ");
+            if family.variant == VariantKind::SwitchInterval {
+                names = names.replace(" (switch interval)", "");
+            }
+            match family.about {
+                Some(about) => format!("{names} ({about})"),
+                None => names,
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A model as a command line names it: the variant may be left open
+/// (`process` alone), to be taken from options such as `--start-method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelName {
+    family: &'static Family,
+    variant: Option<Variant>,
+}
+
+impl ModelName {
+    /// The model, its open variant taken from `defaults`.
+    pub fn resolve(self, defaults: &VariantDefaults) -> Model {
+        let variant = self
+            .variant
+            .unwrap_or_else(|| self.family.variant.default_variant(defaults));
+        Model::of(self.family, variant)
+    }
+}
+
+impl FromStr for ModelName {
+    type Err = String;
+    /// `thread`, `process` (start method left open), `process:spawn`,
+    /// `gil` (switch interval left open), `gil:2ms`, …
+    fn from_str(text: &str) -> Result<ModelName, String> {
+        let (name, after) = match text.split_once(':') {
+            Some((name, after)) => (name, Some(after)),
+            None => (text, None),
+        };
+        let unknown = || format!("unknown model '{text}'; accepted: {}", model_names());
+        let family = MODELS
+            .iter()
+            .find(|family| family.name == name)
+            .ok_or_else(unknown)?;
+        let variant = match after {
+            None => None,
+            Some(after) => Some(family.variant.parse(after).ok_or_else(unknown)??),
+        };
+        Ok(ModelName { family, variant })
+    }
+}
+
+impl FromStr for Model {
+    type Err = String;
+    /// `process` alone takes the default start method, `fork`; `gil`
+    /// alone CPython's 5 ms.
+    fn from_str(text: &str) -> Result<Model, String> {
+        Ok(text
+            .parse::<ModelName>()?
+            .resolve(&VariantDefaults::default()))
     }
 }
 
@@ -184,348 +402,167 @@ impl fmt::Display for Model {
     /// `thread`, `process:fork`, `async`, `pool`, `gil` (`gil:2ms` when the
     /// switch interval is not CPython's 5 ms).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Model::Process(method) => write!(f, "process:{}", method.name()),
-            Model::Python(PyModel::Process(method)) => write!(f, "py-process:{}", method.name()),
-            Model::Gil { switch_interval } if *switch_interval != DEFAULT_SWITCH_INTERVAL => {
-                write!(f, "gil:{}ms", switch_interval.as_secs_f64() * 1e3)
-            }
-            other => f.write_str(other.family()),
+        match self.variant.suffix() {
+            Some(suffix) => write!(f, "{}:{suffix}", self.family.name),
+            None => f.write_str(self.family.name),
         }
     }
 }
 
-impl FromStr for Model {
-    type Err = String;
-    /// `process` alone takes the default start method, `fork`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "thread" => Ok(Model::Thread),
-            "process" => Ok(Model::Process(StartMethod::default())),
-            "async" => Ok(Model::Async),
-            "pool" => Ok(Model::Pool),
-            "gil" => Ok(Model::Gil {
-                switch_interval: DEFAULT_SWITCH_INTERVAL,
-            }),
-            "py-thread" => Ok(Model::Python(PyModel::Thread)),
-            "py-process" => Ok(Model::Python(PyModel::Process(StartMethod::default()))),
-            "py-async" => Ok(Model::Python(PyModel::Async)),
-            _ => {
-                if let Some(method) = s.strip_prefix("process:") {
-                    method.parse().map(Model::Process)
-                } else if let Some(method) = s.strip_prefix("py-process:") {
-                    method.parse().map(|m| Model::Python(PyModel::Process(m)))
-                } else if let Some(interval) = s.strip_prefix("gil:") {
-                    parse_switch_interval(interval)
-                        .map(|switch_interval| Model::Gil { switch_interval })
-                } else {
-                    Err(format!("unknown model '{s}'; accepted: {MODEL_NAMES}"))
-                }
-            }
-        }
+impl fmt::Debug for Model {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Model({self})")
     }
 }
 
-/// A switch interval in milliseconds, `5ms` or `5`, from 1 µs to 10 s.
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(paralab::model::parse_switch_interval("0.5ms"), Ok(Duration::from_micros(500)));
-/// assert!(paralab::model::parse_switch_interval("fast").is_err());
-/// ```
-pub fn parse_switch_interval(text: &str) -> Result<Duration, String> {
-    let number = text.trim().trim_end_matches("ms");
-    match number.parse::<f64>() {
-        Ok(ms) if ms.is_finite() && (0.001..=10_000.0).contains(&ms) => {
-            Ok(Duration::from_secs_f64(ms / 1e3))
-        }
-        _ => Err(format!(
-            "'{text}' is not a switch interval; give milliseconds from 0.001 to 10000, e.g. 5ms"
-        )),
+impl PartialEq for Model {
+    fn eq(&self, other: &Model) -> bool {
+        self.same_family(*other) && self.variant == other.variant
+    }
+}
+
+impl Eq for Model {}
+
+impl Hash for Model {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.family.name.hash(state);
+        self.variant.hash(state);
+    }
+}
+
+impl PartialEq for Family {
+    fn eq(&self, other: &Family) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Family {}
+
+impl fmt::Debug for Family {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name)
     }
 }
 
 /// The file form of [`Model`]: the field names and values the first
-/// version wrote (`model`, `start_method`) stay exactly as they were.
-mod repr {
-    use std::time::Duration;
+/// version wrote (`model`, `start_method`, `switch_interval_s`) stay
+/// exactly as they were.
+#[derive(Serialize, Deserialize)]
+struct ModelRepr {
+    model: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start_method: Option<StartMethod>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    switch_interval_s: Option<f64>,
+}
 
-    use serde::{Deserialize, Serialize};
-
-    use super::{DEFAULT_SWITCH_INTERVAL, Model, PyModel, StartMethod};
-
-    #[derive(Serialize, Deserialize)]
-    pub struct ModelRepr {
-        model: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        start_method: Option<StartMethod>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        switch_interval_s: Option<f64>,
+impl Serialize for Model {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        ModelRepr {
+            model: self.family.name.to_string(),
+            start_method: self.start_method(),
+            switch_interval_s: self.switch_interval().map(|d| d.as_secs_f64()),
+        }
+        .serialize(serializer)
     }
+}
 
-    impl From<Model> for ModelRepr {
-        fn from(model: Model) -> ModelRepr {
-            ModelRepr {
-                model: model.family().to_string(),
-                start_method: model.start_method(),
-                switch_interval_s: model.switch_interval().map(|d| d.as_secs_f64()),
+impl<'de> Deserialize<'de> for Model {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Model, D::Error> {
+        let repr = ModelRepr::deserialize(deserializer)?;
+        let family = MODELS
+            .iter()
+            .find(|family| family.name == repr.model)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown model '{}'", repr.model)))?;
+        let defaults = VariantDefaults::default();
+        let variant = match family.variant {
+            VariantKind::None => Variant::None,
+            VariantKind::StartMethod => {
+                Variant::Start(repr.start_method.unwrap_or(defaults.start_method))
             }
-        }
-    }
-
-    impl TryFrom<ModelRepr> for Model {
-        type Error = String;
-        fn try_from(repr: ModelRepr) -> Result<Model, String> {
-            match repr.model.as_str() {
-                "thread" => Ok(Model::Thread),
-                "process" => Ok(Model::Process(repr.start_method.unwrap_or_default())),
-                "async" => Ok(Model::Async),
-                "pool" => Ok(Model::Pool),
-                "gil" => Ok(Model::Gil {
-                    switch_interval: match repr.switch_interval_s {
-                        Some(s) => Duration::try_from_secs_f64(s).map_err(|e| e.to_string())?,
-                        None => DEFAULT_SWITCH_INTERVAL,
-                    },
-                }),
-                "py-thread" => Ok(Model::Python(PyModel::Thread)),
-                "py-process" => Ok(Model::Python(PyModel::Process(
-                    repr.start_method.unwrap_or_default(),
-                ))),
-                "py-async" => Ok(Model::Python(PyModel::Async)),
-                other => Err(format!("unknown model '{other}'")),
-            }
-        }
-    }
-}
-
-/// What a model needs to know about the run it is part of.
-///
-/// ```
-/// use std::time::Duration;
-/// use paralab::model::RunContext;
-/// let context = RunContext::new("target/release/paralab").with_timeout(Some(Duration::from_secs(5)));
-/// assert_eq!(context.timeout, Some(Duration::from_secs(5)));
-/// assert!(context.stop.requested().is_none());
-/// ```
-#[derive(Clone, Debug)]
-pub struct RunContext {
-    /// The instant the run started; worker times are offsets from it.
-    pub t0: MonoTime,
-    /// The program the `spawn` start method executes: one that calls
-    /// [`crate::worker::serve_if_requested`] first thing in `main`.
-    pub worker_exe: PathBuf,
-    /// The closure behind a [`Workload::Custom`] of this run, if any.
-    pub custom: Option<crate::workload::WorkloadFn>,
-    /// The interpreter the Python models run in, if the plan has any.
-    pub python: Option<std::sync::Arc<Python>>,
-    /// How long the run may take: worker processes still running then are
-    /// killed and reaped, threads and tasks are reported and left behind
-    /// (see [`WorkerStatus::TimedOut`]). `None`: no limit.
-    pub timeout: Option<Duration>,
-    /// Set when the run must stop early (Ctrl-C, SIGTERM): a model starts no
-    /// more workers and stops waiting for those that run.
-    pub stop: StopToken,
-}
-
-impl RunContext {
-    /// A run starting now that spawns `worker_exe`, with no closure, no
-    /// interpreter, no time limit, and a stop token of its own.
-    pub fn new(worker_exe: impl Into<PathBuf>) -> RunContext {
-        RunContext {
-            t0: MonoTime::now(),
-            worker_exe: worker_exe.into(),
-            custom: None,
-            python: None,
-            timeout: None,
-            stop: StopToken::new(),
-        }
-    }
-
-    /// The same context with the run's time limit set.
-    pub fn with_timeout(mut self, timeout: Option<Duration>) -> RunContext {
-        self.timeout = timeout;
-        self
-    }
-
-    /// The same context, stopped by `stop`.
-    pub fn with_stop(mut self, stop: StopToken) -> RunContext {
-        self.stop = stop;
-        self
-    }
-
-    /// The same context with the closure of a custom workload.
-    pub fn with_closure(mut self, custom: Option<WorkloadFn>) -> RunContext {
-        self.custom = custom;
-        self
-    }
-
-    /// The same context with the interpreter of the Python models.
-    pub fn with_python(mut self, python: Option<std::sync::Arc<Python>>) -> RunContext {
-        self.python = python;
-        self
-    }
-
-    /// The same context, its clock restarted now.
-    pub fn starting_now(&self) -> RunContext {
-        RunContext {
-            t0: MonoTime::now(),
-            ..self.clone()
-        }
-    }
-}
-
-/// What a model's run yields: one outcome per worker, in worker order, and
-/// the run's wall time when the model timed it itself (the Python driver
-/// times inside the interpreter, as the notebook does, so that starting
-/// `python3` is not counted).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RunOutput {
-    /// One per worker, in worker order.
-    pub outcomes: Vec<WorkerOutcome>,
-    /// The model's own wall time, if it timed the run; otherwise the
-    /// caller's clock around [`Model::run`] is the wall time.
-    pub own_wall_s: Option<f64>,
-}
-
-/// A workload made ready to run inside paralab's own process (a thread, a
-/// task, a pool job, a forked child): a built-in workload or a closure.
-#[derive(Clone, Debug)]
-pub(crate) enum Job {
-    Builtin(Workload),
-    Closure(WorkloadFn),
-}
-
-impl Job {
-    /// Resolves `workload` for `model`, which runs workers in-process:
-    /// a command cannot run there, and a custom workload needs its closure.
-    pub(crate) fn in_process(
-        workload: &Workload,
-        context: &RunContext,
-        model: &str,
-    ) -> Result<Job, ModelError> {
-        match workload {
-            Workload::Command { .. } => Err(ModelError::CommandNeedsProcesses {
-                model: model.to_string(),
+            VariantKind::SwitchInterval => Variant::SwitchInterval(match repr.switch_interval_s {
+                Some(s) => Duration::try_from_secs_f64(s).map_err(serde::de::Error::custom)?,
+                None => defaults.switch_interval,
             }),
-            Workload::Custom { name, .. } => match &context.custom {
-                Some(closure) if closure.name() == name => Ok(Job::Closure(closure.clone())),
-                _ => Err(ModelError::NoClosure { name: name.clone() }),
-            },
-            builtin => Ok(Job::Builtin(builtin.clone())),
-        }
-    }
-
-    /// Runs the job in the calling thread; allocation-free for `cpu`,
-    /// `sleep`, and whatever the closure does.
-    #[inline]
-    pub(crate) fn run(&self) -> u64 {
-        match self {
-            Job::Builtin(workload) => workload.run(),
-            Job::Closure(closure) => closure.call(),
-        }
+        };
+        Ok(Model::of(family, variant))
     }
 }
 
-/// What one worker did in one run.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WorkerOutcome {
-    /// The worker's number, from 0.
-    pub worker: usize,
-    /// When the worker began its workload, in seconds after the run started
-    /// (so a process's start-up cost shows here).
-    pub start_s: Option<f64>,
-    /// When the worker finished its workload, in seconds after the run started.
-    pub end_s: Option<f64>,
-    /// CPU time the worker used (user + system), where it can be measured.
-    pub cpu_s: Option<f64>,
-    /// How the worker ended.
-    #[serde(flatten)]
-    pub status: WorkerStatus,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-impl WorkerOutcome {
-    /// A worker that has no times to show: it failed, was lost, or never
-    /// reported.
-    pub fn failed(worker: usize, status: WorkerStatus) -> WorkerOutcome {
-        WorkerOutcome {
-            worker,
-            start_s: None,
-            end_s: None,
-            cpu_s: None,
-            status,
+    #[test]
+    fn every_name_parses_back_to_itself() {
+        for model in Model::all(&VariantDefaults::default()) {
+            let parsed: Model = model.to_string().parse().unwrap();
+            assert_eq!(parsed, model);
+            let json = serde_json::to_string(&model).unwrap();
+            assert_eq!(
+                serde_json::from_str::<Model>(&json).unwrap(),
+                model,
+                "{json}"
+            );
         }
     }
-}
 
-/// How a worker ended.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "status", rename_all = "snake_case")]
-pub enum WorkerStatus {
-    /// Returned the expected result.
-    Finished { result: u64 },
-    /// Returned, but not the value the reference computation gives.
-    WrongResult { result: u64, expected: u64 },
-    /// A thread or task that panicked; the panic message.
-    Panicked { message: String },
-    /// A process killed by a signal (`SIGSEGV`, `SIGKILL`, …).
-    Killed { signal: String },
-    /// A process that exited with a non-zero code.
-    Exited { code: i32 },
-    /// A worker that ended without a usable report of its result.
-    Lost { reason: String },
-    /// A worker still running when the run's timeout expired. A process is
-    /// killed with its process group and reaped; a thread or task cannot be
-    /// killed, so it is left running (`still_running`) and the experiment
-    /// stops.
-    TimedOut { still_running: bool },
-    /// A worker still running when SIGINT or SIGTERM stopped the run (a
-    /// process is killed and reaped).
-    Interrupted { signal: String },
-}
-
-impl WorkerStatus {
-    /// Whether the worker did its work and returned the right result.
-    pub fn is_success(&self) -> bool {
-        matches!(self, WorkerStatus::Finished { .. })
+    #[test]
+    fn names_and_help_come_from_the_table() {
+        assert_eq!(
+            model_names(),
+            "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
+             py-thread, py-process, py-process:fork, py-process:spawn, py-async"
+        );
+        assert!(models_help().contains(
+            "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
+        ));
     }
 
-    /// The value the worker returned, right or wrong.
-    pub fn result(&self) -> Option<u64> {
-        match self {
-            WorkerStatus::Finished { result } | WorkerStatus::WrongResult { result, .. } => {
-                Some(*result)
-            }
-            _ => None,
-        }
+    #[test]
+    fn an_open_variant_takes_the_defaults() {
+        let defaults = VariantDefaults {
+            start_method: StartMethod::Spawn,
+            switch_interval: Duration::from_millis(2),
+        };
+        let resolve = |text: &str| text.parse::<ModelName>().unwrap().resolve(&defaults);
+        assert_eq!(resolve("process"), Model::process(StartMethod::Spawn));
+        assert_eq!(resolve("process:fork"), Model::process(StartMethod::Fork));
+        assert_eq!(resolve("py-process"), Model::py_process(StartMethod::Spawn));
+        assert_eq!(resolve("gil").to_string(), "gil:2ms");
+        assert_eq!(resolve("thread"), Model::THREAD);
     }
-}
 
-impl fmt::Display for WorkerStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WorkerStatus::Finished { result } => write!(f, "finished with result {result}"),
-            WorkerStatus::WrongResult { result, expected } => {
-                write!(
-                    f,
-                    "returned {result}, but the reference value is {expected}"
-                )
-            }
-            WorkerStatus::Panicked { message } => write!(f, "panicked: {message}"),
-            WorkerStatus::Killed { signal } => write!(f, "was killed by {signal}"),
-            WorkerStatus::Exited { code } => write!(f, "exited with code {code}"),
-            WorkerStatus::Lost { reason } => write!(f, "was lost: {reason}"),
-            WorkerStatus::TimedOut {
-                still_running: false,
-            } => write!(f, "timed out, and was killed and reaped"),
-            WorkerStatus::TimedOut {
-                still_running: true,
-            } => write!(
-                f,
-                "timed out, and is still running (a thread or task cannot be killed; it ends with paralab)"
-            ),
-            WorkerStatus::Interrupted { signal } => {
-                write!(f, "was stopped by {signal} before it finished")
-            }
+    #[test]
+    fn bad_names_say_what_is_accepted() {
+        for bad in ["fiber", "thread:fork", "", ":fork"] {
+            let error = bad.parse::<Model>().unwrap_err();
+            assert!(
+                error.contains("accepted: thread, process"),
+                "{bad}: {error}"
+            );
         }
+        assert!(
+            "process:vfork"
+                .parse::<Model>()
+                .unwrap_err()
+                .contains("fork, spawn")
+        );
+        assert!(
+            "gil:-1"
+                .parse::<Model>()
+                .unwrap_err()
+                .contains("milliseconds")
+        );
+    }
+
+    #[test]
+    fn the_file_form_is_the_first_versions() {
+        let json = serde_json::to_string(&Model::process(StartMethod::Fork)).unwrap();
+        assert_eq!(json, r#"{"model":"process","start_method":"fork"}"#);
+        let gil: Model =
+            serde_json::from_str(r#"{"model":"gil","switch_interval_s":0.002}"#).unwrap();
+        assert_eq!(gil.switch_interval(), Some(Duration::from_millis(2)));
+        assert!(serde_json::from_str::<Model>(r#"{"model":"fiber"}"#).is_err());
     }
 }

@@ -7,19 +7,42 @@ use std::sync::{Arc, mpsc};
 use rayon::prelude::*;
 
 use super::thread::panic_message;
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
+use super::{
+    Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, deadline,
+};
 use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
-use crate::workload::Workload;
+use crate::workload::{Workload, WorkloadKind};
+
+/// The `pool` model.
+pub(crate) struct Pool;
+
+impl Runner for Pool {
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let job = Arc::new(Job::in_process(workload, context, model)?);
+        run(job, workers, context).map(RunOutput::timed_by_caller)
+    }
+
+    fn note(&self, _model: Model, workload: WorkloadKind, cpus: usize) -> Option<String> {
+        (workload == WorkloadKind::Sleep).then(|| {
+            format!(" [a pool runs {cpus} jobs at a time, so waits queue behind each other]")
+        })
+    }
+}
 
 /// Builds the pool, runs `workers` jobs on it, and returns their outcomes
 /// in job order.
-pub fn run(
-    workload: &Workload,
+fn run(
+    job: Arc<Job>,
     workers: usize,
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
-    let job = Arc::new(Job::in_process(workload, context, "pool")?);
     let threads = logical_cpus();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)

@@ -29,7 +29,8 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid};
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
 use super::{
-    Job, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus, deadline, limits,
+    Job, MemoryProbe, Model, ModelError, RunContext, RunOutput, Runner, StartMethod, WorkerOutcome,
+    WorkerStatus, deadline, limits,
 };
 use crate::measure::clock::MonoTime;
 use crate::sys::signals::{self as interrupt, WorkerGroup};
@@ -62,7 +63,11 @@ pub fn run(
                 model: "process:spawn".into(),
             });
         }
-        (StartMethod::Fork, _) => Some(Job::in_process(workload, context, "process:fork")?),
+        (StartMethod::Fork, _) => Some(Job::in_process(
+            workload,
+            context,
+            Model::process(StartMethod::Fork),
+        )?),
         (StartMethod::Spawn, _) => None,
     };
     let (reader, writer) = pipe2(OFlag::O_CLOEXEC).map_err(|errno| {
@@ -785,6 +790,30 @@ impl Drop for EchoChild {
         // End of file on its input ends the child's loop.
         self.to_child = None;
         let _ = reap(self.child);
+    }
+}
+
+/// The `process` model: each worker a process of its own.
+pub(crate) struct Processes;
+
+impl Runner for Processes {
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let method = model.start_method().unwrap_or_default();
+        run(method, workload, workers, context).map(RunOutput::timed_by_caller)
+    }
+
+    fn memory(&self) -> MemoryProbe {
+        MemoryProbe::Children
+    }
+
+    fn runs_programs(&self) -> bool {
+        true
     }
 }
 

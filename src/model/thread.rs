@@ -5,7 +5,9 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 
 use super::deadline::{self, Collected};
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
+use super::{
+    Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, limits,
+};
 use crate::measure::clock::{MonoTime, thread_cpu_time};
 use crate::workload::Workload;
 
@@ -17,15 +19,22 @@ struct ThreadReport {
     cpu_s: f64,
 }
 
-/// Starts `workers` threads running `workload`, then joins them all (or
-/// leaves behind those still running at the timeout).
-pub fn run(
-    workload: &Workload,
-    workers: usize,
-    context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
-    let job = Job::in_process(workload, context, "thread")?;
-    run_threads(workers, context, move |_| job.run())
+/// The `thread` model.
+pub(crate) struct Threads;
+
+impl Runner for Threads {
+    /// Starts `workers` threads running `workload`, then joins them all (or
+    /// leaves behind those still running at the timeout).
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let job = Job::in_process(workload, context, model)?;
+        run_threads(workers, context, move |_| job.run()).map(RunOutput::timed_by_caller)
+    }
 }
 
 /// Starts `workers` threads, thread `i` running `body(i)`, then waits for

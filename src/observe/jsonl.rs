@@ -299,7 +299,7 @@ mod tests {
     fn plan() -> Plan {
         Plan {
             workloads: vec![Workload::Cpu { iters: 1000 }],
-            models: vec![Model::Thread],
+            models: vec![Model::THREAD],
             workers: vec![1, 2],
             runs: 2,
             warmup: 1,

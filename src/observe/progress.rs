@@ -95,11 +95,11 @@ mod tests {
     fn describes_what_is_running() {
         let cpu = Workload::Cpu { iters: 1 };
         assert_eq!(
-            describe(&cpu, Model::Thread, 3, RunKind::Timed(2, 5)),
+            describe(&cpu, Model::THREAD, 3, RunKind::Timed(2, 5)),
             "cpu · thread · 3 workers · run 2/5"
         );
         assert_eq!(
-            describe(&cpu, Model::Thread, 1, RunKind::Warmup(1, 1)),
+            describe(&cpu, Model::THREAD, 1, RunKind::Warmup(1, 1)),
             "cpu · thread · 1 worker · warm-up 1/1"
         );
     }

@@ -129,18 +129,18 @@ mod tests {
 
     #[test]
     fn one_row_per_cell_with_its_statistics() {
-        let fork = Model::Process(StartMethod::Fork);
+        let fork = Model::process(StartMethod::Fork);
         let mut ms = Vec::new();
         for (run, (one, two)) in [(1.0, 1.1), (1.2, 1.0), (1.1, 1.2)].into_iter().enumerate() {
-            ms.push(measurement(Model::Thread, 1, run + 1, one, true));
-            ms.push(measurement(Model::Thread, 2, run + 1, two, true));
+            ms.push(measurement(Model::THREAD, 1, run + 1, one, true));
+            ms.push(measurement(Model::THREAD, 2, run + 1, two, true));
         }
         ms.push(measurement(fork, 1, 1, 2.0, true));
         ms.push(measurement(fork, 2, 1, 9.0, false));
         let rows = rows(&ms);
         assert_eq!(rows.len(), 4);
         let r = &rows[1];
-        assert_eq!((r.model, r.workers), (Model::Thread, 2));
+        assert_eq!((r.model, r.workers), (Model::THREAD, 2));
         let s = r.wall_s.unwrap();
         assert_eq!((s.runs, s.min, s.median, s.max), (3, 1.0, 1.1, 1.2));
         assert!((r.speedup.unwrap() - 2.0).abs() < 1e-12);
@@ -155,7 +155,7 @@ mod tests {
         let ms: Vec<Measurement> = [0.2501, 0.2503, 0.2502, 0.2504, 0.41]
             .into_iter()
             .enumerate()
-            .map(|(i, wall)| measurement(Model::Thread, 1, i + 1, wall, true))
+            .map(|(i, wall)| measurement(Model::THREAD, 1, i + 1, wall, true))
             .collect();
         let warnings = outlier_warnings(&rows(&ms));
         assert_eq!(warnings.len(), 1);

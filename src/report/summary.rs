@@ -5,8 +5,7 @@ use super::Grid;
 use crate::experiment::{Measurement, count};
 use crate::measure::memory::human_kib;
 use crate::measure::stats::{mad, median};
-use crate::model::Model;
-use crate::python::PyModel;
+use crate::model::{Model, StartMethod};
 use crate::workload::WorkloadKind;
 
 /// Lines such as
@@ -42,34 +41,11 @@ pub fn render(measurements: &[Measurement], cpus: usize) -> String {
 /// run cpu work on as many threads as CPUs, the gil model lets one worker
 /// compute at a time.
 fn model_note(grid: &Grid, column: usize, cpus: usize) -> String {
-    let kind = grid.columns[column].workload.kind();
-    let waits = kind == WorkloadKind::Sleep;
-    match grid.columns[column].model {
-        Model::Async if waits => {
-            " [the sleeps wait on the runtime's timer and hold no thread]".to_string()
-        }
-        Model::Async => format!(
-            " [cpu tasks run on the runtime's {cpus} worker threads: each holds its thread until it returns, so at most {cpus} run at once and other tasks on that thread wait]"
-        ),
-        Model::Pool if waits => {
-            format!(" [a pool runs {cpus} jobs at a time, so waits queue behind each other]")
-        }
-        Model::Gil { switch_interval } if waits => format!(
-            " [a sleeping worker releases the global lock, as Python's time.sleep does (switch interval {} ms)]",
-            switch_interval.as_secs_f64() * 1e3
-        ),
-        Model::Gil { switch_interval } => format!(
-            " [one global lock, handed over every {} ms: one worker computes at a time, as CPython's threads do]",
-            switch_interval.as_secs_f64() * 1e3
-        ),
-        Model::Python(PyModel::Thread) if !waits => {
-            " [CPython's threads hold the GIL while they compute]".to_string()
-        }
-        Model::Python(PyModel::Async) if !waits => {
-            " [the loop runs inside the event loop, which runs one task at a time]".to_string()
-        }
-        _ => String::new(),
-    }
+    let column = &grid.columns[column];
+    column
+        .model
+        .note(column.workload.kind(), cpus)
+        .unwrap_or_default()
 }
 
 /// What the GIL costs on this machine and how fast each language's loop
@@ -80,16 +56,18 @@ fn model_note(grid: &Grid, column: usize, cpus: usize) -> String {
 /// the cpu loop, one worker: Rust 7.2 ns an iteration, Python 161 ns (22× slower)
 /// ```
 fn python_comparison(grid: &Grid, cpus: usize) -> String {
-    let Some(cpu_column) = grid.columns.iter().position(|c| {
-        c.workload.kind() == WorkloadKind::Cpu && c.model == Model::Python(PyModel::Thread)
-    }) else {
+    let Some(cpu_column) = grid
+        .columns
+        .iter()
+        .position(|c| c.workload.kind() == WorkloadKind::Cpu && c.model == Model::PY_THREAD)
+    else {
         return String::new();
     };
     let workload = grid.columns[cpu_column].workload.clone();
-    let column_of = |family: &str| {
+    let column_of = |family: Model| {
         grid.columns
             .iter()
-            .position(|c| c.workload == workload && c.model.family() == family)
+            .position(|c| c.workload == workload && c.model.same_family(family))
     };
     let ratio = |column: usize, n: usize| Some(grid.median(column, n)? / grid.median(column, 1)?);
     let mut out = String::new();
@@ -102,14 +80,14 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
     if let Some(n) = n {
         let mut parts = Vec::new();
         for (family, label) in [
-            ("py-thread", "Python threads took"),
-            ("thread", "Rust threads"),
-            ("gil", "the gil model"),
-            ("py-process", "Python processes"),
-            ("process", "Rust processes"),
+            (Model::PY_THREAD, "Python threads took"),
+            (Model::THREAD, "Rust threads"),
+            (Model::GIL, "the gil model"),
+            (Model::py_process(StartMethod::Fork), "Python processes"),
+            (Model::process(StartMethod::Fork), "Rust processes"),
         ] {
             if let Some(r) = column_of(family).and_then(|c| ratio(c, n)) {
-                let tail = if family == "py-thread" {
+                let tail = if family == Model::PY_THREAD {
                     " as long as 1"
                 } else {
                     ""
@@ -119,14 +97,17 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
         }
         out.push_str(&format!("the GIL at {n} workers: {}\n", parts.join("; ")));
     }
-    let per_iteration = |family: &str| {
+    let per_iteration = |family: Model| {
         let iters = match workload {
             crate::workload::Workload::Cpu { iters } if iters > 0 => iters as f64,
             _ => return None,
         };
         Some(grid.median(column_of(family)?, 1)? / iters * 1e9)
     };
-    if let (Some(rust), Some(python)) = (per_iteration("thread"), per_iteration("py-thread")) {
+    if let (Some(rust), Some(python)) = (
+        per_iteration(Model::THREAD),
+        per_iteration(Model::PY_THREAD),
+    ) {
         out.push_str(&format!(
             "the cpu loop, one worker: Rust {rust:.1} ns an iteration, Python {python:.0} ns ({:.0}× slower)\n",
             python / rust
@@ -299,7 +280,7 @@ mod tests {
         let m: Vec<Measurement> = walls
             .iter()
             .enumerate()
-            .map(|(i, &(workers, wall))| measured(&workload, Model::Thread, workers, i + 1, wall))
+            .map(|(i, &(workers, wall))| measured(&workload, Model::THREAD, workers, i + 1, wall))
             .collect();
         render(&m, 2)
     }

@@ -21,7 +21,7 @@ use super::Workload;
 /// let squares = WorkloadFn::new("squares", || (0..1_000_000u64).map(|i| i.wrapping_mul(i)).fold(0, u64::wrapping_add));
 /// let plan = Plan {
 ///     workloads: vec![squares.workload()],
-///     models: vec![Model::Thread, Model::Pool, Model::Process(StartMethod::Fork)],
+///     models: vec![Model::THREAD, Model::POOL, Model::process(StartMethod::Fork)],
 ///     workers: vec![1, 2],
 ///     runs: 1,
 ///     warmup: 0,

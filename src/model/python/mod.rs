@@ -15,8 +15,11 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use crate::model::process::run_in_group;
-use crate::model::{ModelError, RunContext, RunOutput, StartMethod, WorkerOutcome, WorkerStatus};
-use crate::workload::{Workload, nanos};
+use crate::model::{
+    Language, MemoryProbe, Model, ModelError, OnStartFailure, RunContext, RunOutput, Runner,
+    StartMethod, WorkerOutcome, WorkerStatus,
+};
+use crate::workload::{Workload, WorkloadKind, nanos};
 
 /// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub const DRIVER: &str = include_str!("driver.py");
@@ -206,26 +209,73 @@ impl Python {
     }
 }
 
-/// Runs a Python model for [`crate::Model::run`]: the interpreter comes from
-/// the run's context; its own timing of the run is the wall time.
-pub fn run_model(
-    model: PyModel,
-    workload: &Workload,
-    workers: usize,
-    context: &RunContext,
-) -> Result<RunOutput, ModelError> {
-    let python = context.python.as_ref().ok_or(ModelError::NoPython)?;
-    let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
-    // A run killed at its deadline has no time of its own: the caller's
-    // clock, which saw the whole wait, is the wall time.
-    let timed_out = run
-        .outcomes
-        .iter()
-        .any(|o| matches!(o.status, WorkerStatus::TimedOut { .. }));
-    Ok(RunOutput {
-        outcomes: run.outcomes,
-        own_wall_s: (!timed_out).then_some(run.wall_s),
-    })
+/// The Python models as rows of the model table: each family runs the
+/// driver with its own `PyModel`.
+pub(crate) enum PyFamily {
+    /// `py-thread`.
+    Thread,
+    /// `py-process`, with the model's start method.
+    Process,
+    /// `py-async`.
+    Async,
+}
+
+impl Runner for PyFamily {
+    /// Runs the driver in the run's interpreter; its own timing of the run
+    /// is the wall time.
+    fn run(
+        &self,
+        model: Model,
+        workload: &Workload,
+        workers: usize,
+        context: &RunContext,
+    ) -> Result<RunOutput, ModelError> {
+        let python = context.python.as_ref().ok_or(ModelError::NoPython)?;
+        let model = match self {
+            PyFamily::Thread => PyModel::Thread,
+            PyFamily::Process => PyModel::Process(model.start_method().unwrap_or_default()),
+            PyFamily::Async => PyModel::Async,
+        };
+        let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
+        // A run killed at its deadline has no time of its own: the caller's
+        // clock, which saw the whole wait, is the wall time.
+        let timed_out = run
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.status, WorkerStatus::TimedOut { .. }));
+        Ok(RunOutput {
+            outcomes: run.outcomes,
+            own_wall_s: (!timed_out).then_some(run.wall_s),
+        })
+    }
+
+    /// The interpreter's memory is not its workers'.
+    fn memory(&self) -> MemoryProbe {
+        MemoryProbe::None
+    }
+
+    fn language(&self) -> Language {
+        Language::Python
+    }
+
+    /// A broken interpreter says nothing about the Rust models: drop the
+    /// Python model and go on.
+    fn on_start_failure(&self) -> OnStartFailure {
+        OnStartFailure::DropModel
+    }
+
+    fn note(&self, _model: Model, workload: WorkloadKind, _cpus: usize) -> Option<String> {
+        match (self, workload) {
+            (_, WorkloadKind::Sleep) => None,
+            (PyFamily::Thread, _) => {
+                Some(" [CPython's threads hold the GIL while they compute]".to_string())
+            }
+            (PyFamily::Async, _) => Some(
+                " [the loop runs inside the event loop, which runs one task at a time]".to_string(),
+            ),
+            (PyFamily::Process, _) => None,
+        }
+    }
 }
 
 /// Reads the driver's JSON report into outcomes, one per worker; a worker

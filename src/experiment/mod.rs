@@ -1,0 +1,201 @@
+//! Experiments: a [`Plan`] walked run by run, each [`Measurement`] streamed
+//! to the observers as it arrives.
+//!
+//! - [`plan`]: what to run, plain data;
+//! - [`sweep`]: the policy — the order of the runs, and when to stop;
+//! - [`run`]: one run — the clock, the memory sampler, the result check;
+//! - [`measurement`]: what a run yields;
+//! - [`observer`]: what watches the runs as they finish.
+
+mod measurement;
+mod observer;
+mod plan;
+mod run;
+mod sweep;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+pub use measurement::{Measurement, count, run_label};
+pub use observer::{Observer, RunKind};
+pub use plan::{Plan, default_workers};
+use sweep::{Policy, Runs};
+
+use crate::model::python::Python;
+use crate::model::{Model, ModelError, RunContext};
+use crate::sys::signals as interrupt;
+use crate::sys::stop::StopToken;
+use crate::workload::{Workload, WorkloadFn};
+
+/// Why an experiment stopped before the end of its plan.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Workers failed in a run; the run's measurement is kept.
+    #[error("{}: {}", .label, .details.join("; "))]
+    Workers { label: String, details: Vec<String> },
+    /// The model could not start its workers; nothing of that run is kept.
+    #[error("{label}: {error}")]
+    Model { label: String, error: ModelError },
+    /// SIGINT or SIGTERM asked paralab to stop; the run it interrupted is
+    /// not kept (its workers were killed), every run finished before is.
+    #[error("interrupted by {signal}")]
+    Interrupted { signal: nix::sys::signal::Signal },
+    /// With [`Experiment::keep_going`], runs whose workers failed: each is
+    /// kept (and its failure recorded in its outcomes), and the sweep went on.
+    #[error("{} runs had failed workers: {}", .failures.len(), .failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(" | "))]
+    KeptGoing { failures: Vec<Failure> },
+}
+
+/// What an experiment produced: every measurement it finished, and the
+/// failure that stopped it, if one did.
+#[derive(Debug)]
+pub struct Results {
+    /// Every timed run, in the order they ran.
+    pub measurements: Vec<Measurement>,
+    /// Why the plan was not finished.
+    pub failure: Option<Failure>,
+}
+
+/// A plan, the program that spawned workers run, and its observers.
+pub struct Experiment<'o> {
+    plan: Plan,
+    worker_exe: Option<PathBuf>,
+    observers: Vec<&'o mut dyn Observer>,
+    closures: Vec<WorkloadFn>,
+    python: Option<Arc<Python>>,
+    timeout: Option<Duration>,
+    keep_going: bool,
+    stop: StopToken,
+}
+
+impl<'o> Experiment<'o> {
+    /// An experiment with no observers.
+    pub fn new(plan: Plan) -> Experiment<'o> {
+        Experiment {
+            plan,
+            worker_exe: None,
+            observers: Vec::new(),
+            closures: Vec::new(),
+            python: None,
+            timeout: None,
+            keep_going: false,
+            stop: interrupt::stop_token(),
+        }
+    }
+
+    /// The interpreter the plan's Python models run in. Without one, a
+    /// Python model's run fails with a message saying so.
+    pub fn python(mut self, python: Python) -> Self {
+        self.python = Some(Arc::new(python));
+        self
+    }
+
+    /// Limits each run to `timeout`: worker processes still running then
+    /// are killed and reaped; threads and tasks cannot be killed, so they
+    /// are reported and the experiment stops (see
+    /// [`WorkerStatus::TimedOut`]).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Goes on after a run whose workers failed (crashed, exited non-zero,
+    /// timed out and were killed), keeping its measurement, instead of
+    /// stopping there. A refusal by the OS, a stop signal, or a thread left
+    /// running by a timeout still stop the sweep.
+    pub fn keep_going(mut self, keep_going: bool) -> Self {
+        self.keep_going = keep_going;
+        self
+    }
+
+    /// Stops the sweep when `stop` is set, instead of on paralab's own
+    /// SIGINT and SIGTERM (the default token, [`interrupt::stop_token`]).
+    pub fn stop_token(mut self, stop: StopToken) -> Self {
+        self.stop = stop;
+        self
+    }
+
+    /// Registers the closure behind the plan's [`Workload::Custom`] of the
+    /// same name (see [`WorkloadFn`]).
+    pub fn workload_fn(mut self, closure: WorkloadFn) -> Self {
+        self.closures.retain(|c| c.name() != closure.name());
+        self.closures.push(closure);
+        self
+    }
+
+    /// The program the `spawn` start method runs (default: this program).
+    pub fn worker_exe(mut self, exe: impl Into<PathBuf>) -> Self {
+        self.worker_exe = Some(exe.into());
+        self
+    }
+
+    /// Adds an observer.
+    pub fn observe(mut self, observer: &'o mut dyn Observer) -> Self {
+        self.observers.push(observer);
+        self
+    }
+
+    /// Walks the plan: for each worker count, each workload, each model,
+    /// the warm-ups then the timed runs. Stops at the first failure,
+    /// keeping every measurement made so far; except that a Python model
+    /// that fails (a crash of the interpreter, a broken `python3`) is
+    /// dropped from the rest of the plan and the Rust models go on; the
+    /// first such failure is then the experiment's failure. The policy is
+    /// [`sweep`]'s; this gives it the real runs.
+    pub fn run(mut self) -> Results {
+        for observer in &mut self.observers {
+            observer.plan_started(&self.plan);
+        }
+        let worker_exe = self
+            .worker_exe
+            .take()
+            .or_else(|| std::env::current_exe().ok())
+            .unwrap_or_else(|| PathBuf::from("paralab"));
+        let context = RunContext::new(worker_exe)
+            .with_python(self.python.clone())
+            .with_timeout(self.timeout)
+            .with_stop(self.stop.clone());
+        let mut runs = ModelRuns {
+            context,
+            closures: &self.closures,
+        };
+        let policy = Policy {
+            keep_going: self.keep_going,
+            stop: self.stop.clone(),
+        };
+        sweep::sweep(&self.plan, &mut runs, &mut self.observers, &policy)
+    }
+}
+
+/// The real runs: each one a model run under a fresh clock.
+struct ModelRuns<'c> {
+    context: RunContext,
+    closures: &'c [WorkloadFn],
+}
+
+impl Runs for ModelRuns<'_> {
+    fn reference(&mut self, workload: &Workload, stop: &StopToken) -> Result<u64, Signal> {
+        run::reference(workload, stop)
+    }
+
+    fn measure(
+        &mut self,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        run: usize,
+        expected: u64,
+    ) -> Result<Measurement, ModelError> {
+        let custom = match workload {
+            Workload::Custom { name, .. } => {
+                self.closures.iter().find(|c| c.name() == name).cloned()
+            }
+            _ => None,
+        };
+        let context = self.context.clone().with_closure(custom);
+        run::measure(workload, model, workers, run, expected, &context)
+    }
+}

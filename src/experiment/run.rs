@@ -1,0 +1,96 @@
+//! One run of (workload, model, workers): the clock, the memory sampler,
+//! the model, and the check of every result against the reference.
+
+use std::time::Duration;
+
+use nix::sys::signal::Signal;
+
+use super::Measurement;
+use crate::measure::clock::MonoTime;
+use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
+use crate::model::{MemoryProbe, Model, ModelError, RunContext, RunOutput, WorkerStatus};
+use crate::sys::signals as interrupt;
+use crate::sys::stop::StopToken;
+use crate::workload::Workload;
+
+/// The reference result of `workload`, computed once before its runs. A
+/// big cpu workload takes as long as one worker; when signals are
+/// handled (see [`interrupt::install`]) it is computed on its own thread,
+/// so a Ctrl-C meanwhile is not kept waiting for it.
+pub(crate) fn reference(workload: &Workload, stop: &StopToken) -> Result<u64, Signal> {
+    if !interrupt::installed() || !matches!(workload, Workload::Cpu { .. }) {
+        return Ok(workload.expected_result());
+    }
+    let (sender, value) = std::sync::mpsc::channel();
+    let owned = workload.clone();
+    let computing = std::thread::Builder::new()
+        .name("paralab-reference".into())
+        .spawn(move || sender.send(owned.expected_result()));
+    if computing.is_err() {
+        return Ok(workload.expected_result());
+    }
+    loop {
+        if let Some(signal) = stop.requested() {
+            return Err(signal);
+        }
+        if let Ok(value) = value.recv_timeout(Duration::from_millis(50)) {
+            return Ok(value);
+        }
+    }
+}
+
+/// One run: starts the clock, runs the model, stops the clock, and checks
+/// every result against the reference.
+pub(crate) fn measure(
+    workload: &Workload,
+    model: Model,
+    workers: usize,
+    run: usize,
+    expected: u64,
+    context: &RunContext,
+) -> Result<Measurement, ModelError> {
+    // Workers of the in-process models live in this process: reading
+    // /proc/self is enough, and cheap enough to sample often. Process
+    // workers need a scan of /proc for children, so less often.
+    let children = model.memory() == MemoryProbe::Children;
+    let before = if children {
+        Snapshot::now()
+    } else {
+        Snapshot::own()
+    };
+    let interval = Duration::from_millis(if children { 50 } else { 10 });
+    let sampler = MemorySampler::start_with(interval, children);
+    let context = &context.starting_now();
+    let ran = model.run(workload, workers, context);
+    let clock_wall_s = MonoTime::now().seconds_since(context.t0);
+    let peak = sampler.stop();
+    let RunOutput {
+        mut outcomes,
+        own_wall_s,
+    } = ran?;
+    let wall_s = own_wall_s.unwrap_or(clock_wall_s);
+    // A run shorter than two sampling intervals may have been missed by
+    // every sample: no figure rather than a wrong one.
+    // A model whose workers' memory cannot be read (an interpreter's
+    // figure would be its own, not its workers') gets none.
+    let memory = before
+        .ok()
+        .filter(|_| model.memory() != MemoryProbe::None && wall_s >= 2.0 * interval.as_secs_f64())
+        .map(|before| MemoryUse::between(&before, &peak, workers));
+    for outcome in &mut outcomes {
+        if let WorkerStatus::Finished { result } = outcome.status
+            && result != expected
+        {
+            outcome.status = WorkerStatus::WrongResult { result, expected };
+        }
+    }
+    Ok(Measurement {
+        workload: workload.clone(),
+        model,
+        workers,
+        run,
+        wall_s,
+        outcomes,
+        memory,
+    })
+}

@@ -1,0 +1,555 @@
+//! The sweep's policy: in which order the runs of a plan are made, and
+//! when the sweep stops — at the first failed run (or after it, with
+//! `--keep-going`), at a stop request, at a model the OS refused — and
+//! which measurements it keeps.
+//!
+//! The policy does not run anything itself: it asks a [`Runs`] for the
+//! reference value of a workload and for each run. The experiment gives it
+//! the real one ([`super::Experiment`]); the tests below give it a mock that
+//! replays scripted outcomes, so the policy is tested without a thread or
+//! a process.
+
+use std::collections::HashMap;
+
+use nix::sys::signal::Signal;
+
+use super::{Failure, Measurement, Observer, Plan, Results, RunKind, run_label};
+use crate::model::{Model, ModelError, OnStartFailure, WorkerStatus};
+use crate::sys::stop::StopToken;
+use crate::workload::Workload;
+
+/// What the sweep asks of whoever makes the runs.
+pub(crate) trait Runs {
+    /// The reference result of `workload`, or the stop signal that came
+    /// while it was being computed.
+    fn reference(&mut self, workload: &Workload, stop: &StopToken) -> Result<u64, Signal>;
+
+    /// One run: `run` is its number from 1, 0 for a warm-up.
+    fn measure(
+        &mut self,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        run: usize,
+        expected: u64,
+    ) -> Result<Measurement, ModelError>;
+}
+
+/// How the sweep reacts to failures.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Policy {
+    /// Go on after a run whose workers failed, keeping it.
+    pub(crate) keep_going: bool,
+    /// Set when the sweep must stop.
+    pub(crate) stop: StopToken,
+}
+
+/// Walks `plan`: for each worker count, each workload, each model, the
+/// warm-ups then the timed runs. Stops at the first failure, keeping every
+/// measurement made so far; except that a model that asks to be dropped
+/// when it cannot start ([`OnStartFailure::DropModel`], the Python models)
+/// is dropped from the rest of the plan and the others go on; the first
+/// such failure is then the sweep's failure.
+pub(crate) fn sweep(
+    plan: &Plan,
+    runs: &mut dyn Runs,
+    observers: &mut [&mut dyn Observer],
+    policy: &Policy,
+) -> Results {
+    let mut sweep = Sweep {
+        runs,
+        observers,
+        policy,
+        measurements: Vec::new(),
+        expected: HashMap::new(),
+        dropped: Vec::new(),
+        dropped_failure: None,
+        kept_going: Vec::new(),
+    };
+    let stopped = sweep.walk(plan).err();
+    sweep.finish(stopped)
+}
+
+struct Sweep<'s, 'o> {
+    runs: &'s mut dyn Runs,
+    observers: &'s mut [&'o mut dyn Observer],
+    policy: &'s Policy,
+    measurements: Vec<Measurement>,
+    expected: HashMap<Workload, u64>,
+    dropped: Vec<Model>,
+    dropped_failure: Option<Failure>,
+    kept_going: Vec<Failure>,
+}
+
+impl Sweep<'_, '_> {
+    /// Every run of the plan; `Err` is the failure that stopped the sweep.
+    fn walk(&mut self, plan: &Plan) -> Result<(), Failure> {
+        for &workers in &plan.workers {
+            for workload in &plan.workloads {
+                let expected = self.reference(workload)?;
+                for &model in &plan.models {
+                    if !self.dropped.contains(&model) {
+                        self.cell(plan, workload, model, workers, expected)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The reference result of `workload`, computed once.
+    fn reference(&mut self, workload: &Workload) -> Result<u64, Failure> {
+        if let Some(&value) = self.expected.get(workload) {
+            return Ok(value);
+        }
+        let value = self
+            .runs
+            .reference(workload, &self.policy.stop)
+            .map_err(|signal| Failure::Interrupted { signal })?;
+        self.expected.insert(workload.clone(), value);
+        Ok(value)
+    }
+
+    /// The warm-ups and timed runs of one (workload, model, workers).
+    fn cell(
+        &mut self,
+        plan: &Plan,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        expected: u64,
+    ) -> Result<(), Failure> {
+        let kinds = (1..=plan.warmup)
+            .map(|k| RunKind::Warmup(k, plan.warmup))
+            .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
+        for kind in kinds {
+            self.stop_requested()?;
+            for observer in self.observers.iter_mut() {
+                observer.run_started(workload, model, workers, kind);
+            }
+            let run = match kind {
+                RunKind::Timed(k, _) => k,
+                RunKind::Warmup(..) => 0,
+            };
+            let measurement = match self.runs.measure(workload, model, workers, run, expected) {
+                Ok(measurement) => measurement,
+                Err(error) => {
+                    // A refusal caused by the stop itself is the stop.
+                    self.stop_requested()?;
+                    let failure = Failure::Model {
+                        label: run_label(workload, model, workers),
+                        error,
+                    };
+                    return match model.on_start_failure() {
+                        OnStartFailure::StopSweep => Err(failure),
+                        OnStartFailure::DropModel => {
+                            self.dropped.push(model);
+                            self.dropped_failure.get_or_insert(failure);
+                            Ok(())
+                        }
+                    };
+                }
+            };
+            // A run cut short by a stop is not a result.
+            if !measurement.succeeded() {
+                self.stop_requested()?;
+            }
+            let failure = worker_failure(&measurement);
+            let left_running = leaves_threads_running(&measurement);
+            if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
+                for observer in self.observers.iter_mut() {
+                    observer.measured(&measurement);
+                }
+                self.measurements.push(measurement);
+            }
+            if let Some(failure) = failure {
+                // Threads left running would skew every later run.
+                if self.policy.keep_going && !left_running {
+                    self.kept_going.push(failure);
+                    continue;
+                }
+                return Err(failure);
+            }
+        }
+        Ok(())
+    }
+
+    fn stop_requested(&self) -> Result<(), Failure> {
+        match self.policy.stop.requested() {
+            Some(signal) => Err(Failure::Interrupted { signal }),
+            None => Ok(()),
+        }
+    }
+
+    /// The results: what was measured, and why the sweep did not finish (the
+    /// failure that stopped it), or which runs failed along the way.
+    fn finish(self, stopped: Option<Failure>) -> Results {
+        let failure = match stopped {
+            Some(failure) => Some(failure),
+            None if self.kept_going.is_empty() => self.dropped_failure,
+            None => {
+                let mut failures = self.kept_going;
+                failures.extend(self.dropped_failure);
+                Some(Failure::KeptGoing { failures })
+            }
+        };
+        Results {
+            measurements: self.measurements,
+            failure,
+        }
+    }
+}
+
+/// Whether a timeout left threads or tasks of this run running.
+fn leaves_threads_running(measurement: &Measurement) -> bool {
+    measurement.outcomes.iter().any(|o| {
+        matches!(
+            o.status,
+            WorkerStatus::TimedOut {
+                still_running: true
+            }
+        )
+    })
+}
+
+/// The failed workers of a run, those that failed the same way grouped:
+/// `worker 1 was killed by SIGKILL`, `workers 0, 1, 2 and 47 more: each timed out, …`.
+fn worker_failure(measurement: &Measurement) -> Option<Failure> {
+    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    for outcome in measurement.failures() {
+        let status = outcome.status.to_string();
+        match groups.iter_mut().find(|(s, _)| *s == status) {
+            Some((_, workers)) => workers.push(outcome.worker),
+            None => groups.push((status, vec![outcome.worker])),
+        }
+    }
+    let details: Vec<String> = groups
+        .into_iter()
+        .flat_map(|(status, workers)| {
+            if workers.len() <= 3 {
+                return workers
+                    .iter()
+                    .map(|worker| format!("worker {worker} {status}"))
+                    .collect::<Vec<_>>();
+            }
+            let shown: Vec<String> = workers.iter().take(3).map(usize::to_string).collect();
+            vec![format!(
+                "workers {} and {} more: each {status}",
+                shown.join(", "),
+                workers.len() - 3
+            )]
+        })
+        .collect();
+    (!details.is_empty()).then(|| Failure::Workers {
+        label: measurement.label(),
+        details,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io;
+
+    use super::*;
+    use crate::model::{StartMethod, WorkerOutcome};
+
+    /// What the mock does for one run.
+    #[derive(Clone)]
+    enum Scripted {
+        /// Every worker finishes with the reference result.
+        Fine,
+        /// Worker 0 is killed by SIGKILL.
+        Crash,
+        /// Worker 0 timed out and is still running (a thread).
+        ThreadLeftRunning,
+        /// The OS refuses the second worker.
+        Refused,
+        /// Sets the stop token, then every worker is interrupted.
+        Signal(Signal),
+    }
+
+    /// Replays a script, keyed by (model, workers, run); anything not in
+    /// the script is `Fine`. Records every call.
+    struct MockRuns {
+        script: Vec<((Model, usize, usize), Scripted)>,
+        stop: StopToken,
+        calls: Vec<(Model, usize, usize)>,
+        stop_during_reference: Option<Signal>,
+    }
+
+    impl MockRuns {
+        fn new(script: Vec<((Model, usize, usize), Scripted)>, policy: &Policy) -> MockRuns {
+            MockRuns {
+                script,
+                stop: policy.stop.clone(),
+                calls: Vec::new(),
+                stop_during_reference: None,
+            }
+        }
+    }
+
+    impl Runs for MockRuns {
+        fn reference(&mut self, _workload: &Workload, stop: &StopToken) -> Result<u64, Signal> {
+            if let Some(signal) = self.stop_during_reference {
+                stop.request(signal);
+                return Err(signal);
+            }
+            Ok(42)
+        }
+
+        fn measure(
+            &mut self,
+            workload: &Workload,
+            model: Model,
+            workers: usize,
+            run: usize,
+            expected: u64,
+        ) -> Result<Measurement, ModelError> {
+            self.calls.push((model, workers, run));
+            let scripted = self
+                .script
+                .iter()
+                .find(|(key, _)| *key == (model, workers, run))
+                .map_or(Scripted::Fine, |(_, s)| s.clone());
+            let status = |worker: usize| match &scripted {
+                Scripted::Crash if worker == 0 => WorkerStatus::Killed {
+                    signal: "SIGKILL".into(),
+                },
+                Scripted::ThreadLeftRunning if worker == 0 => WorkerStatus::TimedOut {
+                    still_running: true,
+                },
+                Scripted::Signal(signal) => WorkerStatus::Interrupted {
+                    signal: signal.as_str().into(),
+                },
+                _ => WorkerStatus::Finished { result: expected },
+            };
+            match scripted {
+                Scripted::Refused => {
+                    return Err(ModelError::Refused {
+                        what: "thread",
+                        index: 1,
+                        workers,
+                        cause: io::Error::from_raw_os_error(nix::libc::EAGAIN),
+                        limit: "limit hit: RLIMIT_NPROC (ulimit -u) = 1".into(),
+                    });
+                }
+                Scripted::Signal(signal) => {
+                    self.stop.request(signal);
+                }
+                _ => {}
+            }
+            Ok(Measurement {
+                workload: workload.clone(),
+                model,
+                workers,
+                run,
+                wall_s: 0.5,
+                outcomes: (0..workers)
+                    .map(|worker| WorkerOutcome::failed(worker, status(worker)))
+                    .collect(),
+                memory: None,
+            })
+        }
+    }
+
+    fn plan(models: &[Model], workers: &[usize], runs: usize, warmup: usize) -> Plan {
+        Plan {
+            workloads: vec![Workload::Cpu { iters: 10 }],
+            models: models.to_vec(),
+            workers: workers.to_vec(),
+            runs,
+            warmup,
+        }
+    }
+
+    fn walk(
+        plan: &Plan,
+        script: Vec<((Model, usize, usize), Scripted)>,
+        keep_going: bool,
+    ) -> (Results, Vec<(Model, usize, usize)>) {
+        let policy = Policy {
+            keep_going,
+            stop: StopToken::new(),
+        };
+        let mut runs = MockRuns::new(script, &policy);
+        let results = sweep(plan, &mut runs, &mut [], &policy);
+        (results, runs.calls)
+    }
+
+    const FORK: Model = Model::process(StartMethod::Fork);
+
+    #[test]
+    fn every_run_is_made_in_plan_order_and_warmups_are_not_kept() {
+        let plan = plan(&[Model::THREAD, FORK], &[1, 2], 2, 1);
+        let (results, calls) = walk(&plan, vec![], false);
+        assert!(results.failure.is_none());
+        // Workers outermost, then models, warm-up (run 0) before timed runs.
+        assert_eq!(
+            calls,
+            vec![
+                (Model::THREAD, 1, 0),
+                (Model::THREAD, 1, 1),
+                (Model::THREAD, 1, 2),
+                (FORK, 1, 0),
+                (FORK, 1, 1),
+                (FORK, 1, 2),
+                (Model::THREAD, 2, 0),
+                (Model::THREAD, 2, 1),
+                (Model::THREAD, 2, 2),
+                (FORK, 2, 0),
+                (FORK, 2, 1),
+                (FORK, 2, 2),
+            ]
+        );
+        assert_eq!(results.measurements.len(), 8);
+        assert!(results.measurements.iter().all(|m| m.run > 0));
+    }
+
+    #[test]
+    fn the_first_failed_run_stops_the_sweep_and_is_kept() {
+        let plan = plan(&[Model::THREAD, FORK], &[1, 2], 1, 0);
+        let (results, calls) = walk(&plan, vec![((FORK, 1, 1), Scripted::Crash)], false);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(results.measurements.len(), 2);
+        match results.failure {
+            Some(Failure::Workers { label, details }) => {
+                assert_eq!(label, "cpu · process:fork · 1 worker");
+                assert_eq!(details, ["worker 0 was killed by SIGKILL"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn keep_going_records_failed_runs_and_goes_on() {
+        let plan = plan(&[Model::THREAD, FORK], &[1, 2], 1, 0);
+        let script = vec![
+            ((FORK, 1, 1), Scripted::Crash),
+            ((FORK, 2, 1), Scripted::Crash),
+        ];
+        let (results, calls) = walk(&plan, script, true);
+        assert_eq!(calls.len(), 4);
+        assert_eq!(results.measurements.len(), 4);
+        match results.failure {
+            Some(Failure::KeptGoing { failures }) => assert_eq!(failures.len(), 2),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_warmup_is_kept_as_evidence() {
+        let plan = plan(&[Model::THREAD], &[1], 1, 1);
+        let (results, _) = walk(&plan, vec![((Model::THREAD, 1, 0), Scripted::Crash)], false);
+        assert_eq!(results.measurements.len(), 1);
+        assert_eq!(results.measurements[0].run, 0);
+        assert!(matches!(results.failure, Some(Failure::Workers { .. })));
+    }
+
+    #[test]
+    fn threads_left_running_stop_the_sweep_even_with_keep_going() {
+        let plan = plan(&[Model::THREAD], &[1, 2], 1, 0);
+        let script = vec![((Model::THREAD, 1, 1), Scripted::ThreadLeftRunning)];
+        let (results, calls) = walk(&plan, script, true);
+        assert_eq!(calls.len(), 1);
+        assert!(matches!(results.failure, Some(Failure::Workers { .. })));
+    }
+
+    #[test]
+    fn an_os_refusal_stops_the_sweep_and_keeps_nothing_of_that_run() {
+        let plan = plan(&[Model::THREAD], &[1, 2, 3], 1, 0);
+        let (results, calls) = walk(
+            &plan,
+            vec![((Model::THREAD, 2, 1), Scripted::Refused)],
+            true,
+        );
+        assert_eq!(calls.len(), 2);
+        assert_eq!(results.measurements.len(), 1);
+        match results.failure {
+            Some(Failure::Model { label, error }) => {
+                assert_eq!(label, "cpu · thread · 2 workers");
+                assert!(error.to_string().contains("RLIMIT_NPROC"), "{error}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_python_model_that_cannot_start_is_dropped_and_the_others_go_on() {
+        let plan = plan(&[Model::PY_THREAD, Model::THREAD], &[1, 2], 1, 0);
+        let (results, calls) = walk(
+            &plan,
+            vec![((Model::PY_THREAD, 1, 1), Scripted::Refused)],
+            false,
+        );
+        assert_eq!(
+            calls,
+            vec![
+                (Model::PY_THREAD, 1, 1),
+                (Model::THREAD, 1, 1),
+                (Model::THREAD, 2, 1),
+            ]
+        );
+        assert_eq!(results.measurements.len(), 2);
+        assert!(matches!(results.failure, Some(Failure::Model { .. })));
+    }
+
+    #[test]
+    fn a_stop_ends_the_sweep_and_drops_the_interrupted_run() {
+        let plan = plan(&[Model::THREAD], &[1, 2, 3], 1, 0);
+        let script = vec![((Model::THREAD, 2, 1), Scripted::Signal(Signal::SIGTERM))];
+        let (results, calls) = walk(&plan, script, true);
+        assert_eq!(calls.len(), 2);
+        assert_eq!(
+            results.measurements.len(),
+            1,
+            "the interrupted run is not kept"
+        );
+        assert!(matches!(
+            results.failure,
+            Some(Failure::Interrupted {
+                signal: Signal::SIGTERM
+            })
+        ));
+    }
+
+    #[test]
+    fn a_stop_while_the_reference_is_computed_runs_nothing() {
+        let plan = plan(&[Model::THREAD], &[1], 1, 0);
+        let policy = Policy::default();
+        let mut runs = MockRuns::new(vec![], &policy);
+        runs.stop_during_reference = Some(Signal::SIGINT);
+        let results = sweep(&plan, &mut runs, &mut [], &policy);
+        assert!(runs.calls.is_empty());
+        assert!(matches!(
+            results.failure,
+            Some(Failure::Interrupted {
+                signal: Signal::SIGINT
+            })
+        ));
+    }
+
+    #[test]
+    fn observers_see_every_run_start_and_every_kept_measurement() {
+        #[derive(Default)]
+        struct Count {
+            started: usize,
+            measured: usize,
+        }
+        impl Observer for Count {
+            fn run_started(&mut self, _: &Workload, _: Model, _: usize, _: RunKind) {
+                self.started += 1;
+            }
+            fn measured(&mut self, _: &Measurement) {
+                self.measured += 1;
+            }
+        }
+        let plan = plan(&[Model::THREAD], &[1, 2], 3, 2);
+        let policy = Policy::default();
+        let mut runs = MockRuns::new(vec![], &policy);
+        let mut count = Count::default();
+        let results = sweep(&plan, &mut runs, &mut [&mut count], &policy);
+        assert_eq!(count.started, 10);
+        assert_eq!(count.measured, 6);
+        assert_eq!(results.measurements.len(), 6);
+    }
+}

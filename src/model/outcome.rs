@@ -1,0 +1,109 @@
+//! What one worker did in one run, as every model reports it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// What one worker did in one run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerOutcome {
+    /// The worker's number, from 0.
+    pub worker: usize,
+    /// When the worker began its workload, in seconds after the run started
+    /// (so a process's start-up cost shows here).
+    pub start_s: Option<f64>,
+    /// When the worker finished its workload, in seconds after the run started.
+    pub end_s: Option<f64>,
+    /// CPU time the worker used (user + system), where it can be measured.
+    pub cpu_s: Option<f64>,
+    /// How the worker ended.
+    #[serde(flatten)]
+    pub status: WorkerStatus,
+}
+
+impl WorkerOutcome {
+    /// A worker that has no times to show: it failed, was lost, or never
+    /// reported.
+    pub fn failed(worker: usize, status: WorkerStatus) -> WorkerOutcome {
+        WorkerOutcome {
+            worker,
+            start_s: None,
+            end_s: None,
+            cpu_s: None,
+            status,
+        }
+    }
+}
+
+/// How a worker ended.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum WorkerStatus {
+    /// Returned the expected result.
+    Finished { result: u64 },
+    /// Returned, but not the value the reference computation gives.
+    WrongResult { result: u64, expected: u64 },
+    /// A thread or task that panicked; the panic message.
+    Panicked { message: String },
+    /// A process killed by a signal (`SIGSEGV`, `SIGKILL`, …).
+    Killed { signal: String },
+    /// A process that exited with a non-zero code.
+    Exited { code: i32 },
+    /// A worker that ended without a usable report of its result.
+    Lost { reason: String },
+    /// A worker still running when the run's timeout expired. A process is
+    /// killed with its process group and reaped; a thread or task cannot be
+    /// killed, so it is left running (`still_running`) and the experiment
+    /// stops.
+    TimedOut { still_running: bool },
+    /// A worker still running when SIGINT or SIGTERM stopped the run (a
+    /// process is killed and reaped).
+    Interrupted { signal: String },
+}
+
+impl WorkerStatus {
+    /// Whether the worker did its work and returned the right result.
+    pub fn is_success(&self) -> bool {
+        matches!(self, WorkerStatus::Finished { .. })
+    }
+
+    /// The value the worker returned, right or wrong.
+    pub fn result(&self) -> Option<u64> {
+        match self {
+            WorkerStatus::Finished { result } | WorkerStatus::WrongResult { result, .. } => {
+                Some(*result)
+            }
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for WorkerStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WorkerStatus::Finished { result } => write!(f, "finished with result {result}"),
+            WorkerStatus::WrongResult { result, expected } => {
+                write!(
+                    f,
+                    "returned {result}, but the reference value is {expected}"
+                )
+            }
+            WorkerStatus::Panicked { message } => write!(f, "panicked: {message}"),
+            WorkerStatus::Killed { signal } => write!(f, "was killed by {signal}"),
+            WorkerStatus::Exited { code } => write!(f, "exited with code {code}"),
+            WorkerStatus::Lost { reason } => write!(f, "was lost: {reason}"),
+            WorkerStatus::TimedOut {
+                still_running: false,
+            } => write!(f, "timed out, and was killed and reaped"),
+            WorkerStatus::TimedOut {
+                still_running: true,
+            } => write!(
+                f,
+                "timed out, and is still running (a thread or task cannot be killed; it ends with paralab)"
+            ),
+            WorkerStatus::Interrupted { signal } => {
+                write!(f, "was stopped by {signal} before it finished")
+            }
+        }
+    }
+}
