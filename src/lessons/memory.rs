@@ -276,20 +276,20 @@ fn kib(value: f64) -> String {
     }
 }
 
-fn label(model: &str) -> &str {
-    match model {
-        "thread" => "thread",
-        "process:fork" => "forked process",
-        "process:spawn" => "spawned process",
-        other => other,
+/// The model as the memory table names it: `forked process`.
+fn label(model: Model) -> String {
+    match model.start_method() {
+        Some(StartMethod::Fork) => "forked process".into(),
+        Some(StartMethod::Spawn) => "spawned process".into(),
+        None => model.to_string(),
     }
 }
 
 fn finding(evidence: Evidence) -> Finding {
     let mut header = vec!["N".to_string()];
     for model in MODELS {
-        header.push(format!("{} RSS", label(&model.to_string())));
-        header.push(format!("{} PSS", label(&model.to_string())));
+        header.push(format!("{} RSS", label(model)));
+        header.push(format!("{} PSS", label(model)));
     }
     let mut table = Table {
         title: "memory per worker (RSS: what top shows; PSS: shared pages split fairly)".into(),

@@ -26,15 +26,12 @@ pub const LESSON: Lesson = Lesson {
     run,
 };
 
-/// The models compared, in the one place they are listed; the verdicts
-/// find the `gil` model (threads behind one global lock, as in CPython) by
-/// its family, "gil".
+/// Processes as the notebook starts them.
+const FORK: Model = Model::process(StartMethod::Fork);
+
+/// The models compared, in the one place they are listed.
 pub fn models() -> Vec<Model> {
-    vec![
-        Model::THREAD,
-        Model::process(StartMethod::Fork),
-        Model::gil(crate::model::DEFAULT_SWITCH_INTERVAL),
-    ]
+    vec![Model::THREAD, FORK, Model::GIL]
 }
 
 fn iters(options: &Options) -> u64 {
@@ -67,22 +64,26 @@ fn plan(options: &Options) -> String {
 }
 
 fn describe(model: Model) -> String {
-    match model.family() {
-        "thread" => "Rust threads".into(),
-        "process" => format!(
+    if model.same_family(Model::THREAD) {
+        "Rust threads".into()
+    } else if model.same_family(FORK) {
+        format!(
             "processes ({})",
             model.start_method().map_or("", |m| m.name())
-        ),
-        "gil" => "gil: threads behind one global lock".into(),
-        _ => model.to_string(),
+        )
+    } else if model.same_family(Model::GIL) {
+        "gil: threads behind one global lock".into()
+    } else {
+        model.to_string()
     }
 }
 
 /// A column title short enough for the evidence table.
 fn short_name(model: Model) -> String {
-    match model.family() {
-        "gil" => "gil (CPython-like lock)".into(),
-        _ => describe(model),
+    if model.same_family(Model::GIL) {
+        "gil (CPython-like lock)".into()
+    } else {
+        describe(model)
     }
 }
 
@@ -93,6 +94,9 @@ pub struct Cell {
     pub model: String,
     /// Its family: `thread`, `process`, `gil`.
     pub family: String,
+    /// The model itself, for comparisons.
+    #[serde(skip)]
+    pub kind: Model,
     /// Workers at once.
     pub workers: usize,
     /// Median wall time.
@@ -176,6 +180,7 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
             cells.push(Cell {
                 model: model.to_string(),
                 family: model.family().to_string(),
+                kind: model,
                 workers: n,
                 seconds,
                 speedup: n as f64 * one / seconds,
@@ -208,7 +213,7 @@ fn finding(evidence: Evidence) -> Finding {
                 evidence
                     .cells
                     .iter()
-                    .find(|c| c.workers == n && c.model == model.to_string())
+                    .find(|c| c.workers == n && c.kind == *model)
                     .map_or("-".into(), |c| {
                         format!(
                             "{:>8}  ×{:.2}  {}",
@@ -249,11 +254,11 @@ fn finding(evidence: Evidence) -> Finding {
 }
 
 /// The cell of the family at the most workers that fit on the CPUs.
-fn best<'e>(evidence: &'e Evidence, family: &str) -> Option<&'e Cell> {
+fn best<'e>(evidence: &'e Evidence, family: Model) -> Option<&'e Cell> {
     evidence
         .cells
         .iter()
-        .filter(|c| c.family == family && c.workers <= evidence.cpus)
+        .filter(|c| c.kind.same_family(family) && c.workers <= evidence.cpus)
         .max_by_key(|c| c.workers)
 }
 
@@ -284,7 +289,7 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
         )];
     }
     let mut verdicts = Vec::new();
-    match best(evidence, "gil") {
+    match best(evidence, Model::GIL) {
         Some(gil) => verdicts.push(Verdict::new(
             if one_at_a_time(gil) { Outcome::Holds } else { Outcome::DoesNotHold },
             format!("Python-like threads (one global lock): {}", figures(gil)),
@@ -294,7 +299,7 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             "Python-like threads: this build has no gil model, so CPython's threads are not reproduced here",
         )),
     }
-    if let Some(process) = best(evidence, "process") {
+    if let Some(process) = best(evidence, FORK) {
         verdicts.push(Verdict::new(
             if uses_cores(process) {
                 Outcome::Holds
@@ -312,7 +317,7 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             ),
         ));
     }
-    if let Some(thread) = best(evidence, "thread") {
+    if let Some(thread) = best(evidence, Model::THREAD) {
         let used = uses_cores(thread);
         verdicts.push(Verdict::new(
             if used {
