@@ -27,12 +27,14 @@
 //! print!("{}", paralab::report::notebook::render(&results.measurements));
 //! ```
 //!
-//! Models: [`Model::THREAD`], [`Model::Process`] (`fork` or `spawn`),
-//! [`Model::ASYNC`] (tokio tasks), [`Model::POOL`] (rayon), and
-//! [`Model::Gil`] (threads behind one global lock that behaves like
-//! CPython's), and [`Model::Python`] (the notebook's own code in `python3`,
-//! see [`python`]). Workloads: the notebook's `cpu` and `sleep`, an external
-//! program ([`Workload::Command`]), or your own Rust closure:
+//! Models: [`Model::THREAD`], [`Model::process`] (`fork` or `spawn`),
+//! [`Model::ASYNC`] (tokio tasks), [`Model::POOL`] (rayon),
+//! [`Model::gil`] (threads behind one global lock that behaves like
+//! CPython's), and the notebook's own code in `python3`
+//! ([`Model::PY_THREAD`], [`Model::py_process`], [`Model::PY_ASYNC`]); any
+//! of them by name too (`"process:spawn".parse()`). Workloads: the
+//! notebook's `cpu` and `sleep`, an external program
+//! ([`Workload::Command`]), or your own Rust closure:
 //!
 //! ```
 //! use paralab::{Experiment, Model, Plan, WorkloadFn};

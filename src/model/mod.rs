@@ -557,6 +557,23 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_lists_every_model() {
+        let readme = include_str!("../../README.md");
+        let section = &readme[readme.find("### The models").expect("a models section")..];
+        let table = &section[..section[3..]
+            .find("\n#")
+            .map_or(section.len(), |end| end + 3)];
+        for family in &MODELS {
+            assert!(
+                table.contains(&format!("`{}`", family.name))
+                    || table.contains(&format!("`{}:", family.name)),
+                "README's table of models has no row for {}",
+                family.name
+            );
+        }
+    }
+
+    #[test]
     fn the_file_form_is_the_first_versions() {
         let json = serde_json::to_string(&Model::process(StartMethod::Fork)).unwrap();
         assert_eq!(json, r#"{"model":"process","start_method":"fork"}"#);
