@@ -24,6 +24,7 @@ pub const LESSON: Lesson = Lesson {
                physiquement réelle sur un processeur a plusieurs coeurs.",
     plan,
     run,
+    children: &[],
 };
 
 /// The models compared, in the one place they are listed; the verdicts

@@ -11,9 +11,10 @@
 use std::sync::{Arc, mpsc};
 
 use super::thread::panic_message;
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline, limits};
+use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
 use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::sys::limits;
 use crate::workload::{Workload, nanos};
 
 /// What a task hands back when awaited.

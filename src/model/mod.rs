@@ -9,7 +9,6 @@ pub mod async_tasks;
 pub mod deadline;
 mod error;
 pub mod gil;
-pub mod limits;
 pub mod pool;
 pub mod process;
 pub mod thread;

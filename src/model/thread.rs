@@ -5,8 +5,9 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 
 use super::deadline::{self, Collected};
-use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus, limits};
+use super::{Job, ModelError, RunContext, WorkerOutcome, WorkerStatus};
 use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::sys::limits;
 use crate::workload::Workload;
 
 /// What a worker thread hands back at join.
