@@ -132,11 +132,11 @@ impl ExecArgs {
     }
 }
 
-/// Forks a worker (see [`become_worker`]) that puts `devnull` on its
-/// standard input and output and executes `exec`; if the exec fails, the
-/// child exits with [`EXEC_FAILED`]. Returns the child's pid; the child
-/// leads its own process group. The death signal and the unblocked stop
-/// signals survive the exec.
+/// Forks a worker that puts `devnull` on its standard input and output
+/// and executes `exec`; if the exec fails, the child exits with
+/// [`EXEC_FAILED`]. Returns the child's pid. The child is set up as a
+/// forked worker is (its own process group, killed if paralab dies, SIGINT
+/// and SIGTERM unblocked), and that setup survives the exec.
 pub fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
     let parent = getpid();
     let stop_signals = stop_signals();

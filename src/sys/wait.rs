@@ -19,7 +19,7 @@ use nix::sys::wait::{Id, WaitPidFlag, waitid, waitpid};
 use nix::unistd::Pid;
 
 /// The exit code of a Rust program whose main thread panicked, and of a
-/// forked child whose body panicked (see [`super::fork::fork_worker`]).
+/// forked child whose body panicked (see `sys::fork::fork_worker`).
 pub const PANIC_EXIT: i32 = 101;
 
 /// How a process ended.

@@ -1,11 +1,11 @@
 //! The `process` model: N OS processes, started with `fork` or `spawn`,
 //! each reporting to the parent, then reaped one by one.
 //!
-//! - [`paralab_workers`]: paralab's own workers (a forked copy, or paralab
+//! - `paralab_workers`: paralab's own workers (a forked copy, or paralab
 //!   started afresh), sending their [`record::WorkerRecord`] through one
 //!   result pipe; [`worker`] is the spawned worker's side.
-//! - [`commands`]: `--cmd` programs, whose exit status is their outcome.
-//! - [`supervise`]: the one loop both share: start each worker in its own
+//! - `commands`: `--cmd` programs, whose exit status is their outcome.
+//! - `supervise`: the one loop both share: start each worker in its own
 //!   registered process group, kill and reap them all after a refusal,
 //!   watch the deadline, wait, reap each with `wait4`, say how each ended.
 //! - [`run_in_group`]: one program as one worker (a Python interpreter
