@@ -59,6 +59,8 @@
 //! [`worker::serve_if_requested`] first thing in `main`, or point
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
+#![deny(unsafe_code)]
+
 pub mod experiment;
 pub mod export;
 pub mod lessons;
@@ -70,8 +72,9 @@ pub mod primitives;
 
 pub mod report;
 pub mod sys;
-pub mod worker;
 pub mod workload;
+
+pub use model::process::worker;
 
 pub use experiment::{Experiment, Failure, Measurement, Observer, Plan, Results, RunKind};
 pub use model::{Model, ModelError, StartMethod, WorkerOutcome, WorkerStatus};

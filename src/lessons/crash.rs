@@ -7,7 +7,6 @@
 //! with [`super::child`]), so the lesson itself survives and reports it.
 
 use std::io::Write;
-use std::os::unix::process::ExitStatusExt;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
 
@@ -20,6 +19,8 @@ use super::{
 };
 use crate::model::WorkerStatus;
 use crate::model::thread::panic_message;
+use crate::sys::children::{ChildSet, GroupChild};
+use crate::sys::wait::{Exit, PANIC_EXIT, signal_name};
 use crate::workload::cpu_func;
 
 /// The lesson.
@@ -31,6 +32,16 @@ pub const LESSON: Lesson = Lesson {
     notebook: "Si un processus crash, les autres processus peuvent continuer leur exécution.",
     plan,
     run,
+    children: &[
+        child::ChildKind {
+            name: "crash-worker",
+            play: worker_child,
+        },
+        child::ChildKind {
+            name: "crash-threads",
+            play: threads_child,
+        },
+    ],
 };
 
 /// The worker that crashes, in every case.
@@ -188,17 +199,12 @@ pub struct Evidence {
     pub cases: Vec<Case>,
 }
 
-/// How a child ended, in words: `exited with code 0`, `killed by SIGSEGV`.
+/// How a child ended, in words: `exited with code 0`, `was killed by SIGSEGV`.
 fn describe_status(status: ExitStatus) -> String {
-    match (status.code(), status.signal()) {
-        (Some(code), _) => format!("exited with code {code}"),
-        (None, Some(number)) => format!("was killed by {}", signal_name(number)),
-        _ => format!("{status}"),
+    match Exit::from(status) {
+        Exit::Code(code) => format!("exited with code {code}"),
+        Exit::Signal(number) => format!("was killed by {}", signal_name(number)),
     }
-}
-
-fn signal_name(number: i32) -> String {
-    Signal::try_from(number).map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string())
 }
 
 /// The panic's message in a child's stderr: the line after `panicked at …:`.
@@ -227,61 +233,55 @@ fn check(result: u64, reference: u64) -> WorkerStatus {
 pub fn process_case(options: &Options, how: CrashHow, reference: u64) -> Result<Case, LessonError> {
     let workers = workers(options);
     let iters = iters(options).to_string();
-    let mut children = Vec::new();
+    // Whatever returns early, the workers are killed and reaped.
+    let mut children = ChildSet::new();
     for worker in 0..workers {
         let crash = if worker == CRASHING_WORKER {
             how.name()
         } else {
             "none"
         };
-        let spawned = child::command(&options.exe, "crash-worker", &[iters.clone(), crash.into()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn();
-        match spawned {
-            Ok(child) => children.push(child),
-            Err(error) => {
-                for mut child in children {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                }
-                return Err(LessonError::io(
+        children
+            .spawn(
+                child::command(&options.exe, "crash-worker", &[iters.clone(), crash.into()])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped()),
+            )
+            .map_err(|error| {
+                LessonError::io(
                     &format!(
                         "starting {} again as a worker process",
                         options.exe.display()
                     ),
                     error,
-                ));
-            }
-        }
+                )
+            })?;
     }
     let outcomes: Vec<WorkerStatus> = children
+        .outputs()
         .into_iter()
-        .map(|child| match child.wait_with_output() {
+        .map(|output| match output {
             Err(error) => WorkerStatus::Lost {
                 reason: format!("it could not be waited for: {error}"),
             },
             Ok(output) => {
                 let stdout = String::from_utf8_lossy(&output.stdout);
                 let stderr = String::from_utf8_lossy(&output.stderr);
-                match (output.status.code(), output.status.signal()) {
-                    (Some(0), _) => match stdout.trim().parse() {
+                match Exit::from(output.status) {
+                    Exit::Code(0) => match stdout.trim().parse() {
                         Ok(result) => check(result, reference),
                         Err(_) => WorkerStatus::Lost {
                             reason: format!("it printed {stdout:?}"),
                         },
                     },
-                    // 101 is the exit code of a Rust program that panicked.
-                    (Some(101), _) => WorkerStatus::Panicked {
+                    // A Rust program that panicked.
+                    Exit::Code(PANIC_EXIT) => WorkerStatus::Panicked {
                         message: panic_text(&stderr),
                     },
-                    (Some(code), _) => WorkerStatus::Exited { code },
-                    (None, Some(number)) => WorkerStatus::Killed {
+                    Exit::Code(code) => WorkerStatus::Exited { code },
+                    Exit::Signal(number) => WorkerStatus::Killed {
                         signal: signal_name(number),
-                    },
-                    _ => WorkerStatus::Lost {
-                        reason: format!("it ended with {}", output.status),
                     },
                 }
             }
@@ -293,17 +293,18 @@ pub fn process_case(options: &Options, how: CrashHow, reference: u64) -> Result<
 /// N threads in one child process, one crashing.
 pub fn thread_case(options: &Options, how: CrashHow, reference: u64) -> Result<Case, LessonError> {
     let workers = workers(options);
-    let output = child::command(
-        &options.exe,
-        "crash-threads",
-        &[
-            workers.to_string(),
-            iters(options).to_string(),
-            how.name().to_string(),
-        ],
+    let output = GroupChild::output(
+        child::command(
+            &options.exe,
+            "crash-threads",
+            &[
+                workers.to_string(),
+                iters(options).to_string(),
+                how.name().to_string(),
+            ],
+        )
+        .stdin(Stdio::null()),
     )
-    .stdin(Stdio::null())
-    .output()
     .map_err(|e| {
         LessonError::io(
             &format!("running {} as the threads' process", options.exe.display()),

@@ -4,13 +4,14 @@
 //! same time and with the same pauses, so the two lines can be compared.
 
 use std::io::{Read, Write};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde::Serialize;
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time};
 use crate::measure::clock::MonoTime;
+use crate::sys::children::ChildSet;
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -21,6 +22,10 @@ pub const LESSON: Lesson = Lesson {
     notebook: "thread_1 = Afficheur(\"1\") … thread_1.start(); thread_2.start() → 12121212121222121212121211212211221212121",
     plan,
     run,
+    children: &[child::ChildKind {
+        name: "interleave",
+        play: child,
+    }],
 };
 
 /// Letters each worker prints, as in the notebook.
@@ -222,36 +227,35 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     // Processes first: they take longer to start (an exec each).
     let (process_reader, process_writer) =
         std::io::pipe().map_err(|e| LessonError::io("creating a pipe", e))?;
-    let mut children: Vec<Child> = Vec::new();
+    // Whatever returns early, the processes are killed and reaped.
+    let mut children = ChildSet::new();
     for worker in 0..WORKERS.len() {
         let writer = process_writer
             .try_clone()
             .map_err(|e| LessonError::io("duplicating a pipe", e))?;
-        let spawned = child::command(
-            &options.exe,
-            "interleave",
-            &[
-                worker.to_string(),
-                seed.to_string(),
-                u8::from(fast).to_string(),
-            ],
-        )
-        .stdin(Stdio::null())
-        .stdout(writer)
-        .spawn();
-        match spawned {
-            Ok(child) => children.push(child),
-            Err(error) => {
-                reap(&mut children);
-                return Err(LessonError::io(
+        children
+            .spawn(
+                child::command(
+                    &options.exe,
+                    "interleave",
+                    &[
+                        worker.to_string(),
+                        seed.to_string(),
+                        u8::from(fast).to_string(),
+                    ],
+                )
+                .stdin(Stdio::null())
+                .stdout(writer),
+            )
+            .map_err(|error| {
+                LessonError::io(
                     &format!(
                         "starting {} again as a worker process",
                         options.exe.display()
                     ),
                     error,
-                ));
-            }
-        }
+                )
+            })?;
     }
     drop(process_writer);
 
@@ -285,7 +289,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
             .collect::<std::io::Result<Vec<()>>>()
     });
     let thread_seconds = MonoTime::now().seconds_since(t0);
-    let process_statuses = reap(&mut children);
+    let process_statuses = children.wait_all();
     let process_seconds = MonoTime::now().seconds_since(t0);
     thread_result.map_err(|e| LessonError::io("a thread writing its letters", e))?;
     for (worker, status) in process_statuses.iter().enumerate() {
@@ -344,10 +348,6 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         lines,
     };
     Ok(finding(evidence))
-}
-
-fn reap(children: &mut Vec<Child>) -> Vec<std::io::Result<std::process::ExitStatus>> {
-    children.drain(..).map(|mut child| child.wait()).collect()
 }
 
 fn finding(evidence: Evidence) -> Finding {

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child};
 use crate::measure::memory::Snapshot;
 use crate::model::{MemoryProbe, Model, RunContext, StartMethod};
+use crate::sys::children::GroupChild;
 use crate::workload::Workload;
 
 /// The lesson.
@@ -32,6 +33,10 @@ pub const LESSON: Lesson = Lesson {
                La création de nouveau processus nécessite plus de mémoire",
     plan,
     run,
+    children: &[child::ChildKind {
+        name: "memory",
+        play: child,
+    }],
 };
 
 /// The models compared, in column order.
@@ -195,17 +200,18 @@ pub fn cost(
 /// measurement leaves behind (glibc keeps the stacks of ended threads for
 /// the next ones; the allocator keeps freed memory) lowers the next.
 fn cost_in_child(options: &Options, model: Model, workers: usize) -> Result<Cost, LessonError> {
-    let output = child::command(
-        &options.exe,
-        "memory",
-        &[
-            model.to_string(),
-            workers.to_string(),
-            hold(options).as_millis().to_string(),
-        ],
+    let output = GroupChild::output(
+        child::command(
+            &options.exe,
+            "memory",
+            &[
+                model.to_string(),
+                workers.to_string(),
+                hold(options).as_millis().to_string(),
+            ],
+        )
+        .stdin(Stdio::null()),
     )
-    .stdin(Stdio::null())
-    .output()
     .map_err(|e| {
         LessonError::io(
             &format!(

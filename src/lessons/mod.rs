@@ -113,6 +113,8 @@ pub struct Lesson {
     pub plan: fn(&Options) -> String,
     /// Runs the experiment.
     pub run: fn(&Options) -> Result<Finding, LessonError>,
+    /// The child processes it starts (paralab started again as each).
+    pub children: &'static [child::ChildKind],
 }
 
 /// Every lesson, in the order `paralab lesson all` runs them.

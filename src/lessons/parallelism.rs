@@ -24,6 +24,7 @@ pub const LESSON: Lesson = Lesson {
                physiquement réelle sur un processeur a plusieurs coeurs.",
     plan,
     run,
+    children: &[],
 };
 
 /// Processes as the notebook starts them.
@@ -254,7 +255,7 @@ fn finding(evidence: Evidence) -> Finding {
 }
 
 /// The cell of the family at the most workers that fit on the CPUs.
-fn best<'e>(evidence: &'e Evidence, family: Model) -> Option<&'e Cell> {
+fn best(evidence: &Evidence, family: Model) -> Option<&Cell> {
     evidence
         .cells
         .iter()

@@ -3,7 +3,7 @@
 //! simply through memory they share?
 
 use std::io::{Read, Write};
-use std::process::{Child, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -14,6 +14,7 @@ use super::{
     Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time, thousands,
 };
 use crate::measure::clock::MonoTime;
+use crate::sys::children::GroupChild;
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -25,6 +26,16 @@ pub const LESSON: Lesson = Lesson {
                également utiliser un pipe, c'est ce que propose la bibliothèque multiprocessing.",
     plan,
     run,
+    children: &[
+        child::ChildKind {
+            name: "pipe-sink",
+            play: sink_child,
+        },
+        child::ChildKind {
+            name: "pipe-echo",
+            play: echo_child,
+        },
+    ],
 };
 
 /// Size of one write, or one message.
@@ -182,20 +193,23 @@ fn round_trip_time(
     Ok(crate::measure::stats::median(&means).unwrap_or(f64::NAN))
 }
 
-fn start(options: &Options, kind: &str) -> Result<Child, LessonError> {
-    child::command(&options.exe, kind, &[])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            LessonError::io(
-                &format!(
-                    "starting {} again as the pipe's far end",
-                    options.exe.display()
-                ),
-                e,
-            )
-        })
+/// Starts the far end `kind`; it is killed and reaped if the lesson
+/// returns before waiting for it.
+fn start(options: &Options, kind: &str) -> Result<GroupChild, LessonError> {
+    GroupChild::spawn(
+        child::command(&options.exe, kind, &[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped()),
+    )
+    .map_err(|e| {
+        LessonError::io(
+            &format!(
+                "starting {} again as the pipe's far end",
+                options.exe.display()
+            ),
+            e,
+        )
+    })
 }
 
 /// Two processes over a pipe.
@@ -205,15 +219,13 @@ pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
 
     let mut sink = start(options, "pipe-sink")?;
     let (mut to_sink, mut from_sink) = (
-        sink.stdin.take().expect("piped"),
-        sink.stdout.take().expect("piped"),
+        sink.child().stdin.take().expect("piped"),
+        sink.child().stdout.take().expect("piped"),
     );
     let t0 = MonoTime::now();
     let mut sent = 0;
     while sent < bytes {
         if let Err(error) = to_sink.write_all(&data) {
-            let _ = sink.kill();
-            let _ = sink.wait();
             return Err(LessonError::io("writing into the pipe", error));
         }
         sent += data.len();
@@ -234,8 +246,8 @@ pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
 
     let mut echo = start(options, "pipe-echo")?;
     let (mut to_echo, mut from_echo) = (
-        echo.stdin.take().expect("piped"),
-        echo.stdout.take().expect("piped"),
+        echo.child().stdin.take().expect("piped"),
+        echo.child().stdout.take().expect("piped"),
     );
     let mut byte = [7u8; 1];
     let timed = round_trip_time(trips, || {

@@ -18,6 +18,7 @@ use super::{
     Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time, thousands,
 };
 use crate::measure::clock::MonoTime;
+use crate::sys::children::ChildSet;
 
 /// The lesson.
 pub const LESSON: Lesson = Lesson {
@@ -29,6 +30,10 @@ pub const LESSON: Lesson = Lesson {
                d'écriture de données. La bibliothèque permet alors l'utilisation de verrou … Verrou : acquire - release",
     plan,
     run,
+    children: &[child::ChildKind {
+        name: "append",
+        play: append_child,
+    }],
 };
 
 /// Threads sharing the counter.
@@ -331,39 +336,34 @@ fn append_into(
     // Far enough ahead for every child to be started and waiting.
     let start = MonoTime::now().0 + 50_000_000;
     let t0 = MonoTime::now();
-    let mut children = Vec::new();
-    let mut failure = None;
+    // Whatever returns early, the processes are killed and reaped.
+    let mut children = ChildSet::new();
     for worker in 0..processes {
-        let spawned = child::command(
-            exe,
-            "append",
-            &[
-                path.display().to_string(),
-                method.name().to_string(),
-                worker.to_string(),
-                lines.to_string(),
-                start.to_string(),
-            ],
-        )
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .spawn();
-        match spawned {
-            Ok(child) => children.push(child),
-            Err(error) => {
-                failure = Some(LessonError::io(
+        children
+            .spawn(
+                child::command(
+                    exe,
+                    "append",
+                    &[
+                        path.display().to_string(),
+                        method.name().to_string(),
+                        worker.to_string(),
+                        lines.to_string(),
+                        start.to_string(),
+                    ],
+                )
+                .stdin(Stdio::null())
+                .stdout(Stdio::null()),
+            )
+            .map_err(|error| {
+                LessonError::io(
                     &format!("starting {} again as an appending process", exe.display()),
                     error,
-                ));
-                break;
-            }
-        }
+                )
+            })?;
     }
-    let statuses: Vec<_> = children.iter_mut().map(|c| c.wait()).collect();
+    let statuses = children.wait_all();
     let seconds = MonoTime::now().seconds_since(t0);
-    if let Some(failure) = failure {
-        return Err(failure);
-    }
     for (worker, status) in statuses.into_iter().enumerate() {
         match status {
             Ok(status) if status.success() => {}

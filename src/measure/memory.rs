@@ -9,6 +9,9 @@
 
 use std::io;
 
+pub use crate::sys::procfs::children_of;
+use crate::sys::procfs::field;
+
 /// Memory of one process, in KiB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ProcessMemory {
@@ -43,26 +46,6 @@ impl ProcessMemory {
             threads: field(&status, "Threads:")?,
         })
     }
-}
-
-/// The live children of process `parent`, found by scanning `/proc/*/stat`
-/// (the kernel's `/proc/PID/task/TID/children` is not built everywhere).
-pub fn children_of(parent: u32) -> Vec<u32> {
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter(|&pid| parent_of(pid) == Some(parent))
-        .collect()
-}
-
-/// The parent pid of `pid`: field 4 of `/proc/PID/stat`, after the
-/// command name, which may itself hold spaces and parentheses.
-fn parent_of(pid: u32) -> Option<u32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// The memory of this process and its children at one instant.
@@ -211,20 +194,6 @@ pub fn human_kib(kib: f64) -> String {
     }
 }
 
-/// The number after `name` on its line, e.g. `Pss:   697 kB` → 697.
-fn field(text: &str, name: &str) -> io::Result<u64> {
-    text.lines()
-        .find_map(|line| line.strip_prefix(name))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|number| number.parse().ok())
-        .ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("no '{name}' field in /proc"),
-            )
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,11 +229,5 @@ mod tests {
         assert!(snapshot.total_pss_kib() > snapshot.parent.pss_kib);
         child.kill().unwrap();
         child.wait().unwrap();
-    }
-
-    #[test]
-    fn fields_are_read_by_name() {
-        assert_eq!(field("Rss:   10 kB\nPss:  7 kB\n", "Pss:").unwrap(), 7);
-        assert!(field("Rss: 10 kB", "Pss:").is_err());
     }
 }

@@ -13,10 +13,10 @@ use std::sync::{Arc, mpsc};
 use super::thread::panic_message;
 use super::{
     Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, deadline,
-    limits,
 };
 use crate::machine::logical_cpus;
 use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::sys::limits;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
 /// What a task hands back when awaited.

@@ -17,7 +17,6 @@ pub mod deadline;
 mod error;
 pub mod gil;
 mod job;
-pub mod limits;
 mod outcome;
 pub mod pool;
 pub mod process;

@@ -5,10 +5,9 @@ use std::sync::{Arc, mpsc};
 use std::thread::{self, JoinHandle};
 
 use super::deadline::{self, Collected};
-use super::{
-    Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, limits,
-};
+use super::{Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus};
 use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::sys::limits;
 use crate::workload::Workload;
 
 /// What a worker thread hands back at join.

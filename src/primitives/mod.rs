@@ -20,7 +20,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::machine::logical_cpus;
-use crate::model::process::{EchoChild, fork_and_wait};
+use crate::sys::fork::{EchoChild, fork_and_wait};
 
 /// One primitive that `paralab primitives` times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

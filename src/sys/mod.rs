@@ -1,8 +1,30 @@
 //! The OS layer: every call into the kernel that needs care (fork and exec,
 //! wait statuses, process groups, signals, `/proc`, limits) lives here, and
 //! so does every `unsafe` block of paralab. The layers above (`model`,
-//! `measure`, `experiment`, …) ask this one for processes and facts; they
-//! never call `libc` themselves.
+//! `measure`, `experiment`, `lessons`, …) ask this one for processes and
+//! facts; they never call `libc` themselves. This layer is the lowest: it
+//! imports nothing from the others.
+//!
+//! - [`fork`]: a forked worker running an allocation-free body, fork + exec
+//!   of a prepared program, and the forks `paralab primitives` times.
+//! - [`wait`]: the one decoding of a wait status ([`wait::Exit`]), reaping
+//!   with `wait4` (a child's own CPU time), waiting without reaping.
+//! - [`signals`]: SIGINT and SIGTERM, graceful sections, and the registry of
+//!   worker process groups ([`signals::WorkerGroup`]).
+//! - [`watchdog`]: kills process groups at a deadline.
+//! - [`children`]: child programs killed with their group and reaped when
+//!   dropped ([`children::ChildSet`]).
+//! - [`procfs`]: `/proc/PID/stat` and `Name: value` fields.
+//! - [`limits`]: the OS limit behind EAGAIN, ENOMEM, EMFILE, ENFILE.
+//! - [`stop`]: the decision to stop, passed down to models.
 
+pub mod children;
+#[allow(unsafe_code)]
+pub mod fork;
+pub mod limits;
+pub mod procfs;
 pub mod signals;
 pub mod stop;
+#[allow(unsafe_code)]
+pub mod wait;
+pub mod watchdog;

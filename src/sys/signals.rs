@@ -21,19 +21,19 @@
 //! Worker processes live in their own process groups ([`WorkerGroup`]), so
 //! a Ctrl-C at the terminal reaches only paralab, which decides what
 //! happens to them, and a `--cmd` program's own children die with it.
-//! Forked children inherit the blocked mask: the process model unblocks
-//! the two signals in the child (see `model::process`); children started
-//! with `std::process::Command` get an empty mask from the standard library.
+//! Forked children inherit the blocked mask: a forked worker unblocks the
+//! two signals in the child (see [`super::fork`]); children started with
+//! `std::process::Command` get an empty mask from the standard library.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, Signal, kill, killpg};
-use nix::sys::wait::{WaitPidFlag, waitpid};
 use nix::unistd::Pid;
 
 use super::stop::StopToken;
+use super::{procfs, wait};
 
 /// How long workers get between the SIGTERM of a first signal and SIGKILL.
 pub const GRACE: Duration = Duration::from_secs(2);
@@ -102,7 +102,7 @@ fn stop_now(signal: Signal, first: bool) -> ! {
     STOPPING_NOW.store(true, Ordering::SeqCst);
     signal_groups(Signal::SIGKILL);
     kill_children();
-    reap_all_children();
+    wait::reap_all();
     // A `--cmd` program's own children stay in its group after it is reaped.
     signal_groups(Signal::SIGKILL);
     if first {
@@ -186,28 +186,10 @@ fn kill_children() {
 
 /// The processes whose parent is this process, from `/proc/*/stat`.
 pub fn children() -> Vec<Pid> {
-    let me = std::process::id() as i32;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return Vec::new();
-    };
-    entries
-        .flatten()
-        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| parent_of(pid) == Some(me))
-        .map(Pid::from_raw)
+    procfs::children_of(std::process::id())
+        .into_iter()
+        .map(|pid| Pid::from_raw(pid as i32))
         .collect()
-}
-
-/// The parent pid in `/proc/PID/stat`, read after the command name, which
-/// may itself hold spaces and parentheses.
-fn parent_of(pid: i32) -> Option<i32> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(1)?.parse().ok()
-}
-
-fn reap_all_children() {
-    while waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)).is_ok() {}
 }
 
 /// A registered process group of workers; unregistered when dropped.

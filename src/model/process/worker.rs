@@ -1,22 +1,20 @@
-//! The worker side of the process models, and the record a worker sends
-//! its parent.
-//!
-//! A process worker, forked or spawned, reports through one pipe shared by
-//! all workers of a run: one fixed-size [`WorkerRecord`] of
-//! [`RECORD_LEN`] bytes, written with a single `write`. Records are shorter
-//! than `PIPE_BUF`, so the kernel never interleaves two of them, and their
-//! size is fixed, so the parent never reads a length it would have to trust.
+//! The worker side of the process model's `spawn` start method.
 //!
 //! A spawned worker is this same program started again as
 //! `PROGRAM __paralab-worker INDEX cpu ITERS` or
 //! `PROGRAM __paralab-worker INDEX sleep NANOSECONDS`, with the pipe as its
-//! standard output. [`serve_if_requested`] recognises that command line.
+//! standard output, to which it sends its [`WorkerRecord`].
+//! [`serve_if_requested`] recognises that command line.
 
 use std::ffi::OsString;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::time::Duration;
 
-use crate::measure::clock::MonoTime;
+use nix::sys::stat::{SFlag, fstat};
+use nix::unistd::Pid;
+
+pub use super::record::{RECORD_LEN, WorkerRecord};
+use crate::sys::fork::die_with_parent;
 use crate::workload::{Workload, nanos};
 
 /// The first argument that turns a paralab process into a spawned worker.
@@ -25,83 +23,6 @@ pub const WORKER_ARG: &str = "__paralab-worker";
 /// The environment variable that tells a spawned worker its parent's pid,
 /// so that it can ask to die with it (and refuse to run if it is already gone).
 pub const PARENT_ENV: &str = "PARALAB_WORKER_PARENT";
-
-/// Size of one record on the wire.
-pub const RECORD_LEN: usize = 32;
-
-const MAGIC: [u8; 4] = *b"PLW1";
-
-/// What a process worker tells its parent: who it is, what it computed,
-/// and when (on `CLOCK_MONOTONIC`) it started and ended its workload.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WorkerRecord {
-    /// The worker's number in its run.
-    pub worker: u32,
-    /// The workload's result.
-    pub result: u64,
-    /// When the workload started.
-    pub start: MonoTime,
-    /// When the workload ended.
-    pub end: MonoTime,
-}
-
-impl WorkerRecord {
-    /// Runs `workload` as worker `worker` and records it.
-    pub fn measure(worker: u32, workload: &Workload) -> WorkerRecord {
-        Self::measure_with(worker, || workload.run())
-    }
-
-    /// Runs `work` as worker `worker` and records it.
-    pub fn measure_with(worker: u32, work: impl FnOnce() -> u64) -> WorkerRecord {
-        let start = MonoTime::now();
-        let result = work();
-        let end = MonoTime::now();
-        WorkerRecord {
-            worker,
-            result,
-            start,
-            end,
-        }
-    }
-
-    /// The wire form: magic, worker, result, start, end; little-endian.
-    pub fn encode(&self) -> [u8; RECORD_LEN] {
-        let mut bytes = [0u8; RECORD_LEN];
-        bytes[0..4].copy_from_slice(&MAGIC);
-        bytes[4..8].copy_from_slice(&self.worker.to_le_bytes());
-        bytes[8..16].copy_from_slice(&self.result.to_le_bytes());
-        bytes[16..24].copy_from_slice(&self.start.0.to_le_bytes());
-        bytes[24..32].copy_from_slice(&self.end.0.to_le_bytes());
-        bytes
-    }
-
-    /// Reads the wire form back; refuses bytes that do not start with the magic.
-    pub fn decode(bytes: &[u8; RECORD_LEN]) -> Result<WorkerRecord, String> {
-        if bytes[0..4] != MAGIC {
-            return Err(format!(
-                "a record did not start with the worker magic: {:02x?}",
-                &bytes[0..4]
-            ));
-        }
-        let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-        Ok(WorkerRecord {
-            worker: u32::from_le_bytes(bytes[4..8].try_into().expect("4 bytes")),
-            result: u64_at(8),
-            start: MonoTime(u64_at(16)),
-            end: MonoTime(u64_at(24)),
-        })
-    }
-
-    /// Writes the record with one `write`, which a pipe keeps whole.
-    /// Allocates nothing, so it is safe in a child right after `fork`.
-    pub fn send(&self, out: BorrowedFd<'_>) -> Result<(), nix::Error> {
-        let bytes = self.encode();
-        match nix::unistd::write(out, &bytes)? {
-            RECORD_LEN => Ok(()),
-            _ => Err(nix::Error::EIO),
-        }
-    }
-}
 
 /// The arguments that make a spawned program worker `worker` of `workload`.
 pub fn spawn_args(worker: usize, workload: &Workload) -> Vec<String> {
@@ -204,8 +125,7 @@ fn check_parent() -> Result<(), String> {
         .to_str()
         .and_then(|text| text.parse().ok())
         .ok_or_else(|| format!("{PARENT_ENV}={named:?} is not a process id"))?;
-    let _ = nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL);
-    if nix::unistd::getppid().as_raw() != named {
+    if !die_with_parent(Pid::from_raw(named)) {
         return Err(format!("its parent {named} is gone"));
     }
     Ok(())
@@ -214,9 +134,9 @@ fn check_parent() -> Result<(), String> {
 /// The result goes to standard output, which must be the pipe the parent
 /// reads: 32 binary bytes are no use on a terminal or in a file.
 fn check_result_pipe() -> Result<(), String> {
-    let stat = nix::sys::stat::fstat(std::io::stdout().as_fd())
+    let stat = fstat(std::io::stdout().as_fd())
         .map_err(|e| format!("its standard output cannot be examined: {e}"))?;
-    if stat.st_mode & nix::libc::S_IFMT != nix::libc::S_IFIFO {
+    if SFlag::from_bits_truncate(stat.st_mode) & SFlag::S_IFMT != SFlag::S_IFIFO {
         return Err("its standard output is not the result pipe a worker writes to".into());
     }
     Ok(())
@@ -225,30 +145,6 @@ fn check_result_pipe() -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_record_survives_the_wire() {
-        let record = WorkerRecord {
-            worker: 7,
-            result: 9_707_240,
-            start: MonoTime(1),
-            end: MonoTime(u64::MAX),
-        };
-        assert_eq!(WorkerRecord::decode(&record.encode()), Ok(record));
-    }
-
-    #[test]
-    fn a_record_without_magic_is_refused() {
-        let mut bytes = WorkerRecord {
-            worker: 0,
-            result: 0,
-            start: MonoTime(0),
-            end: MonoTime(0),
-        }
-        .encode();
-        bytes[0] = b'X';
-        assert!(WorkerRecord::decode(&bytes).unwrap_err().contains("magic"));
-    }
 
     #[test]
     fn spawn_args_parse_back_to_the_same_workload() {

@@ -5,6 +5,8 @@ use std::io;
 
 use nix::sys::resource::{Resource, getrlimit};
 
+use super::procfs;
+
 /// One line that names the limits that can cause `error` when starting a
 /// worker, with their current values, e.g.
 /// `limit hit: RLIMIT_NPROC (ulimit -u) = 4096, kernel.threads-max = 191831, …`.
@@ -46,6 +48,15 @@ pub fn explain(error: &io::Error) -> String {
     }
 }
 
+/// Whether starting a worker failed on an OS limit (processes, memory,
+/// open files) rather than on the program itself.
+pub fn is_os_limit(cause: &io::Error) -> bool {
+    matches!(
+        cause.raw_os_error(),
+        Some(nix::libc::EAGAIN | nix::libc::ENOMEM | nix::libc::EMFILE | nix::libc::ENFILE)
+    )
+}
+
 /// Which process limit was reached, when the counts show it: the threads
 /// and processes of this user against `RLIMIT_NPROC` (which does not apply
 /// to root), all threads against `kernel.threads-max`. Called right after
@@ -77,33 +88,13 @@ fn process_limit_hit() -> Option<String> {
 fn count_tasks(uid: u32) -> (u64, u64) {
     let mut mine = 0;
     let mut all = 0;
-    let Ok(entries) = std::fs::read_dir("/proc") else {
-        return (0, 0);
-    };
-    for entry in entries.flatten() {
-        if !entry
-            .file_name()
-            .to_string_lossy()
-            .bytes()
-            .all(|b| b.is_ascii_digit())
-        {
-            continue;
-        }
-        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+    for pid in procfs::pids() {
+        let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) else {
             continue;
         };
-        let threads = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Threads:"))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0);
-        let real_uid = status
-            .lines()
-            .find_map(|l| l.strip_prefix("Uid:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u32>().ok());
+        let threads = procfs::field(&status, "Threads:").unwrap_or(0);
         all += threads;
-        if real_uid == Some(uid) {
+        if procfs::field(&status, "Uid:").ok() == Some(u64::from(uid)) {
             mine += threads;
         }
     }
@@ -156,5 +147,24 @@ mod tests {
     fn emfile_names_the_open_file_limit() {
         let line = explain(&io::Error::from_raw_os_error(nix::libc::EMFILE));
         assert!(line.contains("RLIMIT_NOFILE = "), "{line}");
+    }
+
+    #[test]
+    fn os_limits_are_told_from_other_errors() {
+        assert!(is_os_limit(&io::Error::from_raw_os_error(
+            nix::libc::EAGAIN
+        )));
+        assert!(is_os_limit(&io::Error::from_raw_os_error(
+            nix::libc::ENFILE
+        )));
+        assert!(!is_os_limit(&io::Error::from_raw_os_error(
+            nix::libc::ENOENT
+        )));
+    }
+
+    #[test]
+    fn this_users_threads_are_counted() {
+        let (mine, all) = count_tasks(nix::unistd::getuid().as_raw());
+        assert!(mine >= 1 && all >= mine, "{mine} of {all}");
     }
 }

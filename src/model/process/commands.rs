@@ -1,0 +1,120 @@
+//! `--cmd`: N copies of an external program at once, each one's exit
+//! status its outcome. `fork` forks paralab and execs the program in the
+//! child; `spawn` lets the standard library start it (`posix_spawn`, which
+//! does not copy paralab's page tables).
+
+use std::fs::File;
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use nix::unistd::Pid;
+
+use super::super::{ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
+use super::supervise::{Launcher, killed_by, supervise};
+use crate::measure::clock::MonoTime;
+use crate::sys::fork::{ExecArgs, fork_exec};
+use crate::sys::limits;
+use crate::sys::wait::Exit;
+use crate::workload::{ProgramError, resolve_program};
+
+/// Runs `workers` copies of the program `argv` at once and reaps them.
+pub(super) fn run(
+    method: StartMethod,
+    argv: &[String],
+    workers: usize,
+    context: &RunContext,
+) -> Result<Vec<WorkerOutcome>, ModelError> {
+    let (program, args) = argv.split_first().ok_or(ProgramError::Empty)?;
+    let path = resolve_program(program)?;
+    let devnull = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(|cause| ModelError::Resource {
+            doing: "open /dev/null".into(),
+            limit: limits::explain(&cause),
+            cause,
+        })?;
+    // Everything exec needs is built before forking, so the child only
+    // calls dup2, execv and _exit.
+    let exec = ExecArgs::new(&path, argv).map_err(|_| ProgramError::NulByte)?;
+    let mut launcher = Commands {
+        method,
+        path,
+        args,
+        exec,
+        devnull,
+    };
+    supervise(&mut launcher, workers, context)
+}
+
+/// The program of a run, ready to start either way.
+struct Commands<'a> {
+    method: StartMethod,
+    path: PathBuf,
+    args: &'a [String],
+    exec: ExecArgs,
+    /// Standard input and output of a forked copy.
+    devnull: File,
+}
+
+impl Launcher for Commands<'_> {
+    type Reports = ();
+
+    fn start(&mut self, _index: usize) -> io::Result<Pid> {
+        match self.method {
+            StartMethod::Fork => fork_exec(&self.exec, &self.devnull),
+            // posix_spawn, also for the process group: a program started
+            // this way is not killed by the kernel if paralab is SIGKILLed
+            // (only `fork` can ask for that before exec).
+            StartMethod::Spawn => Command::new(&self.path)
+                .args(self.args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .map(|child| Pid::from_raw(child.id() as i32)),
+        }
+    }
+
+    fn refused(&self, index: usize, workers: usize, cause: io::Error, limit: String) -> ModelError {
+        if !limits::is_os_limit(&cause) {
+            return ModelError::Exec {
+                program: self.path.clone(),
+                cause,
+            };
+        }
+        ModelError::Refused {
+            what: "process",
+            index,
+            workers,
+            cause,
+            limit,
+        }
+    }
+
+    /// A program tells nothing but its exit status.
+    fn collect(&mut self, _workers: usize) {}
+
+    /// Exit 0 is success (result 0).
+    fn status(&self, _worker: usize, exit: Exit, _reports: &()) -> WorkerStatus {
+        match exit {
+            Exit::Signal(number) => killed_by(number),
+            Exit::Code(0) => WorkerStatus::Finished { result: 0 },
+            Exit::Code(code) => WorkerStatus::Exited { code },
+        }
+    }
+
+    /// When it was started; a program does not say when it ended its work.
+    fn times(
+        &self,
+        _worker: usize,
+        started: MonoTime,
+        _reports: &(),
+        t0: MonoTime,
+    ) -> (Option<f64>, Option<f64>) {
+        (Some(started.seconds_since(t0)), None)
+    }
+}

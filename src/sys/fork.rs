@@ -1,0 +1,298 @@
+//! Forking: a worker that runs a body in a copy of paralab, a program
+//! executed in a forked child, and the two small forks `paralab primitives`
+//! times.
+//!
+//! After `fork` only the calling thread exists in the child, while other
+//! threads of the parent may have held locks (the allocator's among them).
+//! A forked child therefore runs only code that takes no lock and
+//! allocates nothing, then leaves with `_exit`, which runs nothing of the
+//! parent's (no atexit handler, no flush of stdio buffers the child shares
+//! with its parent, which would print them twice).
+
+use std::ffi::{CString, NulError};
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+
+use nix::fcntl::OFlag;
+use nix::libc;
+use nix::sys::prctl;
+use nix::sys::signal::{SigSet, Signal};
+use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
+
+use super::signals::stop_signals;
+use super::wait::{PANIC_EXIT, reap};
+
+/// Exit code of a forked child that could not execute its program, as
+/// shells report "command not found".
+pub const EXEC_FAILED: i32 = 127;
+
+/// Forks a worker: the child becomes a worker (see [`become_worker`]),
+/// runs `body`, and exits with the code `body` returns, or with
+/// [`PANIC_EXIT`] if `body` panics. Returns the child's pid; the child
+/// leads its own process group.
+///
+/// `body` runs in a child forked from a process that may have other
+/// threads: it must allocate nothing and take no lock (arithmetic,
+/// `nanosleep`, reading a clock, `write(2)` of a buffer it already has).
+/// The workloads `cpu` and `sleep` and the `send` of a worker's record
+/// keep that rule; a closure workload is the user's code, and its
+/// documentation (`WorkloadFn`) states the same rule.
+pub(crate) fn fork_worker(body: impl FnOnce() -> i32) -> io::Result<Pid> {
+    let parent = getpid();
+    let stop_signals = stop_signals();
+    // SAFETY: the child runs only `become_worker` (system calls on values
+    // built before the fork), `body`, whose contract above is to allocate
+    // nothing and take no lock, and `_exit`. One case is beyond that
+    // contract: a body that panics runs the panic hook, which allocates
+    // and locks stderr, and can deadlock the child if another thread held
+    // those locks at the fork; the parent then waits for that child
+    // (bounded by `--timeout` when given). cpu and sleep never panic.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            become_worker(parent, &stop_signals);
+            let code =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(PANIC_EXIT);
+            exit_now(code)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            // Also here, so the group exists before the parent signals it,
+            // whichever of the two runs first.
+            let _ = setpgid(child, child);
+            Ok(child)
+        }
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// What a forked worker does first: leave the terminal's process group (so
+/// Ctrl-C reaches paralab only, which decides, and the whole group can be
+/// killed), ask to be killed if paralab dies, even by SIGKILL, and take
+/// SIGINT and SIGTERM back (the fork copied paralab's blocked mask).
+/// Only system calls: safe right after `fork`.
+fn become_worker(parent: Pid, stop_signals: &SigSet) {
+    let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
+    if !die_with_parent(parent) {
+        // The parent died before the request took effect.
+        exit_now(1)
+    }
+    let _ = stop_signals.thread_unblock();
+}
+
+/// Asks the kernel to SIGKILL this process when its parent dies, and tells
+/// whether `parent` is still the parent (if it is not, it died before the
+/// request took effect, and nobody will ever read this process's work).
+/// Only system calls: safe right after `fork`.
+pub fn die_with_parent(parent: Pid) -> bool {
+    let _ = prctl::set_pdeathsig(Signal::SIGKILL);
+    getppid() == parent
+}
+
+/// Ends a forked child at once with `code`.
+fn exit_now(code: i32) -> ! {
+    // SAFETY: _exit ends the process without running the parent's atexit
+    // handlers or flushing stdio buffers that the child shares with its
+    // parent; it is async-signal-safe.
+    unsafe { libc::_exit(code) }
+}
+
+/// A program and its arguments made ready for `execv` before forking, so
+/// that the child only has to call it: NUL-terminated strings and the
+/// NULL-terminated array of pointers to them.
+pub struct ExecArgs {
+    path: CString,
+    /// Owns the strings `pointers` points into.
+    _argv: Vec<CString>,
+    pointers: Vec<*const libc::c_char>,
+}
+
+impl ExecArgs {
+    /// `path` to execute, with `argv` (its `argv[0]` first); an error if
+    /// any of them holds a NUL byte.
+    pub fn new(path: &Path, argv: &[String]) -> Result<ExecArgs, NulError> {
+        let path = CString::new(path.as_os_str().as_bytes())?;
+        let argv: Vec<CString> = argv
+            .iter()
+            .map(|arg| CString::new(arg.as_bytes()))
+            .collect::<Result<_, _>>()?;
+        // The strings' bytes live on the heap: moving the vector that owns
+        // them into the struct does not move them.
+        let pointers = argv
+            .iter()
+            .map(|arg| arg.as_ptr())
+            .chain(std::iter::once(std::ptr::null()))
+            .collect();
+        Ok(ExecArgs {
+            path,
+            _argv: argv,
+            pointers,
+        })
+    }
+}
+
+/// Forks a worker that puts `devnull` on its standard input and output
+/// and executes `exec`; if the exec fails, the child exits with
+/// [`EXEC_FAILED`]. Returns the child's pid. The child is set up as a
+/// forked worker is (its own process group, killed if paralab dies, SIGINT
+/// and SIGTERM unblocked), and that setup survives the exec.
+pub fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
+    let parent = getpid();
+    let stop_signals = stop_signals();
+    // SAFETY: the child calls only async-signal-safe functions (setpgid,
+    // prctl, getppid, pthread_sigmask, dup2, execv, _exit) on data built
+    // before the fork; nothing allocates or takes a lock.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => {
+            become_worker(parent, &stop_signals);
+            // SAFETY: `devnull` is an open descriptor; 0 and 1 are the
+            // standard descriptors; `exec.path` is a NUL-terminated C
+            // string and `exec.pointers` a NULL-terminated array of them,
+            // alive until exec.
+            unsafe {
+                libc::dup2(devnull.as_raw_fd(), 0);
+                libc::dup2(devnull.as_raw_fd(), 1);
+                libc::execv(exec.path.as_ptr(), exec.pointers.as_ptr());
+            }
+            exit_now(EXEC_FAILED)
+        }
+        Ok(ForkResult::Parent { child }) => {
+            let _ = setpgid(child, child);
+            Ok(child)
+        }
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// Forks a child that exits at once, and waits for it: the cost of the
+/// `fork` start method itself (what `paralab primitives` times, and what
+/// lmbench's `lat_proc fork` times).
+pub fn fork_and_wait() -> io::Result<()> {
+    // SAFETY: the child calls only _exit, which is async-signal-safe.
+    match unsafe { fork() } {
+        Ok(ForkResult::Child) => exit_now(0),
+        Ok(ForkResult::Parent { child }) => reap(child).map(|_| ()),
+        Err(errno) => Err(io::Error::from(errno)),
+    }
+}
+
+/// A forked child that echoes every byte it reads from one pipe into
+/// another, for timing a round trip between two processes (lmbench's
+/// `lat_pipe`, `perf bench sched pipe`). Dropping it closes the pipes,
+/// which ends the child, and reaps it.
+pub struct EchoChild {
+    to_child: Option<File>,
+    from_child: File,
+    child: Pid,
+}
+
+impl EchoChild {
+    /// Forks the echoing child.
+    pub fn start() -> io::Result<EchoChild> {
+        let (child_reads, parent_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        let (parent_reads, child_writes) = pipe2(OFlag::O_CLOEXEC)?;
+        // SAFETY: the child only calls read(2) and write(2) on a stack
+        // buffer, close(2) on descriptors, then _exit: no allocation, no lock.
+        match unsafe { fork() } {
+            Ok(ForkResult::Child) => {
+                drop(parent_writes);
+                drop(parent_reads);
+                let mut byte = [0u8; 1];
+                loop {
+                    match nix::unistd::read(&child_reads, &mut byte) {
+                        Ok(1) => {
+                            if nix::unistd::write(&child_writes, &byte).is_err() {
+                                break;
+                            }
+                        }
+                        Err(nix::errno::Errno::EINTR) => continue,
+                        _ => break,
+                    }
+                }
+                exit_now(0)
+            }
+            Ok(ForkResult::Parent { child }) => Ok(EchoChild {
+                to_child: Some(File::from(parent_writes)),
+                from_child: File::from(parent_reads),
+                child,
+            }),
+            Err(errno) => Err(io::Error::from(errno)),
+        }
+    }
+
+    /// Sends one byte and waits for it to come back.
+    pub fn round_trip(&mut self) -> io::Result<()> {
+        let to_child = self.to_child.as_mut().expect("open until drop");
+        to_child.write_all(&[1])?;
+        let mut byte = [0u8; 1];
+        self.from_child.read_exact(&mut byte)
+    }
+}
+
+impl Drop for EchoChild {
+    fn drop(&mut self) {
+        // End of file on its input ends the child's loop.
+        self.to_child = None;
+        let _ = reap(self.child);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::wait::Exit;
+
+    #[test]
+    fn a_forked_worker_exits_with_its_bodys_code() {
+        let child = fork_worker(|| 42).unwrap();
+        assert_eq!(reap(child).unwrap().exit, Exit::Code(42));
+    }
+
+    #[test]
+    fn a_program_that_cannot_be_executed_exits_127() {
+        let devnull = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        let exec = ExecArgs::new(Path::new("/nonexistent/paralab-test"), &["x".into()]).unwrap();
+        let child = fork_exec(&exec, &devnull).unwrap();
+        assert_eq!(reap(child).unwrap().exit, Exit::Code(EXEC_FAILED));
+        assert!(ExecArgs::new(Path::new("/bin/true"), &["a\0b".into()]).is_err());
+    }
+
+    #[test]
+    fn an_executed_program_gets_its_arguments() {
+        let devnull = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .unwrap();
+        let argv = [
+            "sh".to_string(),
+            "-c".into(),
+            "exit $#".into(),
+            "sh".into(),
+            "a".into(),
+            "b".into(),
+        ];
+        let exec = ExecArgs::new(Path::new("/bin/sh"), &argv).unwrap();
+        let child = fork_exec(&exec, &devnull).unwrap();
+        assert_eq!(reap(child).unwrap().exit, Exit::Code(2));
+    }
+
+    #[test]
+    fn the_echo_child_sends_bytes_back_and_is_reaped() {
+        let mut echo = EchoChild::start().unwrap();
+        for _ in 0..3 {
+            echo.round_trip().unwrap();
+        }
+        drop(echo);
+    }
+
+    #[test]
+    fn fork_and_wait_returns() {
+        fork_and_wait().unwrap();
+    }
+}
