@@ -260,21 +260,23 @@ fn required<T>(tool: Option<T>, what: &str, require: &str, install: &str) -> Opt
 }
 
 /// A `python3` of version 3.8 or newer (the oldest paralab's Python models
-/// support) on PATH. `None`, after one visible line, when there is none;
-/// a failure instead when `PARALAB_REQUIRE_PYTHON=1`.
+/// support) on PATH, as the interpreter's own path (`sys.executable`, so
+/// that a wrapper such as a pyenv shim is not started again for every
+/// run). `None`, after one visible line, when there is none; a failure
+/// instead when `PARALAB_REQUIRE_PYTHON=1`.
 pub fn python3() -> Option<PathBuf> {
     static FOUND: OnceLock<Option<PathBuf>> = OnceLock::new();
     let found = FOUND.get_or_init(|| {
-        find_program("python3").filter(|python| {
-            Command::new(python)
-                .args([
-                    "-c",
-                    "import sys; sys.exit(0 if sys.version_info >= (3, 8) else 1)",
-                ])
-                .stdin(Stdio::null())
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
+        let output = Command::new(find_program("python3")?)
+            .args([
+                "-c",
+                "import sys; assert sys.version_info >= (3, 8); print(sys.executable)",
+            ])
+            .stdin(Stdio::null())
+            .output()
+            .ok()?;
+        let exe = PathBuf::from(String::from_utf8(output.stdout).ok()?.trim());
+        (output.status.success() && exe.is_absolute()).then_some(exe)
     });
     required(
         found.clone(),
