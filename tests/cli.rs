@@ -233,7 +233,11 @@ fn bad_input_gets_one_clear_line_and_exit_2() {
             "'fast'",
             "0.001 to 10000",
         ),
-        (&["bench", "--models", "fibre"], "'fibre'", "async, pool, gil"),
+        (
+            &["bench", "--models", "fibre"],
+            "'fibre'",
+            "async, pool, gil",
+        ),
     ];
     for (args, names, accepted) in cases {
         let output = paralab().args(*args).output().unwrap();

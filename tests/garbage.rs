@@ -37,7 +37,13 @@ fn saved_text() -> &'static str {
             .assert()
             .success();
         paralab()
-            .args(["bench", "--cmd", "sh -c 'exit 3'", "--models", "process:fork"])
+            .args([
+                "bench",
+                "--cmd",
+                "sh -c 'exit 3'",
+                "--models",
+                "process:fork",
+            ])
             .args(["--workers", "2", "-q", "--save"])
             .arg(&saved)
             .assert()

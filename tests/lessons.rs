@@ -109,7 +109,10 @@ fn interleave_prints_every_letter_of_both_workers() {
     // The prediction comes from the seed alone: the same seed, another
     // run, the same pauses and the same predicted line.
     let predicted = evidence["predicted"].as_str().unwrap();
-    assert_eq!(u64_at(evidence, "predicted_groups") as usize, groups(predicted));
+    assert_eq!(
+        u64_at(evidence, "predicted_groups") as usize,
+        groups(predicted)
+    );
     let again = run("interleave", &["--seed", "11"]);
     assert_eq!(again["evidence"]["predicted"], predicted);
     assert_eq!(again["evidence"]["pauses_s"], evidence["pauses_s"]);

@@ -65,7 +65,14 @@ fn python_sleeps_overlap_in_threads() {
     };
     let output = paralab()
         .args(["bench", "--workloads", "sleep", "--sleep", "0.1"])
-        .args(["--workers", "3", "--models", "py-thread", "--format", "json"])
+        .args([
+            "--workers",
+            "3",
+            "--models",
+            "py-thread",
+            "--format",
+            "json",
+        ])
         .arg("--python-exe")
         .arg(&python)
         .output()
@@ -247,10 +254,7 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
             .output()
             .unwrap();
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert!(
-            stderr.contains(shown) && stderr.contains("3.8"),
-            "{stderr}"
-        );
+        assert!(stderr.contains(shown) && stderr.contains("3.8"), "{stderr}");
         assert!(
             String::from_utf8(output.stdout)
                 .unwrap()

@@ -204,17 +204,24 @@ fn json_export_parses_back_into_the_same_measurements() {
     let output = paralab()
         .current_dir(dir.path())
         .args(["bench", "1000", "--workloads", "cpu"])
-        .args(["--models", "thread,process:fork", "--workers", "1,2", "--runs", "2"])
+        .args([
+            "--models",
+            "thread,process:fork",
+            "--workers",
+            "1,2",
+            "--runs",
+            "2",
+        ])
         .args(["--save", "s.jsonl", "--export-json", "r.json", "-q"])
         .output()
         .unwrap();
     common::stdout_of(&output);
     let saved = std::fs::read_to_string(dir.path().join("s.jsonl")).unwrap();
-    let mut lines = saved.lines().map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let mut lines = saved
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
     let header = lines.next().unwrap();
-    let saved: Vec<Measurement> = lines
-        .map(|l| serde_json::from_value(l).unwrap())
-        .collect();
+    let saved: Vec<Measurement> = lines.map(|l| serde_json::from_value(l).unwrap()).collect();
     let text = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
     let back: Value = serde_json::from_str(&text).unwrap();
     let measurements: Vec<Measurement> =
@@ -240,7 +247,10 @@ fn json_export_parses_back_into_the_same_measurements() {
         let at = |key: &str| s[key].as_f64().unwrap();
         assert_eq!(s["runs"], 2, "{summary}");
         assert_eq!(walls.len(), 2, "{summary}");
-        assert_eq!(at("min"), walls.iter().copied().fold(f64::INFINITY, f64::min));
+        assert_eq!(
+            at("min"),
+            walls.iter().copied().fold(f64::INFINITY, f64::min)
+        );
         assert_eq!(at("max"), walls.iter().copied().fold(0.0, f64::max));
         assert!((at("mean") - (walls[0] + walls[1]) / 2.0).abs() < 1e-15);
     }
@@ -383,7 +393,11 @@ fn plots_are_well_formed_svg_with_one_series_per_model() {
 fn plots_are_written_into_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("new")).unwrap();
-    report(&Saved::made_up(), dir.path(), &["--plot", "new/plots", "-q"]);
+    report(
+        &Saved::made_up(),
+        dir.path(),
+        &["--plot", "new/plots", "-q"],
+    );
     let written = read_dir(&dir.path().join("new").join("plots"));
     assert_eq!(written.len(), 4);
     for (name, svg) in written {

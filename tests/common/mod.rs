@@ -251,7 +251,9 @@ fn required<T>(tool: Option<T>, what: &str, require: &str, install: &str) -> Opt
         return tool;
     }
     if std::env::var(require).is_ok_and(|v| v == "1") {
-        panic!("{require}=1, but no {what} was found on PATH; install it ({install}) or unset {require}");
+        panic!(
+            "{require}=1, but no {what} was found on PATH; install it ({install}) or unset {require}"
+        );
     }
     skip(&format!(
         "no {what} found (set {require}=1 to make this a failure)"
