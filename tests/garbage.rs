@@ -1,71 +1,55 @@
 //! Property tests: random, truncated and mutated saved files never make
 //! paralab panic; corrupt lines are reported with their line numbers; every
 //! report renders whatever measurements a file holds.
+//!
+//! The last property runs the binary (`paralab report`). The others read
+//! and render in this process, through internals (`observe::jsonl::read`,
+//! `report::record::Record`, the report and export functions of a record):
+//! they are to become unit tests of the saved-file reader in `src/`.
 
-use std::process::Command;
+mod common;
+
 use std::sync::OnceLock;
 
+use common::paralab;
+// Internals: see the module comment.
 use paralab::export::ExportFormat;
-use paralab::machine::Machine;
-use paralab::observe::jsonl::{self, JsonLines};
+use paralab::observe::jsonl;
 use paralab::report::record::Record;
 use paralab::report::{html, notebook, plot, summary, table};
-use paralab::{Experiment, Model, Plan, StartMethod, Workload};
 use proptest::prelude::*;
 use serde_json::Value;
 
-/// A real saved file, kept in memory: the header, then measurements of
-/// two models and two workloads, and one failed run (workers that exited
-/// with code 3).
+/// A real saved file, written by `paralab bench --save` and kept in
+/// memory: the header, then measurements of two models and two workloads;
+/// then a second header and one failed run (workers that exited with
+/// code 3).
 fn saved_text() -> &'static str {
     static TEXT: OnceLock<String> = OnceLock::new();
     TEXT.get_or_init(|| {
-        let shared = SharedBuf::default();
-        let mut writer = JsonLines::new(shared.clone(), Machine::this(vec!["paralab".into()]));
-        let plan = Plan {
-            workloads: vec![
-                Workload::Cpu { iters: 1000 },
-                Workload::Sleep {
-                    duration: std::time::Duration::from_millis(1),
-                },
-            ],
-            models: vec![Model::THREAD, Model::process(StartMethod::Fork)],
-            workers: vec![1, 2],
-            runs: 2,
-            warmup: 0,
-        };
-        assert!(
-            Experiment::new(plan)
-                .observe(&mut writer)
-                .run()
-                .failure
-                .is_none()
-        );
-        let failing = Plan {
-            workloads: vec![Workload::Command {
-                argv: vec!["sh".into(), "-c".into(), "exit 3".into()],
-            }],
-            models: vec![Model::process(StartMethod::Fork)],
-            workers: vec![2],
-            runs: 1,
-            warmup: 0,
-        };
-        Experiment::new(failing).observe(&mut writer).run();
-        String::from_utf8(shared.0.lock().unwrap().clone()).unwrap()
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("saved.jsonl");
+        paralab()
+            .args(["bench", "--workloads", "cpu,sleep", "--iters", "1000"])
+            .args(["--sleep", "0.001", "--models", "thread,process:fork"])
+            .args(["--workers", "1,2", "--runs", "2", "-q", "--save"])
+            .arg(&saved)
+            .assert()
+            .success();
+        paralab()
+            .args([
+                "bench",
+                "--cmd",
+                "sh -c 'exit 3'",
+                "--models",
+                "process:fork",
+            ])
+            .args(["--workers", "2", "-q", "--save"])
+            .arg(&saved)
+            .assert()
+            .code(1);
+        std::fs::read_to_string(&saved).unwrap()
     })
-}
-
-#[derive(Clone, Default)]
-struct SharedBuf(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for SharedBuf {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 /// Whether a saved line is a header (each experiment writes one).
@@ -262,7 +246,7 @@ proptest! {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("f.jsonl");
         std::fs::write(&path, &file).unwrap();
-        let output = Command::new(env!("CARGO_BIN_EXE_paralab"))
+        let output = std::process::Command::new(common::PARALAB)
             .arg("report")
             .arg(&path)
             .args(["--export-csv", dir.path().join("r.csv").to_str().unwrap()])

@@ -3,10 +3,8 @@
 
 mod common;
 
-use common::plan;
+use common::{gil, plan};
 use paralab::{Experiment, Model, Workload};
-
-const GIL: Model = Model::gil(paralab::model::DEFAULT_SWITCH_INTERVAL);
 
 /// Wall time of `model` running `workers` cpu workers, and the sum of
 /// their CPU times.
@@ -29,8 +27,8 @@ fn the_gil_serialises_cpu_work_and_threads_do_not() {
     let iters = 3_000_000;
     let mut seen = Vec::new();
     for _ in 0..10 {
-        let (gil_1, _) = cpu_run(GIL, 1, iters);
-        let (gil_2, gil_2_cpu) = cpu_run(GIL, 2, iters);
+        let (gil_1, _) = cpu_run(gil(), 1, iters);
+        let (gil_2, gil_2_cpu) = cpu_run(gil(), 2, iters);
         let (thread_1, _) = cpu_run(Model::THREAD, 1, iters);
         let (thread_2, thread_2_cpu) = cpu_run(Model::THREAD, 2, iters);
         assert!(

@@ -1,30 +1,83 @@
-//! Every lesson in `--fast` mode, its evidence checked where the outcome
-//! does not depend on timing luck. Outcomes that do (whether the racy
-//! counter lost updates, how the letters interleaved, speedups) are only
-//! checked to be reported, never to have a particular value.
+//! Every lesson in `--fast` mode, through `paralab lesson`: its evidence
+//! (`--format json`) checked where the outcome does not depend on timing
+//! luck. Outcomes that do (whether the racy counter lost updates, how the
+//! letters interleaved, speedups) are only checked to be reported, never
+//! to have a particular value.
 
-use assert_cmd::Command;
-use paralab::lessons::{self, CrashHow, Finding, Options, Outcome};
-use paralab::workload::cpu_func;
+mod common;
+
+use common::paralab;
 use serde_json::Value;
 
-const PARALAB: &str = env!("CARGO_BIN_EXE_paralab");
+/// The lessons, in the order `paralab lesson all` runs them.
+const LESSONS: [&str; 6] = [
+    "interleave",
+    "race",
+    "memory",
+    "pipe",
+    "crash",
+    "parallelism",
+];
 
-fn fast() -> Options {
-    Options::fast(PARALAB)
+/// Runs `paralab lesson NAME --fast ARGS --format json` and returns what
+/// it found: the claim it tested, a verdict, the evidence as data.
+fn run(name: &str, args: &[&str]) -> Value {
+    let output = paralab()
+        .args(["lesson", name, "--fast", "--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let record = common::json_of(&output);
+    assert_eq!(record["lesson"], name, "{record}");
+    for part in ["claim", "notebook", "plan"] {
+        assert!(
+            record[part].as_str().is_some_and(|t| !t.is_empty()),
+            "{part} missing from {record}"
+        );
+    }
+    // Whatever happened, the reader gets a verdict and its numbers.
+    let verdicts = record["verdicts"].as_array().unwrap();
+    assert!(!verdicts.is_empty(), "{record}");
+    for verdict in verdicts {
+        assert!(verdict["outcome"].is_string() && verdict["text"].is_string());
+    }
+    assert!(record["evidence"].is_object(), "{record}");
+    record
 }
 
-fn run(name: &str, options: &Options) -> Finding {
-    let lesson = lessons::find(name).unwrap();
-    let finding = (lesson.run)(options).unwrap_or_else(|e| panic!("lesson {name}: {e}"));
-    // Whatever happened, the reader gets a table, a verdict, numbers.
-    assert!(!finding.tables.is_empty() && !finding.tables[0].rows.is_empty());
-    assert!(!finding.verdicts.is_empty());
-    let text = lessons::render_text(lesson, options, &finding);
-    for part in ["Claim", "Notebook", "Plan", "Evidence", "Verdict"] {
-        assert!(text.contains(part), "{part} missing from:\n{text}");
+/// The result paralab expects of the cpu loop after `iters` iterations.
+fn cpu_func(iters: u64) -> u64 {
+    paralab::Workload::Cpu { iters }.expected_result()
+}
+
+/// The outcome of the lesson's verdict number `n`.
+fn outcome(record: &Value, n: usize) -> &str {
+    record["verdicts"][n]["outcome"].as_str().unwrap()
+}
+
+/// How often the letter changes from one to the next (`1212` → 3).
+fn alternations(line: &str) -> usize {
+    let letters: Vec<char> = line.chars().collect();
+    letters.windows(2).filter(|pair| pair[0] != pair[1]).count()
+}
+
+/// The groups of a predicted line: one letter, or letters due at the same
+/// instant in brackets (`[12]1` → 2 groups).
+fn groups(predicted: &str) -> usize {
+    let mut in_brackets = false;
+    let mut count = 0;
+    for c in predicted.chars() {
+        match c {
+            '[' => {
+                in_brackets = true;
+                count += 1;
+            }
+            ']' => in_brackets = false,
+            _ if !in_brackets => count += 1,
+            _ => {}
+        }
     }
-    finding
+    count
 }
 
 fn u64_at(value: &Value, key: &str) -> u64 {
@@ -41,12 +94,8 @@ fn f64_at(value: &Value, key: &str) -> f64 {
 
 #[test]
 fn interleave_prints_every_letter_of_both_workers() {
-    let options = Options {
-        seed: Some(11),
-        ..fast()
-    };
-    let finding = run("interleave", &options);
-    let evidence = &finding.evidence;
+    let record = run("interleave", &["--seed", "11"]);
+    let evidence = &record["evidence"];
     assert_eq!(u64_at(evidence, "seed"), 11);
     let lines = evidence["lines"].as_array().unwrap();
     assert_eq!(lines.len(), 2);
@@ -55,20 +104,24 @@ fn interleave_prints_every_letter_of_both_workers() {
         assert_eq!(text.len(), 40, "{text}");
         assert_eq!(text.matches('1').count(), 20, "{text}");
         assert_eq!(text.matches('2').count(), 20, "{text}");
-        assert_eq!(
-            u64_at(line, "alternations") as usize,
-            paralab::lessons::interleave::alternations(text)
-        );
+        assert_eq!(u64_at(line, "alternations") as usize, alternations(text));
     }
-    // The prediction comes from the seed alone.
-    let groups = paralab::lessons::interleave::predicted_groups(11, true);
-    assert_eq!(u64_at(evidence, "predicted_groups") as usize, groups.len());
+    // The prediction comes from the seed alone: the same seed, another
+    // run, the same pauses and the same predicted line.
+    let predicted = evidence["predicted"].as_str().unwrap();
+    assert_eq!(
+        u64_at(evidence, "predicted_groups") as usize,
+        groups(predicted)
+    );
+    let again = run("interleave", &["--seed", "11"]);
+    assert_eq!(again["evidence"]["predicted"], predicted);
+    assert_eq!(again["evidence"]["pauses_s"], evidence["pauses_s"]);
 }
 
 #[test]
 fn race_loses_nothing_under_a_lock_or_with_fetch_add() {
-    let finding = run("race", &fast());
-    let evidence = &finding.evidence;
+    let record = run("race", &[]);
+    let evidence = &record["evidence"];
     for run in evidence["counter"].as_array().unwrap() {
         let expected = u64_at(run, "expected");
         assert_eq!(expected, 4 * 100_000);
@@ -94,14 +147,14 @@ fn race_loses_nothing_under_a_lock_or_with_fetch_add() {
             other => panic!("unknown method {other}"),
         }
     }
-    assert_ne!(finding.verdicts[0].outcome, Outcome::DoesNotHold);
-    assert_ne!(finding.verdicts[1].outcome, Outcome::DoesNotHold);
+    assert_ne!(outcome(&record, 0), "does_not_hold", "{record}");
+    assert_ne!(outcome(&record, 1), "does_not_hold", "{record}");
 }
 
 #[test]
 fn memory_per_process_is_larger_than_per_thread() {
-    let finding = run("memory", &fast());
-    let costs = finding.evidence["costs"].as_array().unwrap();
+    let record = run("memory", &[]);
+    let costs = record["evidence"]["costs"].as_array().unwrap();
     assert_eq!(costs.len(), 2 * 3, "N = 1 and 16, three models");
     for cost in costs {
         assert!(f64_at(cost, "rss_per_worker_kib") > 0.0, "{cost}");
@@ -119,13 +172,13 @@ fn memory_per_process_is_larger_than_per_thread() {
     let thread = pss("thread");
     assert!(pss("process:fork") > thread, "{costs:?}");
     assert!(pss("process:spawn") > thread, "{costs:?}");
-    assert_eq!(finding.verdicts[0].outcome, Outcome::Holds);
+    assert_eq!(outcome(&record, 0), "holds", "{record}");
 }
 
 #[test]
 fn pipe_carries_every_byte_every_way() {
-    let finding = run("pipe", &fast());
-    let channels = finding.evidence["channels"].as_array().unwrap();
+    let record = run("pipe", &[]);
+    let channels = record["evidence"]["channels"].as_array().unwrap();
     assert_eq!(channels.len(), 3);
     for channel in channels {
         assert_eq!(channel["intact"], true, "{channel}");
@@ -135,10 +188,11 @@ fn pipe_carries_every_byte_every_way() {
     }
 }
 
-/// The crash lesson with `how`: the process case and the thread cases.
-fn crash(how: CrashHow) -> Value {
-    let finding = run("crash", &Options { how, ..fast() });
-    let evidence = finding.evidence;
+/// The crash lesson with `--how HOW`: the process case and the thread
+/// cases.
+fn crash(how: &str) -> Value {
+    let mut record = run("crash", &["--how", how]);
+    let evidence = record["evidence"].take();
     assert_eq!(
         u64_at(&evidence, "reference"),
         cpu_func(u64_at(&evidence, "iters"))
@@ -168,10 +222,7 @@ fn others_kept(case: &Value, reference: u64) {
 
 #[test]
 fn a_crashed_process_is_reported_and_the_others_keep_their_results() {
-    for (how, signal) in [
-        (CrashHow::Segfault, "SIGSEGV"),
-        (CrashHow::Abort, "SIGABRT"),
-    ] {
+    for (how, signal) in [("segfault", "SIGSEGV"), ("abort", "SIGABRT")] {
         let evidence = crash(how);
         let reference = u64_at(&evidence, "reference");
         let process = &evidence["cases"][0];
@@ -192,7 +243,7 @@ fn a_crashed_process_is_reported_and_the_others_keep_their_results() {
 
 #[test]
 fn a_thread_panic_is_caught_but_a_thread_abort_ends_every_thread() {
-    let evidence = crash(CrashHow::Panic);
+    let evidence = crash("panic");
     let reference = u64_at(&evidence, "reference");
     let cases = evidence["cases"].as_array().unwrap();
     // A panicking process worker exits with Rust's panic code; the others finish.
@@ -220,14 +271,25 @@ fn a_thread_panic_is_caught_but_a_thread_abort_ends_every_thread() {
 
 #[test]
 fn parallelism_checks_every_result_and_reports_every_cell() {
-    let finding = run("parallelism", &fast());
-    let evidence = &finding.evidence;
-    let cpus = u64_at(evidence, "cpus") as usize;
+    let record = run("parallelism", &[]);
+    let evidence = &record["evidence"];
+    let cpus = u64_at(evidence, "cpus");
     let cells = evidence["cells"].as_array().unwrap();
-    assert_eq!(
-        cells.len(),
-        cpus * paralab::lessons::parallelism::models().len()
-    );
+    // One cell per model measured and per worker count from 1 to the CPUs.
+    let mut models: Vec<&str> = cells.iter().map(|c| c["model"].as_str().unwrap()).collect();
+    models.sort();
+    models.dedup();
+    assert!(models.len() >= 2, "{evidence}");
+    assert_eq!(cells.len() as u64, cpus * models.len() as u64, "{evidence}");
+    for model in &models {
+        let mut workers: Vec<u64> = cells
+            .iter()
+            .filter(|c| c["model"] == *model)
+            .map(|c| u64_at(c, "workers"))
+            .collect();
+        workers.sort();
+        assert_eq!(workers, (1..=cpus).collect::<Vec<_>>(), "{model}");
+    }
     for cell in cells {
         assert!(f64_at(cell, "seconds") > 0.0 && f64_at(cell, "speedup") > 0.0);
     }
@@ -241,24 +303,18 @@ fn parallelism_checks_every_result_and_reports_every_cell() {
     }
 }
 
-fn paralab() -> Command {
-    Command::new(PARALAB)
-}
-
 #[test]
 fn lesson_with_no_name_lists_every_lesson() {
     let output = paralab().arg("lesson").output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
-    for lesson in lessons::LESSONS {
+    for lesson in LESSONS {
         assert!(
-            stdout
-                .lines()
-                .any(|l| l.trim_start().starts_with(lesson.name)),
+            stdout.lines().any(|l| l.trim_start().starts_with(lesson)),
             "{stdout}"
         );
     }
-    assert_eq!(stdout.lines().count(), 1 + lessons::LESSONS.len());
+    assert_eq!(stdout.lines().count(), 1 + LESSONS.len());
 }
 
 #[test]
@@ -301,21 +357,38 @@ fn json_gives_the_evidence_as_data() {
     assert!(record["seconds"].as_f64().unwrap() > 0.0);
 }
 
+/// `paralab lesson all`, as text: every lesson in order, each reading
+/// claim, notebook, plan, evidence (at least one table with a row),
+/// verdict, in that order.
 #[test]
 fn text_output_reads_claim_plan_evidence_verdict_in_order() {
     let output = paralab()
-        .args(["lesson", "pipe", "--fast"])
+        .args(["lesson", "all", "--fast"])
         .output()
         .unwrap();
-    assert!(output.status.success());
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    let at = |word: &str| {
-        stdout
-            .find(word)
-            .unwrap_or_else(|| panic!("{word} missing:\n{stdout}"))
-    };
-    assert!(
-        at("Claim") < at("Plan") && at("Plan") < at("Evidence") && at("Evidence") < at("Verdict")
-    );
-    assert!(stdout.contains("MB/s"));
+    let stdout = common::stdout_of(&output);
+    let sections: Vec<&str> = stdout.split("━━ lesson ").skip(1).collect();
+    let names: Vec<&str> = sections
+        .iter()
+        .map(|s| s.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(names, LESSONS, "{stdout}");
+    for (name, text) in names.iter().zip(&sections) {
+        let at = |word: &str| {
+            text.lines()
+                .position(|l| l.starts_with(word))
+                .unwrap_or_else(|| panic!("{name}: {word} missing:\n{text}"))
+        };
+        assert!(
+            at("Claim") < at("Notebook")
+                && at("Notebook") < at("Plan")
+                && at("Plan") < at("Evidence")
+                && at("Evidence") < at("Verdict"),
+            "{name}:\n{text}"
+        );
+        // A table: a header and at least one row, columns split by │.
+        let table_lines = text.lines().filter(|l| l.contains(" │ ")).count();
+        assert!(table_lines >= 2, "{name} has no table:\n{text}");
+    }
+    assert!(sections[3].contains("MB/s"), "pipe:\n{}", sections[3]);
 }

@@ -4,23 +4,11 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::paralab;
+use common::{FAST, PARALAB, line_count, paralab};
 use predicates::prelude::*;
-
-/// A small fast run: 1000 iterations, 50 ms sleeps, 1 and 2 workers.
-const FAST: [&str; 5] = ["1000", "--sleep", "0.05", "--workers", "1,2"];
-
-fn lines(path: &Path) -> Vec<String> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(String::from)
-        .collect()
-}
 
 #[test]
 fn every_output_is_written_and_stderr_stays_quiet_without_a_terminal() {
@@ -67,8 +55,8 @@ fn every_output_is_written_and_stderr_stays_quiet_without_a_terminal() {
     assert_eq!(json["summaries"].as_array().unwrap().len(), 2 * 2 * 2);
     let command = json["machine"]["command_line"].as_array().unwrap();
     assert!(command.iter().any(|w| w == "--export-json"), "{command:?}");
-    assert_eq!(lines(&dir.path().join("r.csv")).len(), 1 + 8);
-    assert_eq!(lines(&dir.path().join("r.jsonl")).len(), 1 + 24);
+    assert_eq!(line_count(&dir.path().join("r.csv")), 1 + 8);
+    assert_eq!(line_count(&dir.path().join("r.jsonl")), 1 + 24);
     assert!(
         std::fs::read_to_string(dir.path().join("r.md"))
             .unwrap()
@@ -185,7 +173,7 @@ fn report_renders_exports_plots_and_html_from_a_saved_file() {
         .assert()
         .success()
         .stderr("");
-    assert_eq!(lines(&dir.path().join("r.csv")).len(), 1 + 8);
+    assert_eq!(line_count(&dir.path().join("r.csv")), 1 + 8);
     assert_eq!(std::fs::read_dir(dir.path().join("p")).unwrap().count(), 4);
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert!(
@@ -200,7 +188,7 @@ fn report_renders_exports_plots_and_html_from_a_saved_file() {
 fn a_run_killed_part_way_leaves_every_finished_measurement() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("killed.jsonl");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_paralab"))
+    let mut child = std::process::Command::new(PARALAB)
         .args([
             "bench",
             "--workloads",
@@ -216,14 +204,9 @@ fn a_run_killed_part_way_leaves_every_finished_measurement() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::fs::read_to_string(&saved).map_or(0, |t| t.lines().count()) < 6 {
-        assert!(
-            Instant::now() < deadline,
-            "no measurements saved after 20 s"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    common::wait_until("5 measurements saved", Duration::from_secs(20), || {
+        line_count(&saved) >= 6
+    });
     child.kill().unwrap(); // SIGKILL: no chance to tidy up
     let status = child.wait().unwrap();
     assert_eq!(
@@ -332,12 +315,11 @@ fn report_refuses_what_it_cannot_read() {
 /// stderr both go to it), and returns everything the terminal received.
 /// `None` when `script` (util-linux) is missing.
 fn in_a_terminal(args: &str, no_color: bool) -> Option<String> {
-    let exe = env!("CARGO_BIN_EXE_paralab");
     let mut command = std::process::Command::new("script");
     // indicatif draws nothing on a dumb terminal (or with TERM unset, as in
     // some CI runners): give it an ordinary one.
     command
-        .args(["-qec", &format!("{exe} {args}"), "/dev/null"])
+        .args(["-qec", &format!("{PARALAB} {args}"), "/dev/null"])
         .env("TERM", "xterm-256color");
     if no_color {
         command.env("NO_COLOR", "1");
@@ -353,7 +335,7 @@ fn in_a_terminal(args: &str, no_color: bool) -> Option<String> {
 fn the_progress_bar_shows_in_a_terminal_and_is_gone_before_the_results() {
     let args = "bench --workloads sleep --models thread --workers 1 --sleep 0.15 --runs 4";
     let Some(screen) = in_a_terminal(args, false) else {
-        eprintln!("SKIPPED: no 'script' command to give paralab a terminal");
+        common::skip("no 'script' (util-linux) to give paralab a terminal");
         return;
     };
     assert!(

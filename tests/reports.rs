@@ -1,14 +1,17 @@
-//! Reports from known measurements: exports read back, plots are
-//! well-formed SVG with one line per model, the HTML page renders.
+//! Reports from known measurements, through `paralab report` on a saved
+//! file of made-up times: exports read back, plots are well-formed SVG
+//! with one line per model, the HTML page renders.
 
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use paralab::export::ExportFormat;
-use paralab::export::json::JsonExport;
-use paralab::machine::Machine;
-use paralab::report::record::Record;
-use paralab::report::{html, plot};
-use paralab::{Experiment, Measurement, Model, Plan, StartMethod, WorkerStatus, Workload};
+use common::paralab;
+use paralab::{Measurement, Model, Plan, StartMethod, WorkerStatus, Workload};
+use serde_json::Value;
 
 const MODELS: [Model; 3] = [
     Model::THREAD,
@@ -25,48 +28,100 @@ fn workloads() -> [Workload; 2] {
     ]
 }
 
-/// Three runs of every (workload, model, workers) for workers 1, 2, 3, with
-/// made-up times: cpu twice as slow at 3 workers, sleep flat.
-fn record() -> Record {
-    let mut measurements = Vec::new();
-    for workers in 1..=3 {
-        for workload in workloads() {
-            for (m, model) in MODELS.into_iter().enumerate() {
-                for run in 1..=3 {
-                    let base = if let Workload::Cpu { .. } = workload {
-                        0.25 * if workers == 3 { 1.5 } else { 1.0 }
-                    } else {
-                        0.05
-                    };
-                    let wall_s = base * (1.0 + 0.01 * m as f64) + 0.001 * run as f64;
-                    let status = WorkerStatus::Finished {
-                        result: workload.expected_result(),
-                    };
-                    measurements.push(measurement(&workload, model, workers, run, wall_s, &status));
+/// The machine block of a real saved file (so that it has every field
+/// paralab writes), from one tiny run.
+fn this_machine() -> &'static Value {
+    static MACHINE: OnceLock<Value> = OnceLock::new();
+    MACHINE.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let saved = dir.path().join("tiny.jsonl");
+        paralab()
+            .args(["10", "--workloads", "cpu", "--models", "thread"])
+            .args(["--workers", "1", "-q", "--save"])
+            .arg(&saved)
+            .assert()
+            .success();
+        let text = std::fs::read_to_string(&saved).unwrap();
+        let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+        header["machine"].clone()
+    })
+}
+
+/// A saved file, line by line: its header (machine and plan), then its
+/// measurements.
+#[derive(Clone)]
+struct Saved {
+    header: Value,
+    measurements: Vec<Value>,
+}
+
+impl Saved {
+    /// Three runs of every (workload, model, workers) for workers 1, 2, 3,
+    /// with made-up times: cpu twice as slow at 3 workers, sleep flat; made
+    /// on a machine of 2 logical CPUs by `paralab --runs 3`.
+    fn made_up() -> Saved {
+        let mut measurements = Vec::new();
+        for workers in 1..=3 {
+            for workload in workloads() {
+                for (m, model) in MODELS.into_iter().enumerate() {
+                    for run in 1..=3 {
+                        let base = if let Workload::Cpu { .. } = workload {
+                            0.25 * if workers == 3 { 1.5 } else { 1.0 }
+                        } else {
+                            0.05
+                        };
+                        let wall_s = base * (1.0 + 0.01 * m as f64) + 0.001 * run as f64;
+                        let status = WorkerStatus::Finished {
+                            result: workload.expected_result(),
+                        };
+                        measurements
+                            .push(measurement(&workload, model, workers, run, wall_s, &status));
+                    }
                 }
             }
         }
-    }
-    Record {
-        machine: Some(Machine::this(vec![
-            "paralab".into(),
-            "--runs".into(),
-            "3".into(),
-        ])),
-        plan: Some(Plan {
+        let mut machine = this_machine().clone();
+        machine["logical_cpus"] = 2.into();
+        machine["command_line"] = serde_json::json!(["paralab", "--runs", "3"]);
+        let plan = Plan {
             workloads: workloads().to_vec(),
             models: MODELS.to_vec(),
             workers: vec![1, 2, 3],
             runs: 3,
             warmup: 0,
-        }),
-        measurements,
+        };
+        let header = serde_json::json!({
+            "paralab": machine["paralab_version"].clone(),
+            "machine": machine,
+            "plan": plan,
+        });
+        Saved {
+            header,
+            measurements,
+        }
+    }
+
+    /// The same, said to come from a machine of `cpus` logical CPUs.
+    fn with_cpus(mut self, cpus: usize) -> Saved {
+        self.header["machine"]["logical_cpus"] = cpus.into();
+        self
+    }
+
+    /// Writes the file into `dir`.
+    fn write(&self, dir: &Path) -> PathBuf {
+        let path = dir.join("saved.jsonl");
+        let mut text = format!("{}\n", self.header);
+        for m in &self.measurements {
+            text.push_str(&format!("{m}\n"));
+        }
+        std::fs::write(&path, text).unwrap();
+        path
     }
 }
 
-/// A measurement built from JSON rather than a struct literal, so that
-/// fields added to measurements later (with serde defaults) need no change
-/// here.
+/// A measurement as a saved line: JSON built from JSON rather than from a
+/// struct literal, so that fields added to measurements later (with serde
+/// defaults) need no change here. It must read back as a measurement.
 fn measurement(
     workload: &Workload,
     model: Model,
@@ -74,8 +129,8 @@ fn measurement(
     run: usize,
     wall_s: f64,
     status: &WorkerStatus,
-) -> Measurement {
-    let outcomes: Vec<serde_json::Value> = (0..workers)
+) -> Value {
+    let outcomes: Vec<Value> = (0..workers)
         .map(|worker| {
             let mut outcome = serde_json::to_value(status).unwrap();
             outcome["worker"] = worker.into();
@@ -91,51 +146,116 @@ fn measurement(
     value["run"] = run.into();
     value["wall_s"] = wall_s.into();
     value["outcomes"] = outcomes.into();
-    serde_json::from_value(value).unwrap()
+    serde_json::from_value::<Measurement>(value.clone()).unwrap();
+    value
 }
 
-fn export(format: ExportFormat, record: &Record) -> String {
-    String::from_utf8(format.exporter().export(record).unwrap()).unwrap()
+/// What `paralab report` on `saved`, with `args`, printed on stdout; it
+/// runs in `dir`, where relative output paths land.
+fn report(saved: &Saved, dir: &Path, args: &[&str]) -> String {
+    let file = saved.write(dir);
+    let output = paralab()
+        .current_dir(dir)
+        .arg("report")
+        .arg(&file)
+        .args(args)
+        .output()
+        .unwrap();
+    common::stdout_of(&output)
 }
 
+/// An export of `saved` written to stdout (`--export-csv -`, …).
+fn export(saved: &Saved, option: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    report(saved, dir.path(), &[option, "-"])
+}
+
+/// The SVG plots `paralab report --plot` writes for `saved`, by file name.
+fn plots(saved: &Saved) -> BTreeMap<String, String> {
+    let dir = tempfile::tempdir().unwrap();
+    report(saved, dir.path(), &["--plot", "plots", "-q"]);
+    read_dir(&dir.path().join("plots"))
+}
+
+/// Every file of `dir`, by name.
+fn read_dir(dir: &Path) -> BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let path = e.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            (name, std::fs::read_to_string(&path).unwrap())
+        })
+        .collect()
+}
+
+/// The page `paralab report --html` writes for `saved`.
+fn html(saved: &Saved) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    report(saved, dir.path(), &["--html", "r.html", "-q"]);
+    std::fs::read_to_string(dir.path().join("r.html")).unwrap()
+}
+
+/// Real measurements, with real outcomes, not only made-up ones: the JSON
+/// export holds what `--save` wrote, and summaries of it.
 #[test]
 fn json_export_parses_back_into_the_same_measurements() {
-    // Real measurements, with real outcomes, not only made-up ones.
-    let plan = Plan {
-        workloads: vec![Workload::Cpu { iters: 1000 }],
-        models: vec![Model::THREAD, Model::process(StartMethod::Fork)],
-        workers: vec![1, 2],
-        runs: 2,
-        warmup: 0,
-    };
-    let results = Experiment::new(plan.clone()).run();
-    let record = Record {
-        machine: Some(Machine::current()),
-        plan: Some(plan),
-        measurements: results.measurements,
-    };
-    let text = export(ExportFormat::Json, &record);
-    let back: JsonExport = serde_json::from_str(&text).unwrap();
-    assert_eq!(back.measurements, record.measurements);
-    assert_eq!(back.machine, record.machine);
-    assert_eq!(back.plan, record.plan);
-    assert_eq!(back.summaries.len(), 4);
-    for summary in &back.summaries {
-        let walls: Vec<f64> = record
-            .measurements
+    let dir = tempfile::tempdir().unwrap();
+    let output = paralab()
+        .current_dir(dir.path())
+        .args(["bench", "1000", "--workloads", "cpu"])
+        .args([
+            "--models",
+            "thread,process:fork",
+            "--workers",
+            "1,2",
+            "--runs",
+            "2",
+        ])
+        .args(["--save", "s.jsonl", "--export-json", "r.json", "-q"])
+        .output()
+        .unwrap();
+    common::stdout_of(&output);
+    let saved = std::fs::read_to_string(dir.path().join("s.jsonl")).unwrap();
+    let mut lines = saved
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap());
+    let header = lines.next().unwrap();
+    let saved: Vec<Measurement> = lines.map(|l| serde_json::from_value(l).unwrap()).collect();
+    let text = std::fs::read_to_string(dir.path().join("r.json")).unwrap();
+    let back: Value = serde_json::from_str(&text).unwrap();
+    let measurements: Vec<Measurement> =
+        serde_json::from_value(back["measurements"].clone()).unwrap();
+    assert_eq!(measurements, saved);
+    assert_eq!(back["machine"], header["machine"]);
+    assert_eq!(back["plan"], header["plan"]);
+    let summaries = back["summaries"].as_array().unwrap();
+    assert_eq!(summaries.len(), 4);
+    for summary in summaries {
+        let walls: Vec<f64> = back["measurements"]
+            .as_array()
+            .unwrap()
             .iter()
-            .filter(|m| m.model == summary.model && m.workers == summary.workers)
-            .map(|m| m.wall_s)
+            .filter(|m| {
+                m["model"] == summary["model"]
+                    && m["start_method"] == summary["start_method"]
+                    && m["workers"] == summary["workers"]
+            })
+            .map(|m| m["wall_s"].as_f64().unwrap())
             .collect();
-        let s = summary.wall_s.unwrap();
-        assert_eq!(s.runs, 2);
-        assert_eq!(s.min, walls.iter().copied().fold(f64::INFINITY, f64::min));
-        assert_eq!(s.max, walls.iter().copied().fold(0.0, f64::max));
-        assert!((s.mean - (walls[0] + walls[1]) / 2.0).abs() < 1e-15);
+        let s = &summary["wall_s"];
+        let at = |key: &str| s[key].as_f64().unwrap();
+        assert_eq!(s["runs"], 2, "{summary}");
+        assert_eq!(walls.len(), 2, "{summary}");
+        assert_eq!(
+            at("min"),
+            walls.iter().copied().fold(f64::INFINITY, f64::min)
+        );
+        assert_eq!(at("max"), walls.iter().copied().fold(0.0, f64::max));
+        assert!((at("mean") - (walls[0] + walls[1]) / 2.0).abs() < 1e-15);
     }
     // The machine block says where and how.
-    let value: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let machine = &value["machine"];
+    let machine = &back["machine"];
     for key in [
         "cpu_model",
         "logical_cpus",
@@ -155,14 +275,22 @@ fn json_export_parses_back_into_the_same_measurements() {
 
 #[test]
 fn csv_export_has_its_header_and_one_row_per_cell() {
-    let record = record();
-    let text = export(ExportFormat::Csv, &record);
+    let text = export(&Saved::made_up(), "--export-csv");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
-    assert_eq!(header, paralab::export::csv::HEADER);
+    // Every column named once.
+    let mut names = header.clone();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), header.len(), "{header:?}");
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 2 * 3 * 3, "{text}");
-    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no column {name} in {header:?}"))
+    };
     // cpu · thread · 3 workers: runs of 0.376, 0.377, 0.378 s.
     let row = rows
         .iter()
@@ -183,7 +311,7 @@ fn csv_export_has_its_header_and_one_row_per_cell() {
 
 #[test]
 fn markdown_export_has_one_table_per_workload() {
-    let text = export(ExportFormat::Markdown, &record());
+    let text = export(&Saved::made_up(), "--export-markdown");
     assert_eq!(
         text.matches("| model | workers | median |").count(),
         2,
@@ -221,76 +349,65 @@ fn series_lines(svg: &str) -> Vec<(String, usize)> {
 
 #[test]
 fn plots_are_well_formed_svg_with_one_series_per_model() {
-    let record = record();
-    let plots = plot::plots(&record);
-    let names: Vec<&str> = plots.iter().map(|p| p.file_name.as_str()).collect();
+    let plots = plots(&Saved::made_up());
+    let names: Vec<&str> = plots.keys().map(String::as_str).collect();
     assert_eq!(
         names,
         [
-            "cpu-wall-time.svg",
             "cpu-speedup.svg",
+            "cpu-wall-time.svg",
+            "sleep-speedup.svg",
             "sleep-wall-time.svg",
-            "sleep-speedup.svg"
         ]
     );
-    for plot in &plots {
-        let lines = series_lines(&plot.svg);
-        assert_eq!(lines.len(), MODELS.len(), "{}: {lines:?}", plot.file_name);
+    for (name, svg) in &plots {
+        let lines = series_lines(svg);
+        assert_eq!(lines.len(), MODELS.len(), "{name}: {lines:?}");
         let mut colours: Vec<&str> = lines.iter().map(|(c, _)| c.as_str()).collect();
         colours.dedup();
-        assert_eq!(
-            colours.len(),
-            MODELS.len(),
-            "{}: one colour per model",
-            plot.file_name
-        );
+        assert_eq!(colours.len(), MODELS.len(), "{name}: one colour per model");
+        // The saved machine had 2 CPUs.
         for label in [
             "thread",
             "process:fork",
             "process:spawn",
-            "2 CPUs",
+            "2 CPU",
             "workers (run at once",
         ] {
-            let label = if label.ends_with("CPUs") {
-                format!("{} CPU", record.cpus())
-            } else {
-                label.to_string()
-            };
-            assert!(
-                plot.svg.contains(&label),
-                "{} has no '{label}'",
-                plot.file_name
-            );
+            assert!(svg.contains(label), "{name} has no '{label}'");
         }
     }
     assert!(
-        plots[0].svg.contains("wall time (ms)"),
+        plots["cpu-wall-time.svg"].contains("wall time (ms)"),
         "cpu times of 0.25 to 0.39 s are in ms"
     );
-    assert!(plots[1].svg.contains("ideal: ×N"));
+    assert!(plots["cpu-speedup.svg"].contains("ideal: ×N"));
     // 3 workers on the record's 2 CPUs: cpu work is capped, sleep is not.
-    assert!(plots[1].svg.contains("CPU limit: ×2"));
-    assert!(!plots[3].svg.contains("CPU limit"));
+    assert!(plots["cpu-speedup.svg"].contains("CPU limit: ×2"));
+    assert!(!plots["sleep-speedup.svg"].contains("CPU limit"));
     // Error bars (2 px) where there are several runs.
-    assert!(plots[0].svg.contains("stroke-width=\"2\""));
+    assert!(plots["cpu-wall-time.svg"].contains("stroke-width=\"2\""));
 }
 
 #[test]
 fn plots_are_written_into_a_directory() {
     let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("new").join("plots");
     std::fs::create_dir(dir.path().join("new")).unwrap();
-    let written = plot::write_dir(&target, &record()).unwrap();
+    report(
+        &Saved::made_up(),
+        dir.path(),
+        &["--plot", "new/plots", "-q"],
+    );
+    let written = read_dir(&dir.path().join("new").join("plots"));
     assert_eq!(written.len(), 4);
-    for path in written {
-        let svg = std::fs::read_to_string(&path).unwrap();
-        assert_eq!(series_lines(&svg).len(), 3, "{}", path.display());
+    for (name, svg) in written {
+        assert_eq!(series_lines(&svg).len(), 3, "{name}");
     }
 }
 
 #[test]
 fn html_page_is_self_contained() {
-    let page = html::render(&record());
+    let page = html(&Saved::made_up());
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert_eq!(page.matches("<svg").count(), 4);
     for section in [
@@ -313,36 +430,20 @@ fn html_page_is_self_contained() {
 }
 
 /// Opens the page in headless Chromium (Debian's `chromium`), dumps the DOM
-/// it built and takes a screenshot. `.ci/run` installs chromium; elsewhere
-/// the test is skipped with a message when it is missing, unless
-/// PARALAB_REQUIRE_CHROMIUM=1.
+/// it built and takes a screenshot. `.ci/run` installs chromium and sets
+/// PARALAB_REQUIRE_CHROMIUM=1; elsewhere the test is skipped with a line
+/// when it is missing.
 #[test]
 fn html_page_renders_in_chromium() {
-    let Some(chromium) = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| {
-            std::process::Command::new(name)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        })
-    else {
-        let required = std::env::var("PARALAB_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1");
-        assert!(
-            !required,
-            "PARALAB_REQUIRE_CHROMIUM=1 but no chromium found; install it: apt-get install chromium"
-        );
-        eprintln!(
-            "SKIPPED html_page_renders_in_chromium: no chromium on PATH (apt-get install chromium, or run .ci/run as root)"
-        );
+    let Some(chromium) = common::chromium() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");
-    std::fs::write(&page, html::render(&record())).unwrap();
+    std::fs::write(&page, html(&Saved::made_up())).unwrap();
     let url = format!("file://{}", page.display());
     let profile = dir.path().join("profile");
-    let common = [
+    let flags = [
         "--headless".to_string(),
         "--no-sandbox".to_string(),
         "--disable-gpu".to_string(),
@@ -350,7 +451,7 @@ fn html_page_renders_in_chromium() {
         format!("--user-data-dir={}", profile.display()),
     ];
     let dom = std::process::Command::new(chromium)
-        .args(&common)
+        .args(&flags)
         .args(["--dump-dom", &url])
         .output()
         .unwrap();
@@ -369,7 +470,7 @@ fn html_page_renders_in_chromium() {
 
     let screenshot = dir.path().join("report.png");
     let shot = std::process::Command::new(chromium)
-        .args(&common)
+        .args(&flags)
         .args(["--hide-scrollbars", "--window-size=1280,2000"])
         .arg(format!("--screenshot={}", screenshot.display()))
         .arg(&url)
@@ -392,36 +493,33 @@ fn html_page_renders_in_chromium() {
 
 #[test]
 fn many_cpus_do_not_squash_a_small_sweep() {
-    let mut record = record();
-    if let Some(machine) = &mut record.machine {
-        machine.logical_cpus = 64;
+    for (name, svg) in plots(&Saved::made_up().with_cpus(64)) {
+        assert!(!svg.contains("64 CPUs"), "{name}");
+        assert!(!svg.contains("CPU limit"), "{name}");
+        assert_eq!(series_lines(&svg).len(), 3);
     }
-    for plot in plot::plots(&record) {
-        assert!(!plot.svg.contains("64 CPUs"), "{}", plot.file_name);
-        assert!(!plot.svg.contains("CPU limit"), "{}", plot.file_name);
-        assert_eq!(series_lines(&plot.svg).len(), 3);
-    }
-    if let Some(machine) = &mut record.machine {
-        machine.logical_cpus = 4;
-    }
-    assert!(plot::plots(&record)[0].svg.contains("4 CPUs"));
+    let plots = plots(&Saved::made_up().with_cpus(4));
+    assert!(plots["cpu-wall-time.svg"].contains("4 CPUs"));
 }
 
 /// Wall times 100× apart (CPython beside Rust) are drawn on a log scale so
 /// that the fast lines do not lie flat on the axis; close ones stay linear.
 #[test]
 fn wall_times_far_apart_get_a_log_scale() {
-    let mut record = record();
-    let linear = plot::plots(&record);
-    assert!(!linear[0].svg.contains("log scale"), "{}", linear[0].title);
-    for m in &mut record.measurements {
-        if m.model == MODELS[0] {
-            m.wall_s /= 100.0;
+    let mut saved = Saved::made_up();
+    let linear = plots(&saved);
+    assert!(!linear["cpu-wall-time.svg"].contains("log scale"));
+    let thread = serde_json::to_value(MODELS[0]).unwrap();
+    for m in &mut saved.measurements {
+        if m["model"] == thread["model"] {
+            m["wall_s"] = (m["wall_s"].as_f64().unwrap() / 100.0).into();
         }
     }
-    let plots = plot::plots(&record);
-    assert!(plots[0].file_name.ends_with("wall-time.svg"));
-    assert!(plots[0].svg.contains("wall time (log scale)"));
-    assert!(!plots[1].svg.contains("log scale"), "speedups stay linear");
-    roxmltree::Document::parse(&plots[0].svg).unwrap();
+    let plots = plots(&saved);
+    assert!(plots["cpu-wall-time.svg"].contains("wall time (log scale)"));
+    assert!(
+        !plots["cpu-speedup.svg"].contains("log scale"),
+        "speedups stay linear"
+    );
+    roxmltree::Document::parse(&plots["cpu-wall-time.svg"]).unwrap();
 }

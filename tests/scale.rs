@@ -1,9 +1,12 @@
 //! Many workers at once, and what happens when the OS refuses one more.
 
+mod common;
+
 use std::process::Command;
 use std::time::Duration;
 
-use paralab::{Experiment, Model, Plan, StartMethod, Workload};
+use common::{PARALAB, plan};
+use paralab::{Experiment, Model, StartMethod, Workload};
 
 #[test]
 fn thousands_of_threads_and_tasks_sleep_at_once() {
@@ -13,13 +16,11 @@ fn thousands_of_threads_and_tasks_sleep_at_once() {
         (Model::ASYNC, 20_000),
         (Model::process(StartMethod::Fork), 200),
     ] {
-        let plan = Plan {
-            workloads: vec![Workload::Sleep { duration: sleep }],
-            models: vec![model],
-            workers: vec![workers],
-            runs: 1,
-            warmup: 0,
-        };
+        let plan = plan(
+            vec![Workload::Sleep { duration: sleep }],
+            &[model],
+            vec![workers],
+        );
         let results = Experiment::new(plan).run();
         assert!(results.failure.is_none(), "{model}: {:?}", results.failure);
         let m = &results.measurements[0];
@@ -43,9 +44,9 @@ fn a_process_limit_hit_on_purpose_gives_one_clear_line() {
     let root = nix::unistd::Uid::effective().is_root();
     let tools = ["prlimit", "setpriv"]
         .iter()
-        .all(|t| paralab::workload::resolve_program(t).is_ok());
+        .all(|t| common::find_program(t).is_some());
     if !root || !tools {
-        eprintln!("skipped: needs root and util-linux's prlimit and setpriv to run as nobody");
+        common::skip("needs root, and util-linux's prlimit and setpriv, to run as nobody");
         return;
     }
     for model in ["thread", "process:fork", "gil"] {
@@ -58,7 +59,7 @@ fn a_process_limit_hit_on_purpose_gives_one_clear_line() {
                 "--clear-groups",
                 "--",
             ])
-            .arg(env!("CARGO_BIN_EXE_paralab"))
+            .arg(PARALAB)
             .args([
                 "bench",
                 "--workloads",

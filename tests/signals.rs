@@ -1,59 +1,23 @@
 //! Real signals sent to a running `paralab` with real worker processes:
-//! what finished is kept, the exit code says why, and no child survives.
+//! what finished is kept, the exit code says why, and no child survives
+//! (each worker leads its own process group: nothing may be left in it).
 
-use std::path::Path;
+mod common;
+
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{
+    PARALAB, Stat, children_of, fake_program, line_count, running, running_in_group,
+    wait_for_children, wait_until,
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
-const PARALAB: &str = env!("CARGO_BIN_EXE_paralab");
-
-/// The processes whose parent is `parent`, from `/proc/*/stat`.
-fn children_of(parent: u32) -> Vec<i32> {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter(|&pid| stat(pid).is_some_and(|(_, ppid)| ppid == parent as i32))
-        .collect()
-}
-
-/// State letter and parent pid of `pid`, if it exists.
-fn stat(pid: i32) -> Option<(char, i32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let mut fields = text[text.rfind(')')? + 1..].split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    Some((state, fields.next()?.parse().ok()?))
-}
-
-/// Whether `pid` still runs: present in /proc and not a zombie (a killed
-/// orphan is a zombie until the system's init reaps it).
-fn running(pid: i32) -> bool {
-    stat(pid).is_some_and(|(state, _)| state != 'Z')
-}
-
-/// Waits until `parent` has at least `count` children, and returns them.
-fn wait_for_children(parent: u32, count: usize, limit: Duration) -> Vec<i32> {
-    let mut children = Vec::new();
-    wait_until(&format!("{count} workers"), limit, || {
-        children = children_of(parent);
-        children.len() >= count
-    });
-    children
-}
-
-fn wait_until(what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let deadline = Instant::now() + limit;
-    while !done() {
-        assert!(Instant::now() < deadline, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn lines(path: &Path) -> usize {
-    std::fs::read_to_string(path).map_or(0, |t| t.lines().count())
+/// The processes still running in the process groups that `leaders` led.
+fn left_in_groups(leaders: &[i32]) -> Vec<i32> {
+    leaders.iter().flat_map(|&g| running_in_group(g)).collect()
 }
 
 fn start(args: &[&str]) -> Child {
@@ -103,7 +67,7 @@ fn interrupt_fifty_sleepers(signal: Signal, method: &str, code: i32) {
     ]);
     let pid = child.id();
     wait_until("the cpu measurement", Duration::from_secs(20), || {
-        lines(&saved) >= 2
+        line_count(&saved) >= 2
     });
     let sleepers = wait_for_children(pid, 50, Duration::from_secs(20));
     kill(Pid::from_raw(pid as i32), signal).unwrap();
@@ -124,8 +88,10 @@ fn interrupt_fifty_sleepers(signal: Signal, method: &str, code: i32) {
         1,
         "one line says what happened: {stderr}"
     );
-    let left: Vec<i32> = sleepers.into_iter().filter(|&p| running(p)).collect();
+    let left: Vec<i32> = sleepers.iter().copied().filter(|&p| running(p)).collect();
     assert!(left.is_empty(), "workers still running: {left:?}");
+    let left = left_in_groups(&sleepers);
+    assert!(left.is_empty(), "left in the workers' groups: {left:?}");
 
     let text = std::fs::read_to_string(&saved).unwrap();
     assert_eq!(text.lines().count(), 2, "header and the cpu run: {text}");
@@ -185,6 +151,8 @@ fn a_second_sigint_kills_workers_that_ignore_sigterm() {
         Duration::from_secs(2),
         || !workers.iter().chain(&sleeps).any(|&p| running(p)),
     );
+    let left = left_in_groups(&workers);
+    assert!(left.is_empty(), "left in the workers' groups: {left:?}");
 }
 
 #[test]
@@ -209,6 +177,7 @@ fn a_worker_killed_from_outside_is_reported_by_its_signal() {
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("was killed by SIGKILL"), "{stderr}");
     assert!(!workers.iter().any(|&p| running(p)));
+    assert_eq!(left_in_groups(&workers), Vec::<i32>::new());
 }
 
 #[test]
@@ -266,6 +235,7 @@ fn a_timeout_kills_and_reaps_worker_processes() {
         !seen.iter().any(|&p| running(p)),
         "a worker survived its timeout"
     );
+    assert_eq!(left_in_groups(&seen), Vec::<i32>::new());
     // Both cpu runs and both timed-out sleep runs are kept.
     let text = std::fs::read_to_string(&saved).unwrap();
     assert_eq!(text.lines().count(), 5, "{text}");
@@ -327,4 +297,35 @@ fn workers_die_with_a_killed_paralab() {
             || !workers.iter().any(|&p| running(p)),
         );
     }
+}
+
+/// The one `/proc/PID/stat` parser of the tests, on a real process whose
+/// name holds spaces and parentheses: its name, state, parent and group.
+#[test]
+fn process_checks_read_names_with_spaces_and_parentheses() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = ") x (y) z";
+    let program = fake_program(dir.path(), name, "read line || true");
+    let mut child = Command::new(&program)
+        .stdin(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    let pid = child.id() as i32;
+    let mut stat = None;
+    wait_until("the program to start", Duration::from_secs(10), || {
+        stat = Stat::of(pid).filter(|s| s.comm == name);
+        stat.is_some()
+    });
+    let stat = stat.unwrap();
+    assert_eq!(stat.pid, pid);
+    assert_eq!(stat.ppid, std::process::id() as i32);
+    assert_eq!(stat.pgrp, pid, "it leads its own group");
+    assert!(stat.running() && running(pid));
+    assert!(children_of(std::process::id()).contains(&pid));
+    assert_eq!(running_in_group(pid), [pid]);
+    drop(child.stdin.take()); // `read` meets the end of its input
+    assert!(child.wait().unwrap().success());
+    assert!(!running(pid));
+    assert!(running_in_group(pid).is_empty());
 }
