@@ -57,13 +57,14 @@
 //! [`worker::serve_if_requested`] first thing in `main`, or point
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
+pub mod dataset;
 pub mod experiment;
 pub mod export;
+pub mod fmt;
 pub mod lessons;
 pub mod machine;
 pub mod measure;
 pub mod model;
-pub mod observe;
 pub mod primitives;
 pub mod python;
 pub mod report;

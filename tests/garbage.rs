@@ -5,10 +5,10 @@
 use std::process::Command;
 use std::sync::OnceLock;
 
-use paralab::export::ExportFormat;
+use paralab::dataset::Record;
+use paralab::dataset::jsonl::{self, JsonLines};
+use paralab::export::Format as ExportFormat;
 use paralab::machine::Machine;
-use paralab::observe::jsonl::{self, JsonLines};
-use paralab::report::record::Record;
 use paralab::report::{html, notebook, plot, summary, table};
 use paralab::{Experiment, Model, Plan, StartMethod, Workload};
 use proptest::prelude::*;

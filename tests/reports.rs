@@ -3,10 +3,10 @@
 
 use std::time::Duration;
 
-use paralab::export::ExportFormat;
+use paralab::dataset::Record;
+use paralab::export::Format as ExportFormat;
 use paralab::export::json::JsonExport;
 use paralab::machine::Machine;
-use paralab::report::record::Record;
 use paralab::report::{html, plot};
 use paralab::{Experiment, Measurement, Model, Plan, StartMethod, WorkerStatus, Workload};
 
@@ -95,7 +95,8 @@ fn measurement(
 }
 
 fn export(format: ExportFormat, record: &Record) -> String {
-    String::from_utf8(format.exporter().export(record).unwrap()).unwrap()
+    let output = format.exporter().export(record).unwrap();
+    String::from_utf8(output.into_document().unwrap()).unwrap()
 }
 
 #[test]

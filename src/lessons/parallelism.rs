@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::{
-    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, human_time, thousands,
-};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict};
 use crate::experiment::{Experiment, Measurement, Plan};
+use crate::fmt::{Table, seconds_fine, thousands};
 use crate::machine::logical_cpus;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
@@ -214,7 +213,7 @@ fn finding(evidence: Evidence) -> Finding {
                     .map_or("-".into(), |c| {
                         format!(
                             "{:>8}  ×{:.2}  {}",
-                            human_time(c.seconds),
+                            seconds_fine(c.seconds),
                             c.speedup,
                             c.cores_busy.map_or("-".into(), |b| format!("{b:.2}"))
                         )
@@ -271,7 +270,7 @@ fn figures(cell: &Cell) -> String {
     format!(
         "{} workers took {} (×{:.2}{})",
         cell.workers,
-        human_time(cell.seconds),
+        seconds_fine(cell.seconds),
         cell.speedup,
         cell.cores_busy
             .map_or(String::new(), |b| format!(", {b:.2} cores busy"))
