@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict};
 use crate::experiment::{Experiment, Measurement, Plan};
-use crate::fmt::{Table, seconds_fine, thousands};
+use crate::fmt::{Table, count, seconds_fine, thousands};
 use crate::machine::logical_cpus;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
@@ -54,7 +54,7 @@ fn plan(options: &Options) -> String {
     let cpus = logical_cpus();
     format!(
         "Run the notebook's cpu loop ({} iterations, one worker's whole job) in N workers at once, N = 1 … {cpus} \
-         (this machine's logical CPUs), as {}; {} timed run{} each, the median kept. speedup = N·T(1)/T(N): ×N \
+         (this machine's logical CPUs), as {}; {} each, the median kept. speedup = N·T(1)/T(N): ×N \
          when N cores work at once, ×1 when the workers take turns. Cores busy = the workers' CPU time / wall time.",
         thousands(iters(options)),
         models()
@@ -62,8 +62,7 @@ fn plan(options: &Options) -> String {
             .map(|m| describe(*m))
             .collect::<Vec<_>>()
             .join(" and as "),
-        runs(options),
-        if runs(options) > 1 { "s" } else { "" },
+        count(runs(options), "timed run"),
     )
 }
 
