@@ -61,13 +61,14 @@
 
 #![deny(unsafe_code)]
 
+pub mod dataset;
 pub mod experiment;
 pub mod export;
+pub mod fmt;
 pub mod lessons;
 pub mod machine;
 pub mod measure;
 pub mod model;
-pub mod observe;
 pub mod primitives;
 
 pub mod report;

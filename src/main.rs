@@ -2,7 +2,9 @@
 
 mod cli;
 
-fn main() {
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
     // A spawned worker is this program started again: serve it before
     // anything else, so it costs one exec and no argument parsing.
     paralab::worker::serve_if_requested();
@@ -10,9 +12,9 @@ fn main() {
     // Before any other thread starts, so that every thread inherits the
     // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
     if let Err(error) = paralab::sys::signals::install() {
-        eprintln!(
-            "paralab: warning: Ctrl-C will end paralab without saving what finished: {error}"
-        );
+        cli::error::warn(format_args!(
+            "Ctrl-C will end paralab without saving what finished: {error}"
+        ));
     }
-    std::process::exit(cli::main());
+    cli::main().into()
 }

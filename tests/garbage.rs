@@ -13,9 +13,9 @@ use std::sync::OnceLock;
 
 use common::paralab;
 // Internals: see the module comment.
-use paralab::export::ExportFormat;
-use paralab::observe::jsonl;
-use paralab::report::record::Record;
+use paralab::dataset::Record;
+use paralab::dataset::jsonl;
+use paralab::export::Format as ExportFormat;
 use paralab::report::{html, notebook, plot, summary, table};
 use proptest::prelude::*;
 use serde_json::Value;

@@ -3,24 +3,22 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use clap::Args;
 use clap::builder::ArgPredicate;
-use clap::{Args, ValueEnum};
-use paralab::export::Exporter;
-use paralab::export::json::JsonExporter;
+use paralab::dataset::Record;
+use paralab::dataset::jsonl::JsonLines;
+use paralab::export::Format;
 use paralab::machine::Machine;
 use paralab::model::python::Python;
 use paralab::model::{ModelName, VariantDefaults};
-use paralab::observe::jsonl::JsonLines;
-use paralab::observe::progress::Progress;
-use paralab::report::record::Record;
-use paralab::report::{notebook, summary, table};
 use paralab::sys::signals as interrupt;
 use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
 use paralab::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 
-use super::output::{OutputArgs, check_file, print_stdout};
+use super::error::{self, CliError, Exit};
+use super::output::{OutputArgs, check_file};
 use super::parse::{self, CommandLine, WorkerCounts};
-use super::{EXIT_FAILED, EXIT_USAGE};
+use super::progress::Progress;
 
 /// Iterations per worker when Python models run and no ITERS is given:
 /// CPython needs ~240 ns an iteration where Rust needs ~7, so the default
@@ -113,17 +111,6 @@ pub struct BenchArgs {
     outputs: OutputArgs,
 }
 
-/// Output formats of `bench`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub(super) enum Format {
-    /// Exactly the notebook's table, numbers as Python's '{:.6e}'
-    Notebook,
-    /// A readable table with speedup and efficiency, then a plain-language summary
-    Table,
-    /// The --export-json document: machine, plan, summaries, every measurement and worker
-    Json,
-}
-
 impl BenchArgs {
     /// The plan these options describe.
     pub(super) fn plan(&self) -> Plan {
@@ -181,50 +168,38 @@ fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 
 /// Runs the sweep, prints the chosen report on stdout, and reports a
 /// failure (after the results that were finished) on stderr.
-pub fn run(args: BenchArgs) -> i32 {
+pub fn run(args: BenchArgs) -> Result<Exit, CliError> {
     let mut plan = args.plan();
     let python = match find_python(&mut plan, args.python_exe.as_deref()) {
         Ok(python) => python,
-        Err(code) => return code,
+        Err(exit) => return Ok(exit),
     };
     if plan.workloads.is_empty() || plan.models.is_empty() {
-        eprintln!(
-            "paralab: nothing to run; give at least one of --workloads cpu,sleep and one of --models thread,process"
-        );
-        return EXIT_USAGE;
+        return Err(CliError::Usage(
+            "nothing to run; give at least one of --workloads cpu,sleep and one of --models thread,process".into(),
+        ));
     }
     if !args.cmd.is_empty()
         && let Some(model) = plan.models.iter().find(|m| !m.runs_programs())
     {
-        eprintln!(
-            "paralab: --cmd runs an external program, which only the process models can run, not '{model}'; use --models process:fork,process:spawn"
-        );
-        return EXIT_USAGE;
+        return Err(CliError::Usage(format!(
+            "--cmd runs an external program, which only the process models can run, not '{model}'; use --models process:fork,process:spawn"
+        )));
     }
-    let outputs = match args.outputs.check_with_format(args.format) {
-        Ok(outputs) => outputs,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_USAGE;
-        }
-    };
+    let outputs = args.outputs.check(args.format)?;
     let machine = Machine::current();
     let mut save = match &args.save {
         None => None,
-        Some(path) => match check_file("--save", path).and_then(|()| {
-            JsonLines::create(path, machine.clone()).map_err(|e| {
-                format!(
-                    "paralab: --save: cannot create '{}': {e}; choose another path",
+        Some(path) => {
+            check_file("--save", path)?;
+            let writer = JsonLines::create(path, machine.clone()).map_err(|e| {
+                CliError::Usage(format!(
+                    "--save: cannot create '{}': {e}; choose another path",
                     path.display()
-                )
-            })
-        }) {
-            Ok(writer) => Some(writer),
-            Err(message) => {
-                eprintln!("{message}");
-                return EXIT_USAGE;
-            }
-        },
+                ))
+            })?;
+            Some(writer)
+        }
     };
     // From here a first Ctrl-C or SIGTERM stops the sweep, and what
     // finished is still printed, saved and exported.
@@ -250,24 +225,20 @@ pub fn run(args: BenchArgs) -> i32 {
         plan: Some(plan),
         measurements: results.measurements,
     };
-    let measurements = &record.measurements;
-    if !outputs.takes_stdout() {
-        print_stdout(&render_stdout(
-            args.format.unwrap_or(Format::Table),
-            &record,
-        ));
-    }
     let mut write_errors = outputs.write(&record);
-    if let (Some(path), Some(error)) = (&args.save, save.as_ref().and_then(|w| w.error())) {
-        write_errors.push(format!("--save {}: {error}", path.display()));
+    if let (Some(path), Some(error)) = (&args.save, save.and_then(JsonLines::into_error)) {
+        write_errors.push(CliError::Write {
+            output: format!("--save {}", path.display()),
+            error,
+        });
     }
     for error in &write_errors {
-        eprintln!("paralab: could not write {error}");
+        error::report(error);
     }
-    let finished = measurements.iter().filter(|m| m.succeeded()).count();
+    let finished = record.measurements.iter().filter(|m| m.succeeded()).count();
     match results.failure {
-        None if write_errors.is_empty() => 0,
-        None => EXIT_FAILED,
+        None if write_errors.is_empty() => Ok(Exit::Success),
+        None => Ok(Exit::Failed),
         Some(Failure::Interrupted { signal }) => {
             interrupt::wait_if_stopping_now();
             let mut kept = vec!["printed above".to_string()];
@@ -277,28 +248,26 @@ pub fn run(args: BenchArgs) -> i32 {
             if outputs.writes_files() {
                 kept.push("written to the exports".into());
             }
-            eprintln!(
-                "paralab: interrupted by {signal}: kept the {finished} finished measurements ({}); the run in progress was dropped and no worker is left running",
-                kept.join(", ")
-            );
-            interrupt::exit_code(signal)
+            Err(CliError::Interrupted {
+                signal,
+                finished,
+                kept: kept.join(", "),
+            })
         }
         Some(Failure::KeptGoing { failures }) => {
             for failure in &failures {
-                eprintln!("paralab: run failed: {failure}");
+                error::say(format_args!("run failed: {failure}"));
             }
-            eprintln!(
-                "paralab: {} runs failed and were recorded (--keep-going); {finished} runs finished, printed above",
+            Err(CliError::Failed(format!(
+                "{} runs failed and were recorded (--keep-going); {finished} runs finished, printed above",
                 failures.len()
-            );
-            EXIT_FAILED
+            )))
         }
         Some(failure) => {
-            eprintln!("paralab: run failed: {failure}");
-            eprintln!(
-                "paralab: the {finished} measurements finished before it are printed above; the sweep stopped there"
-            );
-            EXIT_FAILED
+            error::say(format_args!("run failed: {failure}"));
+            Err(CliError::Failed(format!(
+                "the {finished} measurements finished before it are printed above; the sweep stopped there"
+            )))
         }
     }
 }
@@ -306,7 +275,7 @@ pub fn run(args: BenchArgs) -> i32 {
 /// Finds the interpreter when the plan has Python models. Without a usable
 /// one, the Python models are dropped with one line on stderr and the Rust
 /// models run; if nothing is left to run, the exit code is returned.
-fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<Python>, i32> {
+fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<Python>, Exit> {
     if !plan.models.iter().any(Model::is_python) {
         return Ok(None);
     }
@@ -314,33 +283,12 @@ fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<
         Ok(python) => Ok(Some(python)),
         Err(error) => {
             plan.models.retain(|m| !m.is_python());
-            eprintln!("paralab: the Python models are skipped: {error}");
+            error::say(format_args!("the Python models are skipped: {error}"));
             if plan.models.is_empty() {
-                Err(EXIT_FAILED)
+                Err(Exit::Failed)
             } else {
                 Ok(None)
             }
         }
-    }
-}
-
-/// The report `--format` asks for, as printed on stdout. `json` is the
-/// document `--export-json` writes: one JSON shape for every output.
-pub(super) fn render_stdout(format: Format, record: &Record) -> String {
-    let (measurements, cpus) = (&record.measurements, record.cpus());
-    match format {
-        Format::Notebook => notebook::render(measurements),
-        Format::Json => {
-            let bytes = JsonExporter
-                .export(record)
-                .expect("measurements are plain data");
-            String::from_utf8(bytes).expect("serde_json writes UTF-8")
-        }
-        Format::Table if measurements.is_empty() => String::new(),
-        Format::Table => format!(
-            "{}\n{}",
-            table::render(measurements),
-            summary::render(measurements, cpus)
-        ),
     }
 }

@@ -1,13 +1,12 @@
 //! `paralab lesson`: the notebook's claims, each tested by a short guided
 //! experiment.
 
-use std::io::Write;
-
 use clap::{Args, ValueEnum};
 use paralab::lessons::{self, CrashHow, Lesson, Options, Record};
 use paralab::measure::clock::MonoTime;
 
-use super::{EXIT_FAILED, EXIT_USAGE};
+use super::error::{self, CliError, Exit};
+use super::output::print_stdout as print;
 
 /// Options of `paralab lesson`.
 #[derive(Debug, Clone, Args)]
@@ -56,8 +55,8 @@ fn parse_how(text: &str) -> Result<CrashHow, String> {
     text.trim().parse()
 }
 
-/// Lists, runs one lesson, or runs them all; returns the exit code.
-pub fn run(args: LessonArgs) -> i32 {
+/// Lists, runs one lesson, or runs them all.
+pub fn run(args: LessonArgs) -> Result<Exit, CliError> {
     let Some(name) = args.name.as_deref() else {
         match args.format {
             Format::Text => print(&lessons::render_list()),
@@ -69,28 +68,23 @@ pub fn run(args: LessonArgs) -> i32 {
                 print(&format!("{}\n", serde_json::Value::Array(list)));
             }
         }
-        return 0;
+        return Ok(Exit::Success);
     };
     let chosen: Vec<&'static Lesson> = if name == "all" {
         lessons::LESSONS.to_vec()
     } else if let Some(lesson) = lessons::find(name) {
         vec![lesson]
     } else {
-        eprintln!(
-            "paralab: unknown lesson '{name}'; accepted: {}, all (run 'paralab lesson' to list them)",
+        return Err(CliError::Usage(format!(
+            "unknown lesson '{name}'; accepted: {}, all (run 'paralab lesson' to list them)",
             lessons::names()
-        );
-        return EXIT_USAGE;
+        )));
     };
-    let exe = match std::env::current_exe() {
-        Ok(exe) => exe,
-        Err(error) => {
-            eprintln!(
-                "paralab: cannot find paralab's own program to start its child processes: {error}"
-            );
-            return EXIT_FAILED;
-        }
-    };
+    let exe = std::env::current_exe().map_err(|error| {
+        CliError::Failed(format!(
+            "cannot find paralab's own program to start its child processes: {error}"
+        ))
+    })?;
     let options = Options {
         fast: args.fast,
         seed: args.seed,
@@ -106,7 +100,7 @@ pub fn run(args: LessonArgs) -> i32 {
             }
             print(&lessons::render_intro(lesson, &options));
         }
-        eprintln!("paralab: running lesson {}…", lesson.name);
+        error::say(format_args!("running lesson {}…", lesson.name));
         let t0 = MonoTime::now();
         match (lesson.run)(&options) {
             Ok(finding) => {
@@ -118,7 +112,10 @@ pub fn run(args: LessonArgs) -> i32 {
             }
             Err(error) => {
                 // Keep going: one lesson's trouble should not hide the others.
-                eprintln!("paralab: lesson {} could not run: {error}", lesson.name);
+                error::say(format_args!(
+                    "lesson {} could not run: {error}",
+                    lesson.name
+                ));
                 failed.push(lesson.name);
             }
         }
@@ -135,29 +132,20 @@ pub fn run(args: LessonArgs) -> i32 {
             Ok(text) if !text.is_empty() => print(&format!("{text}\n")),
             Ok(_) => {}
             Err(error) => {
-                eprintln!("paralab: could not write the evidence as JSON: {error}");
-                return EXIT_FAILED;
+                return Err(CliError::Failed(format!(
+                    "could not write the evidence as JSON: {error}"
+                )));
             }
         }
     }
     if failed.is_empty() {
-        0
+        Ok(Exit::Success)
     } else {
-        eprintln!(
-            "paralab: {} of {} lessons could not run: {}",
+        Err(CliError::Failed(format!(
+            "{} of {} lessons could not run: {}",
             failed.len(),
             chosen.len(),
             failed.join(", ")
-        );
-        EXIT_FAILED
+        )))
     }
-}
-
-/// Writes to stdout at once (a lesson's plan is shown while it runs); a
-/// closed stdout (`paralab lesson all | head`) is not worth a panic.
-fn print(text: &str) {
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
 }

@@ -1,20 +1,19 @@
 //! The command line: clap definitions, one handler per subcommand, and the
-//! mapping of errors to exit codes.
+//! mapping of errors to exit codes ([`error`]).
 
 mod bench;
+pub mod error;
 mod lesson;
 mod output;
 mod parse;
 mod primitives;
+mod progress;
 mod report;
 
 use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser, Subcommand};
 
-/// Exit code of a run that failed part-way (its finished results printed).
-pub const EXIT_FAILED: i32 = 1;
-/// Exit code of bad input.
-pub const EXIT_USAGE: i32 = 2;
+use error::{CliError, Exit};
 
 /// A laboratory for parallelism: threads vs processes, measured.
 ///
@@ -45,8 +44,18 @@ enum Command {
     Primitives(primitives::PrimitivesArgs),
 }
 
-/// Runs the command line; returns the process exit code.
-pub fn main() -> i32 {
+/// Runs the command line; an error is printed here, and only here.
+pub fn main() -> Exit {
+    match run() {
+        Ok(exit) => exit,
+        Err(error) => {
+            error::report(&error);
+            error.exit()
+        }
+    }
+}
+
+fn run() -> Result<Exit, CliError> {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => return parse_failure(error),
@@ -62,13 +71,13 @@ pub fn main() -> i32 {
 
 /// Help and version go to stdout with code 0; anything else is bad input:
 /// one line on stderr, code 2.
-fn parse_failure(error: clap::Error) -> i32 {
+fn parse_failure(error: clap::Error) -> Result<Exit, CliError> {
     match error.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = error.print();
-            0
+            Ok(Exit::Success)
         }
         _ => {
             // Each subcommand has its own help; bench's is the default one.
@@ -77,18 +86,14 @@ fn parse_failure(error: clap::Error) -> i32 {
             let own_help = Cli::command()
                 .get_subcommands()
                 .any(|c| c.get_name() == first);
-            if own_help && first != "bench" {
-                eprintln!(
-                    "{}",
-                    line.replace(
-                        "'paralab bench --help'",
-                        &format!("'paralab {first} --help'")
-                    )
-                );
+            Err(CliError::Usage(if own_help && first != "bench" {
+                line.replace(
+                    "'paralab bench --help'",
+                    &format!("'paralab {first} --help'"),
+                )
             } else {
-                eprintln!("{line}");
-            }
-            EXIT_USAGE
+                line
+            }))
         }
     }
 }
@@ -107,7 +112,7 @@ fn one_line(rendered: &str) -> String {
     }
     let message = parts.join("; ");
     let message = message.strip_prefix("error: ").unwrap_or(&message);
-    format!("paralab: {message} (see 'paralab bench --help')")
+    format!("{message} (see 'paralab bench --help')")
 }
 
 #[cfg(test)]
@@ -120,7 +125,7 @@ mod tests {
         let rendered = "error: unexpected argument '-f' found\n\n  tip: to pass '-f' as a value, use '-- -f'\n\nUsage: paralab [OPTIONS] [ITERS]\n       paralab <COMMAND>\n\nFor more information, try '--help'.\n";
         assert_eq!(
             one_line(rendered),
-            "paralab: unexpected argument '-f' found; tip: to pass '-f' as a value, use '-- -f' (see 'paralab bench --help')"
+            "unexpected argument '-f' found; tip: to pass '-f' as a value, use '-- -f' (see 'paralab bench --help')"
         );
     }
 
@@ -238,7 +243,7 @@ mod tests {
                 Err(error) => {
                     let line = one_line(&error.render().to_string());
                     prop_assert!(!line.contains('\n'), "{}", line);
-                    prop_assert!(line.starts_with("paralab: "), "{}", line);
+                    prop_assert!(!line.starts_with("paralab: "), "{}", line);
                 }
             }
         }

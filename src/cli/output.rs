@@ -1,15 +1,17 @@
-//! The outputs `bench` and `report` share: exports, plots, the HTML page,
-//! and how quiet stderr is. Every destination is checked before anything
-//! runs, so a typo in a path costs nothing.
+//! The outputs `bench` and `report` share: the view printed on stdout,
+//! exports, plots, the HTML page, and how quiet stderr is. Every
+//! destination is checked before anything runs, so a typo in a path costs
+//! nothing; then each output is one view ([`Format`]) written to one
+//! [`Destination`].
 
 use std::path::{Path, PathBuf};
 
-use clap::Args;
-use clap::ValueEnum;
-use paralab::export::{Destination, ExportFormat};
-use paralab::report::record::Record;
+use clap::{Args, ValueEnum};
+use paralab::dataset::Record;
+use paralab::export::{Destination, Format};
 use paralab::report::rows::{outlier_warnings, rows};
-use paralab::report::{html, plot};
+
+use super::error::{self, CliError};
 
 /// Files written from the results, after the run.
 #[derive(Debug, Clone, Default, Args)]
@@ -39,84 +41,101 @@ pub struct OutputArgs {
     pub quiet: bool,
 }
 
+/// One view written to one place.
+struct Target {
+    /// What asked for it, as errors name it: `--export-csv`, `--plot DIR`.
+    name: String,
+    format: Format,
+    destination: Destination,
+}
+
 /// Outputs whose destinations have been checked.
 pub struct Outputs {
-    exports: Vec<(&'static str, ExportFormat, Destination)>,
-    plot: Option<PathBuf>,
-    html: Option<PathBuf>,
+    /// The view printed on stdout; none when an export takes stdout
+    /// (machine-readable output never mixes with text).
+    stdout: Option<Format>,
+    /// Exports, plots and page, in the order they are written.
+    targets: Vec<Target>,
     quiet: bool,
 }
 
 impl OutputArgs {
-    /// [`OutputArgs::check`], and refuses an explicit `--format` beside an
-    /// export to stdout: both cannot have stdout.
-    pub fn check_with_format(
-        &self,
-        format: Option<super::bench::Format>,
-    ) -> Result<Outputs, String> {
-        let outputs = self.check()?;
-        match format {
-            Some(format) if outputs.takes_stdout() => Err(format!(
-                "paralab: --format {} and an export to '-' both write to stdout; write the export to a file, or leave out --format",
-                format
-                    .to_possible_value()
-                    .map_or_else(String::new, |v| v.get_name().to_string())
-            )),
-            _ => Ok(outputs),
-        }
-    }
-
     /// Checks every destination: at most one on stdout, each file in an
-    /// existing directory and not itself a directory. The error is one
-    /// line for stderr.
-    pub fn check(&self) -> Result<Outputs, String> {
-        let mut exports = Vec::new();
+    /// existing directory and not itself a directory, and no explicit
+    /// `--format` beside an export to stdout (both cannot have stdout).
+    /// Without `--format`, stdout shows the table.
+    pub fn check(&self, format: Option<Format>) -> Result<Outputs, CliError> {
+        let mut targets = Vec::new();
         for (option, format, value) in [
-            ("--export-json", ExportFormat::Json, &self.export_json),
-            ("--export-csv", ExportFormat::Csv, &self.export_csv),
-            (
-                "--export-markdown",
-                ExportFormat::Markdown,
-                &self.export_markdown,
-            ),
+            ("--export-json", Format::Json, &self.export_json),
+            ("--export-csv", Format::Csv, &self.export_csv),
+            ("--export-markdown", Format::Markdown, &self.export_markdown),
         ] {
             if let Some(value) = value {
                 let destination = Destination::parse(value);
                 if let Destination::File(path) = &destination {
                     check_file(option, path)?;
                 }
-                exports.push((option, format, destination));
+                targets.push(Target {
+                    name: option.to_string(),
+                    format,
+                    destination,
+                });
             }
         }
-        let on_stdout: Vec<&str> = exports
+        let on_stdout: Vec<&str> = targets
             .iter()
-            .filter(|(_, _, d)| *d == Destination::Stdout)
-            .map(|(option, _, _)| *option)
+            .filter(|t| t.destination == Destination::Stdout)
+            .map(|t| t.name.as_str())
             .collect();
         if on_stdout.len() > 1 {
-            return Err(format!(
-                "paralab: {} all write to stdout ('-'); only one export can go to stdout, give the others a file name",
+            return Err(CliError::Usage(format!(
+                "{} all write to stdout ('-'); only one export can go to stdout, give the others a file name",
                 on_stdout.join(" and ")
-            ));
+            )));
         }
+        let export_on_stdout = !on_stdout.is_empty();
         if let Some(html) = &self.html {
             check_file("--html", html)?;
         }
         if let Some(dir) = &self.plot {
             if dir.exists() && !dir.is_dir() {
-                return Err(format!(
-                    "paralab: --plot: '{}' is a file, not a directory; give a directory for the SVG files (it is created if missing)",
+                return Err(CliError::Usage(format!(
+                    "--plot: '{}' is a file, not a directory; give a directory for the SVG files (it is created if missing)",
                     dir.display()
-                ));
+                )));
             }
             if !dir.exists() {
                 check_parent("--plot", dir)?;
             }
+            targets.push(Target {
+                name: format!("--plot {}", dir.display()),
+                format: Format::Plots,
+                destination: Destination::Directory(dir.clone()),
+            });
         }
+        if let Some(html) = &self.html {
+            targets.push(Target {
+                name: format!("--html {}", html.display()),
+                format: Format::Html,
+                destination: Destination::File(html.clone()),
+            });
+        }
+        let stdout = match format {
+            Some(format) if export_on_stdout => {
+                return Err(CliError::Usage(format!(
+                    "--format {} and an export to '-' both write to stdout; write the export to a file, or leave out --format",
+                    format
+                        .to_possible_value()
+                        .map_or_else(String::new, |v| v.get_name().to_string())
+                )));
+            }
+            _ if export_on_stdout => None,
+            format => Some(format.unwrap_or(Format::Table)),
+        };
         Ok(Outputs {
-            exports,
-            plot: self.plot.clone(),
-            html: self.html.clone(),
+            stdout,
+            targets,
             quiet: self.quiet,
         })
     }
@@ -124,48 +143,37 @@ impl OutputArgs {
 
 /// Checks that `path` can be created as a file: not a directory, in a
 /// directory that exists.
-pub fn check_file(option: &str, path: &Path) -> Result<(), String> {
+pub fn check_file(option: &str, path: &Path) -> Result<(), CliError> {
     if path.is_dir() {
-        return Err(format!(
-            "paralab: {option}: '{}' is a directory; give a file name",
+        return Err(CliError::Usage(format!(
+            "{option}: '{}' is a directory; give a file name",
             path.display()
-        ));
+        )));
     }
     check_parent(option, path)
 }
 
-fn check_parent(option: &str, path: &Path) -> Result<(), String> {
+fn check_parent(option: &str, path: &Path) -> Result<(), CliError> {
     let parent = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     if !parent.is_dir() {
-        return Err(format!(
-            "paralab: {option}: the directory '{}' of '{}' does not exist; create it first or choose another path",
+        return Err(CliError::Usage(format!(
+            "{option}: the directory '{}' of '{}' does not exist; create it first or choose another path",
             parent.display(),
             path.display()
-        ));
+        )));
     }
     Ok(())
 }
 
 impl Outputs {
-    /// Whether an export takes stdout, in which case the usual report is
-    /// not printed there (machine-readable output never mixes with text).
-    pub fn takes_stdout(&self) -> bool {
-        self.exports
-            .iter()
-            .any(|(_, _, d)| *d == Destination::Stdout)
-    }
-
     /// Whether any export, plot or page goes to a file.
     pub fn writes_files(&self) -> bool {
-        self.plot.is_some()
-            || self.html.is_some()
-            || self
-                .exports
-                .iter()
-                .any(|(_, _, d)| *d != Destination::Stdout)
+        self.targets
+            .iter()
+            .any(|t| t.destination != Destination::Stdout)
     }
 
     /// Whether progress and warnings are silenced.
@@ -173,41 +181,41 @@ impl Outputs {
         self.quiet
     }
 
-    /// Warns on stderr about outlying runs (unless quiet), then writes
-    /// every export, plot and page. Returns one line per output that could
-    /// not be written.
-    pub fn write(&self, record: &Record) -> Vec<String> {
-        if !self.quiet {
-            for warning in outlier_warnings(&rows(&record.measurements)) {
-                eprintln!("paralab: warning: {warning}");
-            }
-        }
-        let mut errors = Vec::new();
-        for (option, format, destination) in &self.exports {
-            let written = format
+    /// Prints the stdout view, warns on stderr about outlying runs (unless
+    /// quiet), then writes every export, plot and page. Returns one error
+    /// per output that could not be written.
+    pub fn write(&self, record: &Record) -> Vec<CliError> {
+        if let Some(format) = self.stdout {
+            // A closed stdout (`paralab bench | head`) is not worth an error.
+            let _ = format
                 .exporter()
                 .export(record)
-                .and_then(|bytes| destination.write(&bytes));
-            if let Err(e) = written {
-                errors.push(format!("{option}: {e}"));
+                .and_then(|output| Destination::Stdout.write(&output));
+        }
+        if !self.quiet {
+            for warning in outlier_warnings(&rows(&record.measurements)) {
+                error::warn(warning);
             }
         }
-        if let Some(dir) = &self.plot
-            && let Err(e) = plot::write_dir(dir, record)
-        {
-            errors.push(format!("--plot {}: {e}", dir.display()));
-        }
-        if let Some(path) = &self.html
-            && let Err(e) = paralab::export::write_whole(path, html::render(record).as_bytes())
-        {
-            errors.push(format!("--html {}: {e}", path.display()));
-        }
-        errors
+        self.targets
+            .iter()
+            .filter_map(|target| {
+                let written = target
+                    .format
+                    .exporter()
+                    .export(record)
+                    .and_then(|output| target.destination.write(&output));
+                written.err().map(|error| CliError::Write {
+                    output: target.name.clone(),
+                    error,
+                })
+            })
+            .collect()
     }
 }
 
-/// Prints `text` on stdout; a closed stdout (`paralab bench | head`) is not
-/// worth a panic.
+/// Prints `text` on stdout at once; a closed stdout (`paralab lesson all |
+/// head`) is not worth a panic.
 pub fn print_stdout(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

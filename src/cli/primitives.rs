@@ -1,11 +1,12 @@
 //! `paralab primitives`: the cost of each primitive the models use.
 
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 
 use clap::{Args, ValueEnum};
 use paralab::primitives::{Primitive, Timing, render_table};
 
-use super::EXIT_FAILED;
+use super::error::{self, CliError, Exit};
+use super::output::print_stdout;
 
 /// Options of `paralab primitives`.
 #[derive(Debug, Clone, Args)]
@@ -55,7 +56,7 @@ struct JsonReport<'a> {
 
 /// Times each chosen primitive; prints what was measured even when one
 /// fails, then names the failure.
-pub fn run(args: PrimitivesArgs) -> i32 {
+pub fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
     let chosen: Vec<Primitive> = if args.only.is_empty() {
         Primitive::ALL.to_vec()
     } else {
@@ -66,7 +67,7 @@ pub fn run(args: PrimitivesArgs) -> i32 {
     let progress = std::io::stderr().is_terminal();
     for primitive in chosen {
         if progress {
-            eprint!("\x1b[2Kparalab: timing {} …\r", primitive.operation());
+            error::status(format_args!("timing {} …", primitive.operation()));
         }
         match primitive.measure(args.samples) {
             Ok(timing) => timings.push(timing),
@@ -77,7 +78,7 @@ pub fn run(args: PrimitivesArgs) -> i32 {
         }
     }
     if progress {
-        eprint!("\x1b[2K");
+        error::clear_status();
     }
     let text = match args.format {
         Format::Table => render_table(&timings),
@@ -92,17 +93,11 @@ pub fn run(args: PrimitivesArgs) -> i32 {
             text
         }
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    print_stdout(&text);
     match failure {
-        None => 0,
-        Some(failure) => {
-            eprintln!(
-                "paralab: could not time {failure}; the primitives timed before it are printed"
-            );
-            EXIT_FAILED
-        }
+        None => Ok(Exit::Success),
+        Some(failure) => Err(CliError::Failed(format!(
+            "could not time {failure}; the primitives timed before it are printed"
+        ))),
     }
 }

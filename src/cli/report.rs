@@ -4,12 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use paralab::observe::jsonl;
-use paralab::report::record::Record;
+use paralab::dataset::{Record, jsonl};
+use paralab::export::Format;
 
-use super::bench::{Format, render_stdout};
+use super::error::{self, CliError, Exit};
 use super::output::OutputArgs;
-use super::{EXIT_FAILED, EXIT_USAGE};
 
 /// Options of `paralab report`.
 #[derive(Debug, Clone, Args)]
@@ -28,91 +27,66 @@ pub struct ReportArgs {
 }
 
 /// Reads the files, prints the chosen report and writes the outputs.
-pub fn run(args: ReportArgs) -> i32 {
-    let outputs = match args.outputs.check_with_format(args.format) {
-        Ok(outputs) => outputs,
-        Err(message) => {
-            eprintln!("{message}");
-            return EXIT_USAGE;
-        }
-    };
+pub fn run(args: ReportArgs) -> Result<Exit, CliError> {
+    let outputs = args.outputs.check(args.format)?;
     let mut record = Record::default();
     let mut bad_lines = 0;
     for path in &args.files {
-        let saved = match jsonl::read_file(path) {
-            Ok(saved) => saved,
-            Err(error) => {
-                eprintln!(
-                    "paralab: cannot read '{}': {error}; give a file written by 'paralab bench --save FILE.jsonl'",
-                    path.display()
-                );
-                return EXIT_USAGE;
-            }
-        };
-        let nothing_read = saved.record.measurements.is_empty()
-            && saved.record.machine.is_none()
-            && saved.record.plan.is_none();
-        if let (true, Some((line, reason))) = (nothing_read, saved.bad_lines.first()) {
+        let saved = jsonl::read_file(path).map_err(|error| {
+            CliError::Usage(format!(
+                "cannot read '{}': {error}; give a file written by 'paralab bench --save FILE.jsonl'",
+                path.display()
+            ))
+        })?;
+        if let (true, Some((line, reason))) = (saved.record.is_empty(), saved.bad_lines.first()) {
             let more = match saved.bad_lines.len() - 1 {
                 0 => String::new(),
                 n => format!(" (and {n} more lines)"),
             };
-            eprintln!(
-                "paralab: cannot read '{}': line {line} is not a paralab measurement: {}{more}; give a file written by 'paralab bench --save FILE.jsonl'",
+            return Err(CliError::Usage(format!(
+                "cannot read '{}': line {line} is not a paralab measurement: {}{more}; give a file written by 'paralab bench --save FILE.jsonl'",
                 path.display(),
                 clip(reason)
-            );
-            return EXIT_USAGE;
+            )));
         }
         if let Some(line) = saved.cut_last_line
             && !outputs.quiet()
         {
-            eprintln!(
-                "paralab: warning: '{}': line {line} was cut short (the run was stopped while writing it) and is left out",
+            error::warn(format_args!(
+                "'{}': line {line} was cut short (the run was stopped while writing it) and is left out",
                 path.display()
-            );
+            ));
         }
         for (line, reason) in saved.bad_lines.iter().take(SHOWN_BAD_LINES) {
-            eprintln!(
-                "paralab: '{}': line {line} is not a paralab measurement and is left out: {}",
+            error::say(format_args!(
+                "'{}': line {line} is not a paralab measurement and is left out: {}",
                 path.display(),
                 clip(reason)
-            );
+            ));
         }
         if saved.bad_lines.len() > SHOWN_BAD_LINES {
-            eprintln!(
-                "paralab: '{}': {} more lines are not paralab measurements and are left out",
+            error::say(format_args!(
+                "'{}': {} more lines are not paralab measurements and are left out",
                 path.display(),
                 saved.bad_lines.len() - SHOWN_BAD_LINES
-            );
+            ));
         }
         bad_lines += saved.bad_lines.len();
-        if record.machine.is_none() && record.plan.is_none() {
-            record.machine = saved.record.machine;
-            record.plan = saved.record.plan;
-        }
-        record.measurements.extend(saved.record.measurements);
+        record.append(saved.record);
     }
     if record.measurements.is_empty() {
-        eprintln!(
-            "paralab: the files hold no measurements; the run saved into them stopped before its first one finished"
-        );
-        return EXIT_FAILED;
-    }
-    if !outputs.takes_stdout() {
-        super::output::print_stdout(&render_stdout(
-            args.format.unwrap_or(Format::Table),
-            &record,
+        return Err(CliError::Failed(
+            "the files hold no measurements; the run saved into them stopped before its first one finished".into(),
         ));
     }
     let errors = outputs.write(&record);
     for error in &errors {
-        eprintln!("paralab: could not write {error}");
+        error::report(error);
     }
     if errors.is_empty() && bad_lines == 0 {
-        0
+        Ok(Exit::Success)
     } else {
-        EXIT_FAILED
+        Ok(Exit::Failed)
     }
 }
 

@@ -3,8 +3,8 @@
 
 use std::io;
 
-use super::Exporter;
-use crate::report::record::Record;
+use super::{Exporter, Output};
+use crate::dataset::Record;
 use crate::report::rows::rows;
 use crate::workload::Workload;
 
@@ -31,10 +31,10 @@ pub const HEADER: [&str; 16] = [
 /// Writes the summary rows with the `csv` crate (quoting and escaping done
 /// right). Unknown values (a single run's deviation, a failed cell) are
 /// empty fields.
-pub struct CsvExporter;
+pub struct CsvRows;
 
-impl Exporter for CsvExporter {
-    fn export(&self, record: &Record) -> io::Result<Vec<u8>> {
+impl Exporter for CsvRows {
+    fn export(&self, record: &Record) -> io::Result<Output> {
         let mut out = csv::Writer::from_writer(Vec::new());
         out.write_record(HEADER)?;
         let number = |x: Option<f64>| x.map_or_else(String::new, |x| x.to_string());
@@ -71,6 +71,8 @@ impl Exporter for CsvExporter {
                 cpus.clone(),
             ])?;
         }
-        out.into_inner().map_err(|e| e.into_error())
+        out.into_inner()
+            .map(Output::Document)
+            .map_err(|e| e.into_error())
     }
 }

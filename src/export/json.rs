@@ -5,10 +5,10 @@ use std::io;
 
 use serde::{Deserialize, Serialize};
 
-use super::Exporter;
+use super::{Exporter, Output};
+use crate::dataset::Record;
 use crate::experiment::{Measurement, Plan};
 use crate::machine::Machine;
-use crate::report::record::Record;
 use crate::report::rows::{Row, rows};
 
 /// The exported document.
@@ -40,13 +40,13 @@ impl JsonExport {
     }
 }
 
-/// Writes [`JsonExport`], pretty-printed.
-pub struct JsonExporter;
+/// [`JsonExport`], pretty-printed: `--format json` and `--export-json`.
+pub struct JsonDocument;
 
-impl Exporter for JsonExporter {
-    fn export(&self, record: &Record) -> io::Result<Vec<u8>> {
+impl Exporter for JsonDocument {
+    fn export(&self, record: &Record) -> io::Result<Output> {
         let mut bytes = serde_json::to_vec_pretty(&JsonExport::new(record))?;
         bytes.push(b'\n');
-        Ok(bytes)
+        Ok(Output::Document(bytes))
     }
 }

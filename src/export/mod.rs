@@ -1,55 +1,123 @@
-//! Exports, as hyperfine has them: files other programs load. One format
-//! per file, each behind [`Exporter`]; adding a format means adding one
-//! file and one [`ExportFormat`] variant.
+//! Outputs: every view of a dataset behind one trait, [`Exporter`], and
+//! where its output goes, [`Destination`].
+//!
+//! A view is a pure function of a [`Record`]: the notebook's table, the
+//! terminal table and summary, JSON, CSV, Markdown, the HTML page, the SVG
+//! plots. Each is named by a [`Format`]; `--format X` is view X written to
+//! stdout, `--export-json FILE`, `--export-csv`, `--export-markdown`,
+//! `--html FILE` and `--plot DIR` are views written to files. Adding a
+//! view means one [`Exporter`] and one [`Format`] variant.
 
 pub mod csv;
 pub mod json;
-pub mod markdown;
+pub mod views;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::report::record::Record;
+use crate::dataset::Record;
 
-/// A file format results can be exported to.
+/// One view of a dataset.
 pub trait Exporter {
-    /// The whole file, from the record alone.
-    fn export(&self, record: &Record) -> io::Result<Vec<u8>>;
+    /// The view of `record`, from the record alone: one document, or
+    /// several named files.
+    fn export(&self, record: &Record) -> io::Result<Output>;
 }
 
-/// The formats paralab exports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ExportFormat {
-    /// Every run and worker outcome, the summaries and the machine.
-    Json,
-    /// One summary row per (workload, model, workers).
-    Csv,
-    /// Summary tables to paste into a README or an issue.
-    Markdown,
+/// What a view makes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// One document, for stdout or one file.
+    Document(Vec<u8>),
+    /// Several files, by name, for a directory.
+    Files(Vec<NamedFile>),
 }
 
-impl ExportFormat {
-    /// The exporter that writes this format.
-    pub fn exporter(self) -> Box<dyn Exporter> {
+impl Output {
+    /// The document; an error when the view made several files.
+    pub fn into_document(self) -> io::Result<Vec<u8>> {
         match self {
-            ExportFormat::Json => Box::new(json::JsonExporter),
-            ExportFormat::Csv => Box::new(csv::CsvExporter),
-            ExportFormat::Markdown => Box::new(markdown::MarkdownExporter),
+            Output::Document(bytes) => Ok(bytes),
+            Output::Files(_) => Err(several_files()),
         }
     }
 }
 
-/// Where an export goes: a file, or stdout for `-`.
+/// One file of a view that makes several.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NamedFile {
+    /// Its name in the directory: `cpu-wall-time.svg`.
+    pub name: String,
+    /// Its content.
+    pub bytes: Vec<u8>,
+}
+
+/// The views of a dataset. `--format` accepts the first three, the text
+/// views for stdout; the others are written by their own options.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Exactly the notebook's table, numbers as Python's '{:.6e}'
+    Notebook,
+    /// A readable table with speedup and efficiency, then a plain-language summary
+    Table,
+    /// The --export-json document: machine, plan, summaries, every measurement and worker
+    Json,
+    /// One summary row per (workload, model, workers) (`--export-csv`).
+    #[value(skip)]
+    Csv,
+    /// Summary tables and conclusions to paste into a README or an issue
+    /// (`--export-markdown`).
+    #[value(skip)]
+    Markdown,
+    /// A self-contained page: machine, plan, plots, tables, conclusions
+    /// (`--html`).
+    #[value(skip)]
+    Html,
+    /// SVG plots, two files per workload (`--plot`).
+    #[value(skip)]
+    Plots,
+}
+
+impl Format {
+    /// Every view.
+    pub const ALL: [Format; 7] = [
+        Format::Notebook,
+        Format::Table,
+        Format::Json,
+        Format::Csv,
+        Format::Markdown,
+        Format::Html,
+        Format::Plots,
+    ];
+
+    /// The exporter that makes this view.
+    pub fn exporter(self) -> &'static dyn Exporter {
+        match self {
+            Format::Notebook => &views::NotebookTable,
+            Format::Table => &views::TerminalTable,
+            Format::Json => &json::JsonDocument,
+            Format::Csv => &csv::CsvRows,
+            Format::Markdown => &views::MarkdownReport,
+            Format::Html => &views::HtmlPage,
+            Format::Plots => &views::SvgPlots,
+        }
+    }
+}
+
+/// Where a view goes: stdout for `-`, a file, or a directory for a view
+/// that makes several files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Destination {
     /// Standard output.
     Stdout,
     /// A file, replaced as a whole.
     File(PathBuf),
+    /// A directory (created if missing), each file in it replaced as a whole.
+    Directory(PathBuf),
 }
 
 impl Destination {
-    /// `-` is stdout, anything else a path.
+    /// `-` is stdout, anything else a file's path.
     pub fn parse(text: &str) -> Destination {
         if text == "-" {
             Destination::Stdout
@@ -58,18 +126,33 @@ impl Destination {
         }
     }
 
-    /// Writes `bytes`; a file is written beside its final name and renamed
+    /// Writes `output`; a file is written beside its final name and renamed
     /// into place, so that it is never seen half-written.
-    pub fn write(&self, bytes: &[u8]) -> io::Result<()> {
-        match self {
-            Destination::Stdout => {
+    pub fn write(&self, output: &Output) -> io::Result<()> {
+        match (self, output) {
+            (Destination::Stdout, Output::Document(bytes)) => {
                 let mut out = io::stdout().lock();
                 out.write_all(bytes)?;
                 out.flush()
             }
-            Destination::File(path) => write_whole(path, bytes),
+            (Destination::File(path), Output::Document(bytes)) => write_whole(path, bytes),
+            (Destination::Directory(dir), Output::Files(files)) => {
+                write_files(dir, files).map(drop)
+            }
+            (Destination::Directory(_), Output::Document(_)) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "one document goes to a file, not a directory",
+            )),
+            (_, Output::Files(_)) => Err(several_files()),
         }
     }
+}
+
+fn several_files() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "this view makes several files; give a directory",
+    )
 }
 
 /// Writes `path` through a temporary file in the same directory and a
@@ -86,4 +169,17 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
         let _ = std::fs::remove_file(&temporary);
     }
     written
+}
+
+/// Writes each of `files` into `dir` (created if missing) with
+/// [`write_whole`], stopping at the first error; returns the paths written.
+pub fn write_files(dir: &Path, files: &[NamedFile]) -> io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for file in files {
+        let path = dir.join(&file.name);
+        write_whole(&path, &file.bytes)?;
+        written.push(path);
+    }
+    Ok(written)
 }

@@ -14,9 +14,8 @@ use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{Signal, raise};
 use serde::Serialize;
 
-use super::{
-    CrashHow, Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, thousands,
-};
+use super::{CrashHow, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use crate::fmt::{Table, thousands};
 use crate::model::WorkerStatus;
 use crate::model::thread::panic_message;
 use crate::sys::children::{ChildSet, GroupChild};

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use crate::fmt::{Table, micros, plural, seconds_fine};
 use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
 
@@ -45,34 +46,15 @@ fn plan(options: &Options) -> String {
          Once as 2 threads and once as 2 processes (paralab started again), both at the same time and \
          with the same pauses, so each takes about {} in all. Then the lines are compared with the order the \
          pauses predict, and the alternations between '1' and '2' are counted.",
-        short_time(base),
-        short_time(step),
+        micros(base),
+        micros(step),
         if options.fast {
             format!(", divided by {FAST_DIVISOR} for --fast")
         } else {
             String::new()
         },
-        short_time(LETTERS as u64 * (base + 305 * step / 10)),
+        micros(LETTERS as u64 * (base + 305 * step / 10)),
     )
-}
-
-/// Microseconds as a short duration: `0.2 s`, `10 ms`, `500 µs`.
-fn short_time(micros: u64) -> String {
-    if micros >= 100_000 {
-        format!("{} s", micros as f64 / 1e6)
-    } else if micros >= 1_000 {
-        format!("{} ms", micros as f64 / 1e3)
-    } else {
-        format!("{micros} µs")
-    }
-}
-
-/// `thread` → `threads`, `process` → `processes`.
-fn plural(model: &str) -> String {
-    match model {
-        "process" => "processes".into(),
-        other => format!("{other}s"),
-    }
 }
 
 /// The fixed part and the step of a pause, in microseconds.
@@ -388,7 +370,7 @@ fn finding(evidence: Evidence) -> Finding {
                     line.groups_out_of_order, evidence.predicted_groups
                 )
             },
-            human_time(line.seconds),
+            seconds_fine(line.seconds),
         ]);
     }
     let ties = evidence.predicted.matches('[').count();

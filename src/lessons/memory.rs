@@ -17,7 +17,8 @@ use std::process::Stdio;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use crate::fmt::{Table, kib_whole};
 use crate::measure::memory::Snapshot;
 use crate::model::{MemoryProbe, Model, RunContext, StartMethod};
 use crate::sys::children::GroupChild;
@@ -274,14 +275,6 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     Ok(finding(Evidence { costs }))
 }
 
-fn kib(value: f64) -> String {
-    if value.abs() >= 1024.0 {
-        format!("{:.1} MiB", value / 1024.0)
-    } else {
-        format!("{value:.0} KiB")
-    }
-}
-
 /// The model as the memory table names it: `forked process`.
 fn label(model: Model) -> String {
     match model.start_method() {
@@ -317,8 +310,8 @@ fn finding(evidence: Evidence) -> Finding {
                     if cost.seen != cost.workers {
                         partial.push(format!("{} × {}: {} seen", n, cost.model, cost.seen));
                     }
-                    row.push(kib(cost.rss_per_worker_kib));
-                    row.push(kib(cost.pss_per_worker_kib));
+                    row.push(kib_whole(cost.rss_per_worker_kib));
+                    row.push(kib_whole(cost.pss_per_worker_kib));
                 }
                 None => row.extend(["-".to_string(), "-".to_string()]),
             }
@@ -374,10 +367,10 @@ fn verdict(evidence: &Evidence) -> Verdict {
     };
     let text = format!(
         "with {n} workers, PSS per worker: thread {}, forked process {}{}, spawned process {}{}",
-        kib(thread),
-        kib(fork),
+        kib_whole(thread),
+        kib_whole(fork),
         times(fork),
-        kib(spawn),
+        kib_whole(spawn),
         times(spawn)
     );
     if thread < fork && thread < spawn {

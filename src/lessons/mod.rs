@@ -28,6 +28,8 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use crate::fmt::Table;
+
 /// What the user chose for a lesson run.
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -148,56 +150,6 @@ pub struct Finding {
     pub verdicts: Vec<Verdict>,
     /// The evidence, for programs (`--format json`).
     pub evidence: serde_json::Value,
-}
-
-/// A small table of evidence: a title, a header row, rows of cells.
-/// Columns of numbers are right-aligned, the others left-aligned.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Table {
-    /// What the table shows, one line.
-    pub title: String,
-    /// Column names.
-    pub header: Vec<String>,
-    /// One row per case measured.
-    pub rows: Vec<Vec<String>>,
-}
-
-impl Table {
-    /// An empty table with a title and column names.
-    pub fn new(title: impl Into<String>, header: &[&str]) -> Table {
-        Table {
-            title: title.into(),
-            header: header.iter().map(|h| h.to_string()).collect(),
-            rows: Vec::new(),
-        }
-    }
-
-    /// Adds one row.
-    pub fn row(&mut self, cells: Vec<String>) {
-        self.rows.push(cells);
-    }
-
-    /// The table as text, indented by two spaces, columns separated by `│`.
-    pub fn render(&self) -> String {
-        let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
-        let widths = crate::report::column_widths(&all);
-        let columns = widths.len();
-        // Numbers line up on the right, words on the left.
-        let numeric: Vec<bool> = (0..columns)
-            .map(|c| {
-                c > 0
-                    && self.rows.iter().filter_map(|r| r.get(c)).all(|cell| {
-                        cell.starts_with(|ch: char| ch.is_ascii_digit() || "×-+".contains(ch))
-                    })
-            })
-            .collect();
-        let mut out = format!("  {}\n", self.title);
-        for row in all {
-            let line = crate::report::aligned_row(row, &widths, |c| numeric[c]);
-            out.push_str(&format!("    {line}\n"));
-        }
-        out
-    }
 }
 
 /// Whether a claim held, and the numbers that say so.
@@ -373,24 +325,6 @@ fn wrap(text: &str, first: &str, rest: &str) -> String {
     out
 }
 
-/// `1234567` → `1,234,567`.
-pub(crate) fn thousands(n: u64) -> String {
-    crate::workload::group_thousands(n)
-}
-
-/// Seconds as people read them: `0.120 s`, `35 ms`, `18.2 µs`.
-pub(crate) fn human_time(seconds: f64) -> String {
-    if seconds >= 1.0 {
-        format!("{seconds:.2} s")
-    } else if seconds >= 1e-3 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else if seconds >= 1e-6 {
-        format!("{:.2} µs", seconds * 1e6)
-    } else {
-        format!("{:.0} ns", seconds * 1e9)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,31 +342,12 @@ mod tests {
     }
 
     #[test]
-    fn tables_align_their_columns() {
-        let mut table = Table::new("t", &["method", "lost"]);
-        table.row(vec!["racy".into(), "1,234".into()]);
-        table.row(vec!["mutex".into(), "0".into()]);
-        assert_eq!(
-            table.render(),
-            "  t\n    method │  lost\n    racy   │ 1,234\n    mutex  │     0\n"
-        );
-    }
-
-    #[test]
     fn long_text_wraps_under_its_label() {
         let text = "word ".repeat(40);
         let out = labelled("Claim", &text);
         assert!(out.lines().count() > 1);
         assert!(out.lines().all(|l| l.chars().count() <= LINE_WIDTH));
         assert!(out.lines().skip(1).all(|l| l.starts_with("          word")));
-    }
-
-    #[test]
-    fn times_read_naturally() {
-        assert_eq!(human_time(1.5), "1.50 s");
-        assert_eq!(human_time(0.0351), "35.1 ms");
-        assert_eq!(human_time(18.25e-6), "18.25 µs");
-        assert_eq!(human_time(250e-9), "250 ns");
     }
 
     #[test]

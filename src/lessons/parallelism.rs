@@ -4,10 +4,9 @@
 
 use serde::Serialize;
 
-use super::{
-    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, human_time, thousands,
-};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict};
 use crate::experiment::{Experiment, Measurement, Plan};
+use crate::fmt::{Table, count, seconds_fine, thousands};
 use crate::machine::logical_cpus;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
@@ -51,7 +50,7 @@ fn plan(options: &Options) -> String {
     let cpus = logical_cpus();
     format!(
         "Run the notebook's cpu loop ({} iterations, one worker's whole job) in N workers at once, N = 1 … {cpus} \
-         (this machine's logical CPUs), as {}; {} timed run{} each, the median kept. speedup = N·T(1)/T(N): ×N \
+         (this machine's logical CPUs), as {}; {} each, the median kept. speedup = N·T(1)/T(N): ×N \
          when N cores work at once, ×1 when the workers take turns. Cores busy = the workers' CPU time / wall time.",
         thousands(iters(options)),
         models()
@@ -59,8 +58,7 @@ fn plan(options: &Options) -> String {
             .map(|m| describe(*m))
             .collect::<Vec<_>>()
             .join(" and as "),
-        runs(options),
-        if runs(options) > 1 { "s" } else { "" },
+        count(runs(options), "timed run"),
     )
 }
 
@@ -218,7 +216,7 @@ fn finding(evidence: Evidence) -> Finding {
                     .map_or("-".into(), |c| {
                         format!(
                             "{:>8}  ×{:.2}  {}",
-                            human_time(c.seconds),
+                            seconds_fine(c.seconds),
                             c.speedup,
                             c.cores_busy.map_or("-".into(), |b| format!("{b:.2}"))
                         )
@@ -275,7 +273,7 @@ fn figures(cell: &Cell) -> String {
     format!(
         "{} workers took {} (×{:.2}{})",
         cell.workers,
-        human_time(cell.seconds),
+        seconds_fine(cell.seconds),
         cell.speedup,
         cell.cores_busy
             .map_or(String::new(), |b| format!(", {b:.2} cores busy"))

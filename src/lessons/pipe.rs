@@ -10,9 +10,8 @@ use std::sync::mpsc;
 
 use serde::Serialize;
 
-use super::{
-    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time, thousands,
-};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use crate::fmt::{Table, seconds_fine, thousands};
 use crate::measure::clock::MonoTime;
 use crate::sys::children::GroupChild;
 
@@ -448,7 +447,7 @@ fn finding(evidence: Evidence) -> Finding {
             channel.name.into(),
             if channel.intact { "yes" } else { "NO" }.into(),
             format!("{} MB/s", thousands(channel.mb_per_s.round() as u64)),
-            human_time(channel.round_trip_s),
+            seconds_fine(channel.round_trip_s),
         ]);
     }
     let notes = vec![
@@ -468,7 +467,7 @@ fn finding(evidence: Evidence) -> Finding {
                 "{}: {} MB/s, {} round trips ({})",
                 c.name,
                 thousands(c.mb_per_s.round() as u64),
-                human_time(c.round_trip_s),
+                seconds_fine(c.round_trip_s),
                 compared(pipe.round_trip_s / c.round_trip_s.max(1e-12))
             )
         })
@@ -485,7 +484,7 @@ fn finding(evidence: Evidence) -> Finding {
                 "the pipe carried {} MiB intact at {} MB/s with {} round trips; {}",
                 pipe.bytes >> 20,
                 thousands(pipe.mb_per_s.round() as u64),
-                human_time(pipe.round_trip_s),
+                seconds_fine(pipe.round_trip_s),
                 others.join("; ")
             ),
         )

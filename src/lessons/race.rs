@@ -14,9 +14,8 @@ use std::time::Duration;
 use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 
-use super::{
-    Finding, Lesson, LessonError, Options, Outcome, Table, Verdict, child, human_time, thousands,
-};
+use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use crate::fmt::{Table, percent_of, seconds_fine, thousands};
 use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
 
@@ -409,10 +408,6 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     Ok(finding(Evidence { counter, file }))
 }
 
-fn percent(part: u64, whole: u64) -> String {
-    format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
-}
-
 fn finding(evidence: Evidence) -> Finding {
     let first = &evidence.counter[0];
     let mut counter_table = Table::new(
@@ -429,8 +424,8 @@ fn finding(evidence: Evidence) -> Finding {
             run.method.label().into(),
             thousands(run.counted),
             thousands(run.lost),
-            percent(run.lost, run.expected),
-            human_time(run.seconds),
+            percent_of(run.lost, run.expected),
+            seconds_fine(run.seconds),
         ]);
     }
     let first = &evidence.file[0];
@@ -449,7 +444,7 @@ fn finding(evidence: Evidence) -> Finding {
             thousands(run.intact),
             thousands(run.lost),
             thousands(run.torn),
-            human_time(run.seconds),
+            seconds_fine(run.seconds),
         ]);
     }
     let notes = vec![
@@ -499,7 +494,7 @@ fn counter_verdict(runs: &[CounterRun]) -> Verdict {
                 "without a lock {} of {} updates were lost ({}); {safe}",
                 thousands(racy.lost),
                 thousands(racy.expected),
-                percent(racy.lost, racy.expected)
+                percent_of(racy.lost, racy.expected)
             ),
         )
     } else {

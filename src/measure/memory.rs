@@ -183,17 +183,6 @@ impl MemoryUse {
     }
 }
 
-/// A size for people: `12 KiB`, `3.4 MiB`.
-pub fn human_kib(kib: f64) -> String {
-    if kib >= 1024.0 {
-        format!("{:.1} MiB", kib / 1024.0)
-    } else if kib < 10.0 {
-        format!("{kib:.1} KiB")
-    } else {
-        format!("{kib:.0} KiB")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -19,6 +19,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use crate::fmt::{Column, Table, nanos};
 use crate::machine::logical_cpus;
 use crate::sys::fork::{EchoChild, fork_and_wait};
 
@@ -363,40 +364,29 @@ fn pin_to_first_cpu() -> io::Result<nix::sched::CpuSet> {
     Ok(allowed)
 }
 
-/// A duration per operation for people: `23 ns`, `14.2 µs`, `1.31 ms`.
-pub fn human_ns(ns: f64) -> String {
-    if ns < 1e3 {
-        format!("{ns:.0} ns")
-    } else if ns < 1e6 {
-        format!("{:.1} µs", ns / 1e3)
-    } else {
-        format!("{:.2} ms", ns / 1e6)
-    }
-}
-
 /// The terminal table of `paralab primitives`.
 pub fn render_table(timings: &[Timing]) -> String {
-    let width = timings
-        .iter()
-        .map(|t| t.operation.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max("primitive".len());
-    let mut out = format!(
-        " {:<width$} │ {:>9} │ {:>21} │ {:>9} │ {:>7}\n",
-        "primitive", "median", "spread (p5 … p95)", "min", "samples"
+    let mut table = Table::new(
+        "",
+        &["primitive", "median", "spread (p5 … p95)", "min", "samples"],
     );
     for t in timings {
-        out.push_str(&format!(
-            " {:<width$} │ {:>9} │ {:>9} … {:<9} │ {:>9} │ {:>7}\n",
-            t.operation,
-            human_ns(t.median_ns),
-            human_ns(t.p5_ns),
-            human_ns(t.p95_ns),
-            human_ns(t.min_ns),
-            t.samples
-        ));
+        table.row(vec![
+            t.operation.to_string(),
+            nanos(t.median_ns),
+            format!("{:>9} … {:<9}", nanos(t.p5_ns), nanos(t.p95_ns)),
+            nanos(t.min_ns),
+            t.samples.to_string(),
+        ]);
     }
+    let columns = [
+        Column::LEFT,
+        Column::right(9),
+        Column::right(21),
+        Column::right(9),
+        Column::right(7),
+    ];
+    let mut out = table.render_rows(" ", &columns);
     out.push_str(
         "Times per operation; cheap operations are timed in batches of 1000. A round trip is there and back; \
          a context switch is half a round trip between two threads pinned to one CPU.\n",

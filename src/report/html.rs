@@ -3,9 +3,9 @@
 //! plots and the summary tables.
 
 use super::plot::plots;
-use super::record::Record;
-use super::rows::{Row, rows};
-use super::{Grid, human_seconds, summary};
+use super::rows::{COLUMNS, Row, rows};
+use super::{Grid, summary};
+use crate::dataset::Record;
 use crate::workload::Workload;
 
 const STYLE: &str = "
@@ -125,7 +125,8 @@ fn summary_tables(page: &mut String, record: &Record) {
             "<h3>{}</h3>\n<table class=\"summary\">\n",
             escape(&workload.to_string())
         ));
-        page.push_str("<tr><th>model</th><th>workers</th><th>median</th><th>mean ± σ</th><th>min</th><th>max</th><th>speedup</th><th>efficiency</th><th>runs</th></tr>\n");
+        let header: String = COLUMNS.iter().map(|c| format!("<th>{c}</th>")).collect();
+        page.push_str(&format!("<tr>{header}</tr>\n"));
         for row in rows.iter().filter(|r| &r.workload == workload) {
             page.push_str(&table_row(row));
         }
@@ -134,37 +135,17 @@ fn summary_tables(page: &mut String, record: &Record) {
 }
 
 fn table_row(row: &Row) -> String {
-    let n = |text: String| format!("<td class=\"n\">{}</td>", escape(&text));
-    let cells = match row.wall_s {
-        Some(s) => [
-            n(human_seconds(s.median)),
-            n(match s.stddev {
-                Some(sd) => format!("{} ± {}", human_seconds(s.mean), human_seconds(sd)),
-                None => human_seconds(s.mean),
-            }),
-            n(human_seconds(s.min)),
-            n(human_seconds(s.max)),
-            n(row.speedup.map_or("-".into(), |x| format!("×{x:.2}"))),
-            n(row
-                .efficiency
-                .map_or("-".into(), |e| format!("{:.0} %", e * 100.0))),
-            n(if row.failed_runs > 0 {
-                format!("{} ({} failed)", s.runs, row.failed_runs)
-            } else {
-                s.runs.to_string()
-            }),
-        ]
-        .concat(),
-        None => format!(
-            "<td class=\"failed\" colspan=\"6\">failed</td>{}",
-            n(format!("0 ({} failed)", row.failed_runs))
-        ),
+    let n = |text: &str| format!("<td class=\"n\">{}</td>", escape(text));
+    let text = row.text();
+    let timings = match &text.timings {
+        Some(timings) => timings.iter().map(|t| n(t)).collect(),
+        None => "<td class=\"failed\" colspan=\"6\">failed</td>".to_string(),
     };
     format!(
-        "<tr><td>{}</td>{}{}</tr>\n",
-        escape(&row.model_label),
-        n(row.workers.to_string()),
-        cells
+        "<tr><td>{}</td>{}{timings}{}</tr>\n",
+        escape(&text.model),
+        n(&text.workers),
+        n(&text.runs)
     )
 }
 

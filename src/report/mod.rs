@@ -1,11 +1,12 @@
-//! Reports: views of measurements. Every report is a pure function of the
-//! measurements it is given; none runs anything.
+//! Reports: views of a dataset ([`crate::dataset::Record`]) as text. Every
+//! report is a pure function of the measurements it is given; none runs
+//! anything, none writes anything ([`crate::export`] turns each into an
+//! output).
 
 pub mod html;
+pub mod markdown;
 pub mod notebook;
 pub mod plot;
-pub mod pyfmt;
-pub mod record;
 pub mod rows;
 pub mod summary;
 pub mod table;
@@ -161,46 +162,4 @@ fn capitalise(word: &str) -> String {
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect()
     })
-}
-
-/// The width of each column of `rows`, in characters: the widest cell.
-pub fn column_widths<R: AsRef<[String]>>(rows: &[R]) -> Vec<usize> {
-    let columns = rows.iter().map(|r| r.as_ref().len()).max().unwrap_or(0);
-    (0..columns)
-        .map(|c| {
-            rows.iter()
-                .filter_map(|r| r.as_ref().get(c))
-                .map(|s| s.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect()
-}
-
-/// One table row: each cell padded to its column's width, right-aligned
-/// where `right(column)` says so, left-aligned elsewhere, joined by `│`.
-pub fn aligned_row(row: &[String], widths: &[usize], right: impl Fn(usize) -> bool) -> String {
-    let cells: Vec<String> = row
-        .iter()
-        .enumerate()
-        .map(|(c, text)| {
-            if right(c) {
-                format!("{text:>w$}", w = widths[c])
-            } else {
-                format!("{text:<w$}", w = widths[c])
-            }
-        })
-        .collect();
-    cells.join(" │ ").trim_end().to_string()
-}
-
-/// A duration for people: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
-pub fn human_seconds(seconds: f64) -> String {
-    if seconds >= 0.1 {
-        format!("{seconds:.3} s")
-    } else if seconds >= 1e-3 {
-        format!("{:.1} ms", seconds * 1e3)
-    } else {
-        format!("{:.0} µs", seconds * 1e6)
-    }
 }

@@ -2,8 +2,8 @@
 //! worker count, every number (the count too) in Python's `'{:.6e}'`.
 
 use super::Grid;
-use super::pyfmt::python_sci;
 use crate::experiment::Measurement;
+use crate::fmt::python_sci;
 
 /// ```text
 /// nthreads CpuThread CpuProcess IoThread IoProcess

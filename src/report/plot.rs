@@ -5,13 +5,14 @@
 //! its `ttf` feature), so drawing needs no system font library.
 
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
 use super::Grid;
-use super::record::Record;
+use crate::dataset::Record;
+use crate::fmt;
 use crate::model::Model;
 use crate::workload::{Workload, WorkloadKind};
 
@@ -107,16 +108,10 @@ pub fn plots(record: &Record) -> Vec<Plot> {
 }
 
 /// Writes every plot of `record` into `dir` (created if missing) and
-/// returns the paths written.
-pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut written = Vec::new();
-    for plot in plots(record) {
-        let path = dir.join(&plot.file_name);
-        crate::export::write_whole(&path, plot.svg.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
+/// returns the paths written: what `--plot DIR` writes
+/// ([`crate::export::Format::Plots`]), for a program that wants only that.
+pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<PathBuf>> {
+    crate::export::write_files(dir, &crate::export::views::SvgPlots::files(record))
 }
 
 /// The widest worker axis drawn (paralab runs at most a million workers;
@@ -262,9 +257,7 @@ fn draw_chart(
         (0.0, 1.0)
     };
     let (y_title, y_format): (&str, fn(&f64) -> String) = match quantity {
-        Quantity::WallTime if log => ("wall time (log scale)", |y| {
-            super::human_seconds(10f64.powf(*y))
-        }),
+        Quantity::WallTime if log => ("wall time (log scale)", |y| fmt::seconds(10f64.powf(*y))),
         Quantity::WallTime if top < 0.5 => ("wall time (ms)", |y| format!("{:.0}", y * 1e3)),
         Quantity::WallTime => ("wall time (s)", |y| format!("{y:.2}")),
         Quantity::Speedup => ("speedup (× one worker's throughput)", |y| {
@@ -306,7 +299,7 @@ fn draw_chart(
         .draw()?;
 
     // The CPUs marker: a vertical dashed line at x = cpus.
-    let cpu_label = format!("{cpus} CPU{}", if cpus == 1 { "" } else { "s" });
+    let cpu_label = fmt::count(cpus, "CPU");
     if show_cpus {
         chart
             .draw_series(DashedLineSeries::new(

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Grid;
 use crate::experiment::Measurement;
+use crate::fmt;
 use crate::measure::stats::{Summary, outliers};
 use crate::model::Model;
 use crate::workload::Workload;
@@ -32,6 +33,69 @@ pub struct Row {
     pub efficiency: Option<f64>,
     /// Runs whose modified z-score marks them as outliers.
     pub outliers: usize,
+}
+
+impl Row {
+    /// The row's statistics as the summary tables of documents show them
+    /// (Markdown, HTML): formatted here once for all of them.
+    pub fn text(&self) -> RowText {
+        let dash = || "-".to_string();
+        let (timings, runs) = match self.wall_s {
+            Some(s) => (
+                Some([
+                    fmt::seconds(s.median),
+                    match s.stddev {
+                        Some(sd) => format!("{} ± {}", fmt::seconds(s.mean), fmt::seconds(sd)),
+                        None => fmt::seconds(s.mean),
+                    },
+                    fmt::seconds(s.min),
+                    fmt::seconds(s.max),
+                    self.speedup.map_or_else(dash, |x| format!("×{x:.2}")),
+                    self.efficiency.map_or_else(dash, fmt::percent_spaced),
+                ]),
+                if self.failed_runs > 0 {
+                    format!("{} ({} failed)", s.runs, self.failed_runs)
+                } else {
+                    s.runs.to_string()
+                },
+            ),
+            None => (None, format!("0 ({} failed)", self.failed_runs)),
+        };
+        RowText {
+            model: self.model_label.clone(),
+            workers: self.workers.to_string(),
+            timings,
+            runs,
+        }
+    }
+}
+
+/// The columns of a summary table, in order, as [`Row::text`] fills them.
+pub const COLUMNS: [&str; 9] = [
+    "model",
+    "workers",
+    "median",
+    "mean ± σ",
+    "min",
+    "max",
+    "speedup",
+    "efficiency",
+    "runs",
+];
+
+/// A [`Row`] as text, one field per column of [`COLUMNS`] (unescaped: each
+/// document escapes it its own way).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowText {
+    /// The model's label: `thread`, `process (fork)`.
+    pub model: String,
+    /// How many workers ran at once.
+    pub workers: String,
+    /// Median, mean ± σ, min, max, speedup, efficiency; `None` when every
+    /// run failed.
+    pub timings: Option<[String; 6]>,
+    /// Timed runs: `5`, or `4 (1 failed)`.
+    pub runs: String,
 }
 
 /// One row per (workload, model, workers) that was tried: workloads
@@ -87,9 +151,9 @@ pub fn outlier_warnings(rows: &[Row]) -> Vec<String> {
                 } else {
                     "are statistical outliers"
                 },
-                super::human_seconds(s.min),
-                super::human_seconds(s.median),
-                super::human_seconds(s.max),
+                fmt::seconds(s.min),
+                fmt::seconds(s.median),
+                fmt::seconds(s.max),
             ))
         })
         .collect()

@@ -2,8 +2,8 @@
 //! (workload, model).
 
 use super::Grid;
-use crate::experiment::{Measurement, count};
-use crate::measure::memory::human_kib;
+use crate::experiment::Measurement;
+use crate::fmt::{self, count};
 use crate::measure::stats::{mad, median};
 use crate::model::{Model, StartMethod};
 use crate::workload::WorkloadKind;
@@ -140,7 +140,7 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
         if kib < 4.0 {
             format!("; memory per worker too small to measure from /proc at {workers} (under one 4 KiB page)")
         } else {
-            format!("; memory per worker {} at {workers}", human_kib(kib))
+            format!("; memory per worker {} at {workers}", fmt::kib(kib))
         }
     })
 }
@@ -177,8 +177,8 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
             "inconclusive: {}; use more iterations or --runs",
             if noisy > 0.1 {
                 format!(
-                    "the runs of a cell typically differ by {:.0}% from their median",
-                    noisy * 100.0
+                    "the runs of a cell typically differ by {} from their median",
+                    fmt::percent(noisy)
                 )
             } else {
                 format!(

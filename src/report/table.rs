@@ -1,10 +1,11 @@
 //! The terminal table: the notebook's numbers made readable, one block per
 //! workload, with speedup and efficiency beside each time.
 
-use super::{Grid, human_seconds};
+use super::Grid;
 use crate::experiment::Measurement;
+use crate::fmt::{self, Column, Table, thousands};
 use crate::measure::stats::Summary;
-use crate::workload::{Workload, group_thousands};
+use crate::workload::Workload;
 
 /// One block per workload:
 ///
@@ -34,19 +35,20 @@ pub fn render(measurements: &[Measurement]) -> String {
             out.push_str(&layout(&rows_by_model(&grid, &columns, measurements)));
             continue;
         }
-        let mut rows: Vec<Vec<String>> = vec![
-            std::iter::once("workers".to_string())
+        let mut table = Table {
+            header: std::iter::once("workers".to_string())
                 .chain(columns.iter().map(|&c| grid.model_label(c)))
                 .collect(),
-        ];
+            ..Table::default()
+        };
         for &workers in &grid.workers {
             let mut row = vec![workers.to_string()];
             for &column in &columns {
                 row.push(cell(&grid, column, workers, measurements));
             }
-            rows.push(row);
+            table.row(row);
         }
-        out.push_str(&layout(&rows));
+        out.push_str(&layout(&table));
     }
     let runs = runs_per_cell(measurements);
     out.push_str(&format!(
@@ -70,29 +72,26 @@ const MAX_MODEL_COLUMNS: usize = 3;
 ///  thread         │   0.252 s   ×1.00   100% │   0.256 s   ×1.97    98% │ …
 ///  gil            │   0.253 s   ×1.00   100% │   0.508 s   ×0.99    50% │ …
 /// ```
-fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Vec<Vec<String>> {
+fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Table {
     let width = columns
         .iter()
         .map(|&c| grid.model_label(c).chars().count())
         .max()
         .unwrap_or(0);
-    let mut rows: Vec<Vec<String>> = vec![
-        std::iter::once(format!("{:<width$}", "model"))
-            .chain(
-                grid.workers
-                    .iter()
-                    .map(|&n| format!("{n} worker{}", if n == 1 { "" } else { "s" })),
-            )
+    let mut table = Table {
+        header: std::iter::once(format!("{:<width$}", "model"))
+            .chain(grid.workers.iter().map(|&n| fmt::count(n, "worker")))
             .collect(),
-    ];
+        ..Table::default()
+    };
     for &column in columns {
         let mut row = vec![format!("{:<width$}", grid.model_label(column))];
         for &workers in &grid.workers {
             row.push(cell(grid, column, workers, measurements));
         }
-        rows.push(row);
+        table.row(row);
     }
-    rows
+    table
 }
 
 fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
@@ -103,11 +102,11 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
     match (workload, result) {
         (Workload::Cpu { iters }, Some(result)) => format!(
             "cpu: {} iterations per worker, result {} checked in every worker",
-            group_thousands(*iters),
-            group_thousands(result)
+            thousands(*iters),
+            thousands(result)
         ),
         (Workload::Cpu { iters }, None) => {
-            format!("cpu: {} iterations per worker", group_thousands(*iters))
+            format!("cpu: {} iterations per worker", thousands(*iters))
         }
         (Workload::Sleep { duration }, _) => {
             format!("sleep: {} s per worker", duration.as_secs_f64())
@@ -117,7 +116,7 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
         }
         (Workload::Custom { name, expected }, _) => format!(
             "custom '{name}': result {} checked in every worker",
-            group_thousands(*expected)
+            thousands(*expected)
         ),
     }
 }
@@ -135,32 +134,24 @@ fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]
         .map_or("-".into(), |s| format!("×{s:.2}"));
     let efficiency = grid
         .efficiency(column, workers)
-        .map_or("-".into(), |e| format!("{:.0}%", e * 100.0));
+        .map_or("-".into(), fmt::percent);
     // With repeated runs, the spread beside the median, so that a
     // difference smaller than the noise is not read as one.
     let spread = match Summary::of(grid.walls(column, workers)) {
-        Some(s) if s.runs > 1 => format!(" ±{:>3}", format!("{:.0}%", s.relative_stddev() * 100.0)),
+        Some(s) if s.runs > 1 => format!(" ±{:>3}", fmt::percent(s.relative_stddev())),
         _ => String::new(),
     };
     format!(
         "{:>9}{spread}  {:>6}  {:>5}",
-        human_seconds(time),
+        fmt::seconds(time),
         speedup,
         efficiency
     )
 }
 
 /// Right-aligns the worker counts, left-aligns the rest, with `│` between.
-fn layout(rows: &[Vec<String>]) -> String {
-    let widths = super::column_widths(rows);
-    let mut out = String::new();
-    for row in rows {
-        out.push_str(&format!(
-            " {}\n",
-            super::aligned_row(row, &widths, |c| c == 0)
-        ));
-    }
-    out
+fn layout(table: &Table) -> String {
+    table.render_rows(" ", &[Column::RIGHT])
 }
 
 /// How many timed runs each cell had, as the plan asked for them.

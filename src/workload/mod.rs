@@ -109,7 +109,9 @@ impl fmt::Display for Workload {
     /// `cpu (35,000,000 iterations)`, `sleep (1 s)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Workload::Cpu { iters } => write!(f, "cpu ({} iterations)", group_thousands(*iters)),
+            Workload::Cpu { iters } => {
+                write!(f, "cpu ({} iterations)", crate::fmt::thousands(*iters))
+            }
             Workload::Sleep { duration } => write!(f, "sleep ({} s)", duration.as_secs_f64()),
             Workload::Command { argv } => write!(f, "command ({})", command::display(argv)),
             Workload::Custom { name, .. } => write!(f, "custom ({name})"),
@@ -170,19 +172,6 @@ impl FromStr for WorkloadKind {
             .find(|kind| kind.name() == s)
             .ok_or_else(|| format!("unknown workload '{s}'; accepted: cpu, sleep"))
     }
-}
-
-/// `35000000` → `35,000,000`.
-pub fn group_thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 /// Durations as decimal seconds in files, the unit people read.

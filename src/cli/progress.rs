@@ -1,14 +1,15 @@
-//! The progress bar on stderr: what is running, how far the plan has got,
-//! and how long the rest should take.
+//! The progress bar on stderr, an observer of the running experiment: what
+//! is running, how far the plan has got, and how long the rest should take.
 
 use std::io::IsTerminal;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::experiment::{Observer, Plan, RunKind};
-use crate::model::Model;
-use crate::workload::Workload;
+use paralab::experiment::{Observer, Plan, RunKind};
+use paralab::fmt::count;
+use paralab::model::Model;
+use paralab::workload::Workload;
 
 /// An indicatif bar on stderr, advanced once per run (warm-ups included).
 ///
@@ -45,11 +46,6 @@ impl Progress {
             running: false,
         }
     }
-
-    /// Whether the bar draws anything.
-    pub fn is_visible(&self) -> bool {
-        !self.bar.is_hidden()
-    }
 }
 
 /// `cpu · thread · 3 workers · run 2/5`, `… · warm-up 1/1`.
@@ -59,9 +55,9 @@ pub fn describe(workload: &Workload, model: Model, workers: usize, kind: RunKind
         RunKind::Timed(k, n) => format!("run {k}/{n}"),
     };
     format!(
-        "{} · {model} · {workers} worker{} · {run}",
+        "{} · {model} · {} · {run}",
         workload.kind(),
-        if workers == 1 { "" } else { "s" }
+        count(workers, "worker")
     )
 }
 
@@ -106,6 +102,6 @@ mod tests {
 
     #[test]
     fn hidden_when_asked() {
-        assert!(!Progress::stderr(false).is_visible());
+        assert!(Progress::stderr(false).bar.is_hidden());
     }
 }

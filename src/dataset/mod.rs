@@ -1,5 +1,8 @@
-//! What every report is made from: the measurements, and what is known of
-//! the plan and the machine that produced them.
+//! The dataset every report is made from: the measurements, and what is
+//! known of the plan and the machine that produced them ([`Record`]), and
+//! the `--save` file that keeps them as they are made ([`jsonl`]).
+
+pub mod jsonl;
 
 use serde::{Deserialize, Serialize};
 
@@ -36,5 +39,22 @@ impl Record {
             || self.measurements.iter().map(|m| m.run).max().unwrap_or(0),
             |p| p.runs,
         )
+    }
+
+    /// Adds `other`'s measurements after this record's; the machine and
+    /// plan stay this record's, or are `other`'s when this one knows
+    /// neither (several saved files read as one).
+    pub fn append(&mut self, other: Record) {
+        if self.machine.is_none() && self.plan.is_none() {
+            self.machine = other.machine;
+            self.plan = other.plan;
+        }
+        self.measurements.extend(other.measurements);
+    }
+
+    /// Whether the record holds nothing at all: no measurement, no
+    /// machine, no plan.
+    pub fn is_empty(&self) -> bool {
+        self.measurements.is_empty() && self.machine.is_none() && self.plan.is_none()
     }
 }

@@ -19,9 +19,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::Record;
 use crate::experiment::{Measurement, Observer, Plan};
 use crate::machine::Machine;
-use crate::report::record::Record;
 
 /// The first line of a saved file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -72,6 +72,11 @@ impl<W: Write> JsonLines<W> {
     /// The first write error, if any.
     pub fn error(&self) -> Option<&io::Error> {
         self.error.as_ref()
+    }
+
+    /// The first write error, if any, once the writer is done with.
+    pub fn into_error(self) -> Option<io::Error> {
+        self.error
     }
 
     fn write_line(&mut self, value: &impl Serialize) {
@@ -161,10 +166,7 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
                 MAX_LINE_BYTES >> 20
             )));
         }
-        let nothing_good = saved.record.measurements.is_empty()
-            && saved.record.machine.is_none()
-            && saved.record.plan.is_none();
-        if nothing_good && saved.bad_lines.len() >= MAX_BAD_LINES_BEFORE_ANY_GOOD {
+        if saved.record.is_empty() && saved.bad_lines.len() >= MAX_BAD_LINES_BEFORE_ANY_GOOD {
             return Err(ReadError::NotSaved(format!(
                 "its first {MAX_BAD_LINES_BEFORE_ANY_GOOD} lines are all unreadable"
             )));
@@ -175,14 +177,11 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
             continue;
         }
         match parse_line(&text) {
-            Ok(Line::Header(header)) => {
-                let header = *header;
-                let record = &mut saved.record;
-                if record.machine.is_none() && record.plan.is_none() {
-                    record.machine = header.machine;
-                    record.plan = header.plan;
-                }
-            }
+            Ok(Line::Header(header)) => saved.record.append(Record {
+                machine: header.machine,
+                plan: header.plan,
+                measurements: Vec::new(),
+            }),
             Ok(Line::Measurement(m)) => saved.record.measurements.push(*m),
             Err(_) if !finished => saved.cut_last_line = Some(number),
             Err(reason) => saved.bad_lines.push((number, reason)),

@@ -1,0 +1,133 @@
+//! What the command line tells the user on stderr, and how it exits: the
+//! typed [`CliError`], the one function that prints a line on stderr
+//! ([`say`], which adds the `paralab: ` prefix: no message carries it),
+//! and [`Exit`], the only source of exit codes.
+
+use std::fmt::Display;
+use std::io;
+use std::process::ExitCode;
+
+use nix::sys::signal::Signal;
+use paralab::sys::signals;
+
+/// What every line paralab writes on stderr begins with.
+const PREFIX: &str = "paralab: ";
+
+/// How paralab exits; every exit code comes from here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// 0: everything asked for was done.
+    Success,
+    /// 1: a run, a lesson or an output failed; what finished was printed.
+    Failed,
+    /// 2: bad input; nothing was run.
+    Usage,
+    /// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM):
+    /// stopped by a signal, after keeping what finished.
+    Interrupted(Signal),
+}
+
+impl Exit {
+    /// The process exit code.
+    pub fn code(self) -> u8 {
+        match self {
+            Exit::Success => 0,
+            Exit::Failed => 1,
+            Exit::Usage => 2,
+            Exit::Interrupted(signal) => {
+                u8::try_from(signals::exit_code(signal)).unwrap_or(u8::MAX)
+            }
+        }
+    }
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> ExitCode {
+        ExitCode::from(exit.code())
+    }
+}
+
+/// Why a command did not do all it was asked. The message is one line and
+/// does not begin with `paralab: `: [`report`] adds it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Bad input, found before anything ran: the message names the bad
+    /// value and what is accepted.
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed part-way (a run, a lesson, a file read); what
+    /// finished was printed.
+    #[error("{0}")]
+    Failed(String),
+    /// An output could not be written; `output` names the option (and the
+    /// path when the option's value does not say it).
+    #[error("could not write {output}: {error}")]
+    Write { output: String, error: io::Error },
+    /// A signal stopped the sweep; the finished measurements were kept
+    /// where `kept` says.
+    #[error(
+        "interrupted by {signal}: kept the {finished} finished measurements ({kept}); the run in progress was dropped and no worker is left running"
+    )]
+    Interrupted {
+        signal: Signal,
+        finished: usize,
+        kept: String,
+    },
+}
+
+impl CliError {
+    /// How paralab exits after this error.
+    pub fn exit(&self) -> Exit {
+        match self {
+            CliError::Usage(_) => Exit::Usage,
+            CliError::Failed(_) | CliError::Write { .. } => Exit::Failed,
+            CliError::Interrupted { signal, .. } => Exit::Interrupted(*signal),
+        }
+    }
+}
+
+/// Prints `message` as one line on stderr after `paralab: `. Every error,
+/// warning and notice of the command line goes through here.
+pub fn say(message: impl Display) {
+    eprintln!("{PREFIX}{message}");
+}
+
+/// Prints a warning: `paralab: warning: …`.
+pub fn warn(message: impl Display) {
+    say(format_args!("warning: {message}"));
+}
+
+/// Prints an error.
+pub fn report(error: &CliError) {
+    say(error);
+}
+
+/// Shows `message` on a terminal's stderr in place of the previous status
+/// line, until [`clear_status`] or the next status.
+pub fn status(message: impl Display) {
+    eprint!("\x1b[2K{PREFIX}{message}\r");
+}
+
+/// Clears the status line.
+pub fn clear_status() {
+    eprint!("\x1b[2K");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        assert_eq!(Exit::Success.code(), 0);
+        assert_eq!(Exit::Failed.code(), 1);
+        assert_eq!(Exit::Usage.code(), 2);
+        assert_eq!(Exit::Interrupted(Signal::SIGINT).code(), 130);
+        assert_eq!(Exit::Interrupted(Signal::SIGTERM).code(), 143);
+        let usage = CliError::Usage("bad".into());
+        assert_eq!(
+            (usage.to_string(), usage.exit()),
+            ("bad".into(), Exit::Usage)
+        );
+    }
+}

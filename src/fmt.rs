@@ -1,0 +1,407 @@
+//! Numbers for people: durations, sizes, counts, plurals, percentages,
+//! Python's `'{:.6e}'`, and the one text [`Table`] every terminal table is
+//! laid out with (`bench`, `report`, `lesson`, `primitives`).
+//!
+//! Where two outputs print the same quantity differently (a report's wall
+//! time, a lesson's duration, a primitive's cost per operation), each has
+//! its own clearly named function here, so that no output changes and no
+//! other module formats numbers by hand.
+
+// ── durations ───────────────────────────────────────────────────────────
+
+/// A wall time in reports: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
+pub fn seconds(seconds: f64) -> String {
+    if seconds >= 0.1 {
+        format!("{seconds:.3} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else {
+        format!("{:.0} µs", seconds * 1e6)
+    }
+}
+
+/// A duration in lessons, down to nanoseconds: `1.50 s`, `35.1 ms`,
+/// `18.25 µs`, `250 ns`.
+pub fn seconds_fine(seconds: f64) -> String {
+    if seconds >= 1.0 {
+        format!("{seconds:.2} s")
+    } else if seconds >= 1e-3 {
+        format!("{:.1} ms", seconds * 1e3)
+    } else if seconds >= 1e-6 {
+        format!("{:.2} µs", seconds * 1e6)
+    } else {
+        format!("{:.0} ns", seconds * 1e9)
+    }
+}
+
+/// The cost of one operation, from nanoseconds: `23 ns`, `14.2 µs`,
+/// `1.31 ms`.
+pub fn nanos(ns: f64) -> String {
+    if ns < 1e3 {
+        format!("{ns:.0} ns")
+    } else if ns < 1e6 {
+        format!("{:.1} µs", ns / 1e3)
+    } else {
+        format!("{:.2} ms", ns / 1e6)
+    }
+}
+
+/// A whole number of microseconds, exactly, in the largest unit that
+/// suits it: `0.2 s`, `10 ms`, `500 µs`.
+pub fn micros(micros: u64) -> String {
+    if micros >= 100_000 {
+        format!("{} s", micros as f64 / 1e6)
+    } else if micros >= 1_000 {
+        format!("{} ms", micros as f64 / 1e3)
+    } else {
+        format!("{micros} µs")
+    }
+}
+
+// ── sizes ───────────────────────────────────────────────────────────────
+
+/// A size from KiB: `4.5 KiB` under 10, `12 KiB`, `3.4 MiB`.
+pub fn kib(kib: f64) -> String {
+    if kib >= 1024.0 {
+        format!("{:.1} MiB", kib / 1024.0)
+    } else if kib < 10.0 {
+        format!("{kib:.1} KiB")
+    } else {
+        format!("{kib:.0} KiB")
+    }
+}
+
+/// A size from KiB that may be negative (a difference), whole KiB below
+/// one MiB either way: `-3 KiB`, `700 KiB`, `1.5 MiB`.
+pub fn kib_whole(kib: f64) -> String {
+    if kib.abs() >= 1024.0 {
+        format!("{:.1} MiB", kib / 1024.0)
+    } else {
+        format!("{kib:.0} KiB")
+    }
+}
+
+// ── counts and plurals ──────────────────────────────────────────────────
+
+/// Digits grouped by thousands: `35000000` → `35,000,000`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
+/// The plural of an English noun paralab uses: `thread` → `threads`,
+/// `process` → `processes`, `CPU` → `CPUs`.
+pub fn plural(noun: &str) -> String {
+    if noun.ends_with('s') {
+        format!("{noun}es")
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// A count and its noun: `1 worker`, `3 workers`, `2 CPUs`.
+pub fn count(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {}", plural(noun))
+    }
+}
+
+// ── percentages ─────────────────────────────────────────────────────────
+
+/// A fraction as a whole percentage: `0.98` → `98%`.
+pub fn percent(fraction: f64) -> String {
+    format!("{:.0}%", fraction * 100.0)
+}
+
+/// A fraction as a whole percentage in a table of documents (Markdown,
+/// HTML), a space before the sign: `0.98` → `98 %`.
+pub fn percent_spaced(fraction: f64) -> String {
+    format!("{:.0} %", fraction * 100.0)
+}
+
+/// `part` of `whole` with one decimal: `(1, 8)` → `12.5%`; a `whole` of 0
+/// counts as 1.
+pub fn percent_of(part: u64, whole: u64) -> String {
+    format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
+}
+
+// ── Python's scientific notation ────────────────────────────────────────
+
+/// Formats `value` as Python's `'{:.{precision}e}'.format(value)` does:
+/// the notebook's table.
+///
+/// Rust's `{:.6e}` writes `1.000000e0`; Python writes `1.000000e+00`: a
+/// signed exponent of at least two digits. Both round the exact binary
+/// value half-to-even, so only the exponent needs rewriting.
+///
+/// ```
+/// use paralab::fmt::python_sci;
+/// assert_eq!(python_sci(1.0, 6), "1.000000e+00");
+/// assert_eq!(python_sci(0.04043388, 6), "4.043388e-02");
+/// assert_eq!(python_sci(9.9999999, 6), "1.000000e+01");
+/// assert_eq!(python_sci(f64::NAN, 6), "nan");
+/// ```
+pub fn python_sci(value: f64, precision: usize) -> String {
+    if value.is_nan() {
+        return "nan".to_string();
+    }
+    if value.is_infinite() {
+        return if value > 0.0 { "inf" } else { "-inf" }.to_string();
+    }
+    let rust = format!("{value:.precision$e}");
+    let (mantissa, exponent) = rust
+        .split_once('e')
+        .expect("Rust's {:e} always writes an exponent");
+    let exponent: i32 = exponent.parse().expect("Rust's exponent is an integer");
+    let sign = if exponent < 0 { '-' } else { '+' };
+    format!("{mantissa}e{sign}{:02}", exponent.abs())
+}
+
+// ── tables ──────────────────────────────────────────────────────────────
+
+/// A text table: a title, a header row, rows of cells, columns separated
+/// by `│`, each cell padded to its column's width.
+///
+/// [`Table::render`] is the lessons' layout (a title, numbers on the
+/// right); [`Table::render_rows`] lays out the header and rows with the
+/// indent and columns the caller chooses (`bench`'s and `primitives`'
+/// tables).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Table {
+    /// What the table shows, one line (not printed by [`Table::render_rows`]).
+    pub title: String,
+    /// Column names.
+    pub header: Vec<String>,
+    /// One row per case measured.
+    pub rows: Vec<Vec<String>>,
+}
+
+/// Which side of its column a cell keeps to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Align {
+    /// Text: padded on the right.
+    Left,
+    /// Numbers: padded on the left.
+    Right,
+}
+
+/// How one column of a [`Table`] is laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Where its cells keep to.
+    pub align: Align,
+    /// Its width in characters; `None` is as wide as its widest cell (a
+    /// longer cell than a set width is written whole, past the width).
+    pub width: Option<usize>,
+}
+
+impl Column {
+    /// Left-aligned, as wide as its widest cell.
+    pub const LEFT: Column = Column {
+        align: Align::Left,
+        width: None,
+    };
+    /// Right-aligned, as wide as its widest cell.
+    pub const RIGHT: Column = Column {
+        align: Align::Right,
+        width: None,
+    };
+
+    /// Right-aligned, `width` characters wide.
+    pub const fn right(width: usize) -> Column {
+        Column {
+            align: Align::Right,
+            width: Some(width),
+        }
+    }
+}
+
+impl Table {
+    /// An empty table with a title and column names.
+    pub fn new(title: impl Into<String>, header: &[&str]) -> Table {
+        Table {
+            title: title.into(),
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Adds one row.
+    pub fn row(&mut self, cells: Vec<String>) {
+        self.rows.push(cells);
+    }
+
+    /// The lessons' layout: the title indented by two spaces, the header
+    /// and rows by four; columns of numbers (every cell after the first
+    /// column begins with a digit, `×`, `-` or `+`) right-aligned, the
+    /// others left-aligned.
+    ///
+    /// ```text
+    ///   shared counter
+    ///     method │  lost
+    ///     racy   │ 1,234
+    /// ```
+    pub fn render(&self) -> String {
+        let columns = self.column_count();
+        let layout: Vec<Column> = (0..columns)
+            .map(|c| {
+                let numeric = c > 0
+                    && self.rows.iter().filter_map(|r| r.get(c)).all(|cell| {
+                        cell.starts_with(|ch: char| ch.is_ascii_digit() || "×-+".contains(ch))
+                    });
+                if numeric { Column::RIGHT } else { Column::LEFT }
+            })
+            .collect();
+        format!("  {}\n{}", self.title, self.render_rows("    ", &layout))
+    }
+
+    /// The header and the rows, without the title: each line begins with
+    /// `indent`, column `c` is laid out as `columns[c]` says
+    /// ([`Column::LEFT`] past the end of `columns`), and spaces at the end
+    /// of a line are left out.
+    pub fn render_rows(&self, indent: &str, columns: &[Column]) -> String {
+        let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
+        let layout = |c: usize| columns.get(c).copied().unwrap_or(Column::LEFT);
+        let widths: Vec<usize> = (0..self.column_count())
+            .map(|c| {
+                layout(c).width.unwrap_or_else(|| {
+                    all.iter()
+                        .filter_map(|r| r.get(c))
+                        .map(|s| s.chars().count())
+                        .max()
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
+        let mut out = String::new();
+        for row in all {
+            let cells: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(c, text)| match layout(c).align {
+                    Align::Right => format!("{text:>w$}", w = widths[c]),
+                    Align::Left => format!("{text:<w$}", w = widths[c]),
+                })
+                .collect();
+            out.push_str(indent);
+            out.push_str(cells.join(" │ ").trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    /// The most cells of any row, the header's included.
+    fn column_count(&self) -> usize {
+        std::iter::once(&self.header)
+            .chain(&self.rows)
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(seconds(1.0024), "1.002 s");
+        assert_eq!(seconds(0.0253), "25.3 ms");
+        assert_eq!(seconds(0.00084), "840 µs");
+        assert_eq!(seconds_fine(1.5), "1.50 s");
+        assert_eq!(seconds_fine(0.0351), "35.1 ms");
+        assert_eq!(seconds_fine(18.25e-6), "18.25 µs");
+        assert_eq!(seconds_fine(250e-9), "250 ns");
+        assert_eq!(nanos(23.0), "23 ns");
+        assert_eq!(nanos(14_200.0), "14.2 µs");
+        assert_eq!(nanos(1_310_000.0), "1.31 ms");
+        assert_eq!(micros(200_000), "0.2 s");
+        assert_eq!(micros(10_000), "10 ms");
+        assert_eq!(micros(500), "500 µs");
+    }
+
+    #[test]
+    fn sizes_counts_and_percentages_read_naturally() {
+        assert_eq!(kib(4.5), "4.5 KiB");
+        assert_eq!(kib(12.0), "12 KiB");
+        assert_eq!(kib(3481.6), "3.4 MiB");
+        assert_eq!(kib_whole(-3.0), "-3 KiB");
+        assert_eq!(kib_whole(-2048.0), "-2.0 MiB");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(35_000_000), "35,000,000");
+        assert_eq!(thousands(u64::MAX), "18,446,744,073,709,551,615");
+        assert_eq!(count(1, "worker"), "1 worker");
+        assert_eq!(count(3, "worker"), "3 workers");
+        assert_eq!(count(2, "CPU"), "2 CPUs");
+        assert_eq!(plural("process"), "processes");
+        assert_eq!(plural("thread"), "threads");
+        assert_eq!(percent(0.984), "98%");
+        assert_eq!(percent_spaced(0.984), "98 %");
+        assert_eq!(percent_of(1, 8), "12.5%");
+        assert_eq!(percent_of(0, 0), "0.0%");
+    }
+
+    /// Expected strings produced by CPython 3.11: `'{:.6e}'.format(x)`.
+    #[test]
+    fn python_sci_matches_python_on_edge_cases() {
+        let cases: &[(f64, &str)] = &[
+            (0.0, "0.000000e+00"),
+            (-0.0, "-0.000000e+00"),
+            (1.0, "1.000000e+00"),
+            (3.0, "3.000000e+00"),
+            (-2.5, "-2.500000e+00"),
+            (0.04043388, "4.043388e-02"),
+            (9.9999995, "9.999999e+00"),
+            (9.99999951, "1.000000e+01"),
+            (999999.95, "9.999999e+05"),
+            (0.00012345675, "1.234567e-04"),
+            (1.5e-300, "1.500000e-300"),
+            (5e-324, "4.940656e-324"),
+            (1.7976931348623157e308, "1.797693e+308"),
+            (1e100, "1.000000e+100"),
+            (123456789.0, "1.234568e+08"),
+            (f64::INFINITY, "inf"),
+            (f64::NEG_INFINITY, "-inf"),
+            (f64::NAN, "nan"),
+        ];
+        for &(value, python) in cases {
+            assert_eq!(python_sci(value, 6), python, "value {value:e}");
+        }
+        assert_eq!(python_sci(1234.5, 2), "1.23e+03");
+        assert_eq!(python_sci(1234.5, 0), "1e+03");
+    }
+
+    #[test]
+    fn lesson_tables_align_their_columns() {
+        let mut table = Table::new("t", &["method", "lost"]);
+        table.row(vec!["racy".into(), "1,234".into()]);
+        table.row(vec!["mutex".into(), "0".into()]);
+        assert_eq!(
+            table.render(),
+            "  t\n    method │  lost\n    racy   │ 1,234\n    mutex  │     0\n"
+        );
+    }
+
+    #[test]
+    fn set_widths_pad_and_let_longer_cells_through() {
+        let mut table = Table::new("", &["name", "n"]);
+        table.row(vec!["a".into(), "12".into()]);
+        table.row(vec!["bc".into(), "12345".into()]);
+        let columns = [Column::LEFT, Column::right(4)];
+        assert_eq!(
+            table.render_rows(" ", &columns),
+            " name │    n\n a    │   12\n bc   │ 12345\n"
+        );
+    }
+}

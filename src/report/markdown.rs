@@ -1,0 +1,71 @@
+//! The Markdown report (`--export-markdown`): the summary tables and
+//! conclusions, to paste into a README, an issue or a lab report.
+
+use super::rows::{COLUMNS, Row, rows};
+use super::summary;
+use crate::dataset::Record;
+use crate::workload::Workload;
+
+/// The Markdown text: one table per workload, rows by model then workers,
+/// then the plain-language conclusions and the machine.
+pub fn render(record: &Record) -> String {
+    let rows = rows(&record.measurements);
+    let mut out = String::new();
+    let mut workloads: Vec<&Workload> = Vec::new();
+    for row in &rows {
+        if !workloads.contains(&&row.workload) {
+            workloads.push(&row.workload);
+        }
+    }
+    for workload in workloads {
+        out.push_str(&format!("### {workload}\n\n"));
+        out.push_str(&format!("| {} |\n", COLUMNS.join(" | ")));
+        out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        for row in rows.iter().filter(|r| &r.workload == workload) {
+            out.push_str(&line(row));
+        }
+        out.push('\n');
+    }
+    let conclusions = summary::render(&record.measurements, record.cpus());
+    if !conclusions.is_empty() {
+        out.push_str("### Conclusions\n\n");
+        for line in conclusions.lines() {
+            out.push_str(&format!("- {}\n", escape(line)));
+        }
+        out.push('\n');
+    }
+    if let Some(machine) = &record.machine {
+        out.push_str("### Machine\n\n");
+        for (name, value) in machine.describe() {
+            let value = if name == "command" {
+                format!("`{value}`")
+            } else {
+                escape(&value)
+            };
+            out.push_str(&format!("- {name}: {value}\n"));
+        }
+    }
+    out
+}
+
+fn line(row: &Row) -> String {
+    let text = row.text();
+    let mut cells: Vec<String> = match text.timings {
+        Some(timings) => timings.to_vec(),
+        None => std::iter::once("failed".to_string())
+            .chain((0..5).map(|_| "-".to_string()))
+            .collect(),
+    };
+    cells.push(text.runs);
+    format!(
+        "| {} | {} | {} |\n",
+        escape(&text.model),
+        text.workers,
+        cells.join(" | ")
+    )
+}
+
+/// Keeps `|` and `*` in text from being read as Markdown.
+fn escape(text: &str) -> String {
+    text.replace('|', "\\|").replace('*', "\\*")
+}
