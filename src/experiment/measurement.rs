@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::fmt::count;
 use crate::measure::memory::MemoryUse;
 use crate::model::{Model, WorkerOutcome};
 use crate::workload::Workload;
@@ -61,13 +62,4 @@ pub fn run_label(workload: &Workload, model: Model, workers: usize) -> String {
         workload.kind(),
         count(workers, "worker")
     )
-}
-
-/// `1 worker`, `3 workers`.
-pub fn count(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }

@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-pub use measurement::{Measurement, count, run_label};
+pub use measurement::{Measurement, run_label};
 pub use observer::{Observer, RunKind};
 pub use plan::{Plan, default_workers};
 use sweep::{Policy, Runs};
