@@ -15,8 +15,8 @@ use common::paralab;
 // Internals: see the module comment.
 use paralab::dataset::Record;
 use paralab::dataset::jsonl;
-use paralab::export::Format as ExportFormat;
-use paralab::report::{html, notebook, plot, summary, table};
+use paralab::export::{Format as ExportFormat, Output};
+use paralab::report::{html, notebook, summary, table};
 use proptest::prelude::*;
 use serde_json::Value;
 
@@ -74,7 +74,9 @@ fn render_everything(record: &Record, plots: bool) {
     let _ = html::render(record);
     if plots {
         let dir = tempfile::tempdir().unwrap();
-        let _ = plot::write_dir(dir.path(), record);
+        if let Ok(Output::Files(files)) = ExportFormat::Plots.exporter().export(record) {
+            let _ = paralab::export::write_files(dir.path(), &files);
+        }
     }
 }
 

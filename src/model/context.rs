@@ -24,7 +24,7 @@ pub struct RunContext {
     /// The instant the run started; worker times are offsets from it.
     pub t0: MonoTime,
     /// The program the `spawn` start method executes: one that calls
-    /// [`crate::worker::serve_if_requested`] first thing in `main`.
+    /// [`super::process::worker::serve_if_requested`] first thing in `main`.
     pub worker_exe: PathBuf,
     /// The closure behind a [`crate::Workload::Custom`] of this run, if any.
     pub custom: Option<WorkloadFn>,

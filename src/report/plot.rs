@@ -4,9 +4,6 @@
 //! Text is left to the SVG viewer's fonts (plotters' SVG backend without
 //! its `ttf` feature), so drawing needs no system font library.
 
-use std::io;
-use std::path::{Path, PathBuf};
-
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
@@ -105,13 +102,6 @@ pub fn plots(record: &Record) -> Vec<Plot> {
         });
     }
     plots
-}
-
-/// Writes every plot of `record` into `dir` (created if missing) and
-/// returns the paths written: what `--plot DIR` writes
-/// ([`crate::export::Format::Plots`]), for a program that wants only that.
-pub fn write_dir(dir: &Path, record: &Record) -> io::Result<Vec<PathBuf>> {
-    crate::export::write_files(dir, &crate::export::views::SvgPlots::files(record))
 }
 
 /// The widest worker axis drawn (paralab runs at most a million workers;
