@@ -60,6 +60,7 @@
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
 
 pub mod dataset;
 pub mod experiment;

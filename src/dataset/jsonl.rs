@@ -117,7 +117,12 @@ pub enum ReadError {
     /// A line is neither a header nor a measurement (no longer returned by
     /// [`read`], which lists such lines in [`Saved::bad_lines`]).
     #[error("line {line} is not a paralab measurement: {reason}")]
-    BadLine { line: usize, reason: String },
+    BadLine {
+        /// The line's number, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The input is not a saved file at all: a line longer than any
     /// measurement, or many bad lines and not one good one (say
     /// `/dev/zero` or `/dev/urandom`, which would otherwise never end).

@@ -1,11 +1,11 @@
 //! Experiments: a [`Plan`] walked run by run, each [`Measurement`] streamed
 //! to the observers as it arrives.
 //!
-//! - [`plan`]: what to run, plain data;
-//! - [`sweep`]: the policy — the order of the runs, and when to stop;
-//! - [`run`]: one run — the clock, the memory sampler, the result check;
-//! - [`measurement`]: what a run yields;
-//! - [`observer`]: what watches the runs as they finish.
+//! - `plan`: what to run, plain data;
+//! - `sweep`: the policy — the order of the runs, and when to stop;
+//! - `run`: one run — the clock, the memory sampler, the result check;
+//! - `measurement`: what a run yields;
+//! - `observer`: what watches the runs as they finish.
 
 mod measurement;
 mod observer;
@@ -35,18 +35,34 @@ use crate::workload::{Workload, WorkloadFn};
 pub enum Failure {
     /// Workers failed in a run; the run's measurement is kept.
     #[error("{}: {}", .label, .details.join("; "))]
-    Workers { label: String, details: Vec<String> },
+    Workers {
+        /// The run: `cpu · thread · 2 workers`.
+        label: String,
+        /// One line per failed worker, or per group failing alike.
+        details: Vec<String>,
+    },
     /// The model could not start its workers; nothing of that run is kept.
     #[error("{label}: {error}")]
-    Model { label: String, error: ModelError },
+    Model {
+        /// The run: `cpu · thread · 2 workers`.
+        label: String,
+        /// Why the workers could not start.
+        error: ModelError,
+    },
     /// SIGINT or SIGTERM asked paralab to stop; the run it interrupted is
     /// not kept (its workers were killed), every run finished before is.
     #[error("interrupted by {signal}")]
-    Interrupted { signal: nix::sys::signal::Signal },
+    Interrupted {
+        /// The signal that asked to stop.
+        signal: nix::sys::signal::Signal,
+    },
     /// With [`Experiment::keep_going`], runs whose workers failed: each is
     /// kept (and its failure recorded in its outcomes), and the sweep went on.
     #[error("{} runs had failed workers: {}", .failures.len(), .failures.iter().map(|f| f.to_string()).collect::<Vec<_>>().join(" | "))]
-    KeptGoing { failures: Vec<Failure> },
+    KeptGoing {
+        /// Each failed run, in order.
+        failures: Vec<Failure>,
+    },
 }
 
 /// What an experiment produced: every measurement it finished, and the
@@ -96,7 +112,7 @@ impl<'o> Experiment<'o> {
     /// Limits each run to `timeout`: worker processes still running then
     /// are killed and reaped; threads and tasks cannot be killed, so they
     /// are reported and the experiment stops (see
-    /// [`WorkerStatus::TimedOut`]).
+    /// [`crate::WorkerStatus::TimedOut`]).
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
         self
@@ -144,7 +160,7 @@ impl<'o> Experiment<'o> {
     /// that fails (a crash of the interpreter, a broken `python3`) is
     /// dropped from the rest of the plan and the Rust models go on; the
     /// first such failure is then the experiment's failure. The policy is
-    /// [`sweep`]'s; this gives it the real runs.
+    /// `sweep`'s; this gives it the real runs.
     pub fn run(mut self) -> Results {
         for observer in &mut self.observers {
             observer.plan_started(&self.plan);

@@ -2,12 +2,12 @@
 //!
 //! Every model runs N copies of one [`Workload`] and returns one
 //! [`WorkerOutcome`] per worker, in worker order. Each model lives in its
-//! own file, as a type implementing the crate-private [`Runner`] trait, and
-//! is listed once in [`MODELS`]: its name, what may follow the name after a
+//! own file, as a type implementing the crate-private `Runner` trait, and
+//! is listed once in `MODELS`: its name, what may follow the name after a
 //! colon, and a line of help. Names, parsing, display, the file form and
 //! the `--models` help all come from that table.
 //!
-//! Adding a model: write its file (a `Runner`), add one row to [`MODELS`]
+//! Adding a model: write its file (a `Runner`), add one row to `MODELS`
 //! (and a constant below if library users should name it), a test, and
 //! its line in the README.
 
@@ -177,7 +177,7 @@ pub(crate) static MODELS: [Family; 8] = [
     },
 ];
 
-/// How N workers are run at once: a family of [`MODELS`] and, for some,
+/// How N workers are run at once: a family of the model table and, for some,
 /// a start method or a switch interval.
 ///
 /// ```

@@ -40,25 +40,51 @@ impl WorkerOutcome {
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum WorkerStatus {
     /// Returned the expected result.
-    Finished { result: u64 },
+    Finished {
+        /// The workload's result.
+        result: u64,
+    },
     /// Returned, but not the value the reference computation gives.
-    WrongResult { result: u64, expected: u64 },
+    WrongResult {
+        /// What the worker returned.
+        result: u64,
+        /// What the reference computation gives.
+        expected: u64,
+    },
     /// A thread or task that panicked; the panic message.
-    Panicked { message: String },
+    Panicked {
+        /// The panic's message.
+        message: String,
+    },
     /// A process killed by a signal (`SIGSEGV`, `SIGKILL`, …).
-    Killed { signal: String },
+    Killed {
+        /// The signal's name: `SIGKILL`.
+        signal: String,
+    },
     /// A process that exited with a non-zero code.
-    Exited { code: i32 },
+    Exited {
+        /// The exit code.
+        code: i32,
+    },
     /// A worker that ended without a usable report of its result.
-    Lost { reason: String },
+    Lost {
+        /// Why no report came.
+        reason: String,
+    },
     /// A worker still running when the run's timeout expired. A process is
     /// killed with its process group and reaped; a thread or task cannot be
     /// killed, so it is left running (`still_running`) and the experiment
     /// stops.
-    TimedOut { still_running: bool },
+    TimedOut {
+        /// Whether it could not be killed (a thread or a task).
+        still_running: bool,
+    },
     /// A worker still running when SIGINT or SIGTERM stopped the run (a
     /// process is killed and reaped).
-    Interrupted { signal: String },
+    Interrupted {
+        /// The stop signal's name: `SIGINT`.
+        signal: String,
+    },
 }
 
 impl WorkerStatus {

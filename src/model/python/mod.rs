@@ -45,16 +45,36 @@ pub enum PythonError {
     #[error(
         "no Python interpreter '{exe}' found ({cause}); install python3 or give --python-exe PATH"
     )]
-    NotFound { exe: String, cause: std::io::Error },
+    NotFound {
+        /// The interpreter asked for.
+        exe: String,
+        /// Why it could not be started.
+        cause: std::io::Error,
+    },
     /// An interpreter older than [`MIN_VERSION`], or one that did not say its version.
     #[error("'{exe}' is Python {version}; paralab's Python models need 3.8 or newer")]
-    TooOld { exe: String, version: String },
+    TooOld {
+        /// The interpreter.
+        exe: String,
+        /// The version it gave, or `unknown`.
+        version: String,
+    },
     /// The driver failed; its exit status and the end of its stderr.
     #[error("Python failed ({status}): {stderr}")]
-    Failed { status: String, stderr: String },
+    Failed {
+        /// Its exit status.
+        status: String,
+        /// The end of what it wrote on stderr.
+        stderr: String,
+    },
     /// The driver printed something that is not its report.
     #[error("Python printed something paralab cannot read ({problem}): {excerpt}")]
-    Garbage { problem: String, excerpt: String },
+    Garbage {
+        /// What is wrong with the output.
+        problem: String,
+        /// The start of the output.
+        excerpt: String,
+    },
     /// A stop signal ended the run.
     #[error("interrupted by {0}")]
     Interrupted(&'static str),
