@@ -210,19 +210,7 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
     ];
     for (body, shown) in cases {
         let exe = fake_program(dir.path(), "python3", body);
-        let output = paralab()
-            .args(SMALL)
-            .args([
-                "--workloads",
-                "cpu",
-                "--models",
-                "thread,py-thread",
-                "--python-exe",
-                exe.to_str().unwrap(),
-            ])
-            .args(["--format", "notebook"])
-            .output()
-            .unwrap();
+        let output = beside_rust_threads(&exe, &["--format", "notebook"]);
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert_eq!(output.status.code(), Some(1), "{stderr}");
         assert!(
@@ -241,18 +229,7 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
     // said and what is needed.
     for (body, shown) in [("echo 2.7.18", "2.7.18"), ("exit 1", "Python unknown")] {
         let old = fake_program(dir.path(), "python3", body);
-        let output = paralab()
-            .args(SMALL)
-            .args([
-                "--workloads",
-                "cpu",
-                "--models",
-                "thread,py-thread",
-                "--python-exe",
-                old.to_str().unwrap(),
-            ])
-            .output()
-            .unwrap();
+        let output = beside_rust_threads(&old, &[]);
         let stderr = String::from_utf8(output.stderr).unwrap();
         assert!(stderr.contains(shown) && stderr.contains("3.8"), "{stderr}");
         assert!(
@@ -261,4 +238,17 @@ fn a_python_that_prints_garbage_or_fails_is_reported_and_rust_results_are_kept()
                 .contains("cpu · thread")
         );
     }
+}
+
+/// `paralab` with a small cpu workload under Rust threads and py-thread,
+/// in the interpreter `exe`, with `extra` arguments.
+fn beside_rust_threads(exe: &std::path::Path, extra: &[&str]) -> std::process::Output {
+    paralab()
+        .args(SMALL)
+        .args(["--workloads", "cpu", "--models", "thread,py-thread"])
+        .arg("--python-exe")
+        .arg(exe)
+        .args(extra)
+        .output()
+        .unwrap()
 }
