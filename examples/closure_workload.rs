@@ -30,16 +30,13 @@ fn main() {
             "gil".parse().expect("a model name"),
             Model::process(StartMethod::Fork),
         ],
-        workers: paralab::experiment::default_workers(paralab::machine::logical_cpus()),
+        workers: paralab::default_workers(paralab::logical_cpus()),
         runs: 1,
         warmup: 0,
     };
     let results = Experiment::new(plan).workload_fn(hash).run();
-    print!("{}", paralab::report::table::render(&results.measurements));
-    print!(
-        "{}",
-        paralab::report::summary::render(&results.measurements, paralab::machine::logical_cpus())
-    );
+    print!("{}", paralab::report::table(&results.measurements));
+    print!("{}", paralab::report::summary(&results.measurements));
     if let Some(failure) = results.failure {
         eprintln!("closure_workload: {failure}");
         std::process::exit(1);

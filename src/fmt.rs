@@ -142,14 +142,6 @@ pub fn percent_of(part: u64, whole: u64) -> String {
 /// Rust's `{:.6e}` writes `1.000000e0`; Python writes `1.000000e+00`: a
 /// signed exponent of at least two digits. Both round the exact binary
 /// value half-to-even, so only the exponent needs rewriting.
-///
-/// ```
-/// use paralab::fmt::python_sci;
-/// assert_eq!(python_sci(1.0, 6), "1.000000e+00");
-/// assert_eq!(python_sci(0.04043388, 6), "4.043388e-02");
-/// assert_eq!(python_sci(9.9999999, 6), "1.000000e+01");
-/// assert_eq!(python_sci(f64::NAN, 6), "nan");
-/// ```
 pub fn python_sci(value: f64, precision: usize) -> String {
     if value.is_nan() {
         return "nan".to_string();
@@ -403,5 +395,14 @@ mod tests {
             table.render_rows(" ", &columns),
             " name │    n\n a    │   12\n bc   │ 12345\n"
         );
+    }
+
+    #[test]
+    fn python_sci_example() {
+        use crate::fmt::python_sci;
+        assert_eq!(python_sci(1.0, 6), "1.000000e+00");
+        assert_eq!(python_sci(0.04043388, 6), "4.043388e-02");
+        assert_eq!(python_sci(9.9999999, 6), "1.000000e+01");
+        assert_eq!(python_sci(f64::NAN, 6), "nan");
     }
 }

@@ -6,7 +6,7 @@
 //! run, checks every worker's result against a reference value, and
 //! reports the numbers: the table of the notebook "threading vs
 //! multiprocessing", a terminal table and summary, JSON, CSV, Markdown,
-//! SVG plots ([`report`], [`export`]) and an HTML page.
+//! SVG plots and an HTML page ([`report`]).
 //!
 //! Build a [`Plan`], run it with an [`Experiment`], read the
 //! [`Measurement`]s:
@@ -24,7 +24,7 @@
 //! };
 //! let results = Experiment::new(plan).run();
 //! assert!(results.failure.is_none());
-//! print!("{}", paralab::report::notebook::render(&results.measurements));
+//! print!("{}", paralab::report::notebook(&results.measurements));
 //! ```
 //!
 //! Models: [`Model::THREAD`], [`Model::process`] (`fork` or `spawn`),
@@ -52,8 +52,8 @@
 //! ```
 //!
 //! `examples/closure_workload.rs` runs one under every model that can.
-//! [`primitives`] times the building blocks (thread start, fork, exec,
-//! task, pool job, pipe and channel round trips, mutex, context switch).
+//! The `paralab` command ([`cli::main`]) adds the lessons, the costs of the
+//! primitives, the saved files and their reports.
 //!
 //! A program that uses the `spawn` start method must call
 //! [`worker::serve_if_requested`] first thing in `main`, or point
@@ -62,22 +62,27 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod dataset;
-pub mod experiment;
-pub mod export;
-pub mod fmt;
-pub mod lessons;
-pub mod machine;
-pub mod measure;
-pub mod model;
-pub mod primitives;
-
+pub mod cli;
 pub mod report;
-pub mod sys;
-pub mod workload;
+
+mod dataset;
+mod experiment;
+mod export;
+mod fmt;
+mod lessons;
+mod machine;
+mod measure;
+mod model;
+mod primitives;
+mod sys;
+mod workload;
 
 pub use model::process::worker;
 
-pub use experiment::{Experiment, Failure, Measurement, Observer, Plan, Results, RunKind};
+pub use experiment::{
+    Experiment, Failure, Measurement, Observer, Plan, Results, RunKind, default_workers,
+};
+pub use machine::logical_cpus;
+pub use measure::memory::MemoryUse;
 pub use model::{Model, ModelError, StartMethod, WorkerOutcome, WorkerStatus};
 pub use workload::{Workload, WorkloadFn, WorkloadKind};

@@ -14,12 +14,6 @@ pub fn logical_cpus() -> usize {
 
 /// Where and how a run was made. Every field but the core counts may be
 /// unknown (`None`) where `/proc` or `/etc/os-release` cannot be read.
-///
-/// ```
-/// let machine = paralab::machine::Machine::this(vec!["paralab".into(), "bench".into()]);
-/// assert!(machine.logical_cpus >= 1);
-/// assert_eq!(machine.command_line, ["paralab", "bench"]);
-/// ```
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Machine {
     /// The CPU's model name, from `/proc/cpuinfo`.
@@ -70,12 +64,6 @@ impl Machine {
     }
 
     /// The command line as one shell-quoted string, for people to copy.
-    ///
-    /// ```
-    /// let mut m = paralab::machine::Machine::this(vec![]);
-    /// m.command_line = vec!["paralab".into(), "--html".into(), "my report.html".into()];
-    /// assert_eq!(m.command_line_text(), "paralab --html 'my report.html'");
-    /// ```
     pub fn command_line_text(&self) -> String {
         self.command_line
             .iter()
@@ -202,5 +190,19 @@ processor\t: 2\nmodel name\t: Intel(R) Xeon(R)  CPU @ 2.20GHz\nphysical id\t: 0\
         assert_eq!(m.describe().len(), 7);
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<Machine>(&json).unwrap(), m);
+    }
+
+    #[test]
+    fn machine_example() {
+        let machine = crate::machine::Machine::this(vec!["paralab".into(), "bench".into()]);
+        assert!(machine.logical_cpus >= 1);
+        assert_eq!(machine.command_line, ["paralab", "bench"]);
+    }
+
+    #[test]
+    fn command_line_text_example() {
+        let mut m = crate::machine::Machine::this(vec![]);
+        m.command_line = vec!["paralab".into(), "--html".into(), "my report.html".into()];
+        assert_eq!(m.command_line_text(), "paralab --html 'my report.html'");
     }
 }

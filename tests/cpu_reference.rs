@@ -6,17 +6,14 @@
 //! a few values live with the machine's python3.
 //!
 //! `cpu_func` is read through the public API (the result every cpu worker
-//! must return); single steps at huge `i` reach `paralab::workload::cpu_step`,
-//! an internal that has no public door: those two tests are to become unit
-//! tests in `src/workload/cpu.rs`.
+//! must return); single steps at huge `i` are unit tests in
+//! `src/workload/cpu.rs`.
 
 mod common;
 
 use std::process::Command;
 
 use paralab::Workload;
-// Internal: see the module comment.
-use paralab::workload::cpu_step;
 
 /// The result paralab expects of a cpu worker given `niters` iterations.
 fn cpu_func(niters: u64) -> u64 {
@@ -61,39 +58,6 @@ fn across_the_64_bit_overflow_points() {
     }
 }
 
-/// Single steps with `i` up to `u64::MAX`, where every product overflows
-/// 128 bits in the naive formula: Python's big integers give these.
-/// Needs an internal (`cpu_step`).
-#[test]
-fn single_steps_at_huge_i() {
-    let cases: &[(u64, u64, u64)] = &[
-        (0, 18_446_744_073_709_551_615, 3),
-        (1, 1, 6),
-        (1, 10_000_000, 3),
-        (1, 4_294_967_303, 3_154_924),
-        (1, 9_223_372_036_854_775_808, 8_881_539),
-        (1, 18_446_744_073_709_551_615, 7_768_068),
-        (1, 18_446_744_073_709_551_557, 1_800_058),
-        (9_999_999, 1, 2),
-        (9_999_999, 4_294_967_303, 6_779_688),
-        (9_999_999, 9_223_372_036_854_775_808, 670_083),
-        (9_999_999, 18_446_744_073_709_551_615, 1_335_168),
-        (9_999_999, 18_446_744_073_709_551_557, 7_303_062),
-        (1_234_567, 1, 8_146_626),
-        (1_234_567, 4_294_967_303, 1_133_576),
-        (1_234_567, 9_223_372_036_854_775_808, 3_685_891),
-        (1_234_567, 18_446_744_073_709_551_615, 7_121_888),
-        (1_234_567, 18_446_744_073_709_551_557, 1_230_742),
-    ];
-    for &(result, i, expected) in cases {
-        assert_eq!(
-            cpu_step(result, i),
-            expected,
-            "step(result={result}, i={i})"
-        );
-    }
-}
-
 /// Runs `script` with the machine's python3 and returns the integers it
 /// printed, one per line; `None` when the test is to be skipped.
 fn python_prints(script: &str) -> Option<Vec<u64>> {
@@ -129,22 +93,5 @@ fn python_agrees_on_fresh_values() {
         return;
     };
     let ours: Vec<u64> = niters.iter().map(|&n| cpu_func(n)).collect();
-    assert_eq!(ours, python);
-}
-
-/// The loop's body, run by python3 on steps chosen here, where the naive
-/// products overflow 128 bits. Needs an internal (`cpu_step`).
-#[test]
-fn python_agrees_on_single_steps_at_huge_i() {
-    let steps = [
-        (3_u64, u64::MAX - 12),
-        (9_999_998, 1 << 40),
-        (42, 10_000_001),
-    ];
-    let script = format!("for r, i in {steps:?}: print((r*r*i + 2*r*i*i + 3) % 10000000)\n");
-    let Some(python) = python_prints(&script) else {
-        return;
-    };
-    let ours: Vec<u64> = steps.iter().map(|&(r, i)| cpu_step(r, i)).collect();
     assert_eq!(ours, python);
 }

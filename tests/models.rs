@@ -390,7 +390,7 @@ fn notebook_names_follow_the_model_families() {
     ))
     .run();
     assert!(
-        paralab::report::notebook::render(&results.measurements)
+        paralab::report::notebook(&results.measurements)
             .starts_with("nthreads CpuAsync CpuPool CpuGil\n")
     );
 }

@@ -3,17 +3,17 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::dataset::Record;
+use crate::dataset::jsonl::JsonLines;
+use crate::export::Format;
+use crate::machine::Machine;
+use crate::model::python::Python;
+use crate::model::{ModelName, VariantDefaults};
+use crate::sys::signals as interrupt;
+use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
+use crate::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 use clap::Args;
 use clap::builder::ArgPredicate;
-use paralab::dataset::Record;
-use paralab::dataset::jsonl::JsonLines;
-use paralab::export::Format;
-use paralab::machine::Machine;
-use paralab::model::python::Python;
-use paralab::model::{ModelName, VariantDefaults};
-use paralab::sys::signals as interrupt;
-use paralab::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
-use paralab::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 
 use super::error::{self, CliError, Exit};
 use super::output::{OutputArgs, check_file};
@@ -43,7 +43,7 @@ pub struct BenchArgs {
     #[arg(long, value_name = "COUNTS", value_parser = parse::worker_counts, allow_hyphen_values = true)]
     workers: Option<WorkerCounts>,
 
-    #[arg(long, value_name = "MODELS", help = format!("Models, comma-separated: {} [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]", paralab::model::models_help()), value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
+    #[arg(long, value_name = "MODELS", help = format!("Models, comma-separated: {} [default: thread,process; with --cmd: process; with --python: thread,process,async,gil]", crate::model::models_help()), value_delimiter = ',', value_parser = parse::model, default_value = "thread,process", default_value_if("cmd", ArgPredicate::IsPresent, Some("process")), default_value_if("python", ArgPredicate::IsPresent, Some("thread,process,async,gil")), hide_default_value = true)]
     models: Vec<ModelName>,
 
     /// Also run the workloads in CPython, with the notebook's own code: py-thread (threading),

@@ -7,8 +7,8 @@ use std::fmt::Display;
 use std::io;
 use std::process::ExitCode;
 
+use crate::sys::signals;
 use nix::sys::signal::Signal;
-use paralab::sys::signals;
 
 /// What every line paralab writes on stderr begins with.
 const PREFIX: &str = "paralab: ";

@@ -1,9 +1,9 @@
 //! `paralab lesson`: the notebook's claims, each tested by a short guided
 //! experiment.
 
+use crate::lessons::{self, CrashHow, Lesson, Options, Record};
+use crate::measure::clock::MonoTime;
 use clap::{Args, ValueEnum};
-use paralab::lessons::{self, CrashHow, Lesson, Options, Record};
-use paralab::measure::clock::MonoTime;
 
 use super::error::{self, CliError, Exit};
 use super::output::print_stdout as print;
@@ -89,7 +89,7 @@ pub fn run(args: LessonArgs) -> Result<Exit, CliError> {
         fast: args.fast,
         seed: args.seed,
         how: args.how,
-        exe,
+        ..Options::new(exe)
     };
     let mut records = Vec::new();
     let mut failed = Vec::new();

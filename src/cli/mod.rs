@@ -1,8 +1,8 @@
-//! The command line: clap definitions, one handler per subcommand, and the
-//! mapping of errors to exit codes ([`error`]).
+//! The `paralab` command line: clap definitions, one handler per
+//! subcommand, and the mapping of errors to exit codes (`error`).
 
 mod bench;
-pub mod error;
+mod error;
 mod lesson;
 mod output;
 mod parse;
@@ -44,15 +44,30 @@ enum Command {
     Primitives(primitives::PrimitivesArgs),
 }
 
-/// Runs the command line; an error is printed here, and only here.
-pub fn main() -> Exit {
-    match run() {
+/// Runs the `paralab` command with this process's arguments; the binary's
+/// `main` is this function and nothing else. An error is printed here, and
+/// only here.
+pub fn main() -> std::process::ExitCode {
+    // A spawned worker, or a lesson's child, is this program started again:
+    // serve it before anything else, so it costs one exec and no argument
+    // parsing.
+    crate::worker::serve_if_requested();
+    crate::lessons::child::serve_if_requested();
+    // Before any other thread starts, so that every thread inherits the
+    // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
+    if let Err(error) = crate::sys::signals::install() {
+        error::warn(format_args!(
+            "Ctrl-C will end paralab without saving what finished: {error}"
+        ));
+    }
+    let exit = match run() {
         Ok(exit) => exit,
         Err(error) => {
             error::report(&error);
             error.exit()
         }
-    }
+    };
+    exit.into()
 }
 
 fn run() -> Result<Exit, CliError> {

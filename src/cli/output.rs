@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::dataset::Record;
+use crate::export::{Destination, Format};
+use crate::report::rows::{outlier_warnings, rows};
 use clap::{Args, ValueEnum};
-use paralab::dataset::Record;
-use paralab::export::{Destination, Format};
-use paralab::report::rows::{outlier_warnings, rows};
 
 use super::error::{self, CliError};
 

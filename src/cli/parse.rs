@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use paralab::model::ModelName;
-use paralab::{StartMethod, WorkloadKind};
+use crate::model::ModelName;
+use crate::{StartMethod, WorkloadKind};
 
 /// The longest sleep accepted, so that a typo cannot hang a run for years.
 const MAX_SLEEP_S: f64 = 86_400.0;
@@ -114,7 +114,7 @@ pub fn model(text: &str) -> Result<ModelName, String> {
 
 /// The gil model's switch interval in milliseconds: `5`, `5ms`, `0.5ms`.
 pub fn switch_interval(text: &str) -> Result<Duration, String> {
-    paralab::model::parse_switch_interval(text)
+    crate::model::parse_switch_interval(text)
 }
 
 /// An external program and its arguments, split as a shell splits words.
@@ -123,8 +123,8 @@ pub struct CommandLine(pub Vec<String>);
 
 /// `--cmd 'PROGRAM ARGS…'`: split like a shell; the program must exist.
 pub fn command(text: &str) -> Result<CommandLine, String> {
-    let argv = paralab::workload::parse_command(text)?;
-    paralab::workload::resolve_program(&argv[0]).map_err(|e| e.to_string())?;
+    let argv = crate::workload::parse_command(text)?;
+    crate::workload::resolve_program(&argv[0]).map_err(|e| e.to_string())?;
     Ok(CommandLine(argv))
 }
 
@@ -224,20 +224,20 @@ mod tests {
 
     #[test]
     fn models_keep_an_unset_start_method_open() {
-        let spawn = paralab::model::VariantDefaults {
+        let spawn = crate::model::VariantDefaults {
             start_method: StartMethod::Spawn,
             ..Default::default()
         };
         let resolved = |text: &str| model(text).map(|name| name.resolve(&spawn));
         assert_eq!(
             resolved("process"),
-            Ok(paralab::Model::process(StartMethod::Spawn))
+            Ok(crate::Model::process(StartMethod::Spawn))
         );
         assert_eq!(
             resolved("process:fork"),
-            Ok(paralab::Model::process(StartMethod::Fork))
+            Ok(crate::Model::process(StartMethod::Fork))
         );
-        assert_eq!(resolved("thread"), Ok(paralab::Model::THREAD));
+        assert_eq!(resolved("thread"), Ok(crate::Model::THREAD));
         assert!(
             model("fiber")
                 .unwrap_err()

@@ -2,8 +2,8 @@
 
 use std::io::IsTerminal;
 
+use crate::primitives::{Primitive, Timing, render_table};
 use clap::{Args, ValueEnum};
-use paralab::primitives::{Primitive, Timing, render_table};
 
 use super::error::{self, CliError, Exit};
 use super::output::print_stdout;
@@ -85,7 +85,7 @@ pub fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         Format::Json => {
             let report = JsonReport {
                 paralab_version: env!("CARGO_PKG_VERSION"),
-                logical_cpus: paralab::machine::logical_cpus(),
+                logical_cpus: crate::machine::logical_cpus(),
                 primitives: &timings,
             };
             let mut text = serde_json::to_string_pretty(&report).expect("plain data");

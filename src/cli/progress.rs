@@ -6,10 +6,10 @@ use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use paralab::experiment::{Observer, Plan, RunKind};
-use paralab::fmt::count;
-use paralab::model::Model;
-use paralab::workload::Workload;
+use crate::experiment::{Observer, Plan, RunKind};
+use crate::fmt::count;
+use crate::model::Model;
+use crate::workload::Workload;
 
 /// An indicatif bar on stderr, advanced once per run (warm-ups included).
 ///

@@ -3,9 +3,9 @@
 
 use std::path::PathBuf;
 
+use crate::dataset::{Record, jsonl};
+use crate::export::Format;
 use clap::Args;
-use paralab::dataset::{Record, jsonl};
-use paralab::export::Format;
 
 use super::error::{self, CliError, Exit};
 use super::output::OutputArgs;

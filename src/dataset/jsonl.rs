@@ -37,7 +37,7 @@ pub struct Header {
 /// An observer that writes each measurement as one JSON line and flushes it.
 ///
 /// Write errors do not stop the experiment (the measurements are still
-/// printed); the first one is kept for [`JsonLines::error`].
+/// printed); the first one is kept for [`JsonLines::into_error`].
 pub struct JsonLines<W: Write> {
     out: W,
     machine: Option<Machine>,
@@ -67,11 +67,6 @@ impl<W: Write> JsonLines<W> {
             machine: Some(machine),
             error: None,
         }
-    }
-
-    /// The first write error, if any.
-    pub fn error(&self) -> Option<&io::Error> {
-        self.error.as_ref()
     }
 
     /// The first write error, if any, once the writer is done with.
@@ -114,15 +109,6 @@ pub enum ReadError {
     /// The file could not be read at all.
     #[error("{0}")]
     Io(#[from] io::Error),
-    /// A line is neither a header nor a measurement (no longer returned by
-    /// [`read`], which lists such lines in [`Saved::bad_lines`]).
-    #[error("line {line} is not a paralab measurement: {reason}")]
-    BadLine {
-        /// The line's number, from 1.
-        line: usize,
-        /// What is wrong with it.
-        reason: String,
-    },
     /// The input is not a saved file at all: a line longer than any
     /// measurement, or many bad lines and not one good one (say
     /// `/dev/zero` or `/dev/urandom`, which would otherwise never end).
@@ -315,7 +301,7 @@ mod tests {
         let machine = Machine::this(vec!["paralab".into()]);
         let mut writer = JsonLines::new(Vec::new(), machine.clone());
         let results = Experiment::new(plan()).observe(&mut writer).run();
-        assert!(writer.error().is_none());
+        assert!(writer.error.is_none());
         let text = String::from_utf8(writer.out).unwrap();
         assert_eq!(text.lines().count(), 1 + 4, "{text}");
         let saved = read(text.as_bytes()).unwrap();

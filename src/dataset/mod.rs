@@ -3,6 +3,8 @@
 //! the `--save` file that keeps them as they are made ([`jsonl`]).
 
 pub mod jsonl;
+#[cfg(test)]
+mod robustness;
 
 use serde::{Deserialize, Serialize};
 

@@ -33,16 +33,6 @@ pub enum Output {
     Files(Vec<NamedFile>),
 }
 
-impl Output {
-    /// The document; an error when the view made several files.
-    pub fn into_document(self) -> io::Result<Vec<u8>> {
-        match self {
-            Output::Document(bytes) => Ok(bytes),
-            Output::Files(_) => Err(several_files()),
-        }
-    }
-}
-
 /// One file of a view that makes several.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NamedFile {
@@ -79,17 +69,6 @@ pub enum Format {
 }
 
 impl Format {
-    /// Every view.
-    pub const ALL: [Format; 7] = [
-        Format::Notebook,
-        Format::Table,
-        Format::Json,
-        Format::Csv,
-        Format::Markdown,
-        Format::Html,
-        Format::Plots,
-    ];
-
     /// The exporter that makes this view.
     pub fn exporter(self) -> &'static dyn Exporter {
         match self {

@@ -33,13 +33,8 @@ pub fn command(exe: &Path, kind: &str, args: &[String]) -> Command {
 }
 
 /// Call this first thing in `main`: when the program was started as a
-/// lesson's child, it plays that child and exits; otherwise it returns.
-///
-/// ```no_run
-/// // first lines of main():
-/// paralab::worker::serve_if_requested();
-/// paralab::lessons::child::serve_if_requested();
-/// ```
+/// lesson's child, it plays that child and exits; otherwise it returns
+/// (`paralab::cli::main` calls it).
 pub fn serve_if_requested() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_none_or(|first| first != CHILD_ARG) {

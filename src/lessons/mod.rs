@@ -6,14 +6,8 @@
 //! and as JSON (for programs), and one verdict per claim, each with the
 //! numbers behind it. Every lesson lives in its own file; [`LESSONS`] lists
 //! them in the order `paralab lesson all` runs them.
-//!
-//! ```no_run
-//! use paralab::lessons::{self, Options};
-//! let options = Options::fast("target/release/paralab");
-//! let lesson = lessons::find("race").unwrap();
-//! let finding = (lesson.run)(&options).unwrap();
-//! print!("{}", lessons::render_text(lesson, &options, &finding));
-//! ```
+//! `paralab lesson NAME` finds the lesson in [`LESSONS`], prints
+//! [`render_intro`], calls its `run` and prints [`render_finding`].
 
 pub mod child;
 pub mod crash;
@@ -52,14 +46,6 @@ impl Options {
             seed: None,
             how: CrashHow::Segfault,
             exe: exe.into(),
-        }
-    }
-
-    /// The defaults with `fast` set.
-    pub fn fast(exe: impl Into<PathBuf>) -> Options {
-        Options {
-            fast: true,
-            ..Options::new(exe)
         }
     }
 }
@@ -234,15 +220,6 @@ pub fn render_finding(finding: &Finding) -> String {
         ));
     }
     out
-}
-
-/// The whole lesson as text: intro, then finding.
-pub fn render_text(lesson: &Lesson, options: &Options, finding: &Finding) -> String {
-    format!(
-        "{}{}",
-        render_intro(lesson, options),
-        render_finding(finding)
-    )
 }
 
 /// A lesson's result as data, for `--format json`.

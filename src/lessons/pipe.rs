@@ -552,7 +552,10 @@ mod tests {
 
     #[test]
     fn threads_pass_data_intact() {
-        let options = Options::fast("unused");
+        let options = Options {
+            fast: true,
+            ..Options::new("unused")
+        };
         let channel = thread_channel(&options);
         assert!(channel.intact && channel.bytes == 8 << 20, "{channel:?}");
         let shared = thread_shared_memory(&options);

@@ -99,28 +99,12 @@ impl Snapshot {
 
 /// Samples [`Snapshot`]s on a background thread, at a fixed interval,
 /// while workers run, and keeps the one with the largest total PSS.
-///
-/// ```
-/// use std::time::Duration;
-/// use paralab::measure::memory::MemorySampler;
-/// let sampler = MemorySampler::start(Duration::from_millis(5));
-/// let block = vec![1u8; 8 << 20];
-/// std::thread::sleep(Duration::from_millis(30));
-/// let peak = sampler.stop();
-/// assert!(peak.parent.rss_kib >= 8 * 1024);
-/// drop(block);
-/// ```
 pub struct MemorySampler {
     stop: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<Snapshot>,
 }
 
 impl MemorySampler {
-    /// Starts sampling every `interval`; the first sample is taken at once.
-    pub fn start(interval: std::time::Duration) -> MemorySampler {
-        Self::start_with(interval, true)
-    }
-
     /// Starts sampling this process every `interval`, and its children too
     /// when `children` is true (a scan of `/proc`, which costs more).
     pub fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
@@ -218,5 +202,17 @@ mod tests {
         assert!(snapshot.total_pss_kib() > snapshot.parent.pss_kib);
         child.kill().unwrap();
         child.wait().unwrap();
+    }
+
+    #[test]
+    fn memory_sampler_example() {
+        use crate::measure::memory::MemorySampler;
+        use std::time::Duration;
+        let sampler = MemorySampler::start_with(Duration::from_millis(5), false);
+        let block = vec![1u8; 8 << 20];
+        std::thread::sleep(Duration::from_millis(30));
+        let peak = sampler.stop();
+        assert!(peak.parent.rss_kib >= 8 * 1024);
+        drop(block);
     }
 }

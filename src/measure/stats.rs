@@ -6,11 +6,6 @@ use serde::{Deserialize, Serialize};
 
 /// The median of `samples`, or `None` for none. With an even count it is
 /// the mean of the two middle values, as hyperfine and NumPy compute it.
-///
-/// ```
-/// assert_eq!(paralab::measure::stats::median(&[3.0, 1.0, 2.0]), Some(2.0));
-/// assert_eq!(paralab::measure::stats::median(&[4.0, 1.0, 2.0, 3.0]), Some(2.5));
-/// ```
 pub fn median(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
@@ -33,11 +28,6 @@ pub fn mean(samples: &[f64]) -> Option<f64> {
 /// The sample standard deviation (divided by n − 1, as hyperfine, NumPy's
 /// `std(ddof=1)` and Python's `statistics.stdev` compute it); `None` for
 /// fewer than two samples, where it is not defined.
-///
-/// ```
-/// let sd = paralab::measure::stats::stddev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
-/// assert!((sd - 2.138089935299395).abs() < 1e-12);
-/// ```
 pub fn stddev(samples: &[f64]) -> Option<f64> {
     if samples.len() < 2 {
         return None;
@@ -66,13 +56,6 @@ pub const OUTLIER_THRESHOLD: f64 = 14.0;
 /// zero), so that when most samples are equal a differing one stands out
 /// without ordinary jitter doing so; hyperfine's own score is
 /// `min_relative_mad = 0`.
-///
-/// ```
-/// use paralab::measure::stats::modified_z_scores;
-/// let z = modified_z_scores(&[1.0, 2.0, 3.0], 0.0);
-/// assert_eq!(z[1], 0.0);
-/// assert!((z[2] - 1.0 / 1.4826).abs() < 1e-12);
-/// ```
 pub fn modified_z_scores(samples: &[f64], min_relative_mad: f64) -> Vec<f64> {
     let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
         return Vec::new();
@@ -93,12 +76,6 @@ pub const MIN_RELATIVE_MAD: f64 = 0.005;
 /// least [`MIN_RELATIVE_MAD`] of the median) exceeds [`OUTLIER_THRESHOLD`]
 /// in absolute value. Fewer than three samples have no outliers: with two,
 /// neither can be told from the other.
-///
-/// ```
-/// use paralab::measure::stats::outliers;
-/// assert_eq!(outliers(&[0.2501, 0.2503, 0.2502, 0.2504, 0.41]), vec![4]);
-/// assert!(outliers(&[0.029457, 0.0294786, 0.0294786]).is_empty());
-/// ```
 pub fn outliers(samples: &[f64]) -> Vec<usize> {
     if samples.len() < 3 {
         return Vec::new();
@@ -112,12 +89,6 @@ pub fn outliers(samples: &[f64]) -> Vec<usize> {
 }
 
 /// The summary of repeated wall times, in seconds.
-///
-/// ```
-/// use paralab::measure::stats::Summary;
-/// let s = Summary::of(&[0.30, 0.10, 0.20]).unwrap();
-/// assert_eq!((s.runs, s.min, s.median, s.max), (3, 0.10, 0.20, 0.30));
-/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// How many samples.
@@ -238,5 +209,42 @@ mod tests {
         // hyperfine's bare z-scores would flag the 1.001.
         assert!(modified_z_scores(&[1.0, 1.0, 1.0, 1.001], 0.0)[3] > OUTLIER_THRESHOLD);
         assert!(outliers(&[1.0, 1.0, 1.0, 1.001]).is_empty());
+    }
+
+    #[test]
+    fn summary_example() {
+        use crate::measure::stats::Summary;
+        let s = Summary::of(&[0.30, 0.10, 0.20]).unwrap();
+        assert_eq!((s.runs, s.min, s.median, s.max), (3, 0.10, 0.20, 0.30));
+    }
+
+    #[test]
+    fn median_example() {
+        assert_eq!(crate::measure::stats::median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(
+            crate::measure::stats::median(&[4.0, 1.0, 2.0, 3.0]),
+            Some(2.5)
+        );
+    }
+
+    #[test]
+    fn modified_z_scores_example() {
+        use crate::measure::stats::modified_z_scores;
+        let z = modified_z_scores(&[1.0, 2.0, 3.0], 0.0);
+        assert_eq!(z[1], 0.0);
+        assert!((z[2] - 1.0 / 1.4826).abs() < 1e-12);
+    }
+
+    #[test]
+    fn outliers_example() {
+        use crate::measure::stats::outliers;
+        assert_eq!(outliers(&[0.2501, 0.2503, 0.2502, 0.2504, 0.41]), vec![4]);
+        assert!(outliers(&[0.029457, 0.0294786, 0.0294786]).is_empty());
+    }
+
+    #[test]
+    fn stddev_example() {
+        let sd = crate::measure::stats::stddev(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert!((sd - 2.138089935299395).abs() < 1e-12);
     }
 }

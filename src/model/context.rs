@@ -11,14 +11,6 @@ use crate::sys::stop::StopToken;
 use crate::workload::WorkloadFn;
 
 /// What a model needs to know about the run it is part of.
-///
-/// ```
-/// use std::time::Duration;
-/// use paralab::model::RunContext;
-/// let context = RunContext::new("target/release/paralab").with_timeout(Some(Duration::from_secs(5)));
-/// assert_eq!(context.timeout, Some(Duration::from_secs(5)));
-/// assert!(context.stop.requested().is_none());
-/// ```
 #[derive(Clone, Debug)]
 pub struct RunContext {
     /// The instant the run started; worker times are offsets from it.
@@ -106,5 +98,18 @@ impl RunOutput {
             outcomes,
             own_wall_s: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn run_context_example() {
+        use crate::model::RunContext;
+        use std::time::Duration;
+        let context =
+            RunContext::new("target/release/paralab").with_timeout(Some(Duration::from_secs(5)));
+        assert_eq!(context.timeout, Some(Duration::from_secs(5)));
+        assert!(context.stop.requested().is_none());
     }
 }

@@ -109,15 +109,6 @@ fn cpu_under(gil: &Gil, iters: u64) -> u64 {
 }
 
 /// A global lock with CPython's hand-over rules.
-///
-/// ```
-/// use std::time::Duration;
-/// use paralab::model::gil::Gil;
-/// let gil = Gil::new(Duration::from_millis(5));
-/// gil.acquire();
-/// assert!(!gil.drop_requested());
-/// gil.release();
-/// ```
 #[derive(Debug)]
 pub struct Gil {
     state: Mutex<State>,
@@ -236,5 +227,15 @@ mod tests {
         gil.switch();
         gil.release();
         waiter.join().unwrap();
+    }
+
+    #[test]
+    fn gil_example() {
+        use crate::model::gil::Gil;
+        use std::time::Duration;
+        let gil = Gil::new(Duration::from_millis(5));
+        gil.acquire();
+        assert!(!gil.drop_requested());
+        gil.release();
     }
 }

@@ -44,12 +44,6 @@ impl FromStr for StartMethod {
 pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
 /// A switch interval in milliseconds, `5ms` or `5`, from 1 µs to 10 s.
-///
-/// ```
-/// use std::time::Duration;
-/// assert_eq!(paralab::model::parse_switch_interval("0.5ms"), Ok(Duration::from_micros(500)));
-/// assert!(paralab::model::parse_switch_interval("fast").is_err());
-/// ```
 pub fn parse_switch_interval(text: &str) -> Result<Duration, String> {
     let number = text.trim().trim_end_matches("ms");
     match number.parse::<f64>() {
@@ -153,5 +147,18 @@ impl Variant {
                 Some(format!("{}ms", interval.as_secs_f64() * 1e3))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parse_switch_interval_example() {
+        use std::time::Duration;
+        assert_eq!(
+            crate::model::parse_switch_interval("0.5ms"),
+            Ok(Duration::from_micros(500))
+        );
+        assert!(crate::model::parse_switch_interval("fast").is_err());
     }
 }

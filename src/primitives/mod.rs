@@ -3,13 +3,6 @@
 //! channel; a lock; a context switch. Each is timed many times, and reported
 //! as a median with its spread, like lmbench's `lat_proc`, `lat_pipe` and
 //! `lat_ctx` or `perf bench sched pipe`, so the figures can be compared.
-//!
-//! ```
-//! use paralab::primitives::Primitive;
-//! let timing = Primitive::ThreadSpawn.measure(20).unwrap();
-//! assert_eq!(timing.samples, 20);
-//! assert!(timing.min_ns > 0.0 && timing.min_ns <= timing.median_ns && timing.median_ns <= timing.p95_ns);
-//! ```
 
 use std::hint::black_box;
 use std::io;
@@ -417,6 +410,18 @@ mod tests {
                 .parse::<Primitive>()
                 .unwrap_err()
                 .contains("thread, fork")
+        );
+    }
+
+    #[test]
+    fn primitives_example() {
+        use crate::primitives::Primitive;
+        let timing = Primitive::ThreadSpawn.measure(20).unwrap();
+        assert_eq!(timing.samples, 20);
+        assert!(
+            timing.min_ns > 0.0
+                && timing.min_ns <= timing.median_ns
+                && timing.median_ns <= timing.p95_ns
         );
     }
 }

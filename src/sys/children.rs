@@ -2,15 +2,6 @@
 //! group, registered so that a stop signal reaches it, and killed with its
 //! whole group and reaped when dropped, whichever way the code that
 //! started it returns.
-//!
-//! ```
-//! use std::process::{Command, Stdio};
-//! use paralab::sys::children::ChildSet;
-//! let mut set = ChildSet::new();
-//! set.spawn(Command::new("sleep").arg("30")).unwrap();
-//! set.spawn(Command::new("sleep").arg("30")).unwrap();
-//! drop(set); // both killed and reaped now, not in 30 s
-//! ```
 
 use std::io::{self, Read};
 use std::os::fd::AsFd;
@@ -181,16 +172,6 @@ impl ChildSet {
         Ok(self.children.last_mut().expect("just pushed"))
     }
 
-    /// How many children were started.
-    pub fn len(&self) -> usize {
-        self.children.len()
-    }
-
-    /// Whether no child was started.
-    pub fn is_empty(&self) -> bool {
-        self.children.is_empty()
-    }
-
     /// Waits for every child, in the order they were started.
     pub fn wait_all(&mut self) -> Vec<io::Result<ExitStatus>> {
         self.children.iter_mut().map(GroupChild::wait).collect()
@@ -226,7 +207,6 @@ mod tests {
         let pids: Vec<u32> = (0..3)
             .map(|_| set.spawn(&mut sleeper()).unwrap().id().as_raw() as u32)
             .collect();
-        assert_eq!(set.len(), 3);
         drop(set);
         let mine = procfs::children_of(std::process::id());
         assert!(

@@ -24,12 +24,6 @@ impl Stat {
     /// Parses the text of a `/proc/PID/stat`: `PID (COMMAND) STATE PPID …`.
     /// The command name may itself hold spaces and parentheses, so it ends
     /// at the last `)`.
-    ///
-    /// ```
-    /// use paralab::sys::procfs::Stat;
-    /// let stat = Stat::parse("42 (a) (b c) S 7 42 42 0 -1").unwrap();
-    /// assert_eq!((stat.command.as_str(), stat.state, stat.parent), ("a) (b c", 'S', 7));
-    /// ```
     pub fn parse(text: &str) -> Option<Stat> {
         let open = text.find('(')?;
         let close = text.rfind(')')?;
@@ -115,5 +109,15 @@ mod tests {
             1000
         );
         assert!(field("Rss: 10 kB", "Pss:").is_err());
+    }
+
+    #[test]
+    fn parse_example() {
+        use crate::sys::procfs::Stat;
+        let stat = Stat::parse("42 (a) (b c) S 7 42 42 0 -1").unwrap();
+        assert_eq!(
+            (stat.command.as_str(), stat.state, stat.parent),
+            ("a) (b c", 'S', 7)
+        );
     }
 }

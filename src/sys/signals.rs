@@ -141,12 +141,6 @@ pub fn wait_if_stopping_now() {
 
 /// A section during which a first SIGINT or SIGTERM asks the work to stop
 /// (see [`requested`]) instead of ending the program at once.
-///
-/// ```
-/// let section = paralab::sys::signals::Graceful::begin();
-/// // … run, then report and save what finished …
-/// drop(section);
-/// ```
 pub struct Graceful(());
 
 impl Graceful {
@@ -206,11 +200,6 @@ impl WorkerGroup {
         WorkerGroup(group)
     }
 
-    /// The process group id.
-    pub fn id(&self) -> Pid {
-        self.0
-    }
-
     /// Sends `signal` to every process of the group.
     pub fn signal(&self, signal: Signal) {
         let _ = killpg(self.0, signal);
@@ -250,8 +239,15 @@ mod tests {
     #[test]
     fn a_registered_group_is_unregistered_when_dropped() {
         let group = WorkerGroup::register(Pid::from_raw(999_999_999));
-        assert!(groups().contains(&group.id()));
+        assert!(groups().contains(&group.0));
         drop(group);
         assert!(!groups().contains(&Pid::from_raw(999_999_999)));
+    }
+
+    #[test]
+    fn graceful_example() {
+        let section = crate::sys::signals::Graceful::begin();
+        // … run, then report and save what finished …
+        drop(section);
     }
 }

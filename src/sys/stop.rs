@@ -12,16 +12,6 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use nix::sys::signal::Signal;
 
 /// A shared "please stop", with the signal that asked for it.
-///
-/// ```
-/// use nix::sys::signal::Signal;
-/// let token = paralab::sys::stop::StopToken::new();
-/// let seen_by_a_model = token.clone();
-/// assert_eq!(seen_by_a_model.requested(), None);
-/// token.request(Signal::SIGTERM);
-/// token.request(Signal::SIGINT); // the first request wins
-/// assert_eq!(seen_by_a_model.requested(), Some(Signal::SIGTERM));
-/// ```
 #[derive(Clone, Debug, Default)]
 pub struct StopToken(Arc<AtomicI32>);
 
@@ -42,5 +32,19 @@ impl StopToken {
     /// The signal that asked to stop, if one did.
     pub fn requested(&self) -> Option<Signal> {
         Signal::try_from(self.0.load(Ordering::SeqCst)).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stop_token_example() {
+        use nix::sys::signal::Signal;
+        let token = crate::sys::stop::StopToken::new();
+        let seen_by_a_model = token.clone();
+        assert_eq!(seen_by_a_model.requested(), None);
+        token.request(Signal::SIGTERM);
+        token.request(Signal::SIGINT); // the first request wins
+        assert_eq!(seen_by_a_model.requested(), Some(Signal::SIGTERM));
     }
 }

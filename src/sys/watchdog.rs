@@ -9,13 +9,6 @@ use nix::unistd::Pid;
 /// Kills the worker groups of a run that outlives its deadline: a thread
 /// that sleeps until then, unless the run ends first. No thread at all
 /// when the run has no deadline.
-///
-/// ```
-/// use std::time::{Duration, Instant};
-/// use paralab::sys::watchdog::Watchdog;
-/// let watchdog = Watchdog::start(&[], Some(Instant::now() + Duration::from_secs(60)));
-/// assert!(!watchdog.stop(), "stopped before the deadline: nothing was killed");
-/// ```
 pub struct Watchdog {
     done: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<bool>>,
@@ -98,6 +91,17 @@ mod tests {
         assert_eq!(
             std::os::unix::process::ExitStatusExt::signal(&status),
             Some(9)
+        );
+    }
+
+    #[test]
+    fn watchdog_example() {
+        use crate::sys::watchdog::Watchdog;
+        use std::time::{Duration, Instant};
+        let watchdog = Watchdog::start(&[], Some(Instant::now() + Duration::from_secs(60)));
+        assert!(
+            !watchdog.stop(),
+            "stopped before the deadline: nothing was killed"
         );
     }
 }

@@ -9,13 +9,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Splits `text` into a program and its arguments, as `sh` would.
-///
-/// ```
-/// use paralab::workload::parse_command;
-/// assert_eq!(parse_command("gzip -c 'my file'").unwrap(), ["gzip", "-c", "my file"]);
-/// assert!(parse_command("echo 'unclosed").is_err());
-/// assert!(parse_command("   ").is_err());
-/// ```
 pub fn parse_command(text: &str) -> Result<Vec<String>, String> {
     let words = shlex::split(text).ok_or_else(|| {
         format!("'{text}' is not a command line: a quote is not closed or a backslash ends it")
@@ -126,5 +119,16 @@ mod tests {
         assert_eq!(run_and_wait(&["true".into()]), 0);
         assert_eq!(run_and_wait(&["false".into()]), 1);
         assert_eq!(run_and_wait(&["no-such-program-xyz".into()]), 127);
+    }
+
+    #[test]
+    fn parse_command_example() {
+        use crate::workload::parse_command;
+        assert_eq!(
+            parse_command("gzip -c 'my file'").unwrap(),
+            ["gzip", "-c", "my file"]
+        );
+        assert!(parse_command("echo 'unclosed").is_err());
+        assert!(parse_command("   ").is_err());
     }
 }

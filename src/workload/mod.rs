@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use closure::WorkloadFn;
 pub use command::{ProgramError, parse_command, resolve_program};
-pub use cpu::{DEFAULT_ITERS, MODULUS, cpu_func, cpu_step};
+pub use cpu::{DEFAULT_ITERS, cpu_func, cpu_step};
 pub use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 
 /// What one worker does.

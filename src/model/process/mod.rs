@@ -64,14 +64,6 @@ pub struct GroupOutput {
 /// stop it, killed with its whole group when `timeout` expires, its
 /// standard output and error collected, reaped, and whatever it left in
 /// its group killed. Standard input is /dev/null.
-///
-/// ```
-/// use std::time::Duration;
-/// let mut sleeper = std::process::Command::new("sleep");
-/// sleeper.arg("10");
-/// let ran = paralab::model::process::run_in_group(&mut sleeper, Some(Duration::from_millis(100)), &Default::default()).unwrap();
-/// assert!(ran.timed_out);
-/// ```
 pub fn run_in_group(
     command: &mut Command,
     timeout: Option<Duration>,
@@ -155,5 +147,19 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    #[test]
+    fn run_in_group_example() {
+        use std::time::Duration;
+        let mut sleeper = std::process::Command::new("sleep");
+        sleeper.arg("10");
+        let ran = crate::model::process::run_in_group(
+            &mut sleeper,
+            Some(Duration::from_millis(100)),
+            &Default::default(),
+        )
+        .unwrap();
+        assert!(ran.timed_out);
     }
 }
