@@ -10,7 +10,7 @@
 // ── durations ───────────────────────────────────────────────────────────
 
 /// A wall time in reports: `1.002 s`, `0.252 s`, `25.3 ms`, `840 µs`.
-pub fn seconds(seconds: f64) -> String {
+pub(crate) fn seconds(seconds: f64) -> String {
     if seconds >= 0.1 {
         format!("{seconds:.3} s")
     } else if seconds >= 1e-3 {
@@ -22,7 +22,7 @@ pub fn seconds(seconds: f64) -> String {
 
 /// A duration in lessons, down to nanoseconds: `1.50 s`, `35.1 ms`,
 /// `18.25 µs`, `250 ns`.
-pub fn seconds_fine(seconds: f64) -> String {
+pub(crate) fn seconds_fine(seconds: f64) -> String {
     if seconds >= 1.0 {
         format!("{seconds:.2} s")
     } else if seconds >= 1e-3 {
@@ -36,7 +36,7 @@ pub fn seconds_fine(seconds: f64) -> String {
 
 /// The cost of one operation, from nanoseconds: `23 ns`, `14.2 µs`,
 /// `1.31 ms`.
-pub fn nanos(ns: f64) -> String {
+pub(crate) fn nanos(ns: f64) -> String {
     if ns < 1e3 {
         format!("{ns:.0} ns")
     } else if ns < 1e6 {
@@ -48,7 +48,7 @@ pub fn nanos(ns: f64) -> String {
 
 /// A whole number of microseconds, exactly, in the largest unit that
 /// suits it: `0.2 s`, `10 ms`, `500 µs`.
-pub fn micros(micros: u64) -> String {
+pub(crate) fn micros(micros: u64) -> String {
     if micros >= 100_000 {
         format!("{} s", micros as f64 / 1e6)
     } else if micros >= 1_000 {
@@ -61,7 +61,7 @@ pub fn micros(micros: u64) -> String {
 // ── sizes ───────────────────────────────────────────────────────────────
 
 /// A size from KiB: `4.5 KiB` under 10, `12 KiB`, `3.4 MiB`.
-pub fn kib(kib: f64) -> String {
+pub(crate) fn kib(kib: f64) -> String {
     if kib >= 1024.0 {
         format!("{:.1} MiB", kib / 1024.0)
     } else if kib < 10.0 {
@@ -73,7 +73,7 @@ pub fn kib(kib: f64) -> String {
 
 /// A size from KiB that may be negative (a difference), whole KiB below
 /// one MiB either way: `-3 KiB`, `700 KiB`, `1.5 MiB`.
-pub fn kib_whole(kib: f64) -> String {
+pub(crate) fn kib_whole(kib: f64) -> String {
     if kib.abs() >= 1024.0 {
         format!("{:.1} MiB", kib / 1024.0)
     } else {
@@ -84,7 +84,7 @@ pub fn kib_whole(kib: f64) -> String {
 // ── counts and plurals ──────────────────────────────────────────────────
 
 /// Digits grouped by thousands: `35000000` → `35,000,000`.
-pub fn thousands(n: u64) -> String {
+pub(crate) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, digit) in digits.chars().enumerate() {
@@ -98,7 +98,7 @@ pub fn thousands(n: u64) -> String {
 
 /// The plural of an English noun paralab uses: `thread` → `threads`,
 /// `process` → `processes`, `CPU` → `CPUs`.
-pub fn plural(noun: &str) -> String {
+pub(crate) fn plural(noun: &str) -> String {
     if noun.ends_with('s') {
         format!("{noun}es")
     } else {
@@ -107,7 +107,7 @@ pub fn plural(noun: &str) -> String {
 }
 
 /// A count and its noun: `1 worker`, `3 workers`, `2 CPUs`.
-pub fn count(n: usize, noun: &str) -> String {
+pub(crate) fn count(n: usize, noun: &str) -> String {
     if n == 1 {
         format!("1 {noun}")
     } else {
@@ -118,19 +118,19 @@ pub fn count(n: usize, noun: &str) -> String {
 // ── percentages ─────────────────────────────────────────────────────────
 
 /// A fraction as a whole percentage: `0.98` → `98%`.
-pub fn percent(fraction: f64) -> String {
+pub(crate) fn percent(fraction: f64) -> String {
     format!("{:.0}%", fraction * 100.0)
 }
 
 /// A fraction as a whole percentage in a table of documents (Markdown,
 /// HTML), a space before the sign: `0.98` → `98 %`.
-pub fn percent_spaced(fraction: f64) -> String {
+pub(crate) fn percent_spaced(fraction: f64) -> String {
     format!("{:.0} %", fraction * 100.0)
 }
 
 /// `part` of `whole` with one decimal: `(1, 8)` → `12.5%`; a `whole` of 0
 /// counts as 1.
-pub fn percent_of(part: u64, whole: u64) -> String {
+pub(crate) fn percent_of(part: u64, whole: u64) -> String {
     format!("{:.1}%", 100.0 * part as f64 / whole.max(1) as f64)
 }
 
@@ -142,7 +142,7 @@ pub fn percent_of(part: u64, whole: u64) -> String {
 /// Rust's `{:.6e}` writes `1.000000e0`; Python writes `1.000000e+00`: a
 /// signed exponent of at least two digits. Both round the exact binary
 /// value half-to-even, so only the exponent needs rewriting.
-pub fn python_sci(value: f64, precision: usize) -> String {
+pub(crate) fn python_sci(value: f64, precision: usize) -> String {
     if value.is_nan() {
         return "nan".to_string();
     }
@@ -168,7 +168,7 @@ pub fn python_sci(value: f64, precision: usize) -> String {
 /// indent and columns the caller chooses (`bench`'s and `primitives`'
 /// tables).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Table {
+pub(crate) struct Table {
     /// What the table shows, one line (not printed by [`Table::render_rows`]).
     pub title: String,
     /// Column names.
@@ -179,7 +179,7 @@ pub struct Table {
 
 /// Which side of its column a cell keeps to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Align {
+pub(crate) enum Align {
     /// Text: padded on the right.
     Left,
     /// Numbers: padded on the left.
@@ -188,7 +188,7 @@ pub enum Align {
 
 /// How one column of a [`Table`] is laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     /// Where its cells keep to.
     pub align: Align,
     /// Its width in characters; `None` is as wide as its widest cell (a
@@ -198,18 +198,18 @@ pub struct Column {
 
 impl Column {
     /// Left-aligned, as wide as its widest cell.
-    pub const LEFT: Column = Column {
+    pub(crate) const LEFT: Column = Column {
         align: Align::Left,
         width: None,
     };
     /// Right-aligned, as wide as its widest cell.
-    pub const RIGHT: Column = Column {
+    pub(crate) const RIGHT: Column = Column {
         align: Align::Right,
         width: None,
     };
 
     /// Right-aligned, `width` characters wide.
-    pub const fn right(width: usize) -> Column {
+    pub(crate) const fn right(width: usize) -> Column {
         Column {
             align: Align::Right,
             width: Some(width),
@@ -219,7 +219,7 @@ impl Column {
 
 impl Table {
     /// An empty table with a title and column names.
-    pub fn new(title: impl Into<String>, header: &[&str]) -> Table {
+    pub(crate) fn new(title: impl Into<String>, header: &[&str]) -> Table {
         Table {
             title: title.into(),
             header: header.iter().map(|h| h.to_string()).collect(),
@@ -228,7 +228,7 @@ impl Table {
     }
 
     /// Adds one row.
-    pub fn row(&mut self, cells: Vec<String>) {
+    pub(crate) fn row(&mut self, cells: Vec<String>) {
         self.rows.push(cells);
     }
 
@@ -242,7 +242,7 @@ impl Table {
     ///     method │  lost
     ///     racy   │ 1,234
     /// ```
-    pub fn render(&self) -> String {
+    pub(crate) fn render(&self) -> String {
         let columns = self.column_count();
         let layout: Vec<Column> = (0..columns)
             .map(|c| {
@@ -260,7 +260,7 @@ impl Table {
     /// `indent`, column `c` is laid out as `columns[c]` says
     /// ([`Column::LEFT`] past the end of `columns`), and spaces at the end
     /// of a line are left out.
-    pub fn render_rows(&self, indent: &str, columns: &[Column]) -> String {
+    pub(crate) fn render_rows(&self, indent: &str, columns: &[Column]) -> String {
         let all: Vec<&Vec<String>> = std::iter::once(&self.header).chain(&self.rows).collect();
         let layout = |c: usize| columns.get(c).copied().unwrap_or(Column::LEFT);
         let widths: Vec<usize> = (0..self.column_count())

@@ -60,7 +60,7 @@
 //! [`Experiment::worker_exe`] at the `paralab` binary.
 
 #![deny(unsafe_code)]
-#![warn(missing_docs)]
+#![warn(missing_docs, unreachable_pub)]
 
 pub mod cli;
 pub mod report;
@@ -84,5 +84,7 @@ pub use experiment::{
 };
 pub use machine::logical_cpus;
 pub use measure::memory::MemoryUse;
+pub use model::python::{Python, PythonError};
 pub use model::{Model, ModelError, StartMethod, WorkerOutcome, WorkerStatus};
-pub use workload::{Workload, WorkloadFn, WorkloadKind};
+pub use sys::stop::StopToken;
+pub use workload::{ProgramError, Workload, WorkloadFn, WorkloadKind};

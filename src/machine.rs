@@ -15,7 +15,7 @@ pub fn logical_cpus() -> usize {
 /// Where and how a run was made. Every field but the core counts may be
 /// unknown (`None`) where `/proc` or `/etc/os-release` cannot be read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Machine {
+pub(crate) struct Machine {
     /// The CPU's model name, from `/proc/cpuinfo`.
     pub cpu_model: Option<String>,
     /// Logical CPUs this process could use (the notebook's `cpu_count()`).
@@ -36,7 +36,7 @@ pub struct Machine {
 
 impl Machine {
     /// The machine this process runs on, with the given command line.
-    pub fn this(command_line: Vec<String>) -> Machine {
+    pub(crate) fn this(command_line: Vec<String>) -> Machine {
         let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
         let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
         let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
@@ -59,12 +59,12 @@ impl Machine {
     }
 
     /// The machine this process runs on, with this process's command line.
-    pub fn current() -> Machine {
+    pub(crate) fn current() -> Machine {
         Machine::this(std::env::args().collect())
     }
 
     /// The command line as one shell-quoted string, for people to copy.
-    pub fn command_line_text(&self) -> String {
+    pub(crate) fn command_line_text(&self) -> String {
         self.command_line
             .iter()
             .map(|word| shell_quote(word))
@@ -73,7 +73,7 @@ impl Machine {
     }
 
     /// `name: value` pairs for people, unknown values as `unknown`.
-    pub fn describe(&self) -> Vec<(&'static str, String)> {
+    pub(crate) fn describe(&self) -> Vec<(&'static str, String)> {
         let unknown = || "unknown".to_string();
         vec![
             ("CPU", self.cpu_model.clone().unwrap_or_else(unknown)),

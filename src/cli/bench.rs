@@ -27,7 +27,7 @@ const PYTHON_DEFAULT_ITERS: u64 = 2_000_000;
 
 /// Options of `paralab bench` (and of `paralab` with no subcommand).
 #[derive(Debug, Clone, Args)]
-pub struct BenchArgs {
+pub(crate) struct BenchArgs {
     /// Iterations of the cpu loop per worker, as the notebook's sys.argv[1]
     /// [default: 35000000, about a quarter of a second of one x86 core; with --python 2000000,
     /// about half a second of CPython]
@@ -168,7 +168,7 @@ fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 
 /// Runs the sweep, prints the chosen report on stdout, and reports a
 /// failure (after the results that were finished) on stderr.
-pub fn run(args: BenchArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     let mut plan = args.plan();
     let python = match find_python(&mut plan, args.python_exe.as_deref()) {
         Ok(python) => python,

@@ -5,7 +5,6 @@
 
 use std::fmt::Display;
 use std::io;
-use std::process::ExitCode;
 
 use crate::sys::signals;
 use nix::sys::signal::Signal;
@@ -15,7 +14,7 @@ const PREFIX: &str = "paralab: ";
 
 /// How paralab exits; every exit code comes from here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// 0: everything asked for was done.
     Success,
     /// 1: a run, a lesson or an output failed; what finished was printed.
@@ -29,7 +28,7 @@ pub enum Exit {
 
 impl Exit {
     /// The process exit code.
-    pub fn code(self) -> u8 {
+    pub(crate) fn code(self) -> u8 {
         match self {
             Exit::Success => 0,
             Exit::Failed => 1,
@@ -41,16 +40,10 @@ impl Exit {
     }
 }
 
-impl From<Exit> for ExitCode {
-    fn from(exit: Exit) -> ExitCode {
-        ExitCode::from(exit.code())
-    }
-}
-
 /// Why a command did not do all it was asked. The message is one line and
 /// does not begin with `paralab: `: [`report`] adds it.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// Bad input, found before anything ran: the message names the bad
     /// value and what is accepted.
     #[error("{0}")]
@@ -77,7 +70,7 @@ pub enum CliError {
 
 impl CliError {
     /// How paralab exits after this error.
-    pub fn exit(&self) -> Exit {
+    pub(crate) fn exit(&self) -> Exit {
         match self {
             CliError::Usage(_) => Exit::Usage,
             CliError::Failed(_) | CliError::Write { .. } => Exit::Failed,
@@ -88,28 +81,28 @@ impl CliError {
 
 /// Prints `message` as one line on stderr after `paralab: `. Every error,
 /// warning and notice of the command line goes through here.
-pub fn say(message: impl Display) {
+pub(crate) fn say(message: impl Display) {
     eprintln!("{PREFIX}{message}");
 }
 
 /// Prints a warning: `paralab: warning: …`.
-pub fn warn(message: impl Display) {
+pub(crate) fn warn(message: impl Display) {
     say(format_args!("warning: {message}"));
 }
 
 /// Prints an error.
-pub fn report(error: &CliError) {
+pub(crate) fn report(error: &CliError) {
     say(error);
 }
 
 /// Shows `message` on a terminal's stderr in place of the previous status
 /// line, until [`clear_status`] or the next status.
-pub fn status(message: impl Display) {
+pub(crate) fn status(message: impl Display) {
     eprint!("\x1b[2K{PREFIX}{message}\r");
 }
 
 /// Clears the status line.
-pub fn clear_status() {
+pub(crate) fn clear_status() {
     eprint!("\x1b[2K");
 }
 

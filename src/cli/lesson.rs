@@ -10,7 +10,7 @@ use super::output::print_stdout as print;
 
 /// Options of `paralab lesson`.
 #[derive(Debug, Clone, Args)]
-pub struct LessonArgs {
+pub(crate) struct LessonArgs {
     /// The lesson: interleave, race, memory, pipe, crash, parallelism, or all
     /// (every one, in that order); with none, the list of lessons
     #[arg(value_name = "NAME")]
@@ -56,7 +56,7 @@ fn parse_how(text: &str) -> Result<CrashHow, String> {
 }
 
 /// Lists, runs one lesson, or runs them all.
-pub fn run(args: LessonArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
     let Some(name) = args.name.as_deref() else {
         match args.format {
             Format::Text => print(&lessons::render_list()),

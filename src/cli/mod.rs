@@ -67,7 +67,7 @@ pub fn main() -> std::process::ExitCode {
             error.exit()
         }
     };
-    exit.into()
+    std::process::ExitCode::from(exit.code())
 }
 
 fn run() -> Result<Exit, CliError> {

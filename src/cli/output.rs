@@ -15,7 +15,7 @@ use super::error::{self, CliError};
 
 /// Files written from the results, after the run.
 #[derive(Debug, Clone, Default, Args)]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Write every run, the summaries and the machine as JSON to FILE ('-' for stdout)
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     export_json: Option<String>,
@@ -50,7 +50,7 @@ struct Target {
 }
 
 /// Outputs whose destinations have been checked.
-pub struct Outputs {
+pub(crate) struct Outputs {
     /// The view printed on stdout; none when an export takes stdout
     /// (machine-readable output never mixes with text).
     stdout: Option<Format>,
@@ -64,7 +64,7 @@ impl OutputArgs {
     /// existing directory and not itself a directory, and no explicit
     /// `--format` beside an export to stdout (both cannot have stdout).
     /// Without `--format`, stdout shows the table.
-    pub fn check(&self, format: Option<Format>) -> Result<Outputs, CliError> {
+    pub(crate) fn check(&self, format: Option<Format>) -> Result<Outputs, CliError> {
         let mut targets = Vec::new();
         for (option, format, value) in [
             ("--export-json", Format::Json, &self.export_json),
@@ -143,7 +143,7 @@ impl OutputArgs {
 
 /// Checks that `path` can be created as a file: not a directory, in a
 /// directory that exists.
-pub fn check_file(option: &str, path: &Path) -> Result<(), CliError> {
+pub(crate) fn check_file(option: &str, path: &Path) -> Result<(), CliError> {
     if path.is_dir() {
         return Err(CliError::Usage(format!(
             "{option}: '{}' is a directory; give a file name",
@@ -170,21 +170,21 @@ fn check_parent(option: &str, path: &Path) -> Result<(), CliError> {
 
 impl Outputs {
     /// Whether any export, plot or page goes to a file.
-    pub fn writes_files(&self) -> bool {
+    pub(crate) fn writes_files(&self) -> bool {
         self.targets
             .iter()
             .any(|t| t.destination != Destination::Stdout)
     }
 
     /// Whether progress and warnings are silenced.
-    pub fn quiet(&self) -> bool {
+    pub(crate) fn quiet(&self) -> bool {
         self.quiet
     }
 
     /// Prints the stdout view, warns on stderr about outlying runs (unless
     /// quiet), then writes every export, plot and page. Returns one error
     /// per output that could not be written.
-    pub fn write(&self, record: &Record) -> Vec<CliError> {
+    pub(crate) fn write(&self, record: &Record) -> Vec<CliError> {
         if let Some(format) = self.stdout {
             // A closed stdout (`paralab bench | head`) is not worth an error.
             let _ = format
@@ -216,7 +216,7 @@ impl Outputs {
 
 /// Prints `text` on stdout at once; a closed stdout (`paralab lesson all |
 /// head`) is not worth a panic.
-pub fn print_stdout(text: &str) {
+pub(crate) fn print_stdout(text: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

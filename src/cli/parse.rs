@@ -10,13 +10,13 @@ use crate::{StartMethod, WorkloadKind};
 const MAX_SLEEP_S: f64 = 86_400.0;
 
 /// The most timed (or warm-up) runs accepted per cell.
-pub const MAX_RUNS: usize = 1_000_000;
+pub(crate) const MAX_RUNS: usize = 1_000_000;
 
 /// The most workers accepted for one run.
-pub const MAX_WORKERS: usize = 1_000_000;
+pub(crate) const MAX_WORKERS: usize = 1_000_000;
 
 /// A whole number of iterations, `0 ..= u64::MAX`; `_` may group digits.
-pub fn iters(text: &str) -> Result<u64, String> {
+pub(crate) fn iters(text: &str) -> Result<u64, String> {
     let digits = text.replace('_', "");
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return Err(format!(
@@ -33,7 +33,7 @@ pub fn iters(text: &str) -> Result<u64, String> {
 }
 
 /// Seconds as a decimal, `0 ..= 86400`: `1`, `0.05`, `2.5e-3`.
-pub fn seconds(text: &str) -> Result<Duration, String> {
+pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
     let accepted = format!("give a number of seconds from 0 to {MAX_SLEEP_S}, e.g. 0.05");
     let value: f64 = text
         .trim()
@@ -48,7 +48,7 @@ pub fn seconds(text: &str) -> Result<Duration, String> {
 /// Worker counts: a list `1,2,4`, a range `1..4` (1, 2, 3: the end is left
 /// out, as in Python's `range` and Rust's `..`), an inclusive range
 /// `1..=4`, or a mix `1,2..=4,8`. Duplicates are dropped, order is kept.
-pub fn worker_counts(text: &str) -> Result<WorkerCounts, String> {
+pub(crate) fn worker_counts(text: &str) -> Result<WorkerCounts, String> {
     let accepted =
         "use a list like 1,2,4, a range like 1..4 (end excluded) or 1..=4 (end included)";
     let mut counts = Vec::new();
@@ -103,43 +103,43 @@ fn count(text: &str, accepted: &str) -> Result<usize, String> {
 
 /// Worker counts as parsed from `--workers`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct WorkerCounts(pub Vec<usize>);
+pub(crate) struct WorkerCounts(pub Vec<usize>);
 
 /// A model as written on the command line: `process` alone leaves its
 /// start method to `--start-method`, `gil` alone its switch interval to
 /// `--switch-interval`.
-pub fn model(text: &str) -> Result<ModelName, String> {
+pub(crate) fn model(text: &str) -> Result<ModelName, String> {
     text.trim().parse()
 }
 
 /// The gil model's switch interval in milliseconds: `5`, `5ms`, `0.5ms`.
-pub fn switch_interval(text: &str) -> Result<Duration, String> {
+pub(crate) fn switch_interval(text: &str) -> Result<Duration, String> {
     crate::model::parse_switch_interval(text)
 }
 
 /// An external program and its arguments, split as a shell splits words.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CommandLine(pub Vec<String>);
+pub(crate) struct CommandLine(pub Vec<String>);
 
 /// `--cmd 'PROGRAM ARGS…'`: split like a shell; the program must exist.
-pub fn command(text: &str) -> Result<CommandLine, String> {
+pub(crate) fn command(text: &str) -> Result<CommandLine, String> {
     let argv = crate::workload::parse_command(text)?;
     crate::workload::resolve_program(&argv[0]).map_err(|e| e.to_string())?;
     Ok(CommandLine(argv))
 }
 
 /// `cpu` or `sleep`.
-pub fn workload(text: &str) -> Result<WorkloadKind, String> {
+pub(crate) fn workload(text: &str) -> Result<WorkloadKind, String> {
     text.trim().parse()
 }
 
 /// `fork` or `spawn`.
-pub fn start_method(text: &str) -> Result<StartMethod, String> {
+pub(crate) fn start_method(text: &str) -> Result<StartMethod, String> {
     text.trim().parse()
 }
 
 /// A count of runs, 1 or more.
-pub fn runs(text: &str) -> Result<usize, String> {
+pub(crate) fn runs(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if (1..=MAX_RUNS).contains(&n) => Ok(n),
         _ => Err(format!(
@@ -149,7 +149,7 @@ pub fn runs(text: &str) -> Result<usize, String> {
 }
 
 /// A run's time limit in seconds, as a decimal above 0: `30`, `0.5`.
-pub fn timeout(text: &str) -> Result<Duration, String> {
+pub(crate) fn timeout(text: &str) -> Result<Duration, String> {
     let accepted = format!("give a number of seconds above 0 and up to {MAX_SLEEP_S}, e.g. 60");
     match text.trim().parse::<f64>() {
         Ok(value) if value.is_finite() && value > 0.0 && value <= MAX_SLEEP_S => {
@@ -161,7 +161,7 @@ pub fn timeout(text: &str) -> Result<Duration, String> {
 }
 
 /// A count of warm-up runs, 0 or more.
-pub fn warmup(text: &str) -> Result<usize, String> {
+pub(crate) fn warmup(text: &str) -> Result<usize, String> {
     match text.trim().parse::<usize>() {
         Ok(n) if n <= MAX_RUNS => Ok(n),
         _ => Err(format!(

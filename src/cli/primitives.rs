@@ -10,7 +10,7 @@ use super::output::print_stdout;
 
 /// Options of `paralab primitives`.
 #[derive(Debug, Clone, Args)]
-pub struct PrimitivesArgs {
+pub(crate) struct PrimitivesArgs {
     /// Timed samples per primitive (a tenth as many untimed ones run first)
     #[arg(long, value_name = "N", value_parser = samples, default_value = "1000")]
     samples: usize,
@@ -56,7 +56,7 @@ struct JsonReport<'a> {
 
 /// Times each chosen primitive; prints what was measured even when one
 /// fails, then names the failure.
-pub fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
     let chosen: Vec<Primitive> = if args.only.is_empty() {
         Primitive::ALL.to_vec()
     } else {

@@ -16,7 +16,7 @@ use crate::workload::Workload;
 /// It draws nothing when hidden, so callers may always attach it. The
 /// bar is cleared when dropped, before anything is printed on stdout, so
 /// it never mixes with the results.
-pub struct Progress {
+pub(crate) struct Progress {
     bar: ProgressBar,
     running: bool,
 }
@@ -24,7 +24,7 @@ pub struct Progress {
 impl Progress {
     /// A bar on stderr, shown only when `show` is true and stderr is a
     /// terminal; coloured unless `NO_COLOR` is set (see no-color.org).
-    pub fn stderr(show: bool) -> Progress {
+    pub(crate) fn stderr(show: bool) -> Progress {
         let visible = show && std::io::stderr().is_terminal();
         let target = if visible {
             ProgressDrawTarget::stderr()
@@ -49,7 +49,7 @@ impl Progress {
 }
 
 /// `cpu · thread · 3 workers · run 2/5`, `… · warm-up 1/1`.
-pub fn describe(workload: &Workload, model: Model, workers: usize, kind: RunKind) -> String {
+pub(crate) fn describe(workload: &Workload, model: Model, workers: usize, kind: RunKind) -> String {
     let run = match kind {
         RunKind::Warmup(k, n) => format!("warm-up {k}/{n}"),
         RunKind::Timed(k, n) => format!("run {k}/{n}"),

@@ -12,7 +12,7 @@ use super::output::OutputArgs;
 
 /// Options of `paralab report`.
 #[derive(Debug, Clone, Args)]
-pub struct ReportArgs {
+pub(crate) struct ReportArgs {
     /// JSON Lines files written by `paralab bench --save`; several are merged
     /// in order (the machine and plan are the first file's)
     #[arg(value_name = "FILE.jsonl", required = true)]
@@ -27,7 +27,7 @@ pub struct ReportArgs {
 }
 
 /// Reads the files, prints the chosen report and writes the outputs.
-pub fn run(args: ReportArgs) -> Result<Exit, CliError> {
+pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
     let outputs = args.outputs.check(args.format)?;
     let mut record = Record::default();
     let mut bad_lines = 0;

@@ -25,7 +25,7 @@ use crate::machine::Machine;
 
 /// The first line of a saved file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Header {
+pub(crate) struct Header {
     /// The version of paralab that wrote the file.
     pub paralab: String,
     /// Where the measurements were made.
@@ -38,7 +38,7 @@ pub struct Header {
 ///
 /// Write errors do not stop the experiment (the measurements are still
 /// printed); the first one is kept for [`JsonLines::into_error`].
-pub struct JsonLines<W: Write> {
+pub(crate) struct JsonLines<W: Write> {
     out: W,
     machine: Option<Machine>,
     error: Option<io::Error>,
@@ -49,7 +49,7 @@ impl JsonLines<File> {
     /// one file add up (each begins with its own header line), and
     /// `paralab report` reads them all. Call it before the run, so that a
     /// path that cannot be written is reported before anything runs.
-    pub fn create(path: &Path, machine: Machine) -> io::Result<JsonLines<File>> {
+    pub(crate) fn create(path: &Path, machine: Machine) -> io::Result<JsonLines<File>> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -61,7 +61,7 @@ impl JsonLines<File> {
 impl<W: Write> JsonLines<W> {
     /// Writes to `out`, which should not buffer (a `File`, not a
     /// `BufWriter`): each line must reach the OS when it is written.
-    pub fn new(out: W, machine: Machine) -> JsonLines<W> {
+    pub(crate) fn new(out: W, machine: Machine) -> JsonLines<W> {
         JsonLines {
             out,
             machine: Some(machine),
@@ -70,7 +70,7 @@ impl<W: Write> JsonLines<W> {
     }
 
     /// The first write error, if any, once the writer is done with.
-    pub fn into_error(self) -> Option<io::Error> {
+    pub(crate) fn into_error(self) -> Option<io::Error> {
         self.error
     }
 
@@ -105,7 +105,7 @@ impl<W: Write> Observer for JsonLines<W> {
 
 /// Why a saved file could not be read.
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     /// The file could not be read at all.
     #[error("{0}")]
     Io(#[from] io::Error),
@@ -118,14 +118,14 @@ pub enum ReadError {
 
 /// The longest line [`read`] accepts: a measurement of the most workers
 /// paralab runs (1,000,000, about 150 bytes each) fits.
-pub const MAX_LINE_BYTES: u64 = 256 << 20;
+pub(crate) const MAX_LINE_BYTES: u64 = 256 << 20;
 
 /// How many bad lines [`read`] reads before any good one before it gives up.
-pub const MAX_BAD_LINES_BEFORE_ANY_GOOD: usize = 1000;
+pub(crate) const MAX_BAD_LINES_BEFORE_ANY_GOOD: usize = 1000;
 
 /// What [`read`] found.
 #[derive(Debug, Default)]
-pub struct Saved {
+pub(crate) struct Saved {
     /// The measurements, with the machine and plan of the first header.
     pub record: Record,
     /// A last line cut short (the run was killed while writing it), which
@@ -141,7 +141,7 @@ pub struct Saved {
 /// [`Saved::cut_last_line`]); any other bad line is left out and listed in
 /// [`Saved::bad_lines`], so one corrupt line does not cost the others.
 /// Only a failure to read the input is an error.
-pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
+pub(crate) fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
     let mut saved = Saved::default();
     let mut line = Vec::new();
     let mut number = 0;
@@ -181,7 +181,7 @@ pub fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
 }
 
 /// Reads a saved file from disk.
-pub fn read_file(path: &Path) -> Result<Saved, ReadError> {
+pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
     read(io::BufReader::new(File::open(path)?))
 }
 

@@ -2,7 +2,7 @@
 //! known of the plan and the machine that produced them ([`Record`]), and
 //! the `--save` file that keeps them as they are made ([`jsonl`]).
 
-pub mod jsonl;
+pub(crate) mod jsonl;
 #[cfg(test)]
 mod robustness;
 
@@ -16,7 +16,7 @@ use crate::machine::logical_cpus;
 /// a saved file may have lost them (a JSON Lines file of measurements
 /// only), so both are optional and every report copes without them.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// Where the measurements were made.
     pub machine: Option<Machine>,
     /// What was asked for.
@@ -28,7 +28,7 @@ pub struct Record {
 impl Record {
     /// The logical CPUs of the machine that made the measurements (this
     /// machine's when the record does not say).
-    pub fn cpus(&self) -> usize {
+    pub(crate) fn cpus(&self) -> usize {
         self.machine
             .as_ref()
             .map_or_else(logical_cpus, |m| m.logical_cpus)
@@ -36,7 +36,7 @@ impl Record {
 
     /// Timed runs per (workload, model, workers): the plan's, or the most
     /// seen in the measurements.
-    pub fn runs(&self) -> usize {
+    pub(crate) fn runs(&self) -> usize {
         self.plan.as_ref().map_or_else(
             || self.measurements.iter().map(|m| m.run).max().unwrap_or(0),
             |p| p.runs,
@@ -46,7 +46,7 @@ impl Record {
     /// Adds `other`'s measurements after this record's; the machine and
     /// plan stay this record's, or are `other`'s when this one knows
     /// neither (several saved files read as one).
-    pub fn append(&mut self, other: Record) {
+    pub(crate) fn append(&mut self, other: Record) {
         if self.machine.is_none() && self.plan.is_none() {
             self.machine = other.machine;
             self.plan = other.plan;
@@ -56,7 +56,7 @@ impl Record {
 
     /// Whether the record holds nothing at all: no measurement, no
     /// machine, no plan.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.measurements.is_empty() && self.machine.is_none() && self.plan.is_none()
     }
 }

@@ -56,7 +56,7 @@ impl Measurement {
 }
 
 /// `cpu · process:fork · 3 workers`, `sleep · thread · 1 worker`.
-pub fn run_label(workload: &Workload, model: Model, workers: usize) -> String {
+pub(crate) fn run_label(workload: &Workload, model: Model, workers: usize) -> String {
     format!(
         "{} · {model} · {}",
         workload.kind(),

@@ -19,7 +19,8 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-pub use measurement::{Measurement, run_label};
+pub use measurement::Measurement;
+pub(crate) use measurement::run_label;
 pub use observer::{Observer, RunKind};
 pub use plan::{Plan, default_workers};
 use sweep::{Policy, Runs};
@@ -128,7 +129,7 @@ impl<'o> Experiment<'o> {
     }
 
     /// Stops the sweep when `stop` is set, instead of on paralab's own
-    /// SIGINT and SIGTERM (the default token, [`interrupt::stop_token`]).
+    /// SIGINT and SIGTERM (by default, the token that paralab's signal handling cancels).
     pub fn stop_token(mut self, stop: StopToken) -> Self {
         self.stop = stop;
         self

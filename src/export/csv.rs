@@ -9,7 +9,7 @@ use crate::report::rows::rows;
 use crate::workload::Workload;
 
 /// The header row.
-pub const HEADER: [&str; 16] = [
+pub(crate) const HEADER: [&str; 16] = [
     "workload",
     "iters",
     "sleep_s",
@@ -31,7 +31,7 @@ pub const HEADER: [&str; 16] = [
 /// Writes the summary rows with the `csv` crate (quoting and escaping done
 /// right). Unknown values (a single run's deviation, a failed cell) are
 /// empty fields.
-pub struct CsvRows;
+pub(crate) struct CsvRows;
 
 impl Exporter for CsvRows {
     fn export(&self, record: &Record) -> io::Result<Output> {

@@ -13,7 +13,7 @@ use crate::report::rows::{Row, rows};
 
 /// The exported document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct JsonExport {
+pub(crate) struct JsonExport {
     /// The version of paralab that wrote the file.
     pub paralab_version: String,
     /// Where the measurements were made, when known.
@@ -29,7 +29,7 @@ pub struct JsonExport {
 
 impl JsonExport {
     /// The document for `record`.
-    pub fn new(record: &Record) -> JsonExport {
+    pub(crate) fn new(record: &Record) -> JsonExport {
         JsonExport {
             paralab_version: env!("CARGO_PKG_VERSION").to_string(),
             machine: record.machine.clone(),
@@ -41,7 +41,7 @@ impl JsonExport {
 }
 
 /// [`JsonExport`], pretty-printed: `--format json` and `--export-json`.
-pub struct JsonDocument;
+pub(crate) struct JsonDocument;
 
 impl Exporter for JsonDocument {
     fn export(&self, record: &Record) -> io::Result<Output> {

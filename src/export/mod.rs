@@ -8,9 +8,9 @@
 //! `--html FILE` and `--plot DIR` are views written to files. Adding a
 //! view means one [`Exporter`] and one [`Format`] variant.
 
-pub mod csv;
-pub mod json;
-pub mod views;
+pub(crate) mod csv;
+pub(crate) mod json;
+pub(crate) mod views;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use crate::dataset::Record;
 
 /// One view of a dataset.
-pub trait Exporter {
+pub(crate) trait Exporter {
     /// The view of `record`, from the record alone: one document, or
     /// several named files.
     fn export(&self, record: &Record) -> io::Result<Output>;
@@ -26,7 +26,7 @@ pub trait Exporter {
 
 /// What a view makes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Output {
+pub(crate) enum Output {
     /// One document, for stdout or one file.
     Document(Vec<u8>),
     /// Several files, by name, for a directory.
@@ -35,7 +35,7 @@ pub enum Output {
 
 /// One file of a view that makes several.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NamedFile {
+pub(crate) struct NamedFile {
     /// Its name in the directory: `cpu-wall-time.svg`.
     pub name: String,
     /// Its content.
@@ -45,7 +45,7 @@ pub struct NamedFile {
 /// The views of a dataset. `--format` accepts the first three, the text
 /// views for stdout; the others are written by their own options.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
+pub(crate) enum Format {
     /// Exactly the notebook's table, numbers as Python's '{:.6e}'
     Notebook,
     /// A readable table with speedup and efficiency, then a plain-language summary
@@ -70,7 +70,7 @@ pub enum Format {
 
 impl Format {
     /// The exporter that makes this view.
-    pub fn exporter(self) -> &'static dyn Exporter {
+    pub(crate) fn exporter(self) -> &'static dyn Exporter {
         match self {
             Format::Notebook => &views::NotebookTable,
             Format::Table => &views::TerminalTable,
@@ -86,7 +86,7 @@ impl Format {
 /// Where a view goes: stdout for `-`, a file, or a directory for a view
 /// that makes several files.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// Standard output.
     Stdout,
     /// A file, replaced as a whole.
@@ -97,7 +97,7 @@ pub enum Destination {
 
 impl Destination {
     /// `-` is stdout, anything else a file's path.
-    pub fn parse(text: &str) -> Destination {
+    pub(crate) fn parse(text: &str) -> Destination {
         if text == "-" {
             Destination::Stdout
         } else {
@@ -107,7 +107,7 @@ impl Destination {
 
     /// Writes `output`; a file is written beside its final name and renamed
     /// into place, so that it is never seen half-written.
-    pub fn write(&self, output: &Output) -> io::Result<()> {
+    pub(crate) fn write(&self, output: &Output) -> io::Result<()> {
         match (self, output) {
             (Destination::Stdout, Output::Document(bytes)) => {
                 let mut out = io::stdout().lock();
@@ -136,7 +136,7 @@ fn several_files() -> io::Error {
 
 /// Writes `path` through a temporary file in the same directory and a
 /// rename, so a reader sees the old file or the new one, never a part.
-pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let name = path
         .file_name()
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
@@ -152,7 +152,7 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Writes each of `files` into `dir` (created if missing) with
 /// [`write_whole`], stopping at the first error; returns the paths written.
-pub fn write_files(dir: &Path, files: &[NamedFile]) -> io::Result<Vec<PathBuf>> {
+pub(crate) fn write_files(dir: &Path, files: &[NamedFile]) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for file in files {

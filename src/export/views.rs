@@ -7,7 +7,7 @@ use crate::dataset::Record;
 use crate::report::{html, markdown, notebook, plot, summary, table};
 
 /// The notebook's table (`--format notebook`).
-pub struct NotebookTable;
+pub(crate) struct NotebookTable;
 
 impl Exporter for NotebookTable {
     fn export(&self, record: &Record) -> io::Result<Output> {
@@ -17,7 +17,7 @@ impl Exporter for NotebookTable {
 
 /// The terminal table, a blank line, then the plain-language summary
 /// (`--format table`); nothing at all without measurements.
-pub struct TerminalTable;
+pub(crate) struct TerminalTable;
 
 impl Exporter for TerminalTable {
     fn export(&self, record: &Record) -> io::Result<Output> {
@@ -34,7 +34,7 @@ impl Exporter for TerminalTable {
 }
 
 /// The Markdown report (`--export-markdown`).
-pub struct MarkdownReport;
+pub(crate) struct MarkdownReport;
 
 impl Exporter for MarkdownReport {
     fn export(&self, record: &Record) -> io::Result<Output> {
@@ -43,7 +43,7 @@ impl Exporter for MarkdownReport {
 }
 
 /// The self-contained HTML page (`--html`).
-pub struct HtmlPage;
+pub(crate) struct HtmlPage;
 
 impl Exporter for HtmlPage {
     fn export(&self, record: &Record) -> io::Result<Output> {
@@ -52,11 +52,11 @@ impl Exporter for HtmlPage {
 }
 
 /// The SVG plots, two files per workload (`--plot`).
-pub struct SvgPlots;
+pub(crate) struct SvgPlots;
 
 impl SvgPlots {
     /// Every plot of `record` as a file: its name and its SVG.
-    pub fn files(record: &Record) -> Vec<NamedFile> {
+    pub(crate) fn files(record: &Record) -> Vec<NamedFile> {
         plot::plots(record)
             .into_iter()
             .map(|plot| NamedFile {

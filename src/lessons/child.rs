@@ -13,12 +13,12 @@ use std::path::Path;
 use std::process::Command;
 
 /// The first argument that turns a paralab process into a lesson's child.
-pub const CHILD_ARG: &str = "__paralab-lesson";
+pub(crate) const CHILD_ARG: &str = "__paralab-lesson";
 
 /// One kind of child process a lesson plays: its name on the command line
 /// (`PROGRAM __paralab-lesson NAME ARGS…`) and what it does with `ARGS`,
 /// returning its exit code.
-pub struct ChildKind {
+pub(crate) struct ChildKind {
     /// The kind, right after [`CHILD_ARG`].
     pub name: &'static str,
     /// Plays the child; an `Err` is a malformed command line.
@@ -26,7 +26,7 @@ pub struct ChildKind {
 }
 
 /// A command that runs `exe` as the lesson child `kind` with `args`.
-pub fn command(exe: &Path, kind: &str, args: &[String]) -> Command {
+pub(crate) fn command(exe: &Path, kind: &str, args: &[String]) -> Command {
     let mut command = Command::new(exe);
     command.arg(CHILD_ARG).arg(kind).args(args);
     command
@@ -35,7 +35,7 @@ pub fn command(exe: &Path, kind: &str, args: &[String]) -> Command {
 /// Call this first thing in `main`: when the program was started as a
 /// lesson's child, it plays that child and exits; otherwise it returns
 /// (`paralab::cli::main` calls it).
-pub fn serve_if_requested() {
+pub(crate) fn serve_if_requested() {
     let mut args = std::env::args_os().skip(1);
     if args.next().is_none_or(|first| first != CHILD_ARG) {
         return;

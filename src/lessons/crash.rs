@@ -23,7 +23,7 @@ use crate::sys::wait::{Exit, PANIC_EXIT, signal_name};
 use crate::workload::cpu_func;
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "crash",
     summary: "one worker crashes (segfault, abort, panic): the other processes go on; threads share the fate",
     claim: "If one process crashes, the other processes go on and finish their work; threads live in one \
@@ -44,7 +44,7 @@ pub const LESSON: Lesson = Lesson {
 };
 
 /// The worker that crashes, in every case.
-pub const CRASHING_WORKER: usize = 1;
+pub(crate) const CRASHING_WORKER: usize = 1;
 
 /// How long the crashing worker works before it crashes, so the others are
 /// well under way when it does.
@@ -169,7 +169,7 @@ pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
 
 /// One case: N workers, one of which crashed, and how each ended.
 #[derive(Clone, Debug, Serialize)]
-pub struct Case {
+pub(crate) struct Case {
     /// `process` or `thread`.
     pub model: &'static str,
     /// How the crashing worker crashed.
@@ -189,7 +189,7 @@ pub struct Case {
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Iterations of each worker's cpu loop.
     pub iters: u64,
     /// The reference result every finishing worker must return.
@@ -229,7 +229,11 @@ fn check(result: u64, reference: u64) -> WorkerStatus {
 }
 
 /// N worker processes, one crashing.
-pub fn process_case(options: &Options, how: CrashHow, reference: u64) -> Result<Case, LessonError> {
+pub(crate) fn process_case(
+    options: &Options,
+    how: CrashHow,
+    reference: u64,
+) -> Result<Case, LessonError> {
     let workers = workers(options);
     let iters = iters(options).to_string();
     // Whatever returns early, the workers are killed and reaped.
@@ -290,7 +294,11 @@ pub fn process_case(options: &Options, how: CrashHow, reference: u64) -> Result<
 }
 
 /// N threads in one child process, one crashing.
-pub fn thread_case(options: &Options, how: CrashHow, reference: u64) -> Result<Case, LessonError> {
+pub(crate) fn thread_case(
+    options: &Options,
+    how: CrashHow,
+    reference: u64,
+) -> Result<Case, LessonError> {
     let workers = workers(options);
     let output = GroupChild::output(
         child::command(

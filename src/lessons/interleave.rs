@@ -15,7 +15,7 @@ use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "interleave",
     summary: "two workers print their letter 20 times with random pauses; as threads and as processes",
     claim: "Two threads (or two processes) run at the same time: when each prints its letter with random pauses, \
@@ -30,10 +30,10 @@ pub const LESSON: Lesson = Lesson {
 };
 
 /// Letters each worker prints, as in the notebook.
-pub const LETTERS: usize = 20;
+pub(crate) const LETTERS: usize = 20;
 
 /// The two workers' letters, as in the notebook.
-pub const WORKERS: [char; 2] = ['1', '2'];
+pub(crate) const WORKERS: [char; 2] = ['1', '2'];
 
 /// `--fast` divides every pause by this.
 const FAST_DIVISOR: u64 = 20;
@@ -66,7 +66,7 @@ fn pause_parts(fast: bool) -> (u64, u64) {
 /// The pauses of worker `worker`, in microseconds: the notebook's
 /// `0.2 + random.randint(1, 60) / 100`, from a generator seeded by
 /// `seed` and the worker, so threads and processes see the same pauses.
-pub fn pauses(seed: u64, worker: usize, fast: bool) -> Vec<u64> {
+pub(crate) fn pauses(seed: u64, worker: usize, fast: bool) -> Vec<u64> {
     let (base, step) = pause_parts(fast);
     let mut rng =
         fastrand::Rng::with_seed(seed ^ (worker as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15));
@@ -109,7 +109,7 @@ pub(crate) fn child(args: &[String]) -> Result<i32, String> {
 /// The order of letters the pauses predict: each letter is written at the
 /// sum of its worker's previous pauses. Letters due at the same instant
 /// form one group, whose inner order is down to the scheduler.
-pub fn predicted_groups(seed: u64, fast: bool) -> Vec<String> {
+pub(crate) fn predicted_groups(seed: u64, fast: bool) -> Vec<String> {
     let mut events: Vec<(u64, char)> = Vec::new();
     for (worker, &letter) in WORKERS.iter().enumerate() {
         let mut at = 0;
@@ -131,7 +131,7 @@ pub fn predicted_groups(seed: u64, fast: bool) -> Vec<String> {
 
 /// How many groups of `line`, cut to the predicted group sizes, do not hold
 /// the predicted letters (in any order).
-pub fn groups_out_of_order(line: &str, groups: &[String]) -> usize {
+pub(crate) fn groups_out_of_order(line: &str, groups: &[String]) -> usize {
     let letters: Vec<char> = line.chars().collect();
     let mut at = 0;
     let mut wrong = 0;
@@ -150,13 +150,13 @@ pub fn groups_out_of_order(line: &str, groups: &[String]) -> usize {
 }
 
 /// How many times the letter changes from one position to the next.
-pub fn alternations(line: &str) -> usize {
+pub(crate) fn alternations(line: &str) -> usize {
     let letters: Vec<char> = line.chars().collect();
     letters.windows(2).filter(|pair| pair[0] != pair[1]).count()
 }
 
 /// The longest stretch of one letter.
-pub fn longest_streak(line: &str) -> usize {
+pub(crate) fn longest_streak(line: &str) -> usize {
     let letters: Vec<char> = line.chars().collect();
     letters
         .chunk_by(|a, b| a == b)
@@ -167,7 +167,7 @@ pub fn longest_streak(line: &str) -> usize {
 
 /// One variant's line and what it shows.
 #[derive(Clone, Debug, Serialize)]
-pub struct Line {
+pub(crate) struct Line {
     /// `thread` or `process`.
     pub model: &'static str,
     /// The letters in the order they reached the pipe.
@@ -186,7 +186,7 @@ pub struct Line {
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Seed of the pauses.
     pub seed: u64,
     /// Letters per worker.

@@ -25,7 +25,7 @@ use crate::sys::children::GroupChild;
 use crate::workload::Workload;
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "memory",
     summary: "memory per worker: N idle threads vs N forked vs N spawned processes, N = 1 … 64",
     claim: "Threads use less memory than processes, because threads share one memory space while each \
@@ -41,7 +41,7 @@ pub const LESSON: Lesson = Lesson {
 };
 
 /// The models compared, in column order.
-pub const MODELS: [Model; 3] = [
+pub(crate) const MODELS: [Model; 3] = [
     Model::THREAD,
     Model::process(StartMethod::Fork),
     Model::process(StartMethod::Spawn),
@@ -85,7 +85,7 @@ fn plan(options: &Options) -> String {
 
 /// One (model, N) measurement.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Cost {
+pub(crate) struct Cost {
     /// `thread`, `process:fork`, `process:spawn`.
     pub model: String,
     /// Workers started.
@@ -105,7 +105,7 @@ pub struct Cost {
 }
 
 /// Starts `workers` idle workers under `model` and measures what they cost.
-pub fn cost(
+pub(crate) fn cost(
     model: Model,
     workers: usize,
     hold: Duration,
@@ -260,7 +260,7 @@ pub(crate) fn child(args: &[String]) -> Result<i32, String> {
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Every (model, N), N within each model.
     pub costs: Vec<Cost>,
 }

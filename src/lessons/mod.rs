@@ -9,13 +9,13 @@
 //! `paralab lesson NAME` finds the lesson in [`LESSONS`], prints
 //! [`render_intro`], calls its `run` and prints [`render_finding`].
 
-pub mod child;
-pub mod crash;
-pub mod interleave;
-pub mod memory;
-pub mod parallelism;
-pub mod pipe;
-pub mod race;
+pub(crate) mod child;
+pub(crate) mod crash;
+pub(crate) mod interleave;
+pub(crate) mod memory;
+pub(crate) mod parallelism;
+pub(crate) mod pipe;
+pub(crate) mod race;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -26,7 +26,7 @@ use crate::fmt::Table;
 
 /// What the user chose for a lesson run.
 #[derive(Clone, Debug)]
-pub struct Options {
+pub(crate) struct Options {
     /// Small sizes and short pauses, for tests: each lesson in well under a second or two.
     pub fast: bool,
     /// Seed of the random pauses (`interleave`); `None` picks one and prints it.
@@ -40,7 +40,7 @@ pub struct Options {
 
 impl Options {
     /// The defaults: full sizes, a random seed, a segfault.
-    pub fn new(exe: impl Into<PathBuf>) -> Options {
+    pub(crate) fn new(exe: impl Into<PathBuf>) -> Options {
         Options {
             fast: false,
             seed: None,
@@ -53,7 +53,7 @@ impl Options {
 /// How the crashing worker of the `crash` lesson dies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub enum CrashHow {
+pub(crate) enum CrashHow {
     /// Killed by `SIGSEGV`, as by a bad pointer.
     #[default]
     Segfault,
@@ -65,10 +65,10 @@ pub enum CrashHow {
 
 impl CrashHow {
     /// Every way, as named on the command line.
-    pub const ALL: [CrashHow; 3] = [CrashHow::Segfault, CrashHow::Abort, CrashHow::Panic];
+    pub(crate) const ALL: [CrashHow; 3] = [CrashHow::Segfault, CrashHow::Abort, CrashHow::Panic];
 
     /// The name used on the command line.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             CrashHow::Segfault => "segfault",
             CrashHow::Abort => "abort",
@@ -88,7 +88,7 @@ impl std::str::FromStr for CrashHow {
 }
 
 /// One lesson: its claim, its plan, and the experiment that tests it.
-pub struct Lesson {
+pub(crate) struct Lesson {
     /// The name on the command line: `paralab lesson NAME`.
     pub name: &'static str,
     /// One line for the list of lessons.
@@ -106,7 +106,7 @@ pub struct Lesson {
 }
 
 /// Every lesson, in the order `paralab lesson all` runs them.
-pub const LESSONS: [&Lesson; 6] = [
+pub(crate) const LESSONS: [&Lesson; 6] = [
     &interleave::LESSON,
     &race::LESSON,
     &memory::LESSON,
@@ -116,18 +116,18 @@ pub const LESSONS: [&Lesson; 6] = [
 ];
 
 /// The lesson called `name`.
-pub fn find(name: &str) -> Option<&'static Lesson> {
+pub(crate) fn find(name: &str) -> Option<&'static Lesson> {
     LESSONS.into_iter().find(|lesson| lesson.name == name)
 }
 
 /// The names of every lesson, comma-separated, for messages.
-pub fn names() -> String {
+pub(crate) fn names() -> String {
     LESSONS.map(|lesson| lesson.name).join(", ")
 }
 
 /// What a lesson measured and concluded.
 #[derive(Clone, Debug)]
-pub struct Finding {
+pub(crate) struct Finding {
     /// The evidence, for people.
     pub tables: Vec<Table>,
     /// Lines printed after the tables: how to read them, caveats.
@@ -140,7 +140,7 @@ pub struct Finding {
 
 /// Whether a claim held, and the numbers that say so.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// The outcome.
     pub outcome: Outcome,
     /// One line, with the numbers.
@@ -149,7 +149,7 @@ pub struct Verdict {
 
 impl Verdict {
     /// A verdict with its outcome and its line.
-    pub fn new(outcome: Outcome, text: impl Into<String>) -> Verdict {
+    pub(crate) fn new(outcome: Outcome, text: impl Into<String>) -> Verdict {
         Verdict {
             outcome,
             text: text.into(),
@@ -160,7 +160,7 @@ impl Verdict {
 /// What a measurement said about a claim.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Outcome {
+pub(crate) enum Outcome {
     /// The numbers agree with the claim.
     Holds,
     /// The numbers contradict the claim on this machine.
@@ -186,17 +186,17 @@ impl fmt::Display for Outcome {
 /// Why a lesson could not run its experiment.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
-pub struct LessonError(pub String);
+pub(crate) struct LessonError(pub String);
 
 impl LessonError {
     /// `doing: error`, for an OS error met while doing something.
-    pub fn io(doing: &str, error: impl fmt::Display) -> LessonError {
+    pub(crate) fn io(doing: &str, error: impl fmt::Display) -> LessonError {
         LessonError(format!("{doing}: {error}"))
     }
 }
 
 /// Claim, notebook quote and plan: what is printed before the lesson runs.
-pub fn render_intro(lesson: &Lesson, options: &Options) -> String {
+pub(crate) fn render_intro(lesson: &Lesson, options: &Options) -> String {
     let mut out = format!("━━ lesson {} ━━ {}\n", lesson.name, lesson.summary);
     out.push_str(&labelled("Claim", lesson.claim));
     out.push_str(&labelled("Notebook", &format!("« {} »", lesson.notebook)));
@@ -205,7 +205,7 @@ pub fn render_intro(lesson: &Lesson, options: &Options) -> String {
 }
 
 /// Evidence, notes and verdicts: what is printed after the lesson ran.
-pub fn render_finding(finding: &Finding) -> String {
+pub(crate) fn render_finding(finding: &Finding) -> String {
     let mut out = String::from("Evidence\n");
     for table in &finding.tables {
         out.push_str(&table.render());
@@ -224,7 +224,7 @@ pub fn render_finding(finding: &Finding) -> String {
 
 /// A lesson's result as data, for `--format json`.
 #[derive(Clone, Debug, Serialize)]
-pub struct Record {
+pub(crate) struct Record {
     /// The lesson's name.
     pub lesson: &'static str,
     /// The claim tested.
@@ -243,7 +243,12 @@ pub struct Record {
 
 impl Record {
     /// The record of `lesson`, run with `options`, having found `finding` in `seconds`.
-    pub fn new(lesson: &Lesson, options: &Options, finding: &Finding, seconds: f64) -> Record {
+    pub(crate) fn new(
+        lesson: &Lesson,
+        options: &Options,
+        finding: &Finding,
+        seconds: f64,
+    ) -> Record {
         Record {
             lesson: lesson.name,
             claim: lesson.claim,
@@ -257,7 +262,7 @@ impl Record {
 }
 
 /// The list printed by `paralab lesson` with no name.
-pub fn render_list() -> String {
+pub(crate) fn render_list() -> String {
     let width = LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
     let mut out = String::from(
         "Lessons (run one with 'paralab lesson NAME', all with 'paralab lesson all'):\n",

@@ -13,7 +13,7 @@ use crate::model::{Model, StartMethod};
 use crate::workload::{DEFAULT_ITERS, Workload};
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "parallelism",
     summary: "the cpu loop in N = 1 … CPUs workers: do threads and processes use several cores?",
     claim: "Threads do not benefit from several cores (there is no real parallelism), while processes do; \
@@ -30,7 +30,7 @@ pub const LESSON: Lesson = Lesson {
 const FORK: Model = Model::process(StartMethod::Fork);
 
 /// The models compared, in the one place they are listed.
-pub fn models() -> Vec<Model> {
+pub(crate) fn models() -> Vec<Model> {
     vec![Model::THREAD, FORK, Model::GIL]
 }
 
@@ -88,7 +88,7 @@ fn short_name(model: Model) -> String {
 
 /// One (model, N) cell.
 #[derive(Clone, Debug, Serialize)]
-pub struct Cell {
+pub(crate) struct Cell {
     /// The model, as on the command line.
     pub model: String,
     /// Its family: `thread`, `process`, `gil`.
@@ -108,7 +108,7 @@ pub struct Cell {
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Logical CPUs.
     pub cpus: usize,
     /// Iterations per worker.

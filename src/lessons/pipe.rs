@@ -16,7 +16,7 @@ use crate::measure::clock::MonoTime;
 use crate::sys::children::GroupChild;
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "pipe",
     summary: "throughput and round-trip time: two processes over a pipe vs two threads over a channel or shared memory",
     claim: "Processes cannot read each other's memory, so they exchange data through a pipe (as \
@@ -38,7 +38,7 @@ pub const LESSON: Lesson = Lesson {
 };
 
 /// Size of one write, or one message.
-pub const CHUNK: usize = 64 * 1024;
+pub(crate) const CHUNK: usize = 64 * 1024;
 
 fn volume(options: &Options) -> usize {
     if options.fast { 8 << 20 } else { 128 << 20 }
@@ -118,7 +118,7 @@ pub(crate) fn echo_child(_args: &[String]) -> Result<i32, String> {
 
 /// One way of talking, measured.
 #[derive(Clone, Debug, Serialize)]
-pub struct Channel {
+pub(crate) struct Channel {
     /// `process pipe`, `thread channel`, `thread shared memory`.
     pub name: &'static str,
     /// Bytes sent.
@@ -137,7 +137,7 @@ pub struct Channel {
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// Process pipe, thread channel, thread shared memory.
     pub channels: Vec<Channel>,
 }
@@ -212,7 +212,7 @@ fn start(options: &Options, kind: &str) -> Result<GroupChild, LessonError> {
 }
 
 /// Two processes over a pipe.
-pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
+pub(crate) fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
     let (bytes, trips) = (volume(options), round_trips(options));
     let data = payload();
 
@@ -267,7 +267,7 @@ pub fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
 }
 
 /// Two threads over a channel.
-pub fn thread_channel(options: &Options) -> Channel {
+pub(crate) fn thread_channel(options: &Options) -> Channel {
     let (bytes, trips) = (volume(options), round_trips(options));
     let data = payload();
     let chunks = bytes.div_ceil(CHUNK);
@@ -347,7 +347,7 @@ struct Ring {
 }
 
 /// Two threads through shared memory.
-pub fn thread_shared_memory(options: &Options) -> Channel {
+pub(crate) fn thread_shared_memory(options: &Options) -> Channel {
     let (bytes, trips) = (volume(options), round_trips(options));
     let data = payload();
     let words_of_data: Vec<u64> = data

@@ -20,7 +20,7 @@ use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
 
 /// The lesson.
-pub const LESSON: Lesson = Lesson {
+pub(crate) const LESSON: Lesson = Lesson {
     name: "race",
     summary: "threads add to one shared counter, processes append to one file: without and with a lock",
     claim: "Threads share their memory, so two threads updating the same data can overwrite each other's work; \
@@ -36,9 +36,9 @@ pub const LESSON: Lesson = Lesson {
 };
 
 /// Threads sharing the counter.
-pub const THREADS: usize = 4;
+pub(crate) const THREADS: usize = 4;
 /// Processes sharing the file.
-pub const PROCESSES: usize = 4;
+pub(crate) const PROCESSES: usize = 4;
 
 fn increments(options: &Options) -> u64 {
     if options.fast { 100_000 } else { 5_000_000 }
@@ -64,7 +64,7 @@ fn plan(options: &Options) -> String {
 /// How the threads update the shared counter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum CounterMethod {
+pub(crate) enum CounterMethod {
     /// `load` then `store(v + 1)`: each step atomic, the pair not.
     ReadThenWrite,
     /// A `Mutex<u64>` held across the read and the write.
@@ -75,7 +75,7 @@ pub enum CounterMethod {
 
 impl CounterMethod {
     /// Every method, in the order the lesson runs them.
-    pub const ALL: [CounterMethod; 3] = [
+    pub(crate) const ALL: [CounterMethod; 3] = [
         CounterMethod::ReadThenWrite,
         CounterMethod::Mutex,
         CounterMethod::FetchAdd,
@@ -92,7 +92,7 @@ impl CounterMethod {
 
 /// One counter run.
 #[derive(Clone, Debug, Serialize)]
-pub struct CounterRun {
+pub(crate) struct CounterRun {
     /// How the counter was updated.
     pub method: CounterMethod,
     /// Threads.
@@ -110,7 +110,7 @@ pub struct CounterRun {
 }
 
 /// Runs `threads` threads adding 1 to one counter `increments` times each.
-pub fn count(method: CounterMethod, threads: usize, increments: u64) -> CounterRun {
+pub(crate) fn count(method: CounterMethod, threads: usize, increments: u64) -> CounterRun {
     let atomic = AtomicU64::new(0);
     let locked = Mutex::new(0u64);
     let start = Barrier::new(threads + 1);
@@ -163,7 +163,7 @@ pub fn count(method: CounterMethod, threads: usize, increments: u64) -> CounterR
 /// How the processes append their lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum AppendMethod {
+pub(crate) enum AppendMethod {
     /// Seek to the end, then write: two steps, no lock.
     SeekThenWrite,
     /// The same two steps under an exclusive `flock`.
@@ -174,7 +174,7 @@ pub enum AppendMethod {
 
 impl AppendMethod {
     /// Every method, in the order the lesson runs them.
-    pub const ALL: [AppendMethod; 3] = [
+    pub(crate) const ALL: [AppendMethod; 3] = [
         AppendMethod::SeekThenWrite,
         AppendMethod::Flock,
         AppendMethod::OAppend,
@@ -199,7 +199,7 @@ impl AppendMethod {
 
 /// One file run.
 #[derive(Clone, Debug, Serialize)]
-pub struct FileRun {
+pub(crate) struct FileRun {
     /// How the lines were appended.
     pub method: AppendMethod,
     /// Processes.
@@ -221,12 +221,12 @@ pub struct FileRun {
 /// The line process `worker` writes as its number `index`. Lines differ in
 /// length from one process to the next, so a line written over another
 /// leaves the end of the longer one behind, torn.
-pub fn line(worker: usize, index: u64) -> String {
+pub(crate) fn line(worker: usize, index: u64) -> String {
     format!("p{worker} l{index} {}\n", "x".repeat(4 + 6 * worker))
 }
 
 /// Counts the intact lines (distinct), lost and torn lines of `text`.
-pub fn tally(text: &str, processes: usize, lines: u64) -> (u64, u64, u64) {
+pub(crate) fn tally(text: &str, processes: usize, lines: u64) -> (u64, u64, u64) {
     let mut intact: HashSet<(usize, u64)> = HashSet::new();
     let mut torn = 0;
     for found in text.split_inclusive('\n') {
@@ -308,7 +308,7 @@ fn append(path: &Path, method: AppendMethod, worker: usize, lines: u64) -> std::
 }
 
 /// Runs `processes` children appending `lines` lines each to a fresh file.
-pub fn append_run(
+pub(crate) fn append_run(
     exe: &Path,
     method: AppendMethod,
     processes: usize,
@@ -389,7 +389,7 @@ fn append_into(
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
-pub struct Evidence {
+pub(crate) struct Evidence {
     /// One per counter method.
     pub counter: Vec<CounterRun>,
     /// One per append method.

@@ -12,27 +12,27 @@ use nix::time::{ClockId, clock_gettime};
 
 /// An instant of `CLOCK_MONOTONIC`, in nanoseconds since boot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct MonoTime(pub u64);
+pub(crate) struct MonoTime(pub u64);
 
 impl MonoTime {
     /// Reads `CLOCK_MONOTONIC`. Async-signal-safe: usable after `fork`.
-    pub fn now() -> MonoTime {
+    pub(crate) fn now() -> MonoTime {
         MonoTime(read_nanos(ClockId::CLOCK_MONOTONIC))
     }
 
     /// Seconds from `earlier` to `self`, negative if `self` came first.
-    pub fn seconds_since(self, earlier: MonoTime) -> f64 {
+    pub(crate) fn seconds_since(self, earlier: MonoTime) -> f64 {
         (self.0 as f64 - earlier.0 as f64) / 1e9
     }
 
     /// Time elapsed since `self`.
-    pub fn elapsed(self) -> Duration {
+    pub(crate) fn elapsed(self) -> Duration {
         Duration::from_nanos(MonoTime::now().0.saturating_sub(self.0))
     }
 }
 
 /// CPU time used so far by the calling thread.
-pub fn thread_cpu_time() -> Duration {
+pub(crate) fn thread_cpu_time() -> Duration {
     Duration::from_nanos(read_nanos(ClockId::CLOCK_THREAD_CPUTIME_ID))
 }
 

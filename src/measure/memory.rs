@@ -9,12 +9,12 @@
 
 use std::io;
 
-pub use crate::sys::procfs::children_of;
+pub(crate) use crate::sys::procfs::children_of;
 use crate::sys::procfs::field;
 
 /// Memory of one process, in KiB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct ProcessMemory {
+pub(crate) struct ProcessMemory {
     /// Resident set size: pages in RAM, shared ones counted in full.
     pub rss_kib: u64,
     /// Proportional set size: shared pages divided among their sharers.
@@ -27,12 +27,12 @@ pub struct ProcessMemory {
 
 impl ProcessMemory {
     /// Reads `/proc/<pid>/smaps_rollup` and `/proc/<pid>/status`.
-    pub fn of(pid: u32) -> io::Result<ProcessMemory> {
+    pub(crate) fn of(pid: u32) -> io::Result<ProcessMemory> {
         Self::read(&format!("/proc/{pid}"))
     }
 
     /// The calling process's memory.
-    pub fn own() -> io::Result<ProcessMemory> {
+    pub(crate) fn own() -> io::Result<ProcessMemory> {
         Self::read("/proc/self")
     }
 
@@ -50,7 +50,7 @@ impl ProcessMemory {
 
 /// The memory of this process and its children at one instant.
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Snapshot {
+pub(crate) struct Snapshot {
     /// This process.
     pub parent: ProcessMemory,
     /// Each live child (a child that exits between listing and reading is skipped).
@@ -59,7 +59,7 @@ pub struct Snapshot {
 
 impl Snapshot {
     /// Reads this process and its live children now.
-    pub fn now() -> io::Result<Snapshot> {
+    pub(crate) fn now() -> io::Result<Snapshot> {
         let children = children_of(std::process::id())
             .into_iter()
             .filter_map(|pid| ProcessMemory::of(pid).ok())
@@ -76,7 +76,7 @@ impl Snapshot {
     /// 10,000 threads start slows their start ten-fold; `status` is read
     /// from counters. Its PSS is therefore RSS: the same for the growth
     /// caused by threads, whose new pages are private.
-    pub fn own() -> io::Result<Snapshot> {
+    pub(crate) fn own() -> io::Result<Snapshot> {
         let status = std::fs::read_to_string("/proc/self/status")?;
         let rss_kib = field(&status, "VmRSS:")?;
         Ok(Snapshot {
@@ -92,14 +92,14 @@ impl Snapshot {
 
     /// PSS of this process and its children together: the memory they
     /// really use, shared pages counted once.
-    pub fn total_pss_kib(&self) -> u64 {
+    pub(crate) fn total_pss_kib(&self) -> u64 {
         self.parent.pss_kib + self.children.iter().map(|c| c.pss_kib).sum::<u64>()
     }
 }
 
 /// Samples [`Snapshot`]s on a background thread, at a fixed interval,
 /// while workers run, and keeps the one with the largest total PSS.
-pub struct MemorySampler {
+pub(crate) struct MemorySampler {
     stop: std::sync::mpsc::Sender<()>,
     thread: std::thread::JoinHandle<Snapshot>,
 }
@@ -107,7 +107,7 @@ pub struct MemorySampler {
 impl MemorySampler {
     /// Starts sampling this process every `interval`, and its children too
     /// when `children` is true (a scan of `/proc`, which costs more).
-    pub fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
+    pub(crate) fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
         let thread = std::thread::spawn(move || {
             let mut peak = Snapshot::default();
@@ -132,7 +132,7 @@ impl MemorySampler {
     }
 
     /// Takes a last sample and returns the snapshot of largest total PSS.
-    pub fn stop(self) -> Snapshot {
+    pub(crate) fn stop(self) -> Snapshot {
         let _ = self.stop.send(());
         self.thread.join().unwrap_or_default()
     }
@@ -155,7 +155,7 @@ pub struct MemoryUse {
 impl MemoryUse {
     /// The memory used by `workers` workers, from the snapshot before they
     /// started and the peak snapshot while they ran.
-    pub fn between(before: &Snapshot, peak: &Snapshot, workers: usize) -> MemoryUse {
+    pub(crate) fn between(before: &Snapshot, peak: &Snapshot, workers: usize) -> MemoryUse {
         let before_kib = before.total_pss_kib();
         let peak_kib = peak.total_pss_kib().max(before_kib);
         MemoryUse {

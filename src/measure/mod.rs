@@ -1,6 +1,6 @@
 //! Measuring instruments: clocks that agree across processes, and the
 //! statistics of repeated runs, memory read from /proc.
 
-pub mod clock;
-pub mod memory;
-pub mod stats;
+pub(crate) mod clock;
+pub(crate) mod memory;
+pub(crate) mod stats;

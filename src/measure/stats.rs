@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// The median of `samples`, or `None` for none. With an even count it is
 /// the mean of the two middle values, as hyperfine and NumPy compute it.
-pub fn median(samples: &[f64]) -> Option<f64> {
+pub(crate) fn median(samples: &[f64]) -> Option<f64> {
     if samples.is_empty() {
         return None;
     }
@@ -21,14 +21,14 @@ pub fn median(samples: &[f64]) -> Option<f64> {
 }
 
 /// The arithmetic mean, or `None` for no samples.
-pub fn mean(samples: &[f64]) -> Option<f64> {
+pub(crate) fn mean(samples: &[f64]) -> Option<f64> {
     (!samples.is_empty()).then(|| samples.iter().sum::<f64>() / samples.len() as f64)
 }
 
 /// The sample standard deviation (divided by n − 1, as hyperfine, NumPy's
 /// `std(ddof=1)` and Python's `statistics.stdev` compute it); `None` for
 /// fewer than two samples, where it is not defined.
-pub fn stddev(samples: &[f64]) -> Option<f64> {
+pub(crate) fn stddev(samples: &[f64]) -> Option<f64> {
     if samples.len() < 2 {
         return None;
     }
@@ -38,7 +38,7 @@ pub fn stddev(samples: &[f64]) -> Option<f64> {
 }
 
 /// The median absolute deviation from the median (unscaled).
-pub fn mad(samples: &[f64]) -> Option<f64> {
+pub(crate) fn mad(samples: &[f64]) -> Option<f64> {
     let centre = median(samples)?;
     let deviations: Vec<f64> = samples.iter().map(|x| (x - centre).abs()).collect();
     median(&deviations)
@@ -48,7 +48,7 @@ pub fn mad(samples: &[f64]) -> Option<f64> {
 /// above Iglewicz and Hoaglin's 3.5, so that only runs disturbed by
 /// something else (another program, a page-cache miss) are flagged, not the
 /// ordinary jitter of short runs.
-pub const OUTLIER_THRESHOLD: f64 = 14.0;
+pub(crate) const OUTLIER_THRESHOLD: f64 = 14.0;
 
 /// `(x − median) / (1.4826 · MAD)` for each sample: 1.4826 makes the MAD
 /// estimate the standard deviation of normally distributed samples. The
@@ -56,7 +56,7 @@ pub const OUTLIER_THRESHOLD: f64 = 14.0;
 /// zero), so that when most samples are equal a differing one stands out
 /// without ordinary jitter doing so; hyperfine's own score is
 /// `min_relative_mad = 0`.
-pub fn modified_z_scores(samples: &[f64], min_relative_mad: f64) -> Vec<f64> {
+pub(crate) fn modified_z_scores(samples: &[f64], min_relative_mad: f64) -> Vec<f64> {
     let (Some(centre), Some(mad)) = (median(samples), mad(samples)) else {
         return Vec::new();
     };
@@ -70,13 +70,13 @@ pub fn modified_z_scores(samples: &[f64], min_relative_mad: f64) -> Vec<f64> {
 /// The smallest MAD [`outliers`] uses, relative to the median: timer and
 /// scheduler jitter. Without it, three runs of which two agree to the
 /// nanosecond (MAD ≈ 0) make a third run 0.1 % slower an "outlier".
-pub const MIN_RELATIVE_MAD: f64 = 0.005;
+pub(crate) const MIN_RELATIVE_MAD: f64 = 0.005;
 
 /// The indices of the samples whose modified z-score (with the MAD at
 /// least [`MIN_RELATIVE_MAD`] of the median) exceeds [`OUTLIER_THRESHOLD`]
 /// in absolute value. Fewer than three samples have no outliers: with two,
 /// neither can be told from the other.
-pub fn outliers(samples: &[f64]) -> Vec<usize> {
+pub(crate) fn outliers(samples: &[f64]) -> Vec<usize> {
     if samples.len() < 3 {
         return Vec::new();
     }
@@ -90,7 +90,7 @@ pub fn outliers(samples: &[f64]) -> Vec<usize> {
 
 /// The summary of repeated wall times, in seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Summary {
+pub(crate) struct Summary {
     /// How many samples.
     pub runs: usize,
     /// The shortest.
@@ -107,7 +107,7 @@ pub struct Summary {
 
 impl Summary {
     /// The summary of `samples`, or `None` for no samples.
-    pub fn of(samples: &[f64]) -> Option<Summary> {
+    pub(crate) fn of(samples: &[f64]) -> Option<Summary> {
         Some(Summary {
             runs: samples.len(),
             min: samples.iter().copied().min_by(f64::total_cmp)?,
@@ -119,7 +119,7 @@ impl Summary {
     }
 
     /// The standard deviation relative to the mean (0 for a single run).
-    pub fn relative_stddev(&self) -> f64 {
+    pub(crate) fn relative_stddev(&self) -> f64 {
         self.stddev.unwrap_or(0.0) / self.mean
     }
 }

@@ -12,7 +12,7 @@ use crate::workload::WorkloadFn;
 
 /// What a model needs to know about the run it is part of.
 #[derive(Clone, Debug)]
-pub struct RunContext {
+pub(crate) struct RunContext {
     /// The instant the run started; worker times are offsets from it.
     pub t0: MonoTime,
     /// The program the `spawn` start method executes: one that calls
@@ -34,7 +34,7 @@ pub struct RunContext {
 impl RunContext {
     /// A run starting now that spawns `worker_exe`, with no closure, no
     /// interpreter, no time limit, and a stop token of its own.
-    pub fn new(worker_exe: impl Into<PathBuf>) -> RunContext {
+    pub(crate) fn new(worker_exe: impl Into<PathBuf>) -> RunContext {
         RunContext {
             t0: MonoTime::now(),
             worker_exe: worker_exe.into(),
@@ -46,31 +46,31 @@ impl RunContext {
     }
 
     /// The same context with the run's time limit set.
-    pub fn with_timeout(mut self, timeout: Option<Duration>) -> RunContext {
+    pub(crate) fn with_timeout(mut self, timeout: Option<Duration>) -> RunContext {
         self.timeout = timeout;
         self
     }
 
     /// The same context, stopped by `stop`.
-    pub fn with_stop(mut self, stop: StopToken) -> RunContext {
+    pub(crate) fn with_stop(mut self, stop: StopToken) -> RunContext {
         self.stop = stop;
         self
     }
 
     /// The same context with the closure of a custom workload.
-    pub fn with_closure(mut self, custom: Option<WorkloadFn>) -> RunContext {
+    pub(crate) fn with_closure(mut self, custom: Option<WorkloadFn>) -> RunContext {
         self.custom = custom;
         self
     }
 
     /// The same context with the interpreter of the Python models.
-    pub fn with_python(mut self, python: Option<Arc<Python>>) -> RunContext {
+    pub(crate) fn with_python(mut self, python: Option<Arc<Python>>) -> RunContext {
         self.python = python;
         self
     }
 
     /// The same context, its clock restarted now.
-    pub fn starting_now(&self) -> RunContext {
+    pub(crate) fn starting_now(&self) -> RunContext {
         RunContext {
             t0: MonoTime::now(),
             ..self.clone()
@@ -83,7 +83,7 @@ impl RunContext {
 /// times inside the interpreter, as the notebook does, so that starting
 /// `python3` is not counted).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RunOutput {
+pub(crate) struct RunOutput {
     /// One per worker, in worker order.
     pub outcomes: Vec<WorkerOutcome>,
     /// The model's own wall time, if it timed the run; otherwise the
@@ -93,7 +93,7 @@ pub struct RunOutput {
 
 impl RunOutput {
     /// Outcomes of a run timed by the caller's clock around [`super::Model::run`].
-    pub fn timed_by_caller(outcomes: Vec<WorkerOutcome>) -> RunOutput {
+    pub(crate) fn timed_by_caller(outcomes: Vec<WorkerOutcome>) -> RunOutput {
         RunOutput {
             outcomes,
             own_wall_s: None,

@@ -21,7 +21,7 @@ const STOP_POLL: Duration = Duration::from_millis(50);
 
 /// Why a run stopped waiting for its workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stop {
+pub(crate) enum Stop {
     /// The run's timeout expired.
     TimedOut,
     /// SIGINT or SIGTERM asked paralab to stop.
@@ -31,7 +31,7 @@ pub enum Stop {
 impl Stop {
     /// The status of a worker that had not finished when the run stopped;
     /// `still_running` when it could not be killed (a thread or a task).
-    pub fn status(self, still_running: bool) -> WorkerStatus {
+    pub(crate) fn status(self, still_running: bool) -> WorkerStatus {
         match self {
             Stop::TimedOut => WorkerStatus::TimedOut { still_running },
             Stop::Interrupted(signal) => WorkerStatus::Interrupted {
@@ -42,13 +42,13 @@ impl Stop {
 }
 
 /// When the run that starts now must end, from the context's timeout.
-pub fn deadline(context: &RunContext) -> Option<Instant> {
+pub(crate) fn deadline(context: &RunContext) -> Option<Instant> {
     context.timeout.map(|timeout| Instant::now() + timeout)
 }
 
 /// What [`collect`] gathered: each worker's report, if it came, and why the
 /// wait ended early, if it did.
-pub struct Collected<T> {
+pub(crate) struct Collected<T> {
     /// Indexed by worker.
     pub reports: Vec<Option<T>>,
     /// `None` when every sender reported or was dropped (a panic).
@@ -58,7 +58,7 @@ pub struct Collected<T> {
 /// Receives `(worker, report)` pairs until every worker has reported, every
 /// sender is gone (the others panicked), the deadline passes, or a stop is
 /// requested. Reports naming a worker out of range are ignored.
-pub fn collect<T>(
+pub(crate) fn collect<T>(
     reports: &Receiver<(usize, T)>,
     workers: usize,
     deadline: Option<Instant>,

@@ -110,7 +110,7 @@ fn cpu_under(gil: &Gil, iters: u64) -> u64 {
 
 /// A global lock with CPython's hand-over rules.
 #[derive(Debug)]
-pub struct Gil {
+pub(crate) struct Gil {
     state: Mutex<State>,
     /// Signalled when the lock is released.
     released: Condvar,
@@ -131,7 +131,7 @@ struct State {
 
 impl Gil {
     /// An unheld lock handed over every `interval`.
-    pub fn new(interval: Duration) -> Gil {
+    pub(crate) fn new(interval: Duration) -> Gil {
         Gil {
             state: Mutex::new(State::default()),
             released: Condvar::new(),
@@ -147,7 +147,7 @@ impl Gil {
 
     /// Takes the lock, asking the holder to drop it after each interval in
     /// which it did not change hands.
-    pub fn acquire(&self) {
+    pub(crate) fn acquire(&self) {
         let mut state = self.state();
         while state.held {
             let seen = state.switches;
@@ -167,20 +167,20 @@ impl Gil {
     }
 
     /// Releases the lock.
-    pub fn release(&self) {
+    pub(crate) fn release(&self) {
         self.state().held = false;
         self.released.notify_one();
     }
 
     /// Whether a waiting worker asked the holder to drop the lock.
     #[inline]
-    pub fn drop_requested(&self) -> bool {
+    pub(crate) fn drop_requested(&self) -> bool {
         self.drop_request.load(Ordering::Relaxed)
     }
 
     /// Drops the lock, waits until another worker has taken it, then waits
     /// for it again: the holder's answer to a drop request.
-    pub fn switch(&self) {
+    pub(crate) fn switch(&self) {
         let mut state = self.state();
         let seen = state.switches;
         state.held = false;

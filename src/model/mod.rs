@@ -11,17 +11,17 @@
 //! (and a constant below if library users should name it), a test, and
 //! its line in the README.
 
-pub mod async_tasks;
+pub(crate) mod async_tasks;
 mod context;
-pub mod deadline;
+pub(crate) mod deadline;
 mod error;
-pub mod gil;
+pub(crate) mod gil;
 mod job;
 mod outcome;
-pub mod pool;
-pub mod process;
-pub mod python;
-pub mod thread;
+pub(crate) mod pool;
+pub(crate) mod process;
+pub(crate) mod python;
+pub(crate) mod thread;
 mod variant;
 
 use std::fmt;
@@ -31,11 +31,12 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-pub use context::{RunContext, RunOutput};
+pub(crate) use context::{RunContext, RunOutput};
 pub use error::ModelError;
 pub(crate) use job::Job;
 pub use outcome::{WorkerOutcome, WorkerStatus};
-pub use variant::{DEFAULT_SWITCH_INTERVAL, StartMethod, VariantDefaults, parse_switch_interval};
+pub use variant::StartMethod;
+pub(crate) use variant::{DEFAULT_SWITCH_INTERVAL, VariantDefaults, parse_switch_interval};
 pub(crate) use variant::{Variant, VariantKind};
 
 use crate::workload::{Workload, WorkloadKind};
@@ -241,7 +242,7 @@ impl Model {
     /// A worker that fails (panics, dies, reports nothing) is described in
     /// its outcome; `Err` means the workers could not all be started, in
     /// which case those started have been waited for or killed and reaped.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         workload: &Workload,
         workers: usize,
@@ -305,7 +306,7 @@ impl Model {
     }
 
     /// The models `--python` adds: every CPython model of the table.
-    pub fn python_models(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
+    pub(crate) fn python_models(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
         Model::all(defaults).filter(Model::is_python)
     }
 
@@ -319,7 +320,7 @@ impl Model {
 }
 
 /// What `--models` accepts: `thread, process, process:fork, process:spawn, …`.
-pub fn model_names() -> String {
+pub(crate) fn model_names() -> String {
     MODELS
         .iter()
         .flat_map(|family| family.variant.spellings(family.name))
@@ -329,7 +330,7 @@ pub fn model_names() -> String {
 
 /// The `--models` help: every name, with a few words where a name is not
 /// enough: `…, async (tokio tasks), pool (rayon), …`.
-pub fn models_help() -> String {
+pub(crate) fn models_help() -> String {
     MODELS
         .iter()
         .map(|family| {
@@ -349,14 +350,14 @@ pub fn models_help() -> String {
 /// A model as a command line names it: the variant may be left open
 /// (`process` alone), to be taken from options such as `--start-method`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ModelName {
+pub(crate) struct ModelName {
     family: &'static Family,
     variant: Option<Variant>,
 }
 
 impl ModelName {
     /// The model, its open variant taken from `defaults`.
-    pub fn resolve(self, defaults: &VariantDefaults) -> Model {
+    pub(crate) fn resolve(self, defaults: &VariantDefaults) -> Model {
         let variant = self
             .variant
             .unwrap_or_else(|| self.family.variant.default_variant(defaults));

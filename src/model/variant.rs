@@ -41,10 +41,10 @@ impl FromStr for StartMethod {
 }
 
 /// CPython's default switch interval, `sys.getswitchinterval()`.
-pub const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
+pub(crate) const DEFAULT_SWITCH_INTERVAL: Duration = Duration::from_millis(5);
 
 /// A switch interval in milliseconds, `5ms` or `5`, from 1 µs to 10 s.
-pub fn parse_switch_interval(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_switch_interval(text: &str) -> Result<Duration, String> {
     let number = text.trim().trim_end_matches("ms");
     match number.parse::<f64>() {
         Ok(ms) if ms.is_finite() && (0.001..=10_000.0).contains(&ms) => {
@@ -81,7 +81,7 @@ pub(crate) enum Variant {
 /// The values a command line leaves open (`process` alone, `gil` alone)
 /// are taken from here: `--start-method` and `--switch-interval`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct VariantDefaults {
+pub(crate) struct VariantDefaults {
     /// For `process` and `py-process` without `:METHOD`.
     pub start_method: StartMethod,
     /// For `gil` without `:MS`.

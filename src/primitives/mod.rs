@@ -18,7 +18,7 @@ use crate::sys::fork::{EchoChild, fork_and_wait};
 
 /// One primitive that `paralab primitives` times.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Primitive {
+pub(crate) enum Primitive {
     /// `std::thread::spawn` of an empty closure, then `join`.
     ThreadSpawn,
     /// `fork` of a child that calls `_exit(0)` at once, then `wait4`.
@@ -47,7 +47,7 @@ pub enum Primitive {
 /// Median, spread and extremes of one primitive's samples, in nanoseconds
 /// per operation.
 #[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Timing {
+pub(crate) struct Timing {
     /// The primitive's short name (`thread`, `fork`, …).
     pub id: &'static str,
     /// What one operation is.
@@ -71,7 +71,7 @@ pub struct Timing {
 
 impl Primitive {
     /// Every primitive, in the order `paralab primitives` prints them.
-    pub const ALL: [Primitive; 10] = [
+    pub(crate) const ALL: [Primitive; 10] = [
         Primitive::ThreadSpawn,
         Primitive::Fork,
         Primitive::Exec,
@@ -85,7 +85,7 @@ impl Primitive {
     ];
 
     /// The short name used by `--only`.
-    pub fn id(self) -> &'static str {
+    pub(crate) fn id(self) -> &'static str {
         match self {
             Primitive::ThreadSpawn => "thread",
             Primitive::Fork => "fork",
@@ -101,7 +101,7 @@ impl Primitive {
     }
 
     /// What one operation is, as the table's first column says it.
-    pub fn operation(self) -> &'static str {
+    pub(crate) fn operation(self) -> &'static str {
         match self {
             Primitive::ThreadSpawn => "thread spawn + join",
             Primitive::Fork => "fork + wait (child exits at once)",
@@ -117,7 +117,7 @@ impl Primitive {
     }
 
     /// The lmbench or perf command that measures the same thing.
-    pub fn compare_with(self) -> &'static str {
+    pub(crate) fn compare_with(self) -> &'static str {
         match self {
             Primitive::Fork => "lmbench: lat_proc fork",
             Primitive::Exec => "lmbench: lat_proc exec",
@@ -130,7 +130,7 @@ impl Primitive {
     }
 
     /// Operations per timed sample.
-    pub fn batch(self) -> usize {
+    pub(crate) fn batch(self) -> usize {
         match self {
             Primitive::MutexUncontended | Primitive::MutexContended => 1000,
             _ => 1,
@@ -138,7 +138,7 @@ impl Primitive {
     }
 
     /// Times `samples` samples (after a tenth as many untimed ones).
-    pub fn measure(self, samples: usize) -> io::Result<Timing> {
+    pub(crate) fn measure(self, samples: usize) -> io::Result<Timing> {
         let samples = samples.max(1);
         let total = samples + (samples / 10).max(1);
         let batch = self.batch();
@@ -358,7 +358,7 @@ fn pin_to_first_cpu() -> io::Result<nix::sched::CpuSet> {
 }
 
 /// The terminal table of `paralab primitives`.
-pub fn render_table(timings: &[Timing]) -> String {
+pub(crate) fn render_table(timings: &[Timing]) -> String {
     let mut table = Table::new(
         "",
         &["primitive", "median", "spread (p5 … p95)", "min", "samples"],

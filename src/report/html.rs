@@ -28,7 +28,7 @@ ul.conclusions li { margin: 0.3em 0; }
 ";
 
 /// The whole page.
-pub fn render(record: &Record) -> String {
+pub(crate) fn render(record: &Record) -> String {
     let mut page = String::new();
     page.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
     page.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
@@ -206,7 +206,7 @@ fn strip_xml_declaration(svg: &str) -> &str {
 }
 
 /// Escapes text for HTML element content and attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

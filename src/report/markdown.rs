@@ -8,7 +8,7 @@ use crate::workload::Workload;
 
 /// The Markdown text: one table per workload, rows by model then workers,
 /// then the plain-language conclusions and the machine.
-pub fn render(record: &Record) -> String {
+pub(crate) fn render(record: &Record) -> String {
     let rows = rows(&record.measurements);
     let mut out = String::new();
     let mut workloads: Vec<&Workload> = Vec::new();

@@ -95,7 +95,7 @@ pub(crate) struct Grid {
 
 impl Grid {
     /// Arranges `measurements`; failed runs are left out of the cells.
-    pub fn new(measurements: &[Measurement]) -> Grid {
+    pub(crate) fn new(measurements: &[Measurement]) -> Grid {
         let mut workloads: Vec<&Workload> = Vec::new();
         let mut models: Vec<Model> = Vec::new();
         let mut workers: Vec<usize> = Vec::new();
@@ -142,7 +142,7 @@ impl Grid {
     }
 
     /// The wall times of column `column` at `workers` workers.
-    pub fn walls(&self, column: usize, workers: usize) -> &[f64] {
+    pub(crate) fn walls(&self, column: usize, workers: usize) -> &[f64] {
         match self.workers.iter().position(|&w| w == workers) {
             Some(row) => &self.walls[column][row],
             None => &[],
@@ -150,14 +150,14 @@ impl Grid {
     }
 
     /// The median wall time of column `column` at `workers` workers.
-    pub fn median(&self, column: usize, workers: usize) -> Option<f64> {
+    pub(crate) fn median(&self, column: usize, workers: usize) -> Option<f64> {
         median(self.walls(column, workers))
     }
 
     /// Throughput gain of N workers over one, for work that grows with N
     /// (each worker does the full workload): `N·T(1)/T(N)`. `None` without
     /// a measurement at one worker.
-    pub fn speedup(&self, column: usize, workers: usize) -> Option<f64> {
+    pub(crate) fn speedup(&self, column: usize, workers: usize) -> Option<f64> {
         let one = self.median(column, 1)?;
         let n = self.median(column, workers)?;
         Some(workers as f64 * one / n)
@@ -165,13 +165,13 @@ impl Grid {
 
     /// `T(1)/T(N)`: 1 when N workers take as long as one (perfectly
     /// parallel), 1/N when they take N times as long (one at a time).
-    pub fn efficiency(&self, column: usize, workers: usize) -> Option<f64> {
+    pub(crate) fn efficiency(&self, column: usize, workers: usize) -> Option<f64> {
         Some(self.median(column, 1)? / self.median(column, workers)?)
     }
 
     /// Whether several process start methods appear, so that names must
     /// say which is which.
-    pub fn mixes_start_methods(&self) -> bool {
+    pub(crate) fn mixes_start_methods(&self) -> bool {
         let mut methods = self.columns.iter().filter_map(|c| c.model.start_method());
         methods
             .next()
@@ -181,7 +181,7 @@ impl Grid {
     /// The notebook's name of a column: `CpuThread`, `IoProcess`,
     /// `CpuPyThread`, and `CpuProcessSpawn` when both start methods are in
     /// the table.
-    pub fn notebook_name(&self, column: usize) -> String {
+    pub(crate) fn notebook_name(&self, column: usize) -> String {
         let Column { workload, model } = &self.columns[column];
         let mut name = format!(
             "{}{}",
@@ -201,7 +201,7 @@ impl Grid {
     /// The model's name as a person reads it in a table header:
     /// `thread`, `process`, or `process:spawn` when start methods mix or
     /// the method is not the default.
-    pub fn model_label(&self, column: usize) -> String {
+    pub(crate) fn model_label(&self, column: usize) -> String {
         let model = self.columns[column].model;
         match model.start_method() {
             Some(method) if self.mixes_start_methods() || method != Default::default() => {

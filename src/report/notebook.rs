@@ -12,7 +12,7 @@ use crate::fmt::python_sci;
 ///
 /// A cell whose runs all failed prints `nan`; with several runs a cell is
 /// their median.
-pub fn render(measurements: &[Measurement]) -> String {
+pub(crate) fn render(measurements: &[Measurement]) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::from("nthreads");
     for column in 0..grid.columns.len() {

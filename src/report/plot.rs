@@ -15,7 +15,7 @@ use crate::workload::{Workload, WorkloadKind};
 
 /// One drawn plot.
 #[derive(Clone, Debug)]
-pub struct Plot {
+pub(crate) struct Plot {
     /// The file name it is saved under: `cpu-wall-time.svg`.
     pub file_name: String,
     /// What it shows, for captions and alt text.
@@ -25,7 +25,7 @@ pub struct Plot {
 }
 
 /// Pixel size of each plot: a 16:10 slide's half-width is about 800 px.
-pub const SIZE: (u32, u32) = (800, 500);
+pub(crate) const SIZE: (u32, u32) = (800, 500);
 
 /// Distinct colours that stay distinct for colour-blind readers and in
 /// greyscale prints (Okabe–Ito), one per model in the order the models
@@ -43,12 +43,12 @@ const COLOURS: [RGBColor; 7] = [
 const REFERENCE: RGBColor = RGBColor(110, 110, 110);
 
 /// The colour of the `index`-th model.
-pub fn colour(index: usize) -> RGBColor {
+pub(crate) fn colour(index: usize) -> RGBColor {
     COLOURS[index % COLOURS.len()]
 }
 
 /// Every plot of `record`: for each workload, wall time then speedup.
-pub fn plots(record: &Record) -> Vec<Plot> {
+pub(crate) fn plots(record: &Record) -> Vec<Plot> {
     let grid = Grid::new(&record.measurements);
     let mut models: Vec<Model> = Vec::new();
     let mut workloads: Vec<&Workload> = Vec::new();

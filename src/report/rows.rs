@@ -12,7 +12,7 @@ use crate::workload::Workload;
 
 /// The runs of one (workload, model, workers), summarised.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Row {
+pub(crate) struct Row {
     /// What each worker did.
     pub workload: Workload,
     /// How the workers were run.
@@ -38,7 +38,7 @@ pub struct Row {
 impl Row {
     /// The row's statistics as the summary tables of documents show them
     /// (Markdown, HTML): formatted here once for all of them.
-    pub fn text(&self) -> RowText {
+    pub(crate) fn text(&self) -> RowText {
         let dash = || "-".to_string();
         let (timings, runs) = match self.wall_s {
             Some(s) => (
@@ -71,7 +71,7 @@ impl Row {
 }
 
 /// The columns of a summary table, in order, as [`Row::text`] fills them.
-pub const COLUMNS: [&str; 9] = [
+pub(crate) const COLUMNS: [&str; 9] = [
     "model",
     "workers",
     "median",
@@ -86,7 +86,7 @@ pub const COLUMNS: [&str; 9] = [
 /// A [`Row`] as text, one field per column of [`COLUMNS`] (unescaped: each
 /// document escapes it its own way).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowText {
+pub(crate) struct RowText {
     /// The model's label: `thread`, `process (fork)`.
     pub model: String,
     /// How many workers ran at once.
@@ -100,7 +100,7 @@ pub struct RowText {
 
 /// One row per (workload, model, workers) that was tried: workloads
 /// outermost, then models, then worker counts, in the order measured.
-pub fn rows(measurements: &[Measurement]) -> Vec<Row> {
+pub(crate) fn rows(measurements: &[Measurement]) -> Vec<Row> {
     let grid = Grid::new(measurements);
     let mut rows = Vec::new();
     for (c, column) in grid.columns.iter().enumerate() {
@@ -133,7 +133,7 @@ pub fn rows(measurements: &[Measurement]) -> Vec<Row> {
 
 /// One warning per (workload, model, workers) with outlying runs, as
 /// hyperfine words it, for stderr.
-pub fn outlier_warnings(rows: &[Row]) -> Vec<String> {
+pub(crate) fn outlier_warnings(rows: &[Row]) -> Vec<String> {
     rows.iter()
         .filter(|r| r.outliers > 0)
         .filter_map(|r| {

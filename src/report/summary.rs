@@ -13,7 +13,7 @@ use crate::workload::WorkloadKind;
 ///
 /// `cpus` is the number of logical CPUs the run had; the line compares with
 /// what that many CPUs allow.
-pub fn render(measurements: &[Measurement], cpus: usize) -> String {
+pub(crate) fn render(measurements: &[Measurement], cpus: usize) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     for column in 0..grid.columns.len() {

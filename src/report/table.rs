@@ -15,7 +15,7 @@ use crate::workload::Workload;
 ///        1 │ 0.252 s  ×1.00   100%   │ 0.254 s  ×1.00   100%
 ///        2 │ 0.256 s  ×1.97    98%   │ 0.259 s  ×1.96    98%
 /// ```
-pub fn render(measurements: &[Measurement]) -> String {
+pub(crate) fn render(measurements: &[Measurement]) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     let mut workloads: Vec<&Workload> = Vec::new();

@@ -18,7 +18,7 @@ use super::wait::wait_exited;
 
 /// One child program leading its own registered process group; killed with
 /// its group and reaped when dropped, unless it was waited for.
-pub struct GroupChild {
+pub(crate) struct GroupChild {
     child: Child,
     /// Registered until the child is waited for.
     group: Option<WorkerGroup>,
@@ -26,7 +26,7 @@ pub struct GroupChild {
 
 impl GroupChild {
     /// Starts `command` in a process group of its own and registers it.
-    pub fn spawn(command: &mut Command) -> io::Result<GroupChild> {
+    pub(crate) fn spawn(command: &mut Command) -> io::Result<GroupChild> {
         let child = command.process_group(0).spawn()?;
         let group = WorkerGroup::register(Pid::from_raw(child.id() as i32));
         Ok(GroupChild {
@@ -37,23 +37,23 @@ impl GroupChild {
 
     /// Starts `command`, its standard output and error collected, and
     /// waits for it: [`Command::output`] in a group of its own.
-    pub fn output(command: &mut Command) -> io::Result<Output> {
+    pub(crate) fn output(command: &mut Command) -> io::Result<Output> {
         GroupChild::spawn(command.stdout(Stdio::piped()).stderr(Stdio::piped()))?.wait_with_output()
     }
 
     /// The child's pid, which is also its process group's id.
-    pub fn id(&self) -> Pid {
+    pub(crate) fn id(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
     }
 
     /// The child, for its piped standard streams.
-    pub fn child(&mut self) -> &mut Child {
+    pub(crate) fn child(&mut self) -> &mut Child {
         &mut self.child
     }
 
     /// Closes the child's standard input (if piped), waits for the child to
     /// end, kills what it left in its group, and reaps it.
-    pub fn wait(&mut self) -> io::Result<ExitStatus> {
+    pub(crate) fn wait(&mut self) -> io::Result<ExitStatus> {
         drop(self.child.stdin.take());
         if self.group.is_some() {
             wait_exited(self.id());
@@ -63,7 +63,7 @@ impl GroupChild {
 
     /// Closes its standard input, reads its standard output and error to
     /// their ends, then waits for it as [`GroupChild::wait`] does.
-    pub fn wait_with_output(mut self) -> io::Result<Output> {
+    pub(crate) fn wait_with_output(mut self) -> io::Result<Output> {
         drop(self.child.stdin.take());
         let (stdout, stderr) = read_both(self.child.stdout.take(), self.child.stderr.take())?;
         let status = self.wait()?;
@@ -156,30 +156,30 @@ fn read_some(stream: &mut Option<impl Read>, into: &mut Vec<u8>) -> io::Result<(
 /// Children started together ([`GroupChild`]ren): whatever is still running
 /// when the set is dropped is killed with its group and reaped.
 #[derive(Default)]
-pub struct ChildSet {
+pub(crate) struct ChildSet {
     children: Vec<GroupChild>,
 }
 
 impl ChildSet {
     /// An empty set.
-    pub fn new() -> ChildSet {
+    pub(crate) fn new() -> ChildSet {
         ChildSet::default()
     }
 
     /// Starts `command` as the next child of the set.
-    pub fn spawn(&mut self, command: &mut Command) -> io::Result<&mut GroupChild> {
+    pub(crate) fn spawn(&mut self, command: &mut Command) -> io::Result<&mut GroupChild> {
         self.children.push(GroupChild::spawn(command)?);
         Ok(self.children.last_mut().expect("just pushed"))
     }
 
     /// Waits for every child, in the order they were started.
-    pub fn wait_all(&mut self) -> Vec<io::Result<ExitStatus>> {
+    pub(crate) fn wait_all(&mut self) -> Vec<io::Result<ExitStatus>> {
         self.children.iter_mut().map(GroupChild::wait).collect()
     }
 
     /// Collects every child's output and waits for it, in the order they
     /// were started.
-    pub fn outputs(self) -> Vec<io::Result<Output>> {
+    pub(crate) fn outputs(self) -> Vec<io::Result<Output>> {
         self.children
             .into_iter()
             .map(GroupChild::wait_with_output)

@@ -27,7 +27,7 @@ use super::wait::{PANIC_EXIT, reap};
 
 /// Exit code of a forked child that could not execute its program, as
 /// shells report "command not found".
-pub const EXEC_FAILED: i32 = 127;
+pub(crate) const EXEC_FAILED: i32 = 127;
 
 /// Forks a worker: the child becomes a worker (see [`become_worker`]),
 /// runs `body`, and exits with the code `body` returns, or with
@@ -85,7 +85,7 @@ fn become_worker(parent: Pid, stop_signals: &SigSet) {
 /// whether `parent` is still the parent (if it is not, it died before the
 /// request took effect, and nobody will ever read this process's work).
 /// Only system calls: safe right after `fork`.
-pub fn die_with_parent(parent: Pid) -> bool {
+pub(crate) fn die_with_parent(parent: Pid) -> bool {
     let _ = prctl::set_pdeathsig(Signal::SIGKILL);
     getppid() == parent
 }
@@ -101,7 +101,7 @@ fn exit_now(code: i32) -> ! {
 /// A program and its arguments made ready for `execv` before forking, so
 /// that the child only has to call it: NUL-terminated strings and the
 /// NULL-terminated array of pointers to them.
-pub struct ExecArgs {
+pub(crate) struct ExecArgs {
     path: CString,
     /// Owns the strings `pointers` points into.
     _argv: Vec<CString>,
@@ -111,7 +111,7 @@ pub struct ExecArgs {
 impl ExecArgs {
     /// `path` to execute, with `argv` (its `argv[0]` first); an error if
     /// any of them holds a NUL byte.
-    pub fn new(path: &Path, argv: &[String]) -> Result<ExecArgs, NulError> {
+    pub(crate) fn new(path: &Path, argv: &[String]) -> Result<ExecArgs, NulError> {
         let path = CString::new(path.as_os_str().as_bytes())?;
         let argv: Vec<CString> = argv
             .iter()
@@ -137,7 +137,7 @@ impl ExecArgs {
 /// [`EXEC_FAILED`]. Returns the child's pid. The child is set up as a
 /// forked worker is (its own process group, killed if paralab dies, SIGINT
 /// and SIGTERM unblocked), and that setup survives the exec.
-pub fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
+pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
     let parent = getpid();
     let stop_signals = stop_signals();
     // SAFETY: the child calls only async-signal-safe functions (setpgid,
@@ -168,7 +168,7 @@ pub fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
 /// Forks a child that exits at once, and waits for it: the cost of the
 /// `fork` start method itself (what `paralab primitives` times, and what
 /// lmbench's `lat_proc fork` times).
-pub fn fork_and_wait() -> io::Result<()> {
+pub(crate) fn fork_and_wait() -> io::Result<()> {
     // SAFETY: the child calls only _exit, which is async-signal-safe.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => exit_now(0),
@@ -181,7 +181,7 @@ pub fn fork_and_wait() -> io::Result<()> {
 /// another, for timing a round trip between two processes (lmbench's
 /// `lat_pipe`, `perf bench sched pipe`). Dropping it closes the pipes,
 /// which ends the child, and reaps it.
-pub struct EchoChild {
+pub(crate) struct EchoChild {
     to_child: Option<File>,
     from_child: File,
     child: Pid,
@@ -189,7 +189,7 @@ pub struct EchoChild {
 
 impl EchoChild {
     /// Forks the echoing child.
-    pub fn start() -> io::Result<EchoChild> {
+    pub(crate) fn start() -> io::Result<EchoChild> {
         let (child_reads, parent_writes) = pipe2(OFlag::O_CLOEXEC)?;
         let (parent_reads, child_writes) = pipe2(OFlag::O_CLOEXEC)?;
         // SAFETY: the child only calls read(2) and write(2) on a stack
@@ -222,7 +222,7 @@ impl EchoChild {
     }
 
     /// Sends one byte and waits for it to come back.
-    pub fn round_trip(&mut self) -> io::Result<()> {
+    pub(crate) fn round_trip(&mut self) -> io::Result<()> {
         let to_child = self.to_child.as_mut().expect("open until drop");
         to_child.write_all(&[1])?;
         let mut byte = [0u8; 1];

@@ -10,7 +10,7 @@ use super::procfs;
 /// One line that names the limits that can cause `error` when starting a
 /// worker, with their current values, e.g.
 /// `limit hit: RLIMIT_NPROC (ulimit -u) = 4096, kernel.threads-max = 191831, …`.
-pub fn explain(error: &io::Error) -> String {
+pub(crate) fn explain(error: &io::Error) -> String {
     match error.raw_os_error() {
         Some(nix::libc::EAGAIN) if let Some(named) = process_limit_hit() => {
             format!("limit hit: {named} (raise it, or run fewer workers)")
@@ -50,7 +50,7 @@ pub fn explain(error: &io::Error) -> String {
 
 /// Whether starting a worker failed on an OS limit (processes, memory,
 /// open files) rather than on the program itself.
-pub fn is_os_limit(cause: &io::Error) -> bool {
+pub(crate) fn is_os_limit(cause: &io::Error) -> bool {
     matches!(
         cause.raw_os_error(),
         Some(nix::libc::EAGAIN | nix::libc::ENOMEM | nix::libc::EMFILE | nix::libc::ENFILE)

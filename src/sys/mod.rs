@@ -18,13 +18,13 @@
 //! - [`limits`]: the OS limit behind EAGAIN, ENOMEM, EMFILE, ENFILE.
 //! - [`stop`]: the decision to stop, passed down to models.
 
-pub mod children;
+pub(crate) mod children;
 #[allow(unsafe_code)]
-pub mod fork;
-pub mod limits;
-pub mod procfs;
-pub mod signals;
-pub mod stop;
+pub(crate) mod fork;
+pub(crate) mod limits;
+pub(crate) mod procfs;
+pub(crate) mod signals;
+pub(crate) mod stop;
 #[allow(unsafe_code)]
-pub mod wait;
-pub mod watchdog;
+pub(crate) mod wait;
+pub(crate) mod watchdog;

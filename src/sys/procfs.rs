@@ -5,7 +5,7 @@ use std::io;
 
 /// What paralab reads of `/proc/PID/stat`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Stat {
+pub(crate) struct Stat {
     /// The command name (`comm`), without its parentheses.
     pub command: String,
     /// The state letter: `R` running, `S` sleeping, `Z` zombie, …
@@ -17,14 +17,14 @@ pub struct Stat {
 impl Stat {
     /// Reads `/proc/PID/stat`; `None` if the process is gone (or the file
     /// does not parse).
-    pub fn of(pid: u32) -> Option<Stat> {
+    pub(crate) fn of(pid: u32) -> Option<Stat> {
         Stat::parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
     }
 
     /// Parses the text of a `/proc/PID/stat`: `PID (COMMAND) STATE PPID …`.
     /// The command name may itself hold spaces and parentheses, so it ends
     /// at the last `)`.
-    pub fn parse(text: &str) -> Option<Stat> {
+    pub(crate) fn parse(text: &str) -> Option<Stat> {
         let open = text.find('(')?;
         let close = text.rfind(')')?;
         let command = text.get(open + 1..close)?.to_string();
@@ -40,7 +40,7 @@ impl Stat {
 }
 
 /// The pids of every process now in `/proc`.
-pub fn pids() -> Vec<u32> {
+pub(crate) fn pids() -> Vec<u32> {
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -50,13 +50,13 @@ pub fn pids() -> Vec<u32> {
 }
 
 /// The parent pid of `pid`, if it is alive.
-pub fn parent_of(pid: u32) -> Option<u32> {
+pub(crate) fn parent_of(pid: u32) -> Option<u32> {
     Stat::of(pid).map(|stat| stat.parent)
 }
 
 /// The live children of process `parent`, found by scanning `/proc/*/stat`
 /// (the kernel's `/proc/PID/task/TID/children` is not built everywhere).
-pub fn children_of(parent: u32) -> Vec<u32> {
+pub(crate) fn children_of(parent: u32) -> Vec<u32> {
     pids()
         .into_iter()
         .filter(|&pid| parent_of(pid) == Some(parent))
@@ -65,7 +65,7 @@ pub fn children_of(parent: u32) -> Vec<u32> {
 
 /// The number after `name` on its line, e.g. `Pss:   697 kB` → 697, or
 /// `Uid:  1000 1000 1000 1000` → 1000 (the first one).
-pub fn field(text: &str, name: &str) -> io::Result<u64> {
+pub(crate) fn field(text: &str, name: &str) -> io::Result<u64> {
     text.lines()
         .find_map(|line| line.strip_prefix(name))
         .and_then(|rest| rest.split_whitespace().next())

@@ -36,14 +36,14 @@ use super::stop::StopToken;
 use super::{procfs, wait};
 
 /// How long workers get between the SIGTERM of a first signal and SIGKILL.
-pub const GRACE: Duration = Duration::from_secs(2);
+pub(crate) const GRACE: Duration = Duration::from_secs(2);
 
 /// The token the signal thread sets: paralab's own decision to stop.
 static PROCESS_STOP: OnceLock<StopToken> = OnceLock::new();
 
 /// The stop token that SIGINT and SIGTERM set, for an experiment run by
 /// the `paralab` program.
-pub fn stop_token() -> StopToken {
+pub(crate) fn stop_token() -> StopToken {
     PROCESS_STOP.get_or_init(StopToken::new).clone()
 }
 
@@ -57,7 +57,7 @@ static GRACEFUL: AtomicUsize = AtomicUsize::new(0);
 static GROUPS: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
 
 /// The signals paralab stops on.
-pub fn stop_signals() -> SigSet {
+pub(crate) fn stop_signals() -> SigSet {
     let mut set = SigSet::empty();
     set.add(Signal::SIGINT);
     set.add(Signal::SIGTERM);
@@ -66,7 +66,7 @@ pub fn stop_signals() -> SigSet {
 
 /// Blocks SIGINT and SIGTERM here and starts the thread that waits for
 /// them. Call once, first thing in `main`; later calls do nothing.
-pub fn install() -> std::io::Result<()> {
+pub(crate) fn install() -> std::io::Result<()> {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return Ok(());
     }
@@ -116,24 +116,24 @@ fn stop_now(signal: Signal, first: bool) -> ! {
 }
 
 /// Whether [`install`] ran: only then can a signal stop a run gracefully.
-pub fn installed() -> bool {
+pub(crate) fn installed() -> bool {
     INSTALLED.load(Ordering::SeqCst)
 }
 
 /// The signal that asked paralab to stop, if one did.
-pub fn requested() -> Option<Signal> {
+pub(crate) fn requested() -> Option<Signal> {
     stop_token().requested()
 }
 
 /// The exit code for a stop asked by `signal`: 130 for SIGINT, 143 for SIGTERM.
-pub fn exit_code(signal: Signal) -> i32 {
+pub(crate) fn exit_code(signal: Signal) -> i32 {
     128 + signal as i32
 }
 
 /// Blocks for good when a second signal is ending the program at once,
 /// so that the caller does not race it to report and exit while workers
 /// are still being killed and reaped; returns at once otherwise.
-pub fn wait_if_stopping_now() {
+pub(crate) fn wait_if_stopping_now() {
     while STOPPING_NOW.load(Ordering::SeqCst) {
         std::thread::sleep(Duration::from_millis(100));
     }
@@ -141,11 +141,11 @@ pub fn wait_if_stopping_now() {
 
 /// A section during which a first SIGINT or SIGTERM asks the work to stop
 /// (see [`requested`]) instead of ending the program at once.
-pub struct Graceful(());
+pub(crate) struct Graceful(());
 
 impl Graceful {
     /// Opens a graceful section; it closes when dropped.
-    pub fn begin() -> Graceful {
+    pub(crate) fn begin() -> Graceful {
         GRACEFUL.fetch_add(1, Ordering::SeqCst);
         Graceful(())
     }
@@ -179,7 +179,7 @@ fn kill_children() {
 }
 
 /// The processes whose parent is this process, from `/proc/*/stat`.
-pub fn children() -> Vec<Pid> {
+pub(crate) fn children() -> Vec<Pid> {
     procfs::children_of(std::process::id())
         .into_iter()
         .map(|pid| Pid::from_raw(pid as i32))
@@ -188,11 +188,11 @@ pub fn children() -> Vec<Pid> {
 
 /// A registered process group of workers; unregistered when dropped.
 /// A group registered after a stop was requested is killed at once.
-pub struct WorkerGroup(Pid);
+pub(crate) struct WorkerGroup(Pid);
 
 impl WorkerGroup {
     /// Registers `group` so that a stop signals it.
-    pub fn register(group: Pid) -> WorkerGroup {
+    pub(crate) fn register(group: Pid) -> WorkerGroup {
         groups().push(group);
         if requested().is_some() {
             let _ = killpg(group, Signal::SIGKILL);
@@ -201,7 +201,7 @@ impl WorkerGroup {
     }
 
     /// Sends `signal` to every process of the group.
-    pub fn signal(&self, signal: Signal) {
+    pub(crate) fn signal(&self, signal: Signal) {
         let _ = killpg(self.0, signal);
     }
 }

@@ -20,11 +20,11 @@ use nix::unistd::Pid;
 
 /// The exit code of a Rust program whose main thread panicked, and of a
 /// forked child whose body panicked (see `sys::fork::fork_worker`).
-pub const PANIC_EXIT: i32 = 101;
+pub(crate) const PANIC_EXIT: i32 = 101;
 
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Exit {
+pub(crate) enum Exit {
     /// It exited (returned from `main`, or called `exit`) with this code.
     Code(i32),
     /// A signal killed it: the signal's number (real-time signals have no
@@ -36,7 +36,7 @@ impl Exit {
     /// Decodes a raw wait status, as `wait4` and `waitpid` fill it in.
     /// Only ended processes are waited for in paralab (no `WUNTRACED`),
     /// so a status that is not a signal's is an exit's.
-    pub fn from_raw(status: libc::c_int) -> Exit {
+    pub(crate) fn from_raw(status: libc::c_int) -> Exit {
         if libc::WIFSIGNALED(status) {
             Exit::Signal(libc::WTERMSIG(status))
         } else {
@@ -62,13 +62,13 @@ impl fmt::Display for Exit {
 }
 
 /// A signal's name from its number: `SIGKILL`, or `signal 42`.
-pub fn signal_name(number: i32) -> String {
+pub(crate) fn signal_name(number: i32) -> String {
     Signal::try_from(number).map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string())
 }
 
 /// How a reaped child ended: its exit and its own CPU time.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Reaped {
+pub(crate) struct Reaped {
     /// How it ended.
     pub exit: Exit,
     /// Its user + system CPU time, in seconds.
@@ -77,7 +77,7 @@ pub struct Reaped {
 
 /// Waits for `child` with `wait4`, which reports that child's own resource
 /// usage (not the maximum over all children, as `RUSAGE_CHILDREN` would).
-pub fn reap(child: Pid) -> io::Result<Reaped> {
+pub(crate) fn reap(child: Pid) -> io::Result<Reaped> {
     let mut status: libc::c_int = 0;
     // SAFETY: rusage is a plain C struct of integers, for which all zero
     // bytes is a valid value.
@@ -103,13 +103,13 @@ pub fn reap(child: Pid) -> io::Result<Reaped> {
 /// Waits until `child` has exited, without reaping it: its pid, and its
 /// process group, stay reserved until it is reaped, so no signal sent to
 /// them meanwhile can reach an unrelated process.
-pub fn wait_exited(child: Pid) {
+pub(crate) fn wait_exited(child: Pid) {
     let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT;
     while let Err(Errno::EINTR) = waitid(Id::Pid(child), flags) {}
 }
 
 /// Reaps every child of this process, whatever its kind, until none is left.
-pub fn reap_all() {
+pub(crate) fn reap_all() {
     while waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)).is_ok() {}
 }
 

@@ -9,7 +9,7 @@ use nix::unistd::Pid;
 /// Kills the worker groups of a run that outlives its deadline: a thread
 /// that sleeps until then, unless the run ends first. No thread at all
 /// when the run has no deadline.
-pub struct Watchdog {
+pub(crate) struct Watchdog {
     done: Option<mpsc::Sender<()>>,
     thread: Option<std::thread::JoinHandle<bool>>,
 }
@@ -17,7 +17,7 @@ pub struct Watchdog {
 impl Watchdog {
     /// Watches `groups` (process group ids) until `deadline`, when it
     /// sends each SIGKILL.
-    pub fn start(groups: &[Pid], deadline: Option<Instant>) -> Watchdog {
+    pub(crate) fn start(groups: &[Pid], deadline: Option<Instant>) -> Watchdog {
         let Some(deadline) = deadline else {
             return Watchdog::idle();
         };
@@ -56,7 +56,7 @@ impl Watchdog {
     }
 
     /// Stops watching; whether the deadline had passed and the groups were killed.
-    pub fn stop(mut self) -> bool {
+    pub(crate) fn stop(mut self) -> bool {
         drop(self.done.take());
         self.thread
             .take()

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// Splits `text` into a program and its arguments, as `sh` would.
-pub fn parse_command(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn parse_command(text: &str) -> Result<Vec<String>, String> {
     let words = shlex::split(text).ok_or_else(|| {
         format!("'{text}' is not a command line: a quote is not closed or a backslash ends it")
     })?;
@@ -40,7 +40,7 @@ pub enum ProgramError {
 
 /// Where `program` is: itself when it holds a `/`, else the first
 /// executable file of that name in `$PATH`, as `execvp` looks for it.
-pub fn resolve_program(program: &str) -> Result<PathBuf, ProgramError> {
+pub(crate) fn resolve_program(program: &str) -> Result<PathBuf, ProgramError> {
     let executable = |path: &Path| {
         path.metadata()
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)

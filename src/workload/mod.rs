@@ -24,9 +24,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 pub use closure::WorkloadFn;
-pub use command::{ProgramError, parse_command, resolve_program};
-pub use cpu::{DEFAULT_ITERS, cpu_func, cpu_step};
-pub use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
+pub use command::ProgramError;
+pub(crate) use command::{parse_command, resolve_program};
+pub(crate) use cpu::{DEFAULT_ITERS, cpu_func, cpu_step};
+pub(crate) use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 
 /// What one worker does.
 ///
@@ -180,11 +181,11 @@ mod duration_seconds {
 
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
-    pub fn serialize<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64(duration.as_secs_f64())
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let seconds = f64::deserialize(d)?;
         Duration::try_from_secs_f64(seconds).map_err(D::Error::custom)
     }

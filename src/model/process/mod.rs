@@ -16,7 +16,7 @@
 
 mod commands;
 mod paralab_workers;
-pub mod record;
+pub(crate) mod record;
 mod supervise;
 pub mod worker;
 
@@ -36,7 +36,7 @@ use crate::workload::Workload;
 
 /// Starts `workers` processes running `workload`, collects their results
 /// and reaps them all.
-pub fn run(
+pub(crate) fn run(
     method: StartMethod,
     workload: &Workload,
     workers: usize,
@@ -50,7 +50,7 @@ pub fn run(
 
 /// What [`run_in_group`] got from a program.
 #[derive(Debug)]
-pub struct GroupOutput {
+pub(crate) struct GroupOutput {
     /// Its exit status and everything it wrote.
     pub output: std::process::Output,
     /// Whether the timeout expired, and the group was killed.
@@ -64,7 +64,7 @@ pub struct GroupOutput {
 /// stop it, killed with its whole group when `timeout` expires, its
 /// standard output and error collected, reaped, and whatever it left in
 /// its group killed. Standard input is /dev/null.
-pub fn run_in_group(
+pub(crate) fn run_in_group(
     command: &mut Command,
     timeout: Option<Duration>,
     stop: &StopToken,

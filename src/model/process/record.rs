@@ -15,14 +15,14 @@ use crate::measure::clock::MonoTime;
 use crate::workload::Workload;
 
 /// Size of one record on the wire.
-pub const RECORD_LEN: usize = 32;
+pub(crate) const RECORD_LEN: usize = 32;
 
 const MAGIC: [u8; 4] = *b"PLW1";
 
 /// What a process worker tells its parent: who it is, what it computed,
 /// and when (on `CLOCK_MONOTONIC`) it started and ended its workload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WorkerRecord {
+pub(crate) struct WorkerRecord {
     /// The worker's number in its run.
     pub worker: u32,
     /// The workload's result.
@@ -35,12 +35,12 @@ pub struct WorkerRecord {
 
 impl WorkerRecord {
     /// Runs `workload` as worker `worker` and records it.
-    pub fn measure(worker: u32, workload: &Workload) -> WorkerRecord {
+    pub(crate) fn measure(worker: u32, workload: &Workload) -> WorkerRecord {
         Self::measure_with(worker, || workload.run())
     }
 
     /// Runs `work` as worker `worker` and records it.
-    pub fn measure_with(worker: u32, work: impl FnOnce() -> u64) -> WorkerRecord {
+    pub(crate) fn measure_with(worker: u32, work: impl FnOnce() -> u64) -> WorkerRecord {
         let start = MonoTime::now();
         let result = work();
         let end = MonoTime::now();
@@ -53,7 +53,7 @@ impl WorkerRecord {
     }
 
     /// The wire form: magic, worker, result, start, end; little-endian.
-    pub fn encode(&self) -> [u8; RECORD_LEN] {
+    pub(crate) fn encode(&self) -> [u8; RECORD_LEN] {
         let mut bytes = [0u8; RECORD_LEN];
         bytes[0..4].copy_from_slice(&MAGIC);
         bytes[4..8].copy_from_slice(&self.worker.to_le_bytes());
@@ -64,7 +64,7 @@ impl WorkerRecord {
     }
 
     /// Reads the wire form back; refuses bytes that do not start with the magic.
-    pub fn decode(bytes: &[u8; RECORD_LEN]) -> Result<WorkerRecord, String> {
+    pub(crate) fn decode(bytes: &[u8; RECORD_LEN]) -> Result<WorkerRecord, String> {
         if bytes[0..4] != MAGIC {
             return Err(format!(
                 "a record did not start with the worker magic: {:02x?}",
@@ -82,7 +82,7 @@ impl WorkerRecord {
 
     /// Writes the record with one `write`, which a pipe keeps whole.
     /// Allocates nothing, so it is safe in a child right after `fork`.
-    pub fn send(&self, out: BorrowedFd<'_>) -> Result<(), nix::Error> {
+    pub(crate) fn send(&self, out: BorrowedFd<'_>) -> Result<(), nix::Error> {
         let bytes = self.encode();
         match nix::unistd::write(out, &bytes)? {
             RECORD_LEN => Ok(()),

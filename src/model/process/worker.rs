@@ -3,7 +3,7 @@
 //! A spawned worker is this same program started again as
 //! `PROGRAM __paralab-worker INDEX cpu ITERS` or
 //! `PROGRAM __paralab-worker INDEX sleep NANOSECONDS`, with the pipe as its
-//! standard output, to which it sends its [`WorkerRecord`].
+//! standard output, to which it sends its `WorkerRecord`.
 //! [`serve_if_requested`] recognises that command line.
 
 use std::ffi::OsString;
@@ -13,19 +13,19 @@ use std::time::Duration;
 use nix::sys::stat::{SFlag, fstat};
 use nix::unistd::Pid;
 
-pub use super::record::{RECORD_LEN, WorkerRecord};
+use super::record::WorkerRecord;
 use crate::sys::fork::die_with_parent;
 use crate::workload::{Workload, nanos};
 
 /// The first argument that turns a paralab process into a spawned worker.
-pub const WORKER_ARG: &str = "__paralab-worker";
+pub(crate) const WORKER_ARG: &str = "__paralab-worker";
 
 /// The environment variable that tells a spawned worker its parent's pid,
 /// so that it can ask to die with it (and refuse to run if it is already gone).
-pub const PARENT_ENV: &str = "PARALAB_WORKER_PARENT";
+pub(crate) const PARENT_ENV: &str = "PARALAB_WORKER_PARENT";
 
 /// The arguments that make a spawned program worker `worker` of `workload`.
-pub fn spawn_args(worker: usize, workload: &Workload) -> Vec<String> {
+pub(crate) fn spawn_args(worker: usize, workload: &Workload) -> Vec<String> {
     let (kind, amount) = match workload {
         Workload::Cpu { iters } => ("cpu", *iters),
         Workload::Sleep { duration } => ("sleep", nanos(*duration)),
@@ -42,7 +42,7 @@ pub fn spawn_args(worker: usize, workload: &Workload) -> Vec<String> {
 
 /// Reads the spawned-worker command line (without the program name and
 /// [`WORKER_ARG`]): `INDEX cpu ITERS` or `INDEX sleep NANOSECONDS`.
-pub fn parse_spawn_args(args: &[OsString]) -> Result<(u32, Workload), String> {
+pub(crate) fn parse_spawn_args(args: &[OsString]) -> Result<(u32, Workload), String> {
     let words: Vec<&str> = args
         .iter()
         .map(|arg| {

@@ -22,14 +22,14 @@ use crate::model::{
 use crate::workload::{Workload, WorkloadKind, nanos};
 
 /// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
-pub const DRIVER: &str = include_str!("driver.py");
+pub(crate) const DRIVER: &str = include_str!("driver.py");
 
 /// The oldest Python the driver supports (`time.monotonic_ns`, `asyncio.run`).
-pub const MIN_VERSION: (u32, u32) = (3, 8);
+pub(crate) const MIN_VERSION: (u32, u32) = (3, 8);
 
 /// How CPython runs the workers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-pub enum PyModel {
+pub(crate) enum PyModel {
     /// `threading.Thread`, behind the GIL.
     Thread,
     /// `multiprocessing.Process` with the given start method.
@@ -51,7 +51,7 @@ pub enum PythonError {
         /// Why it could not be started.
         cause: std::io::Error,
     },
-    /// An interpreter older than [`MIN_VERSION`], or one that did not say its version.
+    /// An interpreter older than 3.8, or one that did not say its version.
     #[error("'{exe}' is Python {version}; paralab's Python models need 3.8 or newer")]
     TooOld {
         /// The interpreter.
@@ -98,7 +98,7 @@ pub struct Python {
 
 /// One run as the driver reported it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct PyRun {
+pub(crate) struct PyRun {
     /// The run's wall time, timed inside Python as the notebook times it.
     pub wall_s: f64,
     /// One per worker, in worker order; offsets from the driver's start of timing.
@@ -169,7 +169,7 @@ impl Python {
     /// Runs `workers` copies of `workload` under `model` in one Python
     /// process, in a process group of its own (so that its multiprocessing
     /// children die with it on a stop), killed after `timeout` if given.
-    pub fn run(
+    pub(crate) fn run(
         &self,
         model: PyModel,
         workload: &Workload,
