@@ -40,6 +40,20 @@ impl Exit {
     }
 }
 
+/// What paralab says as a signal ends it at once (a second signal, or a
+/// first one outside a run), just before it exits.
+pub(crate) fn stopped_at_once(signal: Signal, again: bool) {
+    if again {
+        say(format_args!(
+            "{signal} again: stopped at once; every worker was killed and reaped (a --save file keeps each finished measurement)"
+        ));
+    } else {
+        say(format_args!(
+            "interrupted by {signal}; every child process was killed and reaped"
+        ));
+    }
+}
+
 /// Why a command did not do all it was asked. The message is one line and
 /// does not begin with `paralab: `: [`report`] adds it.
 #[derive(Debug, thiserror::Error)]

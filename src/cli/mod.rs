@@ -55,7 +55,7 @@ pub fn main() -> std::process::ExitCode {
     crate::lessons::child::serve_if_requested();
     // Before any other thread starts, so that every thread inherits the
     // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
-    if let Err(error) = crate::sys::signals::install() {
+    if let Err(error) = crate::sys::signals::install(error::stopped_at_once) {
         error::warn(format_args!(
             "Ctrl-C will end paralab without saving what finished: {error}"
         ));

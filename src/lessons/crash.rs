@@ -14,7 +14,7 @@ use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{Signal, raise};
 use serde::Serialize;
 
-use super::{CrashHow, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use super::{Contender, CrashHow, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
 use crate::fmt::{Table, thousands};
 use crate::model::WorkerStatus;
 use crate::model::thread::panic_message;
@@ -171,7 +171,7 @@ pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Case {
     /// `process` or `thread`.
-    pub model: &'static str,
+    pub model: Contender,
     /// How the crashing worker crashed.
     pub how: CrashHow,
     /// Workers.
@@ -290,7 +290,7 @@ pub(crate) fn process_case(
             }
         })
         .collect();
-    Ok(case("process", how, workers, outcomes, None))
+    Ok(case(Contender::Process, how, workers, outcomes, None))
 }
 
 /// N threads in one child process, one crashing.
@@ -341,11 +341,17 @@ pub(crate) fn thread_case(
             }
         })
         .collect();
-    Ok(case("thread", how, workers, outcomes, Some(process_status)))
+    Ok(case(
+        Contender::Thread,
+        how,
+        workers,
+        outcomes,
+        Some(process_status),
+    ))
 }
 
 fn case(
-    model: &'static str,
+    model: Contender,
     how: CrashHow,
     workers: usize,
     outcomes: Vec<WorkerStatus>,
@@ -414,8 +420,8 @@ fn short(status: &WorkerStatus) -> String {
 fn crashed(case: &Case) -> String {
     let status = &case.outcomes[case.crashed_worker];
     match (case.model, status) {
-        ("thread", WorkerStatus::Panicked { .. }) => "panicked, caught at join".into(),
-        ("thread", WorkerStatus::Lost { .. }) => {
+        (Contender::Thread, WorkerStatus::Panicked { .. }) => "panicked, caught at join".into(),
+        (Contender::Thread, WorkerStatus::Lost { .. }) => {
             format!(
                 "its process {}",
                 case.process_status.as_deref().unwrap_or("was lost")
@@ -445,7 +451,7 @@ fn finding(evidence: Evidence) -> Finding {
             format!(
                 "{} {}, one by {}",
                 case.workers,
-                if case.model == "process" {
+                if case.model == Contender::Process {
                     "processes"
                 } else {
                     "threads"
@@ -501,7 +507,7 @@ fn thread_verdict(evidence: &Evidence) -> Verdict {
     let threads: Vec<&Case> = evidence
         .cases
         .iter()
-        .filter(|c| c.model == "thread")
+        .filter(|c| c.model == Contender::Thread)
         .collect();
     let parts: Vec<String> = threads
         .iter()

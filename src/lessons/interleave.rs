@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use super::{Contender, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
 use crate::fmt::{Table, micros, plural, seconds_fine};
 use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
@@ -168,8 +168,8 @@ pub(crate) fn longest_streak(line: &str) -> usize {
 /// One variant's line and what it shows.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Line {
-    /// `thread` or `process`.
-    pub model: &'static str,
+    /// Threads or processes.
+    pub model: Contender,
     /// The letters in the order they reached the pipe.
     pub line: String,
     /// How many of each worker's letters arrived.
@@ -285,8 +285,8 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
 
     let groups = predicted_groups(seed, fast);
     let lines = [
-        ("thread", thread_reader, thread_seconds),
-        ("process", process_reader, process_seconds),
+        (Contender::Thread, thread_reader, thread_seconds),
+        (Contender::Process, process_reader, process_seconds),
     ]
     .into_iter()
     .map(|(model, mut reader, seconds)| {
@@ -358,7 +358,7 @@ fn finding(evidence: Evidence) -> Finding {
     ]);
     for line in &evidence.lines {
         table.row(vec![
-            format!("2 {}", plural(line.model)),
+            format!("2 {}", plural(line.model.name())),
             line.line.clone(),
             line.alternations.to_string(),
             line.longest_streak.to_string(),
@@ -388,7 +388,7 @@ fn finding(evidence: Evidence) -> Finding {
     let counts = evidence
         .lines
         .iter()
-        .map(|l| format!("{} {} times", plural(l.model), l.alternations))
+        .map(|l| format!("{} {} times", plural(l.model.name()), l.alternations))
         .collect::<Vec<_>>()
         .join(" and ");
     let verdict = if !complete {

@@ -50,6 +50,27 @@ impl Options {
     }
 }
 
+/// The two models the notebook sets against each other, as a lesson that
+/// compares them names its cases (`thread` and `process` in its JSON).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Contender {
+    /// Threads of one process.
+    Thread,
+    /// Processes of their own.
+    Process,
+}
+
+impl Contender {
+    /// `thread` or `process`.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Contender::Thread => "thread",
+            Contender::Process => "process",
+        }
+    }
+}
+
 /// How the crashing worker of the `crash` lesson dies.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -50,6 +50,11 @@ pub(crate) fn stop_token() -> StopToken {
 /// Whether [`install`] ran.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+/// What tells the user that a signal is ending the program at once
+/// (`again`: it is the second signal). Set by [`install`]: this layer
+/// prints nothing itself.
+static ON_STOP_NOW: OnceLock<fn(signal: Signal, again: bool)> = OnceLock::new();
+
 /// How many [`Graceful`] sections are open.
 static GRACEFUL: AtomicUsize = AtomicUsize::new(0);
 
@@ -65,11 +70,14 @@ pub(crate) fn stop_signals() -> SigSet {
 }
 
 /// Blocks SIGINT and SIGTERM here and starts the thread that waits for
-/// them. Call once, first thing in `main`; later calls do nothing.
-pub(crate) fn install() -> std::io::Result<()> {
+/// them; `on_stop_now` tells the user when a signal ends the program at
+/// once, just before it exits. Call once, first thing in `main`; later
+/// calls do nothing.
+pub(crate) fn install(on_stop_now: fn(signal: Signal, again: bool)) -> std::io::Result<()> {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return Ok(());
     }
+    let _ = ON_STOP_NOW.set(on_stop_now);
     let signals = stop_signals();
     signals.thread_block()?;
     std::thread::Builder::new()
@@ -105,12 +113,8 @@ fn stop_now(signal: Signal, first: bool) -> ! {
     wait::reap_all();
     // A `--cmd` program's own children stay in its group after it is reaped.
     signal_groups(Signal::SIGKILL);
-    if first {
-        eprintln!("paralab: interrupted by {signal}; every child process was killed and reaped");
-    } else {
-        eprintln!(
-            "paralab: {signal} again: stopped at once; every worker was killed and reaped (a --save file keeps each finished measurement)"
-        );
+    if let Some(tell) = ON_STOP_NOW.get() {
+        tell(signal, !first);
     }
     std::process::exit(exit_code(signal));
 }
