@@ -28,6 +28,19 @@ pub struct Measurement {
     /// in files written before paralab measured it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryUse>,
+    /// CPUs that other work (everything outside paralab's own process
+    /// tree) kept busy on average during the run, from `/proc/stat`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others_cpus: Option<f64>,
+    /// CPUs the hypervisor took from this VM on average during the run
+    /// (steal time; 0 on bare metal).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub steal_cpus: Option<f64>,
+    /// The share of the run during which some runnable task waited for a
+    /// CPU (`/proc/pressure/cpu`, "some"), from 0 to 1, where the kernel
+    /// has it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_pressure: Option<f64>,
 }
 
 impl Measurement {
@@ -47,6 +60,14 @@ impl Measurement {
     /// Whether every worker finished with the right result.
     pub fn succeeded(&self) -> bool {
         self.failures().next().is_none()
+    }
+
+    /// Cores busy: the workers' CPU time summed, over the wall time; 2.0
+    /// when two workers computed all the time. `None` when a worker's CPU
+    /// time is unknown or the wall time is not positive.
+    pub fn cores_busy(&self) -> Option<f64> {
+        let cpu: Option<f64> = self.outcomes.iter().map(|o| o.cpu_s).sum();
+        (self.wall_s > 0.0).then_some(cpu? / self.wall_s)
     }
 
     /// `cpu · process:fork · 3 workers`.

@@ -83,6 +83,7 @@ pub struct Experiment<'o> {
     observers: Vec<&'o mut dyn Observer>,
     closures: Vec<WorkloadFn>,
     python: Option<Arc<Python>>,
+    python_iters: Option<u64>,
     timeout: Option<Duration>,
     keep_going: bool,
     stop: StopToken,
@@ -97,6 +98,7 @@ impl<'o> Experiment<'o> {
             observers: Vec::new(),
             closures: Vec::new(),
             python: None,
+            python_iters: None,
             timeout: None,
             keep_going: false,
             stop: interrupt::stop_token(),
@@ -107,6 +109,15 @@ impl<'o> Experiment<'o> {
     /// Python model's run fails with a message saying so.
     pub fn python(mut self, python: Python) -> Self {
         self.python = Some(Arc::new(python));
+        self
+    }
+
+    /// Gives the Python models their own iteration count for the plan's
+    /// cpu workloads (their measurements record it, and their results are
+    /// checked against its own reference): CPython runs the loop some 35×
+    /// slower than Rust, so one count cannot suit both.
+    pub fn python_iters(mut self, iters: u64) -> Self {
+        self.python_iters = Some(iters);
         self
     }
 
@@ -182,6 +193,7 @@ impl<'o> Experiment<'o> {
         let policy = Policy {
             keep_going: self.keep_going,
             stop: self.stop.clone(),
+            python_iters: self.python_iters,
         };
         sweep::sweep(&self.plan, &mut runs, &mut self.observers, &policy)
     }

@@ -92,5 +92,8 @@ pub(crate) fn measure(
         wall_s,
         outcomes,
         memory,
+        others_cpus: None,
+        steal_cpus: None,
+        cpu_pressure: None,
     })
 }

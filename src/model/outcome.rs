@@ -16,6 +16,20 @@ pub struct WorkerOutcome {
     pub end_s: Option<f64>,
     /// CPU time the worker used (user + system), where it can be measured.
     pub cpu_s: Option<f64>,
+    /// The user part of `cpu_s` (absent in files written before paralab
+    /// measured it, and where the model cannot tell).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_s: Option<f64>,
+    /// The system (kernel) part of `cpu_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_s: Option<f64>,
+    /// Times the worker gave up its CPU itself (to wait: a sleep, a lock, a pipe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voluntary_switches: Option<u64>,
+    /// Times the scheduler took its CPU away (its time slice was up and
+    /// something else wanted the CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub involuntary_switches: Option<u64>,
     /// How the worker ended.
     #[serde(flatten)]
     pub status: WorkerStatus,
@@ -30,6 +44,10 @@ impl WorkerOutcome {
             start_s: None,
             end_s: None,
             cpu_s: None,
+            user_s: None,
+            system_s: None,
+            voluntary_switches: None,
+            involuntary_switches: None,
             status,
         }
     }

@@ -96,6 +96,10 @@ fn one_job(worker: usize, job: &Job, t0: MonoTime) -> WorkerOutcome {
             start_s: Some(start.seconds_since(t0)),
             end_s: Some(end.seconds_since(t0)),
             cpu_s: Some((thread_cpu_time() - cpu_before).as_secs_f64()),
+            user_s: None,
+            system_s: None,
+            voluntary_switches: None,
+            involuntary_switches: None,
             status: WorkerStatus::Finished { result },
         },
         Err(payload) => WorkerOutcome {
@@ -103,6 +107,10 @@ fn one_job(worker: usize, job: &Job, t0: MonoTime) -> WorkerOutcome {
             start_s: Some(start.seconds_since(t0)),
             end_s: None,
             cpu_s: None,
+            user_s: None,
+            system_s: None,
+            voluntary_switches: None,
+            involuntary_switches: None,
             status: WorkerStatus::Panicked {
                 message: panic_message(payload.as_ref()),
             },

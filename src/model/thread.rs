@@ -127,6 +127,10 @@ fn outcomes(
                         start_s: Some(report.start.seconds_since(context.t0)),
                         end_s: Some(report.end.seconds_since(context.t0)),
                         cpu_s: Some(report.cpu_s),
+                        user_s: None,
+                        system_s: None,
+                        voluntary_switches: None,
+                        involuntary_switches: None,
                         status: WorkerStatus::Finished {
                             result: report.result,
                         },

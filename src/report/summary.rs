@@ -273,6 +273,9 @@ mod tests {
             wall_s,
             outcomes: (0..workers).map(outcome).collect(),
             memory: None,
+            others_cpus: None,
+            steal_cpus: None,
+            cpu_pressure: None,
         }
     }
 

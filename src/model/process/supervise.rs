@@ -124,6 +124,10 @@ pub(super) fn supervise<L: Launcher>(
                 start_s,
                 end_s,
                 cpu_s,
+                user_s: None,
+                system_s: None,
+                voluntary_switches: None,
+                involuntary_switches: None,
                 status: stopped_status(status, timed_out, &context.stop),
             }
         })
