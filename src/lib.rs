@@ -75,6 +75,7 @@ mod measure;
 mod model;
 mod primitives;
 mod sys;
+mod verdict;
 mod workload;
 
 pub use model::process::worker;

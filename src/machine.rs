@@ -32,6 +32,23 @@ pub(crate) struct Machine {
     pub paralab_version: String,
     /// The command line, word by word, as it was typed.
     pub command_line: Vec<String>,
+    /// The Python interpreter the Python models ran in, when they ran
+    /// (absent in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python: Option<PythonInfo>,
+}
+
+/// The interpreter behind the Python models, as it describes itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct PythonInfo {
+    /// Its program (`sys.executable`).
+    pub(crate) exe: String,
+    /// Its version: `3.13.1`.
+    pub(crate) version: String,
+    /// Whether its threads share a GIL: false only for a free-threaded
+    /// CPython (3.13t and later) running without it
+    /// (`sys._is_gil_enabled()`).
+    pub(crate) gil_enabled: bool,
 }
 
 impl Machine {
@@ -55,6 +72,7 @@ impl Machine {
             os: os_name(&os_release),
             paralab_version: env!("CARGO_PKG_VERSION").to_string(),
             command_line,
+            python: None,
         }
     }
 

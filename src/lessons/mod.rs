@@ -23,6 +23,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 
 use crate::fmt::Table;
+pub(crate) use crate::verdict::{Outcome, Verdict};
 
 /// What the user chose for a lesson run.
 #[derive(Clone, Debug)]
@@ -157,51 +158,6 @@ pub(crate) struct Finding {
     pub verdicts: Vec<Verdict>,
     /// The evidence, for programs (`--format json`).
     pub evidence: serde_json::Value,
-}
-
-/// Whether a claim held, and the numbers that say so.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub(crate) struct Verdict {
-    /// The outcome.
-    pub outcome: Outcome,
-    /// One line, with the numbers.
-    pub text: String,
-}
-
-impl Verdict {
-    /// A verdict with its outcome and its line.
-    pub(crate) fn new(outcome: Outcome, text: impl Into<String>) -> Verdict {
-        Verdict {
-            outcome,
-            text: text.into(),
-        }
-    }
-}
-
-/// What a measurement said about a claim.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum Outcome {
-    /// The numbers agree with the claim.
-    Holds,
-    /// The numbers contradict the claim on this machine.
-    DoesNotHold,
-    /// The effect depends on timing and did not show up in this run; it
-    /// is reported, not assumed.
-    NotShown,
-    /// The claim could not be measured here (a model missing, one CPU).
-    NotMeasured,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Outcome::Holds => "holds",
-            Outcome::DoesNotHold => "does not hold here",
-            Outcome::NotShown => "not shown this time",
-            Outcome::NotMeasured => "not measured",
-        })
-    }
 }
 
 /// Why a lesson could not run its experiment.
