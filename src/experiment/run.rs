@@ -76,7 +76,7 @@ pub(crate) fn measure(
     let memory = before
         .ok()
         .filter(|_| model.memory() != MemoryProbe::None && wall_s >= 2.0 * interval.as_secs_f64())
-        .map(|before| MemoryUse::between(&before, &peak, workers));
+        .map(|before| MemoryUse::between(&before, &peak, workers, children));
     for outcome in &mut outcomes {
         if let WorkerStatus::Finished { result } = outcome.status
             && result != expected
