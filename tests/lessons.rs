@@ -182,7 +182,7 @@ fn pipe_carries_every_byte_every_way() {
     assert_eq!(channels.len(), 3);
     for channel in channels {
         assert_eq!(channel["intact"], true, "{channel}");
-        assert_eq!(u64_at(channel, "bytes"), 8 << 20);
+        assert_eq!(u64_at(channel, "bytes"), 64 << 20);
         assert!(f64_at(channel, "mb_per_s") > 0.0);
         assert!(f64_at(channel, "round_trip_s") > 0.0);
     }

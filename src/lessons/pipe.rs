@@ -1,26 +1,29 @@
-//! `pipe`: processes do not share memory, so they talk through pipes. How
-//! fast, compared with threads, which can pass data through a channel or
-//! simply through memory they share?
+//! `pipe`: processes do not share memory, so they can talk through pipes.
+//! Do they? And what does it cost, next to threads, which can pass data
+//! through a channel or copy it into memory they share? Latency (a round
+//! trip of one byte) and throughput (bulk data) are separate questions
+//! with separate verdicts; each is ordered only when the samples are far
+//! enough apart, otherwise it is `inconclusive`, with why.
 
-use std::io::{Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::process::Stdio;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc};
 
 use serde::Serialize;
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
 use crate::fmt::{Table, seconds_fine, thousands};
 use crate::measure::clock::MonoTime;
+use crate::measure::stats::median;
 use crate::sys::children::GroupChild;
 
 /// The lesson.
 pub(crate) const LESSON: Lesson = Lesson {
     name: "pipe",
-    summary: "throughput and round-trip time: two processes over a pipe vs two threads over a channel or shared memory",
-    claim: "Processes cannot read each other's memory, so they exchange data through a pipe (as \
-            multiprocessing.Pipe does), which costs more than threads passing data in the memory they share.",
+    summary: "processes talk through a pipe: its round-trip time and throughput beside two threads over a channel or a shared buffer",
+    claim: "Processes cannot read each other's memory, but they can exchange data through a pipe (as \
+            multiprocessing.Pipe does).",
     notebook: "un processus ne peut pas accéder, en théorie, à l'espace mémoire d'un autre processus … On peut \
                également utiliser un pipe, c'est ce que propose la bibliothèque multiprocessing.",
     plan,
@@ -40,25 +43,55 @@ pub(crate) const LESSON: Lesson = Lesson {
 /// Size of one write, or one message.
 pub(crate) const CHUNK: usize = 64 * 1024;
 
+/// The shared buffers of the shared-memory way: this many, each this big.
+const BUFFERS: usize = 4;
+/// Size of one shared buffer.
+const BUFFER: usize = 1 << 20;
+
+/// Bulk data is sent in this many segments, each timed from its first
+/// byte to the receiver's acknowledgement of its last; the segments are
+/// the samples the throughput verdict orders.
+const SEGMENTS: usize = 8;
+
+/// Bytes in one segment. Even under `--fast` a segment lasts milliseconds
+/// at the few GB/s a pipe or a memory copy reaches, so one scheduler tick
+/// (1–4 ms) stolen by another program does not decide it.
+fn segment(options: &Options) -> usize {
+    if options.fast { 8 << 20 } else { 32 << 20 }
+}
+
 fn volume(options: &Options) -> usize {
-    if options.fast { 8 << 20 } else { 128 << 20 }
+    SEGMENTS * segment(options)
 }
 
 fn round_trips(options: &Options) -> usize {
-    if options.fast { 1_000 } else { 5_000 }
+    if options.fast { 4_000 } else { 20_000 }
 }
+
+/// Round trips are timed in this many batches: the batch means are the
+/// samples the latency verdict orders.
+const BATCHES: usize = 10;
+
+/// Two ways are ordered only when the slower one's median is this many
+/// times the faster one's…
+const CLEAR_RATIO: f64 = 1.25;
 
 fn plan(options: &Options) -> String {
     format!(
-        "Throughput: one side sends {} MiB in {} KiB pieces, the other receives them and checks their sum. \
-         Round trip: one side sends 1 byte, the other sends it back, {} times in {BATCHES} batches (the \
-         median batch is kept). Three ways: two processes over \
-         a pipe (paralab started again at the far end), two threads over a channel (std::sync::mpsc, each \
-         piece copied once into a message), and two threads through shared memory (a ring buffer of atomic \
-         words; for the round trip, one atomic word both threads watch).",
+        "Throughput: one side sends {} MiB in {SEGMENTS} segments of {} MiB, the other receives them, checks \
+         their sum and acknowledges each segment; each segment is timed. Round trip: one side sends 1 byte, \
+         the other sends it back, {} times in {BATCHES} timed batches. Three ways: two processes over a pipe \
+         (paralab started again at the far end; every byte copied into the kernel and out), two threads over \
+         a channel (std::sync::mpsc: each {} KiB piece copied into a new message), and two threads through \
+         shared memory ({BUFFERS} buffers of {} MiB: the sender copies data into a free buffer and hands it \
+         over, the receiver reads it in place and hands it back; for the round trip, one atomic word both \
+         threads watch). A way is faster than another only when its median is at least {CLEAR_RATIO}× \
+         better and the middle halves of their samples do not overlap.",
         volume(options) >> 20,
-        CHUNK / 1024,
+        segment(options) >> 20,
         thousands(round_trips(options) as u64),
+        CHUNK / 1024,
+        BUFFER >> 20,
     )
 }
 
@@ -72,25 +105,36 @@ fn payload() -> Vec<u8> {
     (0..CHUNK).map(|i| (i % 251) as u8).collect()
 }
 
-/// The child: `pipe-sink`: reads standard input to its end, then prints
-/// `BYTES CHECKSUM`.
-pub(crate) fn sink_child(_args: &[String]) -> Result<i32, String> {
+/// The child: `pipe-sink SEGMENT_BYTES`: reads standard input to its end,
+/// and after every `SEGMENT_BYTES` bytes prints `BYTES CHECKSUM` of that
+/// segment.
+pub(crate) fn sink_child(args: &[String]) -> Result<i32, String> {
+    let segment: u64 = child::arg(args, 0, "segment size in bytes")?;
     let mut input = std::io::stdin().lock();
+    let mut output = std::io::stdout().lock();
     let mut buffer = vec![0u8; CHUNK];
     let (mut bytes, mut sum) = (0u64, 0u64);
     loop {
-        match input.read(&mut buffer) {
-            Ok(0) => break,
+        let want = (segment - bytes).min(CHUNK as u64) as usize;
+        match input.read(&mut buffer[..want]) {
+            Ok(0) => return Ok(0),
             Ok(read) => {
                 bytes += read as u64;
                 sum += checksum(&buffer[..read]);
+                if bytes == segment {
+                    if writeln!(output, "{bytes} {sum}")
+                        .and_then(|()| output.flush())
+                        .is_err()
+                    {
+                        return Ok(1);
+                    }
+                    (bytes, sum) = (0, 0);
+                }
             }
             Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
             Err(error) => return Err(format!("reading the pipe failed: {error}")),
         }
     }
-    println!("{bytes} {sum}");
-    Ok(0)
 }
 
 /// The child: `pipe-echo`: sends back every byte it reads, one at a time.
@@ -119,20 +163,51 @@ pub(crate) fn echo_child(_args: &[String]) -> Result<i32, String> {
 /// One way of talking, measured.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Channel {
-    /// `process pipe`, `thread channel`, `thread shared memory`.
+    /// `2 processes, pipe`, `2 threads, channel`, `2 threads, shared memory`.
     pub name: &'static str,
+    /// Whether the two ends are processes (else threads).
+    pub processes: bool,
     /// Bytes sent.
     pub bytes: u64,
-    /// Whether the receiver's count and sum matched what was sent.
+    /// Whether every segment's count and sum matched what was sent.
     pub intact: bool,
-    /// Seconds to send them all and hear they arrived.
-    pub transfer_s: f64,
-    /// Megabytes (10⁶ bytes) per second.
+    /// Megabytes (10⁶ bytes) per second of each segment.
+    pub segment_mb_per_s: Vec<f64>,
+    /// The median of [`segment_mb_per_s`](Channel::segment_mb_per_s).
     pub mb_per_s: f64,
     /// Round trips of one byte.
     pub round_trips: usize,
-    /// Seconds per round trip: the median over 10 batches of each batch's mean.
+    /// Seconds per round trip of each timed batch (its mean).
+    pub batch_round_trip_s: Vec<f64>,
+    /// The median of [`batch_round_trip_s`](Channel::batch_round_trip_s).
     pub round_trip_s: f64,
+}
+
+impl Channel {
+    fn new(
+        name: &'static str,
+        processes: bool,
+        segments: Vec<(u64, f64)>,
+        intact: bool,
+        round_trips: usize,
+        batch_round_trip_s: Vec<f64>,
+    ) -> Channel {
+        let segment_mb_per_s: Vec<f64> = segments
+            .iter()
+            .map(|&(bytes, s)| bytes as f64 / s.max(1e-9) / 1e6)
+            .collect();
+        Channel {
+            name,
+            processes,
+            bytes: segments.iter().map(|&(bytes, _)| bytes).sum(),
+            intact,
+            mb_per_s: median(&segment_mb_per_s).unwrap_or(f64::NAN),
+            segment_mb_per_s,
+            round_trips,
+            round_trip_s: median(&batch_round_trip_s).unwrap_or(f64::NAN),
+            batch_round_trip_s,
+        }
+    }
 }
 
 /// The evidence, as data.
@@ -142,41 +217,18 @@ pub(crate) struct Evidence {
     pub channels: Vec<Channel>,
 }
 
-fn measured(
-    name: &'static str,
-    bytes: usize,
-    intact: bool,
-    transfer_s: f64,
-    round_trips: usize,
-    round_trip_s: f64,
-) -> Channel {
-    Channel {
-        name,
-        bytes: bytes as u64,
-        intact,
-        transfer_s,
-        mb_per_s: bytes as f64 / transfer_s.max(1e-9) / 1e6,
-        round_trips,
-        round_trip_s,
-    }
-}
-
-/// Round trips are timed in this many batches; the median batch counts,
-/// so a moment when another program held the CPU does not.
-const BATCHES: usize = 10;
-
 /// How many times `round_trip_time` calls its closure for `trips`: one
 /// untimed warm-up batch, then the timed ones.
 fn round_trips_made(trips: usize) -> usize {
     (BATCHES + 1) * (trips / BATCHES).max(1)
 }
 
-/// Seconds per round trip: `one` is called for a warm-up batch, then for
-/// [`BATCHES`] timed batches; the median of the batch means.
-fn round_trip_time(
+/// Seconds per round trip of each timed batch: `one` is called for a
+/// warm-up batch, then for [`BATCHES`] timed batches.
+fn round_trip_times(
     trips: usize,
     mut one: impl FnMut() -> std::io::Result<()>,
-) -> std::io::Result<f64> {
+) -> std::io::Result<Vec<f64>> {
     let per_batch = (trips / BATCHES).max(1);
     for _ in 0..per_batch {
         one()?;
@@ -189,14 +241,36 @@ fn round_trip_time(
         }
         means.push(MonoTime::now().seconds_since(t0) / per_batch as f64);
     }
-    Ok(crate::measure::stats::median(&means).unwrap_or(f64::NAN))
+    Ok(means)
+}
+
+/// Sends [`SEGMENTS`] segments through `send_segment`, which returns the
+/// receiver's `(bytes, sum)` of the segment; each timed. Returns the
+/// `(bytes, seconds)` of each and whether every one arrived intact.
+fn timed_segments(
+    segment_bytes: usize,
+    mut send_segment: impl FnMut() -> std::io::Result<(u64, u64)>,
+) -> std::io::Result<(Vec<(u64, f64)>, bool)> {
+    let expected = (
+        segment_bytes as u64,
+        checksum(&payload()) * (segment_bytes / CHUNK) as u64,
+    );
+    let mut intact = true;
+    let mut timed = Vec::with_capacity(SEGMENTS);
+    for _ in 0..SEGMENTS {
+        let t0 = MonoTime::now();
+        let got = send_segment()?;
+        timed.push((got.0, MonoTime::now().seconds_since(t0)));
+        intact &= got == expected;
+    }
+    Ok((timed, intact))
 }
 
 /// Starts the far end `kind`; it is killed and reaped if the lesson
 /// returns before waiting for it.
-fn start(options: &Options, kind: &str) -> Result<GroupChild, LessonError> {
+fn start(options: &Options, kind: &str, args: &[String]) -> Result<GroupChild, LessonError> {
     GroupChild::spawn(
-        child::command(&options.exe, kind, &[])
+        child::command(&options.exe, kind, args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped()),
     )
@@ -213,81 +287,86 @@ fn start(options: &Options, kind: &str) -> Result<GroupChild, LessonError> {
 
 /// Two processes over a pipe.
 pub(crate) fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
-    let (bytes, trips) = (volume(options), round_trips(options));
+    let (segment_bytes, trips) = (segment(options), round_trips(options));
     let data = payload();
 
-    let mut sink = start(options, "pipe-sink")?;
-    let (mut to_sink, mut from_sink) = (
-        sink.child().stdin.take().expect("piped"),
-        sink.child().stdout.take().expect("piped"),
-    );
-    let t0 = MonoTime::now();
-    let mut sent = 0;
-    while sent < bytes {
-        if let Err(error) = to_sink.write_all(&data) {
-            return Err(LessonError::io("writing into the pipe", error));
+    let mut sink = start(options, "pipe-sink", &[segment_bytes.to_string()])?;
+    let mut to_sink = sink.child().stdin.take().expect("piped");
+    let mut from_sink = BufReader::new(sink.child().stdout.take().expect("piped"));
+    let sent = timed_segments(segment_bytes, || {
+        for _ in 0..segment_bytes / CHUNK {
+            to_sink.write_all(&data)?;
         }
-        sent += data.len();
-    }
+        let mut line = String::new();
+        from_sink.read_line(&mut line)?;
+        let mut numbers = line.split_whitespace().map(|n| n.parse::<u64>().ok());
+        match (numbers.next().flatten(), numbers.next().flatten()) {
+            (Some(bytes), Some(sum)) => Ok((bytes, sum)),
+            _ => Err(std::io::Error::other(format!("the sink answered {line:?}"))),
+        }
+    });
     drop(to_sink);
-    let mut reply = String::new();
-    let read = from_sink.read_to_string(&mut reply);
-    let transfer_s = MonoTime::now().seconds_since(t0);
     let status = sink.wait();
-    read.map_err(|e| LessonError::io("reading the sink's reply", e))?;
+    let (segments, intact) =
+        sent.map_err(|e| LessonError::io("sending data through the pipe", e))?;
     if !status.as_ref().is_ok_and(|s| s.success()) {
         return Err(LessonError(format!(
             "the pipe's far end failed: {status:?}"
         )));
     }
-    let expected = format!("{sent} {}", checksum(&data) * (sent / data.len()) as u64);
-    let intact = reply.trim() == expected;
 
-    let mut echo = start(options, "pipe-echo")?;
+    let mut echo = start(options, "pipe-echo", &[])?;
     let (mut to_echo, mut from_echo) = (
         echo.child().stdin.take().expect("piped"),
         echo.child().stdout.take().expect("piped"),
     );
     let mut byte = [7u8; 1];
-    let timed = round_trip_time(trips, || {
+    let timed = round_trip_times(trips, || {
         to_echo.write_all(&byte)?;
         from_echo.read_exact(&mut byte)
     });
     drop(to_echo);
     let _ = echo.wait();
-    let round_trip_s = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
-    Ok(measured(
+    let batches = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
+    Ok(Channel::new(
         "2 processes, pipe",
-        sent,
+        true,
+        segments,
         intact,
-        transfer_s,
         trips,
-        round_trip_s,
+        batches,
     ))
 }
 
 /// Two threads over a channel.
 pub(crate) fn thread_channel(options: &Options) -> Channel {
-    let (bytes, trips) = (volume(options), round_trips(options));
+    let (segment_bytes, trips) = (segment(options), round_trips(options));
     let data = payload();
-    let chunks = bytes.div_ceil(CHUNK);
+    let chunks = segment_bytes / CHUNK;
     let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
-    let t0 = MonoTime::now();
+    let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
     let receiver = std::thread::spawn(move || {
-        rx.iter().fold((0u64, 0u64), |(n, sum), piece| {
-            (n + piece.len() as u64, sum + checksum(&piece))
-        })
-    });
-    for _ in 0..chunks {
-        if tx.send(data.to_vec()).is_err() {
-            break;
+        let (mut bytes, mut sum) = (0u64, 0u64);
+        for piece in rx {
+            bytes += piece.len() as u64;
+            sum += checksum(&piece);
+            if bytes == segment_bytes as u64 {
+                if ack_tx.send((bytes, sum)).is_err() {
+                    return;
+                }
+                (bytes, sum) = (0, 0);
+            }
         }
-    }
+    });
+    let sent = timed_segments(segment_bytes, || {
+        for _ in 0..chunks {
+            tx.send(data.to_vec()).map_err(std::io::Error::other)?;
+        }
+        ack_rx.recv().map_err(std::io::Error::other)
+    });
     drop(tx);
-    let (received, sum) = receiver.join().unwrap_or_default();
-    let transfer_s = MonoTime::now().seconds_since(t0);
-    let sent = chunks * CHUNK;
-    let intact = received == sent as u64 && sum == checksum(&data) * chunks as u64;
+    let _ = receiver.join();
+    let (segments, intact) = sent.unwrap_or_default();
 
     let (ping_tx, ping_rx) = mpsc::channel::<u8>();
     let (pong_tx, pong_rx) = mpsc::channel::<u8>();
@@ -298,28 +377,22 @@ pub(crate) fn thread_channel(options: &Options) -> Channel {
             }
         }
     });
-    let round_trip_s = round_trip_time(trips, || {
+    let batches = round_trip_times(trips, || {
         ping_tx.send(7).map_err(std::io::Error::other)?;
         pong_rx.recv().map(drop).map_err(std::io::Error::other)
     })
-    .unwrap_or(f64::NAN);
+    .unwrap_or_default();
     drop(ping_tx);
     let _ = echo.join();
-    measured(
+    Channel::new(
         "2 threads, channel",
-        sent,
-        intact,
-        transfer_s,
+        false,
+        segments,
+        intact && !batches.is_empty(),
         trips,
-        round_trip_s,
+        batches,
     )
 }
-
-/// Words in the shared ring buffer (64 KiB).
-const RING_WORDS: usize = CHUNK / 8;
-/// Words published at once, so the two threads do not fight over the
-/// counters' cache line for every word.
-const BATCH: usize = 1024;
 
 /// Waits, spinning briefly then yielding the CPU, until `ready()`: on a
 /// busy machine with few CPUs, pure spinning could hold the CPU the other
@@ -336,62 +409,61 @@ fn wait_until(ready: impl Fn() -> bool) {
     }
 }
 
-/// A single-producer single-consumer ring of atomic words: the threads
-/// share the memory itself; nothing is copied by the kernel.
-struct Ring {
-    words: Vec<AtomicU64>,
-    /// Words written so far (by the producer).
-    tail: AtomicUsize,
-    /// Words read so far (by the consumer).
-    head: AtomicUsize,
-}
-
-/// Two threads through shared memory.
+/// Two threads through shared memory: [`BUFFERS`] buffers both threads
+/// can reach. The sender copies the data into a free buffer (one copy,
+/// as a program filling shared memory does) and passes its number; the
+/// receiver reads the buffer where it lies and passes the number back.
+/// The handshake costs one message per MiB, not one per word.
 pub(crate) fn thread_shared_memory(options: &Options) -> Channel {
-    let (bytes, trips) = (volume(options), round_trips(options));
+    let (segment_bytes, trips) = (segment(options), round_trips(options));
     let data = payload();
-    let words_of_data: Vec<u64> = data
-        .chunks_exact(8)
-        .map(|w| u64::from_le_bytes(w.try_into().expect("8 bytes")))
-        .collect();
-    let chunks = bytes.div_ceil(CHUNK);
-    let total_words = chunks * words_of_data.len();
-    let ring = Arc::new(Ring {
-        words: (0..RING_WORDS).map(|_| AtomicU64::new(0)).collect(),
-        tail: AtomicUsize::new(0),
-        head: AtomicUsize::new(0),
-    });
-    let t0 = MonoTime::now();
-    let reader = Arc::clone(&ring);
-    let consumer = std::thread::spawn(move || {
-        let (mut read, mut sum) = (0usize, 0u64);
-        while read < total_words {
-            wait_until(|| reader.tail.load(Ordering::Acquire) > read);
-            let available = reader.tail.load(Ordering::Acquire);
-            for at in read..available {
-                let word = reader.words[at % RING_WORDS].load(Ordering::Relaxed);
-                sum += byte_sum(word);
-            }
-            read = available;
-            reader.head.store(read, Ordering::Release);
-        }
-        (read, sum)
-    });
-    let mut written = 0;
-    while written < total_words {
-        let batch = BATCH.min(total_words - written);
-        wait_until(|| written + batch - ring.head.load(Ordering::Acquire) <= RING_WORDS);
-        for at in written..written + batch {
-            ring.words[at % RING_WORDS]
-                .store(words_of_data[at % words_of_data.len()], Ordering::Relaxed);
-        }
-        written += batch;
-        ring.tail.store(written, Ordering::Release);
+    let buffers: Arc<Vec<Mutex<Vec<u8>>>> = Arc::new(
+        (0..BUFFERS)
+            .map(|_| Mutex::new(vec![0u8; BUFFER]))
+            .collect(),
+    );
+    let (full_tx, full_rx) = mpsc::channel::<usize>();
+    let (free_tx, free_rx) = mpsc::channel::<usize>();
+    let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
+    for index in 0..BUFFERS {
+        let _ = free_tx.send(index);
     }
-    let (read, sum) = consumer.join().unwrap_or_default();
-    let transfer_s = MonoTime::now().seconds_since(t0);
-    let sent = chunks * CHUNK;
-    let intact = read * 8 == sent && sum == checksum(&data) * chunks as u64;
+    let shared = Arc::clone(&buffers);
+    let receiver = std::thread::spawn(move || {
+        let (mut bytes, mut sum) = (0u64, 0u64);
+        for index in full_rx {
+            {
+                let buffer = shared[index].lock().unwrap_or_else(|e| e.into_inner());
+                bytes += buffer.len() as u64;
+                sum += checksum(&buffer);
+            }
+            if free_tx.send(index).is_err() {
+                return;
+            }
+            if bytes == segment_bytes as u64 {
+                if ack_tx.send((bytes, sum)).is_err() {
+                    return;
+                }
+                (bytes, sum) = (0, 0);
+            }
+        }
+    });
+    let sent = timed_segments(segment_bytes, || {
+        for _ in 0..segment_bytes / BUFFER {
+            let index = free_rx.recv().map_err(std::io::Error::other)?;
+            {
+                let mut buffer = buffers[index].lock().unwrap_or_else(|e| e.into_inner());
+                for piece in buffer.chunks_exact_mut(CHUNK) {
+                    piece.copy_from_slice(&data);
+                }
+            }
+            full_tx.send(index).map_err(std::io::Error::other)?;
+        }
+        ack_rx.recv().map_err(std::io::Error::other)
+    });
+    drop(full_tx);
+    let _ = receiver.join();
+    let (segments, intact) = sent.unwrap_or_default();
 
     // Round trip: the main thread writes an odd number, the echo thread
     // answers with the next even one.
@@ -405,21 +477,21 @@ pub(crate) fn thread_shared_memory(options: &Options) -> Channel {
         }
     });
     let mut k = 0;
-    let round_trip_s = round_trip_time(trips, || {
+    let batches = round_trip_times(trips, || {
         flag.store(2 * k + 1, Ordering::Release);
         wait_until(|| flag.load(Ordering::Acquire) == 2 * k + 2);
         k += 1;
         Ok(())
     })
-    .unwrap_or(f64::NAN);
+    .unwrap_or_default();
     let _ = echo.join();
-    measured(
+    Channel::new(
         "2 threads, shared memory",
-        sent,
-        intact,
-        transfer_s,
+        false,
+        segments,
+        intact && !batches.is_empty(),
         trips,
-        round_trip_s,
+        batches,
     )
 }
 
@@ -432,11 +504,92 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     Ok(finding(Evidence { channels }))
 }
 
+/// The lower and upper quartiles of `samples` (sorted copies; for the
+/// ten samples here, the 3rd and 8th).
+fn quartiles(samples: &[f64]) -> Option<(f64, f64)> {
+    let mut sorted: Vec<f64> = samples.iter().copied().filter(|x| x.is_finite()).collect();
+    if sorted.is_empty() {
+        return None;
+    }
+    sorted.sort_by(f64::total_cmp);
+    let at = |q: f64| sorted[((sorted.len() - 1) as f64 * q).round() as usize];
+    Some((at(0.25), at(0.75)))
+}
+
+/// Which of two sets of samples is better: of seconds the smaller, of
+/// rates the larger.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Order {
+    /// The first is clearly better, by this ratio of medians.
+    First(f64),
+    /// The second is clearly better, by this ratio of medians.
+    Second(f64),
+    /// The medians are within [`CLEAR_RATIO`] of each other (their ratio).
+    TooClose(f64),
+    /// The medians differ, but the middle halves of the samples overlap.
+    TooNoisy(f64),
+    /// A side has no samples.
+    Missing,
+}
+
+/// Orders two sets of samples: by the ratio of their medians, and only
+/// when the middle halves (quartiles) of the samples do not overlap.
+pub(crate) fn order(first: &[f64], second: &[f64], smaller_is_better: bool) -> Order {
+    let (Some(a), Some(b), Some((a1, a3)), Some((b1, b3))) = (
+        median(first),
+        median(second),
+        quartiles(first),
+        quartiles(second),
+    ) else {
+        return Order::Missing;
+    };
+    if !(a > 0.0 && b > 0.0) {
+        return Order::Missing;
+    }
+    // "better" oriented so that a larger ratio favours the first.
+    let (ratio, apart) = if smaller_is_better {
+        (b / a, a3 < b1 || b3 < a1)
+    } else {
+        (a / b, a3 < b1 || b3 < a1)
+    };
+    let (better, by) = if ratio >= 1.0 {
+        (true, ratio)
+    } else {
+        (false, 1.0 / ratio)
+    };
+    if by < CLEAR_RATIO {
+        Order::TooClose(by)
+    } else if !apart {
+        Order::TooNoisy(by)
+    } else if better {
+        Order::First(by)
+    } else {
+        Order::Second(by)
+    }
+}
+
+/// Samples' spread in words: `12.1–14.0 µs over the middle half`.
+fn spread(samples: &[f64], show: impl Fn(f64) -> String) -> String {
+    quartiles(samples).map_or_else(
+        || "no samples".into(),
+        |(low, high)| format!("{}–{}", show(low), show(high)),
+    )
+}
+
+/// `2 threads, shared memory` → `the threads (shared memory)`.
+fn threads_label(name: &str) -> String {
+    format!("the threads ({})", name.rsplit(", ").next().unwrap_or(name))
+}
+
+fn mb_per_s(rate: f64) -> String {
+    format!("{} MB/s", thousands(rate.round() as u64))
+}
+
 fn finding(evidence: Evidence) -> Finding {
     let first = &evidence.channels[0];
     let mut table = Table::new(
         format!(
-            "{} MiB one way, then {} round trips of 1 byte",
+            "{} MiB one way in {SEGMENTS} segments, then {} round trips of 1 byte (medians; middle half in brackets)",
             first.bytes >> 20,
             thousands(first.round_trips as u64)
         ),
@@ -446,88 +599,184 @@ fn finding(evidence: Evidence) -> Finding {
         table.row(vec![
             channel.name.into(),
             if channel.intact { "yes" } else { "NO" }.into(),
-            format!("{} MB/s", thousands(channel.mb_per_s.round() as u64)),
-            seconds_fine(channel.round_trip_s),
+            format!(
+                "{} ({})",
+                mb_per_s(channel.mb_per_s),
+                spread(&channel.segment_mb_per_s, |r| thousands(r.round() as u64))
+            ),
+            format!(
+                "{} ({})",
+                seconds_fine(channel.round_trip_s),
+                spread(&channel.batch_round_trip_s, seconds_fine)
+            ),
         ]);
     }
     let notes = vec![
         "A pipe copies every byte twice (into the kernel, out of it) and each round trip wakes the other \
-         process through the kernel. A channel between threads passes a pointer to the data; a round trip \
-         wakes a thread. Shared memory is read where it was written, and a waiting thread sees a change \
-         as soon as the CPU caches pass it on. \
-         But a thread waiting on shared memory spins, then yields its CPU: its round trips are this fast \
-         only while both threads have a CPU of their own, and on a busy machine can be slower than a pipe."
+         process through the kernel. A channel between threads moves a pointer to a message the sender \
+         filled; the shared buffers are filled once and read where they lie. How these compare depends on \
+         the machine: on some, a pipe's two copies run at memory speed and it keeps up with threads. \
+         A thread waiting on shared memory spins, then yields its CPU: its round trips are fast only while \
+         both threads have a CPU of their own, and on a busy machine can be slower than a pipe."
             .to_string(),
     ];
-    let pipe = &evidence.channels[0];
-    let others: Vec<String> = evidence.channels[1..]
-        .iter()
-        .map(|c| {
-            format!(
-                "{}: {} MB/s, {} round trips ({})",
-                c.name,
-                thousands(c.mb_per_s.round() as u64),
-                seconds_fine(c.round_trip_s),
-                compared(pipe.round_trip_s / c.round_trip_s.max(1e-12))
-            )
-        })
-        .collect();
-    let verdict = if evidence.channels.iter().all(|c| c.intact) {
-        let shared = evidence.channels.last().expect("three channels");
+    Finding {
+        tables: vec![table],
+        notes,
+        verdicts: verdicts(&evidence),
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+/// Three verdicts: that the processes talked through the pipe (the
+/// claim), then latency, then throughput, each ordered or inconclusive.
+fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
+    let Some(pipe) = evidence.channels.iter().find(|c| c.processes) else {
+        return vec![Verdict::new(
+            Outcome::NotMeasured,
+            "the pipe between processes was not measured",
+        )];
+    };
+    let threads: Vec<&Channel> = evidence.channels.iter().filter(|c| !c.processes).collect();
+    let claim = if pipe.intact {
         Verdict::new(
-            if shared.round_trip_s < pipe.round_trip_s {
-                Outcome::Holds
-            } else {
-                Outcome::DoesNotHold
-            },
+            Outcome::Holds,
             format!(
-                "the pipe carried {} MiB intact at {} MB/s with {} round trips; {}",
+                "two processes exchanged {} MiB through a pipe, every segment intact, at {}, and bounced \
+                 a byte back and forth in {} a round trip",
                 pipe.bytes >> 20,
-                thousands(pipe.mb_per_s.round() as u64),
-                seconds_fine(pipe.round_trip_s),
-                others.join("; ")
+                mb_per_s(pipe.mb_per_s),
+                seconds_fine(pipe.round_trip_s)
             ),
         )
     } else {
         Verdict::new(
             Outcome::DoesNotHold,
-            format!(
-                "data did not arrive intact over: {}",
-                evidence
-                    .channels
-                    .iter()
-                    .filter(|c| !c.intact)
-                    .map(|c| c.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            "the data sent through the pipe did not arrive intact",
         )
     };
-    Finding {
-        tables: vec![table],
-        notes,
-        verdicts: vec![verdict],
-        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    let broken: Vec<&str> = threads
+        .iter()
+        .filter(|c| !c.intact)
+        .map(|c| c.name)
+        .collect();
+    if !broken.is_empty() {
+        let why = format!(
+            "inconclusive: the data did not arrive intact between {}, so its times compare nothing",
+            broken.join(" and ")
+        );
+        return vec![
+            claim,
+            Verdict::new(Outcome::Inconclusive, format!("latency: {why}")),
+            Verdict::new(Outcome::Inconclusive, format!("throughput: {why}")),
+        ];
     }
+    vec![
+        claim,
+        latency_verdict(pipe, &threads),
+        throughput_verdict(pipe, &threads),
+    ]
 }
 
-/// A round trip compared with the pipe's, from the pipe's time / its time.
-fn compared(ratio: f64) -> String {
-    if ratio >= 1.1 {
-        format!("{} shorter than the pipe's", times(ratio))
-    } else if ratio <= 1.0 / 1.1 {
-        format!("{} longer than the pipe's", times(1.0 / ratio))
-    } else {
-        "about the same as the pipe's".to_string()
-    }
+/// Latency: do threads answer each other sooner than processes over a
+/// pipe? Compared with the thread way of the shortest median round trip.
+fn latency_verdict(pipe: &Channel, threads: &[&Channel]) -> Verdict {
+    let Some(best) = threads
+        .iter()
+        .min_by(|a, b| a.round_trip_s.total_cmp(&b.round_trip_s))
+    else {
+        return Verdict::new(Outcome::NotMeasured, "latency: no thread way was measured");
+    };
+    let figures = format!(
+        "a round trip took {} over the pipe ({} over the middle half of {BATCHES} batches), {} between {} ({})",
+        seconds_fine(pipe.round_trip_s),
+        spread(&pipe.batch_round_trip_s, seconds_fine),
+        seconds_fine(best.round_trip_s),
+        threads_label(best.name),
+        spread(&best.batch_round_trip_s, seconds_fine),
+    );
+    ordered_verdict(
+        "latency",
+        order(&best.batch_round_trip_s, &pipe.batch_round_trip_s, true),
+        &format!("{} answered sooner than the pipe", threads_label(best.name)),
+        "the pipe answered sooner than the threads",
+        &figures,
+    )
 }
 
-/// The sum of a word's 8 bytes, as [`checksum`] would give for them: add
-/// bytes in pairs into four 16-bit lanes, then the lanes with one multiply.
-fn byte_sum(word: u64) -> u64 {
-    const EVEN_BYTES: u64 = 0x00FF_00FF_00FF_00FF;
-    let pairs = (word & EVEN_BYTES) + ((word >> 8) & EVEN_BYTES);
-    pairs.wrapping_mul(0x0001_0001_0001_0001) >> 48
+/// Throughput: do threads move bulk data faster through a shared buffer
+/// than processes through a pipe? Compared with the thread way of the
+/// highest median throughput.
+fn throughput_verdict(pipe: &Channel, threads: &[&Channel]) -> Verdict {
+    let Some(best) = threads
+        .iter()
+        .max_by(|a, b| a.mb_per_s.total_cmp(&b.mb_per_s))
+    else {
+        return Verdict::new(
+            Outcome::NotMeasured,
+            "throughput: no thread way was measured",
+        );
+    };
+    let figures = format!(
+        "the pipe carried {} ({} over the middle half of {SEGMENTS} segments), {} {} ({})",
+        mb_per_s(pipe.mb_per_s),
+        spread(&pipe.segment_mb_per_s, |r| thousands(r.round() as u64)),
+        threads_label(best.name),
+        mb_per_s(best.mb_per_s),
+        spread(&best.segment_mb_per_s, |r| thousands(r.round() as u64)),
+    );
+    ordered_verdict(
+        "throughput",
+        order(&best.segment_mb_per_s, &pipe.segment_mb_per_s, false),
+        &format!(
+            "{} moved data faster than the pipe",
+            threads_label(best.name)
+        ),
+        "the pipe moved data faster than the threads",
+        &figures,
+    )
+}
+
+/// The verdict of one comparison, threads first: holds when the threads
+/// were clearly better, does not hold when the pipe was, inconclusive
+/// otherwise, with why.
+fn ordered_verdict(
+    what: &str,
+    order: Order,
+    threads_better: &str,
+    pipe_better: &str,
+    figures: &str,
+) -> Verdict {
+    match order {
+        Order::First(by) => Verdict::new(
+            Outcome::Holds,
+            format!("{what}: {threads_better}, {} ({figures})", times(by)),
+        ),
+        Order::Second(by) => Verdict::new(
+            Outcome::DoesNotHold,
+            format!("{what}: {pipe_better}, {} ({figures})", times(by)),
+        ),
+        Order::TooClose(by) => Verdict::new(
+            Outcome::Inconclusive,
+            format!(
+                "{what}: inconclusive: the medians are within {} of each other (under the {CLEAR_RATIO}× \
+                 this lesson needs to call one faster): {figures}",
+                times(by)
+            ),
+        ),
+        Order::TooNoisy(by) => Verdict::new(
+            Outcome::Inconclusive,
+            format!(
+                "{what}: inconclusive: the medians differ by {}, but the samples overlap (the middle halves \
+                 of both ranges cross), so other work on the machine could have made the difference: {figures}",
+                times(by)
+            ),
+        ),
+        Order::Missing => Verdict::new(
+            Outcome::Inconclusive,
+            format!("{what}: inconclusive: a way has no usable samples: {figures}"),
+        ),
+    }
 }
 
 /// A ratio as people say it: `1.1×`, `12×`, `801×`.
@@ -543,23 +792,110 @@ fn times(ratio: f64) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn byte_sum_adds_the_bytes_of_a_word() {
-        for word in [0, u64::MAX, 0x0102_0304_0506_0708, 0xFF00_0000_0000_00FF] {
-            assert_eq!(byte_sum(word), checksum(&word.to_le_bytes()), "{word:#x}");
+    fn fast() -> Options {
+        Options {
+            fast: true,
+            ..Options::new("unused")
         }
     }
 
     #[test]
     fn threads_pass_data_intact() {
-        let options = Options {
-            fast: true,
-            ..Options::new("unused")
-        };
-        let channel = thread_channel(&options);
-        assert!(channel.intact && channel.bytes == 8 << 20, "{channel:?}");
-        let shared = thread_shared_memory(&options);
-        assert!(shared.intact && shared.bytes == 8 << 20, "{shared:?}");
+        let channel = thread_channel(&fast());
+        assert!(channel.intact && channel.bytes == 64 << 20, "{channel:?}");
+        let shared = thread_shared_memory(&fast());
+        assert!(shared.intact && shared.bytes == 64 << 20, "{shared:?}");
+        assert_eq!(shared.segment_mb_per_s.len(), SEGMENTS);
+        assert_eq!(shared.batch_round_trip_s.len(), BATCHES);
         assert!(shared.round_trip_s > 0.0 && channel.round_trip_s > 0.0);
+    }
+
+    /// A channel with the given throughput and round-trip samples.
+    fn synthetic(name: &'static str, processes: bool, mb_s: &[f64], rt_s: &[f64]) -> Channel {
+        let segments = mb_s.iter().map(|&r| (1_000_000, 1.0 / r)).collect();
+        Channel::new(name, processes, segments, true, 100, rt_s.to_vec())
+    }
+
+    fn spread_of(centre: f64, wobble: f64) -> Vec<f64> {
+        (0..10)
+            .map(|i| centre * (1.0 + wobble * (i as f64 / 9.0 - 0.5)))
+            .collect()
+    }
+
+    #[test]
+    fn latency_and_throughput_are_separate_verdicts() {
+        // Threads answer 5× sooner, but the pipe moves data 3× faster.
+        let evidence = Evidence {
+            channels: vec![
+                synthetic(
+                    "2 processes, pipe",
+                    true,
+                    &spread_of(3000.0, 0.1),
+                    &spread_of(50e-6, 0.1),
+                ),
+                synthetic(
+                    "2 threads, channel",
+                    false,
+                    &spread_of(1000.0, 0.1),
+                    &spread_of(10e-6, 0.1),
+                ),
+            ],
+        };
+        let verdicts = verdicts(&evidence);
+        assert_eq!(verdicts.len(), 3, "{verdicts:?}");
+        assert_eq!(verdicts[0].outcome, Outcome::Holds);
+        assert!(verdicts[1].text.starts_with("latency: "), "{verdicts:?}");
+        assert_eq!(verdicts[1].outcome, Outcome::Holds, "{verdicts:?}");
+        assert!(verdicts[2].text.starts_with("throughput: "), "{verdicts:?}");
+        assert_eq!(verdicts[2].outcome, Outcome::DoesNotHold, "{verdicts:?}");
+        assert!(verdicts[2].text.contains("the pipe moved data faster"));
+    }
+
+    #[test]
+    fn close_or_noisy_samples_are_inconclusive() {
+        // Within 10 %: too close. 2× apart in the median but samples that
+        // swing 4× (a busy machine): too noisy.
+        let evidence = Evidence {
+            channels: vec![
+                synthetic(
+                    "2 processes, pipe",
+                    true,
+                    &spread_of(1000.0, 0.05),
+                    &spread_of(20e-6, 1.5),
+                ),
+                synthetic(
+                    "2 threads, channel",
+                    false,
+                    &spread_of(1080.0, 0.05),
+                    &spread_of(10e-6, 1.5),
+                ),
+            ],
+        };
+        let verdicts = verdicts(&evidence);
+        assert_eq!(verdicts[0].outcome, Outcome::Holds, "{verdicts:?}");
+        for verdict in &verdicts[1..] {
+            assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdicts:?}");
+            assert!(verdict.text.contains("inconclusive: "), "{verdict:?}");
+        }
+        assert!(verdicts[1].text.contains("overlap"), "{verdicts:?}");
+        assert!(verdicts[2].text.contains("within"), "{verdicts:?}");
+    }
+
+    #[test]
+    fn damaged_data_is_not_compared() {
+        let mut broken = synthetic("2 threads, channel", false, &[1.0; 10], &[1.0; 10]);
+        broken.intact = false;
+        let evidence = Evidence {
+            channels: vec![
+                synthetic("2 processes, pipe", true, &[1.0; 10], &[1.0; 10]),
+                broken,
+            ],
+        };
+        let verdicts = verdicts(&evidence);
+        assert!(
+            verdicts[1..]
+                .iter()
+                .all(|v| v.outcome == Outcome::Inconclusive)
+        );
     }
 }

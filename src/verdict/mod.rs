@@ -41,7 +41,6 @@ pub(crate) enum Outcome {
     /// The numbers cannot decide: other work took the CPUs, the runs
     /// disagree, a figure is impossible, a cell is too short to time. The
     /// verdict's text says which, in words.
-    #[expect(dead_code, reason = "the verdict rules that use it are being written")]
     Inconclusive,
 }
 
