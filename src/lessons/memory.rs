@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
 use crate::fmt::{Table, kib_whole};
-use crate::measure::memory::Snapshot;
+use crate::measure::memory::{MemoryUse, Snapshot};
 use crate::model::{MemoryProbe, Model, RunContext, StartMethod};
 use crate::sys::children::GroupChild;
 use crate::workload::Workload;
@@ -373,6 +373,24 @@ fn verdict(evidence: &Evidence) -> Verdict {
         kib_whole(spawn),
         times(spawn)
     );
+    // A thread's figure is a growth of paralab's memory: when that growth
+    // is within what /proc resolves, it orders nothing.
+    let thread_growth = evidence
+        .costs
+        .iter()
+        .find(|c| c.workers == n && c.model == MODELS[0].to_string())
+        .map(|c| MemoryUse::between(&c.before, &c.peak, c.seen.max(1), true));
+    if let Some(growth) = thread_growth.filter(|g| !g.measured()) {
+        return Verdict::new(
+            Outcome::Inconclusive,
+            format!(
+                "{text}; inconclusive: the {n} threads grew paralab by {} KiB, within the {} KiB /proc can tell \
+                 from nothing",
+                growth.growth_kib(),
+                growth.resolution_kib
+            ),
+        );
+    }
     if thread < fork && thread < spawn {
         Verdict::new(Outcome::Holds, text)
     } else {

@@ -104,6 +104,10 @@ pub(crate) struct Cell {
     pub speedup: f64,
     /// The workers' CPU seconds per wall second, median over runs.
     pub cores_busy: Option<f64>,
+    /// CPUs that other work kept busy meanwhile: the median of the runs'
+    /// `others_cpus` when the experiment measured it, else the average
+    /// over the whole lesson (see [`Contention`]).
+    pub others_cpus: Option<f64>,
 }
 
 /// The evidence, as data.
@@ -131,11 +135,16 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         runs: runs(options),
         warmup: 0,
     };
+    let before = Contention::now();
     let results = Experiment::new(plan).worker_exe(&options.exe).run();
+    let others = before.and_then(|before| Contention::now()?.others_cpus_since(&before));
     if let Some(failure) = results.failure {
         return Err(LessonError(format!("the cpu runs failed: {failure}")));
     }
-    let cells = cells(&results.measurements);
+    let mut cells = cells(&results.measurements);
+    for cell in &mut cells {
+        cell.others_cpus = cell.others_cpus.or(others);
+    }
     Ok(finding(Evidence {
         cpus,
         iters,
@@ -176,6 +185,7 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
                     cpu.map(|cpu| cpu / m.wall_s)
                 })
                 .collect();
+            let others: Vec<f64> = runs.iter().filter_map(|m| m.others_cpus).collect();
             cells.push(Cell {
                 model: model.to_string(),
                 family: model.family().to_string(),
@@ -184,6 +194,7 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
                 seconds,
                 speedup: n as f64 * one / seconds,
                 cores_busy: median(&busy),
+                others_cpus: median(&others),
             });
         }
     }
@@ -280,6 +291,95 @@ fn figures(cell: &Cell) -> String {
     )
 }
 
+/// Machine-wide busy CPU time and this process tree's CPU time at one
+/// instant, to tell what other work took while the lesson ran, when the
+/// experiment's measurements do not carry `others_cpus`.
+pub(crate) struct Contention {
+    at: crate::measure::clock::MonoTime,
+    /// Busy seconds of every CPU together, from `/proc/stat` (steal included:
+    /// a VM's host took it).
+    machine_busy_s: f64,
+    /// CPU seconds of paralab and its reaped children.
+    own_s: f64,
+}
+
+impl Contention {
+    /// Reads `/proc/stat` and this process tree's rusage now.
+    pub(crate) fn now() -> Option<Contention> {
+        use nix::sys::resource::{UsageWho, getrusage};
+        let stat = std::fs::read_to_string("/proc/stat").ok()?;
+        let ticks: Vec<f64> = stat
+            .lines()
+            .next()?
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        // user nice system idle iowait irq softirq steal (guest time is
+        // already inside user).
+        let busy: f64 = [0, 1, 2, 5, 6, 7]
+            .iter()
+            .filter_map(|&i| ticks.get(i))
+            .sum();
+        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+            .ok()
+            .flatten()
+            .map_or(100.0, |hz| hz as f64);
+        let seconds = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 * 1e-6;
+        let own_s = [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+            .into_iter()
+            .filter_map(|who| getrusage(who).ok())
+            .map(|usage| seconds(usage.user_time()) + seconds(usage.system_time()))
+            .sum();
+        Some(Contention {
+            at: crate::measure::clock::MonoTime::now(),
+            machine_busy_s: busy / hz,
+            own_s,
+        })
+    }
+
+    /// The CPUs other work kept busy on average since `before`.
+    pub(crate) fn others_cpus_since(&self, before: &Contention) -> Option<f64> {
+        let wall = self.at.seconds_since(before.at);
+        (wall > 0.0).then(|| {
+            let others =
+                (self.machine_busy_s - before.machine_busy_s) - (self.own_s - before.own_s);
+            (others / wall).max(0.0)
+        })
+    }
+}
+
+/// When other work left `cell`'s workers fewer CPUs than they could
+/// use, the reason its figure says nothing about the model, in words;
+/// `None` when they had CPUs enough (or nothing says otherwise).
+fn short_of_cpus(cell: &Cell, cpus: usize) -> Option<String> {
+    let others = cell.others_cpus?;
+    let free = (cpus as f64 - others).max(0.0);
+    let wanted = cell.workers.min(cpus) as f64;
+    // A tenth of a CPU is the noise of the system's own housekeeping.
+    if free >= wanted - 0.1 {
+        return None;
+    }
+    let got = cell.cores_busy.map_or(String::new(), |b| {
+        format!(
+            "; your {} got {b:.1} CPUs between them",
+            count(cell.workers, "worker")
+        )
+    });
+    let used_all = cell.cores_busy.is_some_and(|b| b >= 0.9 * free.min(wanted));
+    Some(format!(
+        "inconclusive: other processes kept {others:.1} of the {cpus} CPUs busy{got}{}",
+        if used_all {
+            format!(
+                ": the {} used all the {free:.1} CPUs left to them, so they ran in parallel whenever they could",
+                count(cell.workers, "worker")
+            )
+        } else {
+            String::new()
+        }
+    ))
+}
+
 fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
     if evidence.cpus < 2 {
         return vec![Verdict::new(
@@ -287,55 +387,164 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             "this machine gives paralab one CPU: there is nothing to run in parallel",
         )];
     }
+    let cpus = evidence.cpus;
     let mut verdicts = Vec::new();
     match best(evidence, Model::GIL) {
-        Some(gil) => verdicts.push(Verdict::new(
-            if one_at_a_time(gil) { Outcome::Holds } else { Outcome::DoesNotHold },
-            format!("Python-like threads (one global lock): {}", figures(gil)),
-        )),
+        // One at a time with CPUs to spare shows the lock; without them,
+        // the machine could have done the same to free threads.
+        Some(gil) => verdicts.push(match short_of_cpus(gil, cpus) {
+            Some(why) if one_at_a_time(gil) => Verdict::new(
+                Outcome::Inconclusive,
+                format!("Python-like threads (one global lock): {}; {why}", figures(gil)),
+            ),
+            _ => Verdict::new(
+                if one_at_a_time(gil) { Outcome::Holds } else { Outcome::DoesNotHold },
+                format!("Python-like threads (one global lock): {}", figures(gil)),
+            ),
+        }),
         None => verdicts.push(Verdict::new(
             Outcome::NotMeasured,
             "Python-like threads: this build has no gil model, so CPython's threads are not reproduced here",
         )),
     }
     if let Some(process) = best(evidence, FORK) {
-        verdicts.push(Verdict::new(
-            if uses_cores(process) {
-                Outcome::Holds
-            } else {
-                Outcome::DoesNotHold
-            },
-            format!(
-                "processes {} several cores: {}",
-                if uses_cores(process) {
-                    "use"
-                } else {
-                    "did not use"
-                },
-                figures(process)
+        let used = uses_cores(process);
+        verdicts.push(match short_of_cpus(process, cpus) {
+            Some(why) if !used => Verdict::new(
+                Outcome::Inconclusive,
+                format!("processes: {}; {why}", figures(process)),
             ),
-        ));
+            _ => Verdict::new(
+                if used {
+                    Outcome::Holds
+                } else {
+                    Outcome::DoesNotHold
+                },
+                format!(
+                    "processes {} several cores: {}",
+                    if used { "use" } else { "did not use" },
+                    figures(process)
+                ),
+            ),
+        });
     }
     if let Some(thread) = best(evidence, Model::THREAD) {
         let used = uses_cores(thread);
-        verdicts.push(Verdict::new(
-            if used {
-                Outcome::DoesNotHold
-            } else {
-                Outcome::Holds
-            },
-            if used {
+        verdicts.push(match short_of_cpus(thread, cpus) {
+            // Never "threads lack parallelism" when the CPUs were taken.
+            Some(why) if !used => Verdict::new(
+                Outcome::Inconclusive,
+                format!("Rust threads: {}; {why}", figures(thread)),
+            ),
+            _ if used => Verdict::new(
+                Outcome::DoesNotHold,
                 format!(
                     "for Rust threads, which have no global lock and use several cores: {}",
                     figures(thread)
-                )
-            } else {
+                ),
+            ),
+            _ => Verdict::new(
+                Outcome::Holds,
                 format!(
                     "for Rust threads on this run, although they have no global lock: {}",
                     figures(thread)
-                )
-            },
-        ));
+                ),
+            ),
+        });
     }
     verdicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(model: Model, workers: usize, speedup: f64, busy: f64, others: Option<f64>) -> Cell {
+        Cell {
+            model: model.to_string(),
+            family: model.family().to_string(),
+            kind: model,
+            workers,
+            seconds: 0.5,
+            speedup,
+            cores_busy: Some(busy),
+            others_cpus: others,
+        }
+    }
+
+    fn evidence(cells: Vec<Cell>) -> Evidence {
+        Evidence {
+            cpus: 2,
+            iters: 1,
+            result: 3,
+            cells,
+            measurements: Vec::new(),
+        }
+    }
+
+    /// Beside two busy loops on 2 CPUs, threads that got ×1.1 and used
+    /// the 0.7 CPUs left: not "no parallelism" but inconclusive, saying
+    /// they used all they were given.
+    #[test]
+    fn threads_short_of_cpus_are_inconclusive() {
+        let busy = evidence(vec![
+            cell(Model::THREAD, 2, 1.1, 0.68, Some(1.3)),
+            cell(FORK, 2, 1.0, 0.7, Some(1.3)),
+            cell(Model::GIL, 2, 1.0, 0.7, Some(1.3)),
+        ]);
+        let verdicts = verdicts(&busy);
+        assert_eq!(verdicts.len(), 3);
+        for verdict in &verdicts {
+            assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdict:?}");
+            assert!(
+                verdict
+                    .text
+                    .contains("other processes kept 1.3 of the 2 CPUs busy"),
+                "{verdict:?}"
+            );
+            assert!(!verdict.text.contains("no parallelism"), "{verdict:?}");
+        }
+        assert!(
+            verdicts[2]
+                .text
+                .contains("ran in parallel whenever they could"),
+            "{verdicts:?}"
+        );
+    }
+
+    #[test]
+    fn a_quiet_machine_gives_results() {
+        for others in [None, Some(0.02)] {
+            let quiet = evidence(vec![
+                cell(Model::THREAD, 2, 1.98, 1.98, others),
+                cell(FORK, 2, 1.95, 1.97, others),
+                cell(Model::GIL, 2, 1.0, 1.0, others),
+            ]);
+            let outcomes: Vec<Outcome> = verdicts(&quiet).iter().map(|v| v.outcome).collect();
+            assert_eq!(
+                outcomes,
+                [Outcome::Holds, Outcome::Holds, Outcome::DoesNotHold],
+                "{others:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn other_work_is_seen_by_contention() {
+        let before = Contention::now().unwrap();
+        let spin = std::time::Instant::now();
+        while spin.elapsed() < std::time::Duration::from_millis(200) {
+            std::hint::black_box(0);
+        }
+        let others = Contention::now()
+            .unwrap()
+            .others_cpus_since(&before)
+            .unwrap();
+        // Our own spinning is not "others"; the machine is shared, so
+        // only the bound holds.
+        assert!(
+            (0.0..=logical_cpus() as f64 + 0.5).contains(&others),
+            "{others}"
+        );
+    }
 }
