@@ -384,7 +384,7 @@ fn verdict(evidence: &Evidence) -> Verdict {
         return Verdict::new(
             Outcome::Inconclusive,
             format!(
-                "{text}; inconclusive: the {n} threads grew paralab by {} KiB, within the {} KiB /proc can tell \
+                "{text}; the {n} threads grew paralab by {} KiB, within the {} KiB /proc can tell \
                  from nothing",
                 growth.growth_kib(),
                 growth.resolution_kib

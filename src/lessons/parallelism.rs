@@ -366,9 +366,12 @@ fn short_of_cpus(cell: &Cell, cpus: usize) -> Option<String> {
             count(cell.workers, "worker")
         )
     });
-    let used_all = cell.cores_busy.is_some_and(|b| b >= 0.9 * free.min(wanted));
+    // Threads behind one lock do not run in parallel even when they use
+    // what they get, so the sentence is kept for the others.
+    let used_all = !cell.kind.same_family(Model::GIL)
+        && cell.cores_busy.is_some_and(|b| b >= 0.9 * free.min(wanted));
     Some(format!(
-        "inconclusive: other processes kept {others:.1} of the {cpus} CPUs busy{got}{}",
+        "other processes kept {others:.1} of the {cpus} CPUs busy{got}{}",
         if used_all {
             format!(
                 ": the {} used all the {free:.1} CPUs left to them, so they ran in parallel whenever they could",
