@@ -151,10 +151,13 @@ struct WorkerReport {
     involuntary_switches: Option<u64>,
 }
 
+/// A worker's CPU time: (user + system, user, system), each where known.
+type CpuTimes = (Option<f64>, Option<f64>, Option<f64>);
+
 impl WorkerReport {
     /// The worker's CPU time, user + system, or what the driver gave
     /// without the split; a negative or non-finite figure is garbage.
-    fn cpu(&self) -> Result<(Option<f64>, Option<f64>, Option<f64>), String> {
+    fn cpu(&self) -> Result<CpuTimes, String> {
         let check = |name: &str, value: Option<f64>| match value {
             Some(v) if !(v.is_finite() && v >= 0.0) => {
                 Err(format!("{name} {v} for worker {}", self.worker))
@@ -494,6 +497,32 @@ mod tests {
         assert_eq!(run.outcomes[0].status, WorkerStatus::Finished { result: 7 });
         assert_eq!(run.outcomes[1].start_s, Some(0.1));
         assert!(matches!(run.outcomes[2].status, WorkerStatus::Lost { .. }));
+    }
+
+    #[test]
+    fn the_py_thread_note_follows_the_interpreter_gil() {
+        let note = |gil| Model::PY_THREAD.note_for_interpreter(WorkloadKind::Cpu, 2, gil);
+        assert!(note(Some(true)).unwrap().contains("hold the GIL"));
+        let free = note(Some(false)).unwrap();
+        assert!(free.contains("no GIL") && !free.contains("hold"), "{free}");
+        assert_eq!(note(None), Model::PY_THREAD.note(WorkloadKind::Cpu, 2));
+    }
+
+    #[test]
+    fn worker_cpu_fields_are_read_and_checked() {
+        let json = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,
+            "user_s":0.5,"system_s":0.25,"voluntary_switches":3,"involuntary_switches":4}]}"#;
+        let o = &parse_report(json, 1).unwrap().outcomes[0];
+        assert_eq!(
+            (o.cpu_s, o.user_s, o.system_s),
+            (Some(0.75), Some(0.5), Some(0.25))
+        );
+        assert_eq!(
+            (o.voluntary_switches, o.involuntary_switches),
+            (Some(3), Some(4))
+        );
+        let negative = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,"user_s":-1.0,"system_s":0.0}]}"#;
+        assert!(parse_report(negative, 1).is_err());
     }
 
     #[test]
