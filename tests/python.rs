@@ -408,9 +408,8 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
         .output()
         .unwrap();
     let doc = common::json_of(&output);
-    assert_eq!(
+    assert!(
         doc["machine"]["python"]["gil_enabled"].is_boolean(),
-        true,
         "{}",
         doc["machine"]
     );
