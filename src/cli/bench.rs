@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::dataset::Record;
 use crate::dataset::jsonl::JsonLines;
 use crate::export::Format;
-use crate::machine::Machine;
+use crate::machine::{Machine, PythonInfo};
 use crate::model::python::Python;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
@@ -20,17 +20,21 @@ use super::output::{OutputArgs, check_file};
 use super::parse::{self, CommandLine, WorkerCounts};
 use super::progress::Progress;
 
-/// Iterations per worker when Python models run and no ITERS is given:
-/// CPython needs ~240 ns an iteration where Rust needs ~7, so the default
-/// would keep one Python worker busy for 8 seconds.
-const PYTHON_DEFAULT_ITERS: u64 = 2_000_000;
+/// How long one Python cpu worker should compute when its iteration count
+/// is chosen for it: the Rust default's quarter second, so that a cell
+/// still lasts ≥ 100 ms if the calibration ran 2.5× slow on a busy machine.
+const PYTHON_TARGET_SECONDS: f64 = 0.25;
+
+/// Python's iterations when its speed cannot be measured (~0.5 s of
+/// CPython 3.8, ~0.2 s of 3.11): the driver will report why it failed.
+const PYTHON_FALLBACK_ITERS: u64 = 2_000_000;
 
 /// Options of `paralab bench` (and of `paralab` with no subcommand).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct BenchArgs {
     /// Iterations of the cpu loop per worker, as the notebook's sys.argv[1]
-    /// [default: 35000000, about a quarter of a second of one x86 core; with --python 2000000,
-    /// about half a second of CPython]
+    /// [default: 35000000, about a quarter of a second of one x86 core]; the Python models
+    /// use it too when it is given and --python-iters is not
     #[arg(value_name = "ITERS", value_parser = parse::iters, allow_negative_numbers = true)]
     iters_arg: Option<u64>,
 
@@ -55,6 +59,12 @@ pub(crate) struct BenchArgs {
     /// The Python interpreter for the Python models [default: python3 on PATH]
     #[arg(long, value_name = "PATH")]
     python_exe: Option<PathBuf>,
+
+    /// Iterations of the cpu loop per Python worker [default: ITERS when given; otherwise
+    /// as many as the interpreter runs in about a quarter of a second, measured before the
+    /// sweep: CPython runs the loop some 30× slower than Rust]
+    #[arg(long, value_name = "N", value_parser = parse::iters, allow_negative_numbers = true)]
+    python_iters: Option<u64>,
 
     /// Workloads, comma-separated: cpu (the notebook's loop), sleep (its IO stand-in)
     /// [default: cpu,sleep; none with --cmd]
@@ -114,12 +124,7 @@ pub(crate) struct BenchArgs {
 impl BenchArgs {
     /// The plan these options describe.
     pub(super) fn plan(&self) -> Plan {
-        let default_iters = if self.python {
-            PYTHON_DEFAULT_ITERS
-        } else {
-            DEFAULT_ITERS
-        };
-        let iters = self.iters.or(self.iters_arg).unwrap_or(default_iters);
+        let iters = self.iters.or(self.iters_arg).unwrap_or(DEFAULT_ITERS);
         let mut workloads = Vec::new();
         for kind in dedup(&self.workloads) {
             workloads.push(match kind {
@@ -187,7 +192,17 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         )));
     }
     let outputs = args.outputs.check(args.format)?;
-    let machine = Machine::current();
+    let python_iters = python.as_ref().and_then(|python| {
+        let explicit = args.python_iters.or(args.iters).or(args.iters_arg);
+        let has_cpu = plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu);
+        has_cpu.then(|| explicit.unwrap_or_else(|| calibrated_iters(python, outputs.quiet())))
+    });
+    let mut machine = Machine::current();
+    machine.python = python.as_ref().map(|p| PythonInfo {
+        exe: p.executable().to_string(),
+        version: p.version().to_string(),
+        gil_enabled: p.gil_enabled(),
+    });
     let mut save = match &args.save {
         None => None,
         Some(path) => {
@@ -210,6 +225,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         .observe(&mut progress);
     if let Some(python) = python {
         experiment = experiment.python(python);
+    }
+    if let Some(iters) = python_iters {
+        experiment = experiment.python_iters(iters);
     }
     if let Some(timeout) = args.timeout {
         experiment = experiment.timeout(timeout);
@@ -291,4 +309,38 @@ fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<
             }
         }
     }
+}
+
+/// Python's iteration count when none is given: what the interpreter runs
+/// in [`PYTHON_TARGET_SECONDS`], from its measured speed, rounded to two
+/// significant digits so the table's header reads easily. Measured rather
+/// than fixed because interpreters differ by 2× and more (3.8 against
+/// 3.11, a free-threaded build against a default one). One line on stderr
+/// says what was chosen.
+fn calibrated_iters(python: &Python, quiet: bool) -> u64 {
+    let stop = interrupt::stop_token();
+    match python.seconds_per_iteration(&stop) {
+        Ok(per_iteration) if per_iteration > 0.0 => {
+            let iters = round_2_digits(PYTHON_TARGET_SECONDS / per_iteration).max(10_000);
+            if !quiet {
+                error::say(format_args!(
+                    "Python {}: {:.0} ns an iteration of the cpu loop, so {} iterations per Python worker (--python-iters to choose)",
+                    python.version(),
+                    per_iteration * 1e9,
+                    crate::fmt::thousands(iters),
+                ));
+            }
+            iters
+        }
+        _ => PYTHON_FALLBACK_ITERS,
+    }
+}
+
+/// `x` rounded to its two leading significant digits: 1,234,567 → 1,200,000.
+fn round_2_digits(x: f64) -> u64 {
+    if !(x.is_finite() && x >= 1.0) {
+        return 1;
+    }
+    let scale = 10f64.powi(x.log10().floor() as i32 - 1);
+    ((x / scale).round() * scale) as u64
 }

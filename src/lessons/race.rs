@@ -51,13 +51,14 @@ fn lines(options: &Options) -> u64 {
 fn plan(options: &Options) -> String {
     format!(
         "{THREADS} threads each add 1 to one shared counter {} times, in three ways: read the counter then \
-         write it back plus one (two separate atomic steps, like Python's counter += 1, which another \
-         thread can slip between), under a Mutex (acquire, add, release), and with one atomic fetch_add. \
+         write it back plus one (two separate atomic steps, which another thread can slip between), under a Mutex (acquire, add, release), and with one atomic fetch_add. \
          Then {PROCESSES} processes each append {} lines to one file by seeking to its end then writing (two \
          steps again), without and with an exclusive flock around the two, and once with O_APPEND, where the \
-         kernel does both in one step. Lost and torn lines are counted.",
+         kernel does both in one step. Lost and torn lines are counted. With a python3, {THREADS} CPython \
+         threads each do the notebook's counter += 1 {} times, then a read, a function call and a write back.",
         thousands(increments(options)),
         thousands(lines(options)),
+        thousands(python_increments(options)),
     )
 }
 
@@ -387,6 +388,74 @@ fn append_into(
     })
 }
 
+/// The notebook's counter in CPython's threads: `counter += 1` as written,
+/// then a read, a function call and a write back.
+pub(crate) const PYTHON_SCRIPT: &str = include_str!("race.py");
+
+/// Increments per Python thread: the issue's 4 × 1,000,000, which
+/// CPython 3.11 counted exactly, twice.
+fn python_increments(options: &Options) -> u64 {
+    if options.fast { 100_000 } else { 1_000_000 }
+}
+
+/// One form of the increment in CPython.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct PythonCount {
+    /// The counter at the end.
+    pub counted: u64,
+    /// How long the threads took, timed in Python.
+    pub seconds: f64,
+}
+
+/// The counter in CPython's threads.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub(crate) struct PythonRace {
+    /// The interpreter's version.
+    pub version: String,
+    /// Whether its threads share a GIL (`sys._is_gil_enabled()`, 3.13+).
+    pub gil_enabled: bool,
+    /// Threads (filled in by paralab).
+    #[serde(default)]
+    pub threads: usize,
+    /// Increments per thread (filled in by paralab).
+    #[serde(default)]
+    pub increments: u64,
+    /// `counter += 1`, the notebook's form.
+    pub plain: PythonCount,
+    /// `seen = counter; counter = increment(seen)`.
+    pub read_call_write: PythonCount,
+}
+
+/// Runs [`PYTHON_SCRIPT`] in `python3` with `threads` × `increments`:
+/// `Ok(None)` when there is no `python3` to run.
+pub(crate) fn python_race(threads: usize, increments: u64) -> Result<Option<PythonRace>, String> {
+    let output = match std::process::Command::new("python3")
+        .args([
+            "-c",
+            PYTHON_SCRIPT,
+            &threads.to_string(),
+            &increments.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .output()
+    {
+        Ok(output) => output,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("python3 could not be started: {e}")),
+    };
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let last = stderr.lines().last().unwrap_or("no message");
+        return Err(format!("python3 failed ({}): {last}", output.status));
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let mut race: PythonRace = serde_json::from_str(stdout.trim())
+        .map_err(|e| format!("python3 printed something paralab cannot read ({e})"))?;
+    race.threads = threads;
+    race.increments = increments;
+    Ok(Some(race))
+}
+
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Evidence {
@@ -394,6 +463,11 @@ pub(crate) struct Evidence {
     pub counter: Vec<CounterRun>,
     /// One per append method.
     pub file: Vec<FileRun>,
+    /// The counter in CPython's threads, when a python3 ran it.
+    pub python: Option<PythonRace>,
+    /// Why the Python part did not run, when it did not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_skipped: Option<String>,
 }
 
 fn run(options: &Options) -> Result<Finding, LessonError> {
@@ -405,7 +479,17 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         .into_iter()
         .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
         .collect::<Result<_, _>>()?;
-    Ok(finding(Evidence { counter, file }))
+    let (python, python_skipped) = match python_race(THREADS, python_increments(options)) {
+        Ok(Some(race)) => (Some(race), None),
+        Ok(None) => (None, Some("no python3 found on PATH".to_string())),
+        Err(why) => (None, Some(why)),
+    };
+    Ok(finding(Evidence {
+        counter,
+        file,
+        python,
+        python_skipped,
+    }))
 }
 
 fn finding(evidence: Evidence) -> Finding {
@@ -447,18 +531,25 @@ fn finding(evidence: Evidence) -> Finding {
             seconds_fine(run.seconds),
         ]);
     }
-    let notes = vec![
+    let mut notes = vec![
         "A lost update: two threads read the same value, both write it + 1, one increment vanishes. \
          A lost line: two processes find the same end of file and write at the same place; a torn line \
          is what is left of a longer line partly overwritten by a shorter one."
             .to_string(),
     ];
-    let verdicts = vec![
-        counter_verdict(&evidence.counter),
-        file_verdict(&evidence.file),
-    ];
+    let mut tables = vec![counter_table];
+    let mut verdicts = vec![counter_verdict(&evidence.counter)];
+    if let Some(race) = &evidence.python {
+        tables.push(python_table(race));
+        notes.push(python_note(race));
+        verdicts.push(python_verdict(race));
+    } else if let Some(why) = &evidence.python_skipped {
+        notes.push(format!("The Python part was skipped: {why}."));
+    }
+    tables.push(file_table);
+    verdicts.push(file_verdict(&evidence.file));
     Finding {
-        tables: vec![counter_table, file_table],
+        tables,
         notes,
         verdicts,
         evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
@@ -502,6 +593,90 @@ fn counter_verdict(runs: &[CounterRun]) -> Verdict {
             Outcome::NotShown,
             format!(
                 "no update was lost without a lock this time (the threads happened not to collide; run again), {safe}"
+            ),
+        )
+    }
+}
+
+/// The counter in CPython, one row per form.
+fn python_table(race: &PythonRace) -> Table {
+    let expected = race.threads as u64 * race.increments;
+    let gil = if race.gil_enabled {
+        "with its GIL"
+    } else {
+        "free-threaded, no GIL"
+    };
+    let mut table = Table::new(
+        format!(
+            "the same counter in CPython {} ({gil}): {} threads × {} increments, {} expected",
+            race.version,
+            race.threads,
+            thousands(race.increments),
+            thousands(expected)
+        ),
+        &["Python form", "final count", "lost updates", "lost", "time"],
+    );
+    for (form, count) in [
+        ("counter += 1", &race.plain),
+        (
+            "seen = counter; counter = increment(seen)",
+            &race.read_call_write,
+        ),
+    ] {
+        let lost = expected.saturating_sub(count.counted);
+        table.row(vec![
+            form.into(),
+            thousands(count.counted),
+            thousands(lost),
+            percent_of(lost, expected),
+            seconds_fine(count.seconds),
+        ]);
+    }
+    table
+}
+
+/// Why `counter += 1` may count exactly in CPython, and why that is luck.
+fn python_note(race: &PythonRace) -> String {
+    if race.gil_enabled {
+        "CPython 3.10 and later switch threads only at certain points (a loop's jump back, a function's \
+         start), not between counter += 1's read and write, so that form rarely loses an update; \
+         3.9 and older could switch between them. A call between the read and the write is such a \
+         point: another thread runs there, and its increments are overwritten by the write back. \
+         The GIL is no lock for your data."
+            .to_string()
+    } else {
+        "This CPython has no GIL: its threads run at once, and even counter += 1 (a read, then a write) \
+         can lose updates, as Rust's read-then-write does."
+            .to_string()
+    }
+}
+
+/// Whether CPython's threads lost updates without a lock: the form with a
+/// call between read and write shows it when the plain form does not.
+fn python_verdict(race: &PythonRace) -> Verdict {
+    let expected = race.threads as u64 * race.increments;
+    let lost = |c: &PythonCount| expected.saturating_sub(c.counted);
+    let (plain, call) = (lost(&race.plain), lost(&race.read_call_write));
+    let text = format!(
+        "in CPython {} threads, counter += 1 lost {} of {} updates; read, call, write back lost {} ({})",
+        race.version,
+        thousands(plain),
+        thousands(expected),
+        thousands(call),
+        percent_of(call, expected)
+    );
+    if race.plain.counted > expected || race.read_call_write.counted > expected {
+        Verdict::new(
+            Outcome::DoesNotHold,
+            format!("{text}: more than expected, which no race explains"),
+        )
+    } else if plain > 0 || call > 0 {
+        Verdict::new(Outcome::Holds, text)
+    } else {
+        Verdict::new(
+            Outcome::NotShown,
+            format!(
+                "{text}: the threads happened not to switch between a read and its write this time"
             ),
         )
     }
@@ -559,6 +734,69 @@ mod tests {
         }
         let racy = count(CounterMethod::ReadThenWrite, 3, 10_000);
         assert!(racy.counted <= 30_000 && racy.counted >= 10_000);
+    }
+
+    #[test]
+    fn python_race_verdicts_follow_the_counts() {
+        let race = |plain: u64, call: u64, gil_enabled| PythonRace {
+            version: "3.11.7".into(),
+            gil_enabled,
+            threads: 4,
+            increments: 1000,
+            plain: PythonCount {
+                counted: plain,
+                seconds: 0.1,
+            },
+            read_call_write: PythonCount {
+                counted: call,
+                seconds: 0.1,
+            },
+        };
+        let exact = python_verdict(&race(4000, 1500, true));
+        assert_eq!(exact.outcome, Outcome::Holds);
+        assert!(
+            exact.text.contains("counter += 1 lost 0 of 4,000"),
+            "{}",
+            exact.text
+        );
+        assert!(exact.text.contains("lost 2,500"), "{}", exact.text);
+        assert_eq!(
+            python_verdict(&race(4000, 4000, true)).outcome,
+            Outcome::NotShown
+        );
+        assert_eq!(
+            python_verdict(&race(4001, 4000, true)).outcome,
+            Outcome::DoesNotHold
+        );
+        assert!(python_note(&race(4000, 4000, true)).contains("3.10"));
+        assert!(python_note(&race(4000, 4000, false)).contains("no GIL"));
+        assert!(
+            !python_table(&race(1, 1, false))
+                .render()
+                .contains("with its GIL")
+        );
+    }
+
+    #[test]
+    fn the_python_script_counts_when_python3_is_present() {
+        match python_race(2, 1000) {
+            Ok(Some(race)) => {
+                assert!(race.plain.counted <= 2000 && race.plain.counted >= 1000);
+                assert!(race.read_call_write.counted <= 2000);
+                assert!(race.read_call_write.counted >= 1000);
+            }
+            Ok(None) if std::env::var("PARALAB_REQUIRE_PYTHON").is_ok_and(|v| v == "1") => {
+                panic!("PARALAB_REQUIRE_PYTHON=1, but no python3 was found")
+            }
+            Ok(None) => {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "skipped the_python_script_counts_when_python3_is_present: no python3 found"
+                );
+            }
+            Err(why) => panic!("{why}"),
+        }
     }
 
     #[test]

@@ -82,6 +82,19 @@ pub(crate) trait Runner: Sync {
     fn note(&self, _model: Model, _workload: WorkloadKind, _cpus: usize) -> Option<String> {
         None
     }
+
+    /// The note when the Python interpreter the run used is known:
+    /// `gil_enabled` is its GIL state (`None`: unknown). Only the Python
+    /// models' notes depend on it.
+    fn note_for_interpreter(
+        &self,
+        model: Model,
+        workload: WorkloadKind,
+        cpus: usize,
+        _gil_enabled: Option<bool>,
+    ) -> Option<String> {
+        self.note(model, workload, cpus)
+    }
 }
 
 /// Where a run's memory can be read from `/proc` while its workers live.
@@ -303,6 +316,27 @@ impl Model {
     /// What the model's numbers mean where they would surprise (see [`Runner::note`]).
     pub(crate) fn note(&self, workload: WorkloadKind, cpus: usize) -> Option<String> {
         self.family.runner.note(*self, workload, cpus)
+    }
+
+    /// The note when the run's Python interpreter is known (the machine
+    /// block's `python`): `gil_enabled` is whether it had a GIL, so that a
+    /// free-threaded CPython is never said to hold one.
+    #[cfg_attr(
+        not(test),
+        expect(
+            dead_code,
+            reason = "the summary calls it once it is given the machine's python"
+        )
+    )]
+    pub(crate) fn note_for_interpreter(
+        &self,
+        workload: WorkloadKind,
+        cpus: usize,
+        gil_enabled: Option<bool>,
+    ) -> Option<String> {
+        self.family
+            .runner
+            .note_for_interpreter(*self, workload, cpus, gil_enabled)
     }
 
     /// The models `--python` adds: every CPython model of the table.

@@ -5,11 +5,17 @@ paralab writes this file into a fresh private temporary directory and runs
 MODEL is thread, process or async; START_METHOD is fork or spawn (process
 only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep
 (AMOUNT = nanoseconds). It prints one JSON object on stdout:
-    {"python": "3.11.7", "t0_ns": ..., "wall_s": ..., "workers": [
-     {"worker": 0, "result": ..., "start_ns": ..., "end_ns": ...}, ...]}
+    {"python": "3.11.7", "gil_enabled": true, "t0_ns": ..., "wall_s": ...,
+     "workers": [{"worker": 0, "result": ..., "start_ns": ..., "end_ns": ...,
+                  "user_s": ..., "system_s": ..., "voluntary_switches": ...,
+                  "involuntary_switches": ...}, ...]}
 where wall_s is timed as the notebook times it (from before the first
 start to after the last join), t0_ns is when that timing began, and every
 *_ns is CLOCK_MONOTONIC (time.monotonic_ns), the clock paralab uses.
+The CPU fields of a worker are present where Python can measure them:
+a thread's (and a cpu task's) own counters around its work, a process's
+whole life up to its report; an asyncio sleep task has none, because
+while it awaits, the thread's counters belong to the other tasks.
 """
 
 import asyncio
@@ -18,6 +24,45 @@ import multiprocessing
 import sys
 import threading
 import time
+
+try:
+    import resource
+except ImportError:  # not on every platform; thread_time() still gives CPU
+    resource = None
+
+# RUSAGE_THREAD (Linux) gives the calling thread's own user and system time
+# and context switches; without it only time.thread_time() (user + system).
+RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)
+
+
+def thread_usage():
+    """The calling thread's CPU counters so far."""
+    if RUSAGE_THREAD is not None:
+        r = resource.getrusage(RUSAGE_THREAD)
+        return {"user_s": r.ru_utime, "system_s": r.ru_stime,
+                "voluntary_switches": r.ru_nvcsw, "involuntary_switches": r.ru_nivcsw}
+    return {"cpu_s": time.thread_time()}
+
+
+def process_usage():
+    """This whole process's CPU counters so far (as wait4 would report it)."""
+    if resource is None:
+        times = __import__("os").times()
+        return {"user_s": times.user, "system_s": times.system}
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return {"user_s": r.ru_utime, "system_s": r.ru_stime,
+            "voluntary_switches": r.ru_nvcsw, "involuntary_switches": r.ru_nivcsw}
+
+
+def usage_between(before, after):
+    """What the counters grew by between two thread_usage() readings."""
+    return {key: after[key] - before[key] for key in after}
+
+
+def gil_enabled():
+    """Whether this interpreter's threads share a GIL now (always before 3.13)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return True if is_enabled is None else bool(is_enabled())
 
 
 def cpu_func(result, niters):
@@ -37,9 +82,14 @@ def work(workload, amount):
 
 
 def timed(index, workload, amount):
+    """Runs one worker's work in this thread; its report, with this thread's CPU."""
+    before = thread_usage()
     start = time.monotonic_ns()
     result = work(workload, amount)
-    return {"worker": index, "result": result, "start_ns": start, "end_ns": time.monotonic_ns()}
+    end = time.monotonic_ns()
+    report = {"worker": index, "result": result, "start_ns": start, "end_ns": end}
+    report.update(usage_between(before, thread_usage()))
+    return report
 
 
 class Worker(threading.Thread):
@@ -55,7 +105,11 @@ class Worker(threading.Thread):
 
 
 def process_main(queue, index, workload, amount):
-    queue.put(timed(index, workload, amount))
+    report = timed(index, workload, amount)
+    # The child's whole life (its start-up included), as wait4 reports a
+    # Rust worker process; read before the queue's feeder thread starts.
+    report.update(process_usage())
+    queue.put(report)
 
 
 def run_threads(workload, amount, workers):
@@ -93,13 +147,13 @@ def run_processes(method, workload, amount, workers):
 
 async def run_tasks(workload, amount, workers):
     async def task(index):
-        start = time.monotonic_ns()
         if workload == "cpu":
-            result = cpu_func(1, amount)  # runs in the event loop: one at a time
-        else:
-            await asyncio.sleep(amount / 1e9)
-            result = amount
-        return {"worker": index, "result": result, "start_ns": start, "end_ns": time.monotonic_ns()}
+            # Runs in the event loop, one task at a time, with no await in
+            # between: the thread's counters around it are this task's.
+            return timed(index, workload, amount)
+        start = time.monotonic_ns()
+        await asyncio.sleep(amount / 1e9)
+        return {"worker": index, "result": amount, "start_ns": start, "end_ns": time.monotonic_ns()}
 
     start = time.monotonic_ns()
     reports = await asyncio.gather(*(task(i) for i in range(workers)))
@@ -120,7 +174,8 @@ def main(argv):
     else:
         print(f"unknown model {model!r}", file=sys.stderr)
         return 2
-    print(json.dumps({"python": sys.version.split()[0], "t0_ns": t0, "wall_s": wall, "workers": reports}))
+    print(json.dumps({"python": sys.version.split()[0], "gil_enabled": gil_enabled(),
+                      "t0_ns": t0, "wall_s": wall, "workers": reports}))
     return 0
 
 

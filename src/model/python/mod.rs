@@ -24,6 +24,21 @@ use crate::workload::{Workload, WorkloadKind, nanos};
 /// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub(crate) const DRIVER: &str = include_str!("driver.py");
 
+/// What `Python::find` asks the interpreter: its version, whether its GIL
+/// is on (`sys._is_gil_enabled()` exists from 3.13; every older CPython
+/// has the GIL), and its own path, one a line.
+const PROBE: &str = "import sys\n\
+print('%d.%d.%d' % sys.version_info[:3])\n\
+print(int(getattr(sys, '_is_gil_enabled', lambda: True)()))\n\
+print(sys.executable)";
+
+/// Iterations of one calibration run: ~40 ms of CPython 3.11, long enough
+/// that the interpreter's timer and thread start-up are noise.
+pub(crate) const CALIBRATION_ITERS: u64 = 300_000;
+
+/// Calibration runs; the fastest counts.
+pub(crate) const CALIBRATION_RUNS: usize = 2;
+
 /// The oldest Python the driver supports (`time.monotonic_ns`, `asyncio.run`).
 pub(crate) const MIN_VERSION: (u32, u32) = (3, 8);
 
@@ -91,6 +106,10 @@ pub enum PythonError {
 pub struct Python {
     exe: PathBuf,
     version: String,
+    // `sys.executable`, the interpreter's own path (not a shim's).
+    executable: String,
+    // `sys._is_gil_enabled()` where it exists (3.13+), else true.
+    gil_enabled: bool,
     driver: PathBuf,
     // Removed when the interpreter handle is dropped.
     _dir: tempfile::TempDir,
@@ -118,6 +137,41 @@ struct WorkerReport {
     result: u64,
     start_ns: u64,
     end_ns: u64,
+    // CPU counters, where Python could read them (see the driver).
+    #[serde(default)]
+    user_s: Option<f64>,
+    #[serde(default)]
+    system_s: Option<f64>,
+    // Only where the platform has no RUSAGE_THREAD: time.thread_time().
+    #[serde(default)]
+    cpu_s: Option<f64>,
+    #[serde(default)]
+    voluntary_switches: Option<u64>,
+    #[serde(default)]
+    involuntary_switches: Option<u64>,
+}
+
+/// A worker's CPU time: (user + system, user, system), each where known.
+type CpuTimes = (Option<f64>, Option<f64>, Option<f64>);
+
+impl WorkerReport {
+    /// The worker's CPU time, user + system, or what the driver gave
+    /// without the split; a negative or non-finite figure is garbage.
+    fn cpu(&self) -> Result<CpuTimes, String> {
+        let check = |name: &str, value: Option<f64>| match value {
+            Some(v) if !(v.is_finite() && v >= 0.0) => {
+                Err(format!("{name} {v} for worker {}", self.worker))
+            }
+            _ => Ok(value),
+        };
+        let user = check("user time", self.user_s)?;
+        let system = check("system time", self.system_s)?;
+        let total = match (user, system) {
+            (Some(u), Some(s)) => Some(u + s),
+            _ => check("CPU time", self.cpu_s)?,
+        };
+        Ok((total, user, system))
+    }
 }
 
 impl Python {
@@ -126,14 +180,23 @@ impl Python {
         let exe = exe.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
         let shown = exe.display().to_string();
         let output = Command::new(&exe)
-            .args(["-c", "import sys; print('%d.%d.%d' % sys.version_info[:3])"])
+            .args(["-c", PROBE])
             .stdin(Stdio::null())
             .output()
             .map_err(|cause| PythonError::NotFound {
                 exe: shown.clone(),
                 cause,
             })?;
-        let version = String::from_utf8_lossy(&output.stdout).trim().to_string();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let mut lines = stdout.lines().map(str::trim);
+        let version = lines.next().unwrap_or_default().to_string();
+        // Anything but an explicit "0" keeps the GIL on: a claim that the
+        // threads run unlocked needs the interpreter's own word.
+        let gil_enabled = lines.next() != Some("0");
+        let executable = lines
+            .next()
+            .filter(|e| !e.is_empty())
+            .map_or_else(|| exe.display().to_string(), str::to_string);
         let mut numbers = version.split('.').map(|n| n.parse::<u32>().ok());
         let (major, minor) = (numbers.next().flatten(), numbers.next().flatten());
         if !output.status.success() || major.zip(minor).is_none_or(|v| v < MIN_VERSION) {
@@ -156,6 +219,8 @@ impl Python {
         Ok(Python {
             exe,
             version,
+            executable,
+            gil_enabled,
             driver,
             _dir: dir,
         })
@@ -164,6 +229,39 @@ impl Python {
     /// The interpreter's version, e.g. `3.11.7`.
     pub fn version(&self) -> &str {
         &self.version
+    }
+
+    /// The interpreter's own program (`sys.executable`), e.g.
+    /// `/usr/bin/python3.11`, which a `python3` on PATH may only lead to.
+    pub fn executable(&self) -> &str {
+        &self.executable
+    }
+
+    /// Whether the interpreter's threads share a global lock: false only
+    /// for a free-threaded CPython (3.13t and later) running without it,
+    /// as `sys._is_gil_enabled()` says; true for every older CPython.
+    pub fn gil_enabled(&self) -> bool {
+        self.gil_enabled
+    }
+
+    /// How long this interpreter takes for one iteration of the notebook's
+    /// cpu loop, in seconds: the best of [`CALIBRATION_RUNS`] one-worker
+    /// runs of the driver's own loop, [`CALIBRATION_ITERS`] iterations
+    /// each. The best, because a busy machine only ever makes a run
+    /// slower.
+    pub(crate) fn seconds_per_iteration(
+        &self,
+        stop: &crate::sys::stop::StopToken,
+    ) -> Result<f64, PythonError> {
+        let workload = Workload::Cpu {
+            iters: CALIBRATION_ITERS,
+        };
+        let mut best = f64::INFINITY;
+        for _ in 0..CALIBRATION_RUNS {
+            let run = self.run(PyModel::Thread, &workload, 1, None, stop)?;
+            best = best.min(run.wall_s);
+        }
+        Ok(best / CALIBRATION_ITERS as f64)
     }
 
     /// Runs `workers` copies of `workload` under `model` in one Python
@@ -284,12 +382,35 @@ impl Runner for PyFamily {
         OnStartFailure::DropModel
     }
 
-    fn note(&self, _model: Model, workload: WorkloadKind, _cpus: usize) -> Option<String> {
+    /// The note when the interpreter is not known (a report of measurements
+    /// alone): true whether or not it had a GIL.
+    fn note(&self, model: Model, workload: WorkloadKind, cpus: usize) -> Option<String> {
+        self.note_for_interpreter(model, workload, cpus, None)
+    }
+
+    /// The py-thread note says what the interpreter's GIL did: held while
+    /// computing, or absent in a free-threaded CPython.
+    fn note_for_interpreter(
+        &self,
+        _model: Model,
+        workload: WorkloadKind,
+        _cpus: usize,
+        gil_enabled: Option<bool>,
+    ) -> Option<String> {
         match (self, workload) {
             (_, WorkloadKind::Sleep) => None,
-            (PyFamily::Thread, _) => {
-                Some(" [CPython's threads hold the GIL while they compute]".to_string())
-            }
+            (PyFamily::Thread, _) => Some(
+                match gil_enabled {
+                    Some(true) => " [CPython's threads hold the GIL while they compute]",
+                    Some(false) => {
+                        " [a free-threaded CPython, no GIL: its threads can compute at once]"
+                    }
+                    None => {
+                        " [CPython's threads compute one at a time where the interpreter has a GIL (all but free-threaded builds)]"
+                    }
+                }
+                .to_string(),
+            ),
             (PyFamily::Async, _) => Some(
                 " [the loop runs inside the event loop, which runs one task at a time]".to_string(),
             ),
@@ -322,6 +443,12 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         if slot.status.is_success() {
             return Err(garbage(format!("two reports for worker {}", w.worker)));
         }
+        let (cpu_s, user_s, system_s) = w.cpu().map_err(&garbage)?;
+        slot.cpu_s = cpu_s;
+        slot.user_s = user_s;
+        slot.system_s = system_s;
+        slot.voluntary_switches = w.voluntary_switches;
+        slot.involuntary_switches = w.involuntary_switches;
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
         slot.start_s = Some(offset(w.start_ns));
         slot.end_s = Some(offset(w.end_ns));
@@ -370,6 +497,32 @@ mod tests {
         assert_eq!(run.outcomes[0].status, WorkerStatus::Finished { result: 7 });
         assert_eq!(run.outcomes[1].start_s, Some(0.1));
         assert!(matches!(run.outcomes[2].status, WorkerStatus::Lost { .. }));
+    }
+
+    #[test]
+    fn the_py_thread_note_follows_the_interpreter_gil() {
+        let note = |gil| Model::PY_THREAD.note_for_interpreter(WorkloadKind::Cpu, 2, gil);
+        assert!(note(Some(true)).unwrap().contains("hold the GIL"));
+        let free = note(Some(false)).unwrap();
+        assert!(free.contains("no GIL") && !free.contains("hold"), "{free}");
+        assert_eq!(note(None), Model::PY_THREAD.note(WorkloadKind::Cpu, 2));
+    }
+
+    #[test]
+    fn worker_cpu_fields_are_read_and_checked() {
+        let json = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,
+            "user_s":0.5,"system_s":0.25,"voluntary_switches":3,"involuntary_switches":4}]}"#;
+        let o = &parse_report(json, 1).unwrap().outcomes[0];
+        assert_eq!(
+            (o.cpu_s, o.user_s, o.system_s),
+            (Some(0.75), Some(0.5), Some(0.25))
+        );
+        assert_eq!(
+            (o.voluntary_switches, o.involuntary_switches),
+            (Some(3), Some(4))
+        );
+        let negative = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,"user_s":-1.0,"system_s":0.0}]}"#;
+        assert!(parse_report(negative, 1).is_err());
     }
 
     #[test]
