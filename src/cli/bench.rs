@@ -7,6 +7,7 @@ use crate::dataset::Record;
 use crate::dataset::jsonl::JsonLines;
 use crate::export::Format;
 use crate::machine::Machine;
+use crate::measure::contention;
 use crate::model::python::Python;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
@@ -107,6 +108,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     save: Option<PathBuf>,
 
+    /// Before the sweep, wait until other work keeps under a tenth of a CPU busy, for at most
+    /// SECONDS [default: 30], then go on either way
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30", value_parser = parse::wait_quiet)]
+    wait_quiet: Option<Duration>,
+
     #[command(flatten)]
     outputs: OutputArgs,
 }
@@ -187,7 +193,8 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         )));
     }
     let outputs = args.outputs.check(args.format)?;
-    let machine = Machine::current();
+    let mut machine = Machine::current();
+    before_sweep(&mut machine, args.wait_quiet, outputs.quiet());
     let mut save = match &args.save {
         None => None,
         Some(path) => {
@@ -270,6 +277,51 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             )))
         }
     }
+}
+
+/// Measures what other work keeps busy before the sweep, into `machine`:
+/// with `wait_quiet`, waiting (at most that long) for it to go under a
+/// tenth of a CPU and saying what was found; otherwise one warning when
+/// it is above.
+fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool) {
+    let window = Duration::from_millis(500);
+    machine.load_average_1m = contention::load_average_1m();
+    // "1.7 of the 2 CPUs", as the verdicts will say it.
+    let of = machine.logical_cpus;
+    let cpus = |others: f64| format!("{others:.1} of the {of} CPUs");
+    let others = match wait_quiet {
+        None => {
+            let others = contention::others_over(window);
+            if let Some(others) = others.filter(|&o| o >= contention::QUIET_CPUS) {
+                error::warn(format_args!(
+                    "other work kept {} busy just before the sweep; its timings and verdicts may show the machine, not the models (--wait-quiet waits for a quiet machine)",
+                    cpus(others)
+                ));
+            }
+            others
+        }
+        Some(bound) => {
+            let found = contention::wait_quiet(window, bound, || false);
+            let waited = format!("{:.1} s", found.waited.as_secs_f64());
+            match found.others_cpus {
+                None => error::warn("--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on"),
+                Some(others) if found.quiet => {
+                    if !quiet {
+                        error::say(format_args!(
+                            "the machine is quiet (other work keeps {} busy), after {waited}; going on",
+                            cpus(others)
+                        ));
+                    }
+                }
+                Some(others) => error::warn(format_args!(
+                    "other work still kept {} busy after waiting {waited} (--wait-quiet); going on",
+                    cpus(others)
+                )),
+            }
+            found.others_cpus
+        }
+    };
+    machine.others_cpus_before = others;
 }
 
 /// Finds the interpreter when the plan has Python models. Without a usable
