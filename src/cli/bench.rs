@@ -304,7 +304,9 @@ fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool
             let found = contention::wait_quiet(window, bound, || false);
             let waited = format!("{:.1} s", found.waited.as_secs_f64());
             match found.others_cpus {
-                None => error::warn("--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on"),
+                None => error::warn(
+                    "--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on",
+                ),
                 Some(others) if found.quiet => {
                     if !quiet {
                         error::say(format_args!(
