@@ -282,48 +282,51 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
 /// Measures what other work keeps busy before the sweep, into `machine`:
 /// with `wait_quiet`, waiting (at most that long) for it to go under a
 /// tenth of a CPU and saying what was found; otherwise one warning when
-/// it is above.
+/// it is above. `quiet` silences both, as it silences the outlier
+/// warnings: the figures stay in the machine block.
 fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool) {
     let window = Duration::from_millis(500);
     machine.load_average_1m = contention::load_average_1m();
     // "1.7 of the 2 CPUs", as the verdicts will say it.
     let of = machine.logical_cpus;
     let cpus = |others: f64| format!("{others:.1} of the {of} CPUs");
-    let others = match wait_quiet {
-        None => {
-            let others = contention::others_over(window);
-            if let Some(others) = others.filter(|&o| o >= contention::QUIET_CPUS) {
-                error::warn(format_args!(
-                    "other work kept {} busy just before the sweep; its timings and verdicts may show the machine, not the models (--wait-quiet waits for a quiet machine)",
-                    cpus(others)
-                ));
-            }
-            others
-        }
-        Some(bound) => {
-            let found = contention::wait_quiet(window, bound, || false);
-            let waited = format!("{:.1} s", found.waited.as_secs_f64());
-            match found.others_cpus {
-                None => error::warn(
-                    "--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on",
-                ),
-                Some(others) if found.quiet => {
-                    if !quiet {
-                        error::say(format_args!(
-                            "the machine is quiet (other work keeps {} busy), after {waited}; going on",
-                            cpus(others)
-                        ));
-                    }
-                }
-                Some(others) => error::warn(format_args!(
-                    "other work still kept {} busy after waiting {waited} (--wait-quiet); going on",
-                    cpus(others)
-                )),
-            }
-            found.others_cpus
+    let say = |message: std::fmt::Arguments<'_>| {
+        if !quiet {
+            error::say(message);
         }
     };
-    machine.others_cpus_before = others;
+    let warn = |message: std::fmt::Arguments<'_>| {
+        if !quiet {
+            error::warn(message);
+        }
+    };
+    let Some(bound) = wait_quiet else {
+        let others = contention::others_over(window);
+        if let Some(others) = others.filter(|&o| o >= contention::QUIET_CPUS) {
+            warn(format_args!(
+                "other work kept {} busy just before the sweep; its timings and verdicts may show the machine, not the models (--wait-quiet waits for a quiet machine)",
+                cpus(others)
+            ));
+        }
+        machine.others_cpus_before = others;
+        return;
+    };
+    let found = contention::wait_quiet(window, bound);
+    let waited = format!("{:.1} s", found.waited.as_secs_f64());
+    match found.others_cpus {
+        None => warn(format_args!(
+            "--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on"
+        )),
+        Some(others) if found.quiet => say(format_args!(
+            "the machine is quiet (other work keeps {} busy), after {waited}; going on",
+            cpus(others)
+        )),
+        Some(others) => warn(format_args!(
+            "other work still kept {} busy after waiting {waited} (--wait-quiet); going on",
+            cpus(others)
+        )),
+    }
+    machine.others_cpus_before = found.others_cpus;
 }
 
 /// Finds the interpreter when the plan has Python models. Without a usable

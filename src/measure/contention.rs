@@ -209,14 +209,16 @@ pub(crate) struct Waited {
 }
 
 /// Measures other work over windows of `window` until it keeps fewer than
-/// [`QUIET_CPUS`] busy, `bound` has passed, or `stop` says to stop.
-pub(crate) fn wait_quiet(window: Duration, bound: Duration, stop: impl Fn() -> bool) -> Waited {
+/// [`QUIET_CPUS`] busy or `bound` has passed (a Ctrl-C meanwhile ends
+/// paralab at once: nothing is measured yet).
+pub(crate) fn wait_quiet(window: Duration, bound: Duration) -> Waited {
     let start = Instant::now();
     loop {
         let others_cpus = others_over(window);
-        let quiet = others_cpus.is_none_or(|cpus| cpus < QUIET_CPUS);
+        // Unmeasurable (no /proc/stat) is nothing to wait for.
+        let done = others_cpus.is_none_or(|cpus| cpus < QUIET_CPUS);
         let waited = start.elapsed();
-        if quiet || others_cpus.is_none() || waited >= bound || stop() {
+        if done || waited >= bound {
             return Waited {
                 waited,
                 others_cpus,
