@@ -96,6 +96,8 @@ fn busy_loops_beside_paralab_show_as_others_cpus() {
 fn worker_cpu_times_are_physically_possible() {
     // 5,000,000 iterations: about 80 ms of one core in a debug build, so
     // one worker's run lasts over the 50 ms others_cpus needs.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("r.csv");
     let output = paralab()
         .args(["bench", "--workloads", "cpu", "--iters", "5000000"])
         .args([
@@ -103,9 +105,28 @@ fn worker_cpu_times_are_physically_possible() {
             "thread,process:fork,process:spawn,pool,async,gil",
         ])
         .args(["--workers", "1,2", "--format", "json", "--quiet"])
+        .arg("--export-csv")
+        .arg(&csv)
         .output()
         .unwrap();
     let json = json_of(&output);
+    let csv = std::fs::read_to_string(&csv).unwrap();
+    let mut lines = csv.lines();
+    assert!(
+        lines.next().unwrap().ends_with(
+            ",cpus,cores_busy,others_cpus,steal_cpus,cpu_pressure,user_s,system_s,voluntary_switches,involuntary_switches"
+        ),
+        "{csv}"
+    );
+    for line in lines {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields.len(), 24, "{line}");
+        // cores busy, user time and both switch counts are known for
+        // every Rust model.
+        for i in [16, 20, 22, 23] {
+            assert!(fields[i].parse::<f64>().is_ok(), "column {i}: {line}");
+        }
+    }
     let cpus = json["machine"]["logical_cpus"].as_u64().unwrap() as f64;
     let measurements = json["measurements"].as_array().unwrap();
     assert_eq!(measurements.len(), 12);
