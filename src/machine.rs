@@ -36,6 +36,14 @@ pub(crate) struct Machine {
     /// (absent in older files).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub python: Option<PythonInfo>,
+    /// CPUs that other work kept busy just before the sweep, measured over
+    /// half a second while paralab waited (absent in older files, and where
+    /// `/proc/stat` cannot be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others_cpus_before: Option<f64>,
+    /// The 1-minute load average just before the sweep (`/proc/loadavg`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub load_average_1m: Option<f64>,
 }
 
 /// The interpreter behind the Python models, as it describes itself.
@@ -73,6 +81,8 @@ impl Machine {
             paralab_version: env!("CARGO_PKG_VERSION").to_string(),
             command_line,
             python: None,
+            others_cpus_before: None,
+            load_average_1m: None,
         }
     }
 
@@ -208,6 +218,18 @@ processor\t: 2\nmodel name\t: Intel(R) Xeon(R)  CPU @ 2.20GHz\nphysical id\t: 0\
         assert_eq!(m.describe().len(), 7);
         let json = serde_json::to_string(&m).unwrap();
         assert_eq!(serde_json::from_str::<Machine>(&json).unwrap(), m);
+    }
+
+    #[test]
+    fn files_without_the_load_before_read_and_write_as_before() {
+        let mut m = Machine::this(vec!["paralab".into()]);
+        let old = serde_json::to_string(&m).unwrap();
+        assert!(!old.contains("others_cpus_before") && !old.contains("load_average_1m"));
+        assert_eq!(serde_json::from_str::<Machine>(&old).unwrap(), m);
+        m.others_cpus_before = Some(0.25);
+        m.load_average_1m = Some(1.5);
+        let new = serde_json::to_string(&m).unwrap();
+        assert_eq!(serde_json::from_str::<Machine>(&new).unwrap(), m);
     }
 
     #[test]

@@ -7,6 +7,7 @@ use crate::dataset::Record;
 use crate::dataset::jsonl::JsonLines;
 use crate::export::Format;
 use crate::machine::{Machine, PythonInfo};
+use crate::measure::contention;
 use crate::model::python::Python;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
@@ -117,6 +118,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "FILE.jsonl")]
     save: Option<PathBuf>,
 
+    /// Before the sweep, wait until other work keeps under a tenth of a CPU busy, for at most
+    /// SECONDS [default: 30], then go on either way
+    #[arg(long, value_name = "SECONDS", num_args = 0..=1, default_missing_value = "30", value_parser = parse::wait_quiet)]
+    wait_quiet: Option<Duration>,
+
     #[command(flatten)]
     outputs: OutputArgs,
 }
@@ -203,6 +209,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         version: p.version().to_string(),
         gil_enabled: p.gil_enabled(),
     });
+    before_sweep(&mut machine, args.wait_quiet, outputs.quiet());
     let mut save = match &args.save {
         None => None,
         Some(path) => {
@@ -288,6 +295,56 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             )))
         }
     }
+}
+
+/// Measures what other work keeps busy before the sweep, into `machine`:
+/// with `wait_quiet`, waiting (at most that long) for it to go under a
+/// tenth of a CPU and saying what was found; otherwise one warning when
+/// it is above. `quiet` silences both, as it silences the outlier
+/// warnings: the figures stay in the machine block.
+fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool) {
+    let window = Duration::from_millis(500);
+    machine.load_average_1m = contention::load_average_1m();
+    // "1.7 of the 2 CPUs", as the verdicts will say it.
+    let of = machine.logical_cpus;
+    let cpus = |others: f64| format!("{others:.1} of the {of} CPUs");
+    let say = |message: std::fmt::Arguments<'_>| {
+        if !quiet {
+            error::say(message);
+        }
+    };
+    let warn = |message: std::fmt::Arguments<'_>| {
+        if !quiet {
+            error::warn(message);
+        }
+    };
+    let Some(bound) = wait_quiet else {
+        let others = contention::others_over(window);
+        if let Some(others) = others.filter(|&o| o >= contention::QUIET_CPUS) {
+            warn(format_args!(
+                "other work kept {} busy just before the sweep; its timings and verdicts may show the machine, not the models (--wait-quiet waits for a quiet machine)",
+                cpus(others)
+            ));
+        }
+        machine.others_cpus_before = others;
+        return;
+    };
+    let found = contention::wait_quiet(window, bound);
+    let waited = format!("{:.1} s", found.waited.as_secs_f64());
+    match found.others_cpus {
+        None => warn(format_args!(
+            "--wait-quiet: /proc/stat cannot be read, so other work cannot be measured; going on"
+        )),
+        Some(others) if found.quiet => say(format_args!(
+            "the machine is quiet (other work keeps {} busy), after {waited}; going on",
+            cpus(others)
+        )),
+        Some(others) => warn(format_args!(
+            "other work still kept {} busy after waiting {waited} (--wait-quiet); going on",
+            cpus(others)
+        )),
+    }
+    machine.others_cpus_before = found.others_cpus;
 }
 
 /// Finds the interpreter when the plan has Python models. Without a usable

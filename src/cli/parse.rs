@@ -170,9 +170,35 @@ pub(crate) fn warmup(text: &str) -> Result<usize, String> {
     }
 }
 
+/// The longest `--wait-quiet` accepted: an hour.
+const MAX_WAIT_QUIET_S: f64 = 3600.0;
+
+/// How long `--wait-quiet` may wait for a quiet machine, in seconds as a
+/// decimal, `0 ..= 3600` (0 measures once and goes on).
+pub(crate) fn wait_quiet(text: &str) -> Result<Duration, String> {
+    let accepted = format!("give a number of seconds from 0 to {MAX_WAIT_QUIET_S}, e.g. 30");
+    match text.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && (0.0..=MAX_WAIT_QUIET_S).contains(&value) => {
+            Ok(Duration::from_secs_f64(value))
+        }
+        Ok(_) => Err(format!("{text} is out of range; {accepted}")),
+        Err(_) => Err(format!("'{text}' is not a number; {accepted}")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wait_quiet_takes_seconds_up_to_an_hour() {
+        assert_eq!(wait_quiet("30"), Ok(Duration::from_secs(30)));
+        assert_eq!(wait_quiet("0"), Ok(Duration::ZERO));
+        assert_eq!(wait_quiet("2.5"), Ok(Duration::from_millis(2500)));
+        for bad in ["-1", "nan", "inf", "", "soon", "3601"] {
+            assert!(wait_quiet(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
 
     #[test]
     fn iters_take_any_u64_and_nothing_else() {

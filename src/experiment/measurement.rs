@@ -29,7 +29,8 @@ pub struct Measurement {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<MemoryUse>,
     /// CPUs that other work (everything outside paralab's own process
-    /// tree) kept busy on average during the run, from `/proc/stat`.
+    /// tree) kept busy on average during the run, from `/proc/stat`
+    /// (absent for runs under 50 ms, too short for its 10 ms ticks).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub others_cpus: Option<f64>,
     /// CPUs the hypervisor took from this VM on average during the run

@@ -7,6 +7,7 @@ use nix::sys::signal::Signal;
 
 use super::Measurement;
 use crate::measure::clock::MonoTime;
+use crate::measure::contention::Counters;
 use crate::measure::memory::{MemorySampler, MemoryUse, Snapshot};
 use crate::model::{MemoryProbe, Model, ModelError, RunContext, RunOutput, WorkerStatus};
 use crate::sys::signals as interrupt;
@@ -60,9 +61,12 @@ pub(crate) fn measure(
     };
     let interval = Duration::from_millis(if children { 50 } else { 10 });
     let sampler = MemorySampler::start_with(interval, children);
+    // Read just outside the clock, so the window holds the whole run.
+    let contention_before = Counters::now();
     let context = &context.starting_now();
     let ran = model.run(workload, workers, context);
     let clock_wall_s = MonoTime::now().seconds_since(context.t0);
+    let contention = contention_before.until(&Counters::now());
     let peak = sampler.stop();
     let RunOutput {
         mut outcomes,
@@ -92,8 +96,8 @@ pub(crate) fn measure(
         wall_s,
         outcomes,
         memory,
-        others_cpus: None,
-        steal_cpus: None,
-        cpu_pressure: None,
+        others_cpus: contention.others_cpus,
+        steal_cpus: contention.steal_cpus,
+        cpu_pressure: contention.cpu_pressure,
     })
 }

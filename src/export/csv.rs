@@ -1,15 +1,23 @@
 //! `--export-csv`: one summary row per (workload, model, workers), times in
 //! seconds, for spreadsheets and data frames.
+//!
+//! The columns after `cpus` are medians over the cell's successful runs of
+//! each run's figure: cores busy (Σ worker CPU / wall), the CPUs other
+//! work kept busy, steal, CPU pressure (0..1), and the workers' user and
+//! system seconds and context switches summed over the run's workers.
 
 use std::io;
 
 use super::{Exporter, Output};
 use crate::dataset::Record;
+use crate::experiment::Measurement;
+use crate::measure::stats::median;
+use crate::model::WorkerOutcome;
 use crate::report::rows::rows;
 use crate::workload::Workload;
 
 /// The header row.
-pub(crate) const HEADER: [&str; 16] = [
+pub(crate) const HEADER: [&str; 24] = [
     "workload",
     "iters",
     "sleep_s",
@@ -26,6 +34,14 @@ pub(crate) const HEADER: [&str; 16] = [
     "efficiency",
     "outliers",
     "cpus",
+    "cores_busy",
+    "others_cpus",
+    "steal_cpus",
+    "cpu_pressure",
+    "user_s",
+    "system_s",
+    "voluntary_switches",
+    "involuntary_switches",
 ];
 
 /// Writes the summary rows with the `csv` crate (quoting and escaping done
@@ -52,6 +68,20 @@ impl Exporter for CsvRows {
                 String::new()
             };
             let s = row.wall_s;
+            let runs: Vec<&Measurement> = record
+                .measurements
+                .iter()
+                .filter(|m| {
+                    m.workload == row.workload
+                        && m.model == row.model
+                        && m.workers == row.workers
+                        && m.succeeded()
+                })
+                .collect();
+            let median_of = |per_run: &dyn Fn(&Measurement) -> Option<f64>| {
+                let values: Vec<f64> = runs.iter().filter_map(|m| per_run(m)).collect();
+                number(median(&values))
+            };
             out.write_record([
                 row.workload.kind().to_string(),
                 iters,
@@ -69,10 +99,24 @@ impl Exporter for CsvRows {
                 number(row.efficiency),
                 row.outliers.to_string(),
                 cpus.clone(),
+                median_of(&Measurement::cores_busy),
+                median_of(&|m| m.others_cpus),
+                median_of(&|m| m.steal_cpus),
+                median_of(&|m| m.cpu_pressure),
+                median_of(&|m| m.outcomes.iter().map(|o| o.user_s).sum()),
+                median_of(&|m| m.outcomes.iter().map(|o| o.system_s).sum()),
+                median_of(&|m| summed(m, |o| o.voluntary_switches)),
+                median_of(&|m| summed(m, |o| o.involuntary_switches)),
             ])?;
         }
         out.into_inner()
             .map(Output::Document)
             .map_err(|e| e.into_error())
     }
+}
+
+/// A count summed over the run's workers; `None` when a worker's is unknown.
+fn summed(m: &Measurement, count: impl Fn(&WorkerOutcome) -> Option<u64>) -> Option<f64> {
+    let total: Option<u64> = m.outcomes.iter().map(count).sum();
+    total.map(|n| n as f64)
 }

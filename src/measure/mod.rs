@@ -1,6 +1,9 @@
 //! Measuring instruments: clocks that agree across processes, and the
-//! statistics of repeated runs, memory read from /proc.
+//! statistics of repeated runs, memory read from /proc, CPU time per
+//! thread, and what else kept the machine's CPUs busy.
 
 pub(crate) mod clock;
+pub(crate) mod contention;
+pub(crate) mod cpu;
 pub(crate) mod memory;
 pub(crate) mod stats;

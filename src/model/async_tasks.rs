@@ -15,7 +15,8 @@ use super::{
     Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, deadline,
 };
 use crate::machine::logical_cpus;
-use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::measure::clock::MonoTime;
+use crate::measure::cpu::CpuUsage;
 use crate::sys::limits;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
@@ -24,7 +25,7 @@ struct TaskReport {
     result: u64,
     start: MonoTime,
     end: MonoTime,
-    cpu_s: Option<f64>,
+    usage: Option<CpuUsage>,
 }
 
 /// The `async` model.
@@ -96,7 +97,7 @@ fn run(
                 worker,
                 start_s: Some(report.start.seconds_since(context.t0)),
                 end_s: Some(report.end.seconds_since(context.t0)),
-                cpu_s: report.cpu_s,
+                cpu_s: None,
                 user_s: None,
                 system_s: None,
                 voluntary_switches: None,
@@ -104,7 +105,8 @@ fn run(
                 status: WorkerStatus::Finished {
                     result: report.result,
                 },
-            },
+            }
+            .with_usage(report.usage),
             None => match collected.stop {
                 Some(stop) if !handle.is_finished() => failed(stop.status(true)),
                 _ => match runtime.block_on(handle) {
@@ -141,15 +143,15 @@ async fn task(job: Arc<Job>) -> TaskReport {
             result: nanos(duration),
             start,
             end: MonoTime::now(),
-            cpu_s: None,
+            usage: None,
         };
     }
-    let cpu_before = thread_cpu_time();
+    let cpu_before = CpuUsage::now_thread();
     let result = job.run();
     TaskReport {
         result,
         start,
         end: MonoTime::now(),
-        cpu_s: Some((thread_cpu_time() - cpu_before).as_secs_f64()),
+        usage: CpuUsage::thread_since(cpu_before),
     }
 }

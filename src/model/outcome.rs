@@ -4,6 +4,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::measure::cpu::CpuUsage;
+
 /// What one worker did in one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerOutcome {
@@ -49,6 +51,19 @@ impl WorkerOutcome {
             voluntary_switches: None,
             involuntary_switches: None,
             status,
+        }
+    }
+
+    /// The outcome with its CPU time and switches set from `usage` (all
+    /// left unknown when it is `None`).
+    pub(crate) fn with_usage(self, usage: Option<CpuUsage>) -> WorkerOutcome {
+        WorkerOutcome {
+            cpu_s: usage.map(|u| u.cpu_s()),
+            user_s: usage.map(|u| u.user_s),
+            system_s: usage.map(|u| u.system_s),
+            voluntary_switches: usage.map(|u| u.voluntary_switches),
+            involuntary_switches: usage.map(|u| u.involuntary_switches),
+            ..self
         }
     }
 }

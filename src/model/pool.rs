@@ -11,7 +11,8 @@ use super::{
     Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus, deadline,
 };
 use crate::machine::logical_cpus;
-use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::measure::clock::MonoTime;
+use crate::measure::cpu::CpuUsage;
 use crate::workload::{Workload, WorkloadKind};
 
 /// The `pool` model.
@@ -86,7 +87,7 @@ fn run(
 /// One job on whichever pool thread takes it; a panic is caught here so it
 /// fails this job only, not the whole pool.
 fn one_job(worker: usize, job: &Job, t0: MonoTime) -> WorkerOutcome {
-    let cpu_before = thread_cpu_time();
+    let cpu_before = CpuUsage::now_thread();
     let start = MonoTime::now();
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
     let end = MonoTime::now();
@@ -95,13 +96,14 @@ fn one_job(worker: usize, job: &Job, t0: MonoTime) -> WorkerOutcome {
             worker,
             start_s: Some(start.seconds_since(t0)),
             end_s: Some(end.seconds_since(t0)),
-            cpu_s: Some((thread_cpu_time() - cpu_before).as_secs_f64()),
+            cpu_s: None,
             user_s: None,
             system_s: None,
             voluntary_switches: None,
             involuntary_switches: None,
             status: WorkerStatus::Finished { result },
-        },
+        }
+        .with_usage(CpuUsage::thread_since(cpu_before)),
         Err(payload) => WorkerOutcome {
             worker,
             start_s: Some(start.seconds_since(t0)),

@@ -6,7 +6,8 @@ use std::thread::{self, JoinHandle};
 
 use super::deadline::{self, Collected};
 use super::{Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome, WorkerStatus};
-use crate::measure::clock::{MonoTime, thread_cpu_time};
+use crate::measure::clock::MonoTime;
+use crate::measure::cpu::CpuUsage;
 use crate::sys::limits;
 use crate::workload::Workload;
 
@@ -15,7 +16,7 @@ struct ThreadReport {
     result: u64,
     start: MonoTime,
     end: MonoTime,
-    cpu_s: f64,
+    usage: Option<CpuUsage>,
 }
 
 /// The `thread` model.
@@ -54,11 +55,11 @@ pub(crate) fn run_threads(
         let body = Arc::clone(&body);
         let sender = reports.clone();
         let started = thread::Builder::new().spawn(move || {
-            let cpu_before = thread_cpu_time();
+            let cpu_before = CpuUsage::now_thread();
             let start = MonoTime::now();
             let result = body(index);
             let end = MonoTime::now();
-            let cpu_s = (thread_cpu_time() - cpu_before).as_secs_f64();
+            let usage = CpuUsage::thread_since(cpu_before);
             // A panicking body never gets here: its sender is dropped
             // while unwinding, and the join tells the panic.
             let _ = sender.send((
@@ -67,7 +68,7 @@ pub(crate) fn run_threads(
                     result,
                     start,
                     end,
-                    cpu_s,
+                    usage,
                 },
             ));
         });
@@ -126,7 +127,7 @@ fn outcomes(
                         worker,
                         start_s: Some(report.start.seconds_since(context.t0)),
                         end_s: Some(report.end.seconds_since(context.t0)),
-                        cpu_s: Some(report.cpu_s),
+                        cpu_s: None,
                         user_s: None,
                         system_s: None,
                         voluntary_switches: None,
@@ -135,6 +136,7 @@ fn outcomes(
                             result: report.result,
                         },
                     }
+                    .with_usage(report.usage)
                 }
                 (None, Some(handle)) if collected.stop.is_none() || handle.is_finished() => {
                     match handle.join() {

@@ -66,13 +66,22 @@ pub(crate) fn signal_name(number: i32) -> String {
     Signal::try_from(number).map_or_else(|_| format!("signal {number}"), |s| s.as_str().to_string())
 }
 
-/// How a reaped child ended: its exit and its own CPU time.
+/// How a reaped child ended: its exit, its own CPU time and its context
+/// switches (those of its threads, and of its own children it waited for).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct Reaped {
     /// How it ended.
     pub exit: Exit,
     /// Its user + system CPU time, in seconds.
     pub cpu_s: f64,
+    /// Its user CPU time, in seconds.
+    pub user_s: f64,
+    /// Its system CPU time, in seconds.
+    pub system_s: f64,
+    /// Times it gave up a CPU to wait.
+    pub voluntary_switches: u64,
+    /// Times the scheduler took a CPU away from it.
+    pub involuntary_switches: u64,
 }
 
 /// Waits for `child` with `wait4`, which reports that child's own resource
@@ -88,9 +97,14 @@ pub(crate) fn reap(child: Pid) -> io::Result<Reaped> {
         let returned = unsafe { libc::wait4(child.as_raw(), &mut status, 0, &mut usage) };
         if returned == child.as_raw() {
             let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+            let (user_s, system_s) = (seconds(usage.ru_utime), seconds(usage.ru_stime));
             return Ok(Reaped {
                 exit: Exit::from_raw(status),
-                cpu_s: seconds(usage.ru_utime) + seconds(usage.ru_stime),
+                cpu_s: user_s + system_s,
+                user_s,
+                system_s,
+                voluntary_switches: usage.ru_nvcsw.max(0) as u64,
+                involuntary_switches: usage.ru_nivcsw.max(0) as u64,
             });
         }
         let error = io::Error::last_os_error();
@@ -155,6 +169,7 @@ mod tests {
         let reaped = reap(pid).unwrap();
         assert_eq!(reaped.exit, Exit::Code(7));
         assert!(reaped.cpu_s >= 0.0);
+        assert!((reaped.user_s + reaped.system_s - reaped.cpu_s).abs() < 1e-9);
     }
 
     #[test]

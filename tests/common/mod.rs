@@ -46,6 +46,17 @@ pub fn json_of(output: &std::process::Output) -> serde_json::Value {
     serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {stdout}"))
 }
 
+/// Stderr without the one line `bench` writes before a sweep when other
+/// work keeps the machine busy: the machine these tests run on is shared,
+/// so that line may come or not.
+pub fn without_busy_warning(stderr: &str) -> String {
+    stderr
+        .lines()
+        .filter(|line| !line.contains("(--wait-quiet waits for a quiet machine)"))
+        .map(|line| format!("{line}\n"))
+        .collect()
+}
+
 /// How many lines `path` holds; 0 while it does not exist.
 pub fn line_count(path: &Path) -> usize {
     std::fs::read_to_string(path).map_or(0, |t| t.lines().count())

@@ -13,6 +13,7 @@ use nix::unistd::Pid;
 
 use super::super::{ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
 use crate::measure::clock::MonoTime;
+use crate::measure::cpu::CpuUsage;
 use crate::sys::limits;
 use crate::sys::signals::WorkerGroup;
 use crate::sys::stop::StopToken;
@@ -106,10 +107,15 @@ pub(super) fn supervise<L: Launcher>(
         .iter()
         .enumerate()
         .map(|(worker, &(child, started))| {
-            let (status, cpu_s) = match wait::reap(child) {
+            let (status, usage) = match wait::reap(child) {
                 Ok(reaped) => (
                     launcher.status(worker, reaped.exit, &reports),
-                    Some(reaped.cpu_s),
+                    Some(CpuUsage {
+                        user_s: reaped.user_s,
+                        system_s: reaped.system_s,
+                        voluntary_switches: reaped.voluntary_switches,
+                        involuntary_switches: reaped.involuntary_switches,
+                    }),
                 ),
                 Err(error) => (
                     WorkerStatus::Lost {
@@ -123,13 +129,14 @@ pub(super) fn supervise<L: Launcher>(
                 worker,
                 start_s,
                 end_s,
-                cpu_s,
+                cpu_s: None,
                 user_s: None,
                 system_s: None,
                 voluntary_switches: None,
                 involuntary_switches: None,
                 status: stopped_status(status, timed_out, &context.stop),
             }
+            .with_usage(usage)
         })
         .collect();
     never_started(&mut outcomes, workers, &context.stop);
