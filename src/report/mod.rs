@@ -49,7 +49,7 @@ pub fn table(measurements: &[Measurement]) -> String {
 /// The conclusions in plain sentences, one per workload and model, judged
 /// against this machine's logical CPUs.
 pub fn summary(measurements: &[Measurement]) -> String {
-    summary::render(measurements, logical_cpus())
+    summary::render(measurements, logical_cpus(), None)
 }
 
 /// The Markdown report: the tables and the conclusions

@@ -2,6 +2,9 @@
 //! result or `inconclusive` with its reason. The bench summary, the Python
 //! lines and the lessons all draw their verdicts from here.
 
+pub(crate) mod bench;
+pub(crate) mod evidence;
+
 use std::fmt;
 
 use serde::Serialize;
@@ -41,7 +44,6 @@ pub(crate) enum Outcome {
     /// The numbers cannot decide: other work took the CPUs, the runs
     /// disagree, a figure is impossible, a cell is too short to time. The
     /// verdict's text says which, in words.
-    #[expect(dead_code, reason = "the verdict rules that use it are being written")]
     Inconclusive,
 }
 
