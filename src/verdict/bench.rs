@@ -202,3 +202,207 @@ pub(crate) fn per_iteration_doubt(
         bootstrap_ratio(&slow, &fast, 1.0),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Model, WorkerOutcome, WorkerStatus};
+    use crate::workload::Workload;
+
+    /// A run of `workers` workers that took `wall_s`, each worker busy for
+    /// `cpu_each` seconds, with `others` CPUs taken by other work.
+    fn run(workers: usize, wall_s: f64, cpu_each: f64, others: Option<f64>) -> Measurement {
+        Measurement {
+            workload: Workload::Cpu { iters: 1000 },
+            model: Model::THREAD,
+            workers,
+            run: 1,
+            wall_s,
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(cpu_each),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 1 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: others,
+            steal_cpus: others.map(|_| 0.0),
+            cpu_pressure: None,
+        }
+    }
+
+    /// The verdict for 1 and `n` workers of a thread column on `cpus`
+    /// CPUs, each cell's runs given as (wall, cpu per worker, others).
+    fn judge(
+        cpus: usize,
+        one: &[(f64, f64, Option<f64>)],
+        n: usize,
+        at_n: &[(f64, f64, Option<f64>)],
+    ) -> Verdict {
+        let cells = vec![
+            (1, one.iter().map(|&(w, c, o)| run(1, w, c, o)).collect()),
+            (n, at_n.iter().map(|&(w, c, o)| run(n, w, c, o)).collect()),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus,
+            cells: &cells,
+        };
+        scaling(&column, n).unwrap()
+    }
+
+    const QUIET: Option<f64> = Some(0.02);
+
+    #[test]
+    fn a_clean_parallel_run_is_a_result() {
+        let v = judge(
+            2,
+            &[
+                (0.25, 0.25, QUIET),
+                (0.251, 0.25, QUIET),
+                (0.249, 0.25, QUIET),
+            ],
+            2,
+            &[
+                (0.255, 0.25, QUIET),
+                (0.256, 0.25, QUIET),
+                (0.254, 0.25, QUIET),
+            ],
+        );
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert_eq!(v.text, "both CPUs used");
+        // Older files have no contention figures: still a result.
+        let v = judge(2, &[(0.25, 0.25, None)], 2, &[(0.5, 0.25, None)]);
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert!(v.text.starts_with("no parallelism"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_busy_machine_never_gets_no_or_partial_parallelism() {
+        // Other work kept 1.7 of 2 CPUs busy; the 2 threads got the 0.3
+        // left (each computed 0.25 s in 1.6 s: 0.31 CPUs between them).
+        let busy = Some(1.7);
+        let v = judge(2, &[(0.8, 0.25, busy)], 2, &[(1.6, 0.25, busy)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive);
+        assert!(
+            !v.text.contains("parallelism:") && !v.text.contains("partial"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text
+                .starts_with("inconclusive: other processes kept 1.7 of the 2 CPUs busy"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.contains("they got 0.3 CPUs between them"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.contains(
+                "used all 0.3 CPUs left to them, so they ran in parallel whenever they could"
+            ),
+            "{}",
+            v.text
+        );
+        // Half a CPU taken: 1.5 left, the threads took 1.4 of them.
+        let half = Some(0.5);
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.357, 0.25, half)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(!v.text.contains("partial parallelism"), "{}", v.text);
+    }
+
+    #[test]
+    fn runs_that_disagree_are_inconclusive() {
+        let v = judge(
+            2,
+            &[(0.25, 0.25, QUIET), (0.4, 0.25, QUIET), (0.18, 0.25, QUIET)],
+            2,
+            &[
+                (0.26, 0.25, QUIET),
+                (0.26, 0.25, QUIET),
+                (0.26, 0.25, QUIET),
+            ],
+        );
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("runs of a cell typically differ by 28%"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn an_impossible_speedup_is_inconclusive() {
+        // The issue's ×2.69 at 3 workers on 2 CPUs, beside a plausible ×1.9 at 2.
+        let cells = vec![
+            (1, vec![run(1, 0.25, 0.25, QUIET)]),
+            (2, vec![run(2, 0.263, 0.25, QUIET)]),
+            (3, vec![run(3, 0.279, 0.25, QUIET)]),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus: 2,
+            cells: &cells,
+        };
+        let v = scaling(&column, 2).unwrap();
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("×2.69") && v.text.contains("at 3 workers"),
+            "{}",
+            v.text
+        );
+        // Efficiency above 100 % at 2 workers.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.2, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("efficiency 125%"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_cell_too_short_to_time_is_inconclusive() {
+        let v = judge(2, &[(0.004, 0.004, QUIET)], 2, &[(0.0041, 0.004, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("too short to time honestly"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_run_near_a_threshold_is_inconclusive() {
+        // Speedup 1.58: 0.8 × 2 = 1.6 is 1.3 % away, one run.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.3165, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("within 3% of ×1.60"), "{}", v.text);
+        // Well away from it, the same single run is a result.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.36, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert!(
+            v.text.starts_with("partial parallelism, as if 1.4"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn a_ratio_between_languages_that_moves_is_inconclusive() {
+        let rust: Vec<Measurement> = [0.25, 0.25, 0.25].map(|w| run(1, w, w, QUIET)).to_vec();
+        let steady: Vec<Measurement> = [5.0, 5.05, 4.95].map(|w| run(1, w, w, QUIET)).to_vec();
+        assert_eq!(per_iteration_doubt(&rust, &steady, 2), None);
+        let fast: Vec<Measurement> = [0.1, 0.25, 0.26, 0.27, 0.1]
+            .map(|w| run(1, w, w, QUIET))
+            .to_vec();
+        let doubt = per_iteration_doubt(&fast, &steady, 2).unwrap();
+        assert!(
+            doubt.contains("differ by") || doubt.contains("moved"),
+            "{doubt}"
+        );
+        let short: Vec<Measurement> = [0.004].map(|w| run(1, w, w, QUIET)).to_vec();
+        assert!(
+            per_iteration_doubt(&short, &steady, 2)
+                .unwrap()
+                .contains("too short")
+        );
+    }
+}
