@@ -5,7 +5,7 @@
 
 use super::evidence::{
     cores_busy, impossible_speedup, near_threshold, ratio_moved, runs_disagree, short_of_cpu,
-    too_short,
+    starved, too_short,
 };
 use super::{Outcome, Verdict};
 use crate::experiment::Measurement;
@@ -93,6 +93,11 @@ pub(crate) fn doubt(column: &Column<'_>, workers: usize) -> Option<String> {
     for n in [workers, 1] {
         if let Some(needed) = column.needed(n)
             && let Some(reason) = short_of_cpu(column.runs(n), needed, column.cpus, column.noun)
+        {
+            return Some(reason);
+        }
+        if column.kind == WorkloadKind::Cpu
+            && let Some(reason) = starved(column.runs(n), column.noun)
         {
             return Some(reason);
         }
@@ -184,7 +189,7 @@ pub(crate) fn per_iteration_doubt(
     cpus: usize,
 ) -> Option<String> {
     for (runs, noun) in [(fast, "worker"), (slow, "worker")] {
-        if let Some(reason) = short_of_cpu(runs, 1.0, cpus, noun) {
+        if let Some(reason) = short_of_cpu(runs, 1.0, cpus, noun).or_else(|| starved(runs, noun)) {
             return Some(reason);
         }
     }
@@ -276,6 +281,15 @@ mod tests {
         let v = judge(2, &[(0.25, 0.25, None)], 2, &[(0.5, 0.25, None)]);
         assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
         assert!(v.text.starts_with("no parallelism"), "{}", v.text);
+        // But CPU-bound workers that got half a CPU between them waited
+        // for the machine, whatever the model.
+        let v = judge(2, &[(0.25, 0.25, None)], 2, &[(1.0, 0.25, None)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("got only 0.50 CPUs between them"),
+            "{}",
+            v.text
+        );
     }
 
     #[test]

@@ -91,6 +91,27 @@ pub(crate) fn short_of_cpu(
     Some(text)
 }
 
+/// CPU-bound workers that got less than one CPU between them: whatever
+/// the model, one of them is always computing (even behind a GIL), so
+/// the rest of the time the machine gave their CPU to something else.
+/// The check for runs that did not record what else ran (older files, or
+/// where `/proc/stat` is not readable), from the workers' own CPU time.
+pub(crate) fn starved(runs: &[Measurement], noun: &str) -> Option<String> {
+    if taken_cpus(runs).is_some() {
+        return None;
+    }
+    let got = cores_busy(runs)?;
+    let workers = runs.first().map_or(0, |m| m.workers);
+    (got < STARVED).then(|| {
+        format!(
+            "your {workers} {noun} got only {got:.2} CPUs between them, though CPU-bound work keeps one busy at least: other work had the CPUs"
+        )
+    })
+}
+
+/// Cores busy below this for CPU-bound workers: they waited for a CPU.
+const STARVED: f64 = 0.8;
+
 /// How far apart the runs are: their median absolute deviation over their
 /// median (neither moves for one outlier); 0 for fewer than two.
 pub(crate) fn spread(walls: &[f64]) -> f64 {
@@ -162,7 +183,7 @@ pub(crate) fn near_threshold(
     })?;
     Some(match interval {
         Some((low, high)) => format!(
-            "the speedup ×{figure:.2} (×{low:.2} to ×{high:.2} over the runs) straddles ×{threshold:.2}, where one verdict turns into another"
+            "the speedup's 95% interval over the runs, ×{low:.2} to ×{high:.2}, straddles ×{threshold:.2}, where one verdict turns into another"
         ),
         None => format!(
             "the one run's speedup ×{figure:.2} is within {} of ×{threshold:.2}, where one verdict turns into another",
