@@ -104,7 +104,7 @@ pub(crate) fn bootstrap_ratio(a: &[f64], b: &[f64], scale: f64) -> Option<(f64, 
     if a.len() < 2 || b.len() < 2 {
         return None;
     }
-    let mut rng = SplitMix64(0x5EED_0F_9A7A_1AB);
+    let mut rng = SplitMix64(0x0005_EED0_F9A7_A1AB);
     let mut draw = |samples: &[f64], scratch: &mut Vec<f64>| {
         scratch.clear();
         scratch.extend((0..samples.len()).map(|_| samples[rng.below(samples.len())]));
