@@ -300,6 +300,8 @@ fn save_appends_so_that_runs_add_up() {
                 "cpu",
                 "--models",
                 "thread",
+                "--runs",
+                "1",
             ])
             .arg("--save")
             .arg(&saved)
@@ -415,6 +417,8 @@ fn a_command_that_succeeds_is_a_finished_worker() {
             "sh -c 'exit 0'",
             "--workers",
             "1,3",
+            "--runs",
+            "1",
         ])
         .args(["--models", "process:fork,process:spawn", "--format", "json"])
         .output()

@@ -396,4 +396,73 @@ mod tests {
             "{text}"
         );
     }
+
+    /// Python and Rust threads on the cpu loop, 1 and 2 workers, with
+    /// `others` CPUs taken by other work in every run.
+    fn python_and_rust(others: Option<f64>) -> Vec<Measurement> {
+        let mut ms = Vec::new();
+        for (model, one, two) in [(Model::PY_THREAD, 5.0, 10.0), (Model::THREAD, 0.25, 0.26)] {
+            for run in 1..=3 {
+                for (workers, wall) in [(1, one), (2, two)] {
+                    let mut m = measured(&CPU, model, workers, run, wall);
+                    m.others_cpus = others;
+                    ms.push(m);
+                }
+            }
+        }
+        ms
+    }
+
+    #[test]
+    fn a_free_threaded_python_is_never_said_to_hold_a_gil() {
+        let ms = python_and_rust(Some(0.0));
+        let info = |gil_enabled| PythonInfo {
+            exe: "python3.13t".into(),
+            version: "3.13.1".into(),
+            gil_enabled,
+        };
+        let text = render(&ms, 2, Some(&info(false)));
+        assert!(
+            text.contains("CPython 3.13.1 without a GIL (free-threaded) at 2 workers: Python threads took 2.00×")
+                && !text.contains("the GIL at"),
+            "{text}"
+        );
+        let text = render(&ms, 2, Some(&info(true)));
+        assert!(
+            text.contains("the GIL at 2 workers: Python threads took 2.00×"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the cpu loop, one worker: Rust 250000.0 ns"),
+            "{text}"
+        );
+        assert!(!text.contains("inconclusive"), "{text}");
+    }
+
+    #[test]
+    fn on_a_busy_machine_no_line_claims_missing_parallelism() {
+        let ms = python_and_rust(Some(1.7));
+        let text = render(&ms, 2, None);
+        assert!(
+            !text.contains("no parallelism") && !text.contains("partial parallelism"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cpu · thread: 2 workers took 1.04× as long as 1 → inconclusive: other processes kept 1.7 of the 2 CPUs busy"),
+            "{text}"
+        );
+        // The GIL line and the per-iteration speed are inconclusive too.
+        assert!(
+            text.lines()
+                .filter(|l| l.contains("→ inconclusive: "))
+                .count()
+                >= 4,
+            "{text}"
+        );
+        assert!(
+            text.contains("the cpu loop, one worker: Rust")
+                && text.contains("ns (20× slower) → inconclusive: other processes"),
+            "{text}"
+        );
+    }
 }
