@@ -88,8 +88,11 @@ fn columns_follow_the_chosen_models_and_workloads() {
 
 #[test]
 fn table_format_shows_speedup_and_a_plain_summary() {
+    // One run: without --runs, cells this short get more, and may warn
+    // of outliers on this shared machine.
     paralab()
         .args(FAST)
+        .args(["--runs", "1"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -108,7 +111,7 @@ fn json_format_holds_every_worker_of_every_run() {
     let output = paralab()
         .arg("bench")
         .args(FAST)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--runs", "1"])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -352,7 +355,7 @@ fn every_model_in_one_run_gives_one_column_each() {
 #[test]
 fn the_table_of_six_models_has_a_row_per_model_and_explains_async_and_gil() {
     let output = paralab()
-        .args(["1000", "--sleep", "0.02", "--workers", "1,2"])
+        .args(["1000", "--sleep", "0.02", "--workers", "1,2", "--runs", "1"])
         .args([
             "--models",
             "thread,process:fork,process:spawn,async,pool,gil",

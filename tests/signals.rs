@@ -58,6 +58,8 @@ fn interrupt_fifty_sleepers(signal: Signal, method: &str, code: i32) {
         "60",
         "--workers",
         "50",
+        "--runs",
+        "1",
         "--models",
         &model,
         "--save",

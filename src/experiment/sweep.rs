@@ -223,7 +223,12 @@ impl Sweep<'_, '_> {
             let kind = RunKind::Timed(k, plan.runs);
             match self.one_run(workload, model, workers, kind, expected)? {
                 Step::Dropped => return Ok(()),
-                Step::Measured(wall) => walls.extend(wall),
+                Step::Measured(Some(wall)) => walls.push(wall),
+                // A failure kept with --keep-going: repeating it would
+                // only repeat the failure (a timeout, a crash), so
+                // adaptive runs end the cell there.
+                Step::Measured(None) if self.policy.adaptive.is_some() => break,
+                Step::Measured(None) => {}
             }
         }
         Ok(())
@@ -752,6 +757,29 @@ mod tests {
             &[1, 2],
         );
         assert_eq!(counts, [3, 10]);
+    }
+
+    #[test]
+    fn adaptive_runs_end_a_cell_at_its_first_kept_failure() {
+        let plan = plan(&[Model::THREAD], &[1, 2], 3, 0);
+        let policy = Policy {
+            keep_going: true,
+            adaptive: Some(AdaptiveRuns::default()),
+            ..Policy::default()
+        };
+        let mut runs = MockRuns::new(vec![((Model::THREAD, 1, 1), Scripted::Crash)], &policy);
+        runs.wall = |_, _| 0.1;
+        let results = sweep(&plan, &mut runs, &mut [], &policy);
+        assert_eq!(
+            runs.calls,
+            vec![
+                (Model::THREAD, 1, 1),
+                (Model::THREAD, 2, 1),
+                (Model::THREAD, 2, 2),
+                (Model::THREAD, 2, 3),
+            ]
+        );
+        assert!(matches!(results.failure, Some(Failure::KeptGoing { .. })));
     }
 
     #[test]

@@ -25,10 +25,8 @@ pub fn paralab() -> assert_cmd::Command {
 }
 
 /// A small fast bench: 1000 iterations (the notebook's function gives
-/// 9707240), 50 ms sleeps, 1 and 2 workers, one run each (without
-/// --runs, runs are chosen per cell, and these cells are far too short to
-/// agree).
-pub const FAST: [&str; 7] = ["1000", "--sleep", "0.05", "--workers", "1,2", "--runs", "1"];
+/// 9707240), 50 ms sleeps, 1 and 2 workers.
+pub const FAST: [&str; 5] = ["1000", "--sleep", "0.05", "--workers", "1,2"];
 
 /// Stdout of a paralab run that must have succeeded (its stderr is shown
 /// if it did not).
