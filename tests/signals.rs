@@ -196,6 +196,8 @@ fn a_timeout_kills_and_reaps_worker_processes() {
         "60",
         "--workers",
         "4",
+        "--runs",
+        "1",
         "--models",
         "process:fork,process:spawn",
         "--timeout",
