@@ -88,8 +88,11 @@ fn columns_follow_the_chosen_models_and_workloads() {
 
 #[test]
 fn table_format_shows_speedup_and_a_plain_summary() {
+    // One run: without --runs, cells this short get more, and may warn
+    // of outliers on this shared machine.
     paralab()
         .args(FAST)
+        .args(["--runs", "1"])
         .assert()
         .success()
         .stdout(predicate::str::contains(
@@ -110,7 +113,7 @@ fn json_format_holds_every_worker_of_every_run() {
     let output = paralab()
         .arg("bench")
         .args(FAST)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--runs", "1"])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -302,6 +305,8 @@ fn save_appends_so_that_runs_add_up() {
                 "cpu",
                 "--models",
                 "thread",
+                "--runs",
+                "1",
             ])
             .arg("--save")
             .arg(&saved)
@@ -352,7 +357,7 @@ fn every_model_in_one_run_gives_one_column_each() {
 #[test]
 fn the_table_of_six_models_has_a_row_per_model_and_explains_async_and_gil() {
     let output = paralab()
-        .args(["1000", "--sleep", "0.02", "--workers", "1,2"])
+        .args(["1000", "--sleep", "0.02", "--workers", "1,2", "--runs", "1"])
         .args([
             "--models",
             "thread,process:fork,process:spawn,async,pool,gil",
@@ -417,6 +422,8 @@ fn a_command_that_succeeds_is_a_finished_worker() {
             "sh -c 'exit 0'",
             "--workers",
             "1,3",
+            "--runs",
+            "1",
         ])
         .args(["--models", "process:fork,process:spawn", "--format", "json"])
         .output()

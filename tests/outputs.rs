@@ -92,7 +92,7 @@ fn an_export_to_stdout_replaces_the_table() {
     let output = paralab()
         .arg("bench")
         .args(FAST)
-        .args(["--workloads", "cpu", "--export-json", "-"])
+        .args(["--workloads", "cpu", "--runs", "1", "--export-json", "-"])
         .output()
         .unwrap();
     assert!(output.status.success());
@@ -103,7 +103,7 @@ fn an_export_to_stdout_replaces_the_table() {
     let output = paralab()
         .arg("bench")
         .args(FAST)
-        .args(["--workloads", "cpu", "--export-csv", "-"])
+        .args(["--workloads", "cpu", "--runs", "1", "--export-csv", "-"])
         .output()
         .unwrap();
     let csv = String::from_utf8(output.stdout).unwrap();

@@ -176,6 +176,9 @@ fn without_python_the_python_models_are_skipped_with_one_line() {
             "/nonexistent/python3",
             "--format",
             "notebook",
+            // One run: more may warn of outliers on this shared machine.
+            "--runs",
+            "1",
         ])
         .output()
         .unwrap();

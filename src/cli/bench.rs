@@ -91,8 +91,10 @@ pub(crate) struct BenchArgs {
     start_method: StartMethod,
 
     /// Timed runs of each (workload, model, workers); tables show the median
-    #[arg(long, value_name = "N", value_parser = parse::runs, default_value = "1", allow_negative_numbers = true)]
-    runs: usize,
+    /// [default: chosen per cell: 3 (1 for cells of a second or more), more while the runs
+    /// disagree, up to 10 and 2 s a cell]
+    #[arg(long, value_name = "N", value_parser = parse::runs, allow_negative_numbers = true)]
+    runs: Option<usize>,
 
     /// Untimed runs before the timed ones
     #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0", allow_negative_numbers = true)]
@@ -126,6 +128,14 @@ pub(crate) struct BenchArgs {
     #[command(flatten)]
     outputs: OutputArgs,
 }
+
+/// Without `--runs`: at least this many timed runs per cell (fewer for
+/// cells of a second or more), so that runs that disagree can be seen.
+const ADAPTIVE_MIN_RUNS: usize = 3;
+/// Without `--runs`: at most this many timed runs per cell.
+const ADAPTIVE_MAX_RUNS: usize = 10;
+/// Without `--runs`: the time a cell's timed runs may take in all.
+const ADAPTIVE_BUDGET: Duration = Duration::from_secs(2);
 
 impl BenchArgs {
     /// The plan these options describe.
@@ -161,7 +171,8 @@ impl BenchArgs {
                 .workers
                 .clone()
                 .map_or(defaults.workers, |WorkerCounts(counts)| counts),
-            runs: self.runs,
+            // Without --runs, the least the adaptive choice makes.
+            runs: self.runs.unwrap_or(ADAPTIVE_MIN_RUNS),
             warmup: self.warmup,
         }
     }
@@ -230,6 +241,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     let mut experiment = Experiment::new(plan.clone())
         .keep_going(args.keep_going)
         .observe(&mut progress);
+    if args.runs.is_none() {
+        experiment = experiment.adaptive_runs(ADAPTIVE_MAX_RUNS, ADAPTIVE_BUDGET);
+    }
     if let Some(python) = python {
         experiment = experiment.python(python);
     }

@@ -52,7 +52,9 @@ impl Progress {
 pub(crate) fn describe(workload: &Workload, model: Model, workers: usize, kind: RunKind) -> String {
     let run = match kind {
         RunKind::Warmup(k, n) => format!("warm-up {k}/{n}"),
-        RunKind::Timed(k, n) => format!("run {k}/{n}"),
+        RunKind::Timed(k, n) if k <= n => format!("run {k}/{n}"),
+        // Adaptive runs may go beyond the plan's count.
+        RunKind::Timed(k, _) => format!("run {k}"),
     };
     format!(
         "{} · {model} · {} · {run}",

@@ -68,7 +68,7 @@ fn render_everything(record: &Record, plots: bool) {
     let ms = &record.measurements;
     let cpus = record.cpus();
     let _ = table::render(ms);
-    let _ = summary::render(ms, cpus);
+    let _ = summary::render(ms, cpus, None);
     let _ = notebook::render(ms);
     for format in [Format::Json, Format::Csv, Format::Markdown] {
         let _ = format.exporter().export(record);

@@ -23,6 +23,7 @@ pub use measurement::Measurement;
 pub(crate) use measurement::run_label;
 pub use observer::{Observer, RunKind};
 pub use plan::{Plan, default_workers};
+pub(crate) use sweep::AdaptiveRuns;
 use sweep::{Policy, Runs};
 
 use crate::model::python::Python;
@@ -84,6 +85,7 @@ pub struct Experiment<'o> {
     closures: Vec<WorkloadFn>,
     python: Option<Arc<Python>>,
     python_iters: Option<u64>,
+    adaptive: Option<AdaptiveRuns>,
     timeout: Option<Duration>,
     keep_going: bool,
     stop: StopToken,
@@ -99,6 +101,7 @@ impl<'o> Experiment<'o> {
             closures: Vec::new(),
             python: None,
             python_iters: None,
+            adaptive: None,
             timeout: None,
             keep_going: false,
             stop: interrupt::stop_token(),
@@ -118,6 +121,22 @@ impl<'o> Experiment<'o> {
     /// slower than Rust, so one count cannot suit both.
     pub fn python_iters(mut self, iters: u64) -> Self {
         self.python_iters = Some(iters);
+        self
+    }
+
+    /// Chooses the timed runs of each cell as they go, instead of making
+    /// exactly the plan's `runs`: at least `runs` (as long as they fit in
+    /// 1.5 s: one run of a 1 s sleep is enough when it agrees with
+    /// itself), more while the runs disagree by more than 5 %, up to
+    /// `max_runs` and as long as the cell's timed runs take no more than
+    /// `budget_per_cell` in all. paralab's default when `--runs` is not
+    /// given.
+    pub fn adaptive_runs(mut self, max_runs: usize, budget_per_cell: Duration) -> Self {
+        self.adaptive = Some(AdaptiveRuns {
+            max_runs,
+            budget: budget_per_cell,
+            ..AdaptiveRuns::default()
+        });
         self
     }
 
@@ -194,6 +213,7 @@ impl<'o> Experiment<'o> {
             keep_going: self.keep_going,
             stop: self.stop.clone(),
             python_iters: self.python_iters,
+            adaptive: self.adaptive,
         };
         sweep::sweep(&self.plan, &mut runs, &mut self.observers, &policy)
     }

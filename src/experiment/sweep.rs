@@ -10,10 +10,12 @@
 //! a process.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
 use super::{Failure, Measurement, Observer, Plan, Results, RunKind, run_label};
+use crate::measure::stats::{mad, median};
 use crate::model::{Model, ModelError, OnStartFailure, WorkerStatus};
 use crate::sys::stop::StopToken;
 use crate::workload::Workload;
@@ -45,9 +47,81 @@ pub(crate) struct Policy {
     /// Iterations of the cpu workload for the Python models, when they get
     /// their own count (CPython runs the loop some 35× slower than Rust).
     pub(crate) python_iters: Option<u64>,
+    /// Runs per cell chosen as they go, the plan's `runs` being the
+    /// least; `None`: exactly the plan's `runs`.
+    pub(crate) adaptive: Option<AdaptiveRuns>,
+}
+
+/// How many timed runs a cell gets when the user did not fix the count:
+/// at least the plan's `runs` while they fit in `min_time`, more while
+/// the runs disagree, never more than `max_runs` nor beyond `budget`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct AdaptiveRuns {
+    /// The most timed runs of one cell.
+    pub(crate) max_runs: usize,
+    /// The time a cell's timed runs may take in all (their wall times
+    /// summed), however much they disagree.
+    pub(crate) budget: Duration,
+    /// The time within which a cell still makes its minimum of runs: a
+    /// cell whose runs are long (the 1 s sleep) stops at one when the
+    /// next would pass it, unless its runs disagree.
+    pub(crate) min_time: Duration,
+    /// Runs whose median absolute deviation exceeds this share of their
+    /// median ask for another.
+    pub(crate) max_spread: f64,
+}
+
+impl Default for AdaptiveRuns {
+    /// Fits the default plan (cpu and a 1 s sleep, threads and processes,
+    /// 1 to 3 workers on 2 CPUs) in about 12 s on an idle machine: three
+    /// runs of each cpu cell, one of each sleep cell, more only where the
+    /// runs disagree by more than 5 %.
+    fn default() -> AdaptiveRuns {
+        AdaptiveRuns {
+            max_runs: 10,
+            budget: Duration::from_secs(2),
+            min_time: Duration::from_millis(1500),
+            max_spread: 0.05,
+        }
+    }
+}
+
+/// What one run left behind for the cell.
+enum Step {
+    /// The run was made; its wall time when it was timed and succeeded.
+    Measured(Option<f64>),
+    /// The model was dropped from the plan: the cell ends.
+    Dropped,
 }
 
 impl Policy {
+    /// Whether a cell that has made `made` timed runs, with the
+    /// successful ones' `walls`, makes another: up to the plan's `runs`
+    /// when they are fixed; adaptively otherwise.
+    fn another_run(&self, made: usize, runs: usize, walls: &[f64]) -> bool {
+        let Some(adaptive) = self.adaptive else {
+            return made < runs;
+        };
+        if made == 0 {
+            return true;
+        }
+        if made >= adaptive.max_runs.max(runs) {
+            return false;
+        }
+        let spent: f64 = walls.iter().sum();
+        // The next run is expected to last as long as the typical one.
+        let next = median(walls).unwrap_or(0.0);
+        let after = Duration::from_secs_f64((spent + next).max(0.0));
+        if after > adaptive.budget.max(adaptive.min_time) {
+            return false;
+        }
+        let spread = match (mad(walls), median(walls)) {
+            (Some(mad), Some(median)) if walls.len() > 1 && median > 0.0 => mad / median,
+            _ => 0.0,
+        };
+        spread > adaptive.max_spread || (made < runs && after <= adaptive.min_time)
+    }
+
     /// The workload `model` runs for the plan's `workload`: the plan's own,
     /// or the cpu loop with the Python models' iteration count.
     fn workload_for(&self, workload: &Workload, model: Model) -> Workload {
@@ -125,7 +199,9 @@ impl Sweep<'_, '_> {
         Ok(value)
     }
 
-    /// The warm-ups and timed runs of one (workload, model, workers).
+    /// The warm-ups and timed runs of one (workload, model, workers): as
+    /// many timed runs as the plan says, or, with adaptive runs, as many
+    /// as [`Policy::another_run`] asks for.
     fn cell(
         &mut self,
         plan: &Plan,
@@ -134,59 +210,90 @@ impl Sweep<'_, '_> {
         workers: usize,
         expected: u64,
     ) -> Result<(), Failure> {
-        let kinds = (1..=plan.warmup)
-            .map(|k| RunKind::Warmup(k, plan.warmup))
-            .chain((1..=plan.runs).map(|k| RunKind::Timed(k, plan.runs)));
-        for kind in kinds {
-            self.stop_requested()?;
-            for observer in self.observers.iter_mut() {
-                observer.run_started(workload, model, workers, kind);
+        for k in 1..=plan.warmup {
+            let kind = RunKind::Warmup(k, plan.warmup);
+            if let Step::Dropped = self.one_run(workload, model, workers, kind, expected)? {
+                return Ok(());
             }
-            let run = match kind {
-                RunKind::Timed(k, _) => k,
-                RunKind::Warmup(..) => 0,
-            };
-            let measurement = match self.runs.measure(workload, model, workers, run, expected) {
-                Ok(measurement) => measurement,
-                Err(error) => {
-                    // A refusal caused by the stop itself is the stop.
-                    self.stop_requested()?;
-                    let failure = Failure::Model {
-                        label: run_label(workload, model, workers),
-                        error,
-                    };
-                    return match model.on_start_failure() {
-                        OnStartFailure::StopSweep => Err(failure),
-                        OnStartFailure::DropModel => {
-                            self.dropped.push(model);
-                            self.dropped_failure.get_or_insert(failure);
-                            Ok(())
-                        }
-                    };
-                }
-            };
-            // A run cut short by a stop is not a result.
-            if !measurement.succeeded() {
-                self.stop_requested()?;
-            }
-            let failure = worker_failure(&measurement);
-            let left_running = leaves_threads_running(&measurement);
-            if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
-                for observer in self.observers.iter_mut() {
-                    observer.measured(&measurement);
-                }
-                self.measurements.push(measurement);
-            }
-            if let Some(failure) = failure {
-                // Threads left running would skew every later run.
-                if self.policy.keep_going && !left_running {
-                    self.kept_going.push(failure);
-                    continue;
-                }
-                return Err(failure);
+        }
+        let mut walls = Vec::new();
+        let mut k = 0;
+        while self.policy.another_run(k, plan.runs, &walls) {
+            k += 1;
+            let kind = RunKind::Timed(k, plan.runs);
+            match self.one_run(workload, model, workers, kind, expected)? {
+                Step::Dropped => return Ok(()),
+                Step::Measured(Some(wall)) => walls.push(wall),
+                // A failure kept with --keep-going: repeating it would
+                // only repeat the failure (a timeout, a crash), so
+                // adaptive runs end the cell there.
+                Step::Measured(None) if self.policy.adaptive.is_some() => break,
+                Step::Measured(None) => {}
             }
         }
         Ok(())
+    }
+
+    /// One warm-up or timed run, its measurement kept (a timed one, or a
+    /// failed warm-up) and observed.
+    fn one_run(
+        &mut self,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        kind: RunKind,
+        expected: u64,
+    ) -> Result<Step, Failure> {
+        self.stop_requested()?;
+        for observer in self.observers.iter_mut() {
+            observer.run_started(workload, model, workers, kind);
+        }
+        let run = match kind {
+            RunKind::Timed(k, _) => k,
+            RunKind::Warmup(..) => 0,
+        };
+        let measurement = match self.runs.measure(workload, model, workers, run, expected) {
+            Ok(measurement) => measurement,
+            Err(error) => {
+                // A refusal caused by the stop itself is the stop.
+                self.stop_requested()?;
+                let failure = Failure::Model {
+                    label: run_label(workload, model, workers),
+                    error,
+                };
+                return match model.on_start_failure() {
+                    OnStartFailure::StopSweep => Err(failure),
+                    OnStartFailure::DropModel => {
+                        self.dropped.push(model);
+                        self.dropped_failure.get_or_insert(failure);
+                        Ok(Step::Dropped)
+                    }
+                };
+            }
+        };
+        // A run cut short by a stop is not a result.
+        if !measurement.succeeded() {
+            self.stop_requested()?;
+        }
+        let failure = worker_failure(&measurement);
+        let left_running = leaves_threads_running(&measurement);
+        let wall =
+            (matches!(kind, RunKind::Timed(..)) && failure.is_none()).then_some(measurement.wall_s);
+        if matches!(kind, RunKind::Timed(..)) || failure.is_some() {
+            for observer in self.observers.iter_mut() {
+                observer.measured(&measurement);
+            }
+            self.measurements.push(measurement);
+        }
+        if let Some(failure) = failure {
+            // Threads left running would skew every later run.
+            if self.policy.keep_going && !left_running {
+                self.kept_going.push(failure);
+                return Ok(Step::Measured(None));
+            }
+            return Err(failure);
+        }
+        Ok(Step::Measured(wall))
     }
 
     fn stop_requested(&self) -> Result<(), Failure> {
@@ -290,6 +397,8 @@ mod tests {
         stop: StopToken,
         calls: Vec<(Model, usize, usize)>,
         stop_during_reference: Option<Signal>,
+        /// The wall time of (workers, run): 0.5 s unless set.
+        wall: fn(usize, usize) -> f64,
     }
 
     impl MockRuns {
@@ -299,6 +408,7 @@ mod tests {
                 stop: policy.stop.clone(),
                 calls: Vec::new(),
                 stop_during_reference: None,
+                wall: |_, _| 0.5,
             }
         }
     }
@@ -358,7 +468,7 @@ mod tests {
                 model,
                 workers,
                 run,
-                wall_s: 0.5,
+                wall_s: (self.wall)(workers, run),
                 outcomes: (0..workers)
                     .map(|worker| WorkerOutcome::failed(worker, status(worker)))
                     .collect(),
@@ -389,6 +499,7 @@ mod tests {
             keep_going,
             stop: StopToken::new(),
             python_iters: None,
+            adaptive: None,
         };
         let mut runs = MockRuns::new(script, &policy);
         let results = sweep(plan, &mut runs, &mut [], &policy);
@@ -589,5 +700,95 @@ mod tests {
         );
         assert_eq!(policy.workload_for(&sleep, Model::PY_THREAD), sleep);
         assert_eq!(Policy::default().workload_for(&cpu, Model::PY_THREAD), cpu);
+    }
+
+    /// The runs the adaptive policy makes per cell (by worker count) when
+    /// the cell at `workers` workers takes `wall(workers, run)`.
+    fn adaptive_runs(wall: fn(usize, usize) -> f64, workers: &[usize]) -> Vec<usize> {
+        let plan = plan(&[Model::THREAD], workers, 3, 0);
+        let policy = Policy {
+            adaptive: Some(AdaptiveRuns::default()),
+            ..Policy::default()
+        };
+        let mut runs = MockRuns::new(vec![], &policy);
+        runs.wall = wall;
+        let results = sweep(&plan, &mut runs, &mut [], &policy);
+        assert!(results.failure.is_none());
+        workers
+            .iter()
+            .map(|&n| {
+                results
+                    .measurements
+                    .iter()
+                    .filter(|m| m.workers == n)
+                    .count()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn adaptive_runs_stop_at_three_when_the_runs_agree() {
+        // 0.25 s runs within 1 % of each other: the minimum, no more.
+        let counts = adaptive_runs(|_, run| 0.25 + 0.001 * (run % 3) as f64, &[1, 2]);
+        assert_eq!(counts, [3, 3]);
+    }
+
+    #[test]
+    fn adaptive_runs_make_one_run_of_a_long_cell_that_agrees_with_itself() {
+        // A 1 s sleep: a second run would pass the 1.5 s of the minimum.
+        assert_eq!(adaptive_runs(|_, _| 1.0, &[1, 2, 3]), [1, 1, 1]);
+    }
+
+    #[test]
+    fn adaptive_runs_go_on_while_the_runs_disagree_within_the_budget() {
+        // Short runs cycling ±30 %: up to the most runs allowed.
+        let counts = adaptive_runs(|_, run| [0.1, 0.07, 0.13][run % 3], &[1]);
+        assert_eq!(counts, [10]);
+        // Long runs that disagree stop at the 2 s budget: 0.4 + 0.6 + 0.5
+        // = 1.5 s; a fourth (about 0.5 s more) still fits, a fifth does not.
+        let counts = adaptive_runs(|_, run| [0.5, 0.4, 0.6][run % 3], &[1]);
+        assert_eq!(counts, [4]);
+        // Only the noisy cell gets more runs.
+        let counts = adaptive_runs(
+            |workers, run| match workers {
+                2 => [0.1, 0.07, 0.13][run % 3],
+                _ => 0.1,
+            },
+            &[1, 2],
+        );
+        assert_eq!(counts, [3, 10]);
+    }
+
+    #[test]
+    fn adaptive_runs_end_a_cell_at_its_first_kept_failure() {
+        let plan = plan(&[Model::THREAD], &[1, 2], 3, 0);
+        let policy = Policy {
+            keep_going: true,
+            adaptive: Some(AdaptiveRuns::default()),
+            ..Policy::default()
+        };
+        let mut runs = MockRuns::new(vec![((Model::THREAD, 1, 1), Scripted::Crash)], &policy);
+        runs.wall = |_, _| 0.1;
+        let results = sweep(&plan, &mut runs, &mut [], &policy);
+        assert_eq!(
+            runs.calls,
+            vec![
+                (Model::THREAD, 1, 1),
+                (Model::THREAD, 2, 1),
+                (Model::THREAD, 2, 2),
+                (Model::THREAD, 2, 3),
+            ]
+        );
+        assert!(matches!(results.failure, Some(Failure::KeptGoing { .. })));
+    }
+
+    #[test]
+    fn fixed_runs_are_made_exactly() {
+        let plan = plan(&[Model::THREAD], &[1], 5, 0);
+        let policy = Policy::default();
+        let mut runs = MockRuns::new(vec![], &policy);
+        runs.wall = |_, run| [0.1, 0.07, 0.13][run % 3];
+        let results = sweep(&plan, &mut runs, &mut [], &policy);
+        assert_eq!(results.measurements.len(), 5);
     }
 }

@@ -28,7 +28,11 @@ impl Exporter for TerminalTable {
         Ok(document(format!(
             "{}\n{}",
             table::render(measurements),
-            summary::render(measurements, record.cpus())
+            summary::render(
+                measurements,
+                record.cpus(),
+                record.machine.as_ref().and_then(|m| m.python.as_ref())
+            )
         )))
     }
 }

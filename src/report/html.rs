@@ -41,7 +41,11 @@ pub(crate) fn render(record: &Record) -> String {
     );
 
     page.push_str("<h2 id=\"conclusions\">Conclusions</h2>\n");
-    let conclusions = summary::render(&record.measurements, record.cpus());
+    let conclusions = summary::render(
+        &record.measurements,
+        record.cpus(),
+        record.machine.as_ref().and_then(|m| m.python.as_ref()),
+    );
     if conclusions.is_empty() {
         page.push_str("<p>Not enough measurements to conclude anything (a run at 1 worker and at more is needed).</p>\n");
     } else {

@@ -29,7 +29,7 @@ pub(crate) mod table;
 use crate::dataset::Record;
 use crate::experiment::{Measurement, Plan};
 use crate::machine::{Machine, logical_cpus};
-use crate::measure::stats::median;
+use crate::measure::stats::{bootstrap_ratio, median};
 use crate::model::Model;
 use crate::workload::Workload;
 
@@ -49,7 +49,7 @@ pub fn table(measurements: &[Measurement]) -> String {
 /// The conclusions in plain sentences, one per workload and model, judged
 /// against this machine's logical CPUs.
 pub fn summary(measurements: &[Measurement]) -> String {
-    summary::render(measurements, logical_cpus())
+    summary::render(measurements, logical_cpus(), None)
 }
 
 /// The Markdown report: the tables and the conclusions
@@ -161,6 +161,21 @@ impl Grid {
         let one = self.median(column, 1)?;
         let n = self.median(column, workers)?;
         Some(workers as f64 * one / n)
+    }
+
+    /// The 95 % bootstrap interval of [`Grid::speedup`] over the runs;
+    /// `None` with fewer than two runs on either side.
+    pub(crate) fn speedup_interval(&self, column: usize, workers: usize) -> Option<(f64, f64)> {
+        bootstrap_ratio(
+            self.walls(column, 1),
+            self.walls(column, workers),
+            workers as f64,
+        )
+    }
+
+    /// The 95 % bootstrap interval of [`Grid::efficiency`] over the runs.
+    pub(crate) fn efficiency_interval(&self, column: usize, workers: usize) -> Option<(f64, f64)> {
+        bootstrap_ratio(self.walls(column, 1), self.walls(column, workers), 1.0)
     }
 
     /// `T(1)/T(N)`: 1 when N workers take as long as one (perfectly

@@ -8,6 +8,7 @@ use crate::experiment::Measurement;
 use crate::fmt;
 use crate::measure::stats::{Summary, outliers};
 use crate::model::Model;
+use crate::verdict::evidence::cores_busy;
 use crate::workload::Workload;
 
 /// The runs of one (workload, model, workers), summarised.
@@ -29,8 +30,19 @@ pub(crate) struct Row {
     pub failed_runs: usize,
     /// `N·T(1)/T(N)` from the medians.
     pub speedup: Option<f64>,
+    /// The 95 % bootstrap interval of `speedup` over the runs, `[low,
+    /// high]`; absent with one run on either side.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speedup_interval: Option<[f64; 2]>,
     /// `T(1)/T(N)` from the medians.
     pub efficiency: Option<f64>,
+    /// The 95 % bootstrap interval of `efficiency`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub efficiency_interval: Option<[f64; 2]>,
+    /// Cores busy (the workers' CPU time over the wall time), median over
+    /// the successful runs; absent where CPU time was not measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cores_busy: Option<f64>,
     /// Runs whose modified z-score marks them as outliers.
     pub outliers: usize,
 }
@@ -123,7 +135,20 @@ pub(crate) fn rows(measurements: &[Measurement]) -> Vec<Row> {
                 wall_s: Summary::of(walls),
                 failed_runs: tried.iter().filter(|m| !m.succeeded()).count(),
                 speedup: grid.speedup(c, workers),
+                speedup_interval: grid
+                    .speedup_interval(c, workers)
+                    .map(|(low, high)| [low, high]),
                 efficiency: grid.efficiency(c, workers),
+                efficiency_interval: grid
+                    .efficiency_interval(c, workers)
+                    .map(|(low, high)| [low, high]),
+                cores_busy: cores_busy(
+                    &tried
+                        .iter()
+                        .filter(|m| m.succeeded())
+                        .map(|m| (*m).clone())
+                        .collect::<Vec<_>>(),
+                ),
                 outliers: outliers(walls).len(),
             });
         }

@@ -4,21 +4,30 @@
 use super::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, count};
-use crate::measure::stats::{mad, median};
+use crate::machine::PythonInfo;
+use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
+use crate::verdict::bench;
 use crate::workload::WorkloadKind;
 
 /// Lines such as
 /// `cpu · thread: 2 workers took 1.02× as long as 1 → both CPUs used (speedup ×1.96)`.
 ///
 /// `cpus` is the number of logical CPUs the run had; the line compares with
-/// what that many CPUs allow.
-pub(crate) fn render(measurements: &[Measurement], cpus: usize) -> String {
+/// what that many CPUs allow. `python` describes the interpreter of the
+/// Python models, when known, so that a free-threaded CPython is not said
+/// to hold a GIL. What each line claims is decided in `verdict`; this only
+/// words it.
+pub(crate) fn render(
+    measurements: &[Measurement],
+    cpus: usize,
+    python: Option<&PythonInfo>,
+) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     for column in 0..grid.columns.len() {
         let memory = memory_note(&grid, column, measurements);
-        if let Some(mut line) = line(&grid, column, cpus) {
+        if let Some(mut line) = line(&grid, column, measurements, cpus) {
             line.push_str(&model_note(&grid, column, cpus));
             line.push_str(&memory);
             out.push_str(&line);
@@ -33,8 +42,47 @@ pub(crate) fn render(measurements: &[Measurement], cpus: usize) -> String {
             ));
         }
     }
-    out.push_str(&python_comparison(&grid, cpus));
+    out.push_str(&python_comparison(&grid, measurements, cpus, python));
     out
+}
+
+/// The successful runs of a column, by worker count, as `verdict` takes them.
+fn cells(
+    grid: &Grid,
+    column: usize,
+    measurements: &[Measurement],
+) -> Vec<(usize, Vec<Measurement>)> {
+    let c = &grid.columns[column];
+    grid.workers
+        .iter()
+        .map(|&n| {
+            let runs = measurements
+                .iter()
+                .filter(|m| {
+                    m.workload == c.workload
+                        && m.model == c.model
+                        && m.workers == n
+                        && m.succeeded()
+                })
+                .cloned()
+                .collect();
+            (n, runs)
+        })
+        .collect()
+}
+
+/// What a model's workers are called in a sentence.
+fn noun(model: Model) -> &'static str {
+    let family = model.family();
+    if family.contains("thread") || family == "gil" {
+        "threads"
+    } else if family.contains("process") {
+        "processes"
+    } else if family.contains("async") {
+        "tasks"
+    } else {
+        "workers"
+    }
 }
 
 /// What a model's numbers mean where they would surprise: async and pool
@@ -55,7 +103,16 @@ fn model_note(grid: &Grid, column: usize, cpus: usize) -> String {
 /// the GIL at 2 workers: Python threads took 2.05× as long as 1; Rust threads 1.01×; the gil model 2.02×; Python processes 1.04×
 /// the cpu loop, one worker: Rust 7.2 ns an iteration, Python 161 ns (22× slower)
 /// ```
-fn python_comparison(grid: &Grid, cpus: usize) -> String {
+///
+/// With a free-threaded CPython (no GIL) the first line says so instead.
+/// Either line ends in `→ inconclusive: …` when its cells cannot support
+/// the comparison.
+fn python_comparison(
+    grid: &Grid,
+    measurements: &[Measurement],
+    cpus: usize,
+    python: Option<&PythonInfo>,
+) -> String {
     let Some(cpu_column) = grid
         .columns
         .iter()
@@ -64,10 +121,16 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
         return String::new();
     };
     let workload = grid.columns[cpu_column].workload.clone();
+    // The Rust models may run their own iteration count: any cpu workload.
     let column_of = |family: Model| {
         grid.columns
             .iter()
             .position(|c| c.workload == workload && c.model.same_family(family))
+            .or_else(|| {
+                grid.columns.iter().position(|c| {
+                    c.workload.kind() == WorkloadKind::Cpu && c.model.same_family(family)
+                })
+            })
     };
     let ratio = |column: usize, n: usize| Some(grid.median(column, n)? / grid.median(column, 1)?);
     let mut out = String::new();
@@ -79,6 +142,7 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
         .max();
     if let Some(n) = n {
         let mut parts = Vec::new();
+        let mut doubt = None;
         for (family, label) in [
             (Model::PY_THREAD, "Python threads took"),
             (Model::THREAD, "Rust threads"),
@@ -86,32 +150,76 @@ fn python_comparison(grid: &Grid, cpus: usize) -> String {
             (Model::py_process(StartMethod::Fork), "Python processes"),
             (Model::process(StartMethod::Fork), "Rust processes"),
         ] {
-            if let Some(r) = column_of(family).and_then(|c| ratio(c, n)) {
+            let Some(column) = column_of(family) else {
+                continue;
+            };
+            if let Some(r) = ratio(column, n) {
                 let tail = if family == Model::PY_THREAD {
                     " as long as 1"
                 } else {
                     ""
                 };
                 parts.push(format!("{label} {r:.2}×{tail}"));
+                let cells = cells(grid, column, measurements);
+                let judged = bench::Column {
+                    kind: WorkloadKind::Cpu,
+                    noun: noun(family),
+                    cpus,
+                    cells: &cells,
+                };
+                if doubt.is_none() {
+                    doubt = bench::doubt(&judged, n).map(|reason| {
+                        format!(
+                            "{} · {}: {reason}",
+                            WorkloadKind::Cpu,
+                            grid.model_label(column)
+                        )
+                    });
+                }
             }
         }
-        out.push_str(&format!("the GIL at {n} workers: {}\n", parts.join("; ")));
+        let head = match python {
+            Some(info) if !info.gil_enabled => format!(
+                "CPython {} without a GIL (free-threaded) at {n} workers",
+                info.version
+            ),
+            _ => format!("the GIL at {n} workers"),
+        };
+        out.push_str(&format!("{head}: {}", parts.join("; ")));
+        if let Some(doubt) = doubt {
+            out.push_str(&format!(" → inconclusive: {doubt}"));
+        }
+        out.push('\n');
     }
     let per_iteration = |family: Model| {
-        let iters = match workload {
+        let column = column_of(family)?;
+        let iters = match grid.columns[column].workload {
             crate::workload::Workload::Cpu { iters } if iters > 0 => iters as f64,
             _ => return None,
         };
-        Some(grid.median(column_of(family)?, 1)? / iters * 1e9)
+        Some((grid.median(column, 1)? / iters * 1e9, column))
     };
-    if let (Some(rust), Some(python)) = (
+    if let (Some((rust, rust_column)), Some((python, python_column))) = (
         per_iteration(Model::THREAD),
         per_iteration(Model::PY_THREAD),
     ) {
         out.push_str(&format!(
-            "the cpu loop, one worker: Rust {rust:.1} ns an iteration, Python {python:.0} ns ({:.0}× slower)\n",
+            "the cpu loop, one worker: Rust {rust:.1} ns an iteration, Python {python:.0} ns ({:.0}× slower)",
             python / rust
         ));
+        let runs = |column: usize| {
+            cells(grid, column, measurements)
+                .into_iter()
+                .find(|(n, _)| *n == 1)
+                .map(|(_, runs)| runs)
+                .unwrap_or_default()
+        };
+        if let Some(doubt) =
+            bench::per_iteration_doubt(&runs(rust_column), &runs(python_column), cpus)
+        {
+            out.push_str(&format!(" → inconclusive: {doubt}"));
+        }
+        out.push('\n');
     }
     out
 }
@@ -145,7 +253,9 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
     })
 }
 
-fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
+/// `{name}: {n} workers took {ratio}× as long as 1 → {verdict} (speedup ×…)`,
+/// the verdict `verdict::bench::scaling`'s.
+fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -> Option<String> {
     let kind = grid.columns[column].workload.kind();
     let name = format!("{kind} · {}", grid.model_label(column));
     let one = grid.median(column, 1)?;
@@ -161,44 +271,21 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
         _ => measured.clone().filter(|&n| n <= cpus).max(),
     }?;
     let ratio = grid.median(column, n)? / one;
-    let speedup = n as f64 / ratio;
-    // What the machine allows: waits all overlap, CPU work at most one
-    // worker per CPU. Anything clearly faster is noise, not a result.
-    let possible = match kind {
-        WorkloadKind::Sleep => n,
-        _ => n.min(cpus),
-    } as f64;
-    let noisy = [1, n]
-        .into_iter()
-        .map(|workers| spread(grid, column, workers))
-        .fold(0.0, f64::max);
-    let verdict = if speedup > possible * 1.15 || noisy > 0.1 {
-        format!(
-            "inconclusive: {}; use more iterations or --runs",
-            if noisy > 0.1 {
-                format!(
-                    "the runs of a cell typically differ by {} from their median",
-                    fmt::percent(noisy)
-                )
-            } else {
-                format!(
-                    "faster than {possible:.0} workers at once is not possible here, so the timings are noise"
-                )
-            }
-        )
-    } else {
-        match kind {
-            WorkloadKind::Sleep => overlap_verdict(n, speedup),
-            WorkloadKind::Cpu => cpu_verdict(n, speedup),
-            // A program or a closure may compute, wait or both: the
-            // numbers are given without a claim about CPUs.
-            WorkloadKind::Command | WorkloadKind::Custom => {
-                format!("as if {speedup:.1} of the {n} workers ran at once")
-            }
-        }
+    let cells = cells(grid, column, measurements);
+    let judged = bench::Column {
+        kind,
+        noun: noun(grid.columns[column].model),
+        cpus,
+        cells: &cells,
     };
+    let verdict = bench::scaling(&judged, n)?;
+    let (speedup, interval) = bench::speedup(grid.walls(column, 1), grid.walls(column, n), n)?;
+    let interval = interval.map_or_else(String::new, |(low, high)| {
+        format!(", 95% interval ×{low:.2}–×{high:.2}")
+    });
     let mut text = format!(
-        "{name}: {n} workers took {ratio:.2}× as long as 1 → {verdict} (speedup ×{speedup:.2})"
+        "{name}: {n} workers took {ratio:.2}× as long as 1 → {} (speedup ×{speedup:.2}{interval})",
+        verdict.text
     );
     if kind == WorkloadKind::Cpu
         && let Some(over) = measured.filter(|&m| m > cpus).max()
@@ -210,42 +297,6 @@ fn line(grid: &Grid, column: usize, cpus: usize) -> Option<String> {
         ));
     }
     Some(text)
-}
-
-/// How far apart the runs of one cell are: their median absolute
-/// deviation relative to their median, which one outlier does not move
-/// (the median it is compared with does not move either); 0 for one run.
-fn spread(grid: &Grid, column: usize, workers: usize) -> f64 {
-    let walls = grid.walls(column, workers);
-    match (mad(walls), grid.median(column, workers)) {
-        (Some(mad), Some(median)) if median > 0.0 => mad / median,
-        _ => 0.0,
-    }
-}
-
-fn cpu_verdict(n: usize, speedup: f64) -> String {
-    let n_f = n as f64;
-    if speedup >= 0.8 * n_f {
-        if n == 2 {
-            "both CPUs used".to_string()
-        } else {
-            format!("{n} CPUs used")
-        }
-    } else if speedup <= 1.25 {
-        "no parallelism: the workers ran one at a time".to_string()
-    } else {
-        format!("partial parallelism, as if {speedup:.1} of the {n} workers ran at once")
-    }
-}
-
-fn overlap_verdict(n: usize, speedup: f64) -> String {
-    if speedup >= 0.8 * n as f64 {
-        "the waits overlapped".to_string()
-    } else if speedup <= 1.25 {
-        "the waits did not overlap: they ran one after another".to_string()
-    } else {
-        format!("the waits overlapped only in part, as if {speedup:.1} of the {n} ran at once")
-    }
 }
 
 #[cfg(test)]
@@ -285,7 +336,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(workers, wall))| measured(&workload, Model::THREAD, workers, i + 1, wall))
             .collect();
-        render(&m, 2)
+        render(&m, 2, None)
     }
 
     const CPU: Workload = Workload::Cpu { iters: 1000 };
@@ -342,6 +393,75 @@ mod tests {
         let text = summary_of(command, &[(1, 0.1), (2, 0.1)]);
         assert!(
             text.contains("as if 2.0 of the 2 workers ran at once") && !text.contains("CPUs used"),
+            "{text}"
+        );
+    }
+
+    /// Python and Rust threads on the cpu loop, 1 and 2 workers, with
+    /// `others` CPUs taken by other work in every run.
+    fn python_and_rust(others: Option<f64>) -> Vec<Measurement> {
+        let mut ms = Vec::new();
+        for (model, one, two) in [(Model::PY_THREAD, 5.0, 10.0), (Model::THREAD, 0.25, 0.26)] {
+            for run in 1..=3 {
+                for (workers, wall) in [(1, one), (2, two)] {
+                    let mut m = measured(&CPU, model, workers, run, wall);
+                    m.others_cpus = others;
+                    ms.push(m);
+                }
+            }
+        }
+        ms
+    }
+
+    #[test]
+    fn a_free_threaded_python_is_never_said_to_hold_a_gil() {
+        let ms = python_and_rust(Some(0.0));
+        let info = |gil_enabled| PythonInfo {
+            exe: "python3.13t".into(),
+            version: "3.13.1".into(),
+            gil_enabled,
+        };
+        let text = render(&ms, 2, Some(&info(false)));
+        assert!(
+            text.contains("CPython 3.13.1 without a GIL (free-threaded) at 2 workers: Python threads took 2.00×")
+                && !text.contains("the GIL at"),
+            "{text}"
+        );
+        let text = render(&ms, 2, Some(&info(true)));
+        assert!(
+            text.contains("the GIL at 2 workers: Python threads took 2.00×"),
+            "{text}"
+        );
+        assert!(
+            text.contains("the cpu loop, one worker: Rust 250000.0 ns"),
+            "{text}"
+        );
+        assert!(!text.contains("inconclusive"), "{text}");
+    }
+
+    #[test]
+    fn on_a_busy_machine_no_line_claims_missing_parallelism() {
+        let ms = python_and_rust(Some(1.7));
+        let text = render(&ms, 2, None);
+        assert!(
+            !text.contains("no parallelism") && !text.contains("partial parallelism"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cpu · thread: 2 workers took 1.04× as long as 1 → inconclusive: other processes kept 1.7 of the 2 CPUs busy"),
+            "{text}"
+        );
+        // The GIL line and the per-iteration speed are inconclusive too.
+        assert!(
+            text.lines()
+                .filter(|l| l.contains("→ inconclusive: "))
+                .count()
+                >= 4,
+            "{text}"
+        );
+        assert!(
+            text.contains("the cpu loop, one worker: Rust")
+                && text.contains("ns (20× slower) → inconclusive: other processes"),
             "{text}"
         );
     }

@@ -5,6 +5,7 @@ use super::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, Column, Table, thousands};
 use crate::measure::stats::Summary;
+use crate::verdict::evidence::cores_busy;
 use crate::workload::Workload;
 
 /// One block per workload:
@@ -51,13 +52,25 @@ pub(crate) fn render(measurements: &[Measurement]) -> String {
         out.push_str(&layout(&table));
     }
     let runs = runs_per_cell(measurements);
+    let fields = Fields::of(measurements);
     out.push_str(&format!(
         "Times are wall times{}. speedup = N·T(1)/T(N): work done per second compared with one worker \
-         (each worker does the whole workload). efficiency = T(1)/T(N): 100% when N workers take as long as one.\n",
+         (each worker does the whole workload){}. efficiency = T(1)/T(N): 100% when N workers take as long as one.{}\n",
         if runs > 1 {
-            format!(", median of {runs} runs, ± their standard deviation relative to the mean")
+            let up_to = if runs_vary(measurements) { "up to " } else { "" };
+            format!(", median of {up_to}{runs} runs, ± their standard deviation relative to the mean")
         } else {
             String::new()
+        },
+        if fields.repeated {
+            ", beside it its 95% interval over the runs (bootstrap)"
+        } else {
+            ""
+        },
+        if fields.cores {
+            " The last figure is cores busy: the workers' CPU time over the wall time, median over the runs."
+        } else {
+            ""
         }
     ));
     out
@@ -121,7 +134,26 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
     }
 }
 
+/// What every cell of the table shows beside the median: the spread and
+/// the speedup's interval when there are repeated runs, the cores busy
+/// when CPU time was measured. The same for every cell, so columns align.
+#[derive(Clone, Copy, Debug)]
+struct Fields {
+    repeated: bool,
+    cores: bool,
+}
+
+impl Fields {
+    fn of(measurements: &[Measurement]) -> Fields {
+        Fields {
+            repeated: runs_per_cell(measurements) > 1,
+            cores: measurements.iter().any(|m| m.cores_busy().is_some()),
+        }
+    }
+}
+
 fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]) -> String {
+    let fields = Fields::of(measurements);
     let Some(time) = grid.median(column, workers) else {
         let c = &grid.columns[column];
         let tried = measurements
@@ -135,14 +167,39 @@ fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]
     let efficiency = grid
         .efficiency(column, workers)
         .map_or("-".into(), fmt::percent);
-    // With repeated runs, the spread beside the median, so that a
-    // difference smaller than the noise is not read as one.
-    let spread = match Summary::of(grid.walls(column, workers)) {
-        Some(s) if s.runs > 1 => format!(" ±{:>3}", fmt::percent(s.relative_stddev())),
-        _ => String::new(),
+    // With repeated runs, the spread beside the median and the speedup's
+    // 95 % interval beside it, so that a difference smaller than the noise
+    // is not read as one.
+    let (spread, interval) = if fields.repeated {
+        let spread = match Summary::of(grid.walls(column, workers)) {
+            Some(s) if s.runs > 1 => format!(" ±{:>3}", fmt::percent(s.relative_stddev())),
+            _ => " ".repeat(5),
+        };
+        let interval = grid
+            .speedup_interval(column, workers)
+            .map_or_else(String::new, |(low, high)| format!("{low:.2}–{high:.2}"));
+        (spread, format!(" {interval:<9}"))
+    } else {
+        (String::new(), String::new())
+    };
+    let cores = if fields.cores {
+        let c = &grid.columns[column];
+        let runs: Vec<Measurement> = measurements
+            .iter()
+            .filter(|m| {
+                m.workload == c.workload
+                    && m.model == c.model
+                    && m.workers == workers
+                    && m.succeeded()
+            })
+            .cloned()
+            .collect();
+        cores_busy(&runs).map_or_else(|| format!("  {:>5}", "-"), |busy| format!("  {busy:>5.2}"))
+    } else {
+        String::new()
     };
     format!(
-        "{:>9}{spread}  {:>6}  {:>5}",
+        "{:>9}{spread}  {:>6}{interval}  {:>5}{cores}",
         fmt::seconds(time),
         speedup,
         efficiency
@@ -157,4 +214,17 @@ fn layout(table: &Table) -> String {
 /// How many timed runs each cell had, as the plan asked for them.
 fn runs_per_cell(measurements: &[Measurement]) -> usize {
     measurements.iter().map(|m| m.run).max().unwrap_or(0)
+}
+
+/// Whether the cells had different numbers of runs (adaptive runs).
+fn runs_vary(measurements: &[Measurement]) -> bool {
+    let runs = runs_per_cell(measurements);
+    measurements.iter().any(|m| {
+        !measurements.iter().any(|o| {
+            o.workload == m.workload
+                && o.model == m.model
+                && o.workers == m.workers
+                && o.run == runs
+        })
+    })
 }

@@ -2,6 +2,9 @@
 //! result or `inconclusive` with its reason. The bench summary, the Python
 //! lines and the lessons all draw their verdicts from here.
 
+pub(crate) mod bench;
+pub(crate) mod evidence;
+
 use std::fmt;
 
 use serde::Serialize;

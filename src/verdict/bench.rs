@@ -1,0 +1,422 @@
+//! The bench's verdicts: what N workers of one (workload, model) did
+//! compared with one, what the GIL line and the per-iteration speed may
+//! claim. Each is a result, or `inconclusive` with the first reason the
+//! evidence gives ([`super::evidence`]).
+
+use super::evidence::{
+    cores_busy, impossible_speedup, near_threshold, ratio_moved, runs_disagree, short_of_cpu,
+    starved, too_short,
+};
+use super::{Outcome, Verdict};
+use crate::experiment::Measurement;
+use crate::measure::stats::{bootstrap_ratio, median};
+use crate::workload::WorkloadKind;
+
+/// A speedup at or above this share of N: every worker ran at once.
+const ALL_AT_ONCE: f64 = 0.8;
+
+/// A speedup at or below this: the workers ran one at a time.
+const ONE_AT_A_TIME: f64 = 1.25;
+
+/// The runs of one column (a workload run by a model), successful ones
+/// only, by worker count.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Column<'m> {
+    /// What each worker did.
+    pub kind: WorkloadKind,
+    /// The workers' name: `threads`, `processes`, `workers`.
+    pub noun: &'m str,
+    /// The machine's logical CPUs.
+    pub cpus: usize,
+    /// Per worker count, its successful runs.
+    pub cells: &'m [(usize, Vec<Measurement>)],
+}
+
+impl Column<'_> {
+    /// The successful runs at `workers` workers (none when not measured).
+    pub(crate) fn runs(&self, workers: usize) -> &[Measurement] {
+        self.cells
+            .iter()
+            .find(|(n, _)| *n == workers)
+            .map_or(&[], |(_, runs)| runs.as_slice())
+    }
+
+    fn walls(&self, workers: usize) -> Vec<f64> {
+        walls(self.runs(workers))
+    }
+
+    /// The CPUs `workers` workers could keep busy, when the workload is
+    /// known to compute: min(N, CPUs) for cpu, and for a program or a
+    /// closure that kept a CPU busy alone. `None`: it waits, no CPU needed.
+    fn needed(&self, workers: usize) -> Option<f64> {
+        let computes = match self.kind {
+            WorkloadKind::Cpu => true,
+            WorkloadKind::Sleep => false,
+            WorkloadKind::Command | WorkloadKind::Custom => {
+                cores_busy(self.runs(1)).is_some_and(|busy| busy >= 0.5)
+            }
+        };
+        computes.then(|| workers.min(self.cpus) as f64)
+    }
+
+    /// The most workers that can run at once: one per CPU for cpu work,
+    /// all of them for waits and for programs that may wait.
+    fn possible(&self, workers: usize) -> f64 {
+        match self.kind {
+            WorkloadKind::Cpu => workers.min(self.cpus) as f64,
+            _ => workers as f64,
+        }
+    }
+}
+
+/// The wall times of `runs`.
+pub(crate) fn walls(runs: &[Measurement]) -> Vec<f64> {
+    runs.iter().map(|m| m.wall_s).collect()
+}
+
+/// `N·T(1)/T(N)` with its 95 % bootstrap interval (with two runs or more
+/// on both sides).
+pub(crate) fn speedup(
+    one: &[f64],
+    at_n: &[f64],
+    workers: usize,
+) -> Option<(f64, Option<(f64, f64)>)> {
+    let speedup = workers as f64 * median(one)? / median(at_n)?;
+    Some((speedup, bootstrap_ratio(one, at_n, workers as f64)))
+}
+
+/// Why the runs at one and at `workers` workers of `column` cannot
+/// support a verdict, if they cannot: other work took the CPUs, a cell
+/// too short, runs that disagree, an impossible speedup. Every verdict
+/// about a ratio of two cells asks this first.
+pub(crate) fn doubt(column: &Column<'_>, workers: usize) -> Option<String> {
+    for n in [workers, 1] {
+        if let Some(needed) = column.needed(n)
+            && let Some(reason) = short_of_cpu(column.runs(n), needed, column.cpus, column.noun)
+        {
+            return Some(reason);
+        }
+        if column.kind == WorkloadKind::Cpu
+            && let Some(reason) = starved(column.runs(n), column.noun)
+        {
+            return Some(reason);
+        }
+    }
+    let (one, at_n) = (column.walls(1), column.walls(workers));
+    if let Some(reason) = too_short(&one).or_else(|| too_short(&at_n)) {
+        return Some(format!("{reason}; use more iterations"));
+    }
+    if let Some((s, interval)) = speedup(&one, &at_n, workers)
+        && let Some(reason) = impossible_speedup(s, interval, workers, column.possible(workers))
+    {
+        return Some(format!("{reason}; use more iterations or --runs"));
+    }
+    runs_disagree(&one)
+        .or_else(|| runs_disagree(&at_n))
+        .map(|reason| format!("{reason}; use more iterations or --runs"))
+}
+
+/// What `workers` workers did compared with one, as a verdict: for cpu
+/// work `both CPUs used`, `no parallelism…`, `partial parallelism…`; for
+/// waits whether they overlapped; for a program or closure the figure
+/// alone. Inconclusive, with its reason, whenever [`doubt`] finds one at
+/// this or any other measured worker count (an impossible figure
+/// anywhere says the timings are noise), or the speedup sits at a
+/// threshold between two verdicts. `None` without runs at one and at
+/// `workers` workers.
+pub(crate) fn scaling(column: &Column<'_>, workers: usize) -> Option<Verdict> {
+    let (speedup, interval) = speedup(&column.walls(1), &column.walls(workers), workers)?;
+    let inconclusive =
+        |reason: String| Verdict::new(Outcome::Inconclusive, format!("inconclusive: {reason}"));
+    if let Some(reason) = doubt(column, workers) {
+        return Some(inconclusive(reason));
+    }
+    // An impossible figure at another count discredits the whole column.
+    for &(n, _) in column.cells {
+        if n != workers
+            && n > 1
+            && let Some((s, i)) = self::speedup(&column.walls(1), &column.walls(n), n)
+            && let Some(reason) = impossible_speedup(s, i, n, column.possible(n))
+        {
+            return Some(inconclusive(format!(
+                "{reason}; use more iterations or --runs"
+            )));
+        }
+    }
+    let n = workers as f64;
+    let thresholds = [ALL_AT_ONCE * n, ONE_AT_A_TIME];
+    if matches!(column.kind, WorkloadKind::Cpu | WorkloadKind::Sleep)
+        && let Some(reason) = near_threshold(speedup, interval, &thresholds)
+    {
+        return Some(inconclusive(format!("{reason}; use --runs 10")));
+    }
+    let text = match column.kind {
+        WorkloadKind::Cpu if speedup >= ALL_AT_ONCE * n => {
+            if workers == 2 {
+                "both CPUs used".to_string()
+            } else {
+                format!("{workers} CPUs used")
+            }
+        }
+        WorkloadKind::Cpu if speedup <= ONE_AT_A_TIME => {
+            "no parallelism: the workers ran one at a time".to_string()
+        }
+        WorkloadKind::Cpu => {
+            format!("partial parallelism, as if {speedup:.1} of the {workers} workers ran at once")
+        }
+        WorkloadKind::Sleep if speedup >= ALL_AT_ONCE * n => "the waits overlapped".to_string(),
+        WorkloadKind::Sleep if speedup <= ONE_AT_A_TIME => {
+            "the waits did not overlap: they ran one after another".to_string()
+        }
+        WorkloadKind::Sleep => format!(
+            "the waits overlapped only in part, as if {speedup:.1} of the {workers} ran at once"
+        ),
+        // A program or a closure may compute, wait or both: the numbers
+        // are given without a claim about CPUs.
+        WorkloadKind::Command | WorkloadKind::Custom => {
+            format!("as if {speedup:.1} of the {workers} workers ran at once")
+        }
+    };
+    Some(Verdict::new(Outcome::Holds, text))
+}
+
+/// Whether the per-iteration comparison of two languages' one-worker cpu
+/// runs (`fast`, `slow`) is a result: both cells sound (CPU, length,
+/// agreement) and their ratio steady over the runs. The reason when not.
+pub(crate) fn per_iteration_doubt(
+    fast: &[Measurement],
+    slow: &[Measurement],
+    cpus: usize,
+) -> Option<String> {
+    for (runs, noun) in [(fast, "worker"), (slow, "worker")] {
+        if let Some(reason) = short_of_cpu(runs, 1.0, cpus, noun).or_else(|| starved(runs, noun)) {
+            return Some(reason);
+        }
+    }
+    let (fast, slow) = (walls(fast), walls(slow));
+    if let Some(reason) = too_short(&fast).or_else(|| too_short(&slow)) {
+        return Some(format!("{reason}; use more iterations"));
+    }
+    if let Some(reason) = runs_disagree(&fast).or_else(|| runs_disagree(&slow)) {
+        return Some(format!("{reason}; use more iterations or --runs"));
+    }
+    let ratio = median(&slow)? / median(&fast)?;
+    ratio_moved(
+        "the ratio of their times",
+        ratio,
+        bootstrap_ratio(&slow, &fast, 1.0),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Model, WorkerOutcome, WorkerStatus};
+    use crate::workload::Workload;
+
+    /// A run of `workers` workers that took `wall_s`, each worker busy for
+    /// `cpu_each` seconds, with `others` CPUs taken by other work.
+    fn run(workers: usize, wall_s: f64, cpu_each: f64, others: Option<f64>) -> Measurement {
+        Measurement {
+            workload: Workload::Cpu { iters: 1000 },
+            model: Model::THREAD,
+            workers,
+            run: 1,
+            wall_s,
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(cpu_each),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 1 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: others,
+            steal_cpus: others.map(|_| 0.0),
+            cpu_pressure: None,
+        }
+    }
+
+    /// The verdict for 1 and `n` workers of a thread column on `cpus`
+    /// CPUs, each cell's runs given as (wall, cpu per worker, others).
+    fn judge(
+        cpus: usize,
+        one: &[(f64, f64, Option<f64>)],
+        n: usize,
+        at_n: &[(f64, f64, Option<f64>)],
+    ) -> Verdict {
+        let cells = vec![
+            (1, one.iter().map(|&(w, c, o)| run(1, w, c, o)).collect()),
+            (n, at_n.iter().map(|&(w, c, o)| run(n, w, c, o)).collect()),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus,
+            cells: &cells,
+        };
+        scaling(&column, n).unwrap()
+    }
+
+    const QUIET: Option<f64> = Some(0.02);
+
+    #[test]
+    fn a_clean_parallel_run_is_a_result() {
+        let v = judge(
+            2,
+            &[
+                (0.25, 0.25, QUIET),
+                (0.251, 0.25, QUIET),
+                (0.249, 0.25, QUIET),
+            ],
+            2,
+            &[
+                (0.255, 0.25, QUIET),
+                (0.256, 0.25, QUIET),
+                (0.254, 0.25, QUIET),
+            ],
+        );
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert_eq!(v.text, "both CPUs used");
+        // Older files have no contention figures: still a result.
+        let v = judge(2, &[(0.25, 0.25, None)], 2, &[(0.5, 0.25, None)]);
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert!(v.text.starts_with("no parallelism"), "{}", v.text);
+        // But CPU-bound workers that got half a CPU between them waited
+        // for the machine, whatever the model.
+        let v = judge(2, &[(0.25, 0.25, None)], 2, &[(1.0, 0.25, None)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("got only 0.50 CPUs between them"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn a_busy_machine_never_gets_no_or_partial_parallelism() {
+        // Other work kept 1.7 of 2 CPUs busy; the 2 threads got the 0.3
+        // left (each computed 0.25 s in 1.6 s: 0.31 CPUs between them).
+        let busy = Some(1.7);
+        let v = judge(2, &[(0.8, 0.25, busy)], 2, &[(1.6, 0.25, busy)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive);
+        assert!(
+            !v.text.contains("parallelism:") && !v.text.contains("partial"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text
+                .starts_with("inconclusive: other processes kept 1.7 of the 2 CPUs busy"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.contains("they got 0.3 CPUs between them"),
+            "{}",
+            v.text
+        );
+        assert!(
+            v.text.contains(
+                "used all 0.3 CPUs left to them, so they ran in parallel whenever they could"
+            ),
+            "{}",
+            v.text
+        );
+        // Half a CPU taken: 1.5 left, the threads took 1.4 of them.
+        let half = Some(0.5);
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.357, 0.25, half)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(!v.text.contains("partial parallelism"), "{}", v.text);
+    }
+
+    #[test]
+    fn runs_that_disagree_are_inconclusive() {
+        let v = judge(
+            2,
+            &[(0.25, 0.25, QUIET), (0.4, 0.25, QUIET), (0.18, 0.25, QUIET)],
+            2,
+            &[
+                (0.26, 0.25, QUIET),
+                (0.26, 0.25, QUIET),
+                (0.26, 0.25, QUIET),
+            ],
+        );
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("runs of a cell typically differ by 28%"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn an_impossible_speedup_is_inconclusive() {
+        // The issue's ×2.69 at 3 workers on 2 CPUs, beside a plausible ×1.9 at 2.
+        let cells = vec![
+            (1, vec![run(1, 0.25, 0.25, QUIET)]),
+            (2, vec![run(2, 0.263, 0.25, QUIET)]),
+            (3, vec![run(3, 0.279, 0.25, QUIET)]),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus: 2,
+            cells: &cells,
+        };
+        let v = scaling(&column, 2).unwrap();
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("×2.69") && v.text.contains("at 3 workers"),
+            "{}",
+            v.text
+        );
+        // Efficiency above 100 % at 2 workers.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.2, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("efficiency 125%"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_cell_too_short_to_time_is_inconclusive() {
+        let v = judge(2, &[(0.004, 0.004, QUIET)], 2, &[(0.0041, 0.004, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("too short to time honestly"), "{}", v.text);
+    }
+
+    #[test]
+    fn a_run_near_a_threshold_is_inconclusive() {
+        // Speedup 1.58: 0.8 × 2 = 1.6 is 1.3 % away, one run.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.3165, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(v.text.contains("within 3% of ×1.60"), "{}", v.text);
+        // Well away from it, the same single run is a result.
+        let v = judge(2, &[(0.25, 0.25, QUIET)], 2, &[(0.36, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert!(
+            v.text.starts_with("partial parallelism, as if 1.4"),
+            "{}",
+            v.text
+        );
+    }
+
+    #[test]
+    fn a_ratio_between_languages_that_moves_is_inconclusive() {
+        let rust: Vec<Measurement> = [0.25, 0.25, 0.25].map(|w| run(1, w, w, QUIET)).to_vec();
+        let steady: Vec<Measurement> = [5.0, 5.05, 4.95].map(|w| run(1, w, w, QUIET)).to_vec();
+        assert_eq!(per_iteration_doubt(&rust, &steady, 2), None);
+        let fast: Vec<Measurement> = [0.1, 0.25, 0.26, 0.27, 0.1]
+            .map(|w| run(1, w, w, QUIET))
+            .to_vec();
+        let doubt = per_iteration_doubt(&fast, &steady, 2).unwrap();
+        assert!(
+            doubt.contains("differ by") || doubt.contains("moved"),
+            "{doubt}"
+        );
+        let short: Vec<Measurement> = [0.004].map(|w| run(1, w, w, QUIET)).to_vec();
+        assert!(
+            per_iteration_doubt(&short, &steady, 2)
+                .unwrap()
+                .contains("too short")
+        );
+    }
+}

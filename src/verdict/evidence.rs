@@ -1,0 +1,201 @@
+//! The checks behind every verdict: each looks at one kind of evidence
+//! and returns the reason a verdict cannot be drawn, in the words of the
+//! notebook's reader, or nothing when that evidence is sound.
+//!
+//! They take measurements (`&[Measurement]`: the successful runs of one
+//! cell) or figures drawn from them, so that the bench summary, the Python
+//! lines and the lessons all judge alike.
+
+use crate::experiment::Measurement;
+use crate::fmt;
+use crate::measure::stats::{mad, median};
+
+/// Below this median wall time a cell is too short to time honestly:
+/// hyperfine warns under 5 ms, where the start-up of the workers and the
+/// timer's own jitter are a large part of what is measured.
+pub(crate) const MIN_TIMED_S: f64 = 0.005;
+
+/// Runs whose median absolute deviation exceeds this share of their
+/// median disagree too much to support a verdict.
+pub(crate) const MAX_SPREAD: f64 = 0.1;
+
+/// CPUs that may be missing before other work is said to have taken
+/// what the workers needed: the bookkeeping of `/proc/stat` and the odd
+/// daemon waking up are not contention.
+const CPU_SLACK: f64 = 0.15;
+
+/// Without an interval (one run), a figure within this share of a
+/// threshold could as well fall on its other side.
+const NEAR_THRESHOLD: f64 = 0.03;
+
+/// Without an interval, a speedup beyond what the machine allows by more
+/// than this share is impossible rather than jitter.
+const IMPOSSIBLE_MARGIN: f64 = 0.15;
+
+/// With a 95 % interval, its lower bound beyond what the machine allows by
+/// more than this share is impossible.
+const IMPOSSIBLE_MARGIN_INTERVAL: f64 = 0.03;
+
+/// The median over `runs` of a figure that some runs may lack (older
+/// files, models that cannot measure it).
+fn median_of(runs: &[Measurement], figure: impl Fn(&Measurement) -> Option<f64>) -> Option<f64> {
+    let known: Vec<f64> = runs.iter().filter_map(figure).collect();
+    median(&known)
+}
+
+/// The CPUs other work took during `runs` (others' CPUs plus steal),
+/// median over the runs; `None` when no run recorded it.
+pub(crate) fn taken_cpus(runs: &[Measurement]) -> Option<f64> {
+    median_of(runs, |m| Some(m.others_cpus? + m.steal_cpus.unwrap_or(0.0)))
+}
+
+/// The workers' cores busy (CPU time over wall time), median over `runs`.
+pub(crate) fn cores_busy(runs: &[Measurement]) -> Option<f64> {
+    median_of(runs, Measurement::cores_busy)
+}
+
+/// Other work took CPUs the workers needed: with `needed` CPUs to keep
+/// busy (min(N, CPUs) for CPU-bound work) on `cpus`, others left fewer.
+/// The reason says how many they took, how many the workers got, and,
+/// when the workers used all that was left, that they ran in parallel
+/// whenever they could. `noun` names the workers: `threads`, `processes`.
+pub(crate) fn short_of_cpu(
+    runs: &[Measurement],
+    needed: f64,
+    cpus: usize,
+    noun: &str,
+) -> Option<String> {
+    let taken = taken_cpus(runs)?;
+    let free = (cpus as f64 - taken).max(0.0);
+    if free + CPU_SLACK >= needed {
+        return None;
+    }
+    let workers = runs.first().map_or(0, |m| m.workers);
+    let steal = median_of(runs, |m| m.steal_cpus).unwrap_or(0.0);
+    let who = if steal >= CPU_SLACK {
+        "other processes and the hypervisor (steal)"
+    } else {
+        "other processes"
+    };
+    let mut text = format!(
+        "{who} kept {taken:.1} of the {cpus} CPUs busy, leaving {free:.1} where your {workers} {noun} needed {needed:.0}"
+    );
+    if let Some(got) = cores_busy(runs) {
+        text.push_str(&format!("; they got {got:.1} CPUs between them"));
+        if workers > 1 && got + CPU_SLACK >= free {
+            text.push_str(&format!(
+                ": the {workers} {noun} used all {free:.1} CPUs left to them, so they ran in parallel whenever they could"
+            ));
+        }
+    }
+    Some(text)
+}
+
+/// CPU-bound workers that got less than one CPU between them: whatever
+/// the model, one of them is always computing (even behind a GIL), so
+/// the rest of the time the machine gave their CPU to something else.
+/// The check for runs that did not record what else ran (older files, or
+/// where `/proc/stat` is not readable), from the workers' own CPU time.
+pub(crate) fn starved(runs: &[Measurement], noun: &str) -> Option<String> {
+    if taken_cpus(runs).is_some() {
+        return None;
+    }
+    let got = cores_busy(runs)?;
+    let workers = runs.first().map_or(0, |m| m.workers);
+    (got < STARVED).then(|| {
+        format!(
+            "your {workers} {noun} got only {got:.2} CPUs between them, though CPU-bound work keeps one busy at least: other work had the CPUs"
+        )
+    })
+}
+
+/// Cores busy below this for CPU-bound workers: they waited for a CPU.
+const STARVED: f64 = 0.8;
+
+/// How far apart the runs are: their median absolute deviation over their
+/// median (neither moves for one outlier); 0 for fewer than two.
+pub(crate) fn spread(walls: &[f64]) -> f64 {
+    match (mad(walls), median(walls)) {
+        (Some(mad), Some(median)) if walls.len() > 1 && median > 0.0 => mad / median,
+        _ => 0.0,
+    }
+}
+
+/// The runs disagree: their spread is wider than [`MAX_SPREAD`].
+pub(crate) fn runs_disagree(walls: &[f64]) -> Option<String> {
+    let spread = spread(walls);
+    (spread > MAX_SPREAD).then(|| {
+        format!(
+            "the runs of a cell typically differ by {} from their median",
+            fmt::percent(spread)
+        )
+    })
+}
+
+/// The cell is too short to time: its median run under [`MIN_TIMED_S`].
+pub(crate) fn too_short(walls: &[f64]) -> Option<String> {
+    let median = median(walls)?;
+    (median < MIN_TIMED_S).then(|| {
+        format!(
+            "a run lasted {}, too short to time honestly (under 5 ms)",
+            fmt::seconds_fine(median)
+        )
+    })
+}
+
+/// An impossible speedup: above `possible` (min(N, CPUs) for CPU work, N
+/// for waits) beyond its noise, which is the 95 % `interval` when there is
+/// one. Above N it is also an efficiency above 100 %, and said so.
+pub(crate) fn impossible_speedup(
+    speedup: f64,
+    interval: Option<(f64, f64)>,
+    workers: usize,
+    possible: f64,
+) -> Option<String> {
+    let beyond = match interval {
+        Some((low, _)) => low > possible * (1.0 + IMPOSSIBLE_MARGIN_INTERVAL),
+        None => speedup > possible * (1.0 + IMPOSSIBLE_MARGIN),
+    };
+    if !beyond {
+        return None;
+    }
+    let efficiency = if speedup > workers as f64 {
+        format!(" (efficiency {})", fmt::percent(speedup / workers as f64))
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "a speedup of ×{speedup:.2}{efficiency} at {} is more than {possible:.0} at once, which this machine cannot do, so the timings are noise",
+        fmt::count(workers, "worker")
+    ))
+}
+
+/// A figure near a threshold between two verdicts: its 95 % `interval`
+/// straddles one, or, with one run, it lies within 3 % of one.
+pub(crate) fn near_threshold(
+    figure: f64,
+    interval: Option<(f64, f64)>,
+    thresholds: &[f64],
+) -> Option<String> {
+    let threshold = thresholds.iter().copied().find(|&t| match interval {
+        Some((low, high)) => low < t && t < high,
+        None => (figure - t).abs() <= NEAR_THRESHOLD * t,
+    })?;
+    Some(match interval {
+        Some((low, high)) => format!(
+            "the speedup's 95% interval over the runs, ×{low:.2} to ×{high:.2}, straddles ×{threshold:.2}, where one verdict turns into another"
+        ),
+        None => format!(
+            "the one run's speedup ×{figure:.2} is within {} of ×{threshold:.2}, where one verdict turns into another",
+            fmt::percent(NEAR_THRESHOLD)
+        ),
+    })
+}
+
+/// A ratio between two figures that moved more than its noise allows:
+/// its 95 % `interval` is wider than a fifth of the ratio.
+pub(crate) fn ratio_moved(what: &str, ratio: f64, interval: Option<(f64, f64)>) -> Option<String> {
+    let (low, high) = interval?;
+    ((high - low) > 0.2 * ratio)
+        .then(|| format!("{what} moved from {low:.1}× to {high:.1}× between runs"))
+}
