@@ -104,7 +104,15 @@ fn worker_cpu_times_are_physically_possible() {
             "--models",
             "thread,process:fork,process:spawn,pool,async,gil",
         ])
-        .args(["--workers", "1,2", "--format", "json", "--quiet"])
+        .args([
+            "--workers",
+            "1,2",
+            "--runs",
+            "1",
+            "--format",
+            "json",
+            "--quiet",
+        ])
         .arg("--export-csv")
         .arg(&csv)
         .output()
@@ -188,7 +196,15 @@ fn bad_wait_quiet_values_are_refused() {
 fn wait_quiet_says_what_it_found_and_goes_on() {
     let output = paralab()
         .args(["bench", "--workloads", "sleep", "--sleep", "0.01"])
-        .args(["--models", "thread", "--workers", "1", "--wait-quiet=1"])
+        .args([
+            "--models",
+            "thread",
+            "--workers",
+            "1",
+            "--runs",
+            "1",
+            "--wait-quiet=1",
+        ])
         .args(["--format", "json"])
         .output()
         .unwrap();

@@ -332,8 +332,20 @@ fn a_free_threaded_python_is_reported_without_a_gil() {
         .filter(|m| m["workers"] == 1)
         .filter_map(|m| Some(m["outcomes"][0]["cpu_s"].as_f64()? / m["wall_s"].as_f64()?))
         .fold(0.0, f64::max);
+    // Other work during the two-worker runs takes CPUs they need.
+    let others = doc["measurements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["workers"] == 2)
+        .filter_map(|m| m["others_cpus"].as_f64())
+        .fold(f64::INFINITY, f64::min);
     if paralab::logical_cpus() < 2 {
         common::skip("one CPU: no speed-up to look for");
+    } else if others > 0.3 {
+        common::skip(&format!(
+            "other work kept {others:.1} CPUs busy beside the two workers: the speed-up is not judged"
+        ));
     } else if one_busy < 0.8 {
         common::skip(&format!(
             "the machine is busy (one worker got {:.0}% of a CPU): the speed-up is not judged",
@@ -351,11 +363,10 @@ fn a_free_threaded_python_is_reported_without_a_gil() {
 
 /// No line of the free-threaded run's text claims a GIL the interpreter
 /// does not have, and the py-thread note says "no GIL". This covers the
-/// summary (src/report/summary.rs), which must call
-/// `Model::note_for_interpreter` with the machine's python and word its
-/// "the GIL at N workers" line by the GIL state: ignored until it does.
+/// summary (src/report/summary.rs), which calls
+/// `Model::note_for_interpreter` with the machine's python and words its
+/// "the GIL at N workers" line by the GIL state.
 #[test]
-#[ignore = "fails until the summary reads the machine's python (src/report/summary.rs)"]
 fn no_text_claims_a_gil_for_a_free_threaded_python() {
     let Some(python) = free_threaded_python() else {
         return;
@@ -377,7 +388,8 @@ fn no_text_claims_a_gil_for_a_free_threaded_python() {
     let stdout = common::stdout_of(&output);
     assert!(stdout.contains("no GIL"), "{stdout}");
     for line in stdout.lines() {
-        let claims = line.contains("GIL") && !line.contains("no GIL");
+        let claims =
+            line.contains("GIL") && !line.contains("no GIL") && !line.contains("without a GIL");
         assert!(!claims, "a line claims a GIL: {line}\n{stdout}");
     }
 }
@@ -394,7 +406,7 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
         .args([
             "30000",
             "--python-iters",
-            "20000",
+            "200000",
             "--workloads",
             "cpu",
             "--workers",
@@ -403,6 +415,8 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
         .args([
             "--models",
             "thread,py-thread,py-process",
+            "--runs",
+            "1",
             "--format",
             "json",
         ])
@@ -416,9 +430,10 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
         "{}",
         doc["machine"]
     );
+    let mut python_user = 0.0;
     for m in doc["measurements"].as_array().unwrap() {
         let python_model = m["model"].as_str().unwrap().starts_with("py-");
-        let iters = if python_model { 20_000 } else { 30_000 };
+        let iters = if python_model { 200_000 } else { 30_000 };
         assert_eq!(m["workload"]["iters"], iters, "{m}");
         let expected = Workload::Cpu { iters }.expected_result();
         for o in m["outcomes"].as_array().unwrap() {
@@ -428,7 +443,10 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
                     o["user_s"].as_f64().unwrap(),
                     o["system_s"].as_f64().unwrap(),
                 );
-                assert!(user > 0.0 && system >= 0.0, "{o}");
+                // The kernel charges a thread's time by the tick: a short
+                // worker may show none, so only the sum over all is tested.
+                assert!(user >= 0.0 && system >= 0.0, "{o}");
+                python_user += user;
                 assert!(
                     (o["cpu_s"].as_f64().unwrap() - user - system).abs() < 1e-9,
                     "{o}"
@@ -437,6 +455,7 @@ fn python_gets_its_own_iteration_count_and_reports_cpu_time() {
             }
         }
     }
+    assert!(python_user > 0.0, "{doc}");
 }
 
 /// Without --python-iters or ITERS, CPython's count is measured from the

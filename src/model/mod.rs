@@ -313,21 +313,9 @@ impl Model {
         self.family.runner.on_start_failure()
     }
 
-    /// What the model's numbers mean where they would surprise (see [`Runner::note`]).
-    pub(crate) fn note(&self, workload: WorkloadKind, cpus: usize) -> Option<String> {
-        self.family.runner.note(*self, workload, cpus)
-    }
-
     /// The note when the run's Python interpreter is known (the machine
     /// block's `python`): `gil_enabled` is whether it had a GIL, so that a
     /// free-threaded CPython is never said to hold one.
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "the summary calls it once it is given the machine's python"
-        )
-    )]
     pub(crate) fn note_for_interpreter(
         &self,
         workload: WorkloadKind,

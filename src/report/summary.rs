@@ -5,6 +5,7 @@ use super::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, count};
 use crate::machine::PythonInfo;
+use crate::measure::memory::MemoryUse;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
 use crate::verdict::bench;
@@ -28,7 +29,7 @@ pub(crate) fn render(
     for column in 0..grid.columns.len() {
         let memory = memory_note(&grid, column, measurements);
         if let Some(mut line) = line(&grid, column, measurements, cpus) {
-            line.push_str(&model_note(&grid, column, cpus));
+            line.push_str(&model_note(&grid, column, cpus, python));
             line.push_str(&memory);
             out.push_str(&line);
             out.push('\n');
@@ -88,11 +89,15 @@ fn noun(model: Model) -> &'static str {
 /// What a model's numbers mean where they would surprise: async and pool
 /// run cpu work on as many threads as CPUs, the gil model lets one worker
 /// compute at a time.
-fn model_note(grid: &Grid, column: usize, cpus: usize) -> String {
+fn model_note(grid: &Grid, column: usize, cpus: usize, python: Option<&PythonInfo>) -> String {
     let column = &grid.columns[column];
     column
         .model
-        .note(column.workload.kind(), cpus)
+        .note_for_interpreter(
+            column.workload.kind(),
+            cpus,
+            python.map(|python| python.gil_enabled),
+        )
         .unwrap_or_default()
 }
 
@@ -232,23 +237,34 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
         measurements
             .iter()
             .filter(|m| m.workload == c.workload && m.model == c.model && m.succeeded())
-            .filter_map(|m| Some((m.workers, m.memory?.per_worker_kib)))
+            .filter_map(|m| Some((m.workers, m.memory?)))
     };
     let Some(workers) = with_memory().map(|(workers, _)| workers).max() else {
         return String::new();
     };
-    let per_worker: Vec<f64> = with_memory()
+    let runs: Vec<MemoryUse> = with_memory()
         .filter(|&(n, _)| n == workers)
-        .map(|(_, kib)| kib)
+        .map(|(_, memory)| memory)
         .collect();
+    let per_worker: Vec<f64> = runs.iter().map(|m| m.per_worker_kib).collect();
     median(&per_worker).map_or_else(String::new, |kib| {
         let workers = count(workers, "worker");
-        // /proc counts whole 4 KiB pages, and the kernel batches its RSS
-        // counters: less than a page per worker is not a measurement.
-        if kib < 4.0 {
-            format!("; memory per worker too small to measure from /proc at {workers} (under one 4 KiB page)")
+        // /proc counts whole pages, read twice, and older kernels batch
+        // their RSS counters: a total growth within that is no
+        // measurement, whatever it gives per worker. A file saved before
+        // the resolution was recorded keeps the old rule, a page a worker.
+        let resolution = runs.iter().map(|m| m.resolution_kib).max().unwrap_or(0);
+        let measured = if resolution > 0 {
+            runs.iter().any(MemoryUse::measured)
         } else {
+            kib >= 4.0
+        };
+        if measured {
             format!("; memory per worker {} at {workers}", fmt::kib(kib))
+        } else if resolution > 0 {
+            format!("; memory per worker too small to measure from /proc at {workers} (all of them grew by less than the {resolution} KiB /proc can tell apart)")
+        } else {
+            format!("; memory per worker too small to measure from /proc at {workers} (under one 4 KiB page)")
         }
     })
 }

@@ -505,7 +505,10 @@ mod tests {
         assert!(note(Some(true)).unwrap().contains("hold the GIL"));
         let free = note(Some(false)).unwrap();
         assert!(free.contains("no GIL") && !free.contains("hold"), "{free}");
-        assert_eq!(note(None), Model::PY_THREAD.note(WorkloadKind::Cpu, 2));
+        assert_eq!(
+            note(None),
+            Model::PY_THREAD.note_for_interpreter(WorkloadKind::Cpu, 2, None)
+        );
     }
 
     #[test]
