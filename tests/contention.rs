@@ -92,6 +92,33 @@ fn busy_loops_beside_paralab_show_as_others_cpus() {
     );
 }
 
+/// Rust threads and processes do run in parallel: beside one busy loop per
+/// CPU, whatever the numbers, no verdict may say that they did not
+/// ("no parallelism", "partial parallelism"), since the machine, not the
+/// model, kept them from the CPUs. Every cpu line is then a result that
+/// says so, or inconclusive with the CPUs the others took.
+#[test]
+fn a_busy_machine_never_makes_rust_threads_look_serial() {
+    let busy = BusyLoops::one_per_cpu();
+    std::thread::sleep(Duration::from_millis(200));
+    let output = paralab()
+        .args(["bench", "--workloads", "cpu", "--iters", "3000000"])
+        .args(["--models", "thread,process:fork,pool", "--workers", "1,2"])
+        .output()
+        .unwrap();
+    drop(busy);
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().filter(|l| l.starts_with("cpu · ")).collect();
+    assert_eq!(lines.len(), 3, "{stdout}");
+    for line in lines {
+        assert!(
+            !line.contains("no parallelism") && !line.contains("partial parallelism"),
+            "a busy machine was blamed on the model: {line}"
+        );
+    }
+}
+
 #[test]
 fn worker_cpu_times_are_physically_possible() {
     // 5,000,000 iterations: about 80 ms of one core in a debug build, so
