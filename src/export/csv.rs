@@ -116,7 +116,8 @@ impl Exporter for CsvRows {
 }
 
 /// A count summed over the run's workers; `None` when a worker's is unknown.
+/// Summed as floats: a saved file may hold any count, and a sum of u64s
+/// could overflow.
 fn summed(m: &Measurement, count: impl Fn(&WorkerOutcome) -> Option<u64>) -> Option<f64> {
-    let total: Option<u64> = m.outcomes.iter().map(count).sum();
-    total.map(|n| n as f64)
+    m.outcomes.iter().map(|o| count(o).map(|n| n as f64)).sum()
 }
