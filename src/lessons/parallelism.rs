@@ -8,6 +8,7 @@ use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict};
 use crate::experiment::{Experiment, Measurement, Plan};
 use crate::fmt::{Table, count, seconds_fine, thousands};
 use crate::machine::logical_cpus;
+use crate::measure::contention::Counters;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
 use crate::workload::{DEFAULT_ITERS, Workload};
@@ -106,7 +107,7 @@ pub(crate) struct Cell {
     pub cores_busy: Option<f64>,
     /// CPUs that other work kept busy meanwhile: the median of the runs'
     /// `others_cpus` when the experiment measured it, else the average
-    /// over the whole lesson (see [`Contention`]).
+    /// over the whole lesson.
     pub others_cpus: Option<f64>,
 }
 
@@ -135,9 +136,11 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         runs: runs(options),
         warmup: 0,
     };
-    let before = Contention::now();
+    // What else ran over the whole lesson, for runs too short to have
+    // measured it themselves.
+    let before = Counters::now();
     let results = Experiment::new(plan).worker_exe(&options.exe).run();
-    let others = before.and_then(|before| Contention::now()?.others_cpus_since(&before));
+    let others = before.until(&Counters::now()).others_cpus;
     if let Some(failure) = results.failure {
         return Err(LessonError(format!("the cpu runs failed: {failure}")));
     }
@@ -289,64 +292,6 @@ fn figures(cell: &Cell) -> String {
         cell.cores_busy
             .map_or(String::new(), |b| format!(", {b:.2} cores busy"))
     )
-}
-
-/// Machine-wide busy CPU time and this process tree's CPU time at one
-/// instant, to tell what other work took while the lesson ran, when the
-/// experiment's measurements do not carry `others_cpus`.
-pub(crate) struct Contention {
-    at: crate::measure::clock::MonoTime,
-    /// Busy seconds of every CPU together, from `/proc/stat` (steal included:
-    /// a VM's host took it).
-    machine_busy_s: f64,
-    /// CPU seconds of paralab and its reaped children.
-    own_s: f64,
-}
-
-impl Contention {
-    /// Reads `/proc/stat` and this process tree's rusage now.
-    pub(crate) fn now() -> Option<Contention> {
-        use nix::sys::resource::{UsageWho, getrusage};
-        let stat = std::fs::read_to_string("/proc/stat").ok()?;
-        let ticks: Vec<f64> = stat
-            .lines()
-            .next()?
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|t| t.parse().ok())
-            .collect();
-        // user nice system idle iowait irq softirq steal (guest time is
-        // already inside user).
-        let busy: f64 = [0, 1, 2, 5, 6, 7]
-            .iter()
-            .filter_map(|&i| ticks.get(i))
-            .sum();
-        let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
-            .ok()
-            .flatten()
-            .map_or(100.0, |hz| hz as f64);
-        let seconds = |tv: nix::sys::time::TimeVal| tv.tv_sec() as f64 + tv.tv_usec() as f64 * 1e-6;
-        let own_s = [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
-            .into_iter()
-            .filter_map(|who| getrusage(who).ok())
-            .map(|usage| seconds(usage.user_time()) + seconds(usage.system_time()))
-            .sum();
-        Some(Contention {
-            at: crate::measure::clock::MonoTime::now(),
-            machine_busy_s: busy / hz,
-            own_s,
-        })
-    }
-
-    /// The CPUs other work kept busy on average since `before`.
-    pub(crate) fn others_cpus_since(&self, before: &Contention) -> Option<f64> {
-        let wall = self.at.seconds_since(before.at);
-        (wall > 0.0).then(|| {
-            let others =
-                (self.machine_busy_s - before.machine_busy_s) - (self.own_s - before.own_s);
-            (others / wall).max(0.0)
-        })
-    }
 }
 
 /// When other work left `cell`'s workers fewer CPUs than they could
@@ -530,24 +475,5 @@ mod tests {
                 "{others:?}"
             );
         }
-    }
-
-    #[test]
-    fn other_work_is_seen_by_contention() {
-        let before = Contention::now().unwrap();
-        let spin = std::time::Instant::now();
-        while spin.elapsed() < std::time::Duration::from_millis(200) {
-            std::hint::black_box(0);
-        }
-        let others = Contention::now()
-            .unwrap()
-            .others_cpus_since(&before)
-            .unwrap();
-        // Our own spinning is not "others"; the machine is shared, so
-        // only the bound holds.
-        assert!(
-            (0.0..=logical_cpus() as f64 + 0.5).contains(&others),
-            "{others}"
-        );
     }
 }

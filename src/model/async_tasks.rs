@@ -93,19 +93,16 @@ fn run(
     for ((worker, report), handle) in collected.reports.into_iter().enumerate().zip(handles) {
         let failed = |status| WorkerOutcome::failed(worker, status);
         outcomes.push(match report {
-            Some(report) => WorkerOutcome {
+            Some(report) => WorkerOutcome::ended(
                 worker,
-                start_s: Some(report.start.seconds_since(context.t0)),
-                end_s: Some(report.end.seconds_since(context.t0)),
-                cpu_s: None,
-                user_s: None,
-                system_s: None,
-                voluntary_switches: None,
-                involuntary_switches: None,
-                status: WorkerStatus::Finished {
+                WorkerStatus::Finished {
                     result: report.result,
                 },
-            }
+            )
+            .with_times(
+                Some(report.start.seconds_since(context.t0)),
+                Some(report.end.seconds_since(context.t0)),
+            )
             .with_usage(report.usage),
             None => match collected.stop {
                 Some(stop) if !handle.is_finished() => failed(stop.status(true)),

@@ -41,6 +41,13 @@ impl WorkerOutcome {
     /// A worker that has no times to show: it failed, was lost, or never
     /// reported.
     pub fn failed(worker: usize, status: WorkerStatus) -> WorkerOutcome {
+        WorkerOutcome::ended(worker, status)
+    }
+
+    /// How worker `worker` ended, its times and CPU use still unknown: the
+    /// models add them with [`WorkerOutcome::with_times`] and
+    /// [`WorkerOutcome::with_usage`] where they have them.
+    pub(crate) fn ended(worker: usize, status: WorkerStatus) -> WorkerOutcome {
         WorkerOutcome {
             worker,
             start_s: None,
@@ -51,6 +58,16 @@ impl WorkerOutcome {
             voluntary_switches: None,
             involuntary_switches: None,
             status,
+        }
+    }
+
+    /// The outcome with the times it began and ended its workload, in
+    /// seconds after the run started.
+    pub(crate) fn with_times(self, start_s: Option<f64>, end_s: Option<f64>) -> WorkerOutcome {
+        WorkerOutcome {
+            start_s,
+            end_s,
+            ..self
         }
     }
 

@@ -92,30 +92,15 @@ fn one_job(worker: usize, job: &Job, t0: MonoTime) -> WorkerOutcome {
     let ran = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job.run()));
     let end = MonoTime::now();
     match ran {
-        Ok(result) => WorkerOutcome {
+        Ok(result) => WorkerOutcome::ended(worker, WorkerStatus::Finished { result })
+            .with_times(Some(start.seconds_since(t0)), Some(end.seconds_since(t0)))
+            .with_usage(CpuUsage::thread_since(cpu_before)),
+        Err(payload) => WorkerOutcome::ended(
             worker,
-            start_s: Some(start.seconds_since(t0)),
-            end_s: Some(end.seconds_since(t0)),
-            cpu_s: None,
-            user_s: None,
-            system_s: None,
-            voluntary_switches: None,
-            involuntary_switches: None,
-            status: WorkerStatus::Finished { result },
-        }
-        .with_usage(CpuUsage::thread_since(cpu_before)),
-        Err(payload) => WorkerOutcome {
-            worker,
-            start_s: Some(start.seconds_since(t0)),
-            end_s: None,
-            cpu_s: None,
-            user_s: None,
-            system_s: None,
-            voluntary_switches: None,
-            involuntary_switches: None,
-            status: WorkerStatus::Panicked {
+            WorkerStatus::Panicked {
                 message: panic_message(payload.as_ref()),
             },
-        },
+        )
+        .with_times(Some(start.seconds_since(t0)), None),
     }
 }

@@ -123,20 +123,15 @@ fn outcomes(
                     if let Some(handle) = handle {
                         let _ = handle.join();
                     }
-                    WorkerOutcome {
-                        worker,
-                        start_s: Some(report.start.seconds_since(context.t0)),
-                        end_s: Some(report.end.seconds_since(context.t0)),
-                        cpu_s: None,
-                        user_s: None,
-                        system_s: None,
-                        voluntary_switches: None,
-                        involuntary_switches: None,
-                        status: WorkerStatus::Finished {
-                            result: report.result,
-                        },
-                    }
-                    .with_usage(report.usage)
+                    let finished = WorkerStatus::Finished {
+                        result: report.result,
+                    };
+                    WorkerOutcome::ended(worker, finished)
+                        .with_times(
+                            Some(report.start.seconds_since(context.t0)),
+                            Some(report.end.seconds_since(context.t0)),
+                        )
+                        .with_usage(report.usage)
                 }
                 (None, Some(handle)) if collected.stop.is_none() || handle.is_finished() => {
                     match handle.join() {

@@ -79,20 +79,11 @@ impl Launcher for Commands<'_> {
         }
     }
 
-    fn refused(&self, index: usize, workers: usize, cause: io::Error, limit: String) -> ModelError {
-        if !limits::is_os_limit(&cause) {
-            return ModelError::Exec {
-                program: self.path.clone(),
-                cause,
-            };
-        }
-        ModelError::Refused {
-            what: "process",
-            index,
-            workers,
+    fn start_error(&self, cause: io::Error) -> Result<ModelError, io::Error> {
+        Ok(ModelError::Exec {
+            program: self.path.clone(),
             cause,
-            limit,
-        }
+        })
     }
 
     /// A program tells nothing but its exit status.

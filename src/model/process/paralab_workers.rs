@@ -100,19 +100,13 @@ impl Launcher for ParalabWorkers<'_> {
         self.writer = None;
     }
 
-    fn refused(&self, index: usize, workers: usize, cause: io::Error, limit: String) -> ModelError {
-        if self.method == StartMethod::Spawn && !limits::is_os_limit(&cause) {
-            return ModelError::WorkerProgram {
+    fn start_error(&self, cause: io::Error) -> Result<ModelError, io::Error> {
+        match self.method {
+            StartMethod::Spawn => Ok(ModelError::WorkerProgram {
                 exe: PathBuf::from(self.exe),
                 cause,
-            };
-        }
-        ModelError::Refused {
-            what: "process",
-            index,
-            workers,
-            cause,
-            limit,
+            }),
+            StartMethod::Fork => Err(cause),
         }
     }
 

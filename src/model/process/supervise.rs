@@ -33,9 +33,10 @@ pub(super) trait Launcher {
     /// what only the workers may hold now.
     fn all_started(&mut self) {}
 
-    /// The error of a run whose worker `index` the OS refused to start;
-    /// `limit` names the OS limit that may be behind `cause`.
-    fn refused(&self, index: usize, workers: usize, cause: io::Error, limit: String) -> ModelError;
+    /// When starting a worker failed with `cause` and no OS limit explains
+    /// it, the launcher's own error (a program that cannot be run), or
+    /// `Err(cause)` back when it is a refusal by the OS all the same.
+    fn start_error(&self, cause: io::Error) -> Result<ModelError, io::Error>;
 
     /// Gathers what the workers tell, while they run.
     fn collect(&mut self, workers: usize) -> Self::Reports;
@@ -85,9 +86,25 @@ pub(super) fn supervise<L: Launcher>(
     let pids: Vec<Pid> = children.iter().map(|&(child, _)| child).collect();
 
     if let Some((index, cause)) = refusal {
+        // Explained before the workers are reaped: the limit may be
+        // theirs to show.
         let limit = limits::explain(&cause);
         kill_and_reap(groups, &pids);
-        return Err(launcher.refused(index, workers, cause, limit));
+        let cause = if limits::is_os_limit(&cause) {
+            cause
+        } else {
+            match launcher.start_error(cause) {
+                Ok(error) => return Err(error),
+                Err(cause) => cause,
+            }
+        };
+        return Err(ModelError::Refused {
+            what: "process",
+            index,
+            workers,
+            cause,
+            limit,
+        });
     }
 
     let watchdog = Watchdog::start(&pids, deadline);
@@ -125,18 +142,9 @@ pub(super) fn supervise<L: Launcher>(
                 ),
             };
             let (start_s, end_s) = launcher.times(worker, started, &reports, context.t0);
-            WorkerOutcome {
-                worker,
-                start_s,
-                end_s,
-                cpu_s: None,
-                user_s: None,
-                system_s: None,
-                voluntary_switches: None,
-                involuntary_switches: None,
-                status: stopped_status(status, timed_out, &context.stop),
-            }
-            .with_usage(usage)
+            WorkerOutcome::ended(worker, stopped_status(status, timed_out, &context.stop))
+                .with_times(start_s, end_s)
+                .with_usage(usage)
         })
         .collect();
     never_started(&mut outcomes, workers, &context.stop);
