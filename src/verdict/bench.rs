@@ -419,4 +419,17 @@ mod tests {
                 .contains("too short")
         );
     }
+
+    /// Workers that left free CPUs unused (one global lock lets one of two
+    /// compute) were held back by their model, not by the others' work:
+    /// a little other work does not make their figure inconclusive.
+    #[test]
+    fn workers_that_left_free_cpus_unused_are_judged() {
+        let alone = [(1.0, 1.0, Some(0.4)); 3];
+        let serial = [(2.0, 0.95, Some(0.4)); 3];
+        let short = short_of_cpu(&serial.map(|(w, c, o)| run(2, w, c, o)), 2.0, 2, "threads");
+        assert_eq!(short, None);
+        let verdict = judge(2, &alone, 2, &serial);
+        assert!(verdict.text.contains("one at a time"), "{verdict:?}");
+    }
 }

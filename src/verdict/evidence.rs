@@ -70,6 +70,12 @@ pub(crate) fn short_of_cpu(
     if free + CPU_SLACK >= needed {
         return None;
     }
+    // Workers that left part of the free CPUs unused were not held back by
+    // the others' work but by their model (one global lock, a pool too
+    // small): their figure is a result about the model.
+    if cores_busy(runs).is_some_and(|got| got + CPU_SLACK < free) {
+        return None;
+    }
     let workers = runs.first().map_or(0, |m| m.workers);
     let steal = median_of(runs, |m| m.steal_cpus).unwrap_or(0.0);
     let who = if steal >= CPU_SLACK {
