@@ -486,16 +486,20 @@ fn primitives_prints_every_primitive_with_median_and_spread() {
         );
         assert_eq!(row["samples"], 30);
     }
-    let median = |id: &str| {
-        rows.iter().find(|r| r["id"] == id).unwrap()["median_ns"]
+    // The fastest sample of each: other work on a shared machine only
+    // ever adds to a sample, so the minimum is what the primitive costs
+    // (a median moved with the load, and once put a thread start above an
+    // exec on a busy machine).
+    let fastest = |id: &str| {
+        rows.iter().find(|r| r["id"] == id).unwrap()["min_ns"]
             .as_f64()
             .unwrap()
     };
     // Orders of magnitude that hold on any Linux machine: an uncontended
     // lock is far cheaper than starting a thread, which is cheaper than
     // starting a program.
-    assert!(median("mutex") * 20.0 < median("thread"));
-    assert!(median("thread") < median("exec"));
+    assert!(fastest("mutex") * 20.0 < fastest("thread"));
+    assert!(fastest("thread") < fastest("exec"));
 }
 
 #[test]
