@@ -1,20 +1,31 @@
 //! Child programs that cannot be forgotten: each started in its own process
-//! group, registered so that a stop signal reaches it, and killed with its
-//! whole group and reaped when dropped, whichever way the code that
-//! started it returns.
+//! group, with default signals and an empty mask, killed by the kernel if
+//! paralab dies (see [`super::fork::start_as_worker`]), registered so that
+//! a stop signal reaches it, and killed with its whole group and reaped
+//! when dropped, whichever way the code that started it returns.
 
 use std::io::{self, Read};
 use std::os::fd::AsFd;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, ChildStderr, ChildStdout, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::Signal;
+use nix::sys::wait::{Id, WaitPidFlag, WaitStatus, waitid};
 use nix::unistd::Pid;
 
+use super::fork::start_as_worker;
 use super::signals::WorkerGroup;
 use super::wait::wait_exited;
+
+/// How long the output of a child that has exited is still read, once its
+/// group is killed: what a descendant that left the group still holds
+/// open is not waited for longer.
+const DRAIN: Duration = Duration::from_secs(1);
+
+/// How often a child whose output is read is checked for its exit.
+const EXIT_CHECK: Duration = Duration::from_millis(50);
 
 /// One child program leading its own registered process group; killed with
 /// its group and reaped when dropped, unless it was waited for.
@@ -25,9 +36,11 @@ pub(crate) struct GroupChild {
 }
 
 impl GroupChild {
-    /// Starts `command` in a process group of its own and registers it.
+    /// Starts `command` as every child of paralab starts (a process group
+    /// of its own, death with paralab, default signals, empty mask; see
+    /// [`start_as_worker`]) and registers its group.
     pub(crate) fn spawn(command: &mut Command) -> io::Result<GroupChild> {
-        let child = command.process_group(0).spawn()?;
+        let child = start_as_worker(command).spawn()?;
         let group = WorkerGroup::register(Pid::from_raw(child.id() as i32));
         Ok(GroupChild {
             child,
@@ -61,11 +74,29 @@ impl GroupChild {
         self.reap()
     }
 
-    /// Closes its standard input, reads its standard output and error to
-    /// their ends, then waits for it as [`GroupChild::wait`] does.
+    /// Closes its standard input, reads its standard output and error until
+    /// the child has exited and its group is killed (a descendant that
+    /// holds them open, in the background, does not make this wait for
+    /// it), then waits for it as [`GroupChild::wait`] does.
     pub(crate) fn wait_with_output(mut self) -> io::Result<Output> {
         drop(self.child.stdin.take());
-        let (stdout, stderr) = read_both(self.child.stdout.take(), self.child.stderr.take())?;
+        let (stdout, stderr) = {
+            let pid = self.id();
+            let group = &self.group;
+            let mut ended = || {
+                let exited = has_exited(pid);
+                if exited && let Some(group) = group {
+                    // Not reaped yet: the group id is still this child's.
+                    group.signal(Signal::SIGKILL);
+                }
+                exited
+            };
+            read_both(
+                self.child.stdout.take(),
+                self.child.stderr.take(),
+                &mut ended,
+            )?
+        };
         let status = self.wait()?;
         Ok(Output {
             status,
@@ -98,14 +129,41 @@ impl Drop for GroupChild {
     }
 }
 
-/// Reads both streams to their ends at once (whichever has data), so that
-/// a child filling one pipe never waits for the other to be read.
+/// Whether `child` has exited, without reaping it.
+fn has_exited(child: Pid) -> bool {
+    let flags = WaitPidFlag::WEXITED | WaitPidFlag::WNOWAIT | WaitPidFlag::WNOHANG;
+    loop {
+        match waitid(Id::Pid(child), flags) {
+            Err(Errno::EINTR) => continue,
+            Ok(WaitStatus::StillAlive) => return false,
+            // Exited, or not a child to wait for at all.
+            _ => return true,
+        }
+    }
+}
+
+/// Reads both streams at once (whichever has data), so that a child
+/// filling one pipe never waits for the other to be read, to their ends
+/// or until [`DRAIN`] after `ended` (asked every [`EXIT_CHECK`]) says the
+/// writer has ended.
 fn read_both(
     mut stdout: Option<ChildStdout>,
     mut stderr: Option<ChildStderr>,
+    ended: &mut dyn FnMut() -> bool,
 ) -> io::Result<(Vec<u8>, Vec<u8>)> {
     let (mut out, mut err) = (Vec::new(), Vec::new());
+    let mut drain_until: Option<Instant> = None;
     while stdout.is_some() || stderr.is_some() {
+        let timeout = match drain_until {
+            None => EXIT_CHECK,
+            Some(until) => {
+                let left = until.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    break;
+                }
+                left.min(EXIT_CHECK)
+            }
+        };
         let (out_ready, err_ready) = {
             let mut fds: Vec<PollFd<'_>> = [
                 stdout.as_ref().map(|s| s.as_fd()),
@@ -115,7 +173,14 @@ fn read_both(
             .flatten()
             .map(|fd| PollFd::new(fd, PollFlags::POLLIN))
             .collect();
-            match poll(&mut fds, PollTimeout::NONE) {
+            let timeout = PollTimeout::try_from(timeout).unwrap_or(PollTimeout::MAX);
+            match poll(&mut fds, timeout) {
+                Ok(0) => {
+                    if drain_until.is_none() && ended() {
+                        drain_until = Some(Instant::now() + DRAIN);
+                    }
+                    continue;
+                }
                 Ok(_) => {}
                 Err(Errno::EINTR) => continue,
                 Err(errno) => return Err(errno.into()),
@@ -252,6 +317,57 @@ mod tests {
             (output.stdout.len(), output.stderr.len()),
             (300_000, 200_000)
         );
+    }
+
+    #[test]
+    fn a_background_descendant_holding_the_output_does_not_hold_the_wait() {
+        let start = Instant::now();
+        let output =
+            GroupChild::output(Command::new("sh").args(["-c", "sleep 30 & echo $!; echo done"]))
+                .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        assert!(stdout.ends_with("done\n"), "{stdout}");
+        assert!(output.status.success());
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{:?}",
+            start.elapsed()
+        );
+        let sleep: i32 = stdout.lines().next().unwrap().parse().unwrap();
+        // Killed with the group; reaped by init or a subreaper, soon.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while procfs::Stat::of(sleep as u32).is_some_and(|s| s.state != 'Z')
+            && Instant::now() < deadline
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(
+            procfs::Stat::of(sleep as u32).is_none_or(|s| s.state == 'Z'),
+            "the background sleep {sleep} survived"
+        );
+    }
+
+    #[test]
+    fn a_child_starts_with_default_signals_and_an_empty_mask() {
+        use nix::sys::signal::SigSet;
+        // Blocked in this thread, as paralab blocks its stop signals.
+        let mut blocked = SigSet::empty();
+        blocked.add(Signal::SIGUSR1);
+        blocked.add(Signal::SIGWINCH);
+        let before = blocked
+            .thread_swap_mask(nix::sys::signal::SigmaskHow::SIG_BLOCK)
+            .unwrap();
+        // grep reads its own status (a shell may block signals for a
+        // moment while it forks).
+        let output = GroupChild::output(Command::new("grep").args([
+            "-E",
+            "^Sig(Blk|Ign):",
+            "/proc/self/status",
+        ]));
+        before.thread_set_mask().unwrap();
+        let text = String::from_utf8(output.unwrap().stdout).unwrap();
+        assert!(text.contains("SigBlk:\t0000000000000000"), "{text}");
+        assert!(text.contains("SigIgn:\t0000000000000000"), "{text}");
     }
 
     #[test]

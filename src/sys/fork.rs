@@ -1,6 +1,7 @@
 //! Forking: a worker that runs a body in a copy of paralab, a program
-//! executed in a forked child, and the two small forks `paralab primitives`
-//! times.
+//! executed in a forked child, the setup every child of paralab does
+//! before it runs anything ([`start_as_worker`] for a `Command`), and the
+//! two small forks `paralab primitives` times.
 //!
 //! After `fork` only the calling thread exists in the child, while other
 //! threads of the parent may have held locks (the allocator's among them).
@@ -14,15 +15,16 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
+use std::process::Command;
 
 use nix::fcntl::OFlag;
 use nix::libc;
 use nix::sys::prctl;
-use nix::sys::signal::{SigSet, Signal};
+use nix::sys::signal::Signal;
 use nix::unistd::{ForkResult, Pid, fork, getpid, getppid, pipe2, setpgid};
 
-use super::signals::stop_signals;
 use super::wait::{PANIC_EXIT, reap};
 
 /// Exit code of a forked child that could not execute its program, as
@@ -42,7 +44,6 @@ pub(crate) const EXEC_FAILED: i32 = 127;
 /// documentation (`WorkloadFn`) states the same rule.
 pub(crate) fn fork_worker(body: impl FnOnce() -> i32) -> io::Result<Pid> {
     let parent = getpid();
-    let stop_signals = stop_signals();
     // SAFETY: the child runs only `become_worker` (system calls on values
     // built before the fork), `body`, whose contract above is to allocate
     // nothing and take no lock, and `_exit`. One case is beyond that
@@ -52,7 +53,7 @@ pub(crate) fn fork_worker(body: impl FnOnce() -> i32) -> io::Result<Pid> {
     // (bounded by `--timeout` when given). cpu and sleep never panic.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            become_worker(parent, &stop_signals);
+            become_worker(parent);
             let code =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(PANIC_EXIT);
             exit_now(code)
@@ -69,16 +70,88 @@ pub(crate) fn fork_worker(body: impl FnOnce() -> i32) -> io::Result<Pid> {
 
 /// What a forked worker does first: leave the terminal's process group (so
 /// Ctrl-C reaches paralab only, which decides, and the whole group can be
-/// killed), ask to be killed if paralab dies, even by SIGKILL, and take
-/// SIGINT and SIGTERM back (the fork copied paralab's blocked mask).
+/// killed), ask to be killed if paralab dies, even by SIGKILL, and start
+/// with a clean slate of signals (see [`default_signals`]).
 /// Only system calls: safe right after `fork`.
-fn become_worker(parent: Pid, stop_signals: &SigSet) {
+fn become_worker(parent: Pid) {
     let _ = setpgid(Pid::from_raw(0), Pid::from_raw(0));
     if !die_with_parent(parent) {
         // The parent died before the request took effect.
         exit_now(1)
     }
-    let _ = stop_signals.thread_unblock();
+    default_signals();
+}
+
+/// Makes `command` start as every child of paralab does: leading its own
+/// process group, killed by the kernel if paralab dies (even by SIGKILL),
+/// refusing to run if paralab is already gone, and with the default
+/// action for every signal and an empty signal mask, whatever paralab
+/// blocks or ignores (see [`default_signals`]).
+///
+/// The kernel's "parent" for that request is the thread that starts the
+/// child: the child is killed if that thread ends, so start children from
+/// a thread that outlives them (every caller in paralab waits for its
+/// children on the thread that started them).
+///
+/// The standard library starts such a command with `fork` and `exec`
+/// (a `pre_exec` step rules out `posix_spawn`, which cannot ask to die
+/// with the parent).
+pub(crate) fn start_as_worker(command: &mut Command) -> &mut Command {
+    let parent = getpid();
+    command.process_group(0);
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: it calls prctl, getppid,
+    // sigaction and pthread_sigmask on plain values captured before the
+    // fork, and builds its error from a raw errno, which allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if !die_with_parent(parent) {
+                return Err(io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            default_signals();
+            Ok(())
+        })
+    }
+}
+
+/// Gives every signal its default action and empties the signal mask of
+/// the calling thread. A child inherits both from paralab, which blocks
+/// its stop signals (to wait for them in one thread) and may have been
+/// started with signals ignored (`nohup`, a shell's background job); a
+/// program must start as it would from a shell, or a Ctrl-C, a SIGTERM or
+/// a broken pipe would not end it. Only `sigaction` and `pthread_sigmask`:
+/// async-signal-safe, so callable between `fork` and `exec`.
+pub(crate) fn default_signals() {
+    // The kernel's own call, not glibc's `sigaction`, which refuses the
+    // two real-time signals glibc keeps for itself (32 and 33): a program
+    // must not inherit those ignored either. An all-zero kernel
+    // `struct sigaction` is SIG_DFL with no flags and an empty mask,
+    // whatever the architecture lays it out as; 32 bytes hold it.
+    let default = [0u64; 4];
+    for number in 1..=libc::SIGRTMAX() {
+        if number != libc::SIGKILL && number != libc::SIGSTOP {
+            // SAFETY: rt_sigaction reads `default` (a live local, as large
+            // as the kernel's structure), writes nothing (a null old
+            // action) and is async-signal-safe; a number the kernel does
+            // not know only gets EINVAL.
+            unsafe {
+                libc::syscall(
+                    libc::SYS_rt_sigaction,
+                    number,
+                    default.as_ptr(),
+                    std::ptr::null_mut::<libc::c_void>(),
+                    std::mem::size_of::<u64>(),
+                );
+            }
+        }
+    }
+    // SAFETY: sigemptyset writes the live local `empty`, and
+    // pthread_sigmask reads it; both are async-signal-safe.
+    unsafe {
+        let mut empty: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut empty);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &empty, std::ptr::null_mut());
+    }
 }
 
 /// Asks the kernel to SIGKILL this process when its parent dies, and tells
@@ -135,17 +208,16 @@ impl ExecArgs {
 /// Forks a worker that puts `devnull` on its standard input and output
 /// and executes `exec`; if the exec fails, the child exits with
 /// [`EXEC_FAILED`]. Returns the child's pid. The child is set up as a
-/// forked worker is (its own process group, killed if paralab dies, SIGINT
-/// and SIGTERM unblocked), and that setup survives the exec.
+/// forked worker is (its own process group, killed if paralab dies,
+/// default signal actions, empty mask), and that setup survives the exec.
 pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
     let parent = getpid();
-    let stop_signals = stop_signals();
     // SAFETY: the child calls only async-signal-safe functions (setpgid,
-    // prctl, getppid, pthread_sigmask, dup2, execv, _exit) on data built
-    // before the fork; nothing allocates or takes a lock.
+    // prctl, getppid, sigaction, pthread_sigmask, dup2, execv, _exit) on
+    // data built before the fork; nothing allocates or takes a lock.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
-            become_worker(parent, &stop_signals);
+            become_worker(parent);
             // SAFETY: `devnull` is an open descriptor; 0 and 1 are the
             // standard descriptors; `exec.path` is a NUL-terminated C
             // string and `exec.pointers` a NULL-terminated array of them,

@@ -1,10 +1,17 @@
-//! Ctrl-C and SIGTERM: stop cleanly, keep what finished, leave no child.
+//! Stop signals (Ctrl-C, SIGTERM, a closed terminal's SIGHUP, SIGQUIT,
+//! SIGUSR1/2, SIGALRM, SIGPIPE): stop cleanly, keep what finished, leave
+//! no child and no temporary file.
 //!
-//! [`install`] blocks SIGINT and SIGTERM in the calling thread (call it
+//! [`install`] blocks the [`stop_signals`] in the calling thread (call it
 //! first thing in `main`, before any other thread exists, so every thread
 //! inherits the mask) and starts one thread that waits for them with
 //! `sigwait`. No signal handler runs, so no code has to be
 //! async-signal-safe, and no `unsafe` is needed.
+//!
+//! SIGPIPE is one of them as a signal sent to paralab (`kill -PIPE`): a
+//! write of paralab's own to a closed pipe raises it for the writing
+//! thread only, where it stays blocked and pending, so that write fails
+//! with `EPIPE` and its caller decides.
 //!
 //! What a signal does depends on whether the program is inside a
 //! [`Graceful`] section (`paralab bench` is, while it runs and writes):
@@ -16,15 +23,19 @@
 //!   finished, then exits with [`exit_code`].
 //! - A second signal, or a first one outside a graceful section, kills
 //!   every worker group and every child process with SIGKILL, reaps them
-//!   all, and exits at once with 128 + the signal number.
+//!   all, removes the temporary files and directories registered with
+//!   [`RemoveOnStop`] (no destructor runs on that exit), and exits at once
+//!   with 128 + the signal number.
 //!
 //! Worker processes live in their own process groups ([`WorkerGroup`]), so
 //! a Ctrl-C at the terminal reaches only paralab, which decides what
 //! happens to them, and a `--cmd` program's own children die with it.
-//! Forked children inherit the blocked mask: a forked worker unblocks the
-//! two signals in the child (see [`super::fork`]); children started with
-//! `std::process::Command` get an empty mask from the standard library.
+//! Children inherit the blocked mask and ignored signals: every child
+//! paralab starts empties its mask and takes back the default disposition
+//! of every signal before it runs anything (see [`super::fork::become_worker`]
+//! and [`super::fork::start_as_worker`]).
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -61,15 +72,36 @@ static GRACEFUL: AtomicUsize = AtomicUsize::new(0);
 /// Process groups of running workers.
 static GROUPS: Mutex<Vec<Pid>> = Mutex::new(Vec::new());
 
-/// The signals paralab stops on.
+/// Temporary files and directories to remove when a signal ends paralab
+/// at once.
+static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+/// The signals paralab stops on: each asks for what SIGINT asks (a
+/// closed terminal's SIGHUP, a `timeout`'s or a batch system's SIGTERM,
+/// SIGALRM or SIGUSR1, a keyboard's SIGQUIT, …), and none of them, by its
+/// default action, would let paralab reap its children or keep what
+/// finished.
+pub(crate) const STOP_SIGNALS: [Signal; 8] = [
+    Signal::SIGINT,
+    Signal::SIGTERM,
+    Signal::SIGHUP,
+    Signal::SIGQUIT,
+    Signal::SIGUSR1,
+    Signal::SIGUSR2,
+    Signal::SIGALRM,
+    Signal::SIGPIPE,
+];
+
+/// [`STOP_SIGNALS`] as a set.
 pub(crate) fn stop_signals() -> SigSet {
     let mut set = SigSet::empty();
-    set.add(Signal::SIGINT);
-    set.add(Signal::SIGTERM);
+    for signal in STOP_SIGNALS {
+        set.add(signal);
+    }
     set
 }
 
-/// Blocks SIGINT and SIGTERM here and starts the thread that waits for
+/// Blocks the stop signals here and starts the thread that waits for
 /// them; `on_stop_now` tells the user when a signal ends the program at
 /// once, just before it exits. Call once, first thing in `main`; later
 /// calls do nothing.
@@ -113,6 +145,7 @@ fn stop_now(signal: Signal, first: bool) -> ! {
     wait::reap_all();
     // A `--cmd` program's own children stay in its group after it is reaped.
     signal_groups(Signal::SIGKILL);
+    remove_temporaries();
     if let Some(tell) = ON_STOP_NOW.get() {
         tell(signal, !first);
     }
@@ -129,7 +162,8 @@ pub(crate) fn requested() -> Option<Signal> {
     stop_token().requested()
 }
 
-/// The exit code for a stop asked by `signal`: 130 for SIGINT, 143 for SIGTERM.
+/// The exit code for a stop asked by `signal`, as shells report a program
+/// that signal ended: 128 + its number (130 for SIGINT, 129 for SIGHUP).
 pub(crate) fn exit_code(signal: Signal) -> i32 {
     128 + signal as i32
 }
@@ -190,6 +224,60 @@ pub(crate) fn children() -> Vec<Pid> {
         .collect()
 }
 
+/// Removes every registered temporary path; run only when ending at once.
+fn remove_temporaries() {
+    let paths = std::mem::take(
+        &mut *TEMPORARIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()),
+    );
+    for path in paths {
+        let removed = match std::fs::symlink_metadata(&path) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&path),
+            Ok(_) => std::fs::remove_file(&path),
+            Err(error) => Err(error),
+        };
+        drop(removed);
+    }
+}
+
+/// A temporary file or directory that a signal ending paralab at once
+/// (a second Ctrl-C, which runs no destructor) removes; unregistered when
+/// dropped. Register it right after creating it, and drop this guard
+/// before renaming the file into place (or removing it yourself).
+///
+/// ```ignore
+/// let dir = tempfile::tempdir()?;
+/// let _remove_on_stop = RemoveOnStop::register(dir.path());
+/// ```
+// For the atomic writes of `export` and the Python driver's directory,
+// whose owners register them.
+#[allow(dead_code)]
+pub(crate) struct RemoveOnStop(PathBuf);
+
+#[allow(dead_code)]
+impl RemoveOnStop {
+    /// Registers `path` for removal if a signal ends paralab at once.
+    pub(crate) fn register(path: &Path) -> RemoveOnStop {
+        TEMPORARIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .push(path.to_path_buf());
+        RemoveOnStop(path.to_path_buf())
+    }
+}
+
+impl Drop for RemoveOnStop {
+    fn drop(&mut self) {
+        let mut paths = TEMPORARIES
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(at) = paths.iter().position(|p| *p == self.0) {
+            paths.swap_remove(at);
+        }
+    }
+}
+
 /// A registered process group of workers; unregistered when dropped.
 /// A group registered after a stop was requested is killed at once.
 pub(crate) struct WorkerGroup(Pid);
@@ -224,6 +312,25 @@ mod tests {
     fn the_exit_codes_are_the_shells() {
         assert_eq!(exit_code(Signal::SIGINT), 130);
         assert_eq!(exit_code(Signal::SIGTERM), 143);
+        assert_eq!(exit_code(Signal::SIGHUP), 129);
+        assert_eq!(exit_code(Signal::SIGPIPE), 141);
+        assert!(STOP_SIGNALS.iter().all(|&s| stop_signals().contains(s)));
+    }
+
+    #[test]
+    fn registered_temporaries_are_removed_and_dropped_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let kept = dir.path().join("kept");
+        let gone = dir.path().join("gone");
+        std::fs::write(&kept, "x").unwrap();
+        std::fs::create_dir(&gone).unwrap();
+        std::fs::write(gone.join("inside"), "x").unwrap();
+        let keep = RemoveOnStop::register(&kept);
+        let _remove = RemoveOnStop::register(&gone);
+        drop(keep);
+        remove_temporaries();
+        assert!(kept.exists());
+        assert!(!gone.exists());
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `--cmd`: N copies of an external program at once, each one's exit
 //! status its outcome. `fork` forks paralab and execs the program in the
-//! child; `spawn` lets the standard library start it (`posix_spawn`, which
-//! does not copy paralab's page tables).
+//! child with paralab's own allocation-free child code; `spawn` lets the
+//! standard library start it. Both set the child up alike (its own
+//! process group, death with paralab, default signals), so the standard
+//! library forks too: `posix_spawn` cannot ask the kernel to kill the
+//! program when paralab dies.
 
 use std::fs::File;
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
@@ -14,7 +16,7 @@ use nix::unistd::Pid;
 use super::super::{ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
 use super::supervise::{Launcher, killed_by, supervise};
 use crate::measure::clock::MonoTime;
-use crate::sys::fork::{ExecArgs, fork_exec};
+use crate::sys::fork::{ExecArgs, fork_exec, start_as_worker};
 use crate::sys::limits;
 use crate::sys::wait::Exit;
 use crate::workload::{ProgramError, resolve_program};
@@ -66,16 +68,14 @@ impl Launcher for Commands<'_> {
     fn start(&mut self, _index: usize) -> io::Result<Pid> {
         match self.method {
             StartMethod::Fork => fork_exec(&self.exec, &self.devnull),
-            // posix_spawn, also for the process group: a program started
-            // this way is not killed by the kernel if paralab is SIGKILLed
-            // (only `fork` can ask for that before exec).
-            StartMethod::Spawn => Command::new(&self.path)
-                .args(self.args)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .process_group(0)
-                .spawn()
-                .map(|child| Pid::from_raw(child.id() as i32)),
+            StartMethod::Spawn => start_as_worker(
+                Command::new(&self.path)
+                    .args(self.args)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null()),
+            )
+            .spawn()
+            .map(|child| Pid::from_raw(child.id() as i32)),
         }
     }
 

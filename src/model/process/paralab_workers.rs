@@ -9,7 +9,6 @@
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -21,7 +20,7 @@ use super::supervise::{Launcher, killed_by, supervise};
 use super::worker::{PARENT_ENV, spawn_args};
 use crate::measure::clock::MonoTime;
 use crate::model::{Job, Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
-use crate::sys::fork::fork_worker;
+use crate::sys::fork::{fork_worker, start_as_worker};
 use crate::sys::limits;
 use crate::sys::wait::{Exit, PANIC_EXIT};
 use crate::workload::Workload;
@@ -148,15 +147,18 @@ fn fork(index: usize, job: &Job, out: BorrowedFd<'_>) -> io::Result<Pid> {
 }
 
 /// Starts the worker program afresh with the worker command line, its
-/// standard output on the result pipe.
+/// standard output on the result pipe, set up as every child of paralab
+/// (its own group, death with paralab from before the exec, default
+/// signals).
 fn spawn(index: usize, workload: &Workload, out: &OwnedFd, exe: &Path) -> io::Result<Pid> {
-    let child = Command::new(exe)
-        .args(spawn_args(index, workload))
-        .env(PARENT_ENV, getpid().to_string())
-        .stdin(Stdio::null())
-        .stdout(Stdio::from(out.try_clone()?))
-        .process_group(0)
-        .spawn()?;
+    let child = start_as_worker(
+        Command::new(exe)
+            .args(spawn_args(index, workload))
+            .env(PARENT_ENV, getpid().to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?)),
+    )
+    .spawn()?;
     // The `Child` handle is dropped without waiting: the run reaps it with
     // wait4, which std does not offer, to get the child's resource usage.
     Ok(Pid::from_raw(child.id() as i32))
