@@ -118,6 +118,94 @@ fn sigterm_stops_fifty_spawned_sleepers_and_keeps_what_finished() {
     interrupt_fifty_sleepers(Signal::SIGTERM, "spawn", 143);
 }
 
+/// A cpu run of 3 workers finishes and is saved; then 3 workers sleep for
+/// a minute and paralab receives `signal`, which must stop it as SIGINT
+/// does: exit 128 + the signal's number, one line saying so, the finished
+/// measurement kept in the `--save` file, no worker left.
+fn stop_three_sleepers(signal: Signal, method: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("run.jsonl");
+    let model = format!("process:{method}");
+    let child = start(&[
+        "bench",
+        "--workloads",
+        "cpu,sleep",
+        "--iters",
+        "1000",
+        "--sleep",
+        "60",
+        "--workers",
+        "3",
+        "--runs",
+        "1",
+        "--models",
+        &model,
+        "--save",
+        saved.to_str().unwrap(),
+    ]);
+    let pid = child.id();
+    wait_until("the cpu measurement", Duration::from_secs(20), || {
+        line_count(&saved) >= 2
+    });
+    let sleepers = wait_for_children(pid, 3, Duration::from_secs(20));
+    kill(Pid::from_raw(pid as i32), signal).unwrap();
+    let output = finish(child, Duration::from_secs(10));
+    let stderr = without_busy_warning(&String::from_utf8_lossy(&output.stderr));
+
+    assert_eq!(
+        output.status.code(),
+        Some(128 + signal as i32),
+        "{}: {stderr}",
+        signal.as_str()
+    );
+    assert!(
+        stderr.contains(&format!("interrupted by {}", signal.as_str())),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("kept the 1 finished measurement"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    let left: Vec<i32> = sleepers.iter().copied().filter(|&p| running(p)).collect();
+    assert!(left.is_empty(), "workers still running: {left:?}");
+    let left = left_in_groups(&sleepers);
+    assert!(left.is_empty(), "left in the workers' groups: {left:?}");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert_eq!(text.lines().count(), 2, "header and the cpu run: {text}");
+    assert!(text.lines().nth(1).unwrap().contains("\"kind\":\"cpu\""));
+}
+
+#[test]
+fn sighup_stops_like_sigint_and_exits_129() {
+    stop_three_sleepers(Signal::SIGHUP, "fork");
+}
+
+#[test]
+fn sigquit_stops_like_sigint() {
+    stop_three_sleepers(Signal::SIGQUIT, "spawn");
+}
+
+#[test]
+fn sigusr1_stops_like_sigint() {
+    stop_three_sleepers(Signal::SIGUSR1, "fork");
+}
+
+#[test]
+fn sigusr2_stops_like_sigint() {
+    stop_three_sleepers(Signal::SIGUSR2, "spawn");
+}
+
+#[test]
+fn sigalrm_stops_like_sigint() {
+    stop_three_sleepers(Signal::SIGALRM, "fork");
+}
+
+#[test]
+fn sigpipe_sent_to_paralab_stops_like_sigint() {
+    stop_three_sleepers(Signal::SIGPIPE, "spawn");
+}
+
 /// The programs ignore SIGTERM: a second Ctrl-C kills them hard, at once.
 #[test]
 fn a_second_sigint_kills_workers_that_ignore_sigterm() {
