@@ -7,7 +7,7 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::{PARALAB, Stat, running, running_in_group, wait_for_children, wait_until};
@@ -15,6 +15,17 @@ use common::{PARALAB, Stat, running, running_in_group, wait_for_children, wait_u
 /// The shell line that starts paralab ignoring SIGHUP and SIGUSR2, as
 /// `nohup` or a background job would: `exec` keeps them ignored.
 const IGNORING: &str = "trap '' HUP USR2; exec \"$0\" \"$@\"";
+
+/// A paralab this test started, killed and reaped if the test fails
+/// before it is done with it (its workers die with it).
+struct Started(Child);
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// `SigBlk` and `SigIgn` of a `/proc/PID/status` text, as hex masks.
 fn masks(status: &str) -> (u64, u64) {
@@ -81,21 +92,21 @@ fn cmd_programs_start_with_default_signals_and_an_empty_mask() {
 #[test]
 fn paralab_workers_start_with_default_signals_and_an_empty_mask() {
     for model in ["process:fork", "process:spawn"] {
-        let mut child = Command::new("sh")
+        let child = Command::new("sh")
             .args(["-c", IGNORING, PARALAB, "bench", "--workloads", "sleep"])
             .args(["--sleep", "60", "--workers", "2", "--models", model, "-q"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let child = Started(child);
         // `exec`: the shell's pid is paralab's.
-        let workers = wait_for_children(child.id(), 2, Duration::from_secs(10));
+        let workers = wait_for_children(child.0.id(), 2, Duration::from_secs(10));
         let seen: Vec<(u64, u64)> = workers
             .iter()
             .map(|w| masks(&std::fs::read_to_string(format!("/proc/{w}/status")).unwrap()))
             .collect();
-        child.kill().unwrap();
-        child.wait().unwrap();
+        drop(child);
         wait_until("the workers to die", Duration::from_secs(2), || {
             !workers.iter().any(|&p| running(p))
         });
@@ -116,14 +127,15 @@ fn paralab_workers_start_with_default_signals_and_an_empty_mask() {
 #[test]
 fn cmd_programs_die_with_a_killed_paralab() {
     for model in ["process:fork", "process:spawn"] {
-        let mut child = Command::new(PARALAB)
+        let child = Command::new(PARALAB)
             .args(["bench", "--cmd", "sleep 60", "--workers", "3"])
             .args(["--models", model, "-q"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let programs = wait_for_children(child.id(), 3, Duration::from_secs(10));
+        let child = Started(child);
+        let programs = wait_for_children(child.0.id(), 3, Duration::from_secs(10));
         // The group is set up just after the fork: give it that moment.
         wait_until(
             &format!("{model}: each program to lead its own group"),
@@ -134,8 +146,7 @@ fn cmd_programs_die_with_a_killed_paralab() {
                     .all(|&p| Stat::of(p).is_some_and(|s| s.pgrp == p))
             },
         );
-        child.kill().unwrap();
-        child.wait().unwrap();
+        drop(child); // SIGKILL, as `kill -9`
         wait_until(
             &format!("the {model} programs to die"),
             Duration::from_secs(2),

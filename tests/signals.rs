@@ -118,6 +118,25 @@ fn sigterm_stops_fifty_spawned_sleepers_and_keeps_what_finished() {
     interrupt_fifty_sleepers(Signal::SIGTERM, "spawn", 143);
 }
 
+/// A paralab a test started, SIGKILLed and reaped if the test fails before
+/// it takes the process back (its workers die with it).
+struct Started(Option<Child>);
+
+impl Started {
+    fn take(mut self) -> Child {
+        self.0.take().expect("taken once")
+    }
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
 /// A cpu run of 3 workers finishes and is saved; then 3 workers sleep for
 /// a minute and paralab receives `signal`, which must stop it as SIGINT
 /// does: exit 128 + the signal's number, one line saying so, the finished
@@ -144,12 +163,13 @@ fn stop_three_sleepers(signal: Signal, method: &str) {
         saved.to_str().unwrap(),
     ]);
     let pid = child.id();
+    let child = Started(Some(child));
     wait_until("the cpu measurement", Duration::from_secs(20), || {
         line_count(&saved) >= 2
     });
     let sleepers = wait_for_children(pid, 3, Duration::from_secs(20));
     kill(Pid::from_raw(pid as i32), signal).unwrap();
-    let output = finish(child, Duration::from_secs(10));
+    let output = finish(child.take(), Duration::from_secs(10));
     let stderr = without_busy_warning(&String::from_utf8_lossy(&output.stderr));
 
     assert_eq!(
