@@ -6,11 +6,16 @@
 //! imports nothing from the others.
 //!
 //! - [`fork`]: a forked worker running an allocation-free body, fork + exec
-//!   of a prepared program, and the forks `paralab primitives` times.
+//!   of a prepared program, the setup every child does before it runs
+//!   anything (own group, death with paralab, default signals, empty mask;
+//!   [`fork::start_as_worker`] for a `Command`), and the forks
+//!   `paralab primitives` times.
 //! - [`wait`]: the one decoding of a wait status ([`wait::Exit`]), reaping
 //!   with `wait4` (a child's own CPU time), waiting without reaping.
-//! - [`signals`]: SIGINT and SIGTERM, graceful sections, and the registry of
-//!   worker process groups ([`signals::WorkerGroup`]).
+//! - [`signals`]: the stop signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
+//!   SIGUSR1/2, SIGALRM, SIGPIPE), graceful sections, the registry of
+//!   worker process groups ([`signals::WorkerGroup`]) and of temporaries
+//!   a hard stop removes ([`signals::RemoveOnStop`]).
 //! - [`watchdog`]: kills process groups at a deadline.
 //! - [`children`]: child programs killed with their group and reaped when
 //!   dropped ([`children::ChildSet`]).

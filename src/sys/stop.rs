@@ -3,7 +3,7 @@
 //! A [`StopToken`] is handed to an experiment and, through the run
 //! context, to every model: they look at it between workers and while
 //! waiting, and stop early when it is set. paralab's own token is the one
-//! its signal thread sets on SIGINT or SIGTERM ([`super::signals::stop_token`]);
+//! its signal thread sets on a stop signal ([`super::signals::stop_token`]);
 //! a test or a library user makes a fresh one and sets it by hand.
 
 use std::sync::Arc;
