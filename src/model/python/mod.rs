@@ -317,7 +317,10 @@ impl Python {
         let state = if enabled { GIL_ON } else { GIL_OFF };
         let before = self.driver_gil.swap(state, Ordering::SeqCst);
         if enabled != believed {
-            eprintln!("paralab: warning: {}", self.gil_disagreement(before, enabled));
+            eprintln!(
+                "paralab: warning: {}",
+                self.gil_disagreement(before, enabled)
+            );
         }
     }
 
@@ -727,5 +730,94 @@ mod tests {
                 .to_string()
                 .contains("two reports")
         );
+    }
+
+    fn probed(stdout: &str, stderr: &str, raw_status: i32, timed_out: bool) -> GroupOutput {
+        use std::os::unix::process::ExitStatusExt;
+        GroupOutput {
+            output: std::process::Output {
+                status: std::process::ExitStatus::from_raw(raw_status),
+                stdout: stdout.as_bytes().to_vec(),
+                stderr: stderr.as_bytes().to_vec(),
+            },
+            timed_out,
+            interrupted: None,
+        }
+    }
+
+    #[test]
+    fn a_probe_answer_is_a_python_or_what_the_program_did() {
+        let limit = Duration::from_secs(2);
+        let answer = probe_answer(
+            &probed("3.13.1\n0\n/usr/bin/python3.13t\n", "", 0, false),
+            limit,
+        );
+        assert_eq!(
+            answer,
+            Ok(ProbeAnswer {
+                version: "3.13.1".into(),
+                gil_enabled: false,
+                executable: Some("/usr/bin/python3.13t".into()),
+            })
+        );
+        let said = |out, err, status, timed_out| match probe_answer(
+            &probed(out, err, status, timed_out),
+            limit,
+        ) {
+            Err(ProbeFailure::NotPython(what)) => what,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            said("", "", 1 << 8, false),
+            "asked its version, it exited with code 1, printing nothing"
+        );
+        assert!(said("", "", 9, false).contains("was killed by SIGKILL"));
+        assert!(said("", "boom\n", 2 << 8, false).contains("saying: boom"));
+        assert!(said("hello\n", "", 0, false).contains("printed 'hello' instead"));
+        assert!(said("", "", 9, true).contains("did not answer within 2 s"));
+        assert_eq!(
+            probe_answer(&probed("2.7.18\n1\n", "", 0, false), limit),
+            Err(ProbeFailure::TooOld("2.7.18".into()))
+        );
+        // No explicit "0": the GIL is taken to be on.
+        assert!(
+            probe_answer(&probed("3.12.0\n", "", 0, false), limit)
+                .unwrap()
+                .gil_enabled
+        );
+    }
+
+    #[test]
+    fn the_drivers_gil_report_wins_over_the_probe() {
+        let python = Python {
+            exe: "python3".into(),
+            version: "3.13.1".into(),
+            executable: "python3".into(),
+            probed_gil: false,
+            driver_gil: AtomicU8::new(GIL_UNKNOWN),
+        };
+        assert!(!python.gil_enabled());
+        python.record_driver_gil(None);
+        assert!(!python.gil_enabled());
+        python.record_driver_gil(Some(true));
+        assert!(python.gil_enabled());
+        let said = python.gil_disagreement(GIL_UNKNOWN, true);
+        assert!(
+            said.contains("GIL off in its version probe") && said.contains("found it on"),
+            "{said}"
+        );
+        assert!(
+            python
+                .gil_disagreement(GIL_ON, false)
+                .contains("an earlier run")
+        );
+    }
+
+    #[test]
+    fn a_report_says_the_drivers_gil() {
+        let json = r#"{"gil_enabled":false,"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
+        assert_eq!(parse_report(json, 0).unwrap().gil_enabled, Some(false));
+        let silent = r#"{"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
+        assert_eq!(parse_report(silent, 0).unwrap().gil_enabled, None);
     }
 }
