@@ -134,13 +134,14 @@ def timed(index, workload, amount):
     return report
 
 
-def process_main(queue, index, workload, amount, parent):
+def process_main(channel, index, workload, amount, parent):
     die_with_parent(parent)
     report = timed(index, workload, amount)
     # The child's whole life (its start-up included), as wait4 reports a
-    # Rust worker process; read before the queue's feeder thread starts.
+    # Rust worker process.
     report.update(process_usage())
-    queue.put(report)
+    channel.send(report)
+    channel.close()
 """
 
 exec(WORKER)
@@ -181,10 +182,13 @@ def run_threads(workload, amount, workers):
 
 def run_processes(method, workload, amount, workers):
     context = multiprocessing.get_context(method)
-    queue = context.Queue()
+    # One pipe per worker, not a multiprocessing.Queue: a Queue's
+    # semaphores are named files in /dev/shm under spawn, which a driver
+    # killed by SIGKILL (a second Ctrl-C) would leave behind.
+    channels = [context.Pipe(duplex=False) for _ in range(workers)]
 
     def process(index):
-        args = (queue, index, workload, amount, os.getpid())
+        args = (channels[index][1], index, workload, amount, os.getpid())
         if method == "fork":
             # A copy of this process: the functions are already here.
             return context.Process(target=process_main, args=args)
@@ -200,14 +204,17 @@ def run_processes(method, workload, amount, workers):
         p.join()
     wall = (time.monotonic_ns() - start) / 1e9
     reports = []
-    for p in processes:
+    for p, (reader, writer) in zip(processes, channels):
         if p.exitcode != 0:
             print(f"worker process exited with code {p.exitcode}", file=sys.stderr)
-    while len(reports) < workers:
+        # Ours closed, a worker that died without a report reads as the end.
+        writer.close()
         try:
-            reports.append(queue.get(timeout=5))
-        except Exception:
-            break
+            if reader.poll(5):
+                reports.append(reader.recv())
+        except (EOFError, OSError):
+            pass
+        reader.close()
     return start, wall, reports
 
 
