@@ -711,3 +711,80 @@ fn a_free_threaded_python_with_its_gil_turned_on_is_reported_with_it() {
         "{text}"
     );
 }
+
+/// Two Ctrl-C in a row during a py-process:spawn run (the second ends
+/// paralab at once, its workers killed with SIGKILL): no temporary file
+/// or directory of the run is left, neither in TMPDIR nor the named
+/// semaphores multiprocessing keeps in /dev/shm.
+#[test]
+fn a_second_signal_leaves_no_temporary_file() {
+    use nix::sys::signal::{Signal, kill};
+    use nix::unistd::Pid;
+    let Some(python) = common::python3() else {
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_paralab"))
+        .env("TMPDIR", tmp.path())
+        .args([
+            "bench",
+            "--models",
+            "py-process:spawn",
+            "--workloads",
+            "sleep",
+        ])
+        .args(["--sleep", "60", "--workers", "2", "--runs", "1"])
+        .arg("--python-exe")
+        .arg(&python)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let paralab_pid = bench.id();
+    let mut driver = 0;
+    common::wait_until(
+        "the driver and its workers",
+        std::time::Duration::from_secs(60),
+        || {
+            driver = common::children_of(paralab_pid)
+                .into_iter()
+                .find(|&d| common::children_of(d as u32).len() >= 2)
+                .unwrap_or(0);
+            driver != 0
+        },
+    );
+    // The shared-memory files the run's processes have open.
+    let shared: std::collections::BTreeSet<String> = common::running_in_group(driver)
+        .into_iter()
+        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/maps")).ok())
+        .flat_map(|maps| {
+            maps.lines()
+                .filter_map(|l| l.split_whitespace().nth(5))
+                .filter(|path| path.starts_with("/dev/shm/"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let paralab = Pid::from_raw(paralab_pid as i32);
+    kill(paralab, Signal::SIGINT).unwrap();
+    kill(paralab, Signal::SIGINT).unwrap();
+    let status = bench.wait().unwrap();
+    assert!(!status.success(), "{status}");
+    common::wait_until(
+        "the run's processes to end",
+        std::time::Duration::from_secs(10),
+        || common::running_in_group(driver).is_empty(),
+    );
+    let left: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert!(left.is_empty(), "left in TMPDIR: {left:?}");
+    let shared_left: Vec<&String> = shared
+        .iter()
+        .filter(|path| std::path::Path::new(path).exists())
+        .collect();
+    assert!(shared_left.is_empty(), "left in /dev/shm: {shared_left:?}");
+}
