@@ -1,7 +1,9 @@
 """paralab's Python driver: one run of the notebook's experiment in CPython.
 
-paralab writes this file into a fresh private temporary directory and runs
-    python3 driver.py MODEL START_METHOD WORKLOAD AMOUNT WORKERS
+paralab passes this text to the interpreter itself, with no file on disk
+(so that nothing is left behind whatever ends paralab), and runs
+    python3 -c DRIVER MODEL START_METHOD WORKLOAD AMOUNT WORKERS
+in the root directory, with PARALAB_PARENT_PID in its environment.
 MODEL is thread, process or async; START_METHOD is fork or spawn (process
 only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep
 (AMOUNT = nanoseconds). It prints one JSON object on stdout:
@@ -12,15 +14,31 @@ only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep
 where wall_s is timed as the notebook times it (from before the first
 start to after the last join), t0_ns is when that timing began, and every
 *_ns is CLOCK_MONOTONIC (time.monotonic_ns), the clock paralab uses.
+gil_enabled is the interpreter's GIL as the run ended: PYTHON_GIL, -X gil
+or an extension module can turn it back on in a free-threaded CPython.
 The CPU fields of a worker are present where Python can measure them:
 a thread's (and a cpu task's) own counters around its work, a process's
 whole life up to its report; an asyncio sleep task has none, because
 while it awaits, the thread's counters belong to the other tasks.
+
+The driver and every worker process die with their parent, even when the
+parent is killed with SIGKILL and cannot pass anything on
+(see die_with_parent).
 """
 
-import asyncio
-import json
-import multiprocessing
+import sys
+
+# `-c` puts the working directory first on the module path: a json.py
+# planted there must not be imported (paralab also starts us in /).
+if sys.path and sys.path[0] == "":
+    del sys.path[0]
+
+# What a worker process runs. It is source text, not only functions of
+# this module, because a spawned worker is a fresh interpreter that has
+# no driver file to import: it is given this text to run (see
+# run_processes). The driver runs it too, for its threads and tasks.
+WORKER = r"""
+import os
 import sys
 import threading
 import time
@@ -34,9 +52,39 @@ except ImportError:  # not on every platform; thread_time() still gives CPU
 # and context switches; without it only time.thread_time() (user + system).
 RUSAGE_THREAD = getattr(resource, "RUSAGE_THREAD", None)
 
+# prctl(2)'s request to be sent a signal when the parent dies (Linux).
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent):
+    '''Ends this process when its parent, pid `parent`, dies, however it
+    dies (kill -9 included): on Linux the kernel sends SIGKILL
+    (PR_SET_PDEATHSIG); elsewhere a daemon thread watches os.getppid().'''
+    if parent is None:
+        return
+    try:
+        import ctypes
+        import signal
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    except (ImportError, OSError, AttributeError):
+        threading.Thread(target=watch_parent, args=(parent,), daemon=True).start()
+    # The parent may have died before the kernel was asked to tell us.
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def watch_parent(parent):
+    '''Polls for the parent's death where prctl is not available: an
+    orphan is adopted, so its parent pid changes.'''
+    while os.getppid() == parent:
+        time.sleep(0.2)
+    os._exit(1)
+
 
 def thread_usage():
-    """The calling thread's CPU counters so far."""
+    '''The calling thread's CPU counters so far.'''
     if RUSAGE_THREAD is not None:
         r = resource.getrusage(RUSAGE_THREAD)
         return {"user_s": r.ru_utime, "system_s": r.ru_stime,
@@ -45,9 +93,9 @@ def thread_usage():
 
 
 def process_usage():
-    """This whole process's CPU counters so far (as wait4 would report it)."""
+    '''This whole process's CPU counters so far (as wait4 would report it).'''
     if resource is None:
-        times = __import__("os").times()
+        times = os.times()
         return {"user_s": times.user, "system_s": times.system}
     r = resource.getrusage(resource.RUSAGE_SELF)
     return {"user_s": r.ru_utime, "system_s": r.ru_stime,
@@ -55,14 +103,8 @@ def process_usage():
 
 
 def usage_between(before, after):
-    """What the counters grew by between two thread_usage() readings."""
+    '''What the counters grew by between two thread_usage() readings.'''
     return {key: after[key] - before[key] for key in after}
-
-
-def gil_enabled():
-    """Whether this interpreter's threads share a GIL now (always before 3.13)."""
-    is_enabled = getattr(sys, "_is_gil_enabled", None)
-    return True if is_enabled is None else bool(is_enabled())
 
 
 def cpu_func(result, niters):
@@ -82,7 +124,7 @@ def work(workload, amount):
 
 
 def timed(index, workload, amount):
-    """Runs one worker's work in this thread; its report, with this thread's CPU."""
+    '''Runs one worker's work in this thread; its report, with this thread's CPU.'''
     before = thread_usage()
     start = time.monotonic_ns()
     result = work(workload, amount)
@@ -90,6 +132,29 @@ def timed(index, workload, amount):
     report = {"worker": index, "result": result, "start_ns": start, "end_ns": end}
     report.update(usage_between(before, thread_usage()))
     return report
+
+
+def process_main(channel, index, workload, amount, parent):
+    die_with_parent(parent)
+    report = timed(index, workload, amount)
+    # The child's whole life (its start-up included), as wait4 reports a
+    # Rust worker process.
+    report.update(process_usage())
+    channel.send(report)
+    channel.close()
+"""
+
+exec(WORKER)
+
+import asyncio  # noqa: E402  (after the path is made safe)
+import json  # noqa: E402
+import multiprocessing  # noqa: E402
+
+
+def gil_enabled():
+    """Whether this interpreter's threads share a GIL now (always before 3.13)."""
+    is_enabled = getattr(sys, "_is_gil_enabled", None)
+    return True if is_enabled is None else bool(is_enabled())
 
 
 class Worker(threading.Thread):
@@ -102,14 +167,6 @@ class Worker(threading.Thread):
 
     def run(self):
         self.report = timed(*self.args)
-
-
-def process_main(queue, index, workload, amount):
-    report = timed(index, workload, amount)
-    # The child's whole life (its start-up included), as wait4 reports a
-    # Rust worker process; read before the queue's feeder thread starts.
-    report.update(process_usage())
-    queue.put(report)
 
 
 def run_threads(workload, amount, workers):
@@ -125,23 +182,39 @@ def run_threads(workload, amount, workers):
 
 def run_processes(method, workload, amount, workers):
     context = multiprocessing.get_context(method)
-    queue = context.Queue()
+    # One pipe per worker, not a multiprocessing.Queue: a Queue's
+    # semaphores are named files in /dev/shm under spawn, which a driver
+    # killed by SIGKILL (a second Ctrl-C) would leave behind.
+    channels = [context.Pipe(duplex=False) for _ in range(workers)]
+
+    def process(index):
+        args = (channels[index][1], index, workload, amount, os.getpid())
+        if method == "fork":
+            # A copy of this process: the functions are already here.
+            return context.Process(target=process_main, args=args)
+        # A fresh interpreter: it runs WORKER, then the worker's part.
+        code = WORKER + "\nprocess_main(*ARGS)\n"
+        return context.Process(target=exec, args=(code, {"__name__": "paralab_worker", "ARGS": args}))
+
     start = time.monotonic_ns()
-    processes = [context.Process(target=process_main, args=(queue, i, workload, amount)) for i in range(workers)]
-    for process in processes:
-        process.start()
-    for process in processes:
-        process.join()
+    processes = [process(i) for i in range(workers)]
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join()
     wall = (time.monotonic_ns() - start) / 1e9
     reports = []
-    for process in processes:
-        if process.exitcode != 0:
-            print(f"worker process exited with code {process.exitcode}", file=sys.stderr)
-    while len(reports) < workers:
+    for p, (reader, writer) in zip(processes, channels):
+        if p.exitcode != 0:
+            print(f"worker process exited with code {p.exitcode}", file=sys.stderr)
+        # Ours closed, a worker that died without a report reads as the end.
+        writer.close()
         try:
-            reports.append(queue.get(timeout=5))
-        except Exception:
-            break
+            if reader.poll(5):
+                reports.append(reader.recv())
+        except (EOFError, OSError):
+            pass
+        reader.close()
     return start, wall, reports
 
 
@@ -160,10 +233,19 @@ async def run_tasks(workload, amount, workers):
     return start, (time.monotonic_ns() - start) / 1e9, list(reports)
 
 
+def parent_pid():
+    """paralab's pid, which it names in PARALAB_PARENT_PID (None when run by hand)."""
+    try:
+        return int(os.environ["PARALAB_PARENT_PID"])
+    except (KeyError, ValueError):
+        return None
+
+
 def main(argv):
     if sys.version_info < (3, 8):
         print(f"paralab needs Python 3.8 or newer, this is {sys.version.split()[0]}", file=sys.stderr)
         return 3
+    die_with_parent(parent_pid())
     model, method, workload, amount, workers = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
     if model == "thread":
         t0, wall, reports = run_threads(workload, amount, workers)

@@ -1,27 +1,34 @@
 //! CPython as a model: the notebook's own code run by `python3`, so that
 //! Python's threads, processes and asyncio can stand beside Rust's.
 //!
-//! paralab ships a small driver script ([`DRIVER`]). It is written into a
-//! fresh private temporary directory (random name, owner-only), because
-//! `multiprocessing`'s `spawn` start method re-imports the main module from
-//! its file; one Python process is started per run, and the driver times
-//! the run itself, as the notebook does, so interpreter start-up is not
-//! counted.
+//! paralab ships a small driver script ([`DRIVER`]) and hands its text to
+//! the interpreter with `-c`: nothing is written to disk, so nothing is
+//! left behind however paralab ends (a second Ctrl-C, `kill -9`). One
+//! Python process is started per run, in a process group of its own, in
+//! the root directory; the driver times the run itself, as the notebook
+//! does, so interpreter start-up is not counted.
+//!
+//! What the interpreter says of its GIL is asked twice: by the version
+//! probe of [`Python::find`], and by the driver in every run. The driver's
+//! word wins (it ran the work), and a disagreement is said on stderr.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::process::run_in_group;
+use crate::model::process::{GroupOutput, run_in_group};
 use crate::model::{
     Language, MemoryProbe, Model, ModelError, OnStartFailure, RunContext, RunOutput, Runner,
     StartMethod, WorkerOutcome, WorkerStatus,
 };
+use crate::sys::stop::StopToken;
+use crate::sys::wait::Exit;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
-/// The driver script, run as `python3 driver.py MODEL METHOD WORKLOAD AMOUNT WORKERS`.
+/// The driver script, run as `python3 -c DRIVER MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub(crate) const DRIVER: &str = include_str!("driver.py");
 
 /// What `Python::find` asks the interpreter: its version, whether its GIL
@@ -31,6 +38,15 @@ const PROBE: &str = "import sys\n\
 print('%d.%d.%d' % sys.version_info[:3])\n\
 print(int(getattr(sys, '_is_gil_enabled', lambda: True)()))\n\
 print(sys.executable)";
+
+/// The longest a version probe may take when no shorter `--timeout` is
+/// given: a program that needs longer to say its version is not a Python
+/// paralab can use, and must not hang paralab.
+pub(crate) const PROBE_LIMIT: Duration = Duration::from_secs(30);
+
+/// The environment variable that tells the driver paralab's pid, so that
+/// it and its worker processes die with paralab (see driver.py).
+const PARENT_PID_VAR: &str = "PARALAB_PARENT_PID";
 
 /// Iterations of one calibration run: ~40 ms of CPython 3.11, long enough
 /// that the interpreter's timer and thread start-up are noise.
@@ -56,9 +72,9 @@ pub(crate) enum PyModel {
 /// Why Python could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum PythonError {
-    /// No interpreter at that name or path.
+    /// No program at that name or path.
     #[error(
-        "no Python interpreter '{exe}' found ({cause}); install python3 or give --python-exe PATH"
+        "no Python interpreter '{exe}' found ({cause}); install python3 or give --python-exe the path of one (3.8 or newer)"
     )]
     NotFound {
         /// The interpreter asked for.
@@ -66,18 +82,30 @@ pub enum PythonError {
         /// Why it could not be started.
         cause: std::io::Error,
     },
-    /// An interpreter older than 3.8, or one that did not say its version.
+    /// A program that, asked its version, did not answer as Python does:
+    /// it could not be started, failed, was killed, hung, or printed
+    /// something else.
+    #[error(
+        "'{exe}' did not run as Python: {what}; give --python-exe the path of a python3 (3.8 or newer)"
+    )]
+    NotPython {
+        /// The program.
+        exe: String,
+        /// What happened instead, in words.
+        what: String,
+    },
+    /// An interpreter older than 3.8.
     #[error("'{exe}' is Python {version}; paralab's Python models need 3.8 or newer")]
     TooOld {
         /// The interpreter.
         exe: String,
-        /// The version it gave, or `unknown`.
+        /// The version it gave.
         version: String,
     },
-    /// The driver failed; its exit status and the end of its stderr.
+    /// The driver failed: how it ended and the end of its stderr.
     #[error("Python failed ({status}): {stderr}")]
     Failed {
-        /// Its exit status.
+        /// How it ended: `exit code 1`, `SIGKILL`.
         status: String,
         /// The end of what it wrote on stderr.
         stderr: String,
@@ -96,23 +124,37 @@ pub enum PythonError {
     /// A workload the driver does not know.
     #[error("the Python models run the cpu and sleep workloads, not {0}")]
     Unsupported(&'static str),
-    /// The private directory for the driver could not be made.
-    #[error("could not write the Python driver to a temporary directory: {0}")]
-    Setup(std::io::Error),
 }
 
-/// A Python interpreter, checked, with the driver ready beside it.
+impl PythonError {
+    /// Whether no program exists at the name or path given: bad input when
+    /// the user named it (`--python-exe`), not a fault of the machine.
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, PythonError::NotFound { .. })
+    }
+}
+
+/// A GIL state not known yet, in [`Python::driver_gil`].
+const GIL_UNKNOWN: u8 = 0;
+/// The driver found the GIL off.
+const GIL_OFF: u8 = 1;
+/// The driver found the GIL on.
+const GIL_ON: u8 = 2;
+
+/// A Python interpreter, checked, that runs the driver.
 #[derive(Debug)]
 pub struct Python {
     exe: PathBuf,
     version: String,
     // `sys.executable`, the interpreter's own path (not a shim's).
     executable: String,
-    // `sys._is_gil_enabled()` where it exists (3.13+), else true.
-    gil_enabled: bool,
-    driver: PathBuf,
-    // Removed when the interpreter handle is dropped.
-    _dir: tempfile::TempDir,
+    // What the version probe read: `sys._is_gil_enabled()` where it
+    // exists (3.13+), else true.
+    probed_gil: bool,
+    // What the driver reported in its latest run (GIL_UNKNOWN before the
+    // first): the truth about the runs, which the probe may not be
+    // (PYTHON_GIL, `-X gil`, an extension module turning it back on).
+    driver_gil: AtomicU8,
 }
 
 /// One run as the driver reported it.
@@ -122,11 +164,16 @@ pub(crate) struct PyRun {
     pub wall_s: f64,
     /// One per worker, in worker order; offsets from the driver's start of timing.
     pub outcomes: Vec<WorkerOutcome>,
+    /// Whether the interpreter's GIL was on in this run, as the driver
+    /// read it (absent from a driver that did not say).
+    pub gil_enabled: Option<bool>,
 }
 
 #[derive(Deserialize)]
 struct Report {
     t0_ns: u64,
+    #[serde(default)]
+    gil_enabled: Option<bool>,
     wall_s: f64,
     workers: Vec<WorkerReport>,
 }
@@ -175,55 +222,66 @@ impl WorkerReport {
 }
 
 impl Python {
-    /// Finds and checks the interpreter `exe` (default `python3` on PATH).
+    /// Finds and checks the interpreter `exe` (default `python3` on PATH),
+    /// its version probe bounded by [`PROBE_LIMIT`].
     pub fn find(exe: Option<&Path>) -> Result<Python, PythonError> {
+        Python::find_within(exe, None, &crate::sys::signals::stop_token())
+    }
+
+    /// Finds and checks the interpreter `exe` (default `python3` on PATH):
+    /// asks its version, then runs the driver once on nothing, to read the
+    /// GIL as the runs will see it. Each is bounded by `timeout` (or
+    /// [`PROBE_LIMIT`], whichever is shorter) and by a stop on `stop`, and
+    /// runs in a process group of its own, killed whole if it hangs.
+    pub fn find_within(
+        exe: Option<&Path>,
+        timeout: Option<Duration>,
+        stop: &StopToken,
+    ) -> Result<Python, PythonError> {
         let exe = exe.map_or_else(|| PathBuf::from("python3"), Path::to_path_buf);
         let shown = exe.display().to_string();
-        let output = Command::new(&exe)
-            .args(["-c", PROBE])
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|cause| PythonError::NotFound {
-                exe: shown.clone(),
-                cause,
-            })?;
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        let mut lines = stdout.lines().map(str::trim);
-        let version = lines.next().unwrap_or_default().to_string();
-        // Anything but an explicit "0" keeps the GIL on: a claim that the
-        // threads run unlocked needs the interpreter's own word.
-        let gil_enabled = lines.next() != Some("0");
-        let executable = lines
-            .next()
-            .filter(|e| !e.is_empty())
-            .map_or_else(|| exe.display().to_string(), str::to_string);
-        let mut numbers = version.split('.').map(|n| n.parse::<u32>().ok());
-        let (major, minor) = (numbers.next().flatten(), numbers.next().flatten());
-        if !output.status.success() || major.zip(minor).is_none_or(|v| v < MIN_VERSION) {
-            let version = if version.is_empty() {
-                "unknown".into()
+        let limit = timeout.map_or(PROBE_LIMIT, |t| t.min(PROBE_LIMIT));
+        let mut probe = Command::new(&exe);
+        probe.args(["-c", PROBE]).current_dir("/");
+        let ran = run_in_group(&mut probe, Some(limit), stop).map_err(|cause| {
+            if cause.kind() == std::io::ErrorKind::NotFound {
+                PythonError::NotFound {
+                    exe: shown.clone(),
+                    cause,
+                }
             } else {
-                version
-            };
-            return Err(PythonError::TooOld {
-                exe: shown,
+                PythonError::NotPython {
+                    exe: shown.clone(),
+                    what: format!("it could not be started ({cause})"),
+                }
+            }
+        })?;
+        let answer = probe_answer(&ran, limit).map_err(|failure| match failure {
+            ProbeFailure::Interrupted(signal) => PythonError::Interrupted(signal),
+            ProbeFailure::NotPython(what) => PythonError::NotPython {
+                exe: shown.clone(),
+                what,
+            },
+            ProbeFailure::TooOld(version) => PythonError::TooOld {
+                exe: shown.clone(),
                 version,
-            });
-        }
-        let dir = tempfile::Builder::new()
-            .prefix("paralab-python-")
-            .tempdir()
-            .map_err(PythonError::Setup)?;
-        let driver = dir.path().join("paralab_driver.py");
-        std::fs::write(&driver, DRIVER).map_err(PythonError::Setup)?;
-        Ok(Python {
+            },
+        })?;
+        let python = Python {
+            executable: answer.executable.unwrap_or_else(|| shown.clone()),
             exe,
-            version,
-            executable,
-            gil_enabled,
-            driver,
-            _dir: dir,
-        })
+            version: answer.version,
+            probed_gil: answer.gil_enabled,
+            driver_gil: AtomicU8::new(GIL_UNKNOWN),
+        };
+        // The driver's own word on the GIL, before any report is written.
+        // Should this run fail, the real runs will fail the same way and
+        // say why; until then the probe's word stands.
+        let nothing = Workload::Sleep {
+            duration: Duration::ZERO,
+        };
+        let _ = python.run(PyModel::Thread, &nothing, 1, Some(limit), stop);
+        Ok(python)
     }
 
     /// The interpreter's version, e.g. `3.11.7`.
@@ -238,10 +296,54 @@ impl Python {
     }
 
     /// Whether the interpreter's threads share a global lock: false only
-    /// for a free-threaded CPython (3.13t and later) running without it,
-    /// as `sys._is_gil_enabled()` says; true for every older CPython.
+    /// for a free-threaded CPython (3.13t and later) running without it.
+    /// The driver's word from the latest run when there was one (see
+    /// [`Python::find_within`], which runs it once), otherwise what the
+    /// version probe read from `sys._is_gil_enabled()`; true for every
+    /// older CPython.
     pub fn gil_enabled(&self) -> bool {
-        self.gil_enabled
+        match self.driver_gil.load(Ordering::SeqCst) {
+            GIL_OFF => false,
+            GIL_ON => true,
+            _ => self.probed_gil,
+        }
+    }
+
+    /// Keeps the GIL state a run's driver reported; when it differs from
+    /// what was believed until then, says so on stderr, once per change.
+    fn record_driver_gil(&self, reported: Option<bool>) {
+        let Some(enabled) = reported else { return };
+        let believed = self.gil_enabled();
+        let state = if enabled { GIL_ON } else { GIL_OFF };
+        let before = self.driver_gil.swap(state, Ordering::SeqCst);
+        if enabled != believed {
+            eprintln!(
+                "paralab: warning: {}",
+                self.gil_disagreement(before, enabled)
+            );
+        }
+    }
+
+    /// The sentence for a driver that found the GIL `enabled` when paralab
+    /// believed the contrary: from the version probe (`before` unknown) or
+    /// from an earlier run.
+    fn gil_disagreement(&self, before: u8, enabled: bool) -> String {
+        let state = |on: bool| if on { "on" } else { "off" };
+        let earlier = if before == GIL_UNKNOWN {
+            "its version probe (sys._is_gil_enabled())"
+        } else {
+            "an earlier run"
+        };
+        format!(
+            "Python {} ('{}') had its GIL {} in {earlier}, but the driver found it {} during a run \
+             (PYTHON_GIL, -X gil or an extension module can turn it back on); \
+             the Python results are reported with the GIL {}",
+            self.version,
+            self.exe.display(),
+            state(!enabled),
+            state(enabled),
+            state(enabled),
+        )
     }
 
     /// How long this interpreter takes for one iteration of the notebook's
@@ -286,13 +388,11 @@ impl Python {
             other => return Err(PythonError::Unsupported(other.kind().name())),
         };
         let mut driver = Command::new(&self.exe);
-        driver.arg(&self.driver).args([
-            name,
-            method,
-            kind,
-            &amount.to_string(),
-            &workers.to_string(),
-        ]);
+        driver
+            .args(["-c", DRIVER, name, method, kind])
+            .args([amount.to_string(), workers.to_string()])
+            .current_dir("/")
+            .env(PARENT_PID_VAR, std::process::id().to_string());
         let ran =
             run_in_group(&mut driver, timeout, stop).map_err(|cause| PythonError::NotFound {
                 exe: self.exe.display().to_string(),
@@ -314,17 +414,94 @@ impl Python {
             return Ok(PyRun {
                 wall_s,
                 outcomes: (0..workers).map(timed_out).collect(),
+                gil_enabled: None,
             });
         }
         let output = ran.output;
         if !output.status.success() {
             return Err(PythonError::Failed {
-                status: output.status.to_string(),
+                status: Exit::from(output.status).to_string(),
                 stderr: last_lines(&String::from_utf8_lossy(&output.stderr), 5),
             });
         }
-        parse_report(&String::from_utf8_lossy(&output.stdout), workers)
+        let run = parse_report(&String::from_utf8_lossy(&output.stdout), workers)?;
+        self.record_driver_gil(run.gil_enabled);
+        Ok(run)
     }
+}
+
+/// What a version probe answered.
+#[derive(Debug, PartialEq)]
+struct ProbeAnswer {
+    version: String,
+    gil_enabled: bool,
+    executable: Option<String>,
+}
+
+/// Why a probe's answer is not a usable Python's.
+#[derive(Debug, PartialEq)]
+enum ProbeFailure {
+    Interrupted(&'static str),
+    /// What happened, in words.
+    NotPython(String),
+    /// The version it gave.
+    TooOld(String),
+}
+
+/// Reads the version probe's answer: a Python of [`MIN_VERSION`] or newer
+/// printing its version, GIL and path; or, in words, what the program did
+/// instead (`limit` is how long it was given).
+fn probe_answer(ran: &GroupOutput, limit: Duration) -> Result<ProbeAnswer, ProbeFailure> {
+    if let Some(signal) = ran.interrupted {
+        return Err(ProbeFailure::Interrupted(signal.as_str()));
+    }
+    if ran.timed_out {
+        return Err(ProbeFailure::NotPython(format!(
+            "asked its version, it did not answer within {} and was killed",
+            format_args!("{} s", limit.as_secs_f64())
+        )));
+    }
+    let stdout = String::from_utf8_lossy(&ran.output.stdout);
+    let stderr = String::from_utf8_lossy(&ran.output.stderr);
+    if !ran.output.status.success() {
+        let ended = match Exit::from(ran.output.status) {
+            Exit::Code(code) => format!("exited with code {code}"),
+            signal @ Exit::Signal(_) => format!("was killed by {signal}"),
+        };
+        let said = match (stderr.trim().is_empty(), stdout.trim().is_empty()) {
+            (true, true) => "printing nothing".to_string(),
+            (false, _) => format!("saying: {}", excerpt(&last_lines(&stderr, 2))),
+            (true, false) => format!("printing: {}", excerpt(&stdout)),
+        };
+        return Err(ProbeFailure::NotPython(format!(
+            "asked its version, it {ended}, {said}"
+        )));
+    }
+    let mut lines = stdout.lines().map(str::trim);
+    let version = lines.next().unwrap_or_default().to_string();
+    let mut numbers = version.split('.').map(|n| n.parse::<u32>().ok());
+    let (Some(Some(major)), Some(Some(minor))) = (numbers.next(), numbers.next()) else {
+        let printed = if stdout.trim().is_empty() {
+            "printed nothing".to_string()
+        } else {
+            format!("printed '{}'", excerpt(&stdout))
+        };
+        return Err(ProbeFailure::NotPython(format!(
+            "asked its version, it {printed} instead"
+        )));
+    };
+    if (major, minor) < MIN_VERSION {
+        return Err(ProbeFailure::TooOld(version));
+    }
+    // Anything but an explicit "0" keeps the GIL on: a claim that the
+    // threads run unlocked needs the interpreter's own word.
+    let gil_enabled = lines.next() != Some("0");
+    let executable = lines.next().filter(|e| !e.is_empty()).map(str::to_string);
+    Ok(ProbeAnswer {
+        version,
+        gil_enabled,
+        executable,
+    })
 }
 
 /// The Python models as rows of the model table: each family runs the
@@ -457,6 +634,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
     Ok(PyRun {
         wall_s: report.wall_s,
         outcomes,
+        gil_enabled: report.gil_enabled,
     })
 }
 
@@ -552,5 +730,94 @@ mod tests {
                 .to_string()
                 .contains("two reports")
         );
+    }
+
+    fn probed(stdout: &str, stderr: &str, raw_status: i32, timed_out: bool) -> GroupOutput {
+        use std::os::unix::process::ExitStatusExt;
+        GroupOutput {
+            output: std::process::Output {
+                status: std::process::ExitStatus::from_raw(raw_status),
+                stdout: stdout.as_bytes().to_vec(),
+                stderr: stderr.as_bytes().to_vec(),
+            },
+            timed_out,
+            interrupted: None,
+        }
+    }
+
+    #[test]
+    fn a_probe_answer_is_a_python_or_what_the_program_did() {
+        let limit = Duration::from_secs(2);
+        let answer = probe_answer(
+            &probed("3.13.1\n0\n/usr/bin/python3.13t\n", "", 0, false),
+            limit,
+        );
+        assert_eq!(
+            answer,
+            Ok(ProbeAnswer {
+                version: "3.13.1".into(),
+                gil_enabled: false,
+                executable: Some("/usr/bin/python3.13t".into()),
+            })
+        );
+        let said = |out, err, status, timed_out| match probe_answer(
+            &probed(out, err, status, timed_out),
+            limit,
+        ) {
+            Err(ProbeFailure::NotPython(what)) => what,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            said("", "", 1 << 8, false),
+            "asked its version, it exited with code 1, printing nothing"
+        );
+        assert!(said("", "", 9, false).contains("was killed by SIGKILL"));
+        assert!(said("", "boom\n", 2 << 8, false).contains("saying: boom"));
+        assert!(said("hello\n", "", 0, false).contains("printed 'hello' instead"));
+        assert!(said("", "", 9, true).contains("did not answer within 2 s"));
+        assert_eq!(
+            probe_answer(&probed("2.7.18\n1\n", "", 0, false), limit),
+            Err(ProbeFailure::TooOld("2.7.18".into()))
+        );
+        // No explicit "0": the GIL is taken to be on.
+        assert!(
+            probe_answer(&probed("3.12.0\n", "", 0, false), limit)
+                .unwrap()
+                .gil_enabled
+        );
+    }
+
+    #[test]
+    fn the_drivers_gil_report_wins_over_the_probe() {
+        let python = Python {
+            exe: "python3".into(),
+            version: "3.13.1".into(),
+            executable: "python3".into(),
+            probed_gil: false,
+            driver_gil: AtomicU8::new(GIL_UNKNOWN),
+        };
+        assert!(!python.gil_enabled());
+        python.record_driver_gil(None);
+        assert!(!python.gil_enabled());
+        python.record_driver_gil(Some(true));
+        assert!(python.gil_enabled());
+        let said = python.gil_disagreement(GIL_UNKNOWN, true);
+        assert!(
+            said.contains("GIL off in its version probe") && said.contains("found it on"),
+            "{said}"
+        );
+        assert!(
+            python
+                .gil_disagreement(GIL_ON, false)
+                .contains("an earlier run")
+        );
+    }
+
+    #[test]
+    fn a_report_says_the_drivers_gil() {
+        let json = r#"{"gil_enabled":false,"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
+        assert_eq!(parse_report(json, 0).unwrap().gil_enabled, Some(false));
+        let silent = r#"{"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
+        assert_eq!(parse_report(silent, 0).unwrap().gil_enabled, None);
     }
 }
