@@ -45,7 +45,7 @@ impl Exit {
 pub(crate) fn stopped_at_once(signal: Signal, again: bool) {
     if again {
         say(format_args!(
-            "{signal} again: stopped at once; every worker was killed and reaped (a --save file keeps each finished measurement)"
+            "a second signal ({signal}): stopped at once; every worker was killed and reaped (a --save file keeps each finished measurement)"
         ));
     } else {
         say(format_args!(
@@ -73,13 +73,24 @@ pub(crate) enum CliError {
     /// A signal stopped the sweep; the finished measurements were kept
     /// where `kept` says.
     #[error(
-        "interrupted by {signal}: kept the {finished} finished measurements ({kept}); the run in progress was dropped and no worker is left running"
+        "interrupted by {signal}: {}; the run in progress was dropped and no worker is left running",
+        kept_sentence(*finished, kept)
     )]
     Interrupted {
         signal: Signal,
         finished: usize,
         kept: String,
     },
+}
+
+/// "kept the 3 finished measurements (printed above)", or, when none had
+/// finished, a sentence that says so instead of "kept the 0 …".
+fn kept_sentence(finished: usize, kept: &str) -> String {
+    match finished {
+        0 => "no measurement had finished yet".to_string(),
+        1 => format!("kept the 1 finished measurement ({kept})"),
+        n => format!("kept the {n} finished measurements ({kept})"),
+    }
 }
 
 impl CliError {
