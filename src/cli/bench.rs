@@ -192,6 +192,9 @@ fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 /// failure (after the results that were finished) on stderr.
 pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     let mut plan = args.plan();
+    for ignored in ignored_python_options(&args, &plan) {
+        error::warn(ignored);
+    }
     let python = match find_python(&mut plan, args.python_exe.as_deref()) {
         Ok(python) => python,
         Err(exit) => return Ok(exit),
@@ -309,6 +312,36 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             )))
         }
     }
+}
+
+/// One line per Python option that `plan` gives nothing to do: no
+/// Python model, or (for `--python-iters`) no cpu workload. Ignored rather
+/// than refused, as a `--sleep` without a sleep workload is, but said, so
+/// that a user who forgot `--python` does not read Rust's numbers as
+/// Python's.
+fn ignored_python_options(args: &BenchArgs, plan: &Plan) -> Vec<String> {
+    let mut ignored = Vec::new();
+    let has_python = plan.models.iter().any(Model::is_python);
+    let to_enable = "add --python, or a Python model to --models (py-thread, py-process, py-async)";
+    if !has_python {
+        if args.python_iters.is_some() {
+            ignored.push(format!(
+                "--python-iters is ignored: no Python model runs; {to_enable}"
+            ));
+        }
+        if args.python_exe.is_some() {
+            ignored.push(format!(
+                "--python-exe is ignored: no Python model runs; {to_enable}"
+            ));
+        }
+    } else if args.python_iters.is_some()
+        && !plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu)
+    {
+        ignored.push(
+            "--python-iters is ignored: no cpu workload runs; add --workloads cpu".to_string(),
+        );
+    }
+    ignored
 }
 
 /// Measures what other work keeps busy before the sweep, into `machine`:
