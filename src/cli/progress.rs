@@ -58,9 +58,9 @@ impl Progress {
         };
         let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
         let template = if colour {
-            "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} · {left:.bold}"
+            "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} · ETA {left:.bold}"
         } else {
-            "{spinner} [{bar:20}] {pos}/{len} {msg} · {left}"
+            "{spinner} [{bar:20}] {pos}/{len} {msg} · ETA {left}"
         };
         let end = Arc::new(Mutex::new(None));
         let shared_end = Arc::clone(&end);
@@ -84,14 +84,14 @@ impl Progress {
     }
 }
 
-/// `about 12 s left`, from when the sweep should end; before any cell
-/// has ended there is nothing to estimate from.
+/// `~12 s`, from when the sweep should end; `…` before any cell has
+/// ended, with nothing to estimate from.
 fn time_left(end: Option<Instant>, now: Instant) -> String {
     match end {
-        None => "time left: estimated once a cell has ended".to_string(),
+        None => "…".to_string(),
         Some(end) => {
             let left = end.saturating_duration_since(now).as_secs_f64();
-            format!("about {:.0} s left", left.ceil())
+            format!("~{:.0} s", left.ceil())
         }
     }
 }
@@ -266,12 +266,9 @@ mod tests {
         let now = start + Duration::from_secs(6);
         let end = tally.expected_end(now).unwrap();
         assert_eq!(end.duration_since(now), Duration::from_secs(18));
-        assert_eq!(time_left(Some(end), now), "about 18 s left");
-        assert_eq!(
-            time_left(Some(end), end + Duration::from_secs(1)),
-            "about 0 s left"
-        );
-        assert!(time_left(None, now).contains("once a cell has ended"));
+        assert_eq!(time_left(Some(end), now), "~18 s");
+        assert_eq!(time_left(Some(end), end + Duration::from_secs(1)), "~0 s");
+        assert_eq!(time_left(None, now), "…");
         let fresh = Tally { done: 0, ..tally };
         assert_eq!(fresh.expected_end(now), None);
     }
