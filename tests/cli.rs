@@ -521,3 +521,40 @@ fn primitives_table_and_bad_names() {
             predicate::str::contains("'vfork'").and(predicate::str::contains("context-switch")),
         );
 }
+
+#[test]
+fn python_options_without_a_python_model_are_said_to_be_ignored() {
+    let run = |extra: &[&str]| {
+        let output = paralab()
+            .args([
+                "1000",
+                "--workloads",
+                "cpu",
+                "--workers",
+                "1",
+                "--runs",
+                "1",
+            ])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        without_busy_warning(&String::from_utf8(output.stderr).unwrap())
+    };
+    let stderr = run(&["--python-iters", "5000"]);
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("ignored")).collect();
+    assert_eq!(
+        lines,
+        [
+            "paralab: warning: --python-iters is ignored: no Python model runs; add --python, or a Python model to --models (py-thread, py-process, py-async)"
+        ],
+        "{stderr}"
+    );
+    let stderr = run(&["--python-exe", "/no/such/python"]);
+    assert!(
+        stderr.contains("warning: --python-exe is ignored: no Python model runs"),
+        "{stderr}"
+    );
+    // Without them, no such line.
+    assert!(!run(&[]).contains("ignored"));
+}

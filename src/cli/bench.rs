@@ -1,7 +1,7 @@
 //! `paralab bench`: the notebook's experiment and its generalisations.
 
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::dataset::Record;
 use crate::dataset::jsonl::JsonLines;
@@ -191,7 +191,14 @@ fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
 /// Runs the sweep, prints the chosen report on stdout, and reports a
 /// failure (after the results that were finished) on stderr.
 pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
+    // What other work keeps busy is measured from here, while paralab
+    // looks for Python and checks its outputs: the window then costs
+    // little time of its own (paralab's own CPU is not counted in it).
+    let others_since = (Instant::now(), contention::Counters::now());
     let mut plan = args.plan();
+    for ignored in ignored_python_options(&args, &plan) {
+        error::warn(ignored);
+    }
     let python = match find_python(&mut plan, args.python_exe.as_deref()) {
         Ok(python) => python,
         Err(exit) => return Ok(exit),
@@ -220,7 +227,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         version: p.version().to_string(),
         gil_enabled: p.gil_enabled(),
     });
-    before_sweep(&mut machine, args.wait_quiet, outputs.quiet());
+    before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
     let mut save = match &args.save {
         None => None,
         Some(path) => {
@@ -311,13 +318,57 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     }
 }
 
+/// One line per Python option that `plan` gives nothing to do: no
+/// Python model, or (for `--python-iters`) no cpu workload. Ignored rather
+/// than refused, as a `--sleep` without a sleep workload is, but said, so
+/// that a user who forgot `--python` does not read Rust's numbers as
+/// Python's.
+fn ignored_python_options(args: &BenchArgs, plan: &Plan) -> Vec<String> {
+    let mut ignored = Vec::new();
+    let has_python = plan.models.iter().any(Model::is_python);
+    let to_enable = "add --python, or a Python model to --models (py-thread, py-process, py-async)";
+    if !has_python {
+        if args.python_iters.is_some() {
+            ignored.push(format!(
+                "--python-iters is ignored: no Python model runs; {to_enable}"
+            ));
+        }
+        if args.python_exe.is_some() {
+            ignored.push(format!(
+                "--python-exe is ignored: no Python model runs; {to_enable}"
+            ));
+        }
+    } else if args.python_iters.is_some()
+        && !plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu)
+    {
+        ignored.push(
+            "--python-iters is ignored: no cpu workload runs; add --workloads cpu".to_string(),
+        );
+    }
+    ignored
+}
+
+/// The least time over which other work is measured before the sweep:
+/// 20 of `/proc/stat`'s 10 ms ticks, enough to tell a busy loop (a whole
+/// CPU) from a tenth of one.
+const OTHERS_WINDOW: Duration = Duration::from_millis(200);
+
+/// The windows `--wait-quiet` judges the machine by: a careful wait
+/// asks for a longer quiet stretch than the warning does.
+const WAIT_QUIET_WINDOW: Duration = Duration::from_millis(500);
+
 /// Measures what other work keeps busy before the sweep, into `machine`:
 /// with `wait_quiet`, waiting (at most that long) for it to go under a
-/// tenth of a CPU and saying what was found; otherwise one warning when
+/// tenth of a CPU and saying what was found; otherwise, over the window
+/// that began at `since` (at least [`OTHERS_WINDOW`]), one warning when
 /// it is above. `quiet` silences both, as it silences the outlier
 /// warnings: the figures stay in the machine block.
-fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool) {
-    let window = Duration::from_millis(500);
+fn before_sweep(
+    machine: &mut Machine,
+    wait_quiet: Option<Duration>,
+    quiet: bool,
+    since: (Instant, contention::Counters),
+) {
     machine.load_average_1m = contention::load_average_1m();
     // "1.7 of the 2 CPUs", as the verdicts will say it.
     let of = machine.logical_cpus;
@@ -333,7 +384,9 @@ fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool
         }
     };
     let Some(bound) = wait_quiet else {
-        let others = contention::others_over(window);
+        let (started, before) = since;
+        std::thread::sleep(OTHERS_WINDOW.saturating_sub(started.elapsed()));
+        let others = before.until(&contention::Counters::now()).others_cpus;
         if let Some(others) = others.filter(|&o| o >= contention::QUIET_CPUS) {
             warn(format_args!(
                 "other work kept {} busy just before the sweep; its timings and verdicts may show the machine, not the models (--wait-quiet waits for a quiet machine)",
@@ -343,7 +396,7 @@ fn before_sweep(machine: &mut Machine, wait_quiet: Option<Duration>, quiet: bool
         machine.others_cpus_before = others;
         return;
     };
-    let found = contention::wait_quiet(window, bound);
+    let found = contention::wait_quiet(WAIT_QUIET_WINDOW, bound);
     let waited = format!("{:.1} s", found.waited.as_secs_f64());
     match found.others_cpus {
         None => warn(format_args!(

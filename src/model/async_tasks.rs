@@ -19,6 +19,7 @@ use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
 use crate::sys::limits;
 use crate::workload::{Workload, WorkloadKind, nanos};
+use nix::time::{ClockId, clock_gettime};
 
 /// What a task hands back when awaited.
 struct TaskReport {
@@ -80,7 +81,8 @@ fn run(
             let reports = reports.clone();
             // A panicking task drops its sender; awaiting it tells the panic.
             runtime.spawn(async move {
-                let report = task(job).await;
+                let (mut report, usage) = metered(task(job)).await;
+                report.usage = usage;
                 let _ = reports.send((worker, report));
             })
         })
@@ -130,25 +132,156 @@ fn run(
 }
 
 /// One worker: a sleep on the runtime's timer, or the job run to the end
-/// on the worker thread that polls it (its CPU time is that thread's,
-/// measured around the call, which never yields).
+/// on the worker thread that polls it. Its CPU time is counted by
+/// [`metered`], across every poll.
 async fn task(job: Arc<Job>) -> TaskReport {
     let start = MonoTime::now();
-    if let Job::Builtin(Workload::Sleep { duration }) = *job {
+    let result = if let Job::Builtin(Workload::Sleep { duration }) = *job {
         tokio::time::sleep(duration).await;
-        return TaskReport {
-            result: nanos(duration),
-            start,
-            end: MonoTime::now(),
-            usage: None,
-        };
-    }
-    let cpu_before = CpuUsage::now_thread();
-    let result = job.run();
+        nanos(duration)
+    } else {
+        job.run()
+    };
     TaskReport {
         result,
         start,
         end: MonoTime::now(),
-        usage: CpuUsage::thread_since(cpu_before),
+        usage: None,
+    }
+}
+
+/// Runs `future` to its end, adding up the CPU time and switches of the
+/// thread that polls it during each poll. A task may be polled on
+/// several of the runtime's threads and waits between polls on none, so
+/// the thread's clock around the whole task would count other tasks' work
+/// (or, around a sleep, nothing of its own): each poll is measured apart.
+/// `None` when the kernel does not give a thread's counters.
+async fn metered<F: Future>(future: F) -> (F::Output, Option<CpuUsage>) {
+    let mut future = std::pin::pin!(future);
+    let mut counters = Some(CpuUsage::default());
+    let mut clock = Some(0.0);
+    let output = std::future::poll_fn(|context| {
+        let (before, clock_before) = (CpuUsage::now_thread(), thread_clock_s());
+        let poll = future.as_mut().poll(context);
+        counters = counters
+            .zip(CpuUsage::thread_since(before))
+            .map(|(sum, poll)| add(sum, poll));
+        clock = clock
+            .zip(clock_before.zip(thread_clock_s()))
+            .map(|(sum, (before, after))| sum + (after - before).max(0.0));
+        poll
+    })
+    .await;
+    (output, counters.map(|counters| timed_by(counters, clock)))
+}
+
+/// The thread's CPU clock, in seconds, exact to the nanosecond.
+fn thread_clock_s() -> Option<f64> {
+    let now = clock_gettime(ClockId::CLOCK_THREAD_CPUTIME_ID).ok()?;
+    Some(now.tv_sec() as f64 + now.tv_nsec() as f64 / 1e9)
+}
+
+/// `counters` with their CPU time set to `clock`'s, split between user
+/// and system as the counters split it. The kernel brings a running
+/// thread's `getrusage` time up to date only at a clock tick or a switch,
+/// so a poll of a few microseconds reads as nothing, or as the tick's
+/// worth of whatever ran before it; the thread's CPU clock is exact. With
+/// no split to go by (every poll read nothing), the time is counted as
+/// user time: a poll runs the task's and the runtime's own code.
+fn timed_by(counters: CpuUsage, clock: Option<f64>) -> CpuUsage {
+    let Some(clock) = clock else {
+        return counters;
+    };
+    let counted = counters.cpu_s();
+    let (user_s, system_s) = if counted > 0.0 {
+        (
+            clock * counters.user_s / counted,
+            clock * counters.system_s / counted,
+        )
+    } else {
+        (clock, 0.0)
+    };
+    CpuUsage {
+        user_s,
+        system_s,
+        ..counters
+    }
+}
+
+/// The usage of two stretches of time, together.
+fn add(a: CpuUsage, b: CpuUsage) -> CpuUsage {
+    CpuUsage {
+        user_s: a.user_s + b.user_s,
+        system_s: a.system_s + b.system_s,
+        voluntary_switches: a.voluntary_switches + b.voluntary_switches,
+        involuntary_switches: a.involuntary_switches + b.involuntary_switches,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    fn cpu_of(workload: Workload, workers: usize) -> (Vec<f64>, f64) {
+        let context = RunContext::new("paralab");
+        let start = Instant::now();
+        let output = Tasks
+            .run(Model::ASYNC, &workload, workers, &context)
+            .unwrap();
+        let wall = start.elapsed().as_secs_f64();
+        let cpu = output
+            .outcomes
+            .iter()
+            .map(|o| o.cpu_s.expect("every task has its CPU time"))
+            .collect();
+        (cpu, wall)
+    }
+
+    #[test]
+    fn sleeping_tasks_use_a_little_cpu_time_of_their_own() {
+        let duration = Duration::from_millis(100);
+        let (cpu, wall) = cpu_of(Workload::Sleep { duration }, 4);
+        let total: f64 = cpu.iter().sum();
+        assert!(total > 0.0, "{cpu:?}");
+        // Arming a timer and waking up: far less than the waits, however
+        // busy the machine is.
+        assert!(
+            total < 0.05 * wall.max(duration.as_secs_f64()),
+            "{cpu:?} in {wall} s"
+        );
+    }
+
+    #[test]
+    fn computing_tasks_keep_their_cpu_time() {
+        let (cpu, wall) = cpu_of(Workload::Cpu { iters: 20_000_000 }, 2);
+        let total: f64 = cpu.iter().sum();
+        // Each task computes for its whole run, on one of ≤ 2 threads at once.
+        assert!(
+            total > 0.0 && total <= wall * logical_cpus() as f64 * 1.1,
+            "{cpu:?} in {wall} s"
+        );
+        assert!(cpu.iter().all(|&c| c > 0.02), "{cpu:?}");
+    }
+
+    #[test]
+    fn the_exact_clock_sets_the_time_and_the_counters_its_split() {
+        let counters = CpuUsage {
+            user_s: 0.003,
+            system_s: 0.001,
+            voluntary_switches: 2,
+            involuntary_switches: 1,
+        };
+        let timed = timed_by(counters, Some(0.0002));
+        assert!((timed.user_s - 0.00015).abs() < 1e-12, "{timed:?}");
+        assert!((timed.system_s - 0.00005).abs() < 1e-12, "{timed:?}");
+        assert_eq!(timed.voluntary_switches, 2);
+        let nothing_counted = timed_by(CpuUsage::default(), Some(0.0002));
+        assert_eq!(
+            (nothing_counted.user_s, nothing_counted.system_s),
+            (0.0002, 0.0)
+        );
+        assert_eq!(timed_by(counters, None), counters);
     }
 }

@@ -312,6 +312,9 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
         text.push_str(&format!(
             "; {over} workers on {cpus} CPUs took {over_ratio:.2}× (sharing the CPUs fairly gives {fair:.2}×)"
         ));
+        if let Some(sharing) = bench::sharing(&judged, over) {
+            text.push_str(&format!(" → {}", sharing.text));
+        }
     }
     Some(text)
 }
@@ -386,6 +389,20 @@ mod tests {
         // One outlier among agreeing runs moves neither the median nor the verdict.
         let text = summary_of(CPU, &[(1, 1.0), (1, 9.0), (1, 1.01), (2, 1.02), (2, 1.03)]);
         assert!(text.contains("→ both CPUs used"), "{text}");
+    }
+
+    #[test]
+    fn more_workers_than_cpus_get_a_verdict_of_their_own() {
+        let text = summary_of(CPU, &[(1, 1.0), (2, 1.02), (3, 1.52)]);
+        assert!(
+            text.contains("3 workers on 2 CPUs took 1.52× (sharing the CPUs fairly gives 1.50×) → near fair sharing"),
+            "{text}"
+        );
+        let text = summary_of(CPU, &[(1, 1.0), (2, 1.02), (3, 2.0)]);
+        assert!(
+            text.contains("gives 1.50×) → 33% longer than fair sharing: as if they ran in 2 rounds of 2 at a time"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -32,24 +32,23 @@ pub(crate) fn render(measurements: &[Measurement]) -> String {
         out.push_str(&block_title(workload, measurements));
         out.push('\n');
 
-        if columns.len() > MAX_MODEL_COLUMNS {
-            out.push_str(&layout(&rows_by_model(&grid, &columns, measurements)));
-            continue;
-        }
-        let mut table = Table {
-            header: std::iter::once("workers".to_string())
-                .chain(columns.iter().map(|&c| grid.model_label(c)))
-                .collect(),
-            ..Table::default()
-        };
-        for &workers in &grid.workers {
-            let mut row = vec![workers.to_string()];
-            for &column in &columns {
-                row.push(cell(&grid, column, workers, measurements));
+        let table = |part| {
+            if columns.len() > MAX_MODEL_COLUMNS {
+                rows_by_model(&grid, &columns, measurements, part)
+            } else {
+                models_across(&grid, &columns, measurements, part)
             }
-            table.row(row);
+        };
+        let whole = layout(&table(Part::All));
+        if widest(&whole) <= MAX_WIDTH {
+            out.push_str(&whole);
+        } else {
+            // Too wide for a terminal: the same figures in two tables.
+            out.push_str(" wall time ± spread, cores busy:\n");
+            out.push_str(&layout(&table(Part::Times)));
+            out.push_str(" speedup, its 95% interval, efficiency:\n");
+            out.push_str(&layout(&table(Part::Speedups)));
         }
-        out.push_str(&layout(&table));
     }
     let runs = runs_per_cell(measurements);
     let fields = Fields::of(measurements);
@@ -68,12 +67,56 @@ pub(crate) fn render(measurements: &[Measurement]) -> String {
             ""
         },
         if fields.cores {
-            " The last figure is cores busy: the workers' CPU time over the wall time, median over the runs."
+            " Cores busy, the last figure after each time, is the workers' CPU time over the wall time, median over the runs."
         } else {
             ""
         }
     ));
     out
+}
+
+/// The widest a table may be before its figures are split in two
+/// tables, times and speedups: a common terminal's width.
+pub(crate) const MAX_WIDTH: usize = 100;
+
+/// The widest line of `text`, in characters.
+fn widest(text: &str) -> usize {
+    text.lines().map(|l| l.chars().count()).max().unwrap_or(0)
+}
+
+/// Which figures a cell shows: all of them, or, when they do not fit a
+/// terminal together, the times or the speedups.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Part {
+    /// Time, spread, speedup, interval, efficiency, cores busy.
+    All,
+    /// Time, spread, cores busy.
+    Times,
+    /// Speedup, interval, efficiency.
+    Speedups,
+}
+
+/// One row per worker count, one column per model.
+fn models_across(
+    grid: &Grid,
+    columns: &[usize],
+    measurements: &[Measurement],
+    part: Part,
+) -> Table {
+    let mut table = Table {
+        header: std::iter::once("workers".to_string())
+            .chain(columns.iter().map(|&c| grid.model_label(c)))
+            .collect(),
+        ..Table::default()
+    };
+    for &workers in &grid.workers {
+        let mut row = vec![workers.to_string()];
+        for &column in columns {
+            row.push(cell(grid, column, workers, measurements, part));
+        }
+        table.row(row);
+    }
+    table
 }
 
 /// Beyond this many models a block turns around: one row per model, one
@@ -85,7 +128,12 @@ const MAX_MODEL_COLUMNS: usize = 3;
 ///  thread         │   0.252 s   ×1.00   100% │   0.256 s   ×1.97    98% │ …
 ///  gil            │   0.253 s   ×1.00   100% │   0.508 s   ×0.99    50% │ …
 /// ```
-fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -> Table {
+fn rows_by_model(
+    grid: &Grid,
+    columns: &[usize],
+    measurements: &[Measurement],
+    part: Part,
+) -> Table {
     let width = columns
         .iter()
         .map(|&c| grid.model_label(c).chars().count())
@@ -100,7 +148,7 @@ fn rows_by_model(grid: &Grid, columns: &[usize], measurements: &[Measurement]) -
     for &column in columns {
         let mut row = vec![format!("{:<width$}", grid.model_label(column))];
         for &workers in &grid.workers {
-            row.push(cell(grid, column, workers, measurements));
+            row.push(cell(grid, column, workers, measurements, part));
         }
         table.row(row);
     }
@@ -152,7 +200,13 @@ impl Fields {
     }
 }
 
-fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]) -> String {
+fn cell(
+    grid: &Grid,
+    column: usize,
+    workers: usize,
+    measurements: &[Measurement],
+    part: Part,
+) -> String {
     let fields = Fields::of(measurements);
     let Some(time) = grid.median(column, workers) else {
         let c = &grid.columns[column];
@@ -198,12 +252,12 @@ fn cell(grid: &Grid, column: usize, workers: usize, measurements: &[Measurement]
     } else {
         String::new()
     };
-    format!(
-        "{:>9}{spread}  {:>6}{interval}  {:>5}{cores}",
-        fmt::seconds(time),
-        speedup,
-        efficiency
-    )
+    let time = fmt::seconds(time);
+    match part {
+        Part::All => format!("{time:>9}{spread}  {speedup:>6}{interval}  {efficiency:>5}{cores}"),
+        Part::Times => format!("{time:>9}{spread}{cores}"),
+        Part::Speedups => format!("{speedup:>6}{interval} {efficiency:>5}"),
+    }
 }
 
 /// Right-aligns the worker counts, left-aligns the rest, with `│` between.
@@ -227,4 +281,126 @@ fn runs_vary(measurements: &[Measurement]) -> bool {
                 && o.run == runs
         })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Model, StartMethod, WorkerOutcome, WorkerStatus};
+
+    /// A run of `workers` workers of `model` on `workload`, each busy for
+    /// half the wall time.
+    fn run(
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        run: usize,
+        wall_s: f64,
+    ) -> Measurement {
+        Measurement {
+            workload: workload.clone(),
+            model,
+            workers,
+            run,
+            wall_s,
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(wall_s / 2.0),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 1 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: Some(0.0),
+            steal_cpus: Some(0.0),
+            cpu_pressure: None,
+        }
+    }
+
+    /// Three runs of every cell, spread enough to give every interval,
+    /// for `models` at 1, 2 and 3 workers, cpu and sleep.
+    fn sweep(models: &[Model]) -> Vec<Measurement> {
+        let mut ms = Vec::new();
+        for workload in [
+            Workload::Cpu { iters: 35_000_000 },
+            Workload::Sleep {
+                duration: std::time::Duration::from_secs(1),
+            },
+        ] {
+            for &model in models {
+                for workers in 1..=3 {
+                    for (k, jitter) in [1.0, 1.13, 0.91].into_iter().enumerate() {
+                        let wall = 0.2523 * workers as f64 * jitter;
+                        ms.push(run(&workload, model, workers, k + 1, wall));
+                    }
+                }
+            }
+        }
+        ms
+    }
+
+    fn widest_table_line(text: &str) -> usize {
+        // The footnote is prose, which a terminal wraps.
+        text.lines()
+            .filter(|l| !l.starts_with("Times are"))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap()
+    }
+
+    #[test]
+    fn six_models_with_intervals_fit_a_terminal() {
+        let models = [
+            Model::THREAD,
+            Model::process(StartMethod::Fork),
+            Model::ASYNC,
+            Model::POOL,
+            Model::GIL,
+            Model::process(StartMethod::Spawn),
+        ];
+        let text = render(&sweep(&models));
+        assert!(widest_table_line(&text) <= MAX_WIDTH, "{text}");
+        // Nothing is lost: every interval and cores busy figure is there.
+        assert!(text.contains("95% interval"), "{text}");
+        for model in models {
+            let label = model.to_string();
+            assert!(
+                text.lines()
+                    .filter(|l| l.contains(&format!(" {label} ")))
+                    .count()
+                    >= 4,
+                "{label}: {text}"
+            );
+        }
+        let cells_with_interval = text
+            .lines()
+            .flat_map(|l| l.split('│'))
+            .filter(|cell| cell.contains('–') && cell.contains('×') && cell.contains('%'))
+            .count();
+        assert_eq!(cells_with_interval, 6 * 3 * 2, "{text}");
+        let times_with_cores = text
+            .lines()
+            .flat_map(|l| l.split('│'))
+            .filter(|cell| {
+                cell.contains('±')
+                    && cell
+                        .split_whitespace()
+                        .last()
+                        .is_some_and(|busy| busy.parse::<f64>().is_ok())
+            })
+            .count();
+        assert_eq!(times_with_cores, 6 * 3 * 2, "{text}");
+    }
+
+    #[test]
+    fn the_default_two_models_fit_a_terminal_too() {
+        let text = render(&sweep(&[Model::THREAD, Model::process(StartMethod::Fork)]));
+        assert!(widest_table_line(&text) <= MAX_WIDTH, "{text}");
+        // And one run per cell keeps its figures on one line.
+        let one_run: Vec<Measurement> = sweep(&[Model::THREAD])
+            .into_iter()
+            .filter(|m| m.run == 1)
+            .collect();
+        let text = render(&one_run);
+        assert!(!text.contains("speedup, its 95% interval"), "{text}");
+    }
 }

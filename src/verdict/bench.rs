@@ -180,6 +180,65 @@ pub(crate) fn scaling(column: &Column<'_>, workers: usize) -> Option<Verdict> {
     Some(Verdict::new(Outcome::Holds, text))
 }
 
+/// How far from fair sharing a time may lie and still be called near it:
+/// the scheduler's time slices and the workers' uneven starts.
+const NEAR_FAIR: f64 = 0.1;
+
+/// What `workers` CPU-bound workers, more than the CPUs, did with them:
+/// sharing `cpus` CPUs fairly, they take `workers / cpus` times as long
+/// as one. A result says whether their time was near that, or how far
+/// above it and what it looks like (in rounds of `cpus` at a time, one at
+/// a time). Inconclusive when [`doubt`] finds a reason (other work took
+/// CPUs, the runs disagree, a time below fair sharing beyond its noise,
+/// which only more CPUs than exist could give), or when the time is below
+/// fair sharing by more than [`NEAR_FAIR`] within its noise. `None` for
+/// other workloads, `workers ≤ cpus`, or cells not measured.
+pub(crate) fn sharing(column: &Column<'_>, workers: usize) -> Option<Verdict> {
+    if column.kind != WorkloadKind::Cpu || workers <= column.cpus {
+        return None;
+    }
+    let one = median(&column.walls(1))?;
+    let ratio = median(&column.walls(workers))? / one;
+    let inconclusive =
+        |reason: String| Verdict::new(Outcome::Inconclusive, format!("inconclusive: {reason}"));
+    if let Some(reason) = doubt(column, workers) {
+        return Some(inconclusive(reason));
+    }
+    let fair = workers as f64 / column.cpus as f64;
+    let off = ratio / fair - 1.0;
+    if off < -NEAR_FAIR {
+        return Some(inconclusive(format!(
+            "{} less time than sharing {} CPUs fairly allows, which only more CPUs could give, though within the runs' noise; use more iterations or --runs",
+            crate::fmt::percent(-off),
+            column.cpus
+        )));
+    }
+    if off <= NEAR_FAIR {
+        return Some(Verdict::new(Outcome::Holds, "near fair sharing"));
+    }
+    // Above fair sharing: say what the time looks like, when it looks
+    // like something a model does.
+    let rounds = workers.div_ceil(column.cpus) as f64;
+    let near = |x: f64| (ratio / x - 1.0).abs() <= NEAR_FAIR;
+    let shape = if near(workers as f64) {
+        ": as if one ran at a time".to_string()
+    } else if rounds > fair * (1.0 + NEAR_FAIR) && near(rounds) {
+        format!(
+            ": as if they ran in {rounds:.0} rounds of {} at a time",
+            column.cpus
+        )
+    } else {
+        String::new()
+    };
+    Some(Verdict::new(
+        Outcome::Holds,
+        format!(
+            "{} longer than fair sharing{shape}",
+            crate::fmt::percent(off)
+        ),
+    ))
+}
+
 /// Whether the per-iteration comparison of two languages' one-worker cpu
 /// runs (`fast`, `slow`) is a result: both cells sound (CPU, length,
 /// agreement) and their ratio steady over the runs. The reason when not.
@@ -418,6 +477,134 @@ mod tests {
                 .unwrap()
                 .contains("too short")
         );
+    }
+
+    /// A thread column on 2 CPUs at 1 and 3 workers, each cell's runs
+    /// given as (wall, cpu per worker, others).
+    fn judge_sharing(one: &[(f64, f64, Option<f64>)], at_3: &[(f64, f64, Option<f64>)]) -> Verdict {
+        let cells = vec![
+            (1, one.iter().map(|&(w, c, o)| run(1, w, c, o)).collect()),
+            (3, at_3.iter().map(|&(w, c, o)| run(3, w, c, o)).collect()),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus: 2,
+            cells: &cells,
+        };
+        sharing(&column, 3).unwrap()
+    }
+
+    #[test]
+    fn more_workers_than_cpus_are_judged_against_fair_sharing() {
+        let one = [
+            (0.25, 0.25, QUIET),
+            (0.251, 0.25, QUIET),
+            (0.249, 0.25, QUIET),
+        ];
+        // 3 × 0.25 s of work on 2 CPUs: 0.375 s when shared fairly.
+        let fair = [
+            (0.38, 0.25, QUIET),
+            (0.381, 0.25, QUIET),
+            (0.379, 0.25, QUIET),
+        ];
+        let v = judge_sharing(&one, &fair);
+        assert_eq!(
+            (v.outcome, v.text.as_str()),
+            (Outcome::Holds, "near fair sharing")
+        );
+        // A pool of 2: two rounds, 0.5 s.
+        let rounds = [
+            (0.5, 0.25, QUIET),
+            (0.502, 0.25, QUIET),
+            (0.499, 0.25, QUIET),
+        ];
+        let v = judge_sharing(&one, &rounds);
+        assert_eq!(v.outcome, Outcome::Holds, "{}", v.text);
+        assert!(
+            v.text.starts_with("33% longer than fair sharing"),
+            "{}",
+            v.text
+        );
+        assert!(v.text.ends_with("in 2 rounds of 2 at a time"), "{}", v.text);
+        // One global lock: 0.75 s.
+        let serial = [
+            (0.75, 0.25, QUIET),
+            (0.751, 0.25, QUIET),
+            (0.749, 0.25, QUIET),
+        ];
+        let v = judge_sharing(&one, &serial);
+        assert!(v.text.ends_with("as if one ran at a time"), "{}", v.text);
+        // Between the two: the distance alone.
+        let slow = [
+            (0.43, 0.25, QUIET),
+            (0.431, 0.25, QUIET),
+            (0.429, 0.25, QUIET),
+        ];
+        let v = judge_sharing(&one, &slow);
+        assert_eq!(v.text, "15% longer than fair sharing", "{}", v.text);
+    }
+
+    #[test]
+    fn sharing_that_the_machine_or_the_noise_decided_is_inconclusive() {
+        let one = [
+            (0.25, 0.25, QUIET),
+            (0.251, 0.25, QUIET),
+            (0.249, 0.25, QUIET),
+        ];
+        // Other work kept a CPU busy: the 3 threads had one between them.
+        let busy = Some(1.0);
+        let v = judge_sharing(&one, &[(0.75, 0.25, busy), (0.76, 0.25, busy)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text
+                .contains("other processes kept 1.0 of the 2 CPUs busy"),
+            "{}",
+            v.text
+        );
+        // Runs that disagree.
+        let noisy = [(0.38, 0.25, QUIET), (0.6, 0.25, QUIET), (0.3, 0.25, QUIET)];
+        let v = judge_sharing(&one, &noisy);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("runs of a cell typically differ"),
+            "{}",
+            v.text
+        );
+        // Faster than 2 CPUs can go, beyond the noise: impossible.
+        let impossible = [
+            (0.28, 0.25, QUIET),
+            (0.281, 0.25, QUIET),
+            (0.279, 0.25, QUIET),
+        ];
+        let v = judge_sharing(&one, &impossible);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text.contains("which this machine cannot do"),
+            "{}",
+            v.text
+        );
+        // Below fair sharing by 12 % but within the noise of one run.
+        let v = judge_sharing(&[(0.25, 0.25, QUIET)], &[(0.33, 0.25, QUIET)]);
+        assert_eq!(v.outcome, Outcome::Inconclusive, "{}", v.text);
+        assert!(
+            v.text
+                .contains("less time than sharing 2 CPUs fairly allows"),
+            "{}",
+            v.text
+        );
+        // Fewer workers than CPUs are not judged against sharing.
+        let cells = vec![
+            (1, vec![run(1, 0.25, 0.25, QUIET)]),
+            (2, vec![run(2, 0.25, 0.25, QUIET)]),
+        ];
+        let column = Column {
+            kind: WorkloadKind::Cpu,
+            noun: "threads",
+            cpus: 2,
+            cells: &cells,
+        };
+        assert_eq!(sharing(&column, 2), None);
     }
 
     /// Workers that left free CPUs unused (one global lock lets one of two
