@@ -167,7 +167,6 @@ fn python_columns_appear_in_every_format() {
 /// A `--python-exe` that does not exist is bad input: one line naming it,
 /// exit code 2, nothing run.
 #[test]
-#[ignore = "needs src/cli/bench.rs: a --python-exe for which PythonError::is_not_found() is a usage error (exit 2)"]
 fn a_missing_python_exe_is_bad_input() {
     let output = paralab()
         .args(SMALL)

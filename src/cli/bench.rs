@@ -199,7 +199,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }
-    let python = match find_python(&mut plan, args.python_exe.as_deref()) {
+    let python = match find_python(&mut plan, args.python_exe.as_deref(), args.timeout) {
         Ok(python) => python,
         Err(exit) => return Ok(exit),
     };
@@ -417,12 +417,22 @@ fn before_sweep(
 /// Finds the interpreter when the plan has Python models. Without a usable
 /// one, the Python models are dropped with one line on stderr and the Rust
 /// models run; if nothing is left to run, the exit code is returned.
-fn find_python(plan: &mut Plan, exe: Option<&std::path::Path>) -> Result<Option<Python>, Exit> {
+fn find_python(
+    plan: &mut Plan,
+    exe: Option<&std::path::Path>,
+    timeout: Option<Duration>,
+) -> Result<Option<Python>, Exit> {
     if !plan.models.iter().any(Model::is_python) {
         return Ok(None);
     }
-    match Python::find(exe) {
+    match Python::find_within(exe, timeout, &interrupt::stop_token()) {
         Ok(python) => Ok(Some(python)),
+        // A path the user typed that does not exist is bad input, found
+        // before anything ran; a python3 missing from PATH only skips.
+        Err(error) if exe.is_some() && error.is_not_found() => {
+            error::say(format_args!("--python-exe: {error}"));
+            Err(Exit::Usage)
+        }
         Err(error) => {
             plan.models.retain(|m| !m.is_python());
             error::say(format_args!("the Python models are skipped: {error}"));
