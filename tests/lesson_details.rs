@@ -36,8 +36,9 @@ fn pipe_ways_take_turns_sample_by_sample() {
         let visited: Vec<&str> = round.iter().map(|s| s["way"].as_str().unwrap()).collect();
         assert_eq!(visited, ways, "{schedule:?}");
         assert!(
-            round.iter().all(|s| s["sample"] == round[0]["sample"]
-                && s["measure"] == round[0]["measure"]),
+            round
+                .iter()
+                .all(|s| s["sample"] == round[0]["sample"] && s["measure"] == round[0]["measure"]),
             "{round:?}"
         );
     }
@@ -128,8 +129,8 @@ fn race_runs_cpython_on_a_free_threaded_interpreter_when_one_is_named() {
         .collect::<Vec<_>>()
         .join(" ");
     assert!(flat.contains("without a GIL"), "{flat}");
-    // What the note says follows what the run showed.
-    if counted < expected {
+    // What the note says follows what this run showed (its own verdict).
+    if !flat.contains("counter += 1 lost 0 of") {
         assert!(flat.contains("updates here"), "{flat}");
     } else {
         assert!(flat.contains("lost none in this run"), "{flat}");

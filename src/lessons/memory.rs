@@ -391,10 +391,7 @@ const REUSED_COLUMN: &str = "thread, stacks reused";
 
 /// The second round of threads at `n` workers.
 fn reused_at(evidence: &Evidence, n: usize) -> Option<&Cost> {
-    evidence
-        .reused_thread_costs
-        .iter()
-        .find(|c| c.workers == n)
+    evidence.reused_thread_costs.iter().find(|c| c.workers == n)
 }
 
 /// A thread round's growth of paralab, judged against what `/proc` resolves.
@@ -414,7 +411,11 @@ fn reused_cell(cost: &Cost) -> String {
 /// Why threads cost less the second time, with this run's figures, and
 /// which of the two `paralab bench` reports.
 fn reuse_note(evidence: &Evidence) -> Option<String> {
-    let n = evidence.reused_thread_costs.iter().map(|c| c.workers).max()?;
+    let n = evidence
+        .reused_thread_costs
+        .iter()
+        .map(|c| c.workers)
+        .max()?;
     let fresh = evidence
         .costs
         .iter()

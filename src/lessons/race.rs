@@ -451,10 +451,7 @@ pub(crate) fn use_python_exe(exe: Option<PathBuf>) {
 }
 
 fn chosen_python_exe() -> Option<PathBuf> {
-    PYTHON_EXE
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone()
+    PYTHON_EXE.lock().unwrap_or_else(|p| p.into_inner()).clone()
 }
 
 /// Why the CPython part did not run.
@@ -505,7 +502,9 @@ pub(crate) fn python_race(
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut race: PythonRace = serde_json::from_str(stdout.trim()).map_err(|e| {
-        PythonSkip::Failed(format!("{shown} printed something paralab cannot read ({e})"))
+        PythonSkip::Failed(format!(
+            "{shown} printed something paralab cannot read ({e})"
+        ))
     })?;
     race.interpreter = shown;
     race.gil_enabled_at_start = python.gil_enabled();
@@ -723,7 +722,11 @@ fn python_note(race: &PythonRace) -> String {
         note.push_str(&format!(
             " (The interpreter reported its GIL {} when paralab checked it and {} during the run, \
              as a module that needs the GIL can switch it back on; the figures are the run's.)",
-            if race.gil_enabled_at_start { "on" } else { "off" },
+            if race.gil_enabled_at_start {
+                "on"
+            } else {
+                "off"
+            },
             if race.gil_enabled { "on" } else { "off" },
         ));
     }
@@ -766,7 +769,9 @@ fn python_verdict(race: &PythonRace) -> Verdict {
     } else {
         Verdict::new(
             Outcome::NotShown,
-            format!("{text}: the threads happened not to collide between a read and its write this time"),
+            format!(
+                "{text}: the threads happened not to collide between a read and its write this time"
+            ),
         )
     }
 }
