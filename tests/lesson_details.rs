@@ -98,8 +98,12 @@ fn memory_shows_fresh_and_reused_thread_stacks_and_says_why() {
 #[test]
 fn race_runs_cpython_on_a_free_threaded_interpreter_when_one_is_named() {
     let Some(exe) = std::env::var_os("PARALAB_TEST_FREE_THREADED_PYTHON") else {
-        eprintln!(
-            "skipped: PARALAB_TEST_FREE_THREADED_PYTHON names no free-threaded CPython \
+        // Straight to stderr, past the test harness's capture, so the skip is seen.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "skipped race_runs_cpython_on_a_free_threaded_interpreter_when_one_is_named: \
+             PARALAB_TEST_FREE_THREADED_PYTHON names no free-threaded CPython \
              (../shared/tools/free-threaded-python builds one)"
         );
         return;
@@ -156,4 +160,26 @@ fn race_with_a_bad_python_exe_is_one_line_and_exit_2() {
         assert!(stderr.contains("--python-exe"), "{stderr}");
         assert!(output.stdout.is_empty(), "{output:?}");
     }
+}
+
+#[test]
+fn race_without_python3_skips_its_cpython_part_with_one_line() {
+    let empty = tempfile::tempdir().unwrap();
+    let output = paralab()
+        .args(["lesson", "race", "--fast"])
+        .env("PATH", empty.path())
+        .output()
+        .unwrap();
+    let text = common::stdout_of(&output);
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert_eq!(
+        flat.matches("The Python part was skipped").count(),
+        1,
+        "{text}"
+    );
+    assert!(
+        flat.contains("no Python interpreter 'python3' found"),
+        "{text}"
+    );
+    assert!(!text.contains("CPython 3."), "{text}");
 }
