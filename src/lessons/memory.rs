@@ -474,8 +474,20 @@ fn verdict(evidence: &Evidence) -> Verdict {
             String::new()
         }
     };
+    // Threads on fresh stacks, as each process is on a fresh copy; the
+    // figure with reused stacks, which only lowers the threads', follows.
+    let reused = reused_at(evidence, n).map_or_else(String::new, |cost| {
+        if thread_growth(cost).measured() {
+            format!(
+                " on fresh stacks, {} with reused ones",
+                kib_whole(cost.rss_per_worker_kib)
+            )
+        } else {
+            " on fresh stacks, too little for /proc to tell with reused ones".to_string()
+        }
+    });
     let text = format!(
-        "with {n} workers, PSS per worker: thread {}, forked process {}{}, spawned process {}{}",
+        "with {n} workers, PSS per worker: thread {}{reused}, forked process {}{}, spawned process {}{}",
         kib_whole(thread),
         kib_whole(fork),
         times(fork),
