@@ -707,8 +707,8 @@ fn python_note(race: &PythonRace) -> String {
             .to_string()
     } else if plain_lost > 0 {
         format!(
-            "This CPython is free-threaded and ran without a GIL: its threads ran at once, and counter += 1 \
-             (a read, then a write) lost {} updates here, as Rust's read-then-write does. Without a GIL \
+            "This CPython is free-threaded and ran without a GIL: nothing kept its threads from running at \
+             once, and counter += 1 (a read, then a write) lost {} updates here, as Rust's read-then-write does. Without a GIL \
              nothing stands between the read and the write; only a lock (threading.Lock) keeps the count.",
             thousands(plain_lost)
         )
