@@ -4,6 +4,7 @@
 use crate::lessons::{self, CrashHow, Lesson, Options, Record};
 use crate::measure::clock::MonoTime;
 use clap::{Args, ValueEnum};
+use std::path::PathBuf;
 
 use super::error::{self, CliError, Exit};
 use super::output::print_stdout as print;
@@ -27,6 +28,11 @@ pub(crate) struct LessonArgs {
     /// How crash's worker dies: segfault, abort or panic
     #[arg(long, value_name = "HOW", value_parser = parse_how, default_value = "segfault")]
     how: CrashHow,
+
+    /// The Python interpreter for race's CPython part [default: python3 on PATH,
+    /// the part skipped when there is none]
+    #[arg(long, value_name = "PATH")]
+    python_exe: Option<PathBuf>,
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -80,6 +86,27 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
             lessons::names()
         )));
     };
+    // An interpreter the user named must work: checked before any lesson
+    // runs, rather than found broken after a minute of other lessons.
+    if let Some(python) = &args.python_exe {
+        use crate::model::python::{Python, PythonError};
+        let wanted = "give the path of a CPython 3.8 or newer, or leave --python-exe out to use python3 on PATH";
+        match Python::find(Some(python)) {
+            Ok(_) => {}
+            Err(PythonError::NotFound { exe, cause }) => {
+                return Err(CliError::Usage(format!(
+                    "--python-exe '{exe}' cannot be run ({cause}); {wanted}"
+                )));
+            }
+            Err(PythonError::TooOld { exe, version }) if version == "unknown" => {
+                return Err(CliError::Usage(format!(
+                    "--python-exe '{exe}' did not answer as a Python interpreter (it gave no Python version); {wanted}"
+                )));
+            }
+            Err(error) => return Err(CliError::Usage(format!("--python-exe: {error}; {wanted}"))),
+        }
+    }
+    lessons::race::use_python_exe(args.python_exe.clone());
     let exe = std::env::current_exe().map_err(|error| {
         CliError::Failed(format!(
             "cannot find paralab's own program to start its child processes: {error}"

@@ -197,10 +197,17 @@ pub(crate) fn cost(
     })
 }
 
-/// Measures one (model, N) in a fresh paralab child, so that nothing one
-/// measurement leaves behind (glibc keeps the stacks of ended threads for
-/// the next ones; the allocator keeps freed memory) lowers the next.
-fn cost_in_child(options: &Options, model: Model, workers: usize) -> Result<Cost, LessonError> {
+/// Measures one (model, N) `rounds` times, one round right after the
+/// other, in a fresh paralab child, so that nothing one measurement leaves
+/// behind (glibc keeps the stacks of ended threads for the next ones; the
+/// allocator keeps freed memory) lowers another's first round. The second
+/// round is the one that inherits them, on purpose.
+fn cost_in_child(
+    options: &Options,
+    model: Model,
+    workers: usize,
+    rounds: usize,
+) -> Result<Vec<Cost>, LessonError> {
     let output = GroupChild::output(
         child::command(
             &options.exe,
@@ -209,6 +216,7 @@ fn cost_in_child(options: &Options, model: Model, workers: usize) -> Result<Cost
                 model.to_string(),
                 workers.to_string(),
                 hold(options).as_millis().to_string(),
+                rounds.to_string(),
             ],
         )
         .stdin(Stdio::null()),
@@ -229,50 +237,79 @@ fn cost_in_child(options: &Options, model: Model, workers: usize) -> Result<Cost
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }
-    serde_json::from_slice(&output.stdout).map_err(|e| {
-        LessonError::io(
-            &format!("reading the measurement of {workers} × {model}"),
-            e,
-        )
-    })
+    let costs = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(serde_json::from_str::<Cost>)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| {
+            LessonError::io(
+                &format!("reading the measurement of {workers} × {model}"),
+                e,
+            )
+        })?;
+    if costs.len() != rounds {
+        return Err(LessonError(format!(
+            "measuring {workers} × {model}: {rounds} rounds asked for, {} reported",
+            costs.len()
+        )));
+    }
+    Ok(costs)
 }
 
-/// The child: `memory MODEL WORKERS HOLD_MS`: measures, prints the [`Cost`] as JSON.
+/// The child: `memory MODEL WORKERS HOLD_MS [ROUNDS]`: measures ROUNDS
+/// times (default 1), one right after the other, and prints each [`Cost`]
+/// as one line of JSON.
 pub(crate) fn child(args: &[String]) -> Result<i32, String> {
     let model: Model = child::arg::<String>(args, 0, "model")?.parse()?;
     let workers: usize = child::arg(args, 1, "number of workers")?;
     let hold = Duration::from_millis(child::arg(args, 2, "milliseconds")?);
+    let rounds: usize = if args.len() > 3 {
+        child::arg(args, 3, "number of rounds")?
+    } else {
+        1
+    };
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program: {e}"))?;
-    match cost(model, workers, hold, &exe) {
-        Ok(cost) => {
-            println!(
+    for _ in 0..rounds {
+        match cost(model, workers, hold, &exe) {
+            Ok(cost) => println!(
                 "{}",
                 serde_json::to_string(&cost).expect("plain data serialises")
-            );
-            Ok(0)
-        }
-        Err(error) => {
-            eprintln!("{error}");
-            Ok(1)
+            ),
+            Err(error) => {
+                eprintln!("{error}");
+                return Ok(1);
+            }
         }
     }
+    Ok(0)
 }
 
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Evidence {
-    /// Every (model, N), N within each model.
+    /// Every (model, N), N within each model, each on a fresh process.
     pub costs: Vec<Cost>,
+    /// Threads again, one round right after each thread cost of
+    /// [`costs`](Evidence::costs) in the same process: glibc hands the
+    /// stacks the first round's threads left to these.
+    pub reused_thread_costs: Vec<Cost>,
 }
 
 fn run(options: &Options) -> Result<Finding, LessonError> {
     let mut costs = Vec::new();
+    let mut reused_thread_costs = Vec::new();
     for &workers in &counts(options) {
         for model in MODELS {
-            costs.push(cost_in_child(options, model, workers)?);
+            let rounds = if model == Model::THREAD { 2 } else { 1 };
+            let mut measured = cost_in_child(options, model, workers, rounds)?.into_iter();
+            costs.extend(measured.next());
+            reused_thread_costs.extend(measured);
         }
     }
-    Ok(finding(Evidence { costs }))
+    Ok(finding(Evidence {
+        costs,
+        reused_thread_costs,
+    }))
 }
 
 /// The model as the memory table names it: `forked process`.
@@ -289,6 +326,9 @@ fn finding(evidence: Evidence) -> Finding {
     for model in MODELS {
         header.push(format!("{} RSS", label(model)));
         header.push(format!("{} PSS", label(model)));
+        if model == Model::THREAD {
+            header.push(REUSED_COLUMN.to_string());
+        }
     }
     let mut table = Table {
         title: "memory per worker (RSS: what top shows; PSS: shared pages split fairly)".into(),
@@ -315,6 +355,9 @@ fn finding(evidence: Evidence) -> Finding {
                 }
                 None => row.extend(["-".to_string(), "-".to_string()]),
             }
+            if model == Model::THREAD {
+                row.push(reused_at(&evidence, n).map_or_else(|| "-".to_string(), reused_cell));
+            }
         }
         table.row(row);
     }
@@ -326,6 +369,9 @@ fn finding(evidence: Evidence) -> Finding {
          Per-process PSS falls as N grows because the pages all the workers share are split N ways."
             .to_string(),
     ];
+    if let Some(note) = reuse_note(&evidence) {
+        notes.push(note);
+    }
     if !partial.is_empty() {
         notes.push(format!(
             "Not every worker was alive in the peak sample ({}); figures are per worker seen.",
@@ -338,6 +384,69 @@ fn finding(evidence: Evidence) -> Finding {
         verdicts: vec![verdict(&evidence)],
         evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
     }
+}
+
+/// The thread table's column of the second round.
+const REUSED_COLUMN: &str = "thread, stacks reused";
+
+/// The second round of threads at `n` workers.
+fn reused_at(evidence: &Evidence, n: usize) -> Option<&Cost> {
+    evidence.reused_thread_costs.iter().find(|c| c.workers == n)
+}
+
+/// A thread round's growth of paralab, judged against what `/proc` resolves.
+fn thread_growth(cost: &Cost) -> MemoryUse {
+    MemoryUse::between(&cost.before, &cost.peak, cost.seen.max(1), true)
+}
+
+/// A second round's figure, or why there is none.
+fn reused_cell(cost: &Cost) -> String {
+    if thread_growth(cost).measured() {
+        kib_whole(cost.rss_per_worker_kib)
+    } else {
+        "too small".to_string()
+    }
+}
+
+/// Why threads cost less the second time, with this run's figures, and
+/// which of the two `paralab bench` reports.
+fn reuse_note(evidence: &Evidence) -> Option<String> {
+    let n = evidence
+        .reused_thread_costs
+        .iter()
+        .map(|c| c.workers)
+        .max()?;
+    let fresh = evidence
+        .costs
+        .iter()
+        .find(|c| c.workers == n && c.model == Model::THREAD.to_string())?;
+    let reused = reused_at(evidence, n)?;
+    let second = if thread_growth(reused).measured() {
+        format!("{} per thread", kib_whole(reused.rss_per_worker_kib))
+    } else {
+        format!(
+            "a growth too small for /proc to tell ({} KiB in all, within its {} KiB)",
+            thread_growth(reused).growth_kib(),
+            thread_growth(reused).resolution_kib
+        )
+    };
+    Some(format!(
+        "Threads were measured twice, in one process: on a fresh process ({n} threads: {} each), then \
+         right after, when glibc hands the stacks the ended threads left behind, already in memory, to \
+         the new ones, as many as its cache keeps ({second}, column '{REUSED_COLUMN}'{too_small}). `paralab bench` times its runs one after \
+         another in one process: only its first run's threads get fresh stacks, so its 'memory per \
+         worker' (the median over its runs) is the reused figure when it has 3 runs or more.",
+        kib_whole(fresh.rss_per_worker_kib),
+        too_small = if evidence
+            .reused_thread_costs
+            .iter()
+            .any(|c| !thread_growth(c).measured())
+        {
+            "; 'too small': that round grew paralab by no more than /proc can tell"
+        } else {
+            ""
+        },
+    ))
 }
 
 fn verdict(evidence: &Evidence) -> Verdict {
@@ -365,8 +474,20 @@ fn verdict(evidence: &Evidence) -> Verdict {
             String::new()
         }
     };
+    // Threads on fresh stacks, as each process is on a fresh copy; the
+    // figure with reused stacks, which only lowers the threads', follows.
+    let reused = reused_at(evidence, n).map_or_else(String::new, |cost| {
+        if thread_growth(cost).measured() {
+            format!(
+                " on fresh stacks, {} with reused ones",
+                kib_whole(cost.rss_per_worker_kib)
+            )
+        } else {
+            " on fresh stacks, too little for /proc to tell with reused ones".to_string()
+        }
+    });
     let text = format!(
-        "with {n} workers, PSS per worker: thread {}, forked process {}{}, spawned process {}{}",
+        "with {n} workers, PSS per worker: thread {}{reused}, forked process {}{}, spawned process {}{}",
         kib_whole(thread),
         kib_whole(fork),
         times(fork),

@@ -86,7 +86,9 @@ fn plan(options: &Options) -> String {
          shared memory ({BUFFERS} buffers of {} MiB: the sender copies data into a free buffer and hands it \
          over, the receiver reads it in place and hands it back; for the round trip, one atomic word both \
          threads watch). A way is faster than another only when its median is at least {CLEAR_RATIO}× \
-         better and the middle halves of their samples do not overlap.",
+         better and the middle halves of their samples do not overlap. The ways take turns, one sample each \
+         (segment 1 of each, then segment 2 of each, …; the same for the batches), so that a change in \
+         what else the machine runs falls on all of them alike.",
         volume(options) >> 20,
         segment(options) >> 20,
         thousands(round_trips(options) as u64),
@@ -210,60 +212,185 @@ impl Channel {
     }
 }
 
+/// One step of the schedule: which way gave which sample, in the order
+/// they were taken.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct Step {
+    /// `throughput` (one segment) or `round trip` (one batch).
+    pub measure: &'static str,
+    /// The way's name.
+    pub way: &'static str,
+    /// The sample's number within its way, from 1.
+    pub sample: usize,
+}
+
 /// The evidence, as data.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Evidence {
     /// Process pipe, thread channel, thread shared memory.
     pub channels: Vec<Channel>,
+    /// The order the samples were taken in: round-robin, one sample of
+    /// each way in turn, so that a change in the machine's load falls on
+    /// every way alike.
+    pub schedule: Vec<Step>,
 }
 
-/// How many times `round_trip_time` calls its closure for `trips`: one
-/// untimed warm-up batch, then the timed ones.
-fn round_trips_made(trips: usize) -> usize {
-    (BATCHES + 1) * (trips / BATCHES).max(1)
+/// The three ways of talking, in the order each round visits them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Way {
+    /// Two processes over a pipe.
+    ProcessPipe,
+    /// Two threads over a channel.
+    ThreadChannel,
+    /// Two threads through shared buffers.
+    ThreadSharedMemory,
 }
 
-/// Seconds per round trip of each timed batch: `one` is called for a
-/// warm-up batch, then for [`BATCHES`] timed batches.
-fn round_trip_times(
-    trips: usize,
-    mut one: impl FnMut() -> std::io::Result<()>,
-) -> std::io::Result<Vec<f64>> {
-    let per_batch = (trips / BATCHES).max(1);
-    for _ in 0..per_batch {
-        one()?;
-    }
-    let mut means = Vec::with_capacity(BATCHES);
-    for _ in 0..BATCHES {
-        let t0 = MonoTime::now();
-        for _ in 0..per_batch {
-            one()?;
+impl Way {
+    /// Every way, in the order each round visits them.
+    pub(crate) const ALL: [Way; 3] = [
+        Way::ProcessPipe,
+        Way::ThreadChannel,
+        Way::ThreadSharedMemory,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Way::ProcessPipe => "2 processes, pipe",
+            Way::ThreadChannel => "2 threads, channel",
+            Way::ThreadSharedMemory => "2 threads, shared memory",
         }
-        means.push(MonoTime::now().seconds_since(t0) / per_batch as f64);
     }
-    Ok(means)
+
+    /// Sets the way up for bulk data.
+    fn bulk(self, options: &Options) -> Result<Box<dyn BulkEnd>, LessonError> {
+        Ok(match self {
+            Way::ProcessPipe => Box::new(PipeBulk::start(options)?),
+            Way::ThreadChannel => Box::new(ChannelBulk::start(segment(options))),
+            Way::ThreadSharedMemory => Box::new(SharedBulk::start(segment(options))),
+        })
+    }
+
+    /// Sets the way up for round trips.
+    fn bounce(self, options: &Options) -> Result<Box<dyn BounceEnd>, LessonError> {
+        Ok(match self {
+            Way::ProcessPipe => Box::new(PipeBounce::start(options)?),
+            Way::ThreadChannel => Box::new(ChannelBounce::start()),
+            Way::ThreadSharedMemory => Box::new(SharedBounce::start()),
+        })
+    }
 }
 
-/// Sends [`SEGMENTS`] segments through `send_segment`, which returns the
-/// receiver's `(bytes, sum)` of the segment; each timed. Returns the
-/// `(bytes, seconds)` of each and whether every one arrived intact.
-fn timed_segments(
-    segment_bytes: usize,
-    mut send_segment: impl FnMut() -> std::io::Result<(u64, u64)>,
-) -> std::io::Result<(Vec<(u64, f64)>, bool)> {
+/// The sending end of a way set up for bulk data.
+trait BulkEnd {
+    /// Sends one segment; returns the receiver's `(bytes, sum)` of it.
+    fn send_segment(&mut self) -> std::io::Result<(u64, u64)>;
+    /// Closes the way and waits for its far end.
+    fn finish(self: Box<Self>) -> Result<(), LessonError>;
+}
+
+/// The near end of a way set up for round trips.
+trait BounceEnd {
+    /// Readies the far end for `trips` round trips (untimed): a far end
+    /// that spins while it waits is asleep between batches, so that it
+    /// takes no CPU from the other ways' batches.
+    fn prepare(&mut self, trips: usize);
+    /// One round trip of one byte.
+    fn bounce(&mut self) -> std::io::Result<()>;
+    /// Closes the way and waits for its far end.
+    fn finish(self: Box<Self>) -> Result<(), LessonError>;
+}
+
+/// Measures `ways` round-robin: segment 1 of each way in turn, then
+/// segment 2 of each, …; then round-trip batch 1 of each, batch 2 of
+/// each, …. A burst of other work lands on one sample of every way
+/// rather than on all the samples of one.
+pub(crate) fn measure(
+    options: &Options,
+    ways: &[Way],
+) -> Result<(Vec<Channel>, Vec<Step>), LessonError> {
+    let (segment_bytes, trips) = (segment(options), round_trips(options));
     let expected = (
         segment_bytes as u64,
         checksum(&payload()) * (segment_bytes / CHUNK) as u64,
     );
-    let mut intact = true;
-    let mut timed = Vec::with_capacity(SEGMENTS);
-    for _ in 0..SEGMENTS {
-        let t0 = MonoTime::now();
-        let got = send_segment()?;
-        timed.push((got.0, MonoTime::now().seconds_since(t0)));
-        intact &= got == expected;
+    let mut schedule = Vec::new();
+
+    let mut bulk = Vec::new();
+    for &way in ways {
+        bulk.push(way.bulk(options)?);
     }
-    Ok((timed, intact))
+    let mut segments: Vec<Vec<(u64, f64)>> = vec![Vec::new(); ways.len()];
+    let mut intact = vec![true; ways.len()];
+    for sample in 1..=SEGMENTS {
+        for (index, end) in bulk.iter_mut().enumerate() {
+            let t0 = MonoTime::now();
+            let got = end.send_segment().map_err(|e| {
+                LessonError::io(&format!("sending data, {}", ways[index].name()), e)
+            })?;
+            segments[index].push((got.0, MonoTime::now().seconds_since(t0)));
+            intact[index] &= got == expected;
+            schedule.push(Step {
+                measure: "throughput",
+                way: ways[index].name(),
+                sample,
+            });
+        }
+    }
+    for end in bulk {
+        end.finish()?;
+    }
+
+    let mut bouncers = Vec::new();
+    for &way in ways {
+        bouncers.push(way.bounce(options)?);
+    }
+    let per_batch = (trips / BATCHES).max(1);
+    let mut batches: Vec<Vec<f64>> = vec![Vec::new(); ways.len()];
+    // Batch 0 is an untimed warm-up of each way.
+    for sample in 0..=BATCHES {
+        for (index, end) in bouncers.iter_mut().enumerate() {
+            let failed =
+                |e| LessonError::io(&format!("bouncing a byte, {}", ways[index].name()), e);
+            end.prepare(per_batch + 1);
+            // One untimed trip wakes the far end up.
+            end.bounce().map_err(failed)?;
+            let t0 = MonoTime::now();
+            for _ in 0..per_batch {
+                end.bounce().map_err(failed)?;
+            }
+            let seconds = MonoTime::now().seconds_since(t0) / per_batch as f64;
+            if sample > 0 {
+                batches[index].push(seconds);
+                schedule.push(Step {
+                    measure: "round trip",
+                    way: ways[index].name(),
+                    sample,
+                });
+            }
+        }
+    }
+    for end in bouncers {
+        end.finish()?;
+    }
+
+    let channels = ways
+        .iter()
+        .zip(segments)
+        .zip(batches)
+        .zip(intact)
+        .map(|(((way, segments), batches), intact)| {
+            Channel::new(
+                way.name(),
+                *way == Way::ProcessPipe,
+                segments,
+                intact,
+                trips,
+                batches,
+            )
+        })
+        .collect();
+    Ok((channels, schedule))
 }
 
 /// Starts the far end `kind`; it is killed and reaped if the lesson
@@ -285,113 +412,338 @@ fn start(options: &Options, kind: &str, args: &[String]) -> Result<GroupChild, L
     })
 }
 
-/// Two processes over a pipe.
-pub(crate) fn process_pipe(options: &Options) -> Result<Channel, LessonError> {
-    let (segment_bytes, trips) = (segment(options), round_trips(options));
-    let data = payload();
+/// Waits for a far-end process, which must have ended well.
+fn wait_far_end(mut child: GroupChild) -> Result<(), LessonError> {
+    let status = child.wait();
+    if status.as_ref().is_ok_and(|s| s.success()) {
+        Ok(())
+    } else {
+        Err(LessonError(format!(
+            "the pipe's far end failed: {status:?}"
+        )))
+    }
+}
 
-    let mut sink = start(options, "pipe-sink", &[segment_bytes.to_string()])?;
-    let mut to_sink = sink.child().stdin.take().expect("piped");
-    let mut from_sink = BufReader::new(sink.child().stdout.take().expect("piped"));
-    let sent = timed_segments(segment_bytes, || {
-        for _ in 0..segment_bytes / CHUNK {
-            to_sink.write_all(&data)?;
+/// Bulk data to a `pipe-sink` process.
+struct PipeBulk {
+    sink: GroupChild,
+    to_sink: std::process::ChildStdin,
+    from_sink: BufReader<std::process::ChildStdout>,
+    data: Vec<u8>,
+    chunks: usize,
+}
+
+impl PipeBulk {
+    fn start(options: &Options) -> Result<PipeBulk, LessonError> {
+        let segment_bytes = segment(options);
+        let mut sink = start(options, "pipe-sink", &[segment_bytes.to_string()])?;
+        let to_sink = sink.child().stdin.take().expect("piped");
+        let from_sink = BufReader::new(sink.child().stdout.take().expect("piped"));
+        Ok(PipeBulk {
+            sink,
+            to_sink,
+            from_sink,
+            data: payload(),
+            chunks: segment_bytes / CHUNK,
+        })
+    }
+}
+
+impl BulkEnd for PipeBulk {
+    fn send_segment(&mut self) -> std::io::Result<(u64, u64)> {
+        for _ in 0..self.chunks {
+            self.to_sink.write_all(&self.data)?;
         }
         let mut line = String::new();
-        from_sink.read_line(&mut line)?;
+        self.from_sink.read_line(&mut line)?;
         let mut numbers = line.split_whitespace().map(|n| n.parse::<u64>().ok());
         match (numbers.next().flatten(), numbers.next().flatten()) {
             (Some(bytes), Some(sum)) => Ok((bytes, sum)),
             _ => Err(std::io::Error::other(format!("the sink answered {line:?}"))),
         }
-    });
-    drop(to_sink);
-    let status = sink.wait();
-    let (segments, intact) =
-        sent.map_err(|e| LessonError::io("sending data through the pipe", e))?;
-    if !status.as_ref().is_ok_and(|s| s.success()) {
-        return Err(LessonError(format!(
-            "the pipe's far end failed: {status:?}"
-        )));
     }
 
-    let mut echo = start(options, "pipe-echo", &[])?;
-    let (mut to_echo, mut from_echo) = (
-        echo.child().stdin.take().expect("piped"),
-        echo.child().stdout.take().expect("piped"),
-    );
-    let mut byte = [7u8; 1];
-    let timed = round_trip_times(trips, || {
-        to_echo.write_all(&byte)?;
-        from_echo.read_exact(&mut byte)
-    });
-    drop(to_echo);
-    let _ = echo.wait();
-    let batches = timed.map_err(|e| LessonError::io("bouncing a byte through the pipe", e))?;
-    Ok(Channel::new(
-        "2 processes, pipe",
-        true,
-        segments,
-        intact,
-        trips,
-        batches,
-    ))
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let PipeBulk { sink, to_sink, .. } = *self;
+        drop(to_sink);
+        wait_far_end(sink)
+    }
 }
 
-/// Two threads over a channel.
-pub(crate) fn thread_channel(options: &Options) -> Channel {
-    let (segment_bytes, trips) = (segment(options), round_trips(options));
-    let data = payload();
-    let chunks = segment_bytes / CHUNK;
-    let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
-    let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
-    let receiver = std::thread::spawn(move || {
-        let (mut bytes, mut sum) = (0u64, 0u64);
-        for piece in rx {
-            bytes += piece.len() as u64;
-            sum += checksum(&piece);
-            if bytes == segment_bytes as u64 {
-                if ack_tx.send((bytes, sum)).is_err() {
+/// Round trips through a `pipe-echo` process.
+struct PipeBounce {
+    echo: GroupChild,
+    to_echo: std::process::ChildStdin,
+    from_echo: std::process::ChildStdout,
+}
+
+impl PipeBounce {
+    fn start(options: &Options) -> Result<PipeBounce, LessonError> {
+        let mut echo = start(options, "pipe-echo", &[])?;
+        let to_echo = echo.child().stdin.take().expect("piped");
+        let from_echo = echo.child().stdout.take().expect("piped");
+        Ok(PipeBounce {
+            echo,
+            to_echo,
+            from_echo,
+        })
+    }
+}
+
+impl BounceEnd for PipeBounce {
+    fn prepare(&mut self, _trips: usize) {}
+
+    fn bounce(&mut self) -> std::io::Result<()> {
+        let mut byte = [7u8; 1];
+        self.to_echo.write_all(&byte)?;
+        self.from_echo.read_exact(&mut byte)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let PipeBounce { echo, to_echo, .. } = *self;
+        drop(to_echo);
+        wait_far_end(echo)
+    }
+}
+
+/// Bulk data over a channel to a receiving thread.
+struct ChannelBulk {
+    tx: mpsc::SyncSender<Vec<u8>>,
+    ack_rx: mpsc::Receiver<(u64, u64)>,
+    receiver: std::thread::JoinHandle<()>,
+    data: Vec<u8>,
+    chunks: usize,
+}
+
+impl ChannelBulk {
+    fn start(segment_bytes: usize) -> ChannelBulk {
+        let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
+        let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
+        let receiver = std::thread::spawn(move || {
+            let (mut bytes, mut sum) = (0u64, 0u64);
+            for piece in rx {
+                bytes += piece.len() as u64;
+                sum += checksum(&piece);
+                if bytes == segment_bytes as u64 {
+                    if ack_tx.send((bytes, sum)).is_err() {
+                        return;
+                    }
+                    (bytes, sum) = (0, 0);
+                }
+            }
+        });
+        ChannelBulk {
+            tx,
+            ack_rx,
+            receiver,
+            data: payload(),
+            chunks: segment_bytes / CHUNK,
+        }
+    }
+}
+
+impl BulkEnd for ChannelBulk {
+    fn send_segment(&mut self) -> std::io::Result<(u64, u64)> {
+        for _ in 0..self.chunks {
+            self.tx
+                .send(self.data.to_vec())
+                .map_err(std::io::Error::other)?;
+        }
+        self.ack_rx.recv().map_err(std::io::Error::other)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let ChannelBulk { tx, receiver, .. } = *self;
+        drop(tx);
+        receiver
+            .join()
+            .map_err(|_| LessonError("the channel's receiving thread panicked".into()))
+    }
+}
+
+/// Round trips over two channels with an echoing thread.
+struct ChannelBounce {
+    ping_tx: mpsc::Sender<u8>,
+    pong_rx: mpsc::Receiver<u8>,
+    echo: std::thread::JoinHandle<()>,
+}
+
+impl ChannelBounce {
+    fn start() -> ChannelBounce {
+        let (ping_tx, ping_rx) = mpsc::channel::<u8>();
+        let (pong_tx, pong_rx) = mpsc::channel::<u8>();
+        let echo = std::thread::spawn(move || {
+            for byte in ping_rx {
+                if pong_tx.send(byte).is_err() {
+                    break;
+                }
+            }
+        });
+        ChannelBounce {
+            ping_tx,
+            pong_rx,
+            echo,
+        }
+    }
+}
+
+impl BounceEnd for ChannelBounce {
+    fn prepare(&mut self, _trips: usize) {}
+
+    fn bounce(&mut self) -> std::io::Result<()> {
+        self.ping_tx.send(7).map_err(std::io::Error::other)?;
+        self.pong_rx.recv().map(drop).map_err(std::io::Error::other)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let ChannelBounce { ping_tx, echo, .. } = *self;
+        drop(ping_tx);
+        echo.join()
+            .map_err(|_| LessonError("the channel's echo thread panicked".into()))
+    }
+}
+
+/// Bulk data through [`BUFFERS`] buffers both threads can reach. The
+/// sender copies the data into a free buffer (one copy, as a program
+/// filling shared memory does) and passes its number; the receiver reads
+/// the buffer where it lies and passes the number back. The handshake
+/// costs one message per MiB, not one per word.
+struct SharedBulk {
+    buffers: Arc<Vec<Mutex<Vec<u8>>>>,
+    full_tx: mpsc::Sender<usize>,
+    free_rx: mpsc::Receiver<usize>,
+    ack_rx: mpsc::Receiver<(u64, u64)>,
+    receiver: std::thread::JoinHandle<()>,
+    data: Vec<u8>,
+    fills: usize,
+}
+
+impl SharedBulk {
+    fn start(segment_bytes: usize) -> SharedBulk {
+        let buffers: Arc<Vec<Mutex<Vec<u8>>>> = Arc::new(
+            (0..BUFFERS)
+                .map(|_| Mutex::new(vec![0u8; BUFFER]))
+                .collect(),
+        );
+        let (full_tx, full_rx) = mpsc::channel::<usize>();
+        let (free_tx, free_rx) = mpsc::channel::<usize>();
+        let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
+        for index in 0..BUFFERS {
+            let _ = free_tx.send(index);
+        }
+        let shared = Arc::clone(&buffers);
+        let receiver = std::thread::spawn(move || {
+            let (mut bytes, mut sum) = (0u64, 0u64);
+            for index in full_rx {
+                {
+                    let buffer = shared[index].lock().unwrap_or_else(|e| e.into_inner());
+                    bytes += buffer.len() as u64;
+                    sum += checksum(&buffer);
+                }
+                if free_tx.send(index).is_err() {
                     return;
                 }
-                (bytes, sum) = (0, 0);
+                if bytes == segment_bytes as u64 {
+                    if ack_tx.send((bytes, sum)).is_err() {
+                        return;
+                    }
+                    (bytes, sum) = (0, 0);
+                }
             }
+        });
+        SharedBulk {
+            buffers,
+            full_tx,
+            free_rx,
+            ack_rx,
+            receiver,
+            data: payload(),
+            fills: segment_bytes / BUFFER,
         }
-    });
-    let sent = timed_segments(segment_bytes, || {
-        for _ in 0..chunks {
-            tx.send(data.to_vec()).map_err(std::io::Error::other)?;
-        }
-        ack_rx.recv().map_err(std::io::Error::other)
-    });
-    drop(tx);
-    let _ = receiver.join();
-    let (segments, intact) = sent.unwrap_or_default();
+    }
+}
 
-    let (ping_tx, ping_rx) = mpsc::channel::<u8>();
-    let (pong_tx, pong_rx) = mpsc::channel::<u8>();
-    let echo = std::thread::spawn(move || {
-        for byte in ping_rx {
-            if pong_tx.send(byte).is_err() {
-                break;
+impl BulkEnd for SharedBulk {
+    fn send_segment(&mut self) -> std::io::Result<(u64, u64)> {
+        for _ in 0..self.fills {
+            let index = self.free_rx.recv().map_err(std::io::Error::other)?;
+            {
+                let mut buffer = self.buffers[index]
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner());
+                for piece in buffer.chunks_exact_mut(CHUNK) {
+                    piece.copy_from_slice(&self.data);
+                }
             }
+            self.full_tx.send(index).map_err(std::io::Error::other)?;
         }
-    });
-    let batches = round_trip_times(trips, || {
-        ping_tx.send(7).map_err(std::io::Error::other)?;
-        pong_rx.recv().map(drop).map_err(std::io::Error::other)
-    })
-    .unwrap_or_default();
-    drop(ping_tx);
-    let _ = echo.join();
-    Channel::new(
-        "2 threads, channel",
-        false,
-        segments,
-        intact && !batches.is_empty(),
-        trips,
-        batches,
-    )
+        self.ack_rx.recv().map_err(std::io::Error::other)
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let SharedBulk {
+            full_tx, receiver, ..
+        } = *self;
+        drop(full_tx);
+        receiver
+            .join()
+            .map_err(|_| LessonError("the shared buffers' receiving thread panicked".into()))
+    }
+}
+
+/// Round trips through one atomic word: the main thread writes an odd
+/// number, the echo thread answers with the next even one. Between
+/// batches the echo thread sleeps on a channel, not on the word.
+struct SharedBounce {
+    flag: Arc<AtomicU64>,
+    batch_tx: mpsc::Sender<u64>,
+    echo: std::thread::JoinHandle<()>,
+    k: u64,
+}
+
+impl SharedBounce {
+    fn start() -> SharedBounce {
+        let flag = Arc::new(AtomicU64::new(0));
+        let echo_flag = Arc::clone(&flag);
+        let (batch_tx, batch_rx) = mpsc::channel::<u64>();
+        let echo = std::thread::spawn(move || {
+            let mut k = 0u64;
+            for trips in batch_rx {
+                for _ in 0..trips {
+                    wait_until(|| echo_flag.load(Ordering::Acquire) == 2 * k + 1);
+                    echo_flag.store(2 * k + 2, Ordering::Release);
+                    k += 1;
+                }
+            }
+        });
+        SharedBounce {
+            flag,
+            batch_tx,
+            echo,
+            k: 0,
+        }
+    }
+}
+
+impl BounceEnd for SharedBounce {
+    fn prepare(&mut self, trips: usize) {
+        let _ = self.batch_tx.send(trips as u64);
+    }
+
+    fn bounce(&mut self) -> std::io::Result<()> {
+        let k = self.k;
+        self.flag.store(2 * k + 1, Ordering::Release);
+        wait_until(|| self.flag.load(Ordering::Acquire) == 2 * k + 2);
+        self.k += 1;
+        Ok(())
+    }
+
+    fn finish(self: Box<Self>) -> Result<(), LessonError> {
+        let SharedBounce { batch_tx, echo, .. } = *self;
+        drop(batch_tx);
+        echo.join()
+            .map_err(|_| LessonError("the shared word's echo thread panicked".into()))
+    }
 }
 
 /// Waits, spinning briefly then yielding the CPU, until `ready()`: on a
@@ -409,99 +761,9 @@ fn wait_until(ready: impl Fn() -> bool) {
     }
 }
 
-/// Two threads through shared memory: [`BUFFERS`] buffers both threads
-/// can reach. The sender copies the data into a free buffer (one copy,
-/// as a program filling shared memory does) and passes its number; the
-/// receiver reads the buffer where it lies and passes the number back.
-/// The handshake costs one message per MiB, not one per word.
-pub(crate) fn thread_shared_memory(options: &Options) -> Channel {
-    let (segment_bytes, trips) = (segment(options), round_trips(options));
-    let data = payload();
-    let buffers: Arc<Vec<Mutex<Vec<u8>>>> = Arc::new(
-        (0..BUFFERS)
-            .map(|_| Mutex::new(vec![0u8; BUFFER]))
-            .collect(),
-    );
-    let (full_tx, full_rx) = mpsc::channel::<usize>();
-    let (free_tx, free_rx) = mpsc::channel::<usize>();
-    let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
-    for index in 0..BUFFERS {
-        let _ = free_tx.send(index);
-    }
-    let shared = Arc::clone(&buffers);
-    let receiver = std::thread::spawn(move || {
-        let (mut bytes, mut sum) = (0u64, 0u64);
-        for index in full_rx {
-            {
-                let buffer = shared[index].lock().unwrap_or_else(|e| e.into_inner());
-                bytes += buffer.len() as u64;
-                sum += checksum(&buffer);
-            }
-            if free_tx.send(index).is_err() {
-                return;
-            }
-            if bytes == segment_bytes as u64 {
-                if ack_tx.send((bytes, sum)).is_err() {
-                    return;
-                }
-                (bytes, sum) = (0, 0);
-            }
-        }
-    });
-    let sent = timed_segments(segment_bytes, || {
-        for _ in 0..segment_bytes / BUFFER {
-            let index = free_rx.recv().map_err(std::io::Error::other)?;
-            {
-                let mut buffer = buffers[index].lock().unwrap_or_else(|e| e.into_inner());
-                for piece in buffer.chunks_exact_mut(CHUNK) {
-                    piece.copy_from_slice(&data);
-                }
-            }
-            full_tx.send(index).map_err(std::io::Error::other)?;
-        }
-        ack_rx.recv().map_err(std::io::Error::other)
-    });
-    drop(full_tx);
-    let _ = receiver.join();
-    let (segments, intact) = sent.unwrap_or_default();
-
-    // Round trip: the main thread writes an odd number, the echo thread
-    // answers with the next even one.
-    let flag = Arc::new(AtomicU64::new(0));
-    let echo_flag = Arc::clone(&flag);
-    let total = round_trips_made(trips) as u64;
-    let echo = std::thread::spawn(move || {
-        for k in 0..total {
-            wait_until(|| echo_flag.load(Ordering::Acquire) == 2 * k + 1);
-            echo_flag.store(2 * k + 2, Ordering::Release);
-        }
-    });
-    let mut k = 0;
-    let batches = round_trip_times(trips, || {
-        flag.store(2 * k + 1, Ordering::Release);
-        wait_until(|| flag.load(Ordering::Acquire) == 2 * k + 2);
-        k += 1;
-        Ok(())
-    })
-    .unwrap_or_default();
-    let _ = echo.join();
-    Channel::new(
-        "2 threads, shared memory",
-        false,
-        segments,
-        intact && !batches.is_empty(),
-        trips,
-        batches,
-    )
-}
-
 fn run(options: &Options) -> Result<Finding, LessonError> {
-    let channels = vec![
-        process_pipe(options)?,
-        thread_channel(options),
-        thread_shared_memory(options),
-    ];
-    Ok(finding(Evidence { channels }))
+    let (channels, schedule) = measure(options, &Way::ALL)?;
+    Ok(finding(Evidence { channels, schedule }))
 }
 
 /// The lower and upper quartiles of `samples` (sorted copies; for the
@@ -800,11 +1062,21 @@ mod tests {
     }
 
     #[test]
-    fn threads_pass_data_intact() {
-        let channel = thread_channel(&fast());
+    fn threads_pass_data_intact_taking_turns() {
+        let (channels, schedule) =
+            measure(&fast(), &[Way::ThreadChannel, Way::ThreadSharedMemory]).unwrap();
+        let (channel, shared) = (&channels[0], &channels[1]);
         assert!(channel.intact && channel.bytes == 64 << 20, "{channel:?}");
-        let shared = thread_shared_memory(&fast());
         assert!(shared.intact && shared.bytes == 64 << 20, "{shared:?}");
+        // Round-robin: the ways alternate, sample by sample.
+        assert_eq!(schedule.len(), 2 * (SEGMENTS + BATCHES));
+        for pair in schedule.chunks(2) {
+            assert_eq!(
+                (pair[0].way, pair[1].way, pair[0].sample),
+                (channel.name, shared.name, pair[1].sample),
+                "{schedule:?}"
+            );
+        }
         assert_eq!(shared.segment_mb_per_s.len(), SEGMENTS);
         assert_eq!(shared.batch_round_trip_s.len(), BATCHES);
         assert!(shared.round_trip_s > 0.0 && channel.round_trip_s > 0.0);
@@ -840,6 +1112,7 @@ mod tests {
                     &spread_of(10e-6, 0.1),
                 ),
             ],
+            schedule: Vec::new(),
         };
         let verdicts = verdicts(&evidence);
         assert_eq!(verdicts.len(), 3, "{verdicts:?}");
@@ -870,6 +1143,7 @@ mod tests {
                     &spread_of(10e-6, 1.5),
                 ),
             ],
+            schedule: Vec::new(),
         };
         let verdicts = verdicts(&evidence);
         assert_eq!(verdicts[0].outcome, Outcome::Holds, "{verdicts:?}");
@@ -893,6 +1167,7 @@ mod tests {
                 synthetic("2 processes, pipe", true, &[1.0; 10], &[1.0; 10]),
                 broken,
             ],
+            schedule: Vec::new(),
         };
         let verdicts = verdicts(&evidence);
         assert!(

@@ -54,10 +54,14 @@ fn plan(options: &Options) -> String {
          write it back plus one (two separate atomic steps, which another thread can slip between), under a Mutex (acquire, add, release), and with one atomic fetch_add. \
          Then {PROCESSES} processes each append {} lines to one file by seeking to its end then writing (two \
          steps again), without and with an exclusive flock around the two, and once with O_APPEND, where the \
-         kernel does both in one step. Lost and torn lines are counted. With a python3, {THREADS} CPython \
+         kernel does both in one step. Lost and torn lines are counted. With {}, {THREADS} CPython \
          threads each do the notebook's counter += 1 {} times, then a read, a function call and a write back.",
         thousands(increments(options)),
         thousands(lines(options)),
+        chosen_python_exe().map_or_else(
+            || "a python3 on PATH".to_string(),
+            |exe| format!("the Python at {}", exe.display())
+        ),
         thousands(python_increments(options)),
     )
 }
@@ -412,8 +416,16 @@ pub(crate) struct PythonCount {
 pub(crate) struct PythonRace {
     /// The interpreter's version.
     pub version: String,
-    /// Whether its threads share a GIL (`sys._is_gil_enabled()`, 3.13+).
+    /// Whether its threads shared a GIL during the run
+    /// (`sys._is_gil_enabled()` read by the script, 3.13+; true before).
     pub gil_enabled: bool,
+    /// The interpreter's program (`sys.executable`; filled in by paralab).
+    #[serde(default)]
+    pub interpreter: String,
+    /// The GIL state the interpreter reported when paralab checked it,
+    /// before the run (filled in by paralab).
+    #[serde(default)]
+    pub gil_enabled_at_start: bool,
     /// Threads (filled in by paralab).
     #[serde(default)]
     pub threads: usize,
@@ -426,10 +438,51 @@ pub(crate) struct PythonRace {
     pub read_call_write: PythonCount,
 }
 
-/// Runs [`PYTHON_SCRIPT`] in `python3` with `threads` × `increments`:
-/// `Ok(None)` when there is no `python3` to run.
-pub(crate) fn python_race(threads: usize, increments: u64) -> Result<Option<PythonRace>, String> {
-    let output = match std::process::Command::new("python3")
+/// The interpreter `paralab lesson race --python-exe PATH` named, checked
+/// by the command line before any lesson runs; `None`: `python3` on PATH.
+/// (A setting of the race lesson alone, kept here rather than in every
+/// lesson's [`Options`].)
+static PYTHON_EXE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
+
+/// Makes the race lesson's CPython part run on `exe` (the command line's
+/// `--python-exe`, already checked with [`crate::model::python::Python::find`]).
+pub(crate) fn use_python_exe(exe: Option<PathBuf>) {
+    *PYTHON_EXE.lock().unwrap_or_else(|p| p.into_inner()) = exe;
+}
+
+fn chosen_python_exe() -> Option<PathBuf> {
+    PYTHON_EXE.lock().unwrap_or_else(|p| p.into_inner()).clone()
+}
+
+/// Why the CPython part did not run.
+#[derive(Debug, PartialEq)]
+pub(crate) enum PythonSkip {
+    /// No interpreter by that name: nothing to run.
+    Absent(String),
+    /// An interpreter that could not run the script.
+    Failed(String),
+}
+
+/// Runs [`PYTHON_SCRIPT`] on `exe` (default `python3` on PATH) with
+/// `threads` × `increments`. The interpreter is found and checked by
+/// [`Python::find`](crate::model::python::Python::find), which also reads
+/// its GIL state; the script reads it again inside the run, and the run's
+/// own word is kept (an extension module can switch the GIL back on).
+pub(crate) fn python_race(
+    exe: Option<&Path>,
+    threads: usize,
+    increments: u64,
+) -> Result<PythonRace, PythonSkip> {
+    use crate::model::python::{Python, PythonError};
+    let python = match Python::find(exe) {
+        Ok(python) => python,
+        Err(error @ PythonError::NotFound { .. }) if exe.is_none() => {
+            return Err(PythonSkip::Absent(error.to_string()));
+        }
+        Err(error) => return Err(PythonSkip::Failed(error.to_string())),
+    };
+    let shown = python.executable().to_string();
+    let output = std::process::Command::new(&shown)
         .args([
             "-c",
             PYTHON_SCRIPT,
@@ -438,22 +491,26 @@ pub(crate) fn python_race(threads: usize, increments: u64) -> Result<Option<Pyth
         ])
         .stdin(Stdio::null())
         .output()
-    {
-        Ok(output) => output,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(format!("python3 could not be started: {e}")),
-    };
+        .map_err(|e| PythonSkip::Failed(format!("{shown} could not be started: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().last().unwrap_or("no message");
-        return Err(format!("python3 failed ({}): {last}", output.status));
+        return Err(PythonSkip::Failed(format!(
+            "{shown} failed ({}): {last}",
+            output.status
+        )));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);
-    let mut race: PythonRace = serde_json::from_str(stdout.trim())
-        .map_err(|e| format!("python3 printed something paralab cannot read ({e})"))?;
+    let mut race: PythonRace = serde_json::from_str(stdout.trim()).map_err(|e| {
+        PythonSkip::Failed(format!(
+            "{shown} printed something paralab cannot read ({e})"
+        ))
+    })?;
+    race.interpreter = shown;
+    race.gil_enabled_at_start = python.gil_enabled();
     race.threads = threads;
     race.increments = increments;
-    Ok(Some(race))
+    Ok(race)
 }
 
 /// The evidence, as data.
@@ -479,11 +536,12 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         .into_iter()
         .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
         .collect::<Result<_, _>>()?;
-    let (python, python_skipped) = match python_race(THREADS, python_increments(options)) {
-        Ok(Some(race)) => (Some(race), None),
-        Ok(None) => (None, Some("no python3 found on PATH".to_string())),
-        Err(why) => (None, Some(why)),
-    };
+    let exe = chosen_python_exe();
+    let (python, python_skipped) =
+        match python_race(exe.as_deref(), THREADS, python_increments(options)) {
+            Ok(race) => (Some(race), None),
+            Err(PythonSkip::Absent(why) | PythonSkip::Failed(why)) => (None, Some(why)),
+        };
     Ok(finding(Evidence {
         counter,
         file,
@@ -635,20 +693,44 @@ fn python_table(race: &PythonRace) -> Table {
     table
 }
 
-/// Why `counter += 1` may count exactly in CPython, and why that is luck.
+/// Why `counter += 1` may count exactly in CPython, and why that is luck;
+/// without a GIL, what this run's `counter += 1` showed.
 fn python_note(race: &PythonRace) -> String {
-    if race.gil_enabled {
+    let expected = race.threads as u64 * race.increments;
+    let plain_lost = expected.saturating_sub(race.plain.counted);
+    let mut note = if race.gil_enabled {
         "CPython 3.10 and later switch threads only at certain points (a loop's jump back, a function's \
          start), not between counter += 1's read and write, so that form rarely loses an update; \
          3.9 and older could switch between them. A call between the read and the write is such a \
          point: another thread runs there, and its increments are overwritten by the write back. \
          The GIL is no lock for your data."
             .to_string()
+    } else if plain_lost > 0 {
+        format!(
+            "This CPython is free-threaded and ran without a GIL: nothing kept its threads from running at \
+             once, and counter += 1 (a read, then a write) lost {} updates here, as Rust's read-then-write does. Without a GIL \
+             nothing stands between the read and the write; only a lock (threading.Lock) keeps the count.",
+            thousands(plain_lost)
+        )
     } else {
-        "This CPython has no GIL: its threads run at once, and even counter += 1 (a read, then a write) \
-         can lose updates, as Rust's read-then-write does."
+        "This CPython is free-threaded and ran without a GIL: its threads can run at once, so counter += 1 \
+         (a read, then a write) can lose updates, but it lost none in this run: the threads happened not \
+         to collide. Only a lock (threading.Lock) makes the count certain."
             .to_string()
+    };
+    if race.gil_enabled != race.gil_enabled_at_start {
+        note.push_str(&format!(
+            " (The interpreter reported its GIL {} when paralab checked it and {} during the run, \
+             as a module that needs the GIL can switch it back on; the figures are the run's.)",
+            if race.gil_enabled_at_start {
+                "on"
+            } else {
+                "off"
+            },
+            if race.gil_enabled { "on" } else { "off" },
+        ));
     }
+    note
 }
 
 /// Whether CPython's threads lost updates without a lock: the form with a
@@ -657,8 +739,13 @@ fn python_verdict(race: &PythonRace) -> Verdict {
     let expected = race.threads as u64 * race.increments;
     let lost = |c: &PythonCount| expected.saturating_sub(c.counted);
     let (plain, call) = (lost(&race.plain), lost(&race.read_call_write));
+    let gil = if race.gil_enabled {
+        "with its GIL"
+    } else {
+        "free-threaded, no GIL"
+    };
     let text = format!(
-        "in CPython {} threads, counter += 1 lost {} of {} updates; read, call, write back lost {} ({})",
+        "in CPython {} ({gil}) threads, counter += 1 lost {} of {} updates; read, call, write back lost {} ({})",
         race.version,
         thousands(plain),
         thousands(expected),
@@ -672,11 +759,18 @@ fn python_verdict(race: &PythonRace) -> Verdict {
         )
     } else if plain > 0 || call > 0 {
         Verdict::new(Outcome::Holds, text)
-    } else {
+    } else if race.gil_enabled {
         Verdict::new(
             Outcome::NotShown,
             format!(
                 "{text}: the threads happened not to switch between a read and its write this time"
+            ),
+        )
+    } else {
+        Verdict::new(
+            Outcome::NotShown,
+            format!(
+                "{text}: the threads happened not to collide between a read and its write this time"
             ),
         )
     }
@@ -741,6 +835,8 @@ mod tests {
         let race = |plain: u64, call: u64, gil_enabled| PythonRace {
             version: "3.11.7".into(),
             gil_enabled,
+            interpreter: "/usr/bin/python3.11".into(),
+            gil_enabled_at_start: gil_enabled,
             threads: 4,
             increments: 1000,
             plain: PythonCount {
@@ -769,7 +865,18 @@ mod tests {
             Outcome::DoesNotHold
         );
         assert!(python_note(&race(4000, 4000, true)).contains("3.10"));
-        assert!(python_note(&race(4000, 4000, false)).contains("no GIL"));
+        // Without a GIL, the note says what this run's counter += 1 did.
+        let free_lost = python_note(&race(3000, 3000, false));
+        assert!(free_lost.contains("without a GIL"), "{free_lost}");
+        assert!(free_lost.contains("lost 1,000 updates here"), "{free_lost}");
+        let free_exact = python_note(&race(4000, 4000, false));
+        assert!(free_exact.contains("lost none in this run"), "{free_exact}");
+        assert!(!free_exact.contains("3.10"), "{free_exact}");
+        assert!(
+            python_verdict(&race(3000, 3000, false))
+                .text
+                .contains("no GIL")
+        );
         assert!(
             !python_table(&race(1, 1, false))
                 .render()
@@ -779,23 +886,25 @@ mod tests {
 
     #[test]
     fn the_python_script_counts_when_python3_is_present() {
-        match python_race(2, 1000) {
-            Ok(Some(race)) => {
+        match python_race(None, 2, 1000) {
+            Ok(race) => {
                 assert!(race.plain.counted <= 2000 && race.plain.counted >= 1000);
                 assert!(race.read_call_write.counted <= 2000);
                 assert!(race.read_call_write.counted >= 1000);
             }
-            Ok(None) if std::env::var("PARALAB_REQUIRE_PYTHON").is_ok_and(|v| v == "1") => {
-                panic!("PARALAB_REQUIRE_PYTHON=1, but no python3 was found")
+            Err(PythonSkip::Absent(why))
+                if std::env::var("PARALAB_REQUIRE_PYTHON").is_ok_and(|v| v == "1") =>
+            {
+                panic!("PARALAB_REQUIRE_PYTHON=1, but no python3 was found: {why}")
             }
-            Ok(None) => {
+            Err(PythonSkip::Absent(_)) => {
                 use std::io::Write;
                 let _ = writeln!(
                     std::io::stderr().lock(),
                     "skipped the_python_script_counts_when_python3_is_present: no python3 found"
                 );
             }
-            Err(why) => panic!("{why}"),
+            Err(PythonSkip::Failed(why)) => panic!("{why}"),
         }
     }
 
