@@ -8,7 +8,7 @@
 
 use crate::experiment::Measurement;
 use crate::fmt;
-use crate::measure::stats::{mad, median};
+use crate::measure::stats::{bootstrap_ratio, mad, median};
 
 /// Below this median wall time a cell is too short to time honestly:
 /// hyperfine warns under 5 ms, where the start-up of the workers and the
@@ -204,4 +204,50 @@ pub(crate) fn ratio_moved(what: &str, ratio: f64, interval: Option<(f64, f64)>) 
     let (low, high) = interval?;
     ((high - low) > 0.2 * ratio)
         .then(|| format!("{what} moved from {low:.1}× to {high:.1}× between runs"))
+}
+
+/// Why the runs of CPU-bound work at one worker (`one`) and at N
+/// (`at_n`) cannot support a verdict about how the N workers shared the
+/// `cpus`, if they cannot: other work took CPUs either cell needed (or,
+/// without a record of other work, the workers got less than one CPU),
+/// a cell too short to time, a speedup this machine cannot give, runs
+/// that disagree. The first reason found, bare (callers add their own
+/// advice). `nouns` name one worker and several: `["thread", "threads"]`.
+pub(crate) fn cpu_scaling_doubt(
+    one: &[Measurement],
+    at_n: &[Measurement],
+    cpus: usize,
+    nouns: [&str; 2],
+) -> Option<String> {
+    let workers = at_n.first()?.workers;
+    for runs in [at_n, one] {
+        let n = runs.first()?.workers;
+        let noun = if n == 1 { nouns[0] } else { nouns[1] };
+        if let Some(reason) =
+            short_of_cpu(runs, n.min(cpus) as f64, cpus, noun).or_else(|| starved(runs, noun))
+        {
+            return Some(reason);
+        }
+    }
+    let (one, at_n) = (walls(one), walls(at_n));
+    if let Some(reason) = too_short(&one).or_else(|| too_short(&at_n)) {
+        return Some(reason);
+    }
+    if let (Some(t1), Some(tn)) = (median(&one), median(&at_n))
+        && tn > 0.0
+    {
+        let speedup = workers as f64 * t1 / tn;
+        let interval = bootstrap_ratio(&one, &at_n, workers as f64);
+        if let Some(reason) =
+            impossible_speedup(speedup, interval, workers, workers.min(cpus) as f64)
+        {
+            return Some(reason);
+        }
+    }
+    runs_disagree(&one).or_else(|| runs_disagree(&at_n))
+}
+
+/// The wall times of `runs`.
+fn walls(runs: &[Measurement]) -> Vec<f64> {
+    runs.iter().map(|m| m.wall_s).collect()
 }
