@@ -9,6 +9,7 @@
 use crate::experiment::Measurement;
 use crate::fmt;
 use crate::measure::stats::{bootstrap_ratio, mad, median};
+use crate::model::Model;
 
 /// Below this median wall time a cell is too short to time honestly:
 /// hyperfine warns under 5 ms, where the start-up of the workers and the
@@ -58,7 +59,7 @@ pub(crate) fn cores_busy(runs: &[Measurement]) -> Option<f64> {
 /// busy (min(N, CPUs) for CPU-bound work) on `cpus`, others left fewer.
 /// The reason says how many they took, how many the workers got, and,
 /// when the workers used all that was left, that they ran in parallel
-/// whenever they could. `noun` names the workers: `threads`, `processes`.
+/// whenever they could (unless one global lock kept them from it). `noun` names the workers: `threads`, `processes`.
 pub(crate) fn short_of_cpu(
     runs: &[Measurement],
     needed: f64,
@@ -90,11 +91,23 @@ pub(crate) fn short_of_cpu(
         text.push_str(&format!("; they got {got:.1} CPUs between them"));
         if workers > 1 && got + CPU_SLACK >= free {
             text.push_str(&format!(
-                ": the {workers} {noun} used all {free:.1} CPUs left to them, so they ran in parallel whenever they could"
+                ": the {workers} {noun} used all {free:.1} CPUs left to them"
             ));
+            // Behind one global lock (the gil model, CPython's threads)
+            // using what was left says nothing of running at once.
+            if runs.first().is_some_and(|m| may_run_at_once(m.model)) {
+                text.push_str(", so they ran in parallel whenever they could");
+            }
         }
     }
     Some(text)
+}
+
+/// Whether the workers of `model` can compute at once: not behind one
+/// global lock (the gil model; CPython's threads, whose lock paralab
+/// does not see from here).
+fn may_run_at_once(model: Model) -> bool {
+    model.switch_interval().is_none() && !model.same_family(Model::PY_THREAD)
 }
 
 /// CPU-bound workers that got less than one CPU between them: whatever
