@@ -631,4 +631,92 @@ mod tests {
         let swapped: String = all.chars().rev().collect();
         assert!(groups_out_of_order(&swapped, &groups) > 0);
     }
+
+    /// The line the pauses of `seed` predict, ties in worker order.
+    fn predicted_line(seed: u64) -> String {
+        predicted_groups(seed, true).concat()
+    }
+
+    #[test]
+    fn the_predicted_line_is_in_order_and_a_late_worker_is_measured() {
+        let line = predicted_line(5);
+        assert_eq!(most_out_of_order_s(&line, 5, true), 0.0);
+        // Worker '1' written entirely first: its last letter was due long
+        // after the '2's that follow it.
+        let apart = format!("{}{}", "1".repeat(LETTERS), "2".repeat(LETTERS));
+        let late = most_out_of_order_s(&apart, 5, true);
+        assert!(late > 0.1, "{late}");
+        assert!(late <= predicted_s(5, true));
+    }
+
+    /// A synthetic line: `alternations` changes of letter, `seconds` long,
+    /// a letter `most` seconds out of the pauses' order.
+    fn line(model: Contender, letters: [usize; 2], alternations: usize, seconds: f64, most: f64) -> Line {
+        Line {
+            model,
+            line: String::new(),
+            letters,
+            alternations,
+            longest_streak: 3,
+            groups_out_of_order: usize::from(most > 0.0),
+            most_out_of_order_s: most,
+            seconds,
+        }
+    }
+
+    fn judge(lines: [(usize, usize, f64, f64); 2]) -> Vec<Verdict> {
+        verdicts(&Evidence {
+            seed: 1,
+            letters_per_worker: LETTERS,
+            pauses_s: [Vec::new(), Vec::new()],
+            predicted: String::new(),
+            predicted_groups: 39,
+            predicted_s: 0.5,
+            lines: [Contender::Thread, Contender::Process]
+                .into_iter()
+                .zip(lines)
+                .map(|(model, (letters, alternations, seconds, most))| {
+                    line(model, [LETTERS, letters], alternations, seconds, most)
+                })
+                .collect(),
+        })
+    }
+
+    fn outcomes(verdicts: &[Verdict]) -> Vec<Outcome> {
+        verdicts.iter().map(|v| v.outcome).collect()
+    }
+
+    #[test]
+    fn lines_in_the_pauses_order_hold() {
+        let exact = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 27, 0.53, 0.0)]);
+        assert_eq!(outcomes(&exact), [Outcome::Holds, Outcome::Holds], "{exact:?}");
+        let close = judge([(LETTERS, 28, 0.52, 0.001), (LETTERS, 27, 0.53, 0.0)]);
+        assert_eq!(outcomes(&close), [Outcome::Holds, Outcome::Holds], "{close:?}");
+        assert!(close[1].text.contains("at most 1.0 ms apart"), "{close:?}");
+    }
+
+    #[test]
+    fn a_worker_far_behind_its_pauses_leaves_the_order_inconclusive() {
+        let late = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 25, 0.6, 0.0065)]);
+        assert_eq!(outcomes(&late), [Outcome::Holds, Outcome::Inconclusive], "{late:?}");
+        assert!(late[1].text.contains("due 6.5 ms later"), "{late:?}");
+    }
+
+    #[test]
+    fn missing_letters_are_inconclusive() {
+        let lost = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS - 3, 25, 0.5, 0.0)]);
+        assert_eq!(outcomes(&lost), [Outcome::Inconclusive], "{lost:?}");
+        assert!(lost[0].text.contains("delivered 20 and 17"), "{lost:?}");
+    }
+
+    #[test]
+    fn workers_that_never_overlapped_are_a_result_only_on_time() {
+        let apart = judge([(LETTERS, 1, 0.55, 0.3), (LETTERS, 27, 0.55, 0.0)]);
+        assert_eq!(outcomes(&apart), [Outcome::DoesNotHold], "{apart:?}");
+        // The same line from a machine that held the workers back: it
+        // says nothing of threads.
+        let held = judge([(LETTERS, 1, 1.2, 0.3), (LETTERS, 27, 0.55, 0.0)]);
+        assert_eq!(outcomes(&held), [Outcome::Inconclusive], "{held:?}");
+        assert!(held[0].text.contains("took 1.20 s where their pauses add up to"), "{held:?}");
+    }
 }
