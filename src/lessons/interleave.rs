@@ -116,7 +116,11 @@ pub(crate) fn child(args: &[String]) -> Result<i32, String> {
     let worker: usize = child::arg(args, 0, "worker number")?;
     let seed: u64 = child::arg(args, 1, "seed")?;
     let fast: u8 = child::arg(args, 2, "fast flag (0 or 1)")?;
-    let start = MonoTime(child::arg(args, 3, "start instant (monotonic nanoseconds)")?);
+    let start = MonoTime(child::arg(
+        args,
+        3,
+        "start instant (monotonic nanoseconds)",
+    )?);
     let letter = *WORKERS
         .get(worker)
         .ok_or(format!("worker {worker} does not exist; 0 or 1"))?;
@@ -520,7 +524,11 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
         .map(|l| format!("{} {} times", plural(l.model.name()), l.alternations))
         .collect::<Vec<_>>()
         .join(" and ");
-    let apart: Vec<&Line> = evidence.lines.iter().filter(|l| l.alternations <= 1).collect();
+    let apart: Vec<&Line> = evidence
+        .lines
+        .iter()
+        .filter(|l| l.alternations <= 1)
+        .collect();
     if !apart.is_empty() {
         // Workers that never overlapped on a machine that held them back
         // say nothing about threads or processes.
@@ -651,7 +659,13 @@ mod tests {
 
     /// A synthetic line: `alternations` changes of letter, `seconds` long,
     /// a letter `most` seconds out of the pauses' order.
-    fn line(model: Contender, letters: [usize; 2], alternations: usize, seconds: f64, most: f64) -> Line {
+    fn line(
+        model: Contender,
+        letters: [usize; 2],
+        alternations: usize,
+        seconds: f64,
+        most: f64,
+    ) -> Line {
         Line {
             model,
             line: String::new(),
@@ -689,16 +703,28 @@ mod tests {
     #[test]
     fn lines_in_the_pauses_order_hold() {
         let exact = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 27, 0.53, 0.0)]);
-        assert_eq!(outcomes(&exact), [Outcome::Holds, Outcome::Holds], "{exact:?}");
+        assert_eq!(
+            outcomes(&exact),
+            [Outcome::Holds, Outcome::Holds],
+            "{exact:?}"
+        );
         let close = judge([(LETTERS, 28, 0.52, 0.001), (LETTERS, 27, 0.53, 0.0)]);
-        assert_eq!(outcomes(&close), [Outcome::Holds, Outcome::Holds], "{close:?}");
+        assert_eq!(
+            outcomes(&close),
+            [Outcome::Holds, Outcome::Holds],
+            "{close:?}"
+        );
         assert!(close[1].text.contains("at most 1.0 ms apart"), "{close:?}");
     }
 
     #[test]
     fn a_worker_far_behind_its_pauses_leaves_the_order_inconclusive() {
         let late = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 25, 0.6, 0.0065)]);
-        assert_eq!(outcomes(&late), [Outcome::Holds, Outcome::Inconclusive], "{late:?}");
+        assert_eq!(
+            outcomes(&late),
+            [Outcome::Holds, Outcome::Inconclusive],
+            "{late:?}"
+        );
         assert!(late[1].text.contains("due 6.5 ms later"), "{late:?}");
     }
 
@@ -717,6 +743,11 @@ mod tests {
         // says nothing of threads.
         let held = judge([(LETTERS, 1, 1.2, 0.3), (LETTERS, 27, 0.55, 0.0)]);
         assert_eq!(outcomes(&held), [Outcome::Inconclusive], "{held:?}");
-        assert!(held[0].text.contains("took 1.20 s where their pauses add up to"), "{held:?}");
+        assert!(
+            held[0]
+                .text
+                .contains("took 1.20 s where their pauses add up to"),
+            "{held:?}"
+        );
     }
 }

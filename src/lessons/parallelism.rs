@@ -409,21 +409,27 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
     }
     if let Some(process) = best(evidence, FORK) {
         let (at, meaning) = cores_from(process);
-        verdicts.push(judged(evidence, process, "processes", (at, &meaning), || {
-            let used = uses_cores(process);
-            Verdict::new(
-                if used {
-                    Outcome::Holds
-                } else {
-                    Outcome::DoesNotHold
-                },
-                format!(
-                    "processes {} several cores: {}",
-                    if used { "use" } else { "did not use" },
-                    figures(process)
-                ),
-            )
-        }));
+        verdicts.push(judged(
+            evidence,
+            process,
+            "processes",
+            (at, &meaning),
+            || {
+                let used = uses_cores(process);
+                Verdict::new(
+                    if used {
+                        Outcome::Holds
+                    } else {
+                        Outcome::DoesNotHold
+                    },
+                    format!(
+                        "processes {} several cores: {}",
+                        if used { "use" } else { "did not use" },
+                        figures(process)
+                    ),
+                )
+            },
+        ));
     }
     if let Some(thread) = best(evidence, Model::THREAD) {
         let (at, meaning) = cores_from(thread);
@@ -458,7 +464,13 @@ mod tests {
     /// A run of `workers` workers of `model` that took `wall_s`, the
     /// workers busy for `busy` CPUs in all, with `others` CPUs taken by
     /// other work.
-    fn run(model: Model, workers: usize, wall_s: f64, busy: f64, others: Option<f64>) -> Measurement {
+    fn run(
+        model: Model,
+        workers: usize,
+        wall_s: f64,
+        busy: f64,
+        others: Option<f64>,
+    ) -> Measurement {
         Measurement {
             workload: Workload::Cpu { iters: 1 },
             model,
@@ -484,7 +496,11 @@ mod tests {
     fn evidence(cases: &[(Model, &[f64], &[f64], f64, Option<f64>)]) -> Evidence {
         let mut measurements = Vec::new();
         for &(model, one, two, busy_two, others) in cases {
-            let busy_one = if others.is_some_and(|o| o > 1.5) { 0.4 } else { 1.0 };
+            let busy_one = if others.is_some_and(|o| o > 1.5) {
+                0.4
+            } else {
+                1.0
+            };
             measurements.extend(one.iter().map(|&w| run(model, 1, w, busy_one, others)));
             measurements.extend(two.iter().map(|&w| run(model, 2, w, busy_two, others)));
         }
@@ -515,16 +531,24 @@ mod tests {
             (Model::GIL, STEADY, &[1.0, 1.0, 1.01], 0.7, Some(1.3)),
         ]);
         let verdicts = verdicts(&busy);
-        assert_eq!(outcomes(&verdicts), [Outcome::Inconclusive; 3], "{verdicts:?}");
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
         for verdict in &verdicts {
             assert!(
-                verdict.text.contains("other processes kept 1.3 of the 2 CPUs busy"),
+                verdict
+                    .text
+                    .contains("other processes kept 1.3 of the 2 CPUs busy"),
                 "{verdict:?}"
             );
             assert!(!verdict.text.contains("no parallelism"), "{verdict:?}");
         }
         assert!(
-            verdicts[2].text.contains("ran in parallel whenever they could"),
+            verdicts[2]
+                .text
+                .contains("ran in parallel whenever they could"),
             "{verdicts:?}"
         );
     }
@@ -551,13 +575,24 @@ mod tests {
     #[test]
     fn runs_that_disagree_are_inconclusive_with_their_spread() {
         let noisy = evidence(&[
-            (Model::THREAD, STEADY, &[0.5, 0.8, 0.6, 0.9, 0.5], 1.5, Some(0.0)),
+            (
+                Model::THREAD,
+                STEADY,
+                &[0.5, 0.8, 0.6, 0.9, 0.5],
+                1.5,
+                Some(0.0),
+            ),
             (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, Some(0.0)),
             (Model::GIL, STEADY, &[1.0, 1.01, 1.0], 1.0, Some(0.0)),
         ]);
         let verdicts = verdicts(&noisy);
         assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
-        assert!(verdicts[2].text.contains("the runs of a cell typically differ by"), "{verdicts:?}");
+        assert!(
+            verdicts[2]
+                .text
+                .contains("the runs of a cell typically differ by"),
+            "{verdicts:?}"
+        );
         assert_eq!(verdicts[1].outcome, Outcome::Holds, "{verdicts:?}");
     }
 
@@ -575,7 +610,10 @@ mod tests {
         let verdicts = verdicts(&edge);
         assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
         assert!(verdicts[2].text.contains("straddles ×1.50"), "{verdicts:?}");
-        assert!(verdicts[2].text.contains("count as using 2 cores"), "{verdicts:?}");
+        assert!(
+            verdicts[2].text.contains("count as using 2 cores"),
+            "{verdicts:?}"
+        );
         assert_eq!(verdicts[0].outcome, Outcome::Inconclusive, "{verdicts:?}");
         assert!(verdicts[0].text.contains("×1.25"), "{verdicts:?}");
         assert!(verdicts[0].text.contains("one at a time"), "{verdicts:?}");
@@ -591,7 +629,10 @@ mod tests {
         ]);
         let verdicts = verdicts(&impossible);
         assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
-        assert!(verdicts[2].text.contains("which this machine cannot do"), "{verdicts:?}");
+        assert!(
+            verdicts[2].text.contains("which this machine cannot do"),
+            "{verdicts:?}"
+        );
     }
 
     /// Cells under 5 ms are not timed honestly.
@@ -604,8 +645,17 @@ mod tests {
             (Model::GIL, short, &[0.004, 0.004, 0.004], 1.0, Some(0.0)),
         ]);
         let verdicts = verdicts(&tiny);
-        assert_eq!(outcomes(&verdicts), [Outcome::Inconclusive; 3], "{verdicts:?}");
-        assert!(verdicts.iter().all(|v| v.text.contains("too short to time")), "{verdicts:?}");
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| v.text.contains("too short to time")),
+            "{verdicts:?}"
+        );
     }
 
     /// Without a record of other work, CPU-bound workers that got far less
@@ -619,7 +669,16 @@ mod tests {
             (Model::GIL, STEADY, starved, 0.5, None),
         ]);
         let verdicts = verdicts(&e);
-        assert_eq!(outcomes(&verdicts), [Outcome::Inconclusive; 3], "{verdicts:?}");
-        assert!(verdicts.iter().all(|v| v.text.contains("got only 0.50 CPUs")), "{verdicts:?}");
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| v.text.contains("got only 0.50 CPUs")),
+            "{verdicts:?}"
+        );
     }
 }
