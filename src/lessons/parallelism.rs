@@ -551,6 +551,11 @@ mod tests {
                 .contains("ran in parallel whenever they could"),
             "{verdicts:?}"
         );
+        // Behind one lock, using what was left is not running at once.
+        assert!(
+            !verdicts[0].text.contains("in parallel") && verdicts[0].text.contains("used all"),
+            "{verdicts:?}"
+        );
     }
 
     #[test]

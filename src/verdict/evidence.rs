@@ -264,3 +264,81 @@ pub(crate) fn cpu_scaling_doubt(
 fn walls(runs: &[Measurement]) -> Vec<f64> {
     runs.iter().map(|m| m.wall_s).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{WorkerOutcome, WorkerStatus};
+    use crate::workload::Workload;
+
+    /// A run of 2 workers of `model` on a machine where others took 1.3
+    /// of 2 CPUs and the workers got the 0.7 left.
+    fn squeezed(model: Model, wall_s: f64) -> Measurement {
+        Measurement {
+            workload: Workload::Cpu { iters: 1 },
+            model,
+            workers: 2,
+            run: 1,
+            wall_s,
+            outcomes: (0..2)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(0.35 * wall_s),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: Some(1.3),
+            steal_cpus: Some(0.0),
+            cpu_pressure: None,
+        }
+    }
+
+    #[test]
+    fn only_workers_without_one_lock_are_said_to_run_in_parallel() {
+        let threads = short_of_cpu(&[squeezed(Model::THREAD, 1.0)], 2.0, 2, "threads").unwrap();
+        assert!(
+            threads.contains("ran in parallel whenever they could"),
+            "{threads}"
+        );
+        let gil = short_of_cpu(&[squeezed(Model::GIL, 1.0)], 2.0, 2, "threads").unwrap();
+        assert!(
+            gil.contains("used all 0.7 CPUs") && !gil.contains("parallel"),
+            "{gil}"
+        );
+    }
+
+    #[test]
+    fn cpu_scaling_doubt_finds_each_reason() {
+        let quiet = |model, workers, wall_s: f64| Measurement {
+            workers,
+            others_cpus: Some(0.0),
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(wall_s),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
+                })
+                .collect(),
+            ..squeezed(model, wall_s)
+        };
+        let runs = |workers, walls: &[f64]| -> Vec<Measurement> {
+            walls
+                .iter()
+                .map(|&w| quiet(Model::THREAD, workers, w))
+                .collect()
+        };
+        let nouns = ["thread", "threads"];
+        let one = runs(1, &[0.5, 0.5, 0.51]);
+        assert_eq!(
+            cpu_scaling_doubt(&one, &runs(2, &[0.5, 0.51, 0.5]), 2, nouns),
+            None
+        );
+        let noisy = cpu_scaling_doubt(&one, &runs(2, &[0.5, 0.8, 0.6, 0.9, 0.5]), 2, nouns);
+        assert!(noisy.is_some_and(|r| r.contains("typically differ")));
+        let impossible = cpu_scaling_doubt(&one, &runs(2, &[0.2, 0.2, 0.21]), 2, nouns);
+        assert!(impossible.is_some_and(|r| r.contains("cannot do")));
+        let short = cpu_scaling_doubt(&runs(1, &[0.002; 3]), &runs(2, &[0.002; 3]), 2, nouns);
+        assert!(short.is_some_and(|r| r.contains("too short")));
+        let busy = cpu_scaling_doubt(&one, &[squeezed(Model::THREAD, 0.9)], 2, nouns);
+        assert!(busy.is_some_and(|r| r.contains("other processes kept 1.3")));
+    }
+}
