@@ -311,7 +311,7 @@ fn every_verdict_is_a_result_or_gives_its_reason(record: &Value) {
         match verdict["outcome"].as_str().unwrap() {
             "holds" | "does_not_hold" | "not_shown" | "not_measured" => {}
             "inconclusive" => assert!(
-                text.len() > 40 && text.contains(|c: char| c == ';' || c == ':'),
+                text.len() > 40 && text.contains([';', ':']),
                 "an inconclusive verdict without its reason: {verdict}"
             ),
             other => panic!("unknown outcome {other} in {verdict}"),

@@ -493,7 +493,11 @@ mod tests {
     /// The evidence of three models on 2 CPUs: for each, the wall times
     /// of its runs at 1 and at 2 workers, with the cores they kept busy
     /// and the CPUs others took.
-    fn evidence(cases: &[(Model, &[f64], &[f64], f64, Option<f64>)]) -> Evidence {
+    /// One model's runs: the model, the walls at 1 and at 2 workers, the
+    /// cores busy at 2, the CPUs others took.
+    type Case<'a> = (Model, &'a [f64], &'a [f64], f64, Option<f64>);
+
+    fn evidence(cases: &[Case<'_>]) -> Evidence {
         let mut measurements = Vec::new();
         for &(model, one, two, busy_two, others) in cases {
             let busy_one = if others.is_some_and(|o| o > 1.5) {
