@@ -105,9 +105,11 @@ pub(crate) fn short_of_cpu(
 
 /// Whether the workers of `model` can compute at once: not behind one
 /// global lock (the gil model; CPython's threads, whose lock paralab
-/// does not see from here).
+/// does not see from here) nor on one thread (CPython's asyncio).
 fn may_run_at_once(model: Model) -> bool {
-    model.switch_interval().is_none() && !model.same_family(Model::PY_THREAD)
+    model.switch_interval().is_none()
+        && !model.same_family(Model::PY_THREAD)
+        && !model.same_family(Model::PY_ASYNC)
 }
 
 /// CPU-bound workers that got less than one CPU between them: whatever
@@ -130,6 +132,32 @@ pub(crate) fn starved(runs: &[Measurement], noun: &str) -> Option<String> {
 
 /// Cores busy below this for CPU-bound workers: they waited for a CPU.
 const STARVED: f64 = 0.8;
+
+/// CPUs that CPU-bound workers free to run at once may leave unused (their
+/// start, their join, the timer's edges) before they are said to have
+/// waited for a CPU.
+const WAIT_SLACK: f64 = 0.25;
+
+/// CPU-bound workers that nothing in their model holds back (no global
+/// lock; or one worker alone) and that kept fewer than `needed` CPUs busy:
+/// they were ready to compute all along, so the rest of the time they
+/// waited for a CPU that something else had. The check that does not
+/// depend on how well `/proc/stat` saw the others' work, which for runs of
+/// a few hundred milliseconds it sees only to a tick (10 ms) per CPU.
+pub(crate) fn waited_for_cpu(runs: &[Measurement], needed: f64, noun: &str) -> Option<String> {
+    let first = runs.first()?;
+    if first.workers > 1 && !may_run_at_once(first.model) {
+        return None;
+    }
+    let got = cores_busy(runs)?;
+    (got + WAIT_SLACK < needed).then(|| {
+        format!(
+            "your {} {noun}, which compute without pause, kept only {got:.2} CPUs busy where they could use \
+             {needed:.0}: the rest of the time they waited for a CPU that other work (or a CPU quota) had",
+            first.workers
+        )
+    })
+}
 
 /// How far apart the runs are: their median absolute deviation over their
 /// median (neither moves for one outlier); 0 for fewer than two.
@@ -224,7 +252,8 @@ pub(crate) fn ratio_moved(what: &str, ratio: f64, interval: Option<(f64, f64)>) 
 /// `cpus`, if they cannot: other work took CPUs either cell needed (or,
 /// without a record of other work, the workers got less than one CPU),
 /// a cell too short to time, a speedup this machine cannot give, runs
-/// that disagree. The first reason found, bare (callers add their own
+/// that disagree, or workers free to run at once that waited for a CPU
+/// ([`waited_for_cpu`]). The first reason found, bare (callers add their own
 /// advice). `nouns` name one worker and several: `["thread", "threads"]`.
 pub(crate) fn cpu_scaling_doubt(
     one: &[Measurement],
@@ -236,8 +265,10 @@ pub(crate) fn cpu_scaling_doubt(
     for runs in [at_n, one] {
         let n = runs.first()?.workers;
         let noun = if n == 1 { nouns[0] } else { nouns[1] };
-        if let Some(reason) =
-            short_of_cpu(runs, n.min(cpus) as f64, cpus, noun).or_else(|| starved(runs, noun))
+        let needed = n.min(cpus) as f64;
+        if let Some(reason) = short_of_cpu(runs, needed, cpus, noun)
+            .or_else(|| starved(runs, noun))
+            .or_else(|| waited_for_cpu(runs, needed, noun))
         {
             return Some(reason);
         }
@@ -340,5 +371,28 @@ mod tests {
         assert!(short.is_some_and(|r| r.contains("too short")));
         let busy = cpu_scaling_doubt(&one, &[squeezed(Model::THREAD, 0.9)], 2, nouns);
         assert!(busy.is_some_and(|r| r.contains("other processes kept 1.3")));
+        // Others barely seen, yet the threads got 0.9 of 2 CPUs: they
+        // waited; behind one lock the same figure is the lock's.
+        let unseen = |model| Measurement {
+            others_cpus: Some(0.3),
+            ..squeezed(model, 0.9)
+        };
+        let waited = cpu_scaling_doubt(&one, &[unseen(Model::THREAD)], 2, nouns);
+        assert!(
+            waited.is_some_and(|r| r.contains("kept only 0.70 CPUs busy")),
+            "{:?}",
+            cpu_scaling_doubt(&one, &[unseen(Model::THREAD)], 2, nouns)
+        );
+        let gil_one: Vec<Measurement> = one
+            .iter()
+            .map(|m| Measurement {
+                model: Model::GIL,
+                ..m.clone()
+            })
+            .collect();
+        assert_eq!(
+            cpu_scaling_doubt(&gil_one, &[unseen(Model::GIL)], 2, nouns),
+            None
+        );
     }
 }
