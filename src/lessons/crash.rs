@@ -638,11 +638,11 @@ fn process_verdict(evidence: &Evidence) -> Verdict {
         at_work => Verdict::new(
             Outcome::Holds,
             format!(
-                "worker {} {}{}, and the other {others} processes finished with the reference result {}",
+                "worker {} {}; {}the other {others} processes finished with the reference result {}",
                 case.crashed_worker,
                 case.outcomes[case.crashed_worker],
                 at_work.map_or(String::new(), |n| format!(
-                    " while {n} of the others were still computing"
+                    "{n} of them were still computing when it did, and "
                 )),
                 thousands(evidence.reference)
             ),
@@ -787,7 +787,7 @@ mod tests {
         assert!(
             verdict
                 .text
-                .contains("while 2 of the others were still computing"),
+                .contains("2 of them were still computing when it did"),
             "{verdict:?}"
         );
     }
