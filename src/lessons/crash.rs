@@ -638,12 +638,12 @@ fn process_verdict(evidence: &Evidence) -> Verdict {
         at_work => Verdict::new(
             Outcome::Holds,
             format!(
-                "worker {} {}; {}the other {others} processes finished with the reference result {}",
+                "{}worker {} {}; the other {others} processes finished with the reference result {}",
+                at_work.map_or(String::new(), |n| format!(
+                    "while {n} of the other {others} processes were still computing, "
+                )),
                 case.crashed_worker,
                 case.outcomes[case.crashed_worker],
-                at_work.map_or(String::new(), |n| format!(
-                    "{n} of them were still computing when it did, and "
-                )),
                 thousands(evidence.reference)
             ),
         ),
@@ -787,7 +787,7 @@ mod tests {
         assert!(
             verdict
                 .text
-                .contains("2 of them were still computing when it did"),
+                .contains("while 2 of the other 2 processes were still computing, worker 1 was killed by SIGSEGV"),
             "{verdict:?}"
         );
     }
