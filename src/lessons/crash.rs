@@ -16,6 +16,7 @@ use serde::Serialize;
 
 use super::{Contender, CrashHow, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
 use crate::fmt::{Table, thousands};
+use crate::measure::clock::MonoTime;
 use crate::model::WorkerStatus;
 use crate::model::thread::panic_message;
 use crate::sys::children::{ChildSet, GroupChild};
@@ -54,8 +55,11 @@ fn workers(options: &Options) -> usize {
     if options.fast { 3 } else { 4 }
 }
 
+/// Enough iterations that the other workers are still computing when the
+/// crash comes [`CRASH_AFTER`] in (about 8 ns an iteration on a 2020s
+/// core): the verdicts check that they were.
 fn iters(options: &Options) -> u64 {
-    if options.fast { 1_000_000 } else { 20_000_000 }
+    if options.fast { 10_000_000 } else { 20_000_000 }
 }
 
 /// The ways a thread crashes in the thread part: a panic, an abort, and
@@ -94,11 +98,19 @@ fn describe(how: CrashHow) -> &'static str {
     }
 }
 
-/// Crashes the calling thread's process (or, for a panic, the thread) the way `how` says.
-fn crash(how: CrashHow) {
+/// Crashes the calling thread's process (or, for a panic, the thread) the
+/// way `how` says, after [`CRASH_AFTER`]; just before, writes `announce`
+/// and the monotonic instant on standard output, so the lesson knows
+/// which workers were still at work when it happened.
+fn crash(how: CrashHow, announce: &str) {
     // No core file: this crash is on purpose.
     let _ = setrlimit(Resource::RLIMIT_CORE, 0, 0);
     std::thread::sleep(CRASH_AFTER);
+    {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "{announce} {}", MonoTime::now().0);
+        let _ = out.flush();
+    }
     match how {
         CrashHow::Segfault => loop {
             // Rust's runtime catches the first SIGSEGV (to report stack
@@ -118,20 +130,25 @@ fn parse_how(text: &str) -> Result<Option<CrashHow>, String> {
     }
 }
 
-/// The child: `crash-worker ITERS HOW|none`: prints the cpu result, or crashes.
+/// The child: `crash-worker ITERS HOW|none`: prints the cpu result and
+/// the instant it was computed (`RESULT END_NS`), or `crashing AT_NS`
+/// and crashes.
 pub(crate) fn worker_child(args: &[String]) -> Result<i32, String> {
     let iters: u64 = child::arg(args, 0, "number of iterations")?;
     let how = parse_how(&child::arg::<String>(args, 1, "crash")?)?;
     if let Some(how) = how {
-        crash(how);
+        crash(how, "crashing");
     }
-    println!("{}", cpu_func(iters));
+    let result = cpu_func(iters);
+    println!("{result} {}", MonoTime::now().0);
     Ok(0)
 }
 
 /// The child: `crash-threads WORKERS ITERS HOW`: runs the threads, thread
-/// [`CRASHING_WORKER`] crashing; once all are joined, prints
-/// `worker N finished RESULT` or `worker N panicked MESSAGE` for each.
+/// [`CRASHING_WORKER`] crashing (`worker N crashing AT_NS` just before);
+/// each other thread prints `worker N computed END_NS` when its loop ends
+/// (the instant only: its result stays in memory); once all are joined,
+/// prints `worker N finished RESULT` or `worker N panicked MESSAGE` for each.
 pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
     let workers: usize = child::arg(args, 0, "number of workers")?;
     let iters: u64 = child::arg(args, 1, "number of iterations")?;
@@ -141,9 +158,13 @@ pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
         .map(|worker| {
             std::thread::spawn(move || {
                 if worker == CRASHING_WORKER {
-                    crash(how);
+                    crash(how, &format!("worker {worker} crashing"));
                 }
-                cpu_func(iters)
+                let result = cpu_func(iters);
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "worker {worker} computed {}", MonoTime::now().0);
+                let _ = out.flush();
+                result
             })
         })
         .collect();
@@ -185,6 +206,30 @@ pub(crate) struct Case {
     pub process_status: Option<String>,
     /// Results kept that equal the reference.
     pub results_kept: usize,
+    /// When the crashing worker announced its crash (monotonic
+    /// nanoseconds), if it did.
+    pub crashed_at_ns: Option<u64>,
+    /// When each worker finished computing (monotonic nanoseconds), for
+    /// those that said so.
+    pub computed_at_ns: Vec<Option<u64>>,
+}
+
+impl Case {
+    /// How many of the other workers were still computing when the crash
+    /// came; `None` when the instants are not known.
+    pub(crate) fn others_at_work(&self) -> Option<usize> {
+        let crash = self.crashed_at_ns?;
+        let others: Vec<Option<u64>> = self
+            .computed_at_ns
+            .iter()
+            .enumerate()
+            .filter(|&(w, _)| w != self.crashed_worker)
+            .map(|(_, &at)| at)
+            .collect();
+        // A worker that never said when it finished cannot be placed.
+        let known: Option<Vec<u64>> = others.into_iter().collect();
+        Some(known?.into_iter().filter(|&at| at > crash).count())
+    }
 }
 
 /// The evidence, as data.
@@ -261,20 +306,31 @@ pub(crate) fn process_case(
                 )
             })?;
     }
+    let mut crashed_at_ns = None;
+    let mut computed_at_ns = Vec::new();
     let outcomes: Vec<WorkerStatus> = children
         .outputs()
         .into_iter()
         .map(|output| match output {
-            Err(error) => WorkerStatus::Lost {
-                reason: format!("it could not be waited for: {error}"),
-            },
+            Err(error) => {
+                computed_at_ns.push(None);
+                WorkerStatus::Lost {
+                    reason: format!("it could not be waited for: {error}"),
+                }
+            }
             Ok(output) => {
                 let stdout = String::from_utf8_lossy(&output.stdout);
                 let stderr = String::from_utf8_lossy(&output.stderr);
+                if let Some(at) = stdout.lines().find_map(|l| l.strip_prefix("crashing ")) {
+                    crashed_at_ns = at.trim().parse().ok();
+                }
+                let mut words = stdout.split_whitespace();
+                let result = words.next().and_then(|w| w.parse::<u64>().ok());
+                computed_at_ns.push(words.next().and_then(|w| w.parse().ok()));
                 match Exit::from(output.status) {
-                    Exit::Code(0) => match stdout.trim().parse() {
-                        Ok(result) => check(result, reference),
-                        Err(_) => WorkerStatus::Lost {
+                    Exit::Code(0) => match result {
+                        Some(result) => check(result, reference),
+                        None => WorkerStatus::Lost {
                             reason: format!("it printed {stdout:?}"),
                         },
                     },
@@ -290,7 +346,10 @@ pub(crate) fn process_case(
             }
         })
         .collect();
-    Ok(case(Contender::Process, how, workers, outcomes, None))
+    let mut case = case(Contender::Process, how, workers, outcomes, None);
+    case.crashed_at_ns = crashed_at_ns;
+    case.computed_at_ns = computed_at_ns;
+    Ok(case)
 }
 
 /// N threads in one child process, one crashing.
@@ -324,8 +383,12 @@ pub(crate) fn thread_case(
     let outcomes = (0..workers)
         .map(|worker| {
             let prefix = format!("worker {worker} ");
-            let reported = stdout.lines().find_map(|line| line.strip_prefix(&prefix));
-            match reported.and_then(|rest| rest.split_once(' ')) {
+            // The line of its join, not those of its instants.
+            let reported = stdout
+                .lines()
+                .filter_map(|line| line.strip_prefix(&prefix)?.split_once(' '))
+                .find(|(word, _)| matches!(*word, "finished" | "panicked"));
+            match reported {
                 Some(("finished", result)) => match result.parse() {
                     Ok(result) => check(result, reference),
                     Err(_) => WorkerStatus::Lost {
@@ -341,13 +404,22 @@ pub(crate) fn thread_case(
             }
         })
         .collect();
-    Ok(case(
+    let instant = |worker: usize, what: &str| {
+        let prefix = format!("worker {worker} {what} ");
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix(&prefix)?.trim().parse().ok())
+    };
+    let mut case = case(
         Contender::Thread,
         how,
         workers,
         outcomes,
         Some(process_status),
-    ))
+    );
+    case.crashed_at_ns = instant(CRASHING_WORKER, "crashing");
+    case.computed_at_ns = (0..workers).map(|w| instant(w, "computed")).collect();
+    Ok(case)
 }
 
 fn case(
@@ -363,8 +435,10 @@ fn case(
         workers,
         crashed_worker: CRASHING_WORKER,
         results_kept: outcomes.iter().filter(|o| o.is_success()).count(),
+        computed_at_ns: vec![None; outcomes.len()],
         outcomes,
         process_status,
+        crashed_at_ns: None,
     }
 }
 
@@ -478,28 +552,101 @@ fn finding(evidence: Evidence) -> Finding {
     }
 }
 
+/// How the crashing worker should end when it crashes by `how`: as a
+/// process (`Killed` by the signal, or `Panicked`) and, for threads, how
+/// their process should end.
+fn expected(how: CrashHow) -> (&'static str, &'static str) {
+    match how {
+        CrashHow::Segfault => ("SIGSEGV", "was killed by SIGSEGV"),
+        CrashHow::Abort => ("SIGABRT", "was killed by SIGABRT"),
+        CrashHow::Panic => ("a panic", "exited with code 0"),
+    }
+}
+
+/// Whether the crashing worker of `case` died the way it was made to.
+fn crashed_as_meant(case: &Case) -> bool {
+    let (signal, process_end) = expected(case.how);
+    let status = &case.outcomes[case.crashed_worker];
+    match case.model {
+        Contender::Process => match status {
+            WorkerStatus::Killed { signal: s } => s == signal,
+            WorkerStatus::Panicked { .. } => case.how == CrashHow::Panic,
+            _ => false,
+        },
+        Contender::Thread => {
+            case.process_status.as_deref() == Some(process_end)
+                && (case.how != CrashHow::Panic || matches!(status, WorkerStatus::Panicked { .. }))
+        }
+    }
+}
+
+/// Why `case` tests nothing, if its crash did not happen as meant.
+fn not_crashed(case: &Case) -> Option<String> {
+    if crashed_as_meant(case) {
+        return None;
+    }
+    let (signal, _) = expected(case.how);
+    let worker = case.crashed_worker;
+    let status = &case.outcomes[worker];
+    Some(match (case.model, status.is_success()) {
+        (_, true) => format!(
+            "{} {worker} was to crash by {signal} but {status}: nothing crashed, so this run tests nothing",
+            if case.model == Contender::Process {
+                "worker"
+            } else {
+                "thread"
+            }
+        ),
+        (Contender::Process, false) => format!(
+            "worker {worker} was to die by {signal} but {status}, so this run does not show what a crash does"
+        ),
+        (Contender::Thread, false) => format!(
+            "thread {worker} was to crash by {signal} but {status} and its process {}, so this run does not show \
+             what such a crash does",
+            case.process_status.as_deref().unwrap_or("was lost")
+        ),
+    })
+}
+
 fn process_verdict(evidence: &Evidence) -> Verdict {
     let case = &evidence.cases[0];
-    let crashed_ok = !case.outcomes[case.crashed_worker].is_success();
     let others = case.workers - 1;
-    if crashed_ok && case.results_kept == others {
-        Verdict::new(
+    if let Some(why) = not_crashed(case) {
+        return Verdict::new(Outcome::Inconclusive, format!("processes: {why}"));
+    }
+    if case.results_kept != others {
+        return Verdict::new(
+            Outcome::DoesNotHold,
+            format!(
+                "{} of the other {others} processes kept their result: {}; the crashing worker {}",
+                case.results_kept,
+                self::others(case),
+                case.outcomes[case.crashed_worker]
+            ),
+        );
+    }
+    match case.others_at_work() {
+        // Workers that had finished before the crash did not go on after it.
+        Some(0) => Verdict::new(
+            Outcome::Inconclusive,
+            format!(
+                "worker {} {}, but only after the other {others} processes had finished their work, so this run \
+                 does not show them going on after a crash; run the lesson without --fast, whose workers work longer",
+                case.crashed_worker, case.outcomes[case.crashed_worker]
+            ),
+        ),
+        at_work => Verdict::new(
             Outcome::Holds,
             format!(
-                "worker {} {}, and the other {others} processes finished with the reference result {}",
+                "{}worker {} {}; the other {others} processes finished with the reference result {}",
+                at_work.map_or(String::new(), |n| format!(
+                    "while {n} of the other {others} processes were still computing, "
+                )),
                 case.crashed_worker,
                 case.outcomes[case.crashed_worker],
                 thousands(evidence.reference)
             ),
-        )
-    } else {
-        Verdict::new(
-            Outcome::DoesNotHold,
-            format!(
-                "{} of the other {others} processes kept their result; the crashing worker {}",
-                case.results_kept, case.outcomes[case.crashed_worker]
-            ),
-        )
+        ),
     }
 }
 
@@ -509,11 +656,23 @@ fn thread_verdict(evidence: &Evidence) -> Verdict {
         .iter()
         .filter(|c| c.model == Contender::Thread)
         .collect();
+    let doubts: Vec<String> = threads.iter().filter_map(|c| not_crashed(c)).collect();
+    if !doubts.is_empty() {
+        return Verdict::new(
+            Outcome::Inconclusive,
+            format!("with threads: {}", doubts.join("; ")),
+        );
+    }
     let parts: Vec<String> = threads
         .iter()
         .map(|c| {
+            let when = match c.others_at_work() {
+                Some(0) => " after the other threads had finished computing".to_string(),
+                Some(n) => format!(" while {n} other threads were computing"),
+                None => String::new(),
+            };
             format!(
-                "{} {} kept {} of {} results{}",
+                "{} {}{when} kept {} of {} results{}",
                 if c.how == CrashHow::Abort { "an" } else { "a" },
                 c.how.name(),
                 c.results_kept,
@@ -539,8 +698,13 @@ fn thread_verdict(evidence: &Evidence) -> Verdict {
             Outcome::DoesNotHold
         },
         format!(
-            "with threads, {}: a thread's panic is contained, its crash is not",
-            parts.join("; ")
+            "with threads, {}: {}",
+            parts.join("; "),
+            if as_expected {
+                "a thread's panic is contained, its crash is not"
+            } else {
+                "not what a thread's panic and crash do"
+            }
         ),
     )
 }
@@ -570,5 +734,137 @@ mod tests {
         let stderr = "\nthread '<unnamed>' panicked at src/lessons/crash.rs:99:27:\nworker 1 panics on purpose\nnote: run with `RUST_BACKTRACE=1`\n";
         assert_eq!(panic_text(stderr), "worker 1 panics on purpose");
         assert_eq!(panic_text(""), "a panic");
+    }
+
+    /// A case of 3 workers, worker 1 crashing by `how` and ending as
+    /// `crashed`, the others finishing at `ends` (ms) against a crash at
+    /// 20 ms.
+    fn synthetic(
+        model: Contender,
+        how: CrashHow,
+        crashed: WorkerStatus,
+        process: Option<&str>,
+        ends: [u64; 2],
+    ) -> Case {
+        let done = WorkerStatus::Finished { result: 3 };
+        let mut case = case(
+            model,
+            how,
+            3,
+            vec![done.clone(), crashed, done],
+            process.map(str::to_string),
+        );
+        case.crashed_at_ns = Some(20_000_000);
+        case.computed_at_ns = vec![Some(ends[0] * 1_000_000), None, Some(ends[1] * 1_000_000)];
+        case
+    }
+
+    fn evidence(cases: Vec<Case>) -> Evidence {
+        Evidence {
+            iters: 1,
+            reference: 3,
+            cases,
+        }
+    }
+
+    fn killed(signal: &str) -> WorkerStatus {
+        WorkerStatus::Killed {
+            signal: signal.into(),
+        }
+    }
+
+    #[test]
+    fn a_crash_among_working_processes_holds() {
+        let e = evidence(vec![synthetic(
+            Contender::Process,
+            CrashHow::Segfault,
+            killed("SIGSEGV"),
+            None,
+            [40, 45],
+        )]);
+        let verdict = process_verdict(&e);
+        assert_eq!(verdict.outcome, Outcome::Holds, "{verdict:?}");
+        assert!(
+            verdict
+                .text
+                .contains("while 2 of the other 2 processes were still computing, worker 1 was killed by SIGSEGV"),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_crash_after_the_others_finished_is_inconclusive() {
+        let e = evidence(vec![synthetic(
+            Contender::Process,
+            CrashHow::Segfault,
+            killed("SIGSEGV"),
+            None,
+            [8, 9],
+        )]);
+        let verdict = process_verdict(&e);
+        assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdict:?}");
+        assert!(
+            verdict.text.contains("had finished their work"),
+            "{verdict:?}"
+        );
+    }
+
+    #[test]
+    fn a_worker_that_did_not_crash_as_meant_is_inconclusive() {
+        for (status, words) in [
+            (WorkerStatus::Finished { result: 3 }, "nothing crashed"),
+            (
+                WorkerStatus::Exited { code: 1 },
+                "was to die by SIGSEGV but exited with code 1",
+            ),
+            (killed("SIGKILL"), "was to die by SIGSEGV but"),
+        ] {
+            let e = evidence(vec![synthetic(
+                Contender::Process,
+                CrashHow::Segfault,
+                status,
+                None,
+                [40, 45],
+            )]);
+            let verdict = process_verdict(&e);
+            assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdict:?}");
+            assert!(verdict.text.contains(words), "{verdict:?}");
+        }
+    }
+
+    #[test]
+    fn a_thread_crash_that_did_not_end_its_process_as_meant_is_inconclusive() {
+        let lost = WorkerStatus::Lost {
+            reason: "its process was killed".into(),
+        };
+        let good = synthetic(
+            Contender::Thread,
+            CrashHow::Abort,
+            lost.clone(),
+            Some("was killed by SIGABRT"),
+            [40, 45],
+        );
+        let mut good = good;
+        good.outcomes = vec![lost.clone(), lost.clone(), lost.clone()];
+        good.results_kept = 0;
+        let e = evidence(vec![good.clone()]);
+        assert_eq!(
+            thread_verdict(&e).outcome,
+            Outcome::Holds,
+            "{:?}",
+            thread_verdict(&e)
+        );
+        let mut killed_outside = good;
+        killed_outside.process_status = Some("was killed by SIGKILL".into());
+        let verdict = thread_verdict(&evidence(vec![killed_outside]));
+        assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdict:?}");
+        assert!(
+            verdict.text.contains("was to crash by SIGABRT"),
+            "{verdict:?}"
+        );
+        assert!(
+            verdict.text.contains("its process was killed by SIGKILL"),
+            "{verdict:?}"
+        );
     }
 }

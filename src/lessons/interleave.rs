@@ -44,7 +44,7 @@ fn plan(options: &Options) -> String {
         "Two workers, '1' and '2', each write their letter {LETTERS} times into one shared pipe, \
          pausing {} + a random 1..60 × {} after each letter (the notebook's 0.2 s + randint(1, 60)/100{}). \
          Once as 2 threads and once as 2 processes (paralab started again), both at the same time and \
-         with the same pauses, so each takes about {} in all. Then the lines are compared with the order the \
+         with the same pauses, starting together {} after the lesson begins, so each takes about {} in all. Then the lines are compared with the order the \
          pauses predict, and the alternations between '1' and '2' are counted.",
         micros(base),
         micros(step),
@@ -53,6 +53,7 @@ fn plan(options: &Options) -> String {
         } else {
             String::new()
         },
+        micros(START_AFTER.as_micros() as u64),
         micros(LETTERS as u64 * (base + 305 * step / 10)),
     )
 }
@@ -75,9 +76,30 @@ pub(crate) fn pauses(seed: u64, worker: usize, fast: bool) -> Vec<u64> {
         .collect()
 }
 
+/// How long after the lesson begins every worker writes its first
+/// letter: time for the processes to be started (an exec each), so that
+/// threads and processes start together and a late start does not pass
+/// for the pauses' order.
+const START_AFTER: Duration = Duration::from_millis(150);
+
+/// Sleeps until the monotonic instant `start` (at once if it is past).
+fn wait_until(start: MonoTime) {
+    let now = MonoTime::now();
+    if start > now {
+        std::thread::sleep(Duration::from_nanos(start.0 - now.0));
+    }
+}
+
 /// Writes `letter` once per pause into `out`, one `write` each, sleeping
-/// the pause after each letter (as the notebook's `Afficheur.run`).
-fn print_letters(letter: char, pauses: &[u64], out: &mut impl Write) -> std::io::Result<()> {
+/// the pause after each letter (as the notebook's `Afficheur.run`), the
+/// first at the instant `start`.
+fn print_letters(
+    letter: char,
+    pauses: &[u64],
+    start: MonoTime,
+    out: &mut impl Write,
+) -> std::io::Result<()> {
+    wait_until(start);
     let mut buffer = [0u8; 4];
     let bytes = letter.encode_utf8(&mut buffer).as_bytes();
     for &pause in pauses {
@@ -88,16 +110,22 @@ fn print_letters(letter: char, pauses: &[u64], out: &mut impl Write) -> std::io:
     Ok(())
 }
 
-/// The child: `interleave WORKER SEED FAST(0|1)`, letters on standard output.
+/// The child: `interleave WORKER SEED FAST(0|1) START_NS`, letters on
+/// standard output from the monotonic instant `START_NS`.
 pub(crate) fn child(args: &[String]) -> Result<i32, String> {
     let worker: usize = child::arg(args, 0, "worker number")?;
     let seed: u64 = child::arg(args, 1, "seed")?;
     let fast: u8 = child::arg(args, 2, "fast flag (0 or 1)")?;
+    let start = MonoTime(child::arg(
+        args,
+        3,
+        "start instant (monotonic nanoseconds)",
+    )?);
     let letter = *WORKERS
         .get(worker)
         .ok_or(format!("worker {worker} does not exist; 0 or 1"))?;
     let pauses = pauses(seed, worker, fast == 1);
-    match print_letters(letter, &pauses, &mut std::io::stdout().lock()) {
+    match print_letters(letter, &pauses, start, &mut std::io::stdout().lock()) {
         Ok(()) => Ok(0),
         Err(error) => {
             eprintln!("paralab lesson child: writing letters failed: {error}");
@@ -165,6 +193,61 @@ pub(crate) fn longest_streak(line: &str) -> usize {
         .unwrap_or(0)
 }
 
+/// How far from the pauses' order `line` strays: the most by which a
+/// letter came out after one that was due later (seconds; 0 when every
+/// letter came out in the order of its due time). A letter's due time is
+/// the sum of its worker's pauses before it.
+pub(crate) fn most_out_of_order_s(line: &str, seed: u64, fast: bool) -> f64 {
+    let due: Vec<Vec<u64>> = (0..WORKERS.len())
+        .map(|worker| {
+            pauses(seed, worker, fast)
+                .iter()
+                .scan(0, |at, &pause| {
+                    let this = *at;
+                    *at += pause;
+                    Some(this)
+                })
+                .collect()
+        })
+        .collect();
+    let mut seen = [0usize; 2];
+    let mut latest_due = 0u64;
+    let mut most = 0u64;
+    for letter in line.chars() {
+        let Some(worker) = WORKERS.iter().position(|&w| w == letter) else {
+            continue;
+        };
+        let Some(&at) = due[worker].get(seen[worker]) else {
+            continue;
+        };
+        seen[worker] += 1;
+        most = most.max(latest_due.saturating_sub(at));
+        latest_due = latest_due.max(at);
+    }
+    most as f64 / 1e6
+}
+
+/// How long the pauses of the slower worker add up to: what a line takes
+/// when every sleep lasts exactly its pause.
+pub(crate) fn predicted_s(seed: u64, fast: bool) -> f64 {
+    (0..WORKERS.len())
+        .map(|worker| pauses(seed, worker, fast).iter().sum::<u64>())
+        .max()
+        .unwrap_or(0) as f64
+        / 1e6
+}
+
+/// Letters due this close may come out in either order: a sleeping
+/// worker wakes some time after its pause ends (timer slack, the
+/// scheduler's latency), and these delays add up over 20 sleeps; a
+/// worker started late (an exec slower than [`START_AFTER`]) is late by
+/// more.
+pub(crate) const REACTION_S: f64 = 0.002;
+
+/// A line that took this much longer than its pauses add up to was held
+/// back by the machine, not by its pauses: nothing it shows is the model's.
+const HELD_BACK: f64 = 0.5;
+
 /// One variant's line and what it shows.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Line {
@@ -180,7 +263,10 @@ pub(crate) struct Line {
     pub longest_streak: usize,
     /// Groups of letters (due at one instant) not in the predicted place.
     pub groups_out_of_order: usize,
-    /// From the first start to the last end.
+    /// The most by which a letter came out after one due later than it, in
+    /// seconds (0: the pauses' order exactly).
+    pub most_out_of_order_s: f64,
+    /// From the instant both workers were to start to the last end.
     pub seconds: f64,
 }
 
@@ -197,6 +283,8 @@ pub(crate) struct Evidence {
     pub predicted: String,
     /// How many groups (single letters, or letters due at one instant) it has.
     pub predicted_groups: usize,
+    /// How long a line takes if every sleep lasts exactly its pause.
+    pub predicted_s: f64,
     /// The threads' line, then the processes'.
     pub lines: Vec<Line>,
 }
@@ -205,6 +293,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     let seed = options.seed.unwrap_or_else(|| fastrand::u64(..1_000_000));
     let fast = options.fast;
     let t0 = MonoTime::now();
+    let start = MonoTime(t0.0 + START_AFTER.as_nanos() as u64);
 
     // Processes first: they take longer to start (an exec each).
     let (process_reader, process_writer) =
@@ -224,6 +313,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
                         worker.to_string(),
                         seed.to_string(),
                         u8::from(fast).to_string(),
+                        start.0.to_string(),
                     ],
                 )
                 .stdin(Stdio::null())
@@ -258,7 +348,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
             .enumerate()
             .map(|(worker, mut out)| {
                 let pauses = pauses(seed, worker, fast);
-                scope.spawn(move || print_letters(WORKERS[worker], &pauses, &mut out))
+                scope.spawn(move || print_letters(WORKERS[worker], &pauses, start, &mut out))
             })
             .collect();
         handles
@@ -270,9 +360,9 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
             })
             .collect::<std::io::Result<Vec<()>>>()
     });
-    let thread_seconds = MonoTime::now().seconds_since(t0);
+    let thread_seconds = MonoTime::now().seconds_since(start);
     let process_statuses = children.wait_all();
-    let process_seconds = MonoTime::now().seconds_since(t0);
+    let process_seconds = MonoTime::now().seconds_since(start);
     thread_result.map_err(|e| LessonError::io("a thread writing its letters", e))?;
     for (worker, status) in process_statuses.iter().enumerate() {
         if !status.as_ref().is_ok_and(|s| s.success()) {
@@ -301,6 +391,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
             alternations: alternations(&line),
             longest_streak: longest_streak(&line),
             groups_out_of_order: groups_out_of_order(&line, &groups),
+            most_out_of_order_s: most_out_of_order_s(&line, seed, fast),
             line,
             seconds,
         })
@@ -327,6 +418,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
             })
             .collect(),
         predicted_groups: groups.len(),
+        predicted_s: predicted_s(seed, fast),
         lines,
     };
     Ok(finding(evidence))
@@ -354,7 +446,7 @@ fn finding(evidence: Evidence) -> Finding {
         alternations(&predicted).to_string(),
         longest_streak(&predicted).to_string(),
         "-".into(),
-        "-".into(),
+        seconds_fine(evidence.predicted_s),
     ]);
     for line in &evidence.lines {
         table.row(vec![
@@ -379,51 +471,130 @@ fn finding(evidence: Evidence) -> Finding {
              Rerun with --seed {} to get the same pauses.",
         evidence.predicted, evidence.seed
     )];
-    let complete = evidence
+    let verdicts = verdicts(&evidence);
+    Finding {
+        tables: vec![table],
+        notes,
+        verdicts,
+        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
+    }
+}
+
+/// What the lines show: whether the workers ran at the same time, and
+/// whether the pauses set the order. Each a result, or inconclusive when
+/// letters went missing or the machine held a worker back for longer
+/// than the pauses could explain.
+fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
+    let inconclusive = |text: String| vec![Verdict::new(Outcome::Inconclusive, text)];
+    let missing: Vec<String> = evidence
         .lines
         .iter()
-        .all(|l| l.letters == [LETTERS, LETTERS]);
-    let interleaved = evidence.lines.iter().all(|l| l.alternations > 1);
-    let followed = evidence.lines.iter().all(|l| l.groups_out_of_order == 0);
+        .filter(|l| l.letters != [LETTERS, LETTERS])
+        .map(|l| {
+            format!(
+                "the {} delivered {} and {} of the {LETTERS} letters each",
+                plural(l.model.name()),
+                l.letters[0],
+                l.letters[1]
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return inconclusive(format!(
+            "{}, so the lines cannot be compared with the pauses' order",
+            missing.join("; ")
+        ));
+    }
+    let held_back: Vec<String> = evidence
+        .lines
+        .iter()
+        .filter(|l| l.seconds > evidence.predicted_s * (1.0 + HELD_BACK))
+        .map(|l| {
+            format!(
+                "the {} took {} where their pauses add up to {}",
+                plural(l.model.name()),
+                seconds_fine(l.seconds),
+                seconds_fine(evidence.predicted_s)
+            )
+        })
+        .collect();
     let counts = evidence
         .lines
         .iter()
         .map(|l| format!("{} {} times", plural(l.model.name()), l.alternations))
         .collect::<Vec<_>>()
         .join(" and ");
-    let verdict = if !complete {
-        Verdict::new(
+    let apart: Vec<&Line> = evidence
+        .lines
+        .iter()
+        .filter(|l| l.alternations <= 1)
+        .collect();
+    if !apart.is_empty() {
+        // Workers that never overlapped on a machine that held them back
+        // say nothing about threads or processes.
+        if !held_back.is_empty() {
+            return inconclusive(format!(
+                "the letters alternated only {counts}; {}: the machine held the workers back, so this \
+                 run cannot tell whether they ran at the same time",
+                held_back.join("; ")
+            ));
+        }
+        return vec![Verdict::new(
             Outcome::DoesNotHold,
             format!(
-                "letters went missing: {:?}",
-                evidence.lines.iter().map(|l| l.letters).collect::<Vec<_>>()
+                "the workers did not overlap: the letters alternated {counts} in {} letters, though each line took \
+                 no longer than its pauses allow",
+                2 * LETTERS
             ),
+        )];
+    }
+    let overlap = Verdict::new(
+        Outcome::Holds,
+        format!(
+            "the workers ran at the same time: the letters alternated {counts} in {} letters (one worker after \
+             the other would alternate once)",
+            2 * LETTERS
+        ),
+    );
+    let most = evidence
+        .lines
+        .iter()
+        .map(|l| l.most_out_of_order_s)
+        .fold(0.0, f64::max);
+    let order = if most == 0.0 {
+        Verdict::new(
+            Outcome::Holds,
+            "both lines follow exactly the order the pauses predict, so it is the pauses, not threads vs \
+             processes, that set the order",
         )
-    } else if interleaved {
+    } else if most <= REACTION_S {
         Verdict::new(
             Outcome::Holds,
             format!(
-                "the letters alternated, {counts} in {} letters (one worker after the other would alternate once); {}",
-                2 * LETTERS,
-                if followed {
-                    "both lines follow exactly the order the pauses predict, so it is the pauses, not threads vs processes, that set the order".to_string()
-                } else {
-                    "the lines mostly follow the order the pauses predict; where they differ, two letters were due within the scheduler's reaction time".to_string()
-                }
+                "the pauses set the order: where a line differs from the prediction, the letters that swapped \
+                 were due at most {} apart, within the {} by which sleeping workers may wake late",
+                seconds_fine(most),
+                seconds_fine(REACTION_S)
             ),
         )
     } else {
         Verdict::new(
-            Outcome::DoesNotHold,
-            format!("the workers did not overlap: {counts}"),
+            Outcome::Inconclusive,
+            format!(
+                "whether the pauses set the order: a letter came out after one due {} later than it, so one worker \
+                 ran that far behind its pauses, more than the {} by which a sleeping worker may wake late: a slow \
+                 start or other work held it back{}; run the lesson again on a quieter machine",
+                seconds_fine(most),
+                seconds_fine(REACTION_S),
+                if held_back.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", held_back.join("; "))
+                }
+            ),
         )
     };
-    Finding {
-        tables: vec![table],
-        notes,
-        verdicts: vec![verdict],
-        evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
-    }
+    vec![overlap, order]
 }
 
 #[cfg(test)]
@@ -467,5 +638,116 @@ mod tests {
         assert_eq!(groups_out_of_order(&all, &groups), 0);
         let swapped: String = all.chars().rev().collect();
         assert!(groups_out_of_order(&swapped, &groups) > 0);
+    }
+
+    /// The line the pauses of `seed` predict, ties in worker order.
+    fn predicted_line(seed: u64) -> String {
+        predicted_groups(seed, true).concat()
+    }
+
+    #[test]
+    fn the_predicted_line_is_in_order_and_a_late_worker_is_measured() {
+        let line = predicted_line(5);
+        assert_eq!(most_out_of_order_s(&line, 5, true), 0.0);
+        // Worker '1' written entirely first: its last letter was due long
+        // after the '2's that follow it.
+        let apart = format!("{}{}", "1".repeat(LETTERS), "2".repeat(LETTERS));
+        let late = most_out_of_order_s(&apart, 5, true);
+        assert!(late > 0.1, "{late}");
+        assert!(late <= predicted_s(5, true));
+    }
+
+    /// A synthetic line: `alternations` changes of letter, `seconds` long,
+    /// a letter `most` seconds out of the pauses' order.
+    fn line(
+        model: Contender,
+        letters: [usize; 2],
+        alternations: usize,
+        seconds: f64,
+        most: f64,
+    ) -> Line {
+        Line {
+            model,
+            line: String::new(),
+            letters,
+            alternations,
+            longest_streak: 3,
+            groups_out_of_order: usize::from(most > 0.0),
+            most_out_of_order_s: most,
+            seconds,
+        }
+    }
+
+    fn judge(lines: [(usize, usize, f64, f64); 2]) -> Vec<Verdict> {
+        verdicts(&Evidence {
+            seed: 1,
+            letters_per_worker: LETTERS,
+            pauses_s: [Vec::new(), Vec::new()],
+            predicted: String::new(),
+            predicted_groups: 39,
+            predicted_s: 0.5,
+            lines: [Contender::Thread, Contender::Process]
+                .into_iter()
+                .zip(lines)
+                .map(|(model, (letters, alternations, seconds, most))| {
+                    line(model, [LETTERS, letters], alternations, seconds, most)
+                })
+                .collect(),
+        })
+    }
+
+    fn outcomes(verdicts: &[Verdict]) -> Vec<Outcome> {
+        verdicts.iter().map(|v| v.outcome).collect()
+    }
+
+    #[test]
+    fn lines_in_the_pauses_order_hold() {
+        let exact = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 27, 0.53, 0.0)]);
+        assert_eq!(
+            outcomes(&exact),
+            [Outcome::Holds, Outcome::Holds],
+            "{exact:?}"
+        );
+        let close = judge([(LETTERS, 28, 0.52, 0.001), (LETTERS, 27, 0.53, 0.0)]);
+        assert_eq!(
+            outcomes(&close),
+            [Outcome::Holds, Outcome::Holds],
+            "{close:?}"
+        );
+        assert!(close[1].text.contains("at most 1.0 ms apart"), "{close:?}");
+    }
+
+    #[test]
+    fn a_worker_far_behind_its_pauses_leaves_the_order_inconclusive() {
+        let late = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS, 25, 0.6, 0.0065)]);
+        assert_eq!(
+            outcomes(&late),
+            [Outcome::Holds, Outcome::Inconclusive],
+            "{late:?}"
+        );
+        assert!(late[1].text.contains("due 6.5 ms later"), "{late:?}");
+    }
+
+    #[test]
+    fn missing_letters_are_inconclusive() {
+        let lost = judge([(LETTERS, 28, 0.52, 0.0), (LETTERS - 3, 25, 0.5, 0.0)]);
+        assert_eq!(outcomes(&lost), [Outcome::Inconclusive], "{lost:?}");
+        assert!(lost[0].text.contains("delivered 20 and 17"), "{lost:?}");
+    }
+
+    #[test]
+    fn workers_that_never_overlapped_are_a_result_only_on_time() {
+        let apart = judge([(LETTERS, 1, 0.55, 0.3), (LETTERS, 27, 0.55, 0.0)]);
+        assert_eq!(outcomes(&apart), [Outcome::DoesNotHold], "{apart:?}");
+        // The same line from a machine that held the workers back: it
+        // says nothing of threads.
+        let held = judge([(LETTERS, 1, 1.2, 0.3), (LETTERS, 27, 0.55, 0.0)]);
+        assert_eq!(outcomes(&held), [Outcome::Inconclusive], "{held:?}");
+        assert!(
+            held[0]
+                .text
+                .contains("took 1.20 s where their pauses add up to"),
+            "{held:?}"
+        );
     }
 }

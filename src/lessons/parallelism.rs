@@ -6,11 +6,12 @@ use serde::Serialize;
 
 use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict};
 use crate::experiment::{Experiment, Measurement, Plan};
-use crate::fmt::{Table, count, seconds_fine, thousands};
+use crate::fmt::{Table, count, percent, seconds_fine, thousands};
 use crate::machine::logical_cpus;
 use crate::measure::contention::Counters;
-use crate::measure::stats::median;
+use crate::measure::stats::{bootstrap_ratio, median};
 use crate::model::{Model, StartMethod};
+use crate::verdict::evidence::{cores_busy, cpu_scaling_doubt, near_threshold, spread, taken_cpus};
 use crate::workload::{DEFAULT_ITERS, Workload};
 
 /// The lesson.
@@ -43,8 +44,10 @@ fn iters(options: &Options) -> u64 {
     }
 }
 
+/// Timed runs per cell: three at least, so that runs which disagree are
+/// seen (one run has no spread) and the speedup has an interval.
 fn runs(options: &Options) -> usize {
-    if options.fast { 1 } else { 3 }
+    if options.fast { 3 } else { 5 }
 }
 
 fn plan(options: &Options) -> String {
@@ -99,15 +102,21 @@ pub(crate) struct Cell {
     pub kind: Model,
     /// Workers at once.
     pub workers: usize,
+    /// Timed runs of the cell (all successful: a failed run ends the lesson).
+    pub runs: usize,
     /// Median wall time.
     pub seconds: f64,
+    /// How far the runs are from their median: their median absolute
+    /// deviation over it (0 for one run).
+    pub spread: f64,
     /// N·T(1)/T(N).
     pub speedup: f64,
+    /// The speedup's 95 % bootstrap interval over the runs (two runs or more).
+    pub speedup_interval: Option<(f64, f64)>,
     /// The workers' CPU seconds per wall second, median over runs.
     pub cores_busy: Option<f64>,
-    /// CPUs that other work kept busy meanwhile: the median of the runs'
-    /// `others_cpus` when the experiment measured it, else the average
-    /// over the whole lesson.
+    /// CPUs that other work kept busy meanwhile (steal included), median
+    /// over the runs.
     pub others_cpus: Option<f64>,
 }
 
@@ -144,29 +153,37 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     if let Some(failure) = results.failure {
         return Err(LessonError(format!("the cpu runs failed: {failure}")));
     }
-    let mut cells = cells(&results.measurements);
-    for cell in &mut cells {
-        cell.others_cpus = cell.others_cpus.or(others);
+    let mut measurements = results.measurements;
+    for m in &mut measurements {
+        m.others_cpus = m.others_cpus.or(others);
     }
     Ok(finding(Evidence {
         cpus,
         iters,
         result: Workload::Cpu { iters }.expected_result(),
-        cells,
-        measurements: results.measurements,
+        cells: cells(&measurements),
+        measurements,
     }))
+}
+
+/// The successful runs of `model` at `workers` workers.
+fn runs_of(measurements: &[Measurement], model: Model, workers: usize) -> Vec<Measurement> {
+    measurements
+        .iter()
+        .filter(|m| m.model == model && m.workers == workers && m.succeeded())
+        .cloned()
+        .collect()
+}
+
+fn walls(runs: &[Measurement]) -> Vec<f64> {
+    runs.iter().map(|m| m.wall_s).collect()
 }
 
 fn cells(measurements: &[Measurement]) -> Vec<Cell> {
     let mut cells: Vec<Cell> = Vec::new();
     for model in models() {
-        let of = |n: usize| -> Vec<&Measurement> {
-            measurements
-                .iter()
-                .filter(|m| m.model == model && m.workers == n)
-                .collect()
-        };
-        let Some(one) = median(&of(1).iter().map(|m| m.wall_s).collect::<Vec<_>>()) else {
+        let one = walls(&runs_of(measurements, model, 1));
+        let Some(t1) = median(&one) else {
             continue;
         };
         let mut counts: Vec<usize> = measurements
@@ -177,27 +194,23 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
         counts.sort_unstable();
         counts.dedup();
         for n in counts {
-            let runs = of(n);
-            let Some(seconds) = median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>()) else {
+            let runs = runs_of(measurements, model, n);
+            let at_n = walls(&runs);
+            let Some(seconds) = median(&at_n) else {
                 continue;
             };
-            let busy: Vec<f64> = runs
-                .iter()
-                .filter_map(|m| {
-                    let cpu: Option<f64> = m.outcomes.iter().map(|o| o.cpu_s).sum();
-                    cpu.map(|cpu| cpu / m.wall_s)
-                })
-                .collect();
-            let others: Vec<f64> = runs.iter().filter_map(|m| m.others_cpus).collect();
             cells.push(Cell {
                 model: model.to_string(),
                 family: model.family().to_string(),
                 kind: model,
                 workers: n,
+                runs: runs.len(),
                 seconds,
-                speedup: n as f64 * one / seconds,
-                cores_busy: median(&busy),
-                others_cpus: median(&others),
+                spread: spread(&at_n),
+                speedup: n as f64 * t1 / seconds,
+                speedup_interval: bootstrap_ratio(&one, &at_n, n as f64),
+                cores_busy: cores_busy(&runs),
+                others_cpus: taken_cpus(&runs),
             });
         }
     }
@@ -212,7 +225,8 @@ fn finding(evidence: Evidence) -> Finding {
     }
     let mut table = Table {
         title: format!(
-            "cpu loop, {} iterations per worker, result {} checked in every worker: time   speedup   cores busy",
+            "cpu loop, {} iterations per worker, result {} checked in every worker: \
+             time (± runs' spread)   speedup   cores busy",
             thousands(evidence.iters),
             thousands(evidence.result)
         ),
@@ -229,8 +243,9 @@ fn finding(evidence: Evidence) -> Finding {
                     .find(|c| c.workers == n && c.kind == *model)
                     .map_or("-".into(), |c| {
                         format!(
-                            "{:>8}  ×{:.2}  {}",
+                            "{:>8} ±{:<3}  ×{:.2}  {}",
                             seconds_fine(c.seconds),
+                            percent(c.spread),
                             c.speedup,
                             c.cores_busy.map_or("-".into(), |b| format!("{b:.2}"))
                         )
@@ -275,12 +290,18 @@ fn best(evidence: &Evidence, family: Model) -> Option<&Cell> {
         .max_by_key(|c| c.workers)
 }
 
+/// A speedup at or above this share of N: the N workers used N cores.
+const USES_CORES: f64 = 0.75;
+
+/// A speedup at or below this: the workers ran one at a time.
+const ONE_AT_A_TIME: f64 = 1.25;
+
 fn uses_cores(cell: &Cell) -> bool {
-    cell.speedup >= 0.75 * cell.workers as f64
+    cell.speedup >= USES_CORES * cell.workers as f64
 }
 
 fn one_at_a_time(cell: &Cell) -> bool {
-    cell.speedup <= 1.25
+    cell.speedup <= ONE_AT_A_TIME
 }
 
 fn figures(cell: &Cell) -> String {
@@ -294,38 +315,42 @@ fn figures(cell: &Cell) -> String {
     )
 }
 
-/// When other work left `cell`'s workers fewer CPUs than they could
-/// use, the reason its figure says nothing about the model, in words;
-/// `None` when they had CPUs enough (or nothing says otherwise).
-fn short_of_cpus(cell: &Cell, cpus: usize) -> Option<String> {
-    let others = cell.others_cpus?;
-    let free = (cpus as f64 - others).max(0.0);
-    let wanted = cell.workers.min(cpus) as f64;
-    // A tenth of a CPU is the noise of the system's own housekeeping.
-    if free >= wanted - 0.1 {
-        return None;
+/// Why `cell`'s figure says nothing about its model, if it does not: the
+/// checks of [`crate::verdict::evidence`] on its runs and on the one-worker
+/// runs it is compared with, then whether its speedup sits at the
+/// threshold (`threshold`, named by `meaning`) between the verdicts.
+fn doubt(evidence: &Evidence, cell: &Cell, threshold: f64, meaning: &str) -> Option<String> {
+    let nouns = if cell.kind.same_family(FORK) {
+        ["process", "processes"]
+    } else {
+        ["thread", "threads"]
+    };
+    let one = runs_of(&evidence.measurements, cell.kind, 1);
+    let at_n = runs_of(&evidence.measurements, cell.kind, cell.workers);
+    if let Some(reason) = cpu_scaling_doubt(&one, &at_n, evidence.cpus, nouns) {
+        return Some(reason);
     }
-    let got = cell.cores_busy.map_or(String::new(), |b| {
-        format!(
-            "; your {} got {b:.1} CPUs between them",
-            count(cell.workers, "worker")
-        )
-    });
-    // Threads behind one lock do not run in parallel even when they use
-    // what they get, so the sentence is kept for the others.
-    let used_all = !cell.kind.same_family(Model::GIL)
-        && cell.cores_busy.is_some_and(|b| b >= 0.9 * free.min(wanted));
-    Some(format!(
-        "other processes kept {others:.1} of the {cpus} CPUs busy{got}{}",
-        if used_all {
-            format!(
-                ": the {} used all the {free:.1} CPUs left to them, so they ran in parallel whenever they could",
-                count(cell.workers, "worker")
-            )
-        } else {
-            String::new()
-        }
-    ))
+    near_threshold(cell.speedup, cell.speedup_interval, &[threshold])
+        .map(|reason| format!("{reason} ({meaning})"))
+}
+
+/// The verdict about `cell` (`who`: how its workers are named): the
+/// result `result` when the evidence supports one, else inconclusive with
+/// the figures and the reason.
+fn judged(
+    evidence: &Evidence,
+    cell: &Cell,
+    who: &str,
+    threshold: (f64, &str),
+    result: impl FnOnce() -> Verdict,
+) -> Verdict {
+    match doubt(evidence, cell, threshold.0, threshold.1) {
+        Some(why) => Verdict::new(
+            Outcome::Inconclusive,
+            format!("{who}: {}; {why}", figures(cell)),
+        ),
+        None => result(),
+    }
 }
 
 fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
@@ -335,70 +360,98 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             "this machine gives paralab one CPU: there is nothing to run in parallel",
         )];
     }
-    let cpus = evidence.cpus;
     let mut verdicts = Vec::new();
+    let one_at_a_time_ends = (
+        ONE_AT_A_TIME,
+        "the speedup up to which the workers count as running one at a time",
+    );
+    let cores_from = |cell: &Cell| {
+        (
+            USES_CORES * cell.workers as f64,
+            format!(
+                "{} of {} workers, from which they count as using {} cores",
+                percent(USES_CORES),
+                cell.workers,
+                cell.workers
+            ),
+        )
+    };
     match best(evidence, Model::GIL) {
-        // One at a time with CPUs to spare shows the lock; without them,
-        // the machine could have done the same to free threads.
-        Some(gil) => verdicts.push(match short_of_cpus(gil, cpus) {
-            Some(why) if one_at_a_time(gil) => Verdict::new(
-                Outcome::Inconclusive,
-                format!("Python-like threads (one global lock): {}; {why}", figures(gil)),
-            ),
-            _ => Verdict::new(
-                if one_at_a_time(gil) { Outcome::Holds } else { Outcome::DoesNotHold },
-                format!("Python-like threads (one global lock): {}", figures(gil)),
-            ),
-        }),
+        Some(gil) => verdicts.push(judged(
+            evidence,
+            gil,
+            "Python-like threads (one global lock)",
+            one_at_a_time_ends,
+            || {
+                if one_at_a_time(gil) {
+                    Verdict::new(
+                        Outcome::Holds,
+                        format!(
+                            "Python-like threads (one global lock) ran one at a time: {}",
+                            figures(gil)
+                        ),
+                    )
+                } else {
+                    Verdict::new(
+                        Outcome::DoesNotHold,
+                        format!(
+                            "Python-like threads (one global lock) did not run one at a time: {}",
+                            figures(gil)
+                        ),
+                    )
+                }
+            },
+        )),
         None => verdicts.push(Verdict::new(
             Outcome::NotMeasured,
             "Python-like threads: this build has no gil model, so CPython's threads are not reproduced here",
         )),
     }
     if let Some(process) = best(evidence, FORK) {
-        let used = uses_cores(process);
-        verdicts.push(match short_of_cpus(process, cpus) {
-            Some(why) if !used => Verdict::new(
-                Outcome::Inconclusive,
-                format!("processes: {}; {why}", figures(process)),
-            ),
-            _ => Verdict::new(
-                if used {
-                    Outcome::Holds
-                } else {
-                    Outcome::DoesNotHold
-                },
-                format!(
-                    "processes {} several cores: {}",
-                    if used { "use" } else { "did not use" },
-                    figures(process)
-                ),
-            ),
-        });
+        let (at, meaning) = cores_from(process);
+        verdicts.push(judged(
+            evidence,
+            process,
+            "processes",
+            (at, &meaning),
+            || {
+                let used = uses_cores(process);
+                Verdict::new(
+                    if used {
+                        Outcome::Holds
+                    } else {
+                        Outcome::DoesNotHold
+                    },
+                    format!(
+                        "processes {} several cores: {}",
+                        if used { "use" } else { "did not use" },
+                        figures(process)
+                    ),
+                )
+            },
+        ));
     }
     if let Some(thread) = best(evidence, Model::THREAD) {
-        let used = uses_cores(thread);
-        verdicts.push(match short_of_cpus(thread, cpus) {
-            // Never "threads lack parallelism" when the CPUs were taken.
-            Some(why) if !used => Verdict::new(
-                Outcome::Inconclusive,
-                format!("Rust threads: {}; {why}", figures(thread)),
-            ),
-            _ if used => Verdict::new(
-                Outcome::DoesNotHold,
-                format!(
-                    "for Rust threads, which have no global lock and use several cores: {}",
-                    figures(thread)
-                ),
-            ),
-            _ => Verdict::new(
-                Outcome::Holds,
-                format!(
-                    "for Rust threads on this run, although they have no global lock: {}",
-                    figures(thread)
-                ),
-            ),
-        });
+        let (at, meaning) = cores_from(thread);
+        verdicts.push(judged(evidence, thread, "Rust threads", (at, &meaning), || {
+            if uses_cores(thread) {
+                Verdict::new(
+                    Outcome::DoesNotHold,
+                    format!(
+                        "for Rust threads, which have no global lock and use several cores: {}",
+                        figures(thread)
+                    ),
+                )
+            } else {
+                Verdict::new(
+                    Outcome::Holds,
+                    format!(
+                        "for Rust threads on this run, although they have no global lock and had the CPUs free: {}",
+                        figures(thread)
+                    ),
+                )
+            }
+        }));
     }
     verdicts
 }
@@ -406,44 +459,88 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{WorkerOutcome, WorkerStatus};
 
-    fn cell(model: Model, workers: usize, speedup: f64, busy: f64, others: Option<f64>) -> Cell {
-        Cell {
-            model: model.to_string(),
-            family: model.family().to_string(),
-            kind: model,
+    /// A run of `workers` workers of `model` that took `wall_s`, the
+    /// workers busy for `busy` CPUs in all, with `others` CPUs taken by
+    /// other work.
+    fn run(
+        model: Model,
+        workers: usize,
+        wall_s: f64,
+        busy: f64,
+        others: Option<f64>,
+    ) -> Measurement {
+        Measurement {
+            workload: Workload::Cpu { iters: 1 },
+            model,
             workers,
-            seconds: 0.5,
-            speedup,
-            cores_busy: Some(busy),
+            run: 1,
+            wall_s,
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(busy * wall_s / workers as f64),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
+                })
+                .collect(),
+            memory: None,
             others_cpus: others,
+            steal_cpus: others.map(|_| 0.0),
+            cpu_pressure: None,
         }
     }
 
-    fn evidence(cells: Vec<Cell>) -> Evidence {
+    /// The evidence of three models on 2 CPUs: for each, the wall times
+    /// of its runs at 1 and at 2 workers, with the cores they kept busy
+    /// and the CPUs others took.
+    /// One model's runs: the model, the walls at 1 and at 2 workers, the
+    /// cores busy at 2, the CPUs others took.
+    type Case<'a> = (Model, &'a [f64], &'a [f64], f64, Option<f64>);
+
+    fn evidence(cases: &[Case<'_>]) -> Evidence {
+        let mut measurements = Vec::new();
+        for &(model, one, two, busy_two, others) in cases {
+            let busy_one = if others.is_some_and(|o| o > 1.5) {
+                0.4
+            } else {
+                1.0
+            };
+            measurements.extend(one.iter().map(|&w| run(model, 1, w, busy_one, others)));
+            measurements.extend(two.iter().map(|&w| run(model, 2, w, busy_two, others)));
+        }
         Evidence {
             cpus: 2,
             iters: 1,
             result: 3,
-            cells,
-            measurements: Vec::new(),
+            cells: cells(&measurements),
+            measurements,
         }
     }
+
+    fn outcomes(verdicts: &[Verdict]) -> Vec<Outcome> {
+        verdicts.iter().map(|v| v.outcome).collect()
+    }
+
+    const STEADY: &[f64] = &[0.50, 0.51, 0.50];
 
     /// Beside two busy loops on 2 CPUs, threads that got ×1.1 and used
     /// the 0.7 CPUs left: not "no parallelism" but inconclusive, saying
     /// they used all they were given.
     #[test]
-    fn threads_short_of_cpus_are_inconclusive() {
-        let busy = evidence(vec![
-            cell(Model::THREAD, 2, 1.1, 0.68, Some(1.3)),
-            cell(FORK, 2, 1.0, 0.7, Some(1.3)),
-            cell(Model::GIL, 2, 1.0, 0.7, Some(1.3)),
+    fn workers_short_of_cpus_are_inconclusive() {
+        let slow: &[f64] = &[0.91, 0.90, 0.91];
+        let busy = evidence(&[
+            (Model::THREAD, STEADY, slow, 0.7, Some(1.3)),
+            (FORK, STEADY, slow, 0.7, Some(1.3)),
+            (Model::GIL, STEADY, &[1.0, 1.0, 1.01], 0.7, Some(1.3)),
         ]);
         let verdicts = verdicts(&busy);
-        assert_eq!(verdicts.len(), 3);
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
         for verdict in &verdicts {
-            assert_eq!(verdict.outcome, Outcome::Inconclusive, "{verdict:?}");
             assert!(
                 verdict
                     .text
@@ -458,22 +555,160 @@ mod tests {
                 .contains("ran in parallel whenever they could"),
             "{verdicts:?}"
         );
+        // Behind one lock, using what was left is not running at once.
+        assert!(
+            !verdicts[0].text.contains("in parallel") && verdicts[0].text.contains("used all"),
+            "{verdicts:?}"
+        );
     }
 
     #[test]
     fn a_quiet_machine_gives_results() {
         for others in [None, Some(0.02)] {
-            let quiet = evidence(vec![
-                cell(Model::THREAD, 2, 1.98, 1.98, others),
-                cell(FORK, 2, 1.95, 1.97, others),
-                cell(Model::GIL, 2, 1.0, 1.0, others),
+            let quiet = evidence(&[
+                (Model::THREAD, STEADY, &[0.50, 0.505, 0.51], 1.98, others),
+                (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, others),
+                (Model::GIL, STEADY, &[1.0, 1.01, 1.0], 1.0, others),
             ]);
-            let outcomes: Vec<Outcome> = verdicts(&quiet).iter().map(|v| v.outcome).collect();
+            let verdicts = verdicts(&quiet);
             assert_eq!(
-                outcomes,
+                outcomes(&verdicts),
                 [Outcome::Holds, Outcome::Holds, Outcome::DoesNotHold],
-                "{others:?}"
+                "{others:?}: {verdicts:?}"
             );
+            assert!(quiet.cells.iter().all(|c| c.runs == 3 && c.spread < 0.05));
         }
+    }
+
+    /// Runs of one cell that disagree: inconclusive, giving the spread.
+    #[test]
+    fn runs_that_disagree_are_inconclusive_with_their_spread() {
+        let noisy = evidence(&[
+            (
+                Model::THREAD,
+                STEADY,
+                &[0.5, 0.8, 0.6, 0.9, 0.5],
+                1.9,
+                Some(0.0),
+            ),
+            (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, Some(0.0)),
+            (Model::GIL, STEADY, &[1.0, 1.01, 1.0], 1.0, Some(0.0)),
+        ]);
+        let verdicts = verdicts(&noisy);
+        assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
+        assert!(
+            verdicts[2]
+                .text
+                .contains("the runs of a cell typically differ by"),
+            "{verdicts:?}"
+        );
+        assert_eq!(verdicts[1].outcome, Outcome::Holds, "{verdicts:?}");
+    }
+
+    /// A speedup whose interval straddles the line between two verdicts:
+    /// inconclusive, naming that line.
+    #[test]
+    fn a_speedup_at_a_threshold_is_inconclusive_naming_it() {
+        // ×1.5 at 2 workers is where 'uses 2 cores' begins; the gil's ×1.25
+        // is where 'one at a time' ends.
+        let edge = evidence(&[
+            (Model::THREAD, STEADY, &[0.64, 0.68, 0.66], 1.9, Some(0.0)),
+            (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, Some(0.0)),
+            (Model::GIL, STEADY, &[0.78, 0.82, 0.80], 1.2, Some(0.0)),
+        ]);
+        let verdicts = verdicts(&edge);
+        assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
+        assert!(verdicts[2].text.contains("straddles ×1.50"), "{verdicts:?}");
+        assert!(
+            verdicts[2].text.contains("count as using 2 cores"),
+            "{verdicts:?}"
+        );
+        assert_eq!(verdicts[0].outcome, Outcome::Inconclusive, "{verdicts:?}");
+        assert!(verdicts[0].text.contains("×1.25"), "{verdicts:?}");
+        assert!(verdicts[0].text.contains("one at a time"), "{verdicts:?}");
+    }
+
+    /// A speedup above the CPUs' count is noise, never a result.
+    #[test]
+    fn an_impossible_speedup_is_inconclusive() {
+        let impossible = evidence(&[
+            (Model::THREAD, STEADY, &[0.20, 0.21, 0.20], 1.98, Some(0.0)),
+            (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, Some(0.0)),
+            (Model::GIL, STEADY, &[1.0, 1.01, 1.0], 1.0, Some(0.0)),
+        ]);
+        let verdicts = verdicts(&impossible);
+        assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
+        assert!(
+            verdicts[2].text.contains("which this machine cannot do"),
+            "{verdicts:?}"
+        );
+    }
+
+    /// Cells under 5 ms are not timed honestly.
+    #[test]
+    fn cells_too_short_to_time_are_inconclusive() {
+        let short: &[f64] = &[0.002, 0.002, 0.0021];
+        let tiny = evidence(&[
+            (Model::THREAD, short, short, 1.98, Some(0.0)),
+            (FORK, short, short, 1.96, Some(0.0)),
+            (Model::GIL, short, &[0.004, 0.004, 0.004], 1.0, Some(0.0)),
+        ]);
+        let verdicts = verdicts(&tiny);
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| v.text.contains("too short to time")),
+            "{verdicts:?}"
+        );
+    }
+
+    /// Without a record of other work, CPU-bound workers that got far less
+    /// than a CPU waited for one: inconclusive.
+    #[test]
+    fn starved_workers_are_inconclusive() {
+        let starved: &[f64] = &[0.9, 0.9, 0.91];
+        let e = evidence(&[
+            (Model::THREAD, STEADY, starved, 0.5, None),
+            (FORK, STEADY, starved, 0.5, None),
+            (Model::GIL, STEADY, starved, 0.5, None),
+        ]);
+        let verdicts = verdicts(&e);
+        assert_eq!(
+            outcomes(&verdicts),
+            [Outcome::Inconclusive; 3],
+            "{verdicts:?}"
+        );
+        assert!(
+            verdicts
+                .iter()
+                .all(|v| v.text.contains("got only 0.50 CPUs")),
+            "{verdicts:?}"
+        );
+    }
+
+    /// Seen on a loaded 2-CPU machine: the others' work, read from
+    /// `/proc/stat` to a tick, seemed to leave 1.2 CPUs, and the threads
+    /// kept 0.88 busy at ×0.98. Not "threads do not use several cores":
+    /// they waited for CPUs.
+    #[test]
+    fn threads_that_waited_for_cpus_are_never_a_result() {
+        let loaded = evidence(&[
+            (Model::THREAD, STEADY, &[0.85, 0.86, 0.84], 0.88, Some(0.8)),
+            (FORK, STEADY, &[0.51, 0.52, 0.515], 1.96, Some(0.0)),
+            (Model::GIL, STEADY, &[1.0, 1.01, 1.0], 1.0, Some(0.8)),
+        ]);
+        let verdicts = verdicts(&loaded);
+        assert_eq!(verdicts[2].outcome, Outcome::Inconclusive, "{verdicts:?}");
+        assert!(
+            verdicts[2].text.contains("waited for a CPU"),
+            "{verdicts:?}"
+        );
+        // One lock's threads keeping one CPU busy is the lock's doing.
+        assert_eq!(verdicts[0].outcome, Outcome::Holds, "{verdicts:?}");
     }
 }

@@ -8,7 +8,8 @@
 
 use crate::experiment::Measurement;
 use crate::fmt;
-use crate::measure::stats::{mad, median};
+use crate::measure::stats::{bootstrap_ratio, mad, median};
+use crate::model::Model;
 
 /// Below this median wall time a cell is too short to time honestly:
 /// hyperfine warns under 5 ms, where the start-up of the workers and the
@@ -58,7 +59,7 @@ pub(crate) fn cores_busy(runs: &[Measurement]) -> Option<f64> {
 /// busy (min(N, CPUs) for CPU-bound work) on `cpus`, others left fewer.
 /// The reason says how many they took, how many the workers got, and,
 /// when the workers used all that was left, that they ran in parallel
-/// whenever they could. `noun` names the workers: `threads`, `processes`.
+/// whenever they could (unless one global lock kept them from it). `noun` names the workers: `threads`, `processes`.
 pub(crate) fn short_of_cpu(
     runs: &[Measurement],
     needed: f64,
@@ -90,11 +91,25 @@ pub(crate) fn short_of_cpu(
         text.push_str(&format!("; they got {got:.1} CPUs between them"));
         if workers > 1 && got + CPU_SLACK >= free {
             text.push_str(&format!(
-                ": the {workers} {noun} used all {free:.1} CPUs left to them, so they ran in parallel whenever they could"
+                ": the {workers} {noun} used all {free:.1} CPUs left to them"
             ));
+            // Behind one global lock (the gil model, CPython's threads)
+            // using what was left says nothing of running at once.
+            if runs.first().is_some_and(|m| may_run_at_once(m.model)) {
+                text.push_str(", so they ran in parallel whenever they could");
+            }
         }
     }
     Some(text)
+}
+
+/// Whether the workers of `model` can compute at once: not behind one
+/// global lock (the gil model; CPython's threads, whose lock paralab
+/// does not see from here) nor on one thread (CPython's asyncio).
+fn may_run_at_once(model: Model) -> bool {
+    model.switch_interval().is_none()
+        && !model.same_family(Model::PY_THREAD)
+        && !model.same_family(Model::PY_ASYNC)
 }
 
 /// CPU-bound workers that got less than one CPU between them: whatever
@@ -117,6 +132,32 @@ pub(crate) fn starved(runs: &[Measurement], noun: &str) -> Option<String> {
 
 /// Cores busy below this for CPU-bound workers: they waited for a CPU.
 const STARVED: f64 = 0.8;
+
+/// CPUs that CPU-bound workers free to run at once may leave unused (their
+/// start, their join, the timer's edges) before they are said to have
+/// waited for a CPU.
+const WAIT_SLACK: f64 = 0.25;
+
+/// CPU-bound workers that nothing in their model holds back (no global
+/// lock; or one worker alone) and that kept fewer than `needed` CPUs busy:
+/// they were ready to compute all along, so the rest of the time they
+/// waited for a CPU that something else had. The check that does not
+/// depend on how well `/proc/stat` saw the others' work, which for runs of
+/// a few hundred milliseconds it sees only to a tick (10 ms) per CPU.
+pub(crate) fn waited_for_cpu(runs: &[Measurement], needed: f64, noun: &str) -> Option<String> {
+    let first = runs.first()?;
+    if first.workers > 1 && !may_run_at_once(first.model) {
+        return None;
+    }
+    let got = cores_busy(runs)?;
+    (got + WAIT_SLACK < needed).then(|| {
+        format!(
+            "your {} {noun}, which compute without pause, kept only {got:.2} CPUs busy where they could use \
+             {needed:.0}: the rest of the time they waited for a CPU that other work (or a CPU quota) had",
+            first.workers
+        )
+    })
+}
 
 /// How far apart the runs are: their median absolute deviation over their
 /// median (neither moves for one outlier); 0 for fewer than two.
@@ -204,4 +245,154 @@ pub(crate) fn ratio_moved(what: &str, ratio: f64, interval: Option<(f64, f64)>) 
     let (low, high) = interval?;
     ((high - low) > 0.2 * ratio)
         .then(|| format!("{what} moved from {low:.1}× to {high:.1}× between runs"))
+}
+
+/// Why the runs of CPU-bound work at one worker (`one`) and at N
+/// (`at_n`) cannot support a verdict about how the N workers shared the
+/// `cpus`, if they cannot: other work took CPUs either cell needed (or,
+/// without a record of other work, the workers got less than one CPU),
+/// a cell too short to time, a speedup this machine cannot give, runs
+/// that disagree, or workers free to run at once that waited for a CPU
+/// ([`waited_for_cpu`]). The first reason found, bare (callers add their own
+/// advice). `nouns` name one worker and several: `["thread", "threads"]`.
+pub(crate) fn cpu_scaling_doubt(
+    one: &[Measurement],
+    at_n: &[Measurement],
+    cpus: usize,
+    nouns: [&str; 2],
+) -> Option<String> {
+    let workers = at_n.first()?.workers;
+    for runs in [at_n, one] {
+        let n = runs.first()?.workers;
+        let noun = if n == 1 { nouns[0] } else { nouns[1] };
+        let needed = n.min(cpus) as f64;
+        if let Some(reason) = short_of_cpu(runs, needed, cpus, noun)
+            .or_else(|| starved(runs, noun))
+            .or_else(|| waited_for_cpu(runs, needed, noun))
+        {
+            return Some(reason);
+        }
+    }
+    let (one, at_n) = (walls(one), walls(at_n));
+    if let Some(reason) = too_short(&one).or_else(|| too_short(&at_n)) {
+        return Some(reason);
+    }
+    if let (Some(t1), Some(tn)) = (median(&one), median(&at_n))
+        && tn > 0.0
+    {
+        let speedup = workers as f64 * t1 / tn;
+        let interval = bootstrap_ratio(&one, &at_n, workers as f64);
+        if let Some(reason) =
+            impossible_speedup(speedup, interval, workers, workers.min(cpus) as f64)
+        {
+            return Some(reason);
+        }
+    }
+    runs_disagree(&one).or_else(|| runs_disagree(&at_n))
+}
+
+/// The wall times of `runs`.
+fn walls(runs: &[Measurement]) -> Vec<f64> {
+    runs.iter().map(|m| m.wall_s).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{WorkerOutcome, WorkerStatus};
+    use crate::workload::Workload;
+
+    /// A run of 2 workers of `model` on a machine where others took 1.3
+    /// of 2 CPUs and the workers got the 0.7 left.
+    fn squeezed(model: Model, wall_s: f64) -> Measurement {
+        Measurement {
+            workload: Workload::Cpu { iters: 1 },
+            model,
+            workers: 2,
+            run: 1,
+            wall_s,
+            outcomes: (0..2)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(0.35 * wall_s),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: Some(1.3),
+            steal_cpus: Some(0.0),
+            cpu_pressure: None,
+        }
+    }
+
+    #[test]
+    fn only_workers_without_one_lock_are_said_to_run_in_parallel() {
+        let threads = short_of_cpu(&[squeezed(Model::THREAD, 1.0)], 2.0, 2, "threads").unwrap();
+        assert!(
+            threads.contains("ran in parallel whenever they could"),
+            "{threads}"
+        );
+        let gil = short_of_cpu(&[squeezed(Model::GIL, 1.0)], 2.0, 2, "threads").unwrap();
+        assert!(
+            gil.contains("used all 0.7 CPUs") && !gil.contains("parallel"),
+            "{gil}"
+        );
+    }
+
+    #[test]
+    fn cpu_scaling_doubt_finds_each_reason() {
+        let quiet = |model, workers, wall_s: f64| Measurement {
+            workers,
+            others_cpus: Some(0.0),
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(wall_s),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
+                })
+                .collect(),
+            ..squeezed(model, wall_s)
+        };
+        let runs = |workers, walls: &[f64]| -> Vec<Measurement> {
+            walls
+                .iter()
+                .map(|&w| quiet(Model::THREAD, workers, w))
+                .collect()
+        };
+        let nouns = ["thread", "threads"];
+        let one = runs(1, &[0.5, 0.5, 0.51]);
+        assert_eq!(
+            cpu_scaling_doubt(&one, &runs(2, &[0.5, 0.51, 0.5]), 2, nouns),
+            None
+        );
+        let noisy = cpu_scaling_doubt(&one, &runs(2, &[0.5, 0.8, 0.6, 0.9, 0.5]), 2, nouns);
+        assert!(noisy.is_some_and(|r| r.contains("typically differ")));
+        let impossible = cpu_scaling_doubt(&one, &runs(2, &[0.2, 0.2, 0.21]), 2, nouns);
+        assert!(impossible.is_some_and(|r| r.contains("cannot do")));
+        let short = cpu_scaling_doubt(&runs(1, &[0.002; 3]), &runs(2, &[0.002; 3]), 2, nouns);
+        assert!(short.is_some_and(|r| r.contains("too short")));
+        let busy = cpu_scaling_doubt(&one, &[squeezed(Model::THREAD, 0.9)], 2, nouns);
+        assert!(busy.is_some_and(|r| r.contains("other processes kept 1.3")));
+        // Others barely seen, yet the threads got 0.9 of 2 CPUs: they
+        // waited; behind one lock the same figure is the lock's.
+        let unseen = |model| Measurement {
+            others_cpus: Some(0.3),
+            ..squeezed(model, 0.9)
+        };
+        let waited = cpu_scaling_doubt(&one, &[unseen(Model::THREAD)], 2, nouns);
+        assert!(
+            waited.is_some_and(|r| r.contains("kept only 0.70 CPUs busy")),
+            "{:?}",
+            cpu_scaling_doubt(&one, &[unseen(Model::THREAD)], 2, nouns)
+        );
+        let gil_one: Vec<Measurement> = one
+            .iter()
+            .map(|m| Measurement {
+                model: Model::GIL,
+                ..m.clone()
+            })
+            .collect();
+        assert_eq!(
+            cpu_scaling_doubt(&gil_one, &[unseen(Model::GIL)], 2, nouns),
+            None
+        );
+    }
 }
