@@ -106,7 +106,6 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
             Err(error) => return Err(CliError::Usage(format!("--python-exe: {error}; {wanted}"))),
         }
     }
-    lessons::race::use_python_exe(args.python_exe.clone());
     let exe = std::env::current_exe().map_err(|error| {
         CliError::Failed(format!(
             "cannot find paralab's own program to start its child processes: {error}"
@@ -116,6 +115,7 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
         fast: args.fast,
         seed: args.seed,
         how: args.how,
+        python_exe: args.python_exe.clone(),
         ..Options::new(exe)
     };
     let mut records = Vec::new();

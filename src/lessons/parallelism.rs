@@ -557,7 +557,8 @@ mod tests {
         );
         // Behind one lock, using what was left is not running at once.
         assert!(
-            !verdicts[0].text.contains("in parallel") && verdicts[0].text.contains("used all"),
+            !verdicts[0].text.contains("in parallel")
+                && verdicts[0].text.contains("all that was left"),
             "{verdicts:?}"
         );
     }

@@ -58,7 +58,7 @@ fn plan(options: &Options) -> String {
          threads each do the notebook's counter += 1 {} times, then a read, a function call and a write back.",
         thousands(increments(options)),
         thousands(lines(options)),
-        chosen_python_exe().map_or_else(
+        options.python_exe.as_ref().map_or_else(
             || "a python3 on PATH".to_string(),
             |exe| format!("the Python at {}", exe.display())
         ),
@@ -438,22 +438,6 @@ pub(crate) struct PythonRace {
     pub read_call_write: PythonCount,
 }
 
-/// The interpreter `paralab lesson race --python-exe PATH` named, checked
-/// by the command line before any lesson runs; `None`: `python3` on PATH.
-/// (A setting of the race lesson alone, kept here rather than in every
-/// lesson's [`Options`].)
-static PYTHON_EXE: std::sync::Mutex<Option<PathBuf>> = std::sync::Mutex::new(None);
-
-/// Makes the race lesson's CPython part run on `exe` (the command line's
-/// `--python-exe`, already checked with [`crate::model::python::Python::find`]).
-pub(crate) fn use_python_exe(exe: Option<PathBuf>) {
-    *PYTHON_EXE.lock().unwrap_or_else(|p| p.into_inner()) = exe;
-}
-
-fn chosen_python_exe() -> Option<PathBuf> {
-    PYTHON_EXE.lock().unwrap_or_else(|p| p.into_inner()).clone()
-}
-
 /// Why the CPython part did not run.
 #[derive(Debug, PartialEq)]
 pub(crate) enum PythonSkip {
@@ -536,12 +520,14 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         .into_iter()
         .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
         .collect::<Result<_, _>>()?;
-    let exe = chosen_python_exe();
-    let (python, python_skipped) =
-        match python_race(exe.as_deref(), THREADS, python_increments(options)) {
-            Ok(race) => (Some(race), None),
-            Err(PythonSkip::Absent(why) | PythonSkip::Failed(why)) => (None, Some(why)),
-        };
+    let (python, python_skipped) = match python_race(
+        options.python_exe.as_deref(),
+        THREADS,
+        python_increments(options),
+    ) {
+        Ok(race) => (Some(race), None),
+        Err(PythonSkip::Absent(why) | PythonSkip::Failed(why)) => (None, Some(why)),
+    };
     Ok(finding(Evidence {
         counter,
         file,

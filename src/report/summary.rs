@@ -8,7 +8,7 @@ use crate::machine::PythonInfo;
 use crate::measure::memory::MemoryUse;
 use crate::measure::stats::median;
 use crate::model::{Model, StartMethod};
-use crate::verdict::bench;
+use crate::verdict::{Outcome, bench};
 use crate::workload::WorkloadKind;
 
 /// Lines such as
@@ -313,7 +313,16 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
             "; {over} workers on {cpus} CPUs took {over_ratio:.2}× (sharing the CPUs fairly gives {fair:.2}×)"
         ));
         if let Some(sharing) = bench::sharing(&judged, over) {
-            text.push_str(&format!(" → {}", sharing.text));
+            // The first clause already gave the whole reason the machine
+            // decided it: the headline (to its first ';') is enough here.
+            let shown = match (verdict.outcome, sharing.outcome) {
+                (Outcome::Inconclusive, Outcome::Inconclusive) => sharing
+                    .text
+                    .split_once(';')
+                    .map_or(sharing.text.as_str(), |(headline, _)| headline),
+                _ => sharing.text.as_str(),
+            };
+            text.push_str(&format!(" → {shown}"));
         }
     }
     Some(text)

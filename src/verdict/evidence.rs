@@ -84,23 +84,39 @@ pub(crate) fn short_of_cpu(
     } else {
         "other processes"
     };
+    let noun = one_or_many(workers, noun);
     let mut text = format!(
         "{who} kept {taken:.1} of the {cpus} CPUs busy, leaving {free:.1} where your {workers} {noun} needed {needed:.0}"
     );
+    // Past the early return above, the workers used what was left to them
+    // (within the slack): say what they got once, in one figure.
     if let Some(got) = cores_busy(runs) {
-        text.push_str(&format!("; they got {got:.1} CPUs between them"));
-        if workers > 1 && got + CPU_SLACK >= free {
+        if workers > 1 {
             text.push_str(&format!(
-                ": the {workers} {noun} used all {free:.1} CPUs left to them"
+                "; the {workers} {noun} kept {got:.1} CPUs busy, all that was left to them"
             ));
             // Behind one global lock (the gil model, CPython's threads)
             // using what was left says nothing of running at once.
             if runs.first().is_some_and(|m| may_run_at_once(m.model)) {
-                text.push_str(", so they ran in parallel whenever they could");
+                text.push_str(": they ran in parallel whenever they could");
             }
+        } else {
+            text.push_str(&format!("; it got {got:.1} CPU"));
         }
     }
     Some(text)
+}
+
+/// `noun` (a plural: `threads`, `processes`) for `count` workers: the
+/// singular for one, so that a reason reads "your 1 process".
+pub(crate) fn one_or_many(count: usize, noun: &str) -> &str {
+    if count != 1 {
+        return noun;
+    }
+    noun.strip_suffix("es")
+        .filter(|stem| stem.ends_with("ss"))
+        .or_else(|| noun.strip_suffix('s'))
+        .unwrap_or(noun)
 }
 
 /// Whether the workers of `model` can compute at once: not behind one
@@ -123,6 +139,7 @@ pub(crate) fn starved(runs: &[Measurement], noun: &str) -> Option<String> {
     }
     let got = cores_busy(runs)?;
     let workers = runs.first().map_or(0, |m| m.workers);
+    let noun = one_or_many(workers, noun);
     (got < STARVED).then(|| {
         format!(
             "your {workers} {noun} got only {got:.2} CPUs between them, though CPU-bound work keeps one busy at least: other work had the CPUs"
@@ -150,11 +167,17 @@ pub(crate) fn waited_for_cpu(runs: &[Measurement], needed: f64, noun: &str) -> O
         return None;
     }
     let got = cores_busy(runs)?;
+    let workers = first.workers;
+    let noun = one_or_many(workers, noun);
+    let (compute, they) = if workers == 1 {
+        ("computes", "it")
+    } else {
+        ("compute", "they")
+    };
     (got + WAIT_SLACK < needed).then(|| {
         format!(
-            "your {} {noun}, which compute without pause, kept only {got:.2} CPUs busy where they could use \
-             {needed:.0}: the rest of the time they waited for a CPU that other work (or a CPU quota) had",
-            first.workers
+            "your {workers} {noun}, which {compute} without pause, kept only {got:.2} CPUs busy where {they} could use \
+             {needed:.0}: the rest of the time {they} waited for a CPU that other work (or a CPU quota) had"
         )
     })
 }
@@ -333,7 +356,7 @@ mod tests {
         );
         let gil = short_of_cpu(&[squeezed(Model::GIL, 1.0)], 2.0, 2, "threads").unwrap();
         assert!(
-            gil.contains("used all 0.7 CPUs") && !gil.contains("parallel"),
+            gil.contains("kept 0.7 CPUs busy, all that was left") && !gil.contains("parallel"),
             "{gil}"
         );
     }
