@@ -202,6 +202,10 @@ fn check_directory(option: &str, dir: &Path) -> Result<(), CliError> {
             "{option}: '{}' is a file, not a directory; give a directory for the SVG files (it is created if missing)",
             dir.display()
         ))),
+        Err(_) if std::fs::symlink_metadata(dir).is_ok() => Err(CliError::Usage(format!(
+            "{option}: '{}' is a symlink to something that does not exist; create the directory it names or choose another path",
+            dir.display()
+        ))),
         Err(_) => match file::resolve(dir) {
             Ok(Resolved::Replace(target)) => check_parent(option, dir, &target),
             _ => Err(CliError::Usage(format!(

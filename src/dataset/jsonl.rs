@@ -117,7 +117,7 @@ fn check_appendable(path: &Path) -> io::Result<bool> {
         return Err(io::Error::new(
             io::ErrorKind::InvalidData,
             format!(
-                "it is not a file written by 'paralab bench --save' (line 1: {reason}), and paralab appends only to its own; give a new file name"
+                "it is not a file written by 'paralab bench --save' (line 1: {reason}), and paralab appends only to its own"
             ),
         ));
     }
