@@ -220,7 +220,7 @@ struct Made {
     /// with all they hold: the only entries allowed to change.
     named: BTreeSet<PathBuf>,
     /// FIFOs whose reader threads must be released after the run.
-    fifos: Vec<(PathBuf, std::thread::JoinHandle<()>)>,
+    fifos: Vec<(PathBuf, Reader)>,
     /// Whether paralab must refuse it (exit 2, nothing written).
     refused: bool,
     /// What each path was: (path, kind) for devices, FIFOs and symlinks
@@ -280,13 +280,7 @@ fn make(outputs: &[(usize, Kind)], work: &Path, victims: &Path, input: &Path) ->
             Kind::Fifo => {
                 mkfifo(&own);
                 made.kept_kinds.push((own.clone(), "fifo"));
-                let reader_path = own.clone();
-                let reader = std::thread::spawn(move || {
-                    let mut fifo = std::fs::File::open(reader_path).unwrap();
-                    let mut sink = Vec::new();
-                    let _ = fifo.read_to_end(&mut sink);
-                });
-                made.fifos.push((own.clone(), reader));
+                made.fifos.push((own.clone(), read_fifo(own.clone())));
                 (own.clone(), own.clone())
             }
             Kind::Directory => {
@@ -354,16 +348,43 @@ fn resolve(path: &Path) -> PathBuf {
 }
 
 /// Lets each FIFO's reader thread finish (it waits for a writer when
-/// paralab refused to write) and joins it.
-fn release(fifos: Vec<(PathBuf, std::thread::JoinHandle<()>)>) {
+/// paralab refused to write) and waits for it, at most [`READER_WAIT`]: a
+/// FIFO replaced by a file would leave its reader waiting for good.
+fn release(fifos: Vec<(PathBuf, Reader)>) -> Result<(), String> {
     for (path, reader) in fifos {
         // Succeeds only while the reader still waits; then it reads EOF.
         let _ = OpenOptions::new()
             .write(true)
             .custom_flags(nix::libc::O_NONBLOCK)
             .open(&path);
-        reader.join().unwrap();
+        reader.recv_timeout(READER_WAIT).map_err(|_| {
+            format!(
+                "the reader of {} never saw its writer close",
+                path.display()
+            )
+        })?;
     }
+    Ok(())
+}
+
+/// How long a FIFO's reader may wait for paralab.
+const READER_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// What a FIFO's reader thread read, when it has read to the end.
+type Reader = std::sync::mpsc::Receiver<Vec<u8>>;
+
+/// Reads the FIFO at `path` to its end in a thread (which may be left
+/// blocked if nobody ever writes: the test fails instead of hanging).
+fn read_fifo(path: PathBuf) -> Reader {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut sink = Vec::new();
+        if let Ok(mut fifo) = std::fs::File::open(path) {
+            let _ = fifo.read_to_end(&mut sink);
+        }
+        let _ = sender.send(sink);
+    });
+    receiver
 }
 
 proptest! {
@@ -396,7 +417,8 @@ proptest! {
             command.arg(option).arg(path);
         }
         let output = command.stdout(Stdio::null()).output().unwrap();
-        release(made.fifos);
+        let released = release(made.fifos);
+        prop_assert!(released.is_ok(), "{:?}: {:?}", made.args, released);
         let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
 
         let after: Vec<_> = [input_dir.path(), work.path(), victims.path()]
@@ -482,13 +504,15 @@ fn an_export_to_a_fifo_reaches_its_reader() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo");
     mkfifo(&fifo);
-    let reader = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
-    };
+    let reader = read_fifo(fifo.clone());
     let output = bench(dir.path(), &["--export-csv", "fifo"]);
     assert!(output.status.success(), "{output:?}");
-    let text = reader.join().unwrap();
+    let text = String::from_utf8(
+        reader
+            .recv_timeout(READER_WAIT)
+            .expect("the FIFO was written"),
+    )
+    .unwrap();
     assert!(text.starts_with("workload,iters,"), "{text}");
     assert_eq!(text.lines().count(), 2, "{text}");
     assert!(

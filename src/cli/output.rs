@@ -254,10 +254,13 @@ fn writable(
     })
 }
 
+/// An output's name, path, and identity with whether it is a device.
+type Identified<'a> = (&'a str, &'a Path, Option<(Identity, bool)>);
+
 /// Refuses two outputs that are the same file, or an output that is one
 /// of `others`. Character devices (`/dev/null`) may be shared.
 fn check_distinct(files: &[(String, PathBuf)], others: &[(&str, &Path)]) -> Result<(), CliError> {
-    let identified: Vec<(&str, &Path, Option<(Identity, bool)>)> = files
+    let identified: Vec<Identified<'_>> = files
         .iter()
         .map(|(name, path)| (name.as_str(), path.as_path(), Identity::of(path)))
         .collect();

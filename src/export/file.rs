@@ -230,3 +230,54 @@ impl Identity {
         ))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn an_interrupted_write_leaves_the_old_file_and_no_temporary() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, "old\n").unwrap();
+        let error = write_whole_unless(&path, b"new\n", &|| true).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::Interrupted);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "old\n");
+        assert_eq!(names(dir.path()), ["r.csv"]);
+        write_whole_unless(&path, b"new\n", &|| false).unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new\n");
+        assert_eq!(names(dir.path()), ["r.csv"]);
+    }
+
+    #[test]
+    fn symlinks_are_followed_to_what_they_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        std::os::unix::fs::symlink("real", dir.path().join("link")).unwrap();
+        std::os::unix::fs::symlink("link", dir.path().join("link2")).unwrap();
+        // Dangling: the file it names is the one to create, as with `>`.
+        assert_eq!(
+            resolve(&dir.path().join("link2")).unwrap(),
+            Resolved::Replace(real.clone())
+        );
+        std::os::unix::fs::symlink("loop", dir.path().join("loop")).unwrap();
+        assert!(resolve(&dir.path().join("loop")).is_err());
+        assert_eq!(
+            resolve(Path::new("/dev/stdout")).unwrap(),
+            Resolved::InPlace(PathBuf::from("/proc/self/fd/1"))
+        );
+        assert_eq!(
+            resolve(dir.path()).unwrap(),
+            Resolved::Directory(dir.path().to_path_buf())
+        );
+    }
+}

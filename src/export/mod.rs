@@ -141,8 +141,7 @@ impl Destination {
 /// `/dev/null` in its place: nothing written there would be seen.
 pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     if stdout_was_closed() {
-        return Err(io::Error::new(
-            io::ErrorKind::Other,
+        return Err(io::Error::other(
             "stdout is closed; give paralab a stdout (a terminal, a file or a pipe)",
         ));
     }
@@ -179,14 +178,6 @@ fn several_files() -> io::Error {
         io::ErrorKind::InvalidInput,
         "this view makes several files; give a directory",
     )
-}
-
-/// Writes `path` as a whole (see [`file`]): a regular file is replaced
-/// through a temporary file beside it and a rename, so a reader sees the
-/// old file or the new one, never a part; a device or FIFO is written to.
-#[cfg(test)]
-pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    file::write_whole_unless(path, bytes, &|| false)
 }
 
 /// Writes each of `files` into `dir` (created if missing) with
