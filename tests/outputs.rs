@@ -83,7 +83,7 @@ fn every_output_is_written_and_stderr_stays_quiet_without_a_terminal() {
         e.unwrap()
             .file_name()
             .to_string_lossy()
-            .contains("paralab-tmp")
+            .starts_with(".paralab-")
     }));
 }
 

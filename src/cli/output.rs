@@ -4,14 +4,20 @@
 //! nothing; then each output is one view ([`Format`]) written to one
 //! [`Destination`].
 
+use std::cell::Cell;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::Record;
+use crate::export::file::{self, Identity, Resolved};
 use crate::export::{Destination, Format};
 use crate::report::rows::{outlier_warnings, rows};
+use crate::sys::signals;
 use clap::{Args, ValueEnum};
+use nix::sys::signal::Signal;
+use nix::unistd::AccessFlags;
 
-use super::error::{self, CliError};
+use super::error::{self, CliError, Exit};
 
 /// Files written from the results, after the run.
 #[derive(Debug, Clone, Default, Args)]
@@ -57,15 +63,32 @@ pub(crate) struct Outputs {
     /// Exports, plots and page, in the order they are written.
     targets: Vec<Target>,
     quiet: bool,
+    /// The signal that arrived while the outputs were written, if one did.
+    interrupted: Cell<Option<Signal>>,
 }
 
 impl OutputArgs {
-    /// Checks every destination: at most one on stdout, each file in an
-    /// existing directory and not itself a directory, and no explicit
-    /// `--format` beside an export to stdout (both cannot have stdout).
-    /// Without `--format`, stdout shows the table.
+    /// [`OutputArgs::check_with`], with no other file to compare with.
     pub(crate) fn check(&self, format: Option<Format>) -> Result<Outputs, CliError> {
+        self.check_with(format, &[])
+    }
+
+    /// Checks every destination before anything runs: at most one on
+    /// stdout, each file writable (in a directory that exists and can be
+    /// written, not itself a directory), no two outputs the same file (by
+    /// device and inode, symlinks followed), and none the same file as one
+    /// of `others` (a `report` input, `bench --save`), each given as what
+    /// names it and its path. No explicit `--format` beside an export to
+    /// stdout (both cannot have stdout). Without `--format`, stdout shows
+    /// the table.
+    pub(crate) fn check_with(
+        &self,
+        format: Option<Format>,
+        others: &[(&str, &Path)],
+    ) -> Result<Outputs, CliError> {
         let mut targets = Vec::new();
+        // Every file written, with what names it, to find duplicates.
+        let mut files: Vec<(String, PathBuf)> = Vec::new();
         for (option, format, value) in [
             ("--export-json", Format::Json, &self.export_json),
             ("--export-csv", Format::Csv, &self.export_csv),
@@ -75,6 +98,7 @@ impl OutputArgs {
                 let destination = Destination::parse(value);
                 if let Destination::File(path) = &destination {
                     check_file(option, path)?;
+                    files.push((option.to_string(), path.clone()));
                 }
                 targets.push(Target {
                     name: option.to_string(),
@@ -97,17 +121,11 @@ impl OutputArgs {
         let export_on_stdout = !on_stdout.is_empty();
         if let Some(html) = &self.html {
             check_file("--html", html)?;
+            files.push(("--html".to_string(), html.clone()));
         }
         if let Some(dir) = &self.plot {
-            if dir.exists() && !dir.is_dir() {
-                return Err(CliError::Usage(format!(
-                    "--plot: '{}' is a file, not a directory; give a directory for the SVG files (it is created if missing)",
-                    dir.display()
-                )));
-            }
-            if !dir.exists() {
-                check_parent("--plot", dir)?;
-            }
+            check_directory("--plot", dir)?;
+            files.push(("--plot".to_string(), dir.clone()));
             targets.push(Target {
                 name: format!("--plot {}", dir.display()),
                 format: Format::Plots,
@@ -121,6 +139,7 @@ impl OutputArgs {
                 destination: Destination::File(html.clone()),
             });
         }
+        check_distinct(&files, others)?;
         let stdout = match format {
             Some(format) if export_on_stdout => {
                 return Err(CliError::Usage(format!(
@@ -137,33 +156,134 @@ impl OutputArgs {
             stdout,
             targets,
             quiet: self.quiet,
+            interrupted: Cell::new(None),
         })
     }
 }
 
-/// Checks that `path` can be created as a file: not a directory, in a
-/// directory that exists.
+/// Checks that `path` can be written as a file, as [`file::write_whole_unless`]
+/// will write it: symlinks followed, not a directory, a device or FIFO
+/// that can be opened for writing, or a regular file (existing or not) in
+/// a directory that exists and can be written.
 pub(crate) fn check_file(option: &str, path: &Path) -> Result<(), CliError> {
-    if path.is_dir() {
+    if path.as_os_str().is_empty() {
         return Err(CliError::Usage(format!(
-            "{option}: '{}' is a directory; give a file name",
-            path.display()
+            "{option}: the path is empty; give a file name"
         )));
     }
-    check_parent(option, path)
+    match file::resolve(path) {
+        Err(error) => Err(CliError::Usage(format!(
+            "{option}: cannot use '{}': {error}; choose another path",
+            path.display()
+        ))),
+        Ok(Resolved::Directory(_)) => Err(CliError::Usage(format!(
+            "{option}: '{}' is a directory; give a file name",
+            path.display()
+        ))),
+        Ok(Resolved::InPlace(target)) => {
+            writable(option, path, &target, AccessFlags::W_OK, "cannot write to")
+        }
+        Ok(Resolved::Replace(target)) => check_parent(option, path, &target),
+    }
 }
 
-fn check_parent(option: &str, path: &Path) -> Result<(), CliError> {
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
+/// Checks that `dir` is, or can be created as, a directory files can be
+/// written into.
+fn check_directory(option: &str, dir: &Path) -> Result<(), CliError> {
+    match std::fs::metadata(dir) {
+        Ok(status) if status.is_dir() => writable(
+            option,
+            dir,
+            dir,
+            AccessFlags::W_OK | AccessFlags::X_OK,
+            "cannot write files into",
+        ),
+        Ok(_) => Err(CliError::Usage(format!(
+            "{option}: '{}' is a file, not a directory; give a directory for the SVG files (it is created if missing)",
+            dir.display()
+        ))),
+        Err(_) if std::fs::symlink_metadata(dir).is_ok() => Err(CliError::Usage(format!(
+            "{option}: '{}' is a symlink to something that does not exist; create the directory it names or choose another path",
+            dir.display()
+        ))),
+        Err(_) => match file::resolve(dir) {
+            Ok(Resolved::Replace(target)) => check_parent(option, dir, &target),
+            _ => Err(CliError::Usage(format!(
+                "{option}: cannot use '{}' as a directory; choose another path",
+                dir.display()
+            ))),
+        },
+    }
+}
+
+/// Checks that the directory of `target` (what `path` resolves to) exists
+/// and can be written.
+fn check_parent(option: &str, path: &Path, target: &Path) -> Result<(), CliError> {
+    let parent = file::directory_of(target);
     if !parent.is_dir() {
         return Err(CliError::Usage(format!(
             "{option}: the directory '{}' of '{}' does not exist; create it first or choose another path",
             parent.display(),
             path.display()
         )));
+    }
+    writable(
+        option,
+        path,
+        parent,
+        AccessFlags::W_OK | AccessFlags::X_OK,
+        "cannot create files in the directory of",
+    )
+}
+
+/// Whether this process may `access` `target`; the error names `path`,
+/// what the user gave.
+fn writable(
+    option: &str,
+    path: &Path,
+    target: &Path,
+    access: AccessFlags,
+    what: &str,
+) -> Result<(), CliError> {
+    nix::unistd::access(target, access).map_err(|errno| {
+        CliError::Usage(format!(
+            "{option}: {what} '{}': {}; choose another path",
+            path.display(),
+            errno.desc()
+        ))
+    })
+}
+
+/// An output's name, path, and identity with whether it is a device.
+type Identified<'a> = (&'a str, &'a Path, Option<(Identity, bool)>);
+
+/// Refuses two outputs that are the same file, or an output that is one
+/// of `others`. Character devices (`/dev/null`) may be shared.
+fn check_distinct(files: &[(String, PathBuf)], others: &[(&str, &Path)]) -> Result<(), CliError> {
+    let identified: Vec<Identified<'_>> = files
+        .iter()
+        .map(|(name, path)| (name.as_str(), path.as_path(), Identity::of(path)))
+        .collect();
+    for (i, (name, path, identity)) in identified.iter().enumerate() {
+        let Some((identity, device)) = identity else {
+            continue;
+        };
+        let earlier = identified[..i]
+            .iter()
+            .map(|(n, p, id)| (*n, *p, id.clone()))
+            .chain(others.iter().map(|(n, p)| (*n, *p, Identity::of(p))));
+        for (other, other_path, other_identity) in earlier {
+            if let Some((other_identity, other_device)) = other_identity
+                && other_identity == *identity
+                && !(*device && other_device)
+            {
+                return Err(CliError::Usage(format!(
+                    "{name} '{}' and {other} '{}' are the same file; give each output its own file",
+                    path.display(),
+                    other_path.display()
+                )));
+            }
+        }
     }
     Ok(())
 }
@@ -181,45 +301,110 @@ impl Outputs {
         self.quiet
     }
 
+    /// The signal that stopped [`Outputs::write`] part-way, if one did:
+    /// the outputs written before it are whole, the others as they were.
+    pub(crate) fn interrupted(&self) -> Option<Signal> {
+        self.interrupted.get()
+    }
+
     /// Prints the stdout view, warns on stderr about outlying runs (unless
     /// quiet), then writes every export, plot and page. Returns one error
-    /// per output that could not be written.
+    /// per output that could not be written; a full or closed stdout is
+    /// one, a closed pipe (`paralab bench | head`) is not. A signal that
+    /// arrives meanwhile (not one that stopped the run before) stops the
+    /// writing: the output being written is left as it was, and
+    /// [`Outputs::interrupted`] says which signal.
     pub(crate) fn write(&self, record: &Record) -> Vec<CliError> {
+        let mut errors = Vec::new();
+        let stopped_before = signals::requested().is_some();
+        let interrupted = || !stopped_before && signals::requested().is_some();
         if let Some(format) = self.stdout {
-            // A closed stdout (`paralab bench | head`) is not worth an error.
-            let _ = format
+            let written = format
                 .exporter()
                 .export(record)
                 .and_then(|output| Destination::Stdout.write(&output));
+            if let Some(error) = written.err().and_then(stdout_failure) {
+                errors.push(error);
+            }
         }
         if !self.quiet {
             for warning in outlier_warnings(&rows(&record.measurements)) {
                 error::warn(warning);
             }
         }
-        self.targets
-            .iter()
-            .filter_map(|target| {
-                let written = target
-                    .format
-                    .exporter()
-                    .export(record)
-                    .and_then(|output| target.destination.write(&output));
-                written.err().map(|error| CliError::Write {
+        let mut written = Vec::new();
+        for (i, target) in self.targets.iter().enumerate() {
+            if interrupted() {
+                self.stop_writing(&written, &self.targets[i..], &mut errors);
+                break;
+            }
+            let result = target
+                .format
+                .exporter()
+                .export(record)
+                .and_then(|output| target.destination.write_unless(&output, &interrupted));
+            match result {
+                Ok(()) => written.push(target.name.as_str()),
+                Err(error) if error.kind() == io::ErrorKind::Interrupted && interrupted() => {
+                    self.stop_writing(&written, &self.targets[i..], &mut errors);
+                    break;
+                }
+                // `--export-csv /dev/stdout | head`, or a FIFO's reader
+                // that had enough: as quiet as stdout's closed pipe.
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => {}
+                Err(error) => errors.push(CliError::Write {
                     output: target.name.clone(),
                     error,
-                })
-            })
-            .collect()
+                }),
+            }
+        }
+        errors
+    }
+
+    /// Records the signal that stops the writing, and says what was
+    /// written and what was left as it was.
+    fn stop_writing(&self, written: &[&str], left: &[Target], errors: &mut Vec<CliError>) {
+        let Some(signal) = signals::requested() else {
+            return;
+        };
+        self.interrupted.set(Some(signal));
+        let left: Vec<&str> = left.iter().map(|t| t.name.as_str()).collect();
+        let wrote = if written.is_empty() {
+            "nothing was written".to_string()
+        } else {
+            format!("{} written whole", written.join(", "))
+        };
+        errors.push(CliError::Failed(format!(
+            "interrupted by {signal} while writing the outputs: {wrote}; {} left as before",
+            left.join(", ")
+        )));
     }
 }
 
-/// Prints `text` on stdout at once; a closed stdout (`paralab lesson all |
-/// head`) is not worth a panic.
+/// What a failed write to stdout means: nothing for a closed pipe (the
+/// reader had enough, as with `| head`), an error otherwise (a full disk,
+/// a closed stdout).
+fn stdout_failure(error: io::Error) -> Option<CliError> {
+    (error.kind() != io::ErrorKind::BrokenPipe).then(|| CliError::Write {
+        output: "stdout".into(),
+        error,
+    })
+}
+
+/// Prints `text` on stdout at once. A closed pipe (`paralab lesson all |
+/// head`) ends paralab quietly, as nobody reads what follows; any other
+/// failure (a full disk, a closed stdout) ends it with one line and exit
+/// code 1, since what it would print is lost. Called between pieces of
+/// work, never while a child runs.
 pub(crate) fn print_stdout(text: &str) {
-    use std::io::Write;
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush());
+    if let Err(error) = crate::export::write_stdout(text.as_bytes()) {
+        let exit = match stdout_failure(error) {
+            None => Exit::Success,
+            Some(error) => {
+                error::report(&error);
+                error.exit()
+            }
+        };
+        std::process::exit(i32::from(exit.code()));
+    }
 }

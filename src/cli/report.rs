@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::dataset::{Record, jsonl};
 use crate::export::Format;
+use crate::sys::signals;
 use clap::Args;
 
 use super::error::{self, CliError, Exit};
@@ -28,7 +29,12 @@ pub(crate) struct ReportArgs {
 
 /// Reads the files, prints the chosen report and writes the outputs.
 pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
-    let outputs = args.outputs.check(args.format)?;
+    let inputs: Vec<(&str, &std::path::Path)> = args
+        .files
+        .iter()
+        .map(|path| ("the input", path.as_path()))
+        .collect();
+    let outputs = args.outputs.check_with(args.format, &inputs)?;
     let mut record = Record::default();
     let mut bad_lines = 0;
     for path in &args.files {
@@ -79,9 +85,16 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
             "the files hold no measurements; the run saved into them stopped before its first one finished".into(),
         ));
     }
+    // A first signal while the outputs are written stops them between
+    // files, leaving the one in progress as it was.
+    let graceful = signals::Graceful::begin();
     let errors = outputs.write(&record);
+    drop(graceful);
     for error in &errors {
         error::report(error);
+    }
+    if let Some(signal) = outputs.interrupted() {
+        return Ok(Exit::Interrupted(signal));
     }
     if errors.is_empty() && bad_lines == 0 {
         Ok(Exit::Success)
@@ -95,7 +108,11 @@ const SHOWN_BAD_LINES: usize = 10;
 
 /// A reason cut to a readable length, on one line.
 fn clip(reason: &str) -> String {
-    let line = reason.replace(['\n', '\r'], " ");
+    // Text from the file: no control character reaches the terminal.
+    let line: String = reason
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
     match line.char_indices().nth(200) {
         Some((cut, _)) => format!("{}…", &line[..cut]),
         None => line,

@@ -15,6 +15,7 @@
 
 use std::fs::File;
 use std::io::{self, BufRead, Read, Write};
+use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -49,13 +50,81 @@ impl JsonLines<File> {
     /// one file add up (each begins with its own header line), and
     /// `paralab report` reads them all. Call it before the run, so that a
     /// path that cannot be written is reported before anything runs.
+    ///
+    /// A file that holds something else is refused (its first line is
+    /// not a paralab header or measurement), so that `--save` never
+    /// appends to a file it did not write; a FIFO nobody reads is refused
+    /// rather than waited for.
     pub(crate) fn create(path: &Path, machine: Machine) -> io::Result<JsonLines<File>> {
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)?;
+        let is_fifo = std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo());
+        let ends_cut = if is_fifo {
+            false
+        } else {
+            check_appendable(path)?
+        };
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        if is_fifo {
+            options.custom_flags(nix::libc::O_NONBLOCK);
+        }
+        let mut file = options.open(path).map_err(|error| {
+            if error.raw_os_error() == Some(nix::libc::ENXIO) {
+                io::Error::new(
+                    io::ErrorKind::WouldBlock,
+                    "it is a FIFO that no program reads; start its reader first",
+                )
+            } else {
+                error
+            }
+        })?;
+        if is_fifo {
+            use nix::fcntl::{FcntlArg, OFlag, fcntl};
+            let flags = OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL)?);
+            fcntl(&file, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK))?;
+        }
+        if ends_cut {
+            // A run killed mid-line left it unfinished: the new header
+            // starts on its own line instead of gluing onto it.
+            file.write_all(b"\n")?;
+        }
         Ok(JsonLines::new(file, machine))
     }
+}
+
+/// Checks that `path`, if it is a regular file with something in it,
+/// begins with a paralab line, so that appending to it is safe; returns
+/// whether its last line is cut short (no final newline).
+fn check_appendable(path: &Path) -> io::Result<bool> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(error) => return Err(error),
+    };
+    let status = file.metadata()?;
+    if !status.is_file() || status.len() == 0 {
+        return Ok(false);
+    }
+    let mut first = Vec::new();
+    Read::take(io::BufReader::new(&file), MAX_LINE_BYTES).read_until(b'\n', &mut first)?;
+    let text = String::from_utf8_lossy(&first);
+    if let Err(reason) = parse_line(text.trim_end()) {
+        let reason: String = reason
+            .chars()
+            .take(120)
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "it is not a file written by 'paralab bench --save' (line 1: {reason}), and paralab appends only to its own"
+            ),
+        ));
+    }
+    let mut last = [0u8];
+    file.seek(SeekFrom::End(-1))?;
+    file.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 impl<W: Write> JsonLines<W> {

@@ -9,6 +9,7 @@
 //! view means one [`Exporter`] and one [`Format`] variant.
 
 pub(crate) mod csv;
+pub(crate) mod file;
 pub(crate) mod json;
 pub(crate) mod views;
 
@@ -108,15 +109,23 @@ impl Destination {
     /// Writes `output`; a file is written beside its final name and renamed
     /// into place, so that it is never seen half-written.
     pub(crate) fn write(&self, output: &Output) -> io::Result<()> {
+        self.write_unless(output, &|| false)
+    }
+
+    /// [`Destination::write`], leaving a file that is not yet in place as
+    /// it was once `interrupted` says so (a signal during the exports).
+    pub(crate) fn write_unless(
+        &self,
+        output: &Output,
+        interrupted: &dyn Fn() -> bool,
+    ) -> io::Result<()> {
         match (self, output) {
-            (Destination::Stdout, Output::Document(bytes)) => {
-                let mut out = io::stdout().lock();
-                out.write_all(bytes)?;
-                out.flush()
+            (Destination::Stdout, Output::Document(bytes)) => write_stdout(bytes),
+            (Destination::File(path), Output::Document(bytes)) => {
+                file::write_whole_unless(path, bytes, interrupted)
             }
-            (Destination::File(path), Output::Document(bytes)) => write_whole(path, bytes),
             (Destination::Directory(dir), Output::Files(files)) => {
-                write_files(dir, files).map(drop)
+                write_files_unless(dir, files, interrupted).map(drop)
             }
             (Destination::Directory(_), Output::Document(_)) => Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -127,6 +136,43 @@ impl Destination {
     }
 }
 
+/// Writes `bytes` on stdout and flushes them. A stdout that the shell
+/// closed (`paralab >&-`) is an error, although Rust's runtime put
+/// `/dev/null` in its place: nothing written there would be seen.
+pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
+    if stdout_was_closed() {
+        return Err(io::Error::other(
+            "stdout is closed; give paralab a stdout (a terminal, a file or a pipe)",
+        ));
+    }
+    let mut out = io::stdout().lock();
+    out.write_all(bytes)?;
+    out.flush()
+}
+
+/// Whether stdout is the `/dev/null` that Rust's runtime opens, read and
+/// write, on a standard descriptor found closed at start: a shell's
+/// `> /dev/null` opens it write-only.
+fn stdout_was_closed() -> bool {
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    use std::os::unix::fs::FileTypeExt;
+    let stdout = io::stdout();
+    let Ok(flags) = fcntl(&stdout, FcntlArg::F_GETFL) else {
+        return true;
+    };
+    if OFlag::from_bits_truncate(flags) & OFlag::O_ACCMODE != OFlag::O_RDWR {
+        return false;
+    }
+    let (Ok(ours), Ok(null)) = (
+        std::fs::metadata("/proc/self/fd/1"),
+        std::fs::metadata("/dev/null"),
+    ) else {
+        return false;
+    };
+    use std::os::unix::fs::MetadataExt;
+    ours.file_type().is_char_device() && ours.rdev() == null.rdev()
+}
+
 fn several_files() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,
@@ -134,30 +180,31 @@ fn several_files() -> io::Error {
     )
 }
 
-/// Writes `path` through a temporary file in the same directory and a
-/// rename, so a reader sees the old file or the new one, never a part.
-pub(crate) fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let name = path
-        .file_name()
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "not a file name"))?;
-    let mut temporary = path.to_path_buf();
-    temporary.set_file_name(format!(".{}.paralab-tmp", name.to_string_lossy()));
-    let written =
-        std::fs::write(&temporary, bytes).and_then(|()| std::fs::rename(&temporary, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&temporary);
-    }
-    written
+/// Writes each of `files` into `dir` (created if missing) with
+/// [`file::write_whole_unless`], stopping at the first error; returns the
+/// paths written.
+#[cfg(test)]
+pub(crate) fn write_files(dir: &Path, files: &[NamedFile]) -> io::Result<Vec<PathBuf>> {
+    write_files_unless(dir, files, &|| false)
 }
 
-/// Writes each of `files` into `dir` (created if missing) with
-/// [`write_whole`], stopping at the first error; returns the paths written.
-pub(crate) fn write_files(dir: &Path, files: &[NamedFile]) -> io::Result<Vec<PathBuf>> {
+/// [`write_files`], stopping before the next file once `interrupted` says so.
+fn write_files_unless(
+    dir: &Path,
+    files: &[NamedFile],
+    interrupted: &dyn Fn() -> bool,
+) -> io::Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let mut written = Vec::new();
     for file in files {
+        if Path::new(&file.name).file_name() != Some(std::ffi::OsStr::new(&file.name)) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("'{}' is not a plain file name", file.name),
+            ));
+        }
         let path = dir.join(&file.name);
-        write_whole(&path, &file.bytes)?;
+        file::write_whole_unless(&path, &file.bytes, interrupted)?;
         written.push(path);
     }
     Ok(written)

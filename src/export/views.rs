@@ -11,7 +11,7 @@ pub(crate) struct NotebookTable;
 
 impl Exporter for NotebookTable {
     fn export(&self, record: &Record) -> io::Result<Output> {
-        Ok(document(notebook::render(&record.measurements)))
+        Ok(terminal_document(notebook::render(&record.measurements)))
     }
 }
 
@@ -25,7 +25,7 @@ impl Exporter for TerminalTable {
         if measurements.is_empty() {
             return Ok(document(String::new()));
         }
-        Ok(document(format!(
+        Ok(terminal_document(format!(
             "{}\n{}",
             table::render(measurements),
             summary::render(
@@ -77,6 +77,49 @@ impl Exporter for SvgPlots {
     }
 }
 
+/// A text view for a terminal: text read from a saved file (a model
+/// name, a command, an error) may hold escape sequences or bidirectional
+/// overrides that would rewrite the screen; each such character is shown
+/// as `\u{1b}` instead. Line breaks and tabs stay.
+fn terminal_document(text: String) -> Output {
+    document(terminal_safe(&text))
+}
+
+/// `text` with every control or bidirectional-override character other
+/// than a line break or tab written as `\u{…}`.
+pub(crate) fn terminal_safe(text: &str) -> String {
+    let unsafe_char = |c: char| {
+        (c.is_control() && c != '\n' && c != '\t')
+            || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    if !text.chars().any(unsafe_char) {
+        return text.to_string();
+    }
+    text.chars()
+        .map(|c| {
+            if unsafe_char(c) {
+                format!("\\u{{{:x}}}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn document(text: String) -> Output {
     Output::Document(text.into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn escape_sequences_never_reach_the_terminal() {
+        assert_eq!(
+            terminal_safe("a\x1b[2Jb\r\u{202e}c\n\td"),
+            "a\\u{1b}[2Jb\\u{d}\\u{202e}c\n\td"
+        );
+        assert_eq!(terminal_safe("plain | text\n"), "plain | text\n");
+    }
 }

@@ -18,7 +18,7 @@ pub(crate) fn render(record: &Record) -> String {
         }
     }
     for workload in workloads {
-        out.push_str(&format!("### {workload}\n\n"));
+        out.push_str(&format!("### {}\n\n", escape(&workload.to_string())));
         out.push_str(&format!("| {} |\n", COLUMNS.join(" | ")));
         out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for row in rows.iter().filter(|r| &r.workload == workload) {
@@ -41,12 +41,7 @@ pub(crate) fn render(record: &Record) -> String {
     if let Some(machine) = &record.machine {
         out.push_str("### Machine\n\n");
         for (name, value) in machine.describe() {
-            let value = if name == "command" {
-                format!("`{value}`")
-            } else {
-                escape(&value)
-            };
-            out.push_str(&format!("- {name}: {value}\n"));
+            out.push_str(&format!("- {name}: {}\n", escape(&value)));
         }
     }
     out
@@ -69,7 +64,27 @@ fn line(row: &Row) -> String {
     )
 }
 
-/// Keeps `|` and `*` in text from being read as Markdown.
+/// Keeps text (a model name or command from a saved file) from being read
+/// as Markdown or HTML: every inline punctuation mark Markdown gives a
+/// meaning is backslash-escaped, `<`, `>` and `&` become entities (GitHub renders
+/// inline HTML), and line breaks and other control characters become
+/// spaces, so a value stays inside its table cell or list item.
 fn escape(text: &str) -> String {
-    text.replace('|', "\\|").replace('*', "\\*")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            // Each value is written after `- ` or `| `, never at the start
+            // of a line, so `#`, `-` and `+` cannot start a block there.
+            '\\' | '`' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
