@@ -76,12 +76,33 @@ fn run() -> Result<Exit, CliError> {
         Err(error) => return parse_failure(error),
     };
     match cli.command {
-        Some(Command::Bench(args)) => bench::run(*args),
+        Some(Command::Bench(args)) => {
+            check_worker_counts(&args.plan())?;
+            bench::run(*args)
+        }
         Some(Command::Lesson(args)) => lesson::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Primitives(args)) => primitives::run(args),
-        None => bench::run(cli.bench),
+        None => {
+            check_worker_counts(&cli.bench.plan())?;
+            bench::run(cli.bench)
+        }
     }
+}
+
+/// Refuses, before anything runs, a plan with more worker counts than
+/// paralab could ever get through (see `MAX_WORKER_COUNTS`).
+fn check_worker_counts(plan: &crate::Plan) -> Result<(), CliError> {
+    let most = crate::experiment::max_worker_counts();
+    let given = plan.workers.len();
+    if given <= most {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "--workers gives {} worker counts; at most {} are accepted, each a row run in turn: give a list, e.g. --workers 1,2,4,8,16,32,64",
+        crate::fmt::thousands(given as u64),
+        crate::fmt::thousands(most as u64),
+    )))
 }
 
 /// Help and version go to stdout with code 0; anything else is bad input:
