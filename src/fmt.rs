@@ -326,12 +326,24 @@ mod tests {
     fn a_child_ending_is_told_in_words() {
         use std::os::unix::process::ExitStatusExt;
         use std::process::ExitStatus;
-        assert_eq!(child_ended(&Ok(ExitStatus::from_raw(3 << 8))), "exited with code 3");
-        assert_eq!(child_ended(&Ok(ExitStatus::from_raw(9))), "was killed by SIGKILL");
+        assert_eq!(
+            child_ended(&Ok(ExitStatus::from_raw(3 << 8))),
+            "exited with code 3"
+        );
+        assert_eq!(
+            child_ended(&Ok(ExitStatus::from_raw(9))),
+            "was killed by SIGKILL"
+        );
         let lost = child_ended(&Err(std::io::Error::from_raw_os_error(10)));
-        assert!(lost.starts_with("could not be waited for: No child processes"), "{lost}");
+        assert!(
+            lost.starts_with("could not be waited for: No child processes"),
+            "{lost}"
+        );
         for text in [child_ended(&Ok(ExitStatus::from_raw(9))), lost] {
-            assert!(!text.contains("ExitStatus") && !text.contains("Os {"), "{text}");
+            assert!(
+                !text.contains("ExitStatus") && !text.contains("Os {"),
+                "{text}"
+            );
         }
     }
 

@@ -280,7 +280,10 @@ mod tests {
             assert!(!message.contains("whole number"), "{message}");
         }
         let far = suggestion(&["xyzzy", "x.jsonl"]).unwrap();
-        assert!(far.contains("neither a subcommand") && !far.contains("did you mean"), "{far}");
+        assert!(
+            far.contains("neither a subcommand") && !far.contains("did you mean"),
+            "{far}"
+        );
     }
 
     #[test]

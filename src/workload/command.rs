@@ -193,9 +193,16 @@ mod tests {
             error.contains(&format!("'{missing}'")) && error.contains("'/nonexistent/interp'"),
             "{error}"
         );
-        for plain in [file("text", b"echo hi\n"), file("empty", b""), file("bang", b"#!\n")] {
+        for plain in [
+            file("text", b"echo hi\n"),
+            file("empty", b""),
+            file("bang", b"#!\n"),
+        ] {
             let error = resolve_program(&plain).unwrap_err().to_string();
-            assert!(error.contains(&format!("'{plain}'")) && error.contains("#!"), "{error}");
+            assert!(
+                error.contains(&format!("'{plain}'")) && error.contains("#!"),
+                "{error}"
+            );
         }
         let script = file("script", b"#!/bin/sh\nexit 0\n");
         assert_eq!(resolve_program(&script), Ok(PathBuf::from(&script)));
