@@ -132,6 +132,20 @@ pub(crate) fn child_ended(status: &std::io::Result<std::process::ExitStatus>) ->
     }
 }
 
+/// An OS error as a person reads it: `No such file or directory`, without
+/// the ` (os error 2)` Rust adds; other errors as they display.
+#[allow(dead_code)] // for model/error.rs's Exec message ("could not run 'PROG': …")
+pub(crate) fn os_error(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match error.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
+    }
+}
+
 // ── percentages ─────────────────────────────────────────────────────────
 
 /// A fraction as a whole percentage: `0.98` → `98%`.
@@ -321,6 +335,13 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_errors_read_without_rust_s_suffix() {
+        let missing = std::io::Error::from_raw_os_error(2);
+        assert_eq!(os_error(&missing), "No such file or directory");
+        assert_eq!(os_error(&std::io::Error::other("odd")), "odd");
+    }
 
     #[test]
     fn a_child_ending_is_told_in_words() {
