@@ -115,6 +115,37 @@ pub(crate) fn count(n: usize, noun: &str) -> String {
     }
 }
 
+// ── child processes ─────────────────────────────────────────────────────
+
+/// How a waited-for child ended, as the words after its name: `exited
+/// with code 3`, `was killed by SIGKILL`, `could not be waited for: …`;
+/// never Rust's debug text (`Ok(ExitStatus(unix_wait_status(9)))`).
+#[allow(dead_code)] // for the lessons' messages (race, pipe, interleave, crash)
+pub(crate) fn child_ended(status: &std::io::Result<std::process::ExitStatus>) -> String {
+    use crate::sys::wait::{Exit, signal_name};
+    match status {
+        Ok(status) => match Exit::from(*status) {
+            Exit::Code(code) => format!("exited with code {code}"),
+            Exit::Signal(number) => format!("was killed by {}", signal_name(number)),
+        },
+        Err(error) => format!("could not be waited for: {error}"),
+    }
+}
+
+/// An OS error as a person reads it: `No such file or directory`, without
+/// the ` (os error 2)` Rust adds; other errors as they display.
+#[allow(dead_code)] // for model/error.rs's Exec message ("could not run 'PROG': …")
+pub(crate) fn os_error(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match error.raw_os_error() {
+        Some(code) => text
+            .strip_suffix(&format!(" (os error {code})"))
+            .unwrap_or(&text)
+            .to_string(),
+        None => text,
+    }
+}
+
 // ── percentages ─────────────────────────────────────────────────────────
 
 /// A fraction as a whole percentage: `0.98` → `98%`.
@@ -304,6 +335,38 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn os_errors_read_without_rust_s_suffix() {
+        let missing = std::io::Error::from_raw_os_error(2);
+        assert_eq!(os_error(&missing), "No such file or directory");
+        assert_eq!(os_error(&std::io::Error::other("odd")), "odd");
+    }
+
+    #[test]
+    fn a_child_ending_is_told_in_words() {
+        use std::os::unix::process::ExitStatusExt;
+        use std::process::ExitStatus;
+        assert_eq!(
+            child_ended(&Ok(ExitStatus::from_raw(3 << 8))),
+            "exited with code 3"
+        );
+        assert_eq!(
+            child_ended(&Ok(ExitStatus::from_raw(9))),
+            "was killed by SIGKILL"
+        );
+        let lost = child_ended(&Err(std::io::Error::from_raw_os_error(10)));
+        assert!(
+            lost.starts_with("could not be waited for: No child processes"),
+            "{lost}"
+        );
+        for text in [child_ended(&Ok(ExitStatus::from_raw(9))), lost] {
+            assert!(
+                !text.contains("ExitStatus") && !text.contains("Os {"),
+                "{text}"
+            );
+        }
+    }
 
     #[test]
     fn durations_read_naturally() {

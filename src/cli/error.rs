@@ -93,6 +93,34 @@ fn kept_sentence(finished: usize, kept: &str) -> String {
     }
 }
 
+/// The last line after a failed run stopped the sweep, a sentence for
+/// any count: "no measurement had finished before it", never "the 0
+/// measurements finished before it are printed above".
+#[allow(dead_code)] // for bench.rs's stop message, which its owner moves here
+pub(crate) fn stopped_after(finished: usize) -> String {
+    let kept = match finished {
+        0 => "no measurement had finished before it".to_string(),
+        1 => "the 1 measurement finished before it is printed above".to_string(),
+        n => format!("the {n} measurements finished before it are printed above"),
+    };
+    format!("{kept}; the sweep stopped there")
+}
+
+/// The last line after `--keep-going` recorded failed runs: "1 run
+/// failed and was recorded", never "1 runs failed".
+#[allow(dead_code)] // for bench.rs's --keep-going message, which its owner moves here
+pub(crate) fn kept_going(failed: usize, finished: usize) -> String {
+    let failed = match failed {
+        1 => "1 run failed and was recorded".to_string(),
+        n => format!("{n} runs failed and were recorded"),
+    };
+    let finished = match finished {
+        0 => "no run finished".to_string(),
+        n => format!("{} finished, printed above", crate::fmt::count(n, "run")),
+    };
+    format!("{failed} (--keep-going); {finished}")
+}
+
 impl CliError {
     /// How paralab exits after this error.
     pub(crate) fn exit(&self) -> Exit {
@@ -134,6 +162,29 @@ pub(crate) fn clear_status() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_of_kept_measurements_read_as_sentences() {
+        assert_eq!(
+            stopped_after(0),
+            "no measurement had finished before it; the sweep stopped there"
+        );
+        assert!(stopped_after(1).starts_with("the 1 measurement finished before it is printed"));
+        assert!(stopped_after(7).starts_with("the 7 measurements finished before it are printed"));
+        assert_eq!(
+            kept_going(1, 1),
+            "1 run failed and was recorded (--keep-going); 1 run finished, printed above"
+        );
+        assert_eq!(
+            kept_going(2, 0),
+            "2 runs failed and were recorded (--keep-going); no run finished"
+        );
+        for n in 0..3 {
+            for text in [stopped_after(n), kept_going(n.max(1), n)] {
+                assert!(!text.contains(" 0 ") && !text.contains("1 runs"), "{text}");
+            }
+        }
+    }
 
     #[test]
     fn exit_codes() {

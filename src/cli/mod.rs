@@ -76,12 +76,33 @@ fn run() -> Result<Exit, CliError> {
         Err(error) => return parse_failure(error),
     };
     match cli.command {
-        Some(Command::Bench(args)) => bench::run(*args),
+        Some(Command::Bench(args)) => {
+            check_worker_counts(&args.plan())?;
+            bench::run(*args)
+        }
         Some(Command::Lesson(args)) => lesson::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Primitives(args)) => primitives::run(args),
-        None => bench::run(cli.bench),
+        None => {
+            check_worker_counts(&cli.bench.plan())?;
+            bench::run(cli.bench)
+        }
     }
+}
+
+/// Refuses, before anything runs, a plan with more worker counts than
+/// paralab could ever get through (see `MAX_WORKER_COUNTS`).
+fn check_worker_counts(plan: &crate::Plan) -> Result<(), CliError> {
+    let most = crate::experiment::max_worker_counts();
+    let given = plan.workers.len();
+    if given <= most {
+        return Ok(());
+    }
+    Err(CliError::Usage(format!(
+        "--workers gives {} worker counts; at most {} are accepted, each a row run in turn: give a list, e.g. --workers 1,2,4,8,16,32,64",
+        crate::fmt::thousands(given as u64),
+        crate::fmt::thousands(most as u64),
+    )))
 }
 
 /// Help and version go to stdout with code 0; anything else is bad input:
@@ -93,6 +114,9 @@ fn parse_failure(error: clap::Error) -> Result<Exit, CliError> {
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
             let _ = error.print();
             Ok(Exit::Success)
+        }
+        _ if let Some(message) = not_a_subcommand(&error, &arguments()) => {
+            Err(CliError::Usage(message))
         }
         _ => {
             // Each subcommand has its own help; bench's is the default one.
@@ -111,6 +135,101 @@ fn parse_failure(error: clap::Error) -> Result<Exit, CliError> {
             }))
         }
     }
+}
+
+/// The message for a word given where paralab takes a subcommand or its
+/// optional ITERS: clap, finding no subcommand of that name, offers the
+/// word to ITERS, whose "is not a whole number" (or, with a second word,
+/// a conflict with a subcommand) would hide the mistake. The word is the
+/// first argument (`paralab lesso`), or ITERS's invalid value after
+/// options (`paralab --workers 2 lesso`). `None` for any other error, and
+/// for values that look like numbers (`-5`, `1.5`, `1e6`), which ITERS's
+/// own message explains.
+fn not_a_subcommand(error: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    let names: Vec<String> = Cli::command()
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let is_word = |text: &str| {
+        text.chars().next().is_some_and(char::is_alphabetic) && !names.iter().any(|n| n == text)
+    };
+    let string = |kind| match error.get(kind) {
+        Some(ContextValue::String(text)) => Some(text.as_str()),
+        _ => None,
+    };
+    let word = match args.first() {
+        Some(first) if is_word(first) => first.as_str(),
+        // Under `bench`, ITERS is bench's own: no subcommand is expected.
+        _ if error.kind() == ErrorKind::ValueValidation
+            && string(ContextKind::InvalidArg) == Some("[ITERS]")
+            && !args.iter().any(|arg| names.contains(arg)) =>
+        {
+            string(ContextKind::InvalidValue).filter(|value| is_word(value))?
+        }
+        _ => return None,
+    };
+    Some(match closest_name(word, &names) {
+        Some(name) => format!(
+            "'{word}' is not a subcommand; did you mean '{name}'? (subcommands: {}; see 'paralab --help')",
+            names.join(", ")
+        ),
+        None => format!(
+            "'{word}' is neither a subcommand ({}) nor a whole number of iterations (ITERS); see 'paralab --help'",
+            names.join(", ")
+        ),
+    })
+}
+
+/// The name `word` most likely mistypes: the nearest by edit distance
+/// (a swap of two neighbours counts as one edit) within two edits, or
+/// the one `word` begins (`prim` → `primitives`).
+fn closest_name<'n>(word: &str, names: &'n [String]) -> Option<&'n str> {
+    let word = word.to_lowercase();
+    names
+        .iter()
+        .map(|name| (edit_distance(&word, name), name))
+        .filter(|&(distance, name)| {
+            distance <= 2 || (word.chars().count() >= 3 && name.starts_with(&word))
+        })
+        .min_by_key(|&(distance, _)| distance)
+        .map(|(_, name)| name.as_str())
+}
+
+/// Edits (insert, delete, replace, swap of neighbours) that turn `a` into
+/// `b`: the optimal string alignment distance.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    // rows[i][j]: the distance between a[..i] and b[..j].
+    let mut rows = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in rows.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in rows[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let replace = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (rows[i - 1][j] + 1)
+                .min(rows[i][j - 1] + 1)
+                .min(rows[i - 1][j - 1] + replace);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(rows[i - 2][j - 2] + 1);
+            }
+            rows[i][j] = best;
+        }
+    }
+    rows[a.len()][b.len()]
+}
+
+/// This process's arguments after the program's name, as text (a
+/// non-UTF-8 byte becomes U+FFFD: they are only compared with names).
+fn arguments() -> Vec<String> {
+    std::env::args_os()
+        .skip(1)
+        .map(|arg| arg.to_string_lossy().into_owned())
+        .collect()
 }
 
 /// Folds clap's several-line error into one line: the error, the accepted
@@ -134,6 +253,59 @@ fn one_line(rendered: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// What paralab says of these arguments when they name no subcommand.
+    fn suggestion(args: &[&str]) -> Option<String> {
+        let argv = std::iter::once("paralab").chain(args.iter().copied());
+        let error = Cli::try_parse_from(argv).unwrap_err();
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        not_a_subcommand(&error, &args)
+    }
+
+    #[test]
+    fn a_mistyped_subcommand_is_named_with_its_likely_meaning() {
+        for (typed, meant) in [
+            (&["lesso"][..], "lesson"),
+            (&["reprot", "x.jsonl"][..], "report"),
+            (&["primitive"][..], "primitives"),
+            (&["bnech"][..], "bench"),
+            (&["prim"][..], "primitives"),
+            (&["--workers", "2", "Lesson"][..], "lesson"),
+        ] {
+            let message = suggestion(typed).unwrap();
+            assert!(
+                message.contains(&format!("is not a subcommand; did you mean '{meant}'?")),
+                "{typed:?}: {message}"
+            );
+            assert!(!message.contains("whole number"), "{message}");
+        }
+        let far = suggestion(&["xyzzy", "x.jsonl"]).unwrap();
+        assert!(
+            far.contains("neither a subcommand") && !far.contains("did you mean"),
+            "{far}"
+        );
+    }
+
+    #[test]
+    fn numbers_keep_the_message_of_iters() {
+        for bad in ["-5", "1.5", "1e6", "18446744073709551616"] {
+            assert_eq!(suggestion(&[bad]), None, "{bad}");
+        }
+        // An option's bad value is that option's error, not a subcommand's.
+        assert_eq!(suggestion(&["--iters", "lesso"]), None);
+        assert_eq!(suggestion(&["lesson", "--no-such-option"]), None);
+        assert_eq!(suggestion(&["bench", "lesso"]), None);
+        assert!(Cli::try_parse_from(["paralab", "1000"]).is_ok());
+    }
+
+    #[test]
+    fn edit_distance_counts_a_swap_as_one() {
+        assert_eq!(edit_distance("reprot", "report"), 1);
+        assert_eq!(edit_distance("lesso", "lesson"), 1);
+        assert_eq!(edit_distance("", "bench"), 5);
+        assert_eq!(edit_distance("bench", "bench"), 0);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+    }
 
     #[test]
     fn clap_errors_become_one_line() {

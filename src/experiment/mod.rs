@@ -32,6 +32,20 @@ use crate::sys::signals as interrupt;
 use crate::sys::stop::StopToken;
 use crate::workload::{Workload, WorkloadFn};
 
+/// The most worker counts (rows of the table) a plan from the command
+/// line may hold, unless the machine's default `1..2×CPUs` holds more.
+/// Each count is run in turn, every workload under every model: 4096
+/// rows of threads already start some 8 million workers per model and
+/// run, and a million rows (`--workers 1..=1000000`) would start 5·10^11
+/// and never finish. A finer sweep than this is a list: `1,2,4,…,4096`.
+pub(crate) const MAX_WORKER_COUNTS: usize = 4096;
+
+/// The most worker counts accepted on this machine (see
+/// [`MAX_WORKER_COUNTS`]): never fewer than the default sweep's.
+pub(crate) fn max_worker_counts() -> usize {
+    MAX_WORKER_COUNTS.max(2 * crate::machine::logical_cpus())
+}
+
 /// Why an experiment stopped before the end of its plan.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {

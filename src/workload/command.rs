@@ -36,6 +36,24 @@ pub enum ProgramError {
     /// A NUL byte, which no program argument can hold.
     #[error("the command holds a NUL byte, which no program argument can")]
     NulByte,
+    /// A script whose `#!` line names an interpreter that cannot be run:
+    /// `exec` would fail with "No such file or directory" on a file that
+    /// exists.
+    #[error(
+        "could not run '{program}': its first line asks for the interpreter '{interpreter}', which does not exist or is not executable; fix that '#!' line"
+    )]
+    NoInterpreter {
+        /// The script.
+        program: String,
+        /// What its `#!` line names.
+        interpreter: String,
+    },
+    /// An executable file that is neither a binary nor a `#!` script, which
+    /// `exec` refuses ("Exec format error").
+    #[error(
+        "could not run '{0}': it is neither a program the kernel can run nor a script that begins with '#!'; add a line such as '#!/bin/sh', or give --cmd 'sh {0}'"
+    )]
+    NotRunnable(String),
 }
 
 /// Where `program` is: itself when it holds a `/`, else the first
@@ -45,19 +63,64 @@ pub(crate) fn resolve_program(program: &str) -> Result<PathBuf, ProgramError> {
         path.metadata()
             .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
     };
-    if program.contains('/') {
+    let path = if program.contains('/') {
         let path = PathBuf::from(program);
-        return if executable(&path) {
-            Ok(path)
-        } else {
-            Err(ProgramError::NotExecutable(program.to_string()))
+        if !executable(&path) {
+            return Err(ProgramError::NotExecutable(program.to_string()));
+        }
+        path
+    } else {
+        let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
+        std::env::split_paths(&search)
+            .map(|dir| dir.join(program))
+            .find(|candidate| executable(candidate))
+            .ok_or_else(|| ProgramError::NotInPath(program.to_string()))?
+    };
+    check_runnable(&path)?;
+    Ok(path)
+}
+
+/// Refuses, by its first bytes, a file that `exec` would refuse though it
+/// is executable: a script whose interpreter is missing, or a file that is
+/// neither a script nor a binary the kernel knows. Found here, before any
+/// worker starts, the error names the program and the reason; found by a
+/// forked child's failed `exec`, it would be only "exit code 127". A file
+/// that cannot be read (mode `--x`) is left to `exec`.
+fn check_runnable(path: &Path) -> Result<(), ProgramError> {
+    use std::io::Read;
+    let mut head = [0_u8; 256];
+    let Ok(read) = std::fs::File::open(path).and_then(|mut file| file.read(&mut head)) else {
+        return Ok(());
+    };
+    let head = &head[..read];
+    let name = || path.display().to_string();
+    if let Some(line) = head.strip_prefix(b"#!") {
+        let line = line.split(|&b| b == b'\n').next().unwrap_or_default();
+        let line = String::from_utf8_lossy(line);
+        let Some(interpreter) = line.split_whitespace().next() else {
+            return Err(ProgramError::NotRunnable(name()));
         };
+        let runnable = Path::new(interpreter)
+            .metadata()
+            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0);
+        if !runnable {
+            return Err(ProgramError::NoInterpreter {
+                program: name(),
+                interpreter: interpreter.to_string(),
+            });
+        }
+        return Ok(());
     }
-    let search = std::env::var_os("PATH").unwrap_or_else(|| "/usr/bin:/bin".into());
-    std::env::split_paths(&search)
-        .map(|dir| dir.join(program))
-        .find(|candidate| executable(candidate))
-        .ok_or_else(|| ProgramError::NotInPath(program.to_string()))
+    // ELF, and the formats binfmt_misc may add (Java, Wine, QEMU), start
+    // with a magic number: only text, which a shell would run, is refused.
+    let text = !head.is_empty()
+        && head
+            .iter()
+            .all(|&b| b == b'\n' || b == b'\t' || b == b'\r' || (0x20..0x7f).contains(&b));
+    if head.is_empty() || text {
+        return Err(ProgramError::NotRunnable(name()));
+    }
+    Ok(())
 }
 
 /// The command line as a shell would read it back.
@@ -112,6 +175,40 @@ mod tests {
                 .to_string()
                 .contains("/nonexistent/x")
         );
+    }
+
+    #[test]
+    fn files_exec_would_refuse_are_refused_by_name() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let file = |name: &str, bytes: &[u8]| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, bytes).unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+            path.display().to_string()
+        };
+        let missing = file("missing", b"#!/nonexistent/interp -x\necho hi\n");
+        let error = resolve_program(&missing).unwrap_err().to_string();
+        assert!(
+            error.contains(&format!("'{missing}'")) && error.contains("'/nonexistent/interp'"),
+            "{error}"
+        );
+        for plain in [
+            file("text", b"echo hi\n"),
+            file("empty", b""),
+            file("bang", b"#!\n"),
+        ] {
+            let error = resolve_program(&plain).unwrap_err().to_string();
+            assert!(
+                error.contains(&format!("'{plain}'")) && error.contains("#!"),
+                "{error}"
+            );
+        }
+        let script = file("script", b"#!/bin/sh\nexit 0\n");
+        assert_eq!(resolve_program(&script), Ok(PathBuf::from(&script)));
+        let binary = file("binary", b"\x7fELF\x02\x01\x01\0");
+        assert!(resolve_program(&binary).is_ok());
+        assert!(resolve_program("sh").is_ok());
     }
 
     #[test]

@@ -38,13 +38,93 @@ pub(crate) fn cpu_func(niters: u64) -> u64 {
     std::hint::black_box(result)
 }
 
+/// The value [`cpu_func`]`(niters)` returns, for any `niters`, in at most
+/// 10^7 steps: the reference every cpu worker is checked against, bounded
+/// in time even when the workers are not (`--iters 18446744073709551615`).
+///
+/// Why it holds: a step depends on `i` only modulo 10^7 (every term is
+/// reduced modulo 10^7), and the step at an `i` that is a multiple of
+/// 10^7 gives 3 whatever `result` was, since both of its products hold
+/// `i`. So the loop forgets everything before its last such `i`, and from
+/// there makes the same steps as the loop of `(niters − 1) mod 10^7 + 1`
+/// iterations makes from its own `i = 0` (which also gives 3).
+pub(crate) fn cpu_reference(niters: u64) -> u64 {
+    match niters {
+        0 => 1,
+        n => cpu_func((n - 1) % MODULUS + 1),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use proptest::prelude::*;
+
     #[test]
     fn cpu_func_gives_the_notebooks_values() {
         assert_eq!(cpu_func(1000), 9_707_240);
+    }
+
+    /// The loop run once, step by step, over three periods of 10^7: at
+    /// every `niters` it passes, the shortcut must give what the loop holds.
+    /// The first period is kept as a table, so each check costs nothing.
+    #[test]
+    fn the_reference_is_the_loop_for_every_niters_up_to_three_periods() {
+        let period = MODULUS as usize;
+        let mut first = Vec::with_capacity(period + 1);
+        let mut result = 1;
+        first.push(result as u32);
+        for i in 0..period as u64 {
+            result = cpu_step(result, i);
+            first.push(result as u32);
+        }
+        let shortcut = |niters: u64| match niters {
+            0 => 1,
+            n => u64::from(first[((n - 1) % MODULUS + 1) as usize]),
+        };
+        let mut checked = 0_u64;
+        for i in period as u64..3 * MODULUS + 17 {
+            result = cpu_step(result, i);
+            assert_eq!(shortcut(i + 1), result, "niters = {}", i + 1);
+            checked += 1;
+        }
+        assert!(checked > 2 * MODULUS);
+        // The table is cpu_reference's own path, shortened: check that too.
+        for niters in [0, 1, 2, 999, MODULUS, MODULUS + 1, 2 * MODULUS + 5] {
+            assert_eq!(cpu_reference(niters), shortcut(niters), "niters = {niters}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+        /// The two facts the shortcut rests on, for any `result` and any
+        /// `i`, far beyond what the loop above reaches.
+        #[test]
+        fn a_step_forgets_result_at_multiples_of_the_modulus(
+            result in any::<u64>(),
+            k in 0..u64::MAX / MODULUS,
+            i in any::<u64>(),
+        ) {
+            prop_assert_eq!(cpu_step(result, k * MODULUS), 3);
+            prop_assert_eq!(cpu_step(result, i), cpu_step(result, i % MODULUS));
+        }
+
+        /// Far past the loop's reach, the reference equals the loop run
+        /// from the last multiple of 10^7 (where it restarts from 3).
+        #[test]
+        fn the_reference_restarts_at_the_last_multiple(
+            blocks in 1..u64::MAX / MODULUS - 1,
+            rest in 1..2000_u64,
+        ) {
+            let niters = blocks * MODULUS + rest;
+            let mut result = 12_345; // anything: the step at blocks·10^7 forgets it
+            for i in blocks * MODULUS..niters {
+                result = cpu_step(result, i);
+            }
+            prop_assert_eq!(cpu_reference(niters), result);
+        }
     }
 
     /// Single steps with `i` up to `u64::MAX`, where every product overflows

@@ -26,7 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use closure::WorkloadFn;
 pub use command::ProgramError;
 pub(crate) use command::{parse_command, resolve_program};
-pub(crate) use cpu::{DEFAULT_ITERS, cpu_func, cpu_step};
+pub(crate) use cpu::{DEFAULT_ITERS, cpu_func, cpu_reference, cpu_step};
 pub(crate) use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 
 /// What one worker does.
@@ -84,11 +84,13 @@ impl Workload {
         }
     }
 
-    /// The result every worker must return; for `cpu` this runs the loop
-    /// once, so call it once per workload, not once per worker.
+    /// The result every worker must return. For `cpu` it makes at most
+    /// 10^7 steps of the loop whatever `iters` is (see `cpu_reference`),
+    /// so a huge count cannot keep paralab computing it for ever; it is
+    /// still some milliseconds, so call it once per workload.
     pub fn expected_result(&self) -> u64 {
         match self {
-            Workload::Cpu { iters } => cpu_func(*iters),
+            Workload::Cpu { iters } => cpu_reference(*iters),
             Workload::Sleep { duration } => nanos(*duration),
             Workload::Command { .. } => 0,
             Workload::Custom { expected, .. } => *expected,
