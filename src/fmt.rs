@@ -120,7 +120,6 @@ pub(crate) fn count(n: usize, noun: &str) -> String {
 /// How a waited-for child ended, as the words after its name: `exited
 /// with code 3`, `was killed by SIGKILL`, `could not be waited for: …`;
 /// never Rust's debug text (`Ok(ExitStatus(unix_wait_status(9)))`).
-#[allow(dead_code)] // for the lessons' messages (race, pipe, interleave, crash)
 pub(crate) fn child_ended(status: &std::io::Result<std::process::ExitStatus>) -> String {
     use crate::sys::wait::{Exit, signal_name};
     match status {
@@ -134,7 +133,7 @@ pub(crate) fn child_ended(status: &std::io::Result<std::process::ExitStatus>) ->
 
 /// An OS error as a person reads it: `No such file or directory`, without
 /// the ` (os error 2)` Rust adds; other errors as they display.
-#[allow(dead_code)] // for model/error.rs's Exec message ("could not run 'PROG': …")
+
 pub(crate) fn os_error(error: &std::io::Error) -> String {
     let text = error.to_string();
     match error.raw_os_error() {

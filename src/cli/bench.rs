@@ -195,6 +195,14 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     // looks for Python and checks its outputs: the window then costs
     // little time of its own (paralab's own CPU is not counted in it).
     let others_since = (Instant::now(), contention::Counters::now());
+    // Every output is checked before any work starts (the interpreter's
+    // probe included): a bad path costs nothing, and names itself.
+    if let Some(path) = &args.save {
+        check_file("--save", path)?;
+    }
+    let save_is_an_output: Vec<(&str, &std::path::Path)> =
+        args.save.iter().map(|path| ("--save", path.as_path())).collect();
+    let outputs = args.outputs.check_with(args.format, &save_is_an_output)?;
     let mut plan = args.plan();
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
@@ -215,7 +223,6 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             "--cmd runs an external program, which only the process models can run, not '{model}'; use --models process:fork,process:spawn"
         )));
     }
-    let outputs = args.outputs.check(args.format)?;
     let python_iters = python.as_ref().and_then(|python| {
         let explicit = args.python_iters.or(args.iters).or(args.iters_arg);
         let has_cpu = plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu);
@@ -231,7 +238,6 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     let mut save = match &args.save {
         None => None,
         Some(path) => {
-            check_file("--save", path)?;
             let writer = JsonLines::create(path, machine.clone()).map_err(|e| {
                 CliError::Usage(format!(
                     "--save: cannot create '{}': {e}; choose another path",
@@ -281,6 +287,11 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     for error in &write_errors {
         error::report(error);
     }
+    // A signal that came during the exports (the sweep itself ended) is
+    // what ended paralab: its exit code says so.
+    if let (None, Some(signal)) = (&results.failure, outputs.interrupted()) {
+        return Ok(Exit::Interrupted(signal));
+    }
     let finished = record.measurements.iter().filter(|m| m.succeeded()).count();
     match results.failure {
         None if write_errors.is_empty() => Ok(Exit::Success),
@@ -304,16 +315,11 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             for failure in &failures {
                 error::say(format_args!("run failed: {failure}"));
             }
-            Err(CliError::Failed(format!(
-                "{} runs failed and were recorded (--keep-going); {finished} runs finished, printed above",
-                failures.len()
-            )))
+            Err(CliError::Failed(error::kept_going(failures.len(), finished)))
         }
         Some(failure) => {
             error::say(format_args!("run failed: {failure}"));
-            Err(CliError::Failed(format!(
-                "the {finished} measurements finished before it are printed above; the sweep stopped there"
-            )))
+            Err(CliError::Failed(error::stopped_after(finished)))
         }
     }
 }

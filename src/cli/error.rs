@@ -96,7 +96,6 @@ fn kept_sentence(finished: usize, kept: &str) -> String {
 /// The last line after a failed run stopped the sweep, a sentence for
 /// any count: "no measurement had finished before it", never "the 0
 /// measurements finished before it are printed above".
-#[allow(dead_code)] // for bench.rs's stop message, which its owner moves here
 pub(crate) fn stopped_after(finished: usize) -> String {
     let kept = match finished {
         0 => "no measurement had finished before it".to_string(),
@@ -108,7 +107,6 @@ pub(crate) fn stopped_after(finished: usize) -> String {
 
 /// The last line after `--keep-going` recorded failed runs: "1 run
 /// failed and was recorded", never "1 runs failed".
-#[allow(dead_code)] // for bench.rs's --keep-going message, which its owner moves here
 pub(crate) fn kept_going(failed: usize, finished: usize) -> String {
     let failed = match failed {
         1 => "1 run failed and was recorded".to_string(),

@@ -112,8 +112,17 @@ fn parse_failure(error: clap::Error) -> Result<Exit, CliError> {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = error.print();
-            Ok(Exit::Success)
+            // Help into a full stdout is an error like any other output;
+            // into a closed pipe (`| head`) it ends quietly.
+            match error.print() {
+                Err(error) if error.kind() != std::io::ErrorKind::BrokenPipe => {
+                    Err(CliError::Write {
+                        output: "stdout".into(),
+                        error,
+                    })
+                }
+                _ => Ok(Exit::Success),
+            }
         }
         _ if let Some(message) = not_a_subcommand(&error, &arguments()) => {
             Err(CliError::Usage(message))

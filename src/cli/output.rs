@@ -68,11 +68,6 @@ pub(crate) struct Outputs {
 }
 
 impl OutputArgs {
-    /// [`OutputArgs::check_with`], with no other file to compare with.
-    pub(crate) fn check(&self, format: Option<Format>) -> Result<Outputs, CliError> {
-        self.check_with(format, &[])
-    }
-
     /// Checks every destination before anything runs: at most one on
     /// stdout, each file writable (in a directory that exists and can be
     /// written, not itself a directory), no two outputs the same file (by

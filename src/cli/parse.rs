@@ -51,7 +51,16 @@ pub(crate) fn seconds(text: &str) -> Result<Duration, String> {
 pub(crate) fn worker_counts(text: &str) -> Result<WorkerCounts, String> {
     let accepted =
         "use a list like 1,2,4, a range like 1..4 (end excluded) or 1..=4 (end included)";
+    let most = crate::experiment::max_worker_counts();
+    let too_many = |given: usize| {
+        format!(
+            "{text} gives {} worker counts; at most {} are accepted, each a row run in turn: give a list, e.g. 1,2,4,8,16,32,64",
+            crate::fmt::thousands(given as u64),
+            crate::fmt::thousands(most as u64)
+        )
+    };
     let mut counts = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for part in text.split(',') {
         let part = part.trim();
         let (start, end) = if let Some((a, b)) = part.split_once("..=") {
@@ -73,15 +82,17 @@ pub(crate) fn worker_counts(text: &str) -> Result<WorkerCounts, String> {
                 "the range {part} is empty ({start} > {end}); {accepted}"
             ));
         }
-        if end - start >= MAX_WORKERS {
-            return Err(format!(
-                "the range {part} has more than {MAX_WORKERS} counts; {accepted}"
-            ));
+        // Counted before the range is expanded, so a huge one costs nothing.
+        if end - start >= most {
+            return Err(too_many(end - start + 1));
         }
         for n in start..=end {
-            if !counts.contains(&n) {
+            if seen.insert(n) {
                 counts.push(n);
             }
+        }
+        if counts.len() > most {
+            return Err(too_many(counts.len()));
         }
     }
     Ok(WorkerCounts(counts))

@@ -367,8 +367,9 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     for (worker, status) in process_statuses.iter().enumerate() {
         if !status.as_ref().is_ok_and(|s| s.success()) {
             return Err(LessonError(format!(
-                "the process printing '{}' failed: {status:?}",
-                WORKERS[worker]
+                "the process printing '{}' {}",
+                WORKERS[worker],
+                crate::fmt::child_ended(status)
             )));
         }
     }

@@ -419,7 +419,8 @@ fn wait_far_end(mut child: GroupChild) -> Result<(), LessonError> {
         Ok(())
     } else {
         Err(LessonError(format!(
-            "the pipe's far end failed: {status:?}"
+            "the pipe's far end {}",
+            crate::fmt::child_ended(&status)
         )))
     }
 }

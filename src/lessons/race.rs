@@ -373,7 +373,8 @@ fn append_into(
             Ok(status) if status.success() => {}
             other => {
                 return Err(LessonError(format!(
-                    "appending process {worker} failed: {other:?}"
+                    "appending process {worker} {}",
+                    crate::fmt::child_ended(&other)
                 )));
             }
         }

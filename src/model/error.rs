@@ -73,7 +73,7 @@ pub enum ModelError {
     #[error(transparent)]
     Program(#[from] ProgramError),
     /// The OS could not execute a program that exists.
-    #[error("could not execute {program}: {cause}")]
+    #[error("could not run '{}': {}", .program.display(), crate::fmt::os_error(.cause))]
     Exec {
         /// The program.
         program: PathBuf,

@@ -172,9 +172,10 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
         (Workload::Sleep { duration }, _) => {
             format!("sleep: {} s per worker", duration.as_secs_f64())
         }
-        (Workload::Command { .. }, _) => {
+        (Workload::Command { .. }, Some(_)) => {
             format!("{workload}: exit status 0 checked in every worker")
         }
+        (Workload::Command { .. }, None) => format!("{workload}: no run succeeded"),
         (Workload::Custom { name, expected }, _) => format!(
             "custom '{name}': result {} checked in every worker",
             thousands(*expected)
