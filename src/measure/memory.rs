@@ -99,17 +99,35 @@ impl Snapshot {
 
 /// Samples [`Snapshot`]s on a background thread, at a fixed interval,
 /// while workers run, and keeps the one with the largest total PSS.
+///
+/// When the OS refuses its thread (a tiny `ulimit -u`), it samples
+/// nothing and [`MemorySampler::stop`] returns an empty snapshot: the run
+/// goes on (its own refusal, if any, names the limit) and its memory is
+/// not a figure ([`MemoryUse::measured`] is false for it).
 pub(crate) struct MemorySampler {
     stop: std::sync::mpsc::Sender<()>,
-    thread: std::thread::JoinHandle<Snapshot>,
+    thread: Option<std::thread::JoinHandle<Snapshot>>,
 }
 
 impl MemorySampler {
     /// Starts sampling this process every `interval`, and its children too
     /// when `children` is true (a scan of `/proc`, which costs more).
     pub(crate) fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
+        Self::try_start_with(interval, children).unwrap_or_else(|_| {
+            let (stop, _) = std::sync::mpsc::channel::<()>();
+            MemorySampler { stop, thread: None }
+        })
+    }
+
+    /// As [`MemorySampler::start_with`], but the OS's refusal to start the
+    /// sampling thread is returned, for a caller that records no memory
+    /// figure then.
+    pub(crate) fn try_start_with(
+        interval: std::time::Duration,
+        children: bool,
+    ) -> std::io::Result<MemorySampler> {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
+        let thread = std::thread::Builder::new().name("paralab-memory".into()).spawn(move || {
             let mut peak = Snapshot::default();
             loop {
                 let sampled = if children {
@@ -127,14 +145,20 @@ impl MemorySampler {
                     _ => return peak,
                 }
             }
-        });
-        MemorySampler { stop, thread }
+        })?;
+        Ok(MemorySampler {
+            stop,
+            thread: Some(thread),
+        })
     }
 
-    /// Takes a last sample and returns the snapshot of largest total PSS.
+    /// Takes a last sample and returns the snapshot of largest total PSS
+    /// (an empty one if the sampler never started).
     pub(crate) fn stop(self) -> Snapshot {
         let _ = self.stop.send(());
-        self.thread.join().unwrap_or_default()
+        self.thread
+            .map(|thread| thread.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 
