@@ -94,11 +94,70 @@ pub(crate) fn ignore_file_size_signal() {
     let _ = unsafe { signal(Signal::SIGXFSZ, SigHandler::SigIgn) };
 }
 
+/// The stack paralab's code needs: argument parsing and reports go deeper
+/// than 256 KiB in a debug build.
+const STACK_NEEDED: u64 = 8 << 20;
+
+/// Runs `body` with at least [`STACK_NEEDED`] of stack: on this thread if
+/// RLIMIT_STACK (`ulimit -s`, the main thread's stack) allows it, else on
+/// a thread of that stack size, whose stack is mapped whatever
+/// RLIMIT_STACK says, so a small `ulimit -s` cannot end paralab with a
+/// stack overflow. That thread starts with this thread's signal mask; this
+/// one blocks the stop signals (see [`super::signals`]) while it waits,
+/// so that a signal is never delivered to it and acted on by default. If
+/// the OS refuses the thread, `body` runs here.
+pub(crate) fn with_enough_stack<T: Send>(body: impl FnOnce() -> T + Send) -> T {
+    let enough = match getrlimit(Resource::RLIMIT_STACK) {
+        Ok((soft, _)) => soft == nix::libc::RLIM_INFINITY || soft >= STACK_NEEDED,
+        Err(_) => true,
+    };
+    if enough {
+        return body();
+    }
+    use nix::sys::signal::{SigmaskHow, pthread_sigmask};
+    let mut own_mask = nix::sys::signal::SigSet::empty();
+    if pthread_sigmask(
+        SigmaskHow::SIG_BLOCK,
+        Some(&super::signals::stop_signals()),
+        Some(&mut own_mask),
+    )
+    .is_err()
+    {
+        return body();
+    }
+    let mut body = Some(body);
+    let ran = std::thread::scope(|scope| {
+        let body = &mut body;
+        let started = std::thread::Builder::new()
+            .name("main".into())
+            .stack_size(STACK_NEEDED as usize)
+            .spawn_scoped(scope, move || {
+                let _ = own_mask.thread_set_mask();
+                body.take().map(|body| body())
+            });
+        started.ok().map(|thread| thread.join())
+    });
+    let _ = own_mask.thread_set_mask();
+    match ran {
+        Some(Ok(Some(value))) => value,
+        // A panic on that thread goes on here, as it would have.
+        Some(Err(panic)) => std::panic::resume_unwind(panic),
+        _ => (body.take().expect("the body runs once"))(),
+    }
+}
+
 /// Memory maps one more Rust thread adds to its process: its stack and
 /// the guard page below it, and the alternative signal stack the standard
 /// library gives every thread, with its own guard page (1,000 threads
 /// added 4,018 maps, measured).
 const MAPS_PER_THREAD: u64 = 4;
+
+/// Maps kept spare beside the threads' own: glibc's malloc gives threads
+/// up to 8 arenas per CPU, of two maps each, and the run allocates too.
+fn spare_maps() -> u64 {
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get() as u64);
+    64 + 16 * cpus
+}
 
 /// Address space one more Rust thread reserves: its stack (the standard
 /// library's 2 MiB unless `RUST_MIN_STACK` says otherwise), guard pages
@@ -128,7 +187,7 @@ pub(crate) fn room_for_threads(count: usize) -> Result<(), String> {
     ) {
         let maps = maps.lines().count() as u64;
         rooms.push((
-            max_maps.saturating_sub(maps) / MAPS_PER_THREAD,
+            max_maps.saturating_sub(maps + spare_maps()) / MAPS_PER_THREAD,
             format!(
                 "vm.max_map_count = {max_maps}: this process has {maps} memory maps and each thread adds {MAPS_PER_THREAD}"
             ),
