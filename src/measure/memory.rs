@@ -127,25 +127,27 @@ impl MemorySampler {
         children: bool,
     ) -> std::io::Result<MemorySampler> {
         let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::Builder::new().name("paralab-memory".into()).spawn(move || {
-            let mut peak = Snapshot::default();
-            loop {
-                let sampled = if children {
-                    Snapshot::now()
-                } else {
-                    Snapshot::own()
-                };
-                if let Ok(snapshot) = sampled
-                    && snapshot.total_pss_kib() >= peak.total_pss_kib()
-                {
-                    peak = snapshot;
+        let thread = std::thread::Builder::new()
+            .name("paralab-memory".into())
+            .spawn(move || {
+                let mut peak = Snapshot::default();
+                loop {
+                    let sampled = if children {
+                        Snapshot::now()
+                    } else {
+                        Snapshot::own()
+                    };
+                    if let Ok(snapshot) = sampled
+                        && snapshot.total_pss_kib() >= peak.total_pss_kib()
+                    {
+                        peak = snapshot;
+                    }
+                    match stopped.recv_timeout(interval) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => return peak,
+                    }
                 }
-                match stopped.recv_timeout(interval) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                    _ => return peak,
-                }
-            }
-        })?;
+            })?;
         Ok(MemorySampler {
             stop,
             thread: Some(thread),

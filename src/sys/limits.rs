@@ -52,7 +52,7 @@ pub(crate) fn explain(error: &io::Error) -> String {
     }
 }
 
-/// `RLIMIT_FSIZE (ulimit -f) = 4 KiB (4096 bytes)`: the largest file this
+/// `RLIMIT_FSIZE (ulimit -f) = 4096 bytes`: the largest file this
 /// process may write, which a write beyond fails with `EFBIG` (paralab
 /// ignores SIGXFSZ, see [`ignore_file_size_signal`]).
 pub(crate) fn file_size_limit() -> String {
@@ -60,27 +60,19 @@ pub(crate) fn file_size_limit() -> String {
         Ok((soft, _)) if soft == nix::libc::RLIM_INFINITY => {
             "RLIMIT_FSIZE (ulimit -f) = unlimited".to_string()
         }
-        Ok((soft, _)) => format!(
-            "RLIMIT_FSIZE (ulimit -f) = {} KiB ({soft} bytes)",
-            soft / 1024
-        ),
+        Ok((soft, _)) => format!("RLIMIT_FSIZE (ulimit -f) = {soft} bytes"),
         Err(_) => "RLIMIT_FSIZE (ulimit -f) = unknown".to_string(),
     }
 }
 
-/// The line to print when writing `path` failed with `error`: names
-/// RLIMIT_FSIZE and its value when the file outgrew it (`EFBIG`), the
-/// error alone otherwise, e.g.
-/// `could not write out.csv: File too large (os error 27); limit hit:
-/// RLIMIT_FSIZE (ulimit -f) = 4 KiB (4096 bytes) (raise it …)`.
-// For export/ and dataset/, whose owners call it on a failed write.
+/// The limit a failed write ran into, when it is one: RLIMIT_FSIZE and
+/// its value for `EFBIG` (a file that outgrew `ulimit -f`), e.g.
+/// `limit hit: RLIMIT_FSIZE (ulimit -f) = 4096 bytes (raise it …)`;
+/// `None` for any other error.
+// For cli/error.rs, whose owner appends it to CliError::Write.
 #[allow(dead_code)]
-pub(crate) fn write_failure(path: &std::path::Path, error: &io::Error) -> String {
-    let path = path.display();
-    match error.raw_os_error() {
-        Some(nix::libc::EFBIG) => format!("could not write {path}: {error}; {}", explain(error)),
-        _ => format!("could not write {path}: {error}"),
-    }
+pub(crate) fn write_limit(error: &io::Error) -> Option<String> {
+    (error.raw_os_error() == Some(nix::libc::EFBIG)).then(|| explain(error))
 }
 
 /// Ignores SIGXFSZ in paralab, so that a write past RLIMIT_FSIZE fails
@@ -394,15 +386,12 @@ mod tests {
 
     #[test]
     fn efbig_names_the_file_size_limit() {
-        let error = io::Error::from_raw_os_error(nix::libc::EFBIG);
-        let line = write_failure(std::path::Path::new("out.csv"), &error);
-        assert!(line.starts_with("could not write out.csv: "), "{line}");
+        let line = write_limit(&io::Error::from_raw_os_error(nix::libc::EFBIG)).unwrap();
         assert!(line.contains("RLIMIT_FSIZE (ulimit -f) = "), "{line}");
-        let other = write_failure(
-            std::path::Path::new("out.csv"),
-            &io::Error::from_raw_os_error(nix::libc::ENOSPC),
+        assert_eq!(
+            write_limit(&io::Error::from_raw_os_error(nix::libc::ENOSPC)),
+            None
         );
-        assert!(!other.contains("RLIMIT"), "{other}");
     }
 
     #[test]
@@ -410,7 +399,10 @@ mod tests {
         room_for_threads(4).unwrap();
         let line = room_for_threads(10_000_000).unwrap_err();
         assert!(line.starts_with("limit hit: "), "{line}");
-        assert!(line.contains(" = ") && line.contains("not 10000000"), "{line}");
+        assert!(
+            line.contains(" = ") && line.contains("not 10000000"),
+            "{line}"
+        );
         assert!(!line.contains('\n'));
     }
 
