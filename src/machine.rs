@@ -86,9 +86,15 @@ impl Machine {
         }
     }
 
-    /// The machine this process runs on, with this process's command line.
+    /// The machine this process runs on, with this process's command line
+    /// (bytes that are not UTF-8, in a path or the program's name, become
+    /// U+FFFD: `std::env::args` would panic on them).
     pub(crate) fn current() -> Machine {
-        Machine::this(std::env::args().collect())
+        Machine::this(
+            std::env::args_os()
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .collect(),
+        )
     }
 
     /// The command line as one shell-quoted string, for people to copy.

@@ -99,42 +99,68 @@ impl Snapshot {
 
 /// Samples [`Snapshot`]s on a background thread, at a fixed interval,
 /// while workers run, and keeps the one with the largest total PSS.
+///
+/// When the OS refuses its thread (a tiny `ulimit -u`), it samples
+/// nothing and [`MemorySampler::stop`] returns an empty snapshot: the run
+/// goes on (its own refusal, if any, names the limit) and its memory is
+/// not a figure ([`MemoryUse::measured`] is false for it).
 pub(crate) struct MemorySampler {
     stop: std::sync::mpsc::Sender<()>,
-    thread: std::thread::JoinHandle<Snapshot>,
+    thread: Option<std::thread::JoinHandle<Snapshot>>,
 }
 
 impl MemorySampler {
     /// Starts sampling this process every `interval`, and its children too
     /// when `children` is true (a scan of `/proc`, which costs more).
     pub(crate) fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
-        let (stop, stopped) = std::sync::mpsc::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let mut peak = Snapshot::default();
-            loop {
-                let sampled = if children {
-                    Snapshot::now()
-                } else {
-                    Snapshot::own()
-                };
-                if let Ok(snapshot) = sampled
-                    && snapshot.total_pss_kib() >= peak.total_pss_kib()
-                {
-                    peak = snapshot;
-                }
-                match stopped.recv_timeout(interval) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                    _ => return peak,
-                }
-            }
-        });
-        MemorySampler { stop, thread }
+        Self::try_start_with(interval, children).unwrap_or_else(|_| {
+            let (stop, _) = std::sync::mpsc::channel::<()>();
+            MemorySampler { stop, thread: None }
+        })
     }
 
-    /// Takes a last sample and returns the snapshot of largest total PSS.
+    /// As [`MemorySampler::start_with`], but the OS's refusal to start the
+    /// sampling thread is returned, for a caller that records no memory
+    /// figure then.
+    pub(crate) fn try_start_with(
+        interval: std::time::Duration,
+        children: bool,
+    ) -> std::io::Result<MemorySampler> {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::Builder::new()
+            .name("paralab-memory".into())
+            .spawn(move || {
+                let mut peak = Snapshot::default();
+                loop {
+                    let sampled = if children {
+                        Snapshot::now()
+                    } else {
+                        Snapshot::own()
+                    };
+                    if let Ok(snapshot) = sampled
+                        && snapshot.total_pss_kib() >= peak.total_pss_kib()
+                    {
+                        peak = snapshot;
+                    }
+                    match stopped.recv_timeout(interval) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => return peak,
+                    }
+                }
+            })?;
+        Ok(MemorySampler {
+            stop,
+            thread: Some(thread),
+        })
+    }
+
+    /// Takes a last sample and returns the snapshot of largest total PSS
+    /// (an empty one if the sampler never started).
     pub(crate) fn stop(self) -> Snapshot {
         let _ = self.stop.send(());
-        self.thread.join().unwrap_or_default()
+        self.thread
+            .map(|thread| thread.join().unwrap_or_default())
+            .unwrap_or_default()
     }
 }
 

@@ -13,6 +13,7 @@ use super::{
 use crate::machine::logical_cpus;
 use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
+use crate::sys::{limits, threads};
 use crate::workload::{Workload, WorkloadKind};
 
 /// The `pool` model.
@@ -45,10 +46,22 @@ fn run(
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
     let threads = logical_cpus();
+    let doing = || format!("start the rayon pool's {threads} threads");
+    // rayon's refusal carries no OS error to name a limit from: probe first.
+    threads::can_start(threads).map_err(|refusal| ModelError::Resource {
+        doing: doing(),
+        cause: refusal.cause,
+        limit: refusal.limit,
+    })?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
-        .map_err(|cause| ModelError::Pool { threads, cause })?;
+        .map_err(|cause| ModelError::Resource {
+            doing: doing(),
+            // Threads are refused for the limits EAGAIN names.
+            limit: limits::explain(&std::io::Error::from_raw_os_error(nix::libc::EAGAIN)),
+            cause: std::io::Error::other(cause.to_string()),
+        })?;
     let t0 = context.t0;
     let deadline = deadline::deadline(context);
     let (reports, collector) = mpsc::channel::<(usize, WorkerOutcome)>();

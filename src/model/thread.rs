@@ -38,8 +38,9 @@ impl Runner for Threads {
 }
 
 /// Starts `workers` threads, thread `i` running `body(i)`, then waits for
-/// them all; the thread and gil models share it. When the OS refuses a
-/// thread, the started ones are waited for and the refusal names the
+/// them all; the thread and gil models share it. Workers that would not
+/// fit in the OS's limits ([`limits::room_for_threads`]) are refused
+/// before any starts. When the OS refuses a thread, the started ones are waited for and the refusal names the
 /// limit. Threads still running at the run's timeout, or when a stop is
 /// requested, are reported and left behind: a thread cannot be killed.
 pub(crate) fn run_threads(
@@ -47,6 +48,15 @@ pub(crate) fn run_threads(
     context: &RunContext,
     body: impl Fn(usize) -> u64 + Send + Sync + 'static,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
+    // A thread that cannot map its signal stack aborts paralab, and a
+    // refusal after thousands started wastes them: forecast first.
+    if let Err(limit) = limits::room_for_threads(workers) {
+        return Err(ModelError::Resource {
+            doing: format!("start {workers} threads"),
+            cause: std::io::Error::other("not enough room, checked before any started"),
+            limit,
+        });
+    }
     let deadline = deadline::deadline(context);
     let body = Arc::new(body);
     let (reports, collector) = mpsc::channel::<(usize, ThreadReport)>();

@@ -20,16 +20,21 @@
 //! - [`children`]: child programs killed with their group and reaped when
 //!   dropped ([`children::ChildSet`]).
 //! - [`procfs`]: `/proc/PID/stat` and `Name: value` fields.
-//! - [`limits`]: the OS limit behind EAGAIN, ENOMEM, EMFILE, ENFILE.
+//! - [`limits`]: the OS limit behind EAGAIN, ENOMEM, EMFILE, ENFILE,
+//!   EFBIG; the room for more threads, checked before they start.
 //! - [`stop`]: the decision to stop, passed down to models.
+//! - [`threads`]: threads started so that a refusal is an error, not a
+//!   panic (a ticker, a probe before a runtime starts its threads).
 
 pub(crate) mod children;
 #[allow(unsafe_code)]
 pub(crate) mod fork;
+#[allow(unsafe_code)]
 pub(crate) mod limits;
 pub(crate) mod procfs;
 pub(crate) mod signals;
 pub(crate) mod stop;
+pub(crate) mod threads;
 #[allow(unsafe_code)]
 pub(crate) mod wait;
 pub(crate) mod watchdog;

@@ -104,15 +104,19 @@ pub(crate) fn stop_signals() -> SigSet {
 /// Blocks the stop signals here and starts the thread that waits for
 /// them; `on_stop_now` tells the user when a signal ends the program at
 /// once, just before it exits. Call once, first thing in `main`; later
-/// calls do nothing.
+/// calls do nothing. Also ignores SIGXFSZ (see
+/// [`super::limits::ignore_file_size_signal`]). When the OS refuses the
+/// thread, the signals are left unblocked (each ends paralab by its
+/// default action) and the error names the limit.
 pub(crate) fn install(on_stop_now: fn(signal: Signal, again: bool)) -> std::io::Result<()> {
     if INSTALLED.swap(true, Ordering::SeqCst) {
         return Ok(());
     }
+    super::limits::ignore_file_size_signal();
     let _ = ON_STOP_NOW.set(on_stop_now);
     let signals = stop_signals();
     signals.thread_block()?;
-    std::thread::Builder::new()
+    let started = std::thread::Builder::new()
         .name("paralab-signals".into())
         .spawn(move || {
             loop {
@@ -130,7 +134,18 @@ pub(crate) fn install(on_stop_now: fn(signal: Signal, again: bool)) -> std::io::
                     stop_now(signal, first);
                 }
             }
-        })?;
+        });
+    if let Err(cause) = started {
+        // No thread waits for them: blocked, they would be ignored, and
+        // a Ctrl-C would not even end paralab.
+        let limit = super::limits::explain(&cause);
+        let _ = signals.thread_unblock();
+        INSTALLED.store(false, Ordering::SeqCst);
+        return Err(std::io::Error::new(
+            cause.kind(),
+            format!("could not start the thread that waits for signals: {cause}; {limit}"),
+        ));
+    }
     Ok(())
 }
 
