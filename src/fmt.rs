@@ -133,7 +133,6 @@ pub(crate) fn child_ended(status: &std::io::Result<std::process::ExitStatus>) ->
 
 /// An OS error as a person reads it: `No such file or directory`, without
 /// the ` (os error 2)` Rust adds; other errors as they display.
-
 pub(crate) fn os_error(error: &std::io::Error) -> String {
     let text = error.to_string();
     match error.raw_os_error() {

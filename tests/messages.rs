@@ -2,9 +2,6 @@
 //! bounded time (issue 12, requirements 5 and 7): a mistyped subcommand,
 //! a plan of a million worker counts, a reference for 2^64 − 1 iterations,
 //! a program `exec` refuses, a failed run's last lines.
-//!
-//! Tests marked `#[ignore]` wait for a change in a file owned elsewhere;
-//! each names it.
 
 mod common;
 
@@ -125,7 +122,6 @@ fn too_many_worker_counts_are_refused_at_once() {
 
 /// `--workers 1..=1000000` was parsed in quadratic time (minutes of CPU).
 #[test]
-#[ignore = "needs the linear --workers parser in src/cli/parse.rs (worker_counts: a HashSet and the MAX_WORKER_COUNTS limit)"]
 fn a_million_worker_counts_are_answered_within_two_seconds() {
     let (output, took) = run_within(
         &["--workers", "1..=1000000", "--runs", "1"],
@@ -242,7 +238,6 @@ fn a_script_with_a_missing_interpreter_is_named_before_anything_runs() {
 /// to exec): under fork, the child's failed exec must be named, not told
 /// as "exit code 127".
 #[test]
-#[ignore = "needs the CLOEXEC errno pipe in src/sys/fork.rs (fork_exec)"]
 fn a_failed_exec_under_fork_names_the_program_and_the_error() {
     let dir = tempfile::tempdir().unwrap();
     let program = executable(dir.path(), "garbage", b"\x01\x02\x03garbage\x00\x00");
@@ -267,7 +262,6 @@ fn a_failed_exec_under_fork_names_the_program_and_the_error() {
 // ─── a failed run's last lines ──────────────────────────────────────────
 
 #[test]
-#[ignore = "needs src/cli/bench.rs to end with error::stopped_after, and src/report/table.rs's block_title to check success for commands"]
 fn a_failed_command_run_never_claims_what_it_did_not_check() {
     let output = paralab()
         .args(["--cmd", "sh -c 'exit 3'", "--workers", "1", "--runs", "1"])

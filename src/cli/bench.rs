@@ -200,8 +200,11 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     if let Some(path) = &args.save {
         check_file("--save", path)?;
     }
-    let save_is_an_output: Vec<(&str, &std::path::Path)> =
-        args.save.iter().map(|path| ("--save", path.as_path())).collect();
+    let save_is_an_output: Vec<(&str, &std::path::Path)> = args
+        .save
+        .iter()
+        .map(|path| ("--save", path.as_path()))
+        .collect();
     let outputs = args.outputs.check_with(args.format, &save_is_an_output)?;
     let mut plan = args.plan();
     for ignored in ignored_python_options(&args, &plan) {
@@ -315,7 +318,10 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             for failure in &failures {
                 error::say(format_args!("run failed: {failure}"));
             }
-            Err(CliError::Failed(error::kept_going(failures.len(), finished)))
+            Err(CliError::Failed(error::kept_going(
+                failures.len(),
+                finished,
+            )))
         }
         Some(failure) => {
             error::say(format_args!("run failed: {failure}"));

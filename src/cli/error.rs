@@ -68,7 +68,7 @@ pub(crate) enum CliError {
     Failed(String),
     /// An output could not be written; `output` names the option (and the
     /// path when the option's value does not say it).
-    #[error("could not write {output}: {error}")]
+    #[error("could not write {output}: {error}{}", crate::sys::limits::write_limit(error).map(|limit| format!("; {limit}")).unwrap_or_default())]
     Write { output: String, error: io::Error },
     /// A signal stopped the sweep; the finished measurements were kept
     /// where `kept` says.

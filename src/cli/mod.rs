@@ -48,6 +48,10 @@ enum Command {
 /// `main` is this function and nothing else. An error is printed here, and
 /// only here.
 pub fn main() -> std::process::ExitCode {
+    crate::sys::limits::with_enough_stack(main_body)
+}
+
+fn main_body() -> std::process::ExitCode {
     // A spawned worker, or a lesson's child, is this program started again:
     // serve it before anything else, so it costs one exec and no argument
     // parsing.
@@ -130,7 +134,10 @@ fn parse_failure(error: clap::Error) -> Result<Exit, CliError> {
         _ => {
             // Each subcommand has its own help; bench's is the default one.
             let line = one_line(&error.render().to_string());
-            let first = std::env::args().nth(1).unwrap_or_default();
+            let first = std::env::args_os()
+                .nth(1)
+                .map(|arg| arg.to_string_lossy().into_owned())
+                .unwrap_or_default();
             let own_help = Cli::command()
                 .get_subcommands()
                 .any(|c| c.get_name() == first);

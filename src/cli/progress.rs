@@ -23,6 +23,8 @@ use crate::workload::Workload;
 /// bar is cleared when dropped, before anything is printed on stdout, so
 /// it never mixes with the results.
 pub(crate) struct Progress {
+    // Dropped first: the ticker stops before the bar is cleared.
+    ticker: Option<crate::sys::threads::Ticker>,
     bar: ProgressBar,
     running: bool,
     tally: Tally,
@@ -76,6 +78,7 @@ impl Progress {
             .progress_chars("=> ");
         let bar = ProgressBar::with_draw_target(Some(0), target).with_style(style);
         Progress {
+            ticker: None,
             bar,
             running: false,
             tally: Tally::default(),
@@ -159,7 +162,14 @@ impl Observer for Progress {
             ..Tally::default()
         };
         self.bar.set_length(plan.total_runs() as u64);
-        self.bar.enable_steady_tick(Duration::from_millis(120));
+        // indicatif's enable_steady_tick panics when the OS refuses its
+        // thread; a hidden bar needs no ticks, a shown one goes without.
+        if !self.bar.is_hidden() {
+            let bar = self.bar.clone();
+            self.ticker =
+                crate::sys::threads::Ticker::start(Duration::from_millis(120), move || bar.tick())
+                    .ok();
+        }
     }
 
     fn run_started(&mut self, workload: &Workload, model: Model, workers: usize, kind: RunKind) {

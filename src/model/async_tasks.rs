@@ -64,6 +64,13 @@ fn run(
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
     let threads = logical_cpus();
+    // tokio's build panics (and may hang) when the OS refuses a worker
+    // thread: probe first.
+    crate::sys::threads::can_start(threads).map_err(|refusal| ModelError::Resource {
+        doing: format!("start the tokio runtime's {threads} worker threads"),
+        cause: refusal.cause,
+        limit: refusal.limit,
+    })?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(threads)
         .enable_time()

@@ -206,32 +206,49 @@ impl ExecArgs {
 }
 
 /// Forks a worker that puts `devnull` on its standard input and output
-/// and executes `exec`; if the exec fails, the child exits with
-/// [`EXEC_FAILED`]. Returns the child's pid. The child is set up as a
+/// and executes `exec`. Returns the child's pid once the exec succeeded;
+/// if it failed, the child is reaped and the error is `exec`'s own
+/// (`ENOEXEC`, `ENOENT`, `EACCES`…), which the caller names with the
+/// program: the child tells it through a close-on-exec pipe, which a
+/// successful exec closes with nothing written. The child is set up as a
 /// forked worker is (its own process group, killed if paralab dies,
 /// default signal actions, empty mask), and that setup survives the exec.
 pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
     let parent = getpid();
+    let (errno_read, errno_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
     // SAFETY: the child calls only async-signal-safe functions (setpgid,
-    // prctl, getppid, sigaction, pthread_sigmask, dup2, execv, _exit) on
-    // data built before the fork; nothing allocates or takes a lock.
+    // prctl, getppid, sigaction, pthread_sigmask, dup2, execv, write,
+    // _exit) on data built before the fork; nothing allocates or takes a
+    // lock.
     match unsafe { fork() } {
         Ok(ForkResult::Child) => {
             become_worker(parent);
-            // SAFETY: `devnull` is an open descriptor; 0 and 1 are the
-            // standard descriptors; `exec.path` is a NUL-terminated C
-            // string and `exec.pointers` a NULL-terminated array of them,
-            // alive until exec.
+            // SAFETY: `devnull` and `errno_write` are open descriptors; 0
+            // and 1 are the standard descriptors; `exec.path` is a
+            // NUL-terminated C string and `exec.pointers` a NULL-terminated
+            // array of them, alive until exec; `errno` is a local buffer.
             unsafe {
                 libc::dup2(devnull.as_raw_fd(), 0);
                 libc::dup2(devnull.as_raw_fd(), 1);
                 libc::execv(exec.path.as_ptr(), exec.pointers.as_ptr());
+                let errno = (*libc::__errno_location()).to_ne_bytes();
+                libc::write(errno_write.as_raw_fd(), errno.as_ptr().cast(), errno.len());
             }
             exit_now(EXEC_FAILED)
         }
         Ok(ForkResult::Parent { child }) => {
             let _ = setpgid(child, child);
-            Ok(child)
+            drop(errno_write);
+            // Ends at the exec (the pipe closes, 0 bytes) or at its failure
+            // (4 bytes); EINTR is retried by read_exact.
+            let mut errno = [0_u8; 4];
+            match File::from(errno_read).read_exact(&mut errno) {
+                Ok(()) => {
+                    let _ = reap(child);
+                    Err(io::Error::from_raw_os_error(i32::from_ne_bytes(errno)))
+                }
+                Err(_) => Ok(child),
+            }
         }
         Err(errno) => Err(io::Error::from(errno)),
     }
@@ -322,15 +339,15 @@ mod tests {
     }
 
     #[test]
-    fn a_program_that_cannot_be_executed_exits_127() {
+    fn a_program_that_cannot_be_executed_is_exec_s_error() {
         let devnull = File::options()
             .read(true)
             .write(true)
             .open("/dev/null")
             .unwrap();
         let exec = ExecArgs::new(Path::new("/nonexistent/paralab-test"), &["x".into()]).unwrap();
-        let child = fork_exec(&exec, &devnull).unwrap();
-        assert_eq!(reap(child).unwrap().exit, Exit::Code(EXEC_FAILED));
+        let error = fork_exec(&exec, &devnull).unwrap_err();
+        assert_eq!(error.raw_os_error(), Some(libc::ENOENT), "{error}");
         assert!(ExecArgs::new(Path::new("/bin/true"), &["a\0b".into()]).is_err());
     }
 
