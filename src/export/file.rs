@@ -109,6 +109,9 @@ fn replace(target: &Path, bytes: &[u8], interrupted: &dyn Fn() -> bool) -> io::R
         .rand_bytes(10)
         .permissions(std::fs::Permissions::from_mode(mode))
         .tempfile_in(directory_of(target))?;
+    // A second signal exits without running destructors: it removes what
+    // is registered here instead, so no half-written temporary stays.
+    let _remove_on_stop = crate::sys::signals::RemoveOnStop::register(temporary.path());
     if let Some(old) = &old {
         keep_owner_and_mode(temporary.as_file(), old);
     }

@@ -259,18 +259,15 @@ fn remove_temporaries() {
 /// A temporary file or directory that a signal ending paralab at once
 /// (a second Ctrl-C, which runs no destructor) removes; unregistered when
 /// dropped. Register it right after creating it, and drop this guard
-/// before renaming the file into place (or removing it yourself).
+/// once the file is renamed into place or removed (a removal of the old
+/// temporary name after the rename finds nothing there).
 ///
 /// ```ignore
 /// let dir = tempfile::tempdir()?;
 /// let _remove_on_stop = RemoveOnStop::register(dir.path());
 /// ```
-// For the atomic writes of `export` and the Python driver's directory,
-// whose owners register them.
-#[allow(dead_code)]
 pub(crate) struct RemoveOnStop(PathBuf);
 
-#[allow(dead_code)]
 impl RemoveOnStop {
     /// Registers `path` for removal if a signal ends paralab at once.
     pub(crate) fn register(path: &Path) -> RemoveOnStop {
