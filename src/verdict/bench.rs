@@ -250,7 +250,7 @@ pub(crate) fn sharing(column: &Column<'_>, workers: usize) -> Option<Verdict> {
 }
 
 /// Whether the per-iteration comparison of two languages' one-worker cpu
-/// runs (`fast`, `slow`) is a result: both cells sound (CPU, length,
+/// runs (`fast`, Rust's; `slow`, Python's) is a result: both cells sound (CPU, length,
 /// agreement) and their ratio steady over the runs. The reason when not.
 pub(crate) fn per_iteration_doubt(
     fast: &[Measurement],
@@ -262,6 +262,7 @@ pub(crate) fn per_iteration_doubt(
             return Some(reason);
         }
     }
+    let (fast_runs, slow_runs) = (fast, slow);
     let (fast, slow) = (walls(fast), walls(slow));
     if let Some(reason) = too_short(&fast).or_else(|| too_short(&slow)) {
         return Some(format!("{reason}; use more iterations"));
@@ -269,12 +270,18 @@ pub(crate) fn per_iteration_doubt(
     if let Some(reason) = runs_disagree(&fast).or_else(|| runs_disagree(&slow)) {
         return Some(format!("{reason}; use more iterations or --runs"));
     }
-    let ratio = median(&slow)? / median(&fast)?;
-    ratio_moved(
-        "the ratio of their times",
-        ratio,
-        bootstrap_ratio(&slow, &fast, 1.0),
-    )
+    // Per iteration, as the line prints it: each language has its own
+    // iteration count, so the ratio of their cells' times is scaled by
+    // the ratio of their counts.
+    let iters = |runs: &[Measurement]| match runs.first()?.workload {
+        crate::workload::Workload::Cpu { iters } if iters > 0 => Some(iters as f64),
+        _ => None,
+    };
+    let per_iteration = iters(fast_runs)? / iters(slow_runs)?;
+    let ratio = median(&slow)? / median(&fast)? * per_iteration;
+    let interval = bootstrap_ratio(&slow, &fast, 1.0)
+        .map(|(low, high)| (low * per_iteration, high * per_iteration));
+    ratio_moved("Python's time per iteration over Rust's", ratio, interval)
 }
 
 #[cfg(test)]
@@ -531,6 +538,18 @@ mod tests {
         let doubt = per_iteration_doubt(&fast, &steady, 2).unwrap();
         assert!(
             doubt.contains("differ by") || doubt.contains("moved"),
+            "{doubt}"
+        );
+        // The ratio is given per iteration: Python ran 10 times fewer
+        // iterations here, so its cell's ×20 is ×200 an iteration.
+        let python = |w: f64| Measurement {
+            workload: crate::workload::Workload::Cpu { iters: 100 },
+            ..run(1, w, w, QUIET)
+        };
+        let moving: Vec<Measurement> = [3.0, 4.0, 4.1, 4.2, 5.5].map(python).to_vec();
+        let doubt = per_iteration_doubt(&rust, &moving, 2).unwrap();
+        assert!(
+            doubt.starts_with("Python's time per iteration over Rust's moved from 1"),
             "{doubt}"
         );
         let short: Vec<Measurement> = [0.004].map(|w| run(1, w, w, QUIET)).to_vec();
