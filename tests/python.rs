@@ -584,16 +584,7 @@ fn python_workers_die_with_a_killed_paralab() {
         return;
     };
     for model in ["py-process:fork", "py-process:spawn"] {
-        let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_paralab"))
-            .args(["bench", "--models", model, "--workloads", "sleep"])
-            .args(["--sleep", "60", "--workers", "2", "--runs", "1"])
-            .arg("--python-exe")
-            .arg(&python)
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .unwrap();
+        let mut bench = sleeping_python_bench(model, &python).spawn().unwrap();
         let paralab_pid = bench.id();
         let limit = std::time::Duration::from_secs(60);
         // The version probe and the driver's first run come and go: the
@@ -723,21 +714,8 @@ fn a_second_signal_leaves_no_temporary_file() {
         return;
     };
     let tmp = tempfile::tempdir().unwrap();
-    let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_paralab"))
+    let mut bench = sleeping_python_bench("py-process:spawn", &python)
         .env("TMPDIR", tmp.path())
-        .args([
-            "bench",
-            "--models",
-            "py-process:spawn",
-            "--workloads",
-            "sleep",
-        ])
-        .args(["--sleep", "60", "--workers", "2", "--runs", "1"])
-        .arg("--python-exe")
-        .arg(&python)
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
     let paralab_pid = bench.id();
@@ -786,4 +764,19 @@ fn a_second_signal_leaves_no_temporary_file() {
         .filter(|path| std::path::Path::new(path).exists())
         .collect();
     assert!(shared_left.is_empty(), "left in /dev/shm: {shared_left:?}");
+}
+
+/// A paralab whose `model` runs 2 Python workers sleeping a minute, with
+/// no terminal attached: for the tests that stop it.
+fn sleeping_python_bench(model: &str, python: &std::path::Path) -> std::process::Command {
+    let mut bench = std::process::Command::new(env!("CARGO_BIN_EXE_paralab"));
+    bench
+        .args(["bench", "--models", model, "--workloads", "sleep"])
+        .args(["--sleep", "60", "--workers", "2", "--runs", "1"])
+        .arg("--python-exe")
+        .arg(python)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    bench
 }
