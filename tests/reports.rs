@@ -607,7 +607,10 @@ fn the_same_file_given_twice_is_read_once_with_one_warning() {
     assert_eq!(measurements_in_json(&twice), measurements_in_json(&once));
     let stderr = stderr_of(&twice);
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.contains("same file") && stderr.contains("read once"), "{stderr}");
+    assert!(
+        stderr.contains("same file") && stderr.contains("read once"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -617,7 +620,9 @@ fn impossible_values_are_corrupt_lines_never_figures() {
     let mutations: [(&str, fn(&mut Value)); 6] = [
         ("negative wall time", |m| m["wall_s"] = (-0.5).into()),
         ("enormous wall time", |m| m["wall_s"] = 1e308.into()),
-        ("negative cpu time", |m| m["outcomes"][0]["cpu_s"] = (-1.0).into()),
+        ("negative cpu time", |m| {
+            m["outcomes"][0]["cpu_s"] = (-1.0).into()
+        }),
         ("more cores busy than CPUs", |m| {
             m["outcomes"][0]["cpu_s"] = 1000.0.into()
         }),
@@ -632,9 +637,15 @@ fn impossible_values_are_corrupt_lines_never_figures() {
         let output = report_files(dir.path(), &[&file], &["--format", "json"]);
         let stderr = stderr_of(&output);
         assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
-        assert!(stderr.contains("line 2 is not a paralab measurement"), "{what}: {stderr}");
+        assert!(
+            stderr.contains("line 2 is not a paralab measurement"),
+            "{what}: {stderr}"
+        );
         assert_eq!(measurements_in_json(&output), total - 1, "{what}");
-        assert!(!String::from_utf8_lossy(&output.stdout).contains("1e308"), "{what}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("1e308"),
+            "{what}"
+        );
     }
     // Not a number at all: JSON has no NaN, and serde refuses it.
     let dir = tempfile::tempdir().unwrap();
@@ -668,14 +679,21 @@ fn files_from_several_machines_say_so() {
     let first = Saved::made_up().write(&a);
     let same = Saved::made_up().write(&b);
     let output = report_files(dir.path(), &[&first, &same], &[]);
-    assert!(!stderr_of(&output).contains("machines"), "{}", stderr_of(&output));
+    assert!(
+        !stderr_of(&output).contains("machines"),
+        "{}",
+        stderr_of(&output)
+    );
 
     let other = Saved::made_up().with_cpus(64).write(&b);
     let output = report_files(dir.path(), &[&first, &other], &[]);
     let stderr = stderr_of(&output);
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("come from 2 machines"), "{stderr}");
-    assert!(stderr.contains("64 CPUs") && stderr.contains("2 CPUs"), "{stderr}");
+    assert!(
+        stderr.contains("64 CPUs") && stderr.contains("2 CPUs"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -694,7 +712,10 @@ fn an_empty_file_is_bad_input() {
 fn a_fifo_nobody_writes_is_refused_instead_of_waited_for() {
     let dir = tempfile::tempdir().unwrap();
     let fifo = dir.path().join("fifo.jsonl");
-    let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
     assert!(made.success());
     let started = std::time::Instant::now();
     let mut child = std::process::Command::new(common::PARALAB)
@@ -725,14 +746,23 @@ fn a_fifo_with_a_writer_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = Saved::made_up().write(dir.path());
     let fifo = dir.path().join("fifo.jsonl");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
     let text = std::fs::read(&file).unwrap();
     let writer_path = fifo.clone();
     let writer = std::thread::spawn(move || std::fs::write(writer_path, text));
     let output = report_files(dir.path(), &[&fifo], &["--format", "json"]);
     writer.join().unwrap().unwrap();
     assert!(output.status.success(), "{}", stderr_of(&output));
-    assert_eq!(measurements_in_json(&output), Saved::made_up().measurements.len());
+    assert_eq!(
+        measurements_in_json(&output),
+        Saved::made_up().measurements.len()
+    );
 }
 
 #[test]

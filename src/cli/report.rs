@@ -105,7 +105,10 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
         }
         bad_lines += saved.bad_lines.len() + saved.wrong_results.len();
         for machine in saved.machines {
-            if !machines.iter().any(|(m, _)| jsonl::same_machine(m, &machine)) {
+            if !machines
+                .iter()
+                .any(|(m, _)| jsonl::same_machine(m, &machine))
+            {
                 machines.push((machine, path));
             }
         }
@@ -125,7 +128,10 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
                 format!(
                     "{} CPUs{} ('{}')",
                     m.logical_cpus,
-                    m.cpu_model.as_deref().map(|c| format!(", {}", clip(c))).unwrap_or_default(),
+                    m.cpu_model
+                        .as_deref()
+                        .map(|c| format!(", {}", clip(c)))
+                        .unwrap_or_default(),
                     path.display()
                 )
             })

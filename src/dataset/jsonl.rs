@@ -164,7 +164,11 @@ impl<W: Write> JsonLines<W> {
         }
         let mut line = serde_json::to_vec(value).expect("measurements are plain data");
         line.push(b'\n');
-        let before = self.file.as_ref().and_then(|f| f.metadata().ok()).map(|m| m.len());
+        let before = self
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.len());
         // One write per line: a reader never sees half a measurement
         // unless the disk is full or the power fails.
         if let Err(e) = self.out.write_all(&line).and_then(|()| self.out.flush()) {
@@ -283,7 +287,10 @@ pub(crate) fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
             Ok(Line::Measurement(mut m)) => match check(&m, cpus) {
                 Ok(()) => {
                     if let Some(wrong) = recheck(&mut m, &mut references) {
-                        saved.wrong_results.push(WrongResult { line: number, ..wrong });
+                        saved.wrong_results.push(WrongResult {
+                            line: number,
+                            ..wrong
+                        });
                     }
                     saved.record.measurements.push(*m);
                 }
@@ -375,8 +382,8 @@ pub(crate) fn same_machine(a: &Machine, b: &Machine) -> bool {
 /// program writes to it: paralab waits [`FIFO_WAIT`] for its first
 /// bytes, then refuses it rather than hang.
 pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
-    let is_pipe = std::fs::metadata(path)
-        .is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket());
+    let is_pipe =
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket());
     if !is_pipe {
         return read(io::BufReader::new(File::open(path)?));
     }
@@ -388,7 +395,8 @@ pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
         .open(path)?;
     wait_for_writer(&file)?;
     use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    let flags = OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL).map_err(io::Error::from)?);
+    let flags =
+        OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL).map_err(io::Error::from)?);
     fcntl(&file, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map_err(io::Error::from)?;
     read(io::BufReader::new(file))
 }
@@ -496,19 +504,29 @@ fn check(measurement: &Measurement, cpus: Option<usize>) -> Result<(), String> {
         ("steal_cpus", measurement.steal_cpus),
     ] {
         if let Some(value) = value
-            && !(value.is_finite() && value >= 0.0 && value <= cpus.unwrap_or(MAX_CPUS) as f64 * 1.5)
+            && !(value.is_finite()
+                && value >= 0.0
+                && value <= cpus.unwrap_or(MAX_CPUS) as f64 * 1.5)
         {
-            return Err(format!("{name} {value:?} is not a number of CPUs on this machine"));
+            return Err(format!(
+                "{name} {value:?} is not a number of CPUs on this machine"
+            ));
         }
     }
     if let Some(pressure) = measurement.cpu_pressure
         && !(0.0..=1.0).contains(&pressure)
     {
-        return Err(format!("cpu_pressure {pressure:?} is not a share from 0 to 1"));
+        return Err(format!(
+            "cpu_pressure {pressure:?} is not a share from 0 to 1"
+        ));
     }
     if let (Some(cpus), Some(cpu)) = (
         cpus,
-        measurement.outcomes.iter().map(|o| o.cpu_s).sum::<Option<f64>>(),
+        measurement
+            .outcomes
+            .iter()
+            .map(|o| o.cpu_s)
+            .sum::<Option<f64>>(),
     ) {
         // CPU time is counted in clock ticks (10 ms) per worker: a short
         // run may show a little more than its wall time allows.
