@@ -613,11 +613,14 @@ fn the_same_file_given_twice_is_read_once_with_one_warning() {
     );
 }
 
+/// A change made to a saved measurement.
+type Mutation = fn(&mut Value);
+
 #[test]
 fn impossible_values_are_corrupt_lines_never_figures() {
     let saved = Saved::made_up();
     let total = saved.measurements.len();
-    let mutations: [(&str, fn(&mut Value)); 6] = [
+    let mutations: [(&str, Mutation); 6] = [
         ("negative wall time", |m| m["wall_s"] = (-0.5).into()),
         ("enormous wall time", |m| m["wall_s"] = 1e308.into()),
         ("negative cpu time", |m| {

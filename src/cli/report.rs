@@ -167,23 +167,20 @@ fn distinct_files(files: &[PathBuf], quiet: bool) -> Vec<&std::path::Path> {
     let mut seen: Vec<((u64, u64), &std::path::Path)> = Vec::new();
     let mut distinct = Vec::new();
     for path in files {
-        match std::fs::metadata(path) {
-            Ok(status) => {
-                let id = (status.dev(), status.ino());
-                if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == id) {
-                    if !quiet {
-                        error::warn(format_args!(
-                            "'{}' is the same file as '{}', given before; it is read once",
-                            path.display(),
-                            first.display()
-                        ));
-                    }
-                    continue;
+        // A path that cannot be read is kept: reading it will say why.
+        if let Ok(status) = std::fs::metadata(path) {
+            let id = (status.dev(), status.ino());
+            if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == id) {
+                if !quiet {
+                    error::warn(format_args!(
+                        "'{}' is the same file as '{}', given before; it is read once",
+                        path.display(),
+                        first.display()
+                    ));
                 }
-                seen.push((id, path));
+                continue;
             }
-            // Reading it will say what is wrong.
-            Err(_) => {}
+            seen.push((id, path));
         }
         distinct.push(path.as_path());
     }
