@@ -523,3 +523,275 @@ fn wall_times_far_apart_get_a_log_scale() {
     );
     roxmltree::Document::parse(&plots["cpu-wall-time.svg"]).unwrap();
 }
+
+// ─── `report` tells the truth about files (issue 12) ─────────────────────
+
+/// A real file saved by `paralab --save`: one run of 10,000 iterations on
+/// one thread, in `dir`.
+fn real_save(dir: &Path) -> PathBuf {
+    let saved = dir.join("real.jsonl");
+    paralab()
+        .args(["10000", "--workloads", "cpu", "--models", "thread"])
+        .args(["--workers", "1", "--runs", "1", "-q", "--save"])
+        .arg(&saved)
+        .assert()
+        .success();
+    saved
+}
+
+/// `paralab report FILES… ARGS…`, run to its end, in `dir`.
+fn report_files(dir: &Path, files: &[&Path], args: &[&str]) -> std::process::Output {
+    paralab()
+        .current_dir(dir)
+        .arg("report")
+        .args(files)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr_of(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// How many measurements `--format json` holds.
+fn measurements_in_json(output: &std::process::Output) -> usize {
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    json["measurements"].as_array().unwrap().len()
+}
+
+#[test]
+fn a_tampered_result_is_compared_with_the_reference_and_never_called_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = real_save(dir.path());
+    let text = std::fs::read_to_string(&saved).unwrap();
+    let reference = Workload::Cpu { iters: 10_000 }.expected_result();
+    assert!(text.contains(&format!("\"result\":{reference}")), "{text}");
+
+    let honest = report_files(dir.path(), &[&saved], &[]);
+    assert!(common::stdout_of(&honest).contains("checked in every worker"));
+
+    let tampered = dir.path().join("tampered.jsonl");
+    std::fs::write(
+        &tampered,
+        text.replace(&format!("\"result\":{reference}"), "\"result\":42"),
+    )
+    .unwrap();
+    let output = report_files(dir.path(), &[&tampered], &[]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(!stdout.contains("checked"), "{stdout}");
+    assert!(stdout.contains("failed"), "{stdout}");
+    assert!(
+        stderr.contains("returned 42") && stderr.contains("counted as failed"),
+        "{stderr}"
+    );
+    // The JSON export says the run failed, with the true reference.
+    let output = report_files(dir.path(), &[&tampered], &["--format", "json"]);
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcome = &json["measurements"][0]["outcomes"][0];
+    assert_eq!(outcome["status"], "wrong_result", "{outcome}");
+    assert_eq!(outcome["expected"], reference, "{outcome}");
+}
+
+#[test]
+fn the_same_file_given_twice_is_read_once_with_one_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Saved::made_up().write(dir.path());
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&file, &link).unwrap();
+    let once = report_files(dir.path(), &[&file], &["--format", "json"]);
+    let twice = report_files(dir.path(), &[&file, &link], &["--format", "json"]);
+    assert!(twice.status.success(), "{}", stderr_of(&twice));
+    assert_eq!(measurements_in_json(&twice), measurements_in_json(&once));
+    let stderr = stderr_of(&twice);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("same file") && stderr.contains("read once"),
+        "{stderr}"
+    );
+}
+
+/// A change made to a saved measurement.
+type Mutation = fn(&mut Value);
+
+#[test]
+fn impossible_values_are_corrupt_lines_never_figures() {
+    let saved = Saved::made_up();
+    let total = saved.measurements.len();
+    let mutations: [(&str, Mutation); 6] = [
+        ("negative wall time", |m| m["wall_s"] = (-0.5).into()),
+        ("enormous wall time", |m| m["wall_s"] = 1e308.into()),
+        ("negative cpu time", |m| {
+            m["outcomes"][0]["cpu_s"] = (-1.0).into()
+        }),
+        ("more cores busy than CPUs", |m| {
+            m["outcomes"][0]["cpu_s"] = 1000.0.into()
+        }),
+        ("no workers", |m| m["workers"] = 0.into()),
+        ("pressure above 1", |m| m["cpu_pressure"] = 3.0.into()),
+    ];
+    for (what, mutate) in mutations {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bad = saved.clone();
+        mutate(&mut bad.measurements[0]);
+        let file = bad.write(dir.path());
+        let output = report_files(dir.path(), &[&file], &["--format", "json"]);
+        let stderr = stderr_of(&output);
+        assert_eq!(output.status.code(), Some(1), "{what}: {stderr}");
+        assert!(
+            stderr.contains("line 2 is not a paralab measurement"),
+            "{what}: {stderr}"
+        );
+        assert_eq!(measurements_in_json(&output), total - 1, "{what}");
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("1e308"),
+            "{what}"
+        );
+    }
+    // Not a number at all: JSON has no NaN, and serde refuses it.
+    let dir = tempfile::tempdir().unwrap();
+    let file = saved.write(dir.path());
+    let text = std::fs::read_to_string(&file).unwrap();
+    let first = text.lines().nth(1).unwrap();
+    let nan = regex_free_replace(first, "\"wall_s\":", "NaN");
+    std::fs::write(&file, text.replacen(first, &nan, 1)).unwrap();
+    let output = report_files(dir.path(), &[&file], &["--format", "json"]);
+    assert!(stderr_of(&output).contains("line 2 is not a paralab measurement"));
+    assert_eq!(measurements_in_json(&output), total - 1);
+}
+
+/// `line` with the number after `key` replaced by `by`.
+fn regex_free_replace(line: &str, key: &str, by: &str) -> String {
+    let start = line.find(key).unwrap() + key.len();
+    let end = start
+        + line[start..]
+            .find(|c: char| !(c.is_ascii_digit() || ".eE+-".contains(c)))
+            .unwrap();
+    format!("{}{by}{}", &line[..start], &line[end..])
+}
+
+#[test]
+fn files_from_several_machines_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a");
+    let b = dir.path().join("b");
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let first = Saved::made_up().write(&a);
+    let same = Saved::made_up().write(&b);
+    let output = report_files(dir.path(), &[&first, &same], &[]);
+    assert!(
+        !stderr_of(&output).contains("machines"),
+        "{}",
+        stderr_of(&output)
+    );
+
+    let other = Saved::made_up().with_cpus(64).write(&b);
+    let output = report_files(dir.path(), &[&first, &other], &[]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("come from 2 machines"), "{stderr}");
+    assert!(
+        stderr.contains("64 CPUs") && stderr.contains("2 CPUs"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_empty_file_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let empty = dir.path().join("empty.jsonl");
+    std::fs::write(&empty, "").unwrap();
+    let output = report_files(dir.path(), &[&empty], &[]);
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("empty"), "{stderr}");
+}
+
+#[test]
+fn a_fifo_nobody_writes_is_refused_instead_of_waited_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("fifo.jsonl");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let mut child = std::process::Command::new(common::PARALAB)
+        .arg("report")
+        .arg(&fifo)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Generous: the bound is a few seconds, on a shared machine.
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(30) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("paralab report waited for a FIFO nobody writes");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let output = child.wait_with_output().unwrap();
+    let stderr = stderr_of(&output);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("FIFO"), "{stderr}");
+}
+
+#[test]
+fn a_fifo_with_a_writer_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = Saved::made_up().write(dir.path());
+    let fifo = dir.path().join("fifo.jsonl");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let text = std::fs::read(&file).unwrap();
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || std::fs::write(writer_path, text));
+    let output = report_files(dir.path(), &[&fifo], &["--format", "json"]);
+    writer.join().unwrap().unwrap();
+    assert!(output.status.success(), "{}", stderr_of(&output));
+    assert_eq!(
+        measurements_in_json(&output),
+        Saved::made_up().measurements.len()
+    );
+}
+
+#[test]
+fn save_under_ulimit_f_leaves_only_whole_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("limited.jsonl");
+    // 4 KiB: the header and some measurements fit, then a line is cut.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -f 4; exec \"$0\" \"$@\"")
+        .arg(common::PARALAB)
+        .args(["1000", "--workloads", "cpu", "--models", "thread"])
+        .args(["--workers", "1", "--runs", "30", "-q", "--save"])
+        .arg(&saved)
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "the limit was not reached");
+    let text = std::fs::read_to_string(&saved).unwrap();
+    assert!(text.len() <= 4096, "{} bytes", text.len());
+    assert!(text.lines().count() >= 2, "{text}");
+    assert!(text.ends_with('\n'), "the last line is cut: {text:?}");
+    for line in text.lines() {
+        serde_json::from_str::<Value>(line).unwrap();
+    }
+    let output = report_files(dir.path(), &[&saved], &[]);
+    let stderr = stderr_of(&output);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("cut short"), "{stderr}");
+}

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::dataset::{Record, jsonl};
 use crate::export::Format;
+use crate::machine::Machine;
 use crate::sys::signals;
 use clap::Args;
 
@@ -37,13 +38,20 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
     let outputs = args.outputs.check_with(args.format, &inputs)?;
     let mut record = Record::default();
     let mut bad_lines = 0;
-    for path in &args.files {
+    let mut machines: Vec<(Machine, &std::path::Path)> = Vec::new();
+    for path in distinct_files(&args.files, outputs.quiet()) {
         let saved = jsonl::read_file(path).map_err(|error| {
             CliError::Usage(format!(
                 "cannot read '{}': {error}; give a file written by 'paralab bench --save FILE.jsonl'",
                 path.display()
             ))
         })?;
+        if saved.record.is_empty() && saved.bad_lines.is_empty() && saved.cut_last_line.is_none() {
+            return Err(CliError::Usage(format!(
+                "cannot read '{}': it is empty; give a file written by 'paralab bench --save FILE.jsonl'",
+                path.display()
+            )));
+        }
         if let (true, Some((line, reason))) = (saved.record.is_empty(), saved.bad_lines.first()) {
             let more = match saved.bad_lines.len() - 1 {
                 0 => String::new(),
@@ -77,12 +85,61 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
                 saved.bad_lines.len() - SHOWN_BAD_LINES
             ));
         }
-        bad_lines += saved.bad_lines.len();
+        for wrong in saved.wrong_results.iter().take(SHOWN_BAD_LINES) {
+            error::say(format_args!(
+                "'{}': line {} ({}): worker {} returned {}, but the reference for this workload is {}; the run is counted as failed",
+                path.display(),
+                wrong.line,
+                wrong.run,
+                wrong.worker,
+                crate::fmt::thousands(wrong.result),
+                crate::fmt::thousands(wrong.expected)
+            ));
+        }
+        if saved.wrong_results.len() > SHOWN_BAD_LINES {
+            error::say(format_args!(
+                "'{}': {} more runs hold a wrong result and are counted as failed",
+                path.display(),
+                saved.wrong_results.len() - SHOWN_BAD_LINES
+            ));
+        }
+        bad_lines += saved.bad_lines.len() + saved.wrong_results.len();
+        for machine in saved.machines {
+            if !machines
+                .iter()
+                .any(|(m, _)| jsonl::same_machine(m, &machine))
+            {
+                machines.push((machine, path));
+            }
+        }
         record.append(saved.record);
     }
     if record.measurements.is_empty() {
-        return Err(CliError::Failed(
-            "the files hold no measurements; the run saved into them stopped before its first one finished".into(),
+        return Err(CliError::Failed(if bad_lines > 0 {
+            "no measurement in the files could be read (the lines named above are left out); give files written by 'paralab bench --save FILE.jsonl'".into()
+        } else {
+            "the files hold no measurements; the run saved into them stopped before its first one finished".into()
+        }));
+    }
+    if machines.len() > 1 && !outputs.quiet() {
+        let named: Vec<String> = machines
+            .iter()
+            .map(|(m, path)| {
+                format!(
+                    "{} CPUs{} ('{}')",
+                    m.logical_cpus,
+                    m.cpu_model
+                        .as_deref()
+                        .map(|c| format!(", {}", clip(c)))
+                        .unwrap_or_default(),
+                    path.display()
+                )
+            })
+            .collect();
+        error::warn(format_args!(
+            "these figures come from {} machines: {}; the tables mix them and the conclusions are judged against the first",
+            machines.len(),
+            named.join("; ")
         ));
     }
     // A first signal while the outputs are written stops them between
@@ -101,6 +158,33 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
     } else {
         Ok(Exit::Failed)
     }
+}
+
+/// The files in the order given, each once: a file given twice (the same
+/// device and inode, under any name) is read once, with a warning.
+fn distinct_files(files: &[PathBuf], quiet: bool) -> Vec<&std::path::Path> {
+    use std::os::unix::fs::MetadataExt;
+    let mut seen: Vec<((u64, u64), &std::path::Path)> = Vec::new();
+    let mut distinct = Vec::new();
+    for path in files {
+        // A path that cannot be read is kept: reading it will say why.
+        if let Ok(status) = std::fs::metadata(path) {
+            let id = (status.dev(), status.ino());
+            if let Some((_, first)) = seen.iter().find(|(seen, _)| *seen == id) {
+                if !quiet {
+                    error::warn(format_args!(
+                        "'{}' is the same file as '{}', given before; it is read once",
+                        path.display(),
+                        first.display()
+                    ));
+                }
+                continue;
+            }
+            seen.push((id, path));
+        }
+        distinct.push(path.as_path());
+    }
+    distinct
 }
 
 /// How many corrupt lines are named one by one, per file.

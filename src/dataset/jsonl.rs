@@ -23,6 +23,8 @@ use serde::{Deserialize, Serialize};
 use super::Record;
 use crate::experiment::{Measurement, Observer, Plan};
 use crate::machine::Machine;
+use crate::model::WorkerStatus;
+use crate::workload::Workload;
 
 /// The first line of a saved file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -43,6 +45,9 @@ pub(crate) struct JsonLines<W: Write> {
     out: W,
     machine: Option<Machine>,
     error: Option<io::Error>,
+    /// The saved file again (a regular file only), to cut a line that a
+    /// write error left half-written back off.
+    file: Option<File>,
 }
 
 impl JsonLines<File> {
@@ -87,7 +92,16 @@ impl JsonLines<File> {
             // starts on its own line instead of gluing onto it.
             file.write_all(b"\n")?;
         }
-        Ok(JsonLines::new(file, machine))
+        let is_regular = file.metadata()?.is_file();
+        let again = if is_regular {
+            file.try_clone().ok()
+        } else {
+            None
+        };
+        Ok(JsonLines {
+            file: again,
+            ..JsonLines::new(file, machine)
+        })
     }
 }
 
@@ -135,6 +149,7 @@ impl<W: Write> JsonLines<W> {
             out,
             machine: Some(machine),
             error: None,
+            file: None,
         }
     }
 
@@ -149,9 +164,21 @@ impl<W: Write> JsonLines<W> {
         }
         let mut line = serde_json::to_vec(value).expect("measurements are plain data");
         line.push(b'\n');
+        let before = self
+            .file
+            .as_ref()
+            .and_then(|f| f.metadata().ok())
+            .map(|m| m.len());
         // One write per line: a reader never sees half a measurement
         // unless the disk is full or the power fails.
         if let Err(e) = self.out.write_all(&line).and_then(|()| self.out.flush()) {
+            // A full disk or `ulimit -f` may have let part of the line
+            // through: cut it off, so the file ends with a whole line.
+            if let (Some(file), Some(before)) = (&self.file, before)
+                && file.metadata().is_ok_and(|m| m.len() > before)
+            {
+                let _ = file.set_len(before);
+            }
             self.error = Some(e);
         }
     }
@@ -203,6 +230,11 @@ pub(crate) struct Saved {
     /// Lines that are neither a header nor a measurement, left out: their
     /// number (from 1) and what is wrong with them.
     pub bad_lines: Vec<(usize, String)>,
+    /// Measurements whose saved result is not the reference for their
+    /// workload: read, but as failed runs.
+    pub wrong_results: Vec<WrongResult>,
+    /// Every distinct machine the headers name, in order.
+    pub machines: Vec<Machine>,
 }
 
 /// Reads a saved file. Blank lines are skipped; a last line without its
@@ -214,6 +246,8 @@ pub(crate) fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
     let mut saved = Saved::default();
     let mut line = Vec::new();
     let mut number = 0;
+    let mut cpus = None;
+    let mut references = Vec::new();
     loop {
         line.clear();
         if Read::take(&mut input, MAX_LINE_BYTES).read_until(b'\n', &mut line)? == 0 {
@@ -237,21 +271,164 @@ pub(crate) fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
             continue;
         }
         match parse_line(&text) {
-            Ok(Line::Header(header)) => saved.record.append(Record {
-                machine: header.machine,
-                plan: header.plan,
-                measurements: Vec::new(),
-            }),
-            Ok(Line::Measurement(m)) => saved.record.measurements.push(*m),
+            Ok(Line::Header(header)) => {
+                if let Some(machine) = &header.machine {
+                    cpus = Some(machine.logical_cpus);
+                    if !saved.machines.iter().any(|m| same_machine(m, machine)) {
+                        saved.machines.push(machine.clone());
+                    }
+                }
+                saved.record.append(Record {
+                    machine: header.machine,
+                    plan: header.plan,
+                    measurements: Vec::new(),
+                });
+            }
+            Ok(Line::Measurement(mut m)) => match check(&m, cpus) {
+                Ok(()) => {
+                    if let Some(wrong) = recheck(&mut m, &mut references) {
+                        saved.wrong_results.push(WrongResult {
+                            line: number,
+                            ..wrong
+                        });
+                    }
+                    saved.record.measurements.push(*m);
+                }
+                Err(reason) => saved.bad_lines.push((number, reason)),
+            },
             Err(_) if !finished => saved.cut_last_line = Some(number),
             Err(reason) => saved.bad_lines.push((number, reason)),
         }
     }
 }
 
-/// Reads a saved file from disk.
+/// A saved result that is not the reference for its workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct WrongResult {
+    /// The line of the file, from 1.
+    pub line: usize,
+    /// `cpu · thread · 1 worker, run 1`.
+    pub run: String,
+    /// The first wrong worker.
+    pub worker: usize,
+    /// What the file says it returned.
+    pub result: u64,
+    /// What the reference computation gives.
+    pub expected: u64,
+}
+
+/// Checks every result the file calls right against the reference for
+/// its workload (computed here, never taken from the file), marking the
+/// wrong ones [`WorkerStatus::WrongResult`] so that no report calls them
+/// checked; returns the first wrong one. `references` keeps each
+/// workload's reference, computed once.
+fn recheck(m: &mut Measurement, references: &mut Vec<(Workload, u64)>) -> Option<WrongResult> {
+    let expected = match references.iter().find(|(w, _)| *w == m.workload) {
+        Some((_, expected)) => *expected,
+        None => {
+            let expected = m.workload.expected_result();
+            references.push((m.workload.clone(), expected));
+            expected
+        }
+    };
+    let mut first = None;
+    for outcome in &mut m.outcomes {
+        match outcome.status {
+            WorkerStatus::Finished { result } if result != expected => {
+                outcome.status = WorkerStatus::WrongResult { result, expected };
+                first.get_or_insert((outcome.worker, result));
+            }
+            // The file's own "expected" is not trusted either.
+            WorkerStatus::WrongResult { result, .. } => {
+                outcome.status = if result == expected {
+                    WorkerStatus::Finished { result }
+                } else {
+                    WorkerStatus::WrongResult { result, expected }
+                };
+            }
+            _ => {}
+        }
+    }
+    first.map(|(worker, result)| WrongResult {
+        line: 0,
+        run: format!("{}, run {}", m.label(), m.run),
+        worker,
+        result,
+        expected,
+    })
+}
+
+/// Whether two headers describe one machine: the same hardware and
+/// system, whatever the load or the command line.
+pub(crate) fn same_machine(a: &Machine, b: &Machine) -> bool {
+    (
+        &a.cpu_model,
+        a.logical_cpus,
+        a.physical_cores,
+        a.memory_bytes,
+        &a.kernel,
+        &a.os,
+    ) == (
+        &b.cpu_model,
+        b.logical_cpus,
+        b.physical_cores,
+        b.memory_bytes,
+        &b.kernel,
+        &b.os,
+    )
+}
+
+/// Reads a saved file from disk. A FIFO or socket is read only once a
+/// program writes to it: paralab waits [`FIFO_WAIT`] for its first
+/// bytes, then refuses it rather than hang.
 pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
-    read(io::BufReader::new(File::open(path)?))
+    let is_pipe =
+        std::fs::metadata(path).is_ok_and(|m| m.file_type().is_fifo() || m.file_type().is_socket());
+    if !is_pipe {
+        return read(io::BufReader::new(File::open(path)?));
+    }
+    // Opening a FIFO for reading blocks until a writer opens it;
+    // O_NONBLOCK makes the open return at once, and poll bounds the wait.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(nix::libc::O_NONBLOCK)
+        .open(path)?;
+    wait_for_writer(&file)?;
+    use nix::fcntl::{FcntlArg, OFlag, fcntl};
+    let flags =
+        OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL).map_err(io::Error::from)?);
+    fcntl(&file, FcntlArg::F_SETFL(flags - OFlag::O_NONBLOCK)).map_err(io::Error::from)?;
+    read(io::BufReader::new(file))
+}
+
+/// How long `report` waits for a program to write to a FIFO it is given.
+pub(crate) const FIFO_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Waits up to [`FIFO_WAIT`] for `file`, a FIFO, to have something to
+/// read or to be closed by its writer.
+fn wait_for_writer(file: &File) -> io::Result<()> {
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+    use std::os::fd::AsFd;
+    let deadline = std::time::Instant::now() + FIFO_WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let timeout = PollTimeout::try_from(left).unwrap_or(PollTimeout::ZERO);
+        let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
+        match poll(&mut fds, timeout) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!(
+                        "it is a FIFO and no program wrote to it in {} s; start its writer first",
+                        FIFO_WAIT.as_secs()
+                    ),
+                ));
+            }
+            Ok(_) => return Ok(()),
+            Err(nix::errno::Errno::EINTR) if !left.is_zero() => continue,
+            Err(error) => return Err(error.into()),
+        }
+    }
 }
 
 enum Line {
@@ -264,23 +441,32 @@ fn parse_line(text: &str) -> Result<Line, String> {
     let is_header = value.get("wall_s").is_none()
         && (value.get("machine").is_some() || value.get("plan").is_some());
     if is_header {
-        serde_json::from_value(value)
-            .map(|h| Line::Header(Box::new(h)))
-            .map_err(|e| e.to_string())
+        let header: Header = serde_json::from_value(value).map_err(|e| e.to_string())?;
+        if let Some(machine) = &header.machine
+            && !(1..=MAX_CPUS).contains(&machine.logical_cpus)
+        {
+            return Err(format!(
+                "logical_cpus {} is not a number of CPUs from 1 to {MAX_CPUS}",
+                machine.logical_cpus
+            ));
+        }
+        Ok(Line::Header(Box::new(header)))
     } else {
         let measurement: Measurement = serde_json::from_value(value).map_err(|e| e.to_string())?;
-        check(&measurement)?;
         Ok(Line::Measurement(Box::new(measurement)))
     }
 }
 
 /// Refuses what no run can measure, so that reports never see it: a
-/// negative or non-finite wall time, no workers, more than a million, or
-/// a number of outcomes other than the number of workers.
-fn check(measurement: &Measurement) -> Result<(), String> {
+/// wall time that is negative, not finite or longer than any run; no
+/// workers, more than a million, or a number of outcomes other than the
+/// number of workers; a worker's time that is negative or absurd; more
+/// cores busy than `cpus` (the machine of the last header) can give; CPU
+/// shares and pressures outside what the kernel reports.
+fn check(measurement: &Measurement, cpus: Option<usize>) -> Result<(), String> {
     let wall = measurement.wall_s;
-    if !(wall.is_finite() && wall >= 0.0) {
-        return Err(format!("wall_s {wall} is not a duration in seconds"));
+    if !seconds(wall) {
+        return Err(format!("wall_s {wall:?} is not a duration in seconds"));
     }
     if !(1..=MAX_WORKERS).contains(&measurement.workers) {
         return Err(format!(
@@ -295,8 +481,79 @@ fn check(measurement: &Measurement) -> Result<(), String> {
             measurement.workers
         ));
     }
+    for outcome in &measurement.outcomes {
+        for (name, value) in [
+            ("start_s", outcome.start_s),
+            ("end_s", outcome.end_s),
+            ("cpu_s", outcome.cpu_s),
+            ("user_s", outcome.user_s),
+            ("system_s", outcome.system_s),
+        ] {
+            if let Some(value) = value
+                && !seconds(value)
+            {
+                return Err(format!(
+                    "worker {}: {name} {value:?} is not a duration in seconds",
+                    outcome.worker
+                ));
+            }
+        }
+    }
+    for (name, value) in [
+        ("others_cpus", measurement.others_cpus),
+        ("steal_cpus", measurement.steal_cpus),
+    ] {
+        if let Some(value) = value
+            && !(value.is_finite()
+                && value >= 0.0
+                && value <= cpus.unwrap_or(MAX_CPUS) as f64 * 1.5)
+        {
+            return Err(format!(
+                "{name} {value:?} is not a number of CPUs on this machine"
+            ));
+        }
+    }
+    if let Some(pressure) = measurement.cpu_pressure
+        && !(0.0..=1.0).contains(&pressure)
+    {
+        return Err(format!(
+            "cpu_pressure {pressure:?} is not a share from 0 to 1"
+        ));
+    }
+    if let (Some(cpus), Some(cpu)) = (
+        cpus,
+        measurement
+            .outcomes
+            .iter()
+            .map(|o| o.cpu_s)
+            .sum::<Option<f64>>(),
+    ) {
+        // CPU time is counted in clock ticks (10 ms) per worker: a short
+        // run may show a little more than its wall time allows.
+        let most = cpus as f64 * wall * 1.25 + TICK_S * 2.0 * measurement.workers as f64;
+        if cpu > most {
+            return Err(format!(
+                "the workers' CPU time, {cpu:?} s in {wall:?} s, is more than {cpus} CPUs can give"
+            ));
+        }
+    }
     Ok(())
 }
+
+/// Whether `value` can be a duration paralab measured: finite, not
+/// negative, shorter than [`MAX_SECONDS`].
+fn seconds(value: f64) -> bool {
+    value.is_finite() && (0.0..=MAX_SECONDS).contains(&value)
+}
+
+/// The longest time a saved run may claim: a year.
+const MAX_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// The most CPUs a machine may claim when its header is lost.
+const MAX_CPUS: usize = 1 << 16;
+
+/// The kernel's accounting tick for CPU times, in seconds.
+const TICK_S: f64 = 0.01;
 
 /// The most workers a saved run may claim (what `paralab bench` accepts).
 const MAX_WORKERS: usize = 1_000_000;

@@ -176,10 +176,11 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
             format!("{workload}: exit status 0 checked in every worker")
         }
         (Workload::Command { .. }, None) => format!("{workload}: no run succeeded"),
-        (Workload::Custom { name, expected }, _) => format!(
+        (Workload::Custom { name, expected }, Some(_)) => format!(
             "custom '{name}': result {} checked in every worker",
             thousands(*expected)
         ),
+        (Workload::Custom { name, .. }, None) => format!("custom '{name}': no run succeeded"),
     }
 }
 
