@@ -113,12 +113,20 @@ pub(crate) fn cost(
 ) -> Result<Cost, LessonError> {
     let context = RunContext::new(exe);
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
-    let runner = std::thread::spawn(move || {
-        // Started before the baseline, so its own thread is not charged
-        // to the workers.
-        let _ = wait_for_go.recv();
-        model.run(&Workload::Sleep { duration: hold }, workers, &context)
-    });
+    let runner = std::thread::Builder::new()
+        .name("memory-runner".into())
+        .spawn(move || {
+            // Started before the baseline, so its own thread is not charged
+            // to the workers.
+            let _ = wait_for_go.recv();
+            model.run(&Workload::Sleep { duration: hold }, workers, &context)
+        })
+        .map_err(|e| {
+            LessonError::io(
+                &format!("{model} with {workers} workers: starting the thread that runs them"),
+                e,
+            )
+        })?;
     std::thread::sleep(SAMPLE_EVERY);
     let before = Snapshot::now().map_err(|e| LessonError::io("reading /proc", e));
     let _ = go.send(());
@@ -242,10 +250,9 @@ fn cost_in_child(
         .map(serde_json::from_str::<Cost>)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            LessonError::io(
-                &format!("reading the measurement of {workers} × {model}"),
-                e,
-            )
+            LessonError(format!(
+                "reading the measurement of {workers} × {model}: {e}"
+            ))
         })?;
     if costs.len() != rounds {
         return Err(LessonError(format!(
