@@ -123,7 +123,10 @@ pub(crate) fn cost(
         })
         .map_err(|e| {
             LessonError::io(
-                &format!("{model} with {workers} workers: starting the thread that runs them"),
+                &format!(
+                    "{model} with {}: starting the thread that runs them",
+                    crate::fmt::count(workers, "worker")
+                ),
                 e,
             )
         })?;
@@ -161,22 +164,31 @@ pub(crate) fn cost(
     }
     let ran = runner.join().map_err(|_| {
         LessonError(format!(
-            "{model} with {workers} workers: the runner panicked"
+            "{model} with {}: the runner panicked",
+            crate::fmt::count(workers, "worker")
         ))
     })?;
     let before = before?;
     let outcomes = ran
-        .map_err(|e| LessonError(format!("{model} with {workers} workers: {e}")))?
+        .map_err(|e| {
+            LessonError(format!(
+                "{model} with {}: {e}",
+                crate::fmt::count(workers, "worker")
+            ))
+        })?
         .outcomes;
     if let Some(failed) = outcomes.iter().find(|o| !o.status.is_success()) {
         return Err(LessonError(format!(
-            "{model} with {workers} workers: worker {} {}",
-            failed.worker, failed.status
+            "{model} with {}: worker {} {}",
+            crate::fmt::count(workers, "worker"),
+            failed.worker,
+            failed.status
         )));
     }
     let Some((seen, peak)) = peak.filter(|(seen, _)| *seen > 0) else {
         return Err(LessonError(format!(
-            "{model} with {workers} workers: no sample of /proc caught a worker alive"
+            "{model} with {}: no sample of /proc caught a worker alive",
+            crate::fmt::count(workers, "worker")
         )));
     };
     let per_worker = |kib: f64| kib / seen as f64;
