@@ -14,7 +14,9 @@ use nix::sys::resource::{Resource, setrlimit};
 use nix::sys::signal::{Signal, raise};
 use serde::Serialize;
 
-use super::{Contender, CrashHow, Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use super::{
+    Contender, CrashHow, Finding, Lesson, LessonError, Options, Outcome, StartGate, Verdict, child,
+};
 use crate::fmt::{Table, thousands};
 use crate::measure::clock::MonoTime;
 use crate::model::WorkerStatus;
@@ -144,6 +146,10 @@ pub(crate) fn worker_child(args: &[String]) -> Result<i32, String> {
     Ok(0)
 }
 
+/// How the threads' process says the OS refused one of its threads, on
+/// standard output, before the reason.
+const REFUSED: &str = "refused: ";
+
 /// The child: `crash-threads WORKERS ITERS HOW`: runs the threads, thread
 /// [`CRASHING_WORKER`] crashing (`worker N crashing AT_NS` just before);
 /// each other thread prints `worker N computed END_NS` when its loop ends
@@ -153,21 +159,43 @@ pub(crate) fn threads_child(args: &[String]) -> Result<i32, String> {
     let workers: usize = child::arg(args, 0, "number of workers")?;
     let iters: u64 = child::arg(args, 1, "number of iterations")?;
     let how: CrashHow = child::arg::<String>(args, 2, "crash")?.parse()?;
-    // The panic's own report goes to stderr, which the lesson reads.
-    let handles: Vec<_> = (0..workers)
-        .map(|worker| {
-            std::thread::spawn(move || {
-                if worker == CRASHING_WORKER {
-                    crash(how, &format!("worker {worker} crashing"));
+    // The threads start together, once all are started: a thread the OS
+    // refuses must not leave the crashing one to end the process first.
+    let gate = std::sync::Arc::new(StartGate::new());
+    let mut handles = Vec::new();
+    for worker in 0..workers {
+        let own_gate = std::sync::Arc::clone(&gate);
+        // The panic's own report goes to stderr, which the lesson reads.
+        let started = std::thread::Builder::new().spawn(move || {
+            if !own_gate.wait() {
+                // Sent home: no result, and none is read.
+                return 0;
+            }
+            if worker == CRASHING_WORKER {
+                crash(how, &format!("worker {worker} crashing"));
+            }
+            let result = cpu_func(iters);
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "worker {worker} computed {}", MonoTime::now().0);
+            let _ = out.flush();
+            result
+        });
+        match started {
+            Ok(handle) => handles.push(handle),
+            Err(error) => {
+                // Named here, where the limit was hit, for the lesson to quote.
+                let refused =
+                    LessonError::io(&format!("starting thread {worker} of {workers}"), error);
+                gate.cancel();
+                for handle in handles {
+                    let _ = handle.join();
                 }
-                let result = cpu_func(iters);
-                let mut out = std::io::stdout().lock();
-                let _ = writeln!(out, "worker {worker} computed {}", MonoTime::now().0);
-                let _ = out.flush();
-                result
-            })
-        })
-        .collect();
+                println!("{REFUSED}{refused}");
+                return Ok(1);
+            }
+        }
+    }
+    gate.open();
     // As the notebook's main thread does: join every thread, then use the
     // results. Until then they exist only in this process's memory.
     let lines: Vec<String> = handles
@@ -378,6 +406,9 @@ pub(crate) fn thread_case(
         )
     })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
+    if let Some(refused) = stdout.lines().find_map(|line| line.strip_prefix(REFUSED)) {
+        return Err(LessonError(format!("the threads' process: {refused}")));
+    }
     let stderr = String::from_utf8_lossy(&output.stderr);
     let process_status = describe_status(output.status);
     let outcomes = (0..workers)

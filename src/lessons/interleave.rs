@@ -342,24 +342,34 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         );
     }
     drop(thread_writer);
+    // A thread the OS refuses ends the lesson; the ones started finish
+    // their few letters (nothing waits on the refused one) and are joined.
     let thread_result = std::thread::scope(|scope| {
-        let handles: Vec<_> = writers
-            .into_iter()
-            .enumerate()
-            .map(|(worker, mut out)| {
-                let pauses = pauses(seed, worker, fast);
-                scope.spawn(move || print_letters(WORKERS[worker], &pauses, start, &mut out))
-            })
-            .collect();
-        handles
+        let mut handles = Vec::new();
+        for (worker, mut out) in writers.into_iter().enumerate() {
+            let pauses = pauses(seed, worker, fast);
+            let started = std::thread::Builder::new().spawn_scoped(scope, move || {
+                print_letters(WORKERS[worker], &pauses, start, &mut out)
+            });
+            match started {
+                Ok(handle) => handles.push(handle),
+                Err(error) => {
+                    return Err(LessonError::io(
+                        &format!("starting the thread printing '{}'", WORKERS[worker]),
+                        error,
+                    ));
+                }
+            }
+        }
+        Ok(handles
             .into_iter()
             .map(|handle| {
                 handle
                     .join()
                     .unwrap_or_else(|_| Err(std::io::Error::other("a letter thread panicked")))
             })
-            .collect::<std::io::Result<Vec<()>>>()
-    });
+            .collect::<std::io::Result<Vec<()>>>())
+    })?;
     let thread_seconds = MonoTime::now().seconds_since(start);
     let process_statuses = children.wait_all();
     let process_seconds = MonoTime::now().seconds_since(start);

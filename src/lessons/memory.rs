@@ -113,12 +113,23 @@ pub(crate) fn cost(
 ) -> Result<Cost, LessonError> {
     let context = RunContext::new(exe);
     let (go, wait_for_go) = std::sync::mpsc::channel::<()>();
-    let runner = std::thread::spawn(move || {
-        // Started before the baseline, so its own thread is not charged
-        // to the workers.
-        let _ = wait_for_go.recv();
-        model.run(&Workload::Sleep { duration: hold }, workers, &context)
-    });
+    let runner = std::thread::Builder::new()
+        .name("memory-runner".into())
+        .spawn(move || {
+            // Started before the baseline, so its own thread is not charged
+            // to the workers.
+            let _ = wait_for_go.recv();
+            model.run(&Workload::Sleep { duration: hold }, workers, &context)
+        })
+        .map_err(|e| {
+            LessonError::io(
+                &format!(
+                    "{model} with {}: starting the thread that runs them",
+                    crate::fmt::count(workers, "worker")
+                ),
+                e,
+            )
+        })?;
     std::thread::sleep(SAMPLE_EVERY);
     let before = Snapshot::now().map_err(|e| LessonError::io("reading /proc", e));
     let _ = go.send(());
@@ -153,22 +164,31 @@ pub(crate) fn cost(
     }
     let ran = runner.join().map_err(|_| {
         LessonError(format!(
-            "{model} with {workers} workers: the runner panicked"
+            "{model} with {}: the runner panicked",
+            crate::fmt::count(workers, "worker")
         ))
     })?;
     let before = before?;
     let outcomes = ran
-        .map_err(|e| LessonError(format!("{model} with {workers} workers: {e}")))?
+        .map_err(|e| {
+            LessonError(format!(
+                "{model} with {}: {e}",
+                crate::fmt::count(workers, "worker")
+            ))
+        })?
         .outcomes;
     if let Some(failed) = outcomes.iter().find(|o| !o.status.is_success()) {
         return Err(LessonError(format!(
-            "{model} with {workers} workers: worker {} {}",
-            failed.worker, failed.status
+            "{model} with {}: worker {} {}",
+            crate::fmt::count(workers, "worker"),
+            failed.worker,
+            failed.status
         )));
     }
     let Some((seen, peak)) = peak.filter(|(seen, _)| *seen > 0) else {
         return Err(LessonError(format!(
-            "{model} with {workers} workers: no sample of /proc caught a worker alive"
+            "{model} with {}: no sample of /proc caught a worker alive",
+            crate::fmt::count(workers, "worker")
         )));
     };
     let per_worker = |kib: f64| kib / seen as f64;
@@ -242,10 +262,9 @@ fn cost_in_child(
         .map(serde_json::from_str::<Cost>)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| {
-            LessonError::io(
-                &format!("reading the measurement of {workers} × {model}"),
-                e,
-            )
+            LessonError(format!(
+                "reading the measurement of {workers} × {model}: {e}"
+            ))
         })?;
     if costs.len() != rounds {
         return Err(LessonError(format!(

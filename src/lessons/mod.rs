@@ -17,7 +17,6 @@ pub(crate) mod parallelism;
 pub(crate) mod pipe;
 pub(crate) mod race;
 
-use std::fmt;
 use std::path::PathBuf;
 
 use serde::Serialize;
@@ -170,9 +169,72 @@ pub(crate) struct Finding {
 pub(crate) struct LessonError(pub String);
 
 impl LessonError {
-    /// `doing: error`, for an OS error met while doing something.
-    pub(crate) fn io(doing: &str, error: impl fmt::Display) -> LessonError {
-        LessonError(format!("{doing}: {error}"))
+    /// `doing: error`, for an OS error met while doing something; when
+    /// the OS refused on a limit (processes, memory, open files), followed
+    /// by `; limit hit: …` naming the limit and its value, so the user
+    /// knows which knob to turn.
+    pub(crate) fn io(doing: &str, error: std::io::Error) -> LessonError {
+        if crate::sys::limits::is_os_limit(&error) {
+            LessonError(format!(
+                "{doing}: {error}; {}",
+                crate::sys::limits::explain(&error)
+            ))
+        } else {
+            LessonError(format!("{doing}: {error}"))
+        }
+    }
+}
+
+/// Where threads that must start together stand: waiting for the others
+/// to be started, going, or sent home because the OS refused one of them
+/// (a `Barrier` cannot be released for a thread that never started, so
+/// the threads already waiting would wait forever).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Wait,
+    Go,
+    Cancel,
+}
+
+/// The common start of a lesson's threads: they [`wait`](Self::wait) on
+/// it, and the thread that started them opens it once all are started,
+/// or cancels it when the OS refuses one.
+pub(crate) struct StartGate {
+    state: std::sync::Mutex<Start>,
+    changed: std::sync::Condvar,
+}
+
+impl StartGate {
+    /// A closed gate.
+    pub(crate) fn new() -> StartGate {
+        StartGate {
+            state: std::sync::Mutex::new(Start::Wait),
+            changed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits until the gate opens (true) or is cancelled (false).
+    pub(crate) fn wait(&self) -> bool {
+        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while *state == Start::Wait {
+            state = self.changed.wait(state).unwrap_or_else(|p| p.into_inner());
+        }
+        *state == Start::Go
+    }
+
+    /// Lets every waiting thread go.
+    pub(crate) fn open(&self) {
+        self.set(Start::Go);
+    }
+
+    /// Sends every waiting thread home.
+    pub(crate) fn cancel(&self) {
+        self.set(Start::Cancel);
+    }
+
+    fn set(&self, to: Start) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = to;
+        self.changed.notify_all();
     }
 }
 

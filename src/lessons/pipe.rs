@@ -266,8 +266,8 @@ impl Way {
     fn bulk(self, options: &Options) -> Result<Box<dyn BulkEnd>, LessonError> {
         Ok(match self {
             Way::ProcessPipe => Box::new(PipeBulk::start(options)?),
-            Way::ThreadChannel => Box::new(ChannelBulk::start(segment(options))),
-            Way::ThreadSharedMemory => Box::new(SharedBulk::start(segment(options))),
+            Way::ThreadChannel => Box::new(ChannelBulk::start(segment(options))?),
+            Way::ThreadSharedMemory => Box::new(SharedBulk::start(segment(options))?),
         })
     }
 
@@ -275,8 +275,8 @@ impl Way {
     fn bounce(self, options: &Options) -> Result<Box<dyn BounceEnd>, LessonError> {
         Ok(match self {
             Way::ProcessPipe => Box::new(PipeBounce::start(options)?),
-            Way::ThreadChannel => Box::new(ChannelBounce::start()),
-            Way::ThreadSharedMemory => Box::new(SharedBounce::start()),
+            Way::ThreadChannel => Box::new(ChannelBounce::start()?),
+            Way::ThreadSharedMemory => Box::new(SharedBounce::start()?),
         })
     }
 }
@@ -517,29 +517,31 @@ struct ChannelBulk {
 }
 
 impl ChannelBulk {
-    fn start(segment_bytes: usize) -> ChannelBulk {
+    fn start(segment_bytes: usize) -> Result<ChannelBulk, LessonError> {
         let (tx, rx) = mpsc::sync_channel::<Vec<u8>>(16);
         let (ack_tx, ack_rx) = mpsc::channel::<(u64, u64)>();
-        let receiver = std::thread::spawn(move || {
-            let (mut bytes, mut sum) = (0u64, 0u64);
-            for piece in rx {
-                bytes += piece.len() as u64;
-                sum += checksum(&piece);
-                if bytes == segment_bytes as u64 {
-                    if ack_tx.send((bytes, sum)).is_err() {
-                        return;
+        let receiver = std::thread::Builder::new()
+            .spawn(move || {
+                let (mut bytes, mut sum) = (0u64, 0u64);
+                for piece in rx {
+                    bytes += piece.len() as u64;
+                    sum += checksum(&piece);
+                    if bytes == segment_bytes as u64 {
+                        if ack_tx.send((bytes, sum)).is_err() {
+                            return;
+                        }
+                        (bytes, sum) = (0, 0);
                     }
-                    (bytes, sum) = (0, 0);
                 }
-            }
-        });
-        ChannelBulk {
+            })
+            .map_err(|e| LessonError::io("starting the channel's receiving thread", e))?;
+        Ok(ChannelBulk {
             tx,
             ack_rx,
             receiver,
             data: payload(),
             chunks: segment_bytes / CHUNK,
-        }
+        })
     }
 }
 
@@ -570,21 +572,23 @@ struct ChannelBounce {
 }
 
 impl ChannelBounce {
-    fn start() -> ChannelBounce {
+    fn start() -> Result<ChannelBounce, LessonError> {
         let (ping_tx, ping_rx) = mpsc::channel::<u8>();
         let (pong_tx, pong_rx) = mpsc::channel::<u8>();
-        let echo = std::thread::spawn(move || {
-            for byte in ping_rx {
-                if pong_tx.send(byte).is_err() {
-                    break;
+        let echo = std::thread::Builder::new()
+            .spawn(move || {
+                for byte in ping_rx {
+                    if pong_tx.send(byte).is_err() {
+                        break;
+                    }
                 }
-            }
-        });
-        ChannelBounce {
+            })
+            .map_err(|e| LessonError::io("starting the channel's echo thread", e))?;
+        Ok(ChannelBounce {
             ping_tx,
             pong_rx,
             echo,
-        }
+        })
     }
 }
 
@@ -620,7 +624,7 @@ struct SharedBulk {
 }
 
 impl SharedBulk {
-    fn start(segment_bytes: usize) -> SharedBulk {
+    fn start(segment_bytes: usize) -> Result<SharedBulk, LessonError> {
         let buffers: Arc<Vec<Mutex<Vec<u8>>>> = Arc::new(
             (0..BUFFERS)
                 .map(|_| Mutex::new(vec![0u8; BUFFER]))
@@ -633,26 +637,28 @@ impl SharedBulk {
             let _ = free_tx.send(index);
         }
         let shared = Arc::clone(&buffers);
-        let receiver = std::thread::spawn(move || {
-            let (mut bytes, mut sum) = (0u64, 0u64);
-            for index in full_rx {
-                {
-                    let buffer = shared[index].lock().unwrap_or_else(|e| e.into_inner());
-                    bytes += buffer.len() as u64;
-                    sum += checksum(&buffer);
-                }
-                if free_tx.send(index).is_err() {
-                    return;
-                }
-                if bytes == segment_bytes as u64 {
-                    if ack_tx.send((bytes, sum)).is_err() {
+        let receiver = std::thread::Builder::new()
+            .spawn(move || {
+                let (mut bytes, mut sum) = (0u64, 0u64);
+                for index in full_rx {
+                    {
+                        let buffer = shared[index].lock().unwrap_or_else(|e| e.into_inner());
+                        bytes += buffer.len() as u64;
+                        sum += checksum(&buffer);
+                    }
+                    if free_tx.send(index).is_err() {
                         return;
                     }
-                    (bytes, sum) = (0, 0);
+                    if bytes == segment_bytes as u64 {
+                        if ack_tx.send((bytes, sum)).is_err() {
+                            return;
+                        }
+                        (bytes, sum) = (0, 0);
+                    }
                 }
-            }
-        });
-        SharedBulk {
+            })
+            .map_err(|e| LessonError::io("starting the shared buffers' receiving thread", e))?;
+        Ok(SharedBulk {
             buffers,
             full_tx,
             free_rx,
@@ -660,7 +666,7 @@ impl SharedBulk {
             receiver,
             data: payload(),
             fills: segment_bytes / BUFFER,
-        }
+        })
     }
 }
 
@@ -703,26 +709,28 @@ struct SharedBounce {
 }
 
 impl SharedBounce {
-    fn start() -> SharedBounce {
+    fn start() -> Result<SharedBounce, LessonError> {
         let flag = Arc::new(AtomicU64::new(0));
         let echo_flag = Arc::clone(&flag);
         let (batch_tx, batch_rx) = mpsc::channel::<u64>();
-        let echo = std::thread::spawn(move || {
-            let mut k = 0u64;
-            for trips in batch_rx {
-                for _ in 0..trips {
-                    wait_until(|| echo_flag.load(Ordering::Acquire) == 2 * k + 1);
-                    echo_flag.store(2 * k + 2, Ordering::Release);
-                    k += 1;
+        let echo = std::thread::Builder::new()
+            .spawn(move || {
+                let mut k = 0u64;
+                for trips in batch_rx {
+                    for _ in 0..trips {
+                        wait_until(|| echo_flag.load(Ordering::Acquire) == 2 * k + 1);
+                        echo_flag.store(2 * k + 2, Ordering::Release);
+                        k += 1;
+                    }
                 }
-            }
-        });
-        SharedBounce {
+            })
+            .map_err(|e| LessonError::io("starting the shared word's echo thread", e))?;
+        Ok(SharedBounce {
             flag,
             batch_tx,
             echo,
             k: 0,
-        }
+        })
     }
 }
 

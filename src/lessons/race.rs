@@ -7,14 +7,14 @@ use std::fs::{File, OpenOptions};
 use std::io::{Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Barrier, Mutex};
 use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
 use serde::Serialize;
 
-use super::{Finding, Lesson, LessonError, Options, Outcome, Verdict, child};
+use super::{Finding, Lesson, LessonError, Options, Outcome, StartGate, Verdict, child};
 use crate::fmt::{Table, percent_of, seconds_fine, thousands};
 use crate::measure::clock::MonoTime;
 use crate::sys::children::ChildSet;
@@ -115,15 +115,23 @@ pub(crate) struct CounterRun {
 }
 
 /// Runs `threads` threads adding 1 to one counter `increments` times each.
-pub(crate) fn count(method: CounterMethod, threads: usize, increments: u64) -> CounterRun {
+/// If the OS refuses a thread, the ones started are sent home without
+/// counting, joined, and the error names the limit.
+pub(crate) fn count(
+    method: CounterMethod,
+    threads: usize,
+    increments: u64,
+) -> Result<CounterRun, LessonError> {
     let atomic = AtomicU64::new(0);
     let locked = Mutex::new(0u64);
-    let start = Barrier::new(threads + 1);
+    let gate = StartGate::new();
     let mut t0 = MonoTime::now();
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                start.wait();
+        for index in 0..threads {
+            let started = std::thread::Builder::new().spawn_scoped(scope, || {
+                if !gate.wait() {
+                    return;
+                }
                 for _ in 0..increments {
                     match method {
                         CounterMethod::ReadThenWrite => {
@@ -144,17 +152,31 @@ pub(crate) fn count(method: CounterMethod, threads: usize, increments: u64) -> C
                     }
                 }
             });
+            if let Err(error) = started {
+                // Named now, while the threads started still count.
+                let refused = LessonError::io(
+                    &format!(
+                        "starting counting thread {} of {threads} ({})",
+                        index + 1,
+                        method.label()
+                    ),
+                    error,
+                );
+                gate.cancel();
+                return Err(refused);
+            }
         }
         t0 = MonoTime::now();
-        start.wait();
-    });
+        gate.open();
+        Ok(())
+    })?;
     let seconds = MonoTime::now().seconds_since(t0);
     let counted = match method {
         CounterMethod::Mutex => *locked.lock().unwrap_or_else(|p| p.into_inner()),
         _ => atomic.load(Ordering::Relaxed),
     };
     let expected = threads as u64 * increments;
-    CounterRun {
+    Ok(CounterRun {
         method,
         threads,
         increments,
@@ -162,7 +184,7 @@ pub(crate) fn count(method: CounterMethod, threads: usize, increments: u64) -> C
         counted,
         lost: expected.saturating_sub(counted),
         seconds,
-    }
+    })
 }
 
 /// How the processes append their lines.
@@ -516,7 +538,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     let counter = CounterMethod::ALL
         .into_iter()
         .map(|method| count(method, THREADS, increments(options)))
-        .collect();
+        .collect::<Result<_, _>>()?;
     let file = AppendMethod::ALL
         .into_iter()
         .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
@@ -810,10 +832,10 @@ mod tests {
     #[test]
     fn locked_and_atomic_counters_lose_nothing() {
         for method in [CounterMethod::Mutex, CounterMethod::FetchAdd] {
-            let run = count(method, 3, 10_000);
+            let run = count(method, 3, 10_000).unwrap();
             assert_eq!((run.counted, run.lost), (30_000, 0), "{method:?}");
         }
-        let racy = count(CounterMethod::ReadThenWrite, 3, 10_000);
+        let racy = count(CounterMethod::ReadThenWrite, 3, 10_000).unwrap();
         assert!(racy.counted <= 30_000 && racy.counted >= 10_000);
     }
 
