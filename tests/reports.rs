@@ -697,6 +697,18 @@ fn files_from_several_machines_say_so() {
         stderr.contains("64 CPUs") && stderr.contains("2 CPUs"),
         "{stderr}"
     );
+    // No verdict is drawn from runs of two machines, and the JSON keeps
+    // each machine whole.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("no conclusions: these runs come from 2 machines"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(" → "), "{stdout}");
+    let output = report_files(dir.path(), &[&first, &other], &["--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["machine"]["logical_cpus"], 2);
+    assert_eq!(json["other_machines"][0]["logical_cpus"], 64);
 }
 
 #[test]

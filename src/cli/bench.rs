@@ -279,6 +279,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         machine: Some(machine),
         plan: Some(plan),
         measurements: results.measurements,
+        other_machines: Vec::new(),
     };
     let mut write_errors = outputs.write(&record);
     if let (Some(path), Some(error)) = (&args.save, save.and_then(JsonLines::into_error)) {

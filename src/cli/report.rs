@@ -137,7 +137,7 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
             })
             .collect();
         error::warn(format_args!(
-            "these figures come from {} machines: {}; the tables mix them and the conclusions are judged against the first",
+            "these figures come from {} machines: {}; the tables mix them, and no conclusion is drawn from them",
             machines.len(),
             named.join("; ")
         ));

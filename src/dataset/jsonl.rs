@@ -282,6 +282,7 @@ pub(crate) fn read(mut input: impl BufRead) -> Result<Saved, ReadError> {
                     machine: header.machine,
                     plan: header.plan,
                     measurements: Vec::new(),
+                    other_machines: Vec::new(),
                 });
             }
             Ok(Line::Measurement(mut m)) => match check(&m, cpus) {

@@ -23,6 +23,11 @@ pub(crate) struct Record {
     pub plan: Option<Plan>,
     /// Every timed run, in the order they ran.
     pub measurements: Vec<Measurement>,
+    /// The machines of files read beside the first one's, when they
+    /// differ from it (`paralab report a.jsonl b.jsonl`): each is kept,
+    /// and no verdict is drawn from runs that mix them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_machines: Vec<Machine>,
 }
 
 impl Record {
@@ -50,8 +55,19 @@ impl Record {
         if self.machine.is_none() && self.plan.is_none() {
             self.machine = other.machine;
             self.plan = other.plan;
+        } else if let (Some(first), Some(machine)) = (&self.machine, other.machine) {
+            let known = |m: &Machine| jsonl::same_machine(m, &machine);
+            if !known(first) && !self.other_machines.iter().any(known) {
+                self.other_machines.push(machine);
+            }
         }
         self.measurements.extend(other.measurements);
+        for machine in other.other_machines {
+            self.append(Record {
+                machine: Some(machine),
+                ..Record::default()
+            });
+        }
     }
 
     /// Whether the record holds nothing at all: no measurement, no

@@ -25,6 +25,10 @@ pub(crate) struct JsonExport {
     pub summaries: Vec<Row>,
     /// Every timed run, in the order they ran.
     pub measurements: Vec<Measurement>,
+    /// The other machines the runs came from (files of several machines
+    /// reported together), each kept whole.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub other_machines: Vec<Machine>,
 }
 
 impl JsonExport {
@@ -36,6 +40,7 @@ impl JsonExport {
             plan: record.plan.clone(),
             summaries: rows(&record.measurements),
             measurements: record.measurements.clone(),
+            other_machines: record.other_machines.clone(),
         }
     }
 }

@@ -28,11 +28,7 @@ impl Exporter for TerminalTable {
         Ok(terminal_document(format!(
             "{}\n{}",
             table::render(measurements),
-            summary::render(
-                measurements,
-                record.cpus(),
-                record.machine.as_ref().and_then(|m| m.python.as_ref())
-            )
+            summary::of_record(record)
         )))
     }
 }

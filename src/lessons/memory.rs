@@ -252,8 +252,8 @@ fn cost_in_child(
     })?;
     if !output.status.success() {
         return Err(LessonError(format!(
-            "measuring {workers} × {model} failed ({}): {}",
-            output.status,
+            "measuring {workers} × {model}: the child {}: {}",
+            crate::fmt::child_ended(&Ok(output.status)),
             String::from_utf8_lossy(&output.stderr).trim()
         )));
     }

@@ -489,22 +489,25 @@ pub(crate) fn python_race(
         Err(error) => return Err(PythonSkip::Failed(error.to_string())),
     };
     let shown = python.executable().to_string();
-    let output = std::process::Command::new(&shown)
-        .args([
-            "-c",
-            PYTHON_SCRIPT,
-            &threads.to_string(),
-            &increments.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| PythonSkip::Failed(format!("{shown} could not be started: {e}")))?;
+    // In a process group of its own, with default signals, dying with
+    // paralab: like every child paralab starts.
+    let output = crate::sys::children::GroupChild::output(
+        std::process::Command::new(&shown)
+            .args([
+                "-c",
+                PYTHON_SCRIPT,
+                &threads.to_string(),
+                &increments.to_string(),
+            ])
+            .stdin(Stdio::null()),
+    )
+    .map_err(|e| PythonSkip::Failed(format!("{shown} could not be started: {e}")))?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
         let last = stderr.lines().last().unwrap_or("no message");
         return Err(PythonSkip::Failed(format!(
-            "{shown} failed ({}): {last}",
-            output.status
+            "{shown} {}: {last}",
+            crate::fmt::child_ended(&Ok(output.status))
         )));
     }
     let stdout = String::from_utf8_lossy(&output.stdout);

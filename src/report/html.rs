@@ -41,11 +41,7 @@ pub(crate) fn render(record: &Record) -> String {
     );
 
     page.push_str("<h2 id=\"conclusions\">Conclusions</h2>\n");
-    let conclusions = summary::render(
-        &record.measurements,
-        record.cpus(),
-        record.machine.as_ref().and_then(|m| m.python.as_ref()),
-    );
+    let conclusions = summary::of_record(record);
     if conclusions.is_empty() {
         page.push_str("<p>Not enough measurements to conclude anything (a run at 1 worker and at more is needed).</p>\n");
     } else {
@@ -75,18 +71,26 @@ pub(crate) fn render(record: &Record) -> String {
     plan(&mut page, record);
 
     page.push_str("<h2 id=\"machine\">Machine</h2>\n");
+    if !record.other_machines.is_empty() {
+        page.push_str(&format!(
+            "<p>These runs come from {} machines, each described below.</p>\n",
+            record.other_machines.len() + 1
+        ));
+    }
     match &record.machine {
         Some(machine) => {
-            page.push_str("<table class=\"kv\">\n");
-            for (name, value) in machine.describe() {
-                let value = if name == "command" {
-                    format!("<code>{}</code>", escape(&value))
-                } else {
-                    escape(&value)
-                };
-                page.push_str(&format!("<tr><th>{name}</th><td>{value}</td></tr>\n"));
+            for machine in std::iter::once(machine).chain(&record.other_machines) {
+                page.push_str("<table class=\"kv\">\n");
+                for (name, value) in machine.describe() {
+                    let value = if name == "command" {
+                        format!("<code>{}</code>", escape(&value))
+                    } else {
+                        escape(&value)
+                    };
+                    page.push_str(&format!("<tr><th>{name}</th><td>{value}</td></tr>\n"));
+                }
+                page.push_str("</table>\n");
             }
-            page.push_str("</table>\n");
         }
         None => page.push_str("<p>Not recorded (the measurements were read from a file without its header line).</p>\n"),
     }

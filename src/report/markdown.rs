@@ -26,11 +26,7 @@ pub(crate) fn render(record: &Record) -> String {
         }
         out.push('\n');
     }
-    let conclusions = summary::render(
-        &record.measurements,
-        record.cpus(),
-        record.machine.as_ref().and_then(|m| m.python.as_ref()),
-    );
+    let conclusions = summary::of_record(record);
     if !conclusions.is_empty() {
         out.push_str("### Conclusions\n\n");
         for line in conclusions.lines() {

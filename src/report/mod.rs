@@ -69,6 +69,7 @@ fn this_machine(plan: Option<Plan>, measurements: &[Measurement]) -> Record {
         machine: Some(Machine::current()),
         plan,
         measurements: measurements.to_vec(),
+        other_machines: Vec::new(),
     }
 }
 

@@ -19,6 +19,34 @@ use crate::workload::WorkloadKind;
 /// Python models, when known, so that a free-threaded CPython is not said
 /// to hold a GIL. What each line claims is decided in `verdict`; this only
 /// words it.
+/// The conclusions of `record`: [`render`] on its machine's CPUs, or,
+/// when its runs come from several machines, the one line that says no
+/// verdict is drawn from them (a cell may mix runs of a 2-CPU laptop and
+/// a 64-CPU server: its figures are no claim about a model).
+pub(crate) fn of_record(record: &crate::dataset::Record) -> String {
+    if record.other_machines.is_empty() {
+        return render(
+            &record.measurements,
+            record.cpus(),
+            record.machine.as_ref().and_then(|m| m.python.as_ref()),
+        );
+    }
+    let machines: Vec<String> = record
+        .machine
+        .iter()
+        .chain(&record.other_machines)
+        .map(|m| {
+            let model = m.cpu_model.as_deref().unwrap_or("an unknown CPU");
+            format!("{} CPUs ({model})", m.logical_cpus)
+        })
+        .collect();
+    format!(
+        "no conclusions: these runs come from {} machines ({}), and a verdict about a model needs the runs of one; report each machine's files alone\n",
+        machines.len(),
+        machines.join("; ")
+    )
+}
+
 pub(crate) fn render(
     measurements: &[Measurement],
     cpus: usize,
