@@ -12,10 +12,15 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 /// A copy of paralab that user `nobody` can run, in a directory of its
-/// own, which `nobody` may also write to.
+/// own, which `nobody` may also write to. One sandbox at a time: the
+/// process limit counts every process of `nobody`, so a test's runs
+/// beside another's would see slots come and go.
 struct Sandbox {
     dir: tempfile::TempDir,
+    _alone: std::sync::MutexGuard<'static, ()>,
 }
+
+static ONE_SANDBOX_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
 impl Sandbox {
     /// `None` (after printing why) when these tests cannot run here.
@@ -30,12 +35,15 @@ impl Sandbox {
             );
             return None;
         }
+        let alone = ONE_SANDBOX_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let binary = dir.path().join("paralab");
         std::fs::copy(env!("CARGO_BIN_EXE_paralab"), &binary).unwrap();
         std::fs::set_permissions(&binary, std::fs::Permissions::from_mode(0o755)).unwrap();
         std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
-        Some(Sandbox { dir })
+        Some(Sandbox { dir, _alone: alone })
     }
 
     fn binary(&self) -> PathBuf {
