@@ -85,3 +85,36 @@ pub(crate) fn run_label(workload: &Workload, model: Model, workers: usize) -> St
         count(workers, "worker")
     )
 }
+
+#[cfg(test)]
+impl Measurement {
+    /// A successful cpu run made up for the verdicts' tests: `workers`
+    /// workers of `model` that took `wall_s`, each busy `cpu_each`
+    /// seconds, beside `others` CPUs of other work (no steal).
+    pub(crate) fn made_up(
+        model: Model,
+        workers: usize,
+        wall_s: f64,
+        cpu_each: f64,
+        others: Option<f64>,
+    ) -> Measurement {
+        use crate::model::WorkerStatus;
+        Measurement {
+            workload: Workload::Cpu { iters: 1000 },
+            model,
+            workers,
+            run: 1,
+            wall_s,
+            outcomes: (0..workers)
+                .map(|w| WorkerOutcome {
+                    cpu_s: Some(cpu_each),
+                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 1 })
+                })
+                .collect(),
+            memory: None,
+            others_cpus: others,
+            steal_cpus: others.map(|_| 0.0),
+            cpu_pressure: None,
+        }
+    }
+}

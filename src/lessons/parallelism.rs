@@ -459,7 +459,6 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{WorkerOutcome, WorkerStatus};
 
     /// A run of `workers` workers of `model` that took `wall_s`, the
     /// workers busy for `busy` CPUs in all, with `others` CPUs taken by
@@ -471,23 +470,13 @@ mod tests {
         busy: f64,
         others: Option<f64>,
     ) -> Measurement {
-        Measurement {
-            workload: Workload::Cpu { iters: 1 },
+        Measurement::made_up(
             model,
             workers,
-            run: 1,
             wall_s,
-            outcomes: (0..workers)
-                .map(|w| WorkerOutcome {
-                    cpu_s: Some(busy * wall_s / workers as f64),
-                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 3 })
-                })
-                .collect(),
-            memory: None,
-            others_cpus: others,
-            steal_cpus: others.map(|_| 0.0),
-            cpu_pressure: None,
-        }
+            busy * wall_s / workers as f64,
+            others,
+        )
     }
 
     /// The evidence of three models on 2 CPUs: for each, the wall times

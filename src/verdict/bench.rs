@@ -287,8 +287,7 @@ pub(crate) fn per_iteration_doubt(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Model, WorkerOutcome, WorkerStatus};
-    use crate::workload::Workload;
+    use crate::model::Model;
 
     /// A run of `workers` workers that took `wall_s`, each worker busy for
     /// `cpu_each` seconds, with `others` CPUs taken by other work.
@@ -304,23 +303,7 @@ mod tests {
         cpu_each: f64,
         others: Option<f64>,
     ) -> Measurement {
-        Measurement {
-            workload: Workload::Cpu { iters: 1000 },
-            model,
-            workers,
-            run: 1,
-            wall_s,
-            outcomes: (0..workers)
-                .map(|w| WorkerOutcome {
-                    cpu_s: Some(cpu_each),
-                    ..WorkerOutcome::failed(w, WorkerStatus::Finished { result: 1 })
-                })
-                .collect(),
-            memory: None,
-            others_cpus: others,
-            steal_cpus: others.map(|_| 0.0),
-            cpu_pressure: None,
-        }
+        Measurement::made_up(model, workers, wall_s, cpu_each, others)
     }
 
     /// The verdict for 1 and `n` workers of a thread column on `cpus`
