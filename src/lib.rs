@@ -73,6 +73,7 @@ mod lessons;
 mod machine;
 mod measure;
 mod model;
+mod mpi;
 mod primitives;
 mod sys;
 mod verdict;

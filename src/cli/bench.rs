@@ -90,6 +90,15 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "METHOD", value_parser = parse::start_method, default_value = "fork")]
     start_method: StartMethod,
 
+    /// The MPI launcher the mpi model runs its ranks with [default: mpirun on PATH]
+    #[arg(long, value_name = "PATH")]
+    mpirun: Option<PathBuf>,
+
+    /// Arguments passed through to mpirun before paralab's own, split as a shell splits
+    /// them: '--hostfile hosts', '--mca btl self,tcp'
+    #[arg(long, value_name = "'ARGS…'", value_parser = parse_mpi_args, allow_hyphen_values = true)]
+    mpi_args: Option<MpiArgs>,
+
     /// Timed runs of each (workload, model, workers); tables show the median
     /// [default: chosen per cell: 3 (1 for cells of a second or more), more while the runs
     /// disagree, up to 10 and 2 s a cell]
@@ -178,6 +187,16 @@ impl BenchArgs {
     }
 }
 
+/// `--mpi-args`, split into words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct MpiArgs(Vec<String>);
+
+fn parse_mpi_args(text: &str) -> Result<MpiArgs, String> {
+    shlex::split(text).map(MpiArgs).ok_or_else(|| {
+        format!("--mpi-args '{text}' has an unclosed quote; quote it as a shell would")
+    })
+}
+
 fn dedup<T: PartialEq + Clone>(items: &[T]) -> Vec<T> {
     let mut unique: Vec<T> = Vec::new();
     for item in items {
@@ -207,6 +226,25 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         .collect();
     let outputs = args.outputs.check_with(args.format, &save_is_an_output)?;
     let mut plan = args.plan();
+    if let Some((variable, value)) = crate::mpi::started_by_launcher()
+        && plan.models.iter().any(|m| m.family() == "mpi")
+    {
+        // Every rank would run a whole sweep of its own; rank 0 alone says so.
+        if crate::mpi::launcher_rank() != 0 {
+            return Ok(Exit::Usage);
+        }
+        return Err(CliError::Usage(format!(
+            "paralab was started by an MPI launcher ({variable}={value}); the mpi model does not yet run inside a launcher's job: run paralab alone with --models mpi, and give hosts with --mpi-args '--hostfile FILE'"
+        )));
+    }
+    crate::mpi::launch::choose(crate::mpi::launch::Launcher {
+        mpirun: args.mpirun.clone(),
+        args: args
+            .mpi_args
+            .clone()
+            .map(|MpiArgs(words)| words)
+            .unwrap_or_default(),
+    });
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }

@@ -57,6 +57,7 @@ fn main_body() -> std::process::ExitCode {
     // parsing.
     crate::worker::serve_if_requested();
     crate::lessons::child::serve_if_requested();
+    crate::mpi::serve_if_requested();
     // Before any other thread starts, so that every thread inherits the
     // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
     if let Err(error) = crate::sys::signals::install(error::stopped_at_once) {

@@ -17,6 +17,7 @@ pub(crate) mod deadline;
 mod error;
 pub(crate) mod gil;
 mod job;
+mod mpi;
 mod outcome;
 pub(crate) mod pool;
 pub(crate) mod process;
@@ -64,6 +65,12 @@ pub(crate) trait Runner: Sync {
     /// command ([`Workload::Command`]) needs.
     fn runs_programs(&self) -> bool {
         false
+    }
+
+    /// Why this paralab cannot run the model at all (built without what it
+    /// needs); `None`: it can.
+    fn unavailable(&self) -> Option<&'static str> {
+        None
     }
 
     /// The language the workers run in.
@@ -140,7 +147,7 @@ pub(crate) struct Family {
 }
 
 /// Every model, in the order help texts list them.
-pub(crate) static MODELS: [Family; 8] = [
+pub(crate) static MODELS: [Family; 9] = [
     Family {
         name: "thread",
         variant: VariantKind::None,
@@ -188,6 +195,12 @@ pub(crate) static MODELS: [Family; 8] = [
         variant: VariantKind::None,
         about: Some("the notebook's code in CPython"),
         runner: &python::PyFamily::Async,
+    },
+    Family {
+        name: "mpi",
+        variant: VariantKind::None,
+        about: Some("MPI ranks launched by mpirun; needs a paralab built with --features mpi"),
+        runner: &mpi::MpiRanks,
     },
 ];
 
@@ -337,6 +350,7 @@ impl Model {
     pub(crate) fn all(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
         MODELS
             .iter()
+            .filter(|family| family.runner.unavailable().is_none())
             .map(|family| Model::of(family, family.variant.default_variant(defaults)))
     }
 }
@@ -401,6 +415,9 @@ impl FromStr for ModelName {
             .iter()
             .find(|family| family.name == name)
             .ok_or_else(unknown)?;
+        if let Some(reason) = family.runner.unavailable() {
+            return Err(format!("model '{name}': {reason}"));
+        }
         let variant = match after {
             None => None,
             Some(after) => Some(family.variant.parse(after).ok_or_else(unknown)??),
@@ -534,7 +551,7 @@ mod tests {
         assert_eq!(
             model_names(),
             "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
-             py-thread, py-process, py-process:fork, py-process:spawn, py-async"
+             py-thread, py-process, py-process:fork, py-process:spawn, py-async, mpi"
         );
         assert!(models_help().contains(
             "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
