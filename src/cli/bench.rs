@@ -226,6 +226,20 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         .collect();
     let outputs = args.outputs.check_with(args.format, &save_is_an_output)?;
     let mut plan = args.plan();
+    crate::mpi::launch::choose(crate::mpi::launch::Launcher {
+        mpirun: args.mpirun.clone(),
+        args: args
+            .mpi_args
+            .clone()
+            .map(|MpiArgs(words)| words)
+            .unwrap_or_default(),
+    });
+    if plan.models.iter().any(|m| m.family() == "mpi") {
+        // Before anything runs: a launcher that is not there costs nothing.
+        crate::mpi::launch::chosen()
+            .program()
+            .map_err(CliError::Usage)?;
+    }
     if let Some((variable, value)) = crate::mpi::started_by_launcher()
         && plan.models.iter().any(|m| m.family() == "mpi")
     {
@@ -237,14 +251,6 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             "paralab was started by an MPI launcher ({variable}={value}); the mpi model does not yet run inside a launcher's job: run paralab alone with --models mpi, and give hosts with --mpi-args '--hostfile FILE'"
         )));
     }
-    crate::mpi::launch::choose(crate::mpi::launch::Launcher {
-        mpirun: args.mpirun.clone(),
-        args: args
-            .mpi_args
-            .clone()
-            .map(|MpiArgs(words)| words)
-            .unwrap_or_default(),
-    });
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }

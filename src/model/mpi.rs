@@ -209,7 +209,7 @@ fn unavailable(reason: String) -> ModelError {
     ModelError::Resource {
         doing: "run the mpi model".into(),
         cause: std::io::Error::other(reason),
-        limit: "the other models go on".into(),
+        limit: "the mpi model is left out of the rest of the sweep".into(),
     }
 }
 

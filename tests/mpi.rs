@@ -1,0 +1,132 @@
+//! The `mpi` model end to end: paralab launches `mpirun`, every rank's
+//! result is checked, and the launch is kept out of the wall time.
+//! Skipped (one line) without `mpirun` on the PATH, unless
+//! `PARALAB_REQUIRE_MPI=1` says this machine must have it.
+#![cfg(feature = "mpi")]
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use paralab::Workload;
+
+/// Whether the tests can run here; panics when they must and cannot.
+fn mpirun_here() -> bool {
+    let found = Command::new("mpirun").arg("--version").output().is_ok();
+    if !found {
+        assert!(
+            std::env::var_os("PARALAB_REQUIRE_MPI").is_none_or(|v| v != "1"),
+            "PARALAB_REQUIRE_MPI=1 but there is no mpirun on the PATH (apt-get install openmpi-bin)"
+        );
+        eprintln!("skipped: no mpirun on the PATH (apt-get install openmpi-bin)");
+    }
+    found
+}
+
+const ITERS: u64 = 2_000_003;
+const SLEEP: Duration = Duration::from_millis(300);
+
+#[test]
+fn ranks_return_the_reference_and_the_launch_stays_out_of_the_wall_time() {
+    if !mpirun_here() {
+        return;
+    }
+    let output = Command::new(common::PARALAB)
+        .args(["bench", "--models", "mpi", "--workloads", "cpu,sleep"])
+        .args(["--workers", "1,2", "--runs", "1", "--format", "json"])
+        .args(["--iters", &ITERS.to_string(), "--sleep", "0.3"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let measurements = doc["measurements"].as_array().unwrap();
+    assert_eq!(measurements.len(), 2 * 2, "{doc}");
+    let cpu = Workload::Cpu { iters: ITERS }.expected_result();
+    let sleep = Workload::Sleep { duration: SLEEP }.expected_result();
+    for m in measurements {
+        assert_eq!(m["model"], "mpi");
+        let workers = m["workers"].as_u64().unwrap() as usize;
+        let outcomes = m["outcomes"].as_array().unwrap();
+        assert_eq!(outcomes.len(), workers);
+        let expected = if m["workload"]["kind"] == "cpu" {
+            cpu
+        } else {
+            sleep
+        };
+        for o in outcomes {
+            assert_eq!(o["status"], "finished", "{m}");
+            assert_eq!(o["result"], expected);
+        }
+        if m["workload"]["kind"] == "sleep" {
+            // Barrier to barrier: the sleep and little else. A launch
+            // (~0.3 s here, more on a busy machine) in it would show.
+            let wall = m["wall_s"].as_f64().unwrap();
+            assert!(
+                (0.3..0.3 * 1.5).contains(&wall),
+                "sleep wall {wall} s is not rank 0's barrier-to-barrier time"
+            );
+        }
+    }
+    // Each run reports its launch on stderr, apart from the wall time.
+    let launches: Vec<f64> = stderr
+        .lines()
+        .filter_map(|line| line.split("MPI_Init done) ").nth(1))
+        .filter_map(|rest| rest.split(" s,").next()?.parse().ok())
+        .collect();
+    assert_eq!(launches.len(), 4, "{stderr}");
+    assert!(
+        launches.iter().all(|&s| s > 0.0 && s < 30.0),
+        "{launches:?}"
+    );
+}
+
+#[test]
+fn over_tcp_the_ranks_still_agree() {
+    if !mpirun_here() {
+        return;
+    }
+    let output = Command::new(common::PARALAB)
+        .args([
+            "bench",
+            "--models",
+            "mpi",
+            "--workloads",
+            "cpu",
+            "--workers",
+            "3",
+        ])
+        .args(["--runs", "1", "--format", "json", "--iters", "500001"])
+        .args(["--mpi-args", "--mca btl self,tcp"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcomes = doc["measurements"][0]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 3);
+    let cpu = Workload::Cpu { iters: 500_001 }.expected_result();
+    assert!(outcomes.iter().all(|o| o["result"] == cpu), "{doc}");
+}
+
+#[test]
+fn a_missing_launcher_is_one_line() {
+    let output = Command::new(common::PARALAB)
+        .args([
+            "bench",
+            "--models",
+            "mpi",
+            "--workloads",
+            "sleep",
+            "--workers",
+            "1",
+        ])
+        .args(["--sleep", "0.01", "--mpirun", "/nonexistent/mpirun"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("--mpirun /nonexistent/mpirun"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+}
