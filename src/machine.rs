@@ -44,6 +44,25 @@ pub(crate) struct Machine {
     /// The 1-minute load average just before the sweep (`/proc/loadavg`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_average_1m: Option<f64>,
+    /// How the mpi model launched its ranks, when it ran (absent in older
+    /// files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mpi: Option<MpiInfo>,
+}
+
+/// The MPI behind the mpi model: the launcher, where the ranks may go and
+/// how they talk.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct MpiInfo {
+    /// The launcher and its version: `/usr/bin/mpirun (Open MPI) 4.1.4`.
+    pub(crate) launcher: String,
+    /// What `--mpi-args` passed to it.
+    pub(crate) args: Vec<String>,
+    /// The hosts the ranks may run on: those of `--hostfile`/`--host`, or
+    /// this one.
+    pub(crate) hosts: Vec<String>,
+    /// How ranks exchange messages: Open MPI's `btl` choice.
+    pub(crate) transport: String,
 }
 
 /// The interpreter behind the Python models, as it describes itself.
@@ -83,6 +102,7 @@ impl Machine {
             python: None,
             others_cpus_before: None,
             load_average_1m: None,
+            mpi: None,
         }
     }
 
@@ -129,6 +149,19 @@ impl Machine {
             ("paralab", self.paralab_version.clone()),
             ("command", self.command_line_text()),
         ]
+        .into_iter()
+        .chain(self.mpi.as_ref().map(|mpi| {
+            (
+                "MPI",
+                format!(
+                    "{}, hosts {}, transport {}",
+                    mpi.launcher,
+                    mpi.hosts.join(", "),
+                    mpi.transport
+                ),
+            )
+        }))
+        .collect()
     }
 }
 

@@ -234,12 +234,15 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             .map(|MpiArgs(words)| words)
             .unwrap_or_default(),
     });
-    if plan.models.iter().any(|m| m.family() == "mpi") {
-        // Before anything runs: a launcher that is not there costs nothing.
-        crate::mpi::launch::chosen()
-            .program()
-            .map_err(CliError::Usage)?;
-    }
+    // Before anything runs: a launcher that is not there costs nothing.
+    let mpirun = match plan.models.iter().any(|m| m.family() == "mpi") {
+        true => Some(
+            crate::mpi::launch::chosen()
+                .program()
+                .map_err(CliError::Usage)?,
+        ),
+        false => None,
+    };
     if let Some((variable, value)) = crate::mpi::started_by_launcher()
         && plan.models.iter().any(|m| m.family() == "mpi")
     {
@@ -281,6 +284,9 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         version: p.version().to_string(),
         gil_enabled: p.gil_enabled(),
     });
+    machine.mpi = mpirun
+        .as_deref()
+        .map(|mpirun| crate::mpi::launch::chosen().describe(mpirun));
     before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
     let mut save = match &args.save {
         None => None,

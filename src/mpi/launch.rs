@@ -6,6 +6,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use super::RANK_ARG;
+use crate::machine::MpiInfo;
 use crate::model::process::worker::spawn_args;
 use crate::workload::Workload;
 
@@ -54,6 +55,66 @@ impl Launcher {
             .ok_or_else(|| {
                 "no mpirun on the PATH; install Open MPI (apt-get install openmpi-bin) or give --mpirun PATH".to_string()
             })
+    }
+
+    /// The machine block's MPI line: the launcher and its version, the
+    /// hosts the ranks may go to, the transport asked for.
+    pub(crate) fn describe(&self, mpirun: &Path) -> MpiInfo {
+        let version = Command::new(mpirun)
+            .arg("--version")
+            .output()
+            .ok()
+            .and_then(|out| {
+                String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .next()
+                    .map(|line| line.trim().to_string())
+            })
+            .unwrap_or_default();
+        MpiInfo {
+            launcher: format!("{} {version}", mpirun.display()).trim().to_string(),
+            args: self.args.clone(),
+            hosts: self.hosts(),
+            transport: self.transport(),
+        }
+    }
+
+    /// The hosts of `--host a,b` or of a hostfile's lines; this host when
+    /// neither is given.
+    fn hosts(&self) -> Vec<String> {
+        let after = |names: &[&str]| {
+            self.args
+                .windows(2)
+                .find(|pair| names.contains(&pair[0].as_str()))
+                .map(|pair| pair[1].clone())
+        };
+        if let Some(list) = after(&["--host", "-host", "-H"]) {
+            return list
+                .split(',')
+                .map(|host| host.split(':').next().unwrap_or(host).to_string())
+                .collect();
+        }
+        if let Some(file) = after(&["--hostfile", "-hostfile", "--machinefile"]) {
+            return std::fs::read_to_string(&file)
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| line.split('#').next()?.split_whitespace().next())
+                .map(str::to_string)
+                .collect();
+        }
+        std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|name| vec![name.trim().to_string()])
+            .unwrap_or_default()
+    }
+
+    /// Open MPI's `--mca btl` choice, or its default (shared memory
+    /// between ranks of a host, TCP between hosts).
+    fn transport(&self) -> String {
+        self.args
+            .windows(3)
+            .find(|w| matches!(w[0].as_str(), "--mca" | "-mca") && w[1] == "btl")
+            .map(|w| format!("btl {}", w[2]))
+            .unwrap_or_else(|| "Open MPI's default (shared memory within a host)".into())
     }
 
     /// Whether the extra arguments say where ranks go (then their slots are
@@ -139,6 +200,19 @@ mod tests {
         };
         let placed = hosts.command(Path::new("mpirun"), Path::new("/p"), 8, &sleep, 2, false);
         assert!(!words(&placed).contains(&"--oversubscribe".to_string()));
+    }
+
+    #[test]
+    fn hosts_and_transport_come_from_the_arguments() {
+        let launcher = Launcher {
+            mpirun: None,
+            args: ["--host", "a:2,b", "--mca", "btl", "self,tcp"]
+                .map(String::from)
+                .to_vec(),
+        };
+        assert_eq!(launcher.hosts(), ["a", "b"]);
+        assert_eq!(launcher.transport(), "btl self,tcp");
+        assert!(Launcher::default().transport().contains("default"));
     }
 
     #[test]
