@@ -130,3 +130,54 @@ fn a_missing_launcher_is_one_line() {
     assert!(stderr.contains("--mpirun /nonexistent/mpirun"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
+
+#[test]
+fn started_by_mpirun_rank_0_alone_reports_every_rank() {
+    if !mpirun_here() {
+        return;
+    }
+    let mut mpirun = Command::new("mpirun");
+    mpirun.args(["-n", "2", "--oversubscribe"]);
+    if nix_is_root() {
+        mpirun.arg("--allow-run-as-root");
+    }
+    let output = mpirun
+        .arg(common::PARALAB)
+        .args([
+            "bench",
+            "--models",
+            "mpi",
+            "--workloads",
+            "cpu",
+            "--runs",
+            "1",
+        ])
+        .args(["--format", "json", "--iters", "300007"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // One JSON document: rank 1 printed nothing.
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let measurements = doc["measurements"].as_array().unwrap();
+    assert_eq!(measurements.len(), 1, "{doc}");
+    assert_eq!(measurements[0]["workers"], 2);
+    let cpu = Workload::Cpu { iters: 300_007 }.expected_result();
+    let outcomes = measurements[0]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes.len(), 2);
+    assert!(outcomes.iter().all(|o| o["result"] == cpu), "{doc}");
+    assert!(stderr.contains("ranks of the launcher's job"), "{stderr}");
+}
+
+/// Open MPI refuses root without `--allow-run-as-root`.
+fn nix_is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|l| l.starts_with("Uid:"))
+                .map(|l| l.split_whitespace().nth(2) == Some("0"))
+        })
+        .unwrap_or(false)
+}

@@ -226,6 +226,10 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         .collect();
     let outputs = args.outputs.check_with(args.format, &save_is_an_output)?;
     let mut plan = args.plan();
+    let wants_mpi = plan.models.iter().any(|m| m.family() == "mpi");
+    let in_job = crate::mpi::started_by_launcher()
+        .filter(|_| wants_mpi)
+        .map(|(variable, value)| format!("{variable}={value}"));
     crate::mpi::launch::choose(crate::mpi::launch::Launcher {
         mpirun: args.mpirun.clone(),
         args: args
@@ -233,9 +237,10 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             .clone()
             .map(|MpiArgs(words)| words)
             .unwrap_or_default(),
+        in_job: in_job.clone(),
     });
     // Before anything runs: a launcher that is not there costs nothing.
-    let mpirun = match plan.models.iter().any(|m| m.family() == "mpi") {
+    let mpirun = match wants_mpi && in_job.is_none() {
         true => Some(
             crate::mpi::launch::chosen()
                 .program()
@@ -243,17 +248,37 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         ),
         false => None,
     };
-    if let Some((variable, value)) = crate::mpi::started_by_launcher()
-        && plan.models.iter().any(|m| m.family() == "mpi")
-    {
-        // Every rank would run a whole sweep of its own; rank 0 alone says so.
-        if crate::mpi::launcher_rank() != 0 {
-            return Ok(Exit::Usage);
+    #[cfg(feature = "mpi")]
+    let _job = match &in_job {
+        None => None,
+        Some(started_by) => {
+            // Started by a launcher: every rank joins its job; rank 0 runs
+            // the sweep with all of them as workers, the others follow
+            // its orders and print nothing.
+            let ranks = crate::mpi::rank::join_job().map_err(|problem| {
+                CliError::Failed(format!("could not join the launcher's MPI job: {problem}"))
+            })?;
+            if crate::mpi::launcher_rank() != 0 {
+                return Ok(match crate::mpi::rank::follow() {
+                    0 => Exit::Success,
+                    _ => Exit::Failed,
+                });
+            }
+            if plan.workers != [ranks] {
+                error::say(format_args!(
+                    "started by a launcher ({started_by}): the workers are its {ranks} ranks, so --workers is {ranks}"
+                ));
+                plan.workers = vec![ranks];
+            }
+            if plan.models.len() > 1 {
+                error::say(
+                    "started by a launcher: every rank runs paralab, so only the mpi model is run",
+                );
+                plan.models.retain(|m| m.family() == "mpi");
+            }
+            Some(crate::mpi::rank::JobGuard)
         }
-        return Err(CliError::Usage(format!(
-            "paralab was started by an MPI launcher ({variable}={value}); the mpi model does not yet run inside a launcher's job: run paralab alone with --models mpi, and give hosts with --mpi-args '--hostfile FILE'"
-        )));
-    }
+    };
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }
@@ -284,9 +309,11 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         version: p.version().to_string(),
         gil_enabled: p.gil_enabled(),
     });
-    machine.mpi = mpirun
-        .as_deref()
-        .map(|mpirun| crate::mpi::launch::chosen().describe(mpirun));
+    machine.mpi = match (&mpirun, &in_job) {
+        (Some(mpirun), _) => Some(crate::mpi::launch::chosen().describe(mpirun)),
+        (None, Some(started_by)) => Some(crate::mpi::launch::chosen().in_job_described(started_by)),
+        (None, None) => None,
+    };
     before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
     let mut save = match &args.save {
         None => None,

@@ -33,6 +33,9 @@ impl Runner for MpiRanks {
             });
         }
         let launcher = launch::chosen();
+        if let Some(started_by) = &launcher.in_job {
+            return Ok(in_job(workload, workers, started_by));
+        }
         let mpirun = launcher.program().map_err(unavailable)?;
         let root = nix::unistd::geteuid().is_root();
         let mut command = launcher.command(
@@ -111,6 +114,59 @@ impl Runner for MpiRanks {
 
     fn unavailable(&self) -> Option<&'static str> {
         (!cfg!(feature = "mpi")).then_some(crate::mpi::NOT_BUILT)
+    }
+}
+
+/// One run on the ranks of the job a launcher started paralab in: rank 0
+/// (this process) leads, the others follow.
+fn in_job(workload: &Workload, workers: usize, started_by: &str) -> RunOutput {
+    #[cfg(feature = "mpi")]
+    let led = crate::mpi::rank::lead(workload);
+    #[cfg(not(feature = "mpi"))]
+    let led: Result<JobReport, String> = {
+        let _ = workload;
+        Err(crate::mpi::NOT_BUILT.into())
+    };
+    match led {
+        Ok(job) if job.ranks.len() == workers => {
+            let clock = job.wall_s;
+            eprintln!(
+                "paralab: mpi: {} ranks of the launcher's job ({started_by}) on {}: wall (rank 0, barrier to barrier) {clock:.3} s; the launch was the launcher's, not measured",
+                job.ranks.len(),
+                job.hosts().join(", "),
+            );
+            RunOutput {
+                outcomes: job.outcomes(workers),
+                own_wall_s: Some(job.wall_s),
+            }
+        }
+        Ok(job) => RunOutput::timed_by_caller(
+            (0..workers)
+                .map(|worker| {
+                    WorkerOutcome::ended(
+                        worker,
+                        WorkerStatus::Lost {
+                            reason: format!(
+                                "the launcher's job has {} ranks, not {workers}",
+                                job.ranks.len()
+                            ),
+                        },
+                    )
+                })
+                .collect(),
+        ),
+        Err(reason) => RunOutput::timed_by_caller(
+            (0..workers)
+                .map(|worker| {
+                    WorkerOutcome::ended(
+                        worker,
+                        WorkerStatus::Lost {
+                            reason: reason.clone(),
+                        },
+                    )
+                })
+                .collect(),
+        ),
     }
 }
 

@@ -18,6 +18,9 @@ pub(crate) struct Launcher {
     /// Passed to it as they are, before the program: `--hostfile hosts`,
     /// `--mca btl self,tcp`.
     pub args: Vec<String>,
+    /// A launcher started paralab (`mpirun -n 4 paralab …`): the runs use
+    /// the ranks of that job, named by the variable that said so.
+    pub in_job: Option<String>,
 }
 
 /// The launcher the command line chose, set once before a sweep (the
@@ -76,6 +79,17 @@ impl Launcher {
             args: self.args.clone(),
             hosts: self.hosts(),
             transport: self.transport(),
+        }
+    }
+
+    /// The machine block's MPI line when a launcher started paralab: its
+    /// hosts and transport were the launcher's to choose.
+    pub(crate) fn in_job_described(&self, started_by: &str) -> MpiInfo {
+        MpiInfo {
+            launcher: format!("started by a launcher ({started_by})"),
+            args: Vec::new(),
+            hosts: self.hosts(),
+            transport: "the launcher's choice".into(),
         }
     }
 
@@ -178,6 +192,7 @@ mod tests {
         let launcher = Launcher {
             mpirun: None,
             args: vec!["--mca".into(), "btl".into(), "self,tcp".into()],
+            in_job: None,
         };
         let sleep = Workload::Sleep {
             duration: Duration::from_millis(5),
@@ -197,6 +212,7 @@ mod tests {
         let hosts = Launcher {
             mpirun: None,
             args: vec!["--hostfile".into(), "h".into()],
+            in_job: None,
         };
         let placed = hosts.command(Path::new("mpirun"), Path::new("/p"), 8, &sleep, 2, false);
         assert!(!words(&placed).contains(&"--oversubscribe".to_string()));
@@ -209,6 +225,7 @@ mod tests {
             args: ["--host", "a:2,b", "--mca", "btl", "self,tcp"]
                 .map(String::from)
                 .to_vec(),
+            in_job: None,
         };
         assert_eq!(launcher.hosts(), ["a", "b"]);
         assert_eq!(launcher.transport(), "btl self,tcp");
@@ -220,6 +237,7 @@ mod tests {
         let launcher = Launcher {
             mpirun: Some("/nonexistent/mpirun".into()),
             args: vec![],
+            in_job: None,
         };
         assert!(launcher.program().unwrap_err().contains("--mpirun"));
     }

@@ -6,7 +6,12 @@
 //! [`JobReport`] as one line on its standard output.
 
 use std::ffi::OsString;
+use std::sync::Mutex;
+use std::time::Duration;
 
+use mpi::Threading;
+use mpi::environment::Universe;
+use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use nix::sys::resource::{UsageWho, getrusage};
 
@@ -14,6 +19,7 @@ use super::report::{JobReport, RankReport};
 use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
 use crate::model::process::worker::parse_spawn_args;
+use crate::workload::{Workload, nanos};
 
 /// Room for one rank's report in the gather: a fixed size, so one
 /// `MPI_Gather` carries them all.
@@ -36,9 +42,26 @@ pub(crate) fn serve(args: &[OsString]) -> i32 {
         eprintln!("paralab mpi rank: MPI was already initialised");
         return 1;
     };
-    let world = universe.world();
-    let rank = world.rank() as usize;
+    match one_run(&universe.world(), &workload) {
+        Ok(Some(job)) => {
+            println!(
+                "{}",
+                serde_json::to_string(&job).expect("a job report is plain data")
+            );
+            0
+        }
+        Ok(None) => 0,
+        Err(problem) => {
+            eprintln!("paralab mpi rank 0: {problem}");
+            1
+        }
+    }
+}
 
+/// One run on every rank of `world`: the workload between two barriers,
+/// then rank 0 gathers every rank's report; `Some` on rank 0 only.
+fn one_run(world: &SimpleCommunicator, workload: &Workload) -> Result<Option<JobReport>, String> {
+    let rank = world.rank() as usize;
     world.barrier();
     let t0 = mpi::time();
     let ready = MonoTime::now();
@@ -72,35 +95,117 @@ pub(crate) fn serve(args: &[OsString]) -> i32 {
     let root = world.process_at_rank(0);
     if rank != 0 {
         root.gather_into(&slot[..]);
-        return 0;
+        return Ok(None);
     }
     let mut all = vec![0u8; SLOT * world.size() as usize];
     root.gather_into_root(&slot[..], &mut all[..]);
-    let ranks: Result<Vec<RankReport>, _> = all
+    let ranks = all
         .chunks(SLOT)
         .map(|slot| serde_json::from_slice::<RankReport>(slot.trim_ascii_end()))
-        .collect();
-    let ranks = match ranks {
-        Ok(ranks) => ranks,
-        Err(error) => {
-            eprintln!("paralab mpi rank 0: a rank's report did not arrive whole: {error}");
-            return 1;
-        }
-    };
+        .collect::<Result<Vec<RankReport>, _>>()
+        .map_err(|error| format!("a rank's report did not arrive whole: {error}"))?;
     let library = mpi::environment::library_version()
         .ok()
         .and_then(|text| text.split(',').next().map(|l| l.trim().to_string()))
         .unwrap_or_default();
-    let job = JobReport {
+    Ok(Some(JobReport {
         paralab_mpi: 1,
         wall_s,
         ready_mono_ns: ready.0,
         library,
         ranks,
+    }))
+}
+
+/// MPI in a paralab that a launcher started (`mpirun -n 4 paralab bench
+/// --models mpi`): rank 0 runs the sweep and leads each run; the other
+/// ranks follow its orders until it says stop.
+static JOB: Mutex<Option<Universe>> = Mutex::new(None);
+
+/// An order broadcast by rank 0: `[0, 0]` stop, `[1, iters]` cpu,
+/// `[2, nanoseconds]` sleep.
+type Order = [u64; 2];
+
+/// Joins the launcher's job: initialises MPI (serialized: rank 0's sweep
+/// may run on another thread than main). Returns the number of ranks.
+pub(crate) fn join_job() -> Result<usize, String> {
+    let (universe, _) = mpi::initialize_with_threading(Threading::Serialized)
+        .ok_or("MPI was already initialised")?;
+    let size = universe.world().size() as usize;
+    *JOB.lock().unwrap_or_else(|e| e.into_inner()) = Some(universe);
+    Ok(size)
+}
+
+/// A rank other than 0: runs every run rank 0 orders, silently, until
+/// told to stop; then finalises MPI. Returns the exit code.
+pub(crate) fn follow() -> i32 {
+    let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(universe) = guard.as_ref() else {
+        return 1;
     };
-    println!(
-        "{}",
-        serde_json::to_string(&job).expect("a job report is plain data")
-    );
+    let world = universe.world();
+    loop {
+        let mut order: Order = [0, 0];
+        world.process_at_rank(0).broadcast_into(&mut order[..]);
+        let workload = match order {
+            [1, iters] => Workload::Cpu { iters },
+            [2, nanos] => Workload::Sleep {
+                duration: Duration::from_nanos(nanos),
+            },
+            _ => break,
+        };
+        if one_run(&world, &workload).is_err() {
+            return 1;
+        }
+    }
+    drop(guard);
+    finish_job();
     0
+}
+
+/// Rank 0: one run of `workload` on every rank of the job.
+pub(crate) fn lead(workload: &Workload) -> Result<JobReport, String> {
+    let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
+    let universe = guard.as_ref().ok_or("paralab is not in an MPI job")?;
+    let world = universe.world();
+    let mut order: Order = match workload {
+        Workload::Cpu { iters } => [1, *iters],
+        Workload::Sleep { duration } => [2, nanos(*duration)],
+        _ => return Err("only the cpu and sleep workloads run as MPI ranks".into()),
+    };
+    world.process_at_rank(0).broadcast_into(&mut order[..]);
+    one_run(&world, workload)?.ok_or_else(|| "rank 0 got no report".into())
+}
+
+/// Rank 0 at the end of its sweep: tells the others to stop, and
+/// finalises MPI. Does nothing outside a job.
+pub(crate) fn end_job() {
+    let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(universe) = guard.as_ref()
+        && universe.world().rank() == 0
+    {
+        let mut order: Order = [0, 0];
+        universe
+            .world()
+            .process_at_rank(0)
+            .broadcast_into(&mut order[..]);
+    }
+    drop(guard);
+    finish_job();
+}
+
+/// Rank 0's hold on the job: when the sweep ends, however it ends, the
+/// other ranks are told to stop and MPI is finalised.
+pub(crate) struct JobGuard;
+
+impl Drop for JobGuard {
+    fn drop(&mut self) {
+        end_job();
+    }
+}
+
+/// Finalises MPI (dropping the universe does).
+fn finish_job() {
+    let universe = JOB.lock().unwrap_or_else(|e| e.into_inner()).take();
+    drop(universe);
 }
