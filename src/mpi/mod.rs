@@ -28,6 +28,7 @@ pub(crate) const NOT_BUILT: &str = "this paralab was built without MPI; build it
 const LAUNCHER_SIZE_VARS: [&str; 3] = ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_RANK"];
 
 /// The variables that give this process's rank in a launcher's job.
+#[cfg(feature = "mpi")]
 const LAUNCHER_RANK_VARS: [&str; 3] = ["OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK"];
 
 /// The variable, and its value, by which a launcher said that this process
@@ -39,6 +40,7 @@ pub(crate) fn started_by_launcher() -> Option<(&'static str, String)> {
 }
 
 /// This process's rank in a launcher's job (0 when no launcher says).
+#[cfg(feature = "mpi")]
 pub(crate) fn launcher_rank() -> usize {
     LAUNCHER_RANK_VARS
         .iter()
