@@ -305,9 +305,10 @@ mod with_mpi {
                 if *primitive == MpiPrimitive::Launch {
                     continue;
                 }
-                let line = lines.iter().find(|l| l.id == primitive.id()).ok_or_else(|| {
-                    format!("rank 0 printed no figure for {}", primitive.id())
-                })?;
+                let line = lines
+                    .iter()
+                    .find(|l| l.id == primitive.id())
+                    .ok_or_else(|| format!("rank 0 printed no figure for {}", primitive.id()))?;
                 if line.rounds.is_empty() || line.rounds.iter().any(|v| !v.is_finite() || *v <= 0.0)
                 {
                     return Err(format!(
@@ -316,7 +317,11 @@ mod with_mpi {
                         line.rounds
                     ));
                 }
-                figures.push(MpiFigure::from_rounds(*primitive, line.iterations, &line.rounds));
+                figures.push(MpiFigure::from_rounds(
+                    *primitive,
+                    line.iterations,
+                    &line.rounds,
+                ));
             }
         }
         if chosen.contains(&MpiPrimitive::Launch) {
@@ -384,9 +389,7 @@ mod with_mpi {
         let chosen: Vec<MpiPrimitive> = if list == INIT_ONLY {
             Vec::new()
         } else {
-            list.split(',')
-                .map(str::parse)
-                .collect::<Result<_, _>>()?
+            list.split(',').map(str::parse).collect::<Result<_, _>>()?
         };
         let universe = mpi::initialize().ok_or("MPI was initialised already")?;
         let world = universe.world();
@@ -432,7 +435,11 @@ mod with_mpi {
         let mut start = 0.0;
         match primitive {
             MpiPrimitive::Latency1B | MpiPrimitive::Latency1MiB => {
-                let size = if primitive == MpiPrimitive::Latency1B { 1 } else { MIB };
+                let size = if primitive == MpiPrimitive::Latency1B {
+                    1
+                } else {
+                    MIB
+                };
                 let send = vec![b'a'; size];
                 let mut receive = vec![b'b'; size];
                 world.barrier();
