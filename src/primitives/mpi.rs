@@ -11,6 +11,10 @@
 //! warm-up iterations, then timed ones, averaged); the rounds give the
 //! median and spread.
 
+// Without the `mpi` feature only the names are used (to refuse them with
+// the sentence saying how to build paralab with MPI).
+#![cfg_attr(not(feature = "mpi"), allow(dead_code))]
+
 use serde::{Deserialize, Serialize};
 
 use crate::fmt::{Column, Table, nanos, thousands};
