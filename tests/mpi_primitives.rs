@@ -52,19 +52,19 @@ fn mpi_figures(extra: &[&str]) -> Vec<Value> {
     doc["mpi"].as_array().unwrap().clone()
 }
 
-fn figure<'a>(figures: &'a [Value], id: &str) -> &'a Value {
+fn figure<'a>(figures: &'a [Value], transport: &str, id: &str) -> &'a Value {
     figures
         .iter()
-        .find(|f| f["id"] == id)
-        .unwrap_or_else(|| panic!("no {id} in {figures:?}"))
+        .find(|f| f["id"] == id && f["transport"] == transport)
+        .unwrap_or_else(|| panic!("no {id} over {transport} in {figures:?}"))
 }
 
-/// Every figure positive and ordered (p5 ≤ median ≤ p95, the best at the
-/// right end), and a 1 MiB message slower than a 1 B one.
-fn check_figures(figures: &[Value], ids: &[&str]) {
-    assert_eq!(figures.len(), ids.len(), "{figures:?}");
+/// Over `transport`, every figure positive and ordered (p5 ≤ median ≤
+/// p95, the best at the right end), and a 1 MiB message slower than a 1 B
+/// one.
+fn check_figures(figures: &[Value], transport: &str, ids: &[&str]) {
     for id in ids {
-        let f = figure(figures, id);
+        let f = figure(figures, transport, id);
         let value = |key: &str| f[key].as_f64().unwrap();
         let (p5, median, p95, best) = (value("p5"), value("median"), value("p95"), value("best"));
         assert!(0.0 < p5 && p5 <= median && median <= p95, "{f}");
@@ -77,7 +77,7 @@ fn check_figures(figures: &[Value], ids: &[&str]) {
         assert!(f["rounds"].as_u64().unwrap() >= 5, "{f}");
         assert!(f["osu_reference"].as_str().unwrap().contains("osu_") || *id == "mpi-launch");
     }
-    let best = |id: &str| figure(figures, id)["best"].as_f64().unwrap();
+    let best = |id: &str| figure(figures, transport, id)["best"].as_f64().unwrap();
     // A megabyte is copied at most at tens of GB/s (≥ 20 µs); a byte's
     // round trip costs far less on any transport.
     assert!(
@@ -88,26 +88,28 @@ fn check_figures(figures: &[Value], ids: &[&str]) {
 }
 
 #[test]
-fn every_mpi_primitive_over_shared_memory() {
+fn every_mpi_primitive_over_shared_memory_and_tcp() {
     let Some(_one_job) = have_mpirun() else {
         return;
     };
     let figures = mpi_figures(&["--mpi"]);
-    check_figures(
-        &figures,
-        &[
-            "mpi-latency-1b",
-            "mpi-latency-1mib",
-            "mpi-bw",
-            "mpi-barrier",
-            "mpi-allreduce",
-            "mpi-launch",
-        ],
-    );
-    // Starting two processes through mpirun's daemon takes milliseconds at
-    // least; a 1-byte message over shared memory, microseconds at most.
-    let best = |id: &str| figure(&figures, id)["best"].as_f64().unwrap();
-    assert!(best("mpi-launch") > 1000.0 * best("mpi-latency-1b"));
+    let ids = [
+        "mpi-latency-1b",
+        "mpi-latency-1mib",
+        "mpi-bw",
+        "mpi-barrier",
+        "mpi-allreduce",
+        "mpi-launch",
+    ];
+    // Shared memory and TCP side by side, nothing else.
+    assert_eq!(figures.len(), 2 * ids.len(), "{figures:?}");
+    for transport in ["shared memory", "tcp"] {
+        check_figures(&figures, transport, &ids);
+        // Starting two processes through mpirun takes milliseconds at
+        // least; a 1-byte message, microseconds at most.
+        let best = |id: &str| figure(&figures, transport, id)["best"].as_f64().unwrap();
+        assert!(best("mpi-launch") > 100.0 * best("mpi-latency-1b"));
+    }
 }
 
 #[test]
@@ -118,7 +120,8 @@ fn mpi_args_reach_mpirun() {
     let ids = ["mpi-latency-1b", "mpi-latency-1mib", "mpi-bw"];
     let only = ids.join(",");
     let figures = mpi_figures(&["--only", &only, "--mpi-args", "--mca btl self,tcp"]);
-    check_figures(&figures, &ids);
+    assert_eq!(figures.len(), ids.len(), "{figures:?}");
+    check_figures(&figures, "mpirun --mca btl self,tcp", &ids);
     // A transport that does not exist: mpirun refuses, and paralab says so.
     paralab()
         .args(["primitives", "--only", "mpi-latency-1b"])

@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive};
+use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive, Transport};
 use crate::primitives::{Primitive, Timing, render_table};
 use clap::{Args, ValueEnum};
 
@@ -23,11 +23,13 @@ pub(crate) struct PrimitivesArgs {
     only: Vec<Chosen>,
 
     /// MPI's primitives instead of the local ones, the OSU Micro-Benchmarks' way, over two
-    /// ranks started with mpirun (needs a paralab built with `--features mpi`)
+    /// ranks started with mpirun, over shared memory and TCP side by side (needs a paralab
+    /// built with `--features mpi`)
     #[arg(long)]
     mpi: bool,
 
-    /// Arguments for mpirun, placed before the program, e.g. '--mca btl self,tcp'
+    /// Arguments for mpirun, placed before the program, e.g. '--mca btl self,tcp'; the MPI
+    /// primitives are then measured this way only
     #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
     mpi_args: Option<String>,
 
@@ -96,7 +98,9 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         return serve_rank(list);
     }
     let (chosen, chosen_mpi) = choose(&args)?;
-    let mpi_args = mpi_args(&args, &chosen_mpi)?;
+    let transports = mpi::transports(
+        mpi_args(&args, &chosen_mpi)?.map(|split| (args.mpi_args.as_deref().unwrap_or(""), split)),
+    );
     let mut timings = Vec::new();
     let mut failure = None;
     let progress = std::io::stderr().is_terminal();
@@ -117,18 +121,21 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         if progress {
             error::status(format_args!("timing MPI's primitives with mpirun -n 2 …"));
         }
-        match measure_mpi(&chosen_mpi, &mpi_args) {
-            Ok(measured) => figures = measured,
-            Err(error) => failure = Some(format!("MPI's primitives: {error}")),
+        for transport in &transports {
+            match measure_mpi(&chosen_mpi, transport) {
+                Ok(measured) => figures.extend(measured),
+                Err(error) => {
+                    failure = Some(format!("MPI's primitives over {}: {error}", transport.name));
+                    break;
+                }
+            }
         }
+        // Each primitive's transports side by side.
+        figures.sort_by_key(|f| chosen_mpi.iter().position(|p| p.id() == f.id));
     }
     if progress {
         error::clear_status();
     }
-    let transport = match &args.mpi_args {
-        Some(given) => format!("Open MPI's choice under mpirun {given}"),
-        None => "Open MPI's default (shared memory between two ranks of one host)".to_string(),
-    };
     let text = match args.format {
         Format::Table => {
             let mut text = String::new();
@@ -139,7 +146,7 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
                 if !text.is_empty() {
                     text.push('\n');
                 }
-                text.push_str(&mpi::render_table(&figures, &transport));
+                text.push_str(&mpi::render_table(&figures));
             }
             text
         }
@@ -200,16 +207,19 @@ fn choose(args: &PrimitivesArgs) -> Result<(Vec<Primitive>, Vec<MpiPrimitive>), 
 }
 
 /// `--mpi-args` split as a shell would; only meaningful with MPI primitives.
-fn mpi_args(args: &PrimitivesArgs, chosen_mpi: &[MpiPrimitive]) -> Result<Vec<String>, CliError> {
+fn mpi_args(
+    args: &PrimitivesArgs,
+    chosen_mpi: &[MpiPrimitive],
+) -> Result<Option<Vec<String>>, CliError> {
     let Some(text) = &args.mpi_args else {
-        return Ok(Vec::new());
+        return Ok(None);
     };
     if chosen_mpi.is_empty() {
         return Err(CliError::Usage(format!(
             "--mpi-args '{text}' is given but no MPI primitive is chosen; add --mpi, or mpi-… names to --only"
         )));
     }
-    shlex::split(text).ok_or_else(|| {
+    shlex::split(text).map(Some).ok_or_else(|| {
         CliError::Usage(format!(
             "--mpi-args '{text}' has an unclosed quote; give mpirun's arguments as a shell would, e.g. '--mca btl self,tcp'"
         ))
@@ -217,12 +227,12 @@ fn mpi_args(args: &PrimitivesArgs, chosen_mpi: &[MpiPrimitive]) -> Result<Vec<St
 }
 
 #[cfg(feature = "mpi")]
-fn measure_mpi(chosen: &[MpiPrimitive], mpi_args: &[String]) -> Result<Vec<MpiFigure>, String> {
-    mpi::measure(chosen, mpi_args)
+fn measure_mpi(chosen: &[MpiPrimitive], transport: &Transport) -> Result<Vec<MpiFigure>, String> {
+    mpi::measure(chosen, transport)
 }
 
 #[cfg(not(feature = "mpi"))]
-fn measure_mpi(_: &[MpiPrimitive], _: &[String]) -> Result<Vec<MpiFigure>, String> {
+fn measure_mpi(_: &[MpiPrimitive], _: &Transport) -> Result<Vec<MpiFigure>, String> {
     Err(mpi::BUILD_WITH_MPI.to_string())
 }
 

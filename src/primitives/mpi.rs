@@ -165,6 +165,39 @@ pub(crate) struct MpiFigure {
     pub best: f64,
     /// OSU 7.2's figure on issue 13's machine, not measured by paralab.
     pub osu_reference: &'static str,
+    /// The transport the messages went through (see [`Transport`]).
+    pub transport: String,
+}
+
+/// A way for the two ranks to talk, chosen by mpirun's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Transport {
+    /// How the table names it.
+    pub name: String,
+    /// mpirun's arguments for it, before the program.
+    pub mpirun_args: Vec<String>,
+}
+
+/// What `--mpi` measures: shared memory (Open MPI's default for two ranks
+/// of one host) and TCP side by side, or, given `--mpi-args`, only what
+/// they ask for.
+pub(crate) fn transports(given: Option<(&str, Vec<String>)>) -> Vec<Transport> {
+    match given {
+        Some((text, mpirun_args)) => vec![Transport {
+            name: format!("mpirun {text}"),
+            mpirun_args,
+        }],
+        None => vec![
+            Transport {
+                name: "shared memory".to_string(),
+                mpirun_args: Vec::new(),
+            },
+            Transport {
+                name: "tcp".to_string(),
+                mpirun_args: ["--mca", "btl", "self,tcp"].map(String::from).to_vec(),
+            },
+        ],
+    }
 }
 
 impl MpiFigure {
@@ -188,6 +221,7 @@ impl MpiFigure {
             p95: super::percentile(&sorted, 95.0),
             best,
             osu_reference: primitive.osu_reference(),
+            transport: String::new(),
         }
     }
 }
@@ -201,13 +235,13 @@ struct RankLine {
     rounds: Vec<f64>,
 }
 
-/// The table of MPI figures; `transport` says which Open MPI transport the
-/// figures went through.
-pub(crate) fn render_table(figures: &[MpiFigure], transport: &str) -> String {
+/// The table of MPI figures, each transport's beside the others'.
+pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
     let mut table = Table::new(
         "",
         &[
             "MPI primitive",
+            "transport",
             "median",
             "spread (p5 … p95)",
             "best",
@@ -225,6 +259,7 @@ pub(crate) fn render_table(figures: &[MpiFigure], transport: &str) -> String {
     for f in figures {
         table.row(vec![
             f.operation.to_string(),
+            f.transport.clone(),
             show(f.unit, f.median),
             format!("{:>9} … {:<9}", show(f.unit, f.p5), show(f.unit, f.p95)),
             show(f.unit, f.best),
@@ -234,6 +269,7 @@ pub(crate) fn render_table(figures: &[MpiFigure], transport: &str) -> String {
     }
     let columns = [
         Column::LEFT,
+        Column::LEFT,
         Column::right(11),
         Column::right(27),
         Column::right(11),
@@ -241,12 +277,13 @@ pub(crate) fn render_table(figures: &[MpiFigure], transport: &str) -> String {
         Column::LEFT,
     ];
     let mut out = table.render_rows(" ", &columns);
-    out.push_str(&format!(
-        "Two ranks on this machine, transport: {transport}. Each round is one OSU-style measurement \
+    out.push_str(
+        "Two ranks on this machine; shared memory is Open MPI's default between ranks of one \
+         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one OSU-style measurement \
          (untimed warm-up iterations, then timed ones averaged); the launch is timed by paralab, \
          mpirun start to exit. The last column is OSU 7.2's, measured for issue 13 on an idle \
-         machine (Open MPI 4.1.4), not by this run.\n"
-    ));
+         machine (Open MPI 4.1.4), not by this run.\n",
+    );
     out
 }
 
@@ -262,7 +299,7 @@ mod with_mpi {
     use mpi::collective::SystemOperation;
     use mpi::traits::*;
 
-    use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, WINDOW};
+    use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, Transport, WINDOW};
 
     /// The hidden `--mpi-rank` value of a rank that only initialises MPI.
     const INIT_ONLY: &str = "init";
@@ -272,8 +309,9 @@ mod with_mpi {
     /// the program.
     pub(crate) fn measure(
         chosen: &[MpiPrimitive],
-        mpi_args: &[String],
+        transport: &Transport,
     ) -> Result<Vec<MpiFigure>, String> {
+        let mpi_args = &transport.mpirun_args;
         let program = std::env::current_exe()
             .map_err(|e| format!("could not find paralab's own program to start as ranks: {e}"))?;
         let ranked: Vec<&str> = chosen
@@ -334,6 +372,9 @@ mod with_mpi {
         }
         // In the order asked for.
         figures.sort_by_key(|f| chosen.iter().position(|p| p.id() == f.id));
+        for figure in &mut figures {
+            figure.transport = transport.name.clone();
+        }
         Ok(figures)
     }
 
