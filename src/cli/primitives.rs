@@ -165,6 +165,9 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
     print_stdout(&text);
     match failure {
         None => Ok(Exit::Success),
+        Some(failure) if timings.is_empty() && figures.is_empty() => {
+            Err(CliError::Failed(format!("could not time {failure}")))
+        }
         Some(failure) => Err(CliError::Failed(format!(
             "could not time {failure}; the primitives timed before it are printed"
         ))),

@@ -290,6 +290,44 @@ pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
 #[cfg(feature = "mpi")]
 pub(crate) use with_mpi::{measure, serve_rank};
 
+/// A rank started by `measure` is `paralab primitives --mpi-rank LIST`:
+/// served here, before paralab's signal thread starts, so that mpirun's
+/// SIGTERM to a rank (when another rank fails) ends it quietly instead of
+/// printing paralab's own "interrupted" line. Exits when this process is a
+/// rank; returns otherwise. (Without this call first in `main`, the
+/// `primitives` subcommand serves the rank itself.)
+#[cfg(feature = "mpi")]
+#[allow(
+    dead_code,
+    reason = "called first in cli::main_body once that file's owner adds the call"
+)]
+pub(crate) fn serve_rank_if_requested() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(4).collect();
+    if args.len() != 3 || args[0] != "primitives" || args[1] != "--mpi-rank" {
+        return;
+    }
+    let code = match args[2].to_str().map(serve_rank) {
+        Some(Ok(())) => 0,
+        Some(Err(error)) => {
+            eprintln!("paralab: {error}");
+            1
+        }
+        None => {
+            eprintln!("paralab: the --mpi-rank list is not UTF-8");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Without MPI no process is ever a rank.
+#[cfg(not(feature = "mpi"))]
+#[allow(
+    dead_code,
+    reason = "called first in cli::main_body once that file's owner adds the call"
+)]
+pub(crate) fn serve_rank_if_requested() {}
+
 #[cfg(feature = "mpi")]
 mod with_mpi {
     use std::io::{BufRead, BufReader, Write};
