@@ -335,6 +335,8 @@ mod with_mpi {
     use std::time::Instant;
 
     use mpi::collective::SystemOperation;
+
+    use crate::sys::children::GroupChild;
     use mpi::traits::*;
 
     use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, Transport, WINDOW};
@@ -359,11 +361,14 @@ mod with_mpi {
             .collect();
         let mut figures = Vec::new();
         if !ranked.is_empty() {
-            let mut child = mpirun(mpi_args, &program, &ranked.join(","))
-                .stdout(Stdio::piped())
-                .spawn()
-                .map_err(no_mpirun)?;
-            let stdout = child.stdout.take().expect("piped");
+            // A child of paralab's own kind: its group killed by a stop
+            // signal, itself killed with paralab, signals unblocked (else
+            // mpirun would inherit paralab's blocked SIGINT and SIGTERM).
+            let mut child = GroupChild::spawn(
+                mpirun(mpi_args, &program, &ranked.join(",")).stdout(Stdio::piped()),
+            )
+            .map_err(no_mpirun)?;
+            let stdout = child.child().stdout.take().expect("piped");
             let mut lines = Vec::new();
             for line in BufReader::new(stdout).lines() {
                 let line = line.map_err(|e| format!("could not read the ranks' output: {e}"))?;
@@ -449,10 +454,11 @@ mod with_mpi {
         let mut ns = Vec::new();
         for launch in 0..=LAUNCHES {
             let start = Instant::now();
-            let status = mpirun(mpi_args, program, INIT_ONLY)
-                .stdout(Stdio::null())
-                .status()
-                .map_err(no_mpirun)?;
+            let status =
+                GroupChild::spawn(mpirun(mpi_args, program, INIT_ONLY).stdout(Stdio::null()))
+                    .map_err(no_mpirun)?
+                    .wait()
+                    .map_err(|e| format!("could not wait for mpirun: {e}"))?;
             let elapsed = start.elapsed().as_nanos() as f64;
             if !status.success() {
                 return Err(format!(
