@@ -378,9 +378,11 @@ mod with_mpi {
                     Err(_) => eprintln!("{line}"),
                 }
             }
-            let status = child
-                .wait()
-                .map_err(|e| format!("could not wait for mpirun: {e}"))?;
+            let status = child.wait();
+            // A signal ending paralab killed mpirun: let it finish and
+            // exit as it says, rather than report mpirun's death.
+            crate::sys::signals::wait_if_stopping_now();
+            let status = status.map_err(|e| format!("could not wait for mpirun: {e}"))?;
             if !status.success() {
                 return Err(format!(
                     "mpirun ended with {status} (its own message is above); the MPI figures before it are lost"
@@ -457,8 +459,9 @@ mod with_mpi {
             let status =
                 GroupChild::spawn(mpirun(mpi_args, program, INIT_ONLY).stdout(Stdio::null()))
                     .map_err(no_mpirun)?
-                    .wait()
-                    .map_err(|e| format!("could not wait for mpirun: {e}"))?;
+                    .wait();
+            crate::sys::signals::wait_if_stopping_now();
+            let status = status.map_err(|e| format!("could not wait for mpirun: {e}"))?;
             let elapsed = start.elapsed().as_nanos() as f64;
             if !status.success() {
                 return Err(format!(
