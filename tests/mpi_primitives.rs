@@ -171,3 +171,65 @@ fn bad_mpi_options_are_refused_before_anything_runs() {
         .code(2)
         .stderr(predicate::str::contains("mpi-latency-1b"));
 }
+
+/// The pids of this paralab's mpirun and ranks still running: their
+/// command lines hold this binary's path and the hidden `--mpi-rank`.
+fn mpirun_and_ranks() -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(cmdline) = std::fs::read(entry.path().join("cmdline")) else {
+            continue;
+        };
+        let text = String::from_utf8_lossy(&cmdline);
+        if text.contains(common::PARALAB) && text.contains("--mpi-rank") {
+            found.push(pid);
+        }
+    }
+    found
+}
+
+#[test]
+fn a_stop_signal_leaves_no_mpirun_nor_rank() {
+    use std::time::{Duration, Instant};
+    let Some(_one_job) = have_mpirun() else {
+        return;
+    };
+    let mut paralab = std::process::Command::new(common::PARALAB)
+        .args(["primitives", "--only", "mpi-latency-1mib,mpi-bw"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    // mpirun and its two ranks.
+    while mpirun_and_ranks().len() < 3 {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the ranks never started"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    let pid = nix::unistd::Pid::from_raw(paralab.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let output = paralab.wait_with_output().unwrap();
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    // The ranks end when their mpirun is gone; give them a moment.
+    let ended = Instant::now();
+    while !mpirun_and_ranks().is_empty() {
+        assert!(
+            ended.elapsed() < Duration::from_secs(10),
+            "still running after paralab ended: {:?}",
+            mpirun_and_ranks()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
