@@ -197,7 +197,7 @@ fn a_stop_signal_leaves_no_mpirun_nor_rank() {
     let Some(_one_job) = have_mpirun() else {
         return;
     };
-    let mut paralab = std::process::Command::new(common::PARALAB)
+    let paralab = std::process::Command::new(common::PARALAB)
         .args(["primitives", "--only", "mpi-latency-1mib,mpi-bw"])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
