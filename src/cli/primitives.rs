@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive, Transport};
 use crate::primitives::{Primitive, Timing, render_table};
 use clap::{Args, ValueEnum};
 
@@ -16,9 +17,25 @@ pub(crate) struct PrimitivesArgs {
     samples: usize,
 
     /// Only these primitives, comma-separated: thread, fork, exec, tokio-task, rayon-job, pipe,
-    /// channel, mutex, mutex-contended, context-switch
+    /// channel, mutex, mutex-contended, context-switch; with MPI: mpi-latency-1b,
+    /// mpi-latency-1mib, mpi-bw, mpi-barrier, mpi-allreduce, mpi-launch
     #[arg(long, value_name = "LIST", value_delimiter = ',', value_parser = primitive)]
-    only: Vec<Primitive>,
+    only: Vec<Chosen>,
+
+    /// MPI's primitives instead of the local ones, the OSU Micro-Benchmarks' way, over two
+    /// ranks started with mpirun, over shared memory and TCP side by side (needs a paralab
+    /// built with `--features mpi`)
+    #[arg(long)]
+    mpi: bool,
+
+    /// Arguments for mpirun, placed before the program, e.g. '--mca btl self,tcp'; the MPI
+    /// primitives are then measured this way only
+    #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
+    mpi_args: Option<String>,
+
+    /// A rank of the MPI job that `--mpi` starts: what it measures
+    #[arg(long, value_name = "LIST", hide = true)]
+    mpi_rank: Option<String>,
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -43,8 +60,26 @@ fn samples(text: &str) -> Result<usize, String> {
     }
 }
 
-fn primitive(text: &str) -> Result<Primitive, String> {
-    text.trim().parse()
+/// A primitive named by `--only`: a local one, or one of MPI's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chosen {
+    Local(Primitive),
+    Mpi(MpiPrimitive),
+}
+
+fn primitive(text: &str) -> Result<Chosen, String> {
+    let text = text.trim();
+    if let Ok(local) = text.parse() {
+        return Ok(Chosen::Local(local));
+    }
+    text.parse().map(Chosen::Mpi).map_err(|_| {
+        let local: Vec<&str> = Primitive::ALL.iter().map(|p| p.id()).collect();
+        format!(
+            "unknown primitive '{text}'; accepted: {}, and with MPI: {}",
+            local.join(", "),
+            mpi::names()
+        )
+    })
 }
 
 #[derive(serde::Serialize)]
@@ -52,16 +87,20 @@ struct JsonReport<'a> {
     paralab_version: &'static str,
     logical_cpus: usize,
     primitives: &'a [Timing],
+    #[serde(skip_serializing_if = "<[MpiFigure]>::is_empty")]
+    mpi: &'a [MpiFigure],
 }
 
 /// Times each chosen primitive; prints what was measured even when one
 /// fails, then names the failure.
 pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
-    let chosen: Vec<Primitive> = if args.only.is_empty() {
-        Primitive::ALL.to_vec()
-    } else {
-        args.only.clone()
-    };
+    if let Some(list) = &args.mpi_rank {
+        return serve_rank(list);
+    }
+    let (chosen, chosen_mpi) = choose(&args)?;
+    let transports = mpi::transports(
+        mpi_args(&args, &chosen_mpi)?.map(|split| (args.mpi_args.as_deref().unwrap_or(""), split)),
+    );
     let mut timings = Vec::new();
     let mut failure = None;
     let progress = std::io::stderr().is_terminal();
@@ -77,16 +116,46 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
             }
         }
     }
+    let mut figures = Vec::new();
+    if failure.is_none() && !chosen_mpi.is_empty() {
+        if progress {
+            error::status(format_args!("timing MPI's primitives with mpirun -n 2 …"));
+        }
+        for transport in &transports {
+            match measure_mpi(&chosen_mpi, transport) {
+                Ok(measured) => figures.extend(measured),
+                Err(error) => {
+                    failure = Some(format!("MPI's primitives over {}: {error}", transport.name));
+                    break;
+                }
+            }
+        }
+        // Each primitive's transports side by side.
+        figures.sort_by_key(|f| chosen_mpi.iter().position(|p| p.id() == f.id));
+    }
     if progress {
         error::clear_status();
     }
     let text = match args.format {
-        Format::Table => render_table(&timings),
+        Format::Table => {
+            let mut text = String::new();
+            if !timings.is_empty() {
+                text.push_str(&render_table(&timings));
+            }
+            if !figures.is_empty() {
+                if !text.is_empty() {
+                    text.push('\n');
+                }
+                text.push_str(&mpi::render_table(&figures));
+            }
+            text
+        }
         Format::Json => {
             let report = JsonReport {
                 paralab_version: env!("CARGO_PKG_VERSION"),
                 logical_cpus: crate::machine::logical_cpus(),
                 primitives: &timings,
+                mpi: &figures,
             };
             let mut text = serde_json::to_string_pretty(&report).expect("plain data");
             text.push('\n');
@@ -96,8 +165,89 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
     print_stdout(&text);
     match failure {
         None => Ok(Exit::Success),
+        Some(failure) if timings.is_empty() && figures.is_empty() => {
+            Err(CliError::Failed(format!("could not time {failure}")))
+        }
         Some(failure) => Err(CliError::Failed(format!(
             "could not time {failure}; the primitives timed before it are printed"
         ))),
     }
+}
+
+/// The local primitives and MPI's that the options choose, in order; MPI's
+/// are bad input in a paralab built without them.
+fn choose(args: &PrimitivesArgs) -> Result<(Vec<Primitive>, Vec<MpiPrimitive>), CliError> {
+    let (local, mut chosen_mpi): (Vec<Primitive>, Vec<MpiPrimitive>) = if args.only.is_empty() {
+        if args.mpi {
+            (Vec::new(), MpiPrimitive::ALL.to_vec())
+        } else {
+            (Primitive::ALL.to_vec(), Vec::new())
+        }
+    } else {
+        let local = args
+            .only
+            .iter()
+            .filter_map(|c| match c {
+                Chosen::Local(p) => Some(*p),
+                Chosen::Mpi(_) => None,
+            })
+            .collect();
+        let mpi = args
+            .only
+            .iter()
+            .filter_map(|c| match c {
+                Chosen::Mpi(p) => Some(*p),
+                Chosen::Local(_) => None,
+            })
+            .collect();
+        (local, mpi)
+    };
+    chosen_mpi.dedup();
+    if (args.mpi || !chosen_mpi.is_empty()) && !mpi::BUILT_WITH_MPI {
+        return Err(CliError::Usage(mpi::BUILD_WITH_MPI.to_string()));
+    }
+    Ok((local, chosen_mpi))
+}
+
+/// `--mpi-args` split as a shell would; only meaningful with MPI primitives.
+fn mpi_args(
+    args: &PrimitivesArgs,
+    chosen_mpi: &[MpiPrimitive],
+) -> Result<Option<Vec<String>>, CliError> {
+    let Some(text) = &args.mpi_args else {
+        return Ok(None);
+    };
+    if chosen_mpi.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--mpi-args '{text}' is given but no MPI primitive is chosen; add --mpi, or mpi-… names to --only"
+        )));
+    }
+    shlex::split(text).map(Some).ok_or_else(|| {
+        CliError::Usage(format!(
+            "--mpi-args '{text}' has an unclosed quote; give mpirun's arguments as a shell would, e.g. '--mca btl self,tcp'"
+        ))
+    })
+}
+
+#[cfg(feature = "mpi")]
+fn measure_mpi(chosen: &[MpiPrimitive], transport: &Transport) -> Result<Vec<MpiFigure>, String> {
+    mpi::measure(chosen, transport)
+}
+
+#[cfg(not(feature = "mpi"))]
+fn measure_mpi(_: &[MpiPrimitive], _: &Transport) -> Result<Vec<MpiFigure>, String> {
+    Err(mpi::BUILD_WITH_MPI.to_string())
+}
+
+/// This process is a rank started by mpirun for `--mpi`.
+#[cfg(feature = "mpi")]
+fn serve_rank(list: &str) -> Result<Exit, CliError> {
+    mpi::serve_rank(list)
+        .map(|()| Exit::Success)
+        .map_err(CliError::Failed)
+}
+
+#[cfg(not(feature = "mpi"))]
+fn serve_rank(_: &str) -> Result<Exit, CliError> {
+    Err(CliError::Usage(mpi::BUILD_WITH_MPI.to_string()))
 }

@@ -4,6 +4,8 @@
 //! as a median with its spread, like lmbench's `lat_proc`, `lat_pipe` and
 //! `lat_ctx` or `perf bench sched pipe`, so the figures can be compared.
 
+pub(crate) mod mpi;
+
 use std::hint::black_box;
 use std::io;
 use std::process::{Command, Stdio};

@@ -1,0 +1,637 @@
+//! MPI's own primitives, measured the way the OSU Micro-Benchmarks measure
+//! them: ping-pong latency (`osu_latency`), windowed bandwidth (`osu_bw`),
+//! barrier (`osu_barrier`), an 8-byte allreduce (`osu_allreduce`), and the
+//! launch of an MPI job (`mpirun` start to exit of a program that only
+//! initialises and finalises MPI).
+//!
+//! paralab runs `mpirun -n 2 … paralab primitives --mpi-rank LIST`; the two
+//! ranks are this program started again, and rank 0 prints one JSON line per
+//! figure on stdout, which the launching paralab reads. Each figure is
+//! measured in several rounds, each round one whole OSU measurement (untimed
+//! warm-up iterations, then timed ones, averaged); the rounds give the
+//! median and spread.
+
+// Without the `mpi` feature only the names are used (to refuse them with
+// the sentence saying how to build paralab with MPI).
+#![cfg_attr(not(feature = "mpi"), allow(dead_code))]
+
+use serde::{Deserialize, Serialize};
+
+use crate::fmt::{Column, Table, nanos, thousands};
+
+/// The sentence a paralab without MPI answers to any MPI request.
+pub(crate) const BUILD_WITH_MPI: &str = "this paralab was built without MPI; build it with \
+     `cargo build --release --features mpi` (needs the Debian packages libopenmpi-dev \
+     openmpi-bin libclang-dev)";
+
+/// Whether this binary can measure MPI's primitives.
+pub(crate) const BUILT_WITH_MPI: bool = cfg!(feature = "mpi");
+
+/// One of MPI's primitives that `paralab primitives --mpi` measures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MpiPrimitive {
+    /// Half a round trip of 1 byte between two ranks.
+    Latency1B,
+    /// Half a round trip of 1 MiB between two ranks.
+    Latency1MiB,
+    /// 1 MiB messages, 64 in flight, then a 1-byte acknowledgement.
+    Bandwidth,
+    /// One `MPI_Barrier` of two ranks.
+    Barrier,
+    /// One `MPI_Allreduce` (sum) of 8 bytes (two floats) over two ranks.
+    Allreduce,
+    /// `mpirun -n 2` of a program doing `MPI_Init` and `MPI_Finalize` only,
+    /// timed by paralab from start to exit.
+    Launch,
+}
+
+/// One message of osu_latency's large size and of osu_bw's.
+const MIB: usize = 1 << 20;
+/// Messages in flight in the bandwidth test (osu_bw's default window).
+const WINDOW: usize = 64;
+/// Rounds per figure: each round is one whole OSU measurement.
+const ROUNDS: usize = 10;
+/// Timed launches (after one untimed one).
+const LAUNCHES: usize = 5;
+
+impl MpiPrimitive {
+    /// Every MPI primitive, in the order they are printed.
+    pub(crate) const ALL: [MpiPrimitive; 6] = [
+        MpiPrimitive::Latency1B,
+        MpiPrimitive::Latency1MiB,
+        MpiPrimitive::Bandwidth,
+        MpiPrimitive::Barrier,
+        MpiPrimitive::Allreduce,
+        MpiPrimitive::Launch,
+    ];
+
+    /// The short name used by `--only`.
+    pub(crate) fn id(self) -> &'static str {
+        match self {
+            MpiPrimitive::Latency1B => "mpi-latency-1b",
+            MpiPrimitive::Latency1MiB => "mpi-latency-1mib",
+            MpiPrimitive::Bandwidth => "mpi-bw",
+            MpiPrimitive::Barrier => "mpi-barrier",
+            MpiPrimitive::Allreduce => "mpi-allreduce",
+            MpiPrimitive::Launch => "mpi-launch",
+        }
+    }
+
+    /// What one operation is.
+    pub(crate) fn operation(self) -> &'static str {
+        match self {
+            MpiPrimitive::Latency1B => "MPI ping-pong latency, 1 B (half a round trip)",
+            MpiPrimitive::Latency1MiB => "MPI ping-pong latency, 1 MiB (half a round trip)",
+            MpiPrimitive::Bandwidth => "MPI bandwidth, 1 MiB messages, window 64",
+            MpiPrimitive::Barrier => "MPI_Barrier, 2 ranks",
+            MpiPrimitive::Allreduce => "MPI_Allreduce of 8 B, 2 ranks",
+            MpiPrimitive::Launch => "mpirun -n 2 of MPI_Init + MPI_Finalize",
+        }
+    }
+
+    /// `ns` for times, `MB/s` (10⁶ bytes a second, as OSU counts) for the
+    /// bandwidth.
+    pub(crate) fn unit(self) -> &'static str {
+        match self {
+            MpiPrimitive::Bandwidth => "MB/s",
+            _ => "ns",
+        }
+    }
+
+    /// What OSU 7.2 measured for the same thing on issue 13's machine (Open
+    /// MPI 4.1.4, `mpirun -n 2`, idle), with the OSU program that did it.
+    pub(crate) fn osu_reference(self) -> &'static str {
+        match self {
+            MpiPrimitive::Latency1B => "osu_latency: 0.20 µs shm, 6.0 µs tcp",
+            MpiPrimitive::Latency1MiB => "osu_latency: 98 µs shm, 122 µs tcp",
+            MpiPrimitive::Bandwidth => "osu_bw: 12,500 MB/s shm, 2,700–4,900 tcp",
+            MpiPrimitive::Barrier => "osu_barrier: not measured",
+            MpiPrimitive::Allreduce => "osu_allreduce -m 8:8: not measured",
+            MpiPrimitive::Launch => "mpirun -n 2: 0.32–0.34 s",
+        }
+    }
+
+    /// Untimed and timed iterations of one round (OSU's defaults for the
+    /// message size).
+    fn iterations(self) -> (usize, usize) {
+        match self {
+            MpiPrimitive::Latency1B => (100, 10_000),
+            MpiPrimitive::Latency1MiB => (10, 100),
+            MpiPrimitive::Bandwidth => (2, 20),
+            MpiPrimitive::Barrier => (100, 1_000),
+            MpiPrimitive::Allreduce => (100, 1_000),
+            MpiPrimitive::Launch => (1, LAUNCHES),
+        }
+    }
+}
+
+impl std::str::FromStr for MpiPrimitive {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        MpiPrimitive::ALL
+            .into_iter()
+            .find(|p| p.id() == s)
+            .ok_or_else(|| format!("unknown MPI primitive '{s}'; accepted: {}", names()))
+    }
+}
+
+/// The `--only` names of the MPI primitives, comma-separated.
+pub(crate) fn names() -> String {
+    let names: Vec<&str> = MpiPrimitive::ALL.iter().map(|p| p.id()).collect();
+    names.join(", ")
+}
+
+/// One measured MPI figure: the rounds' median, spread and best, in the
+/// primitive's unit.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct MpiFigure {
+    /// The primitive's `--only` name.
+    pub id: &'static str,
+    /// What one operation is.
+    pub operation: &'static str,
+    /// `ns` per operation, or `MB/s`.
+    pub unit: &'static str,
+    /// Rounds measured (launches, for the launch).
+    pub rounds: usize,
+    /// Timed iterations averaged in each round.
+    pub iterations: usize,
+    /// Median of the rounds.
+    pub median: f64,
+    /// 5th percentile of the rounds.
+    pub p5: f64,
+    /// 95th percentile of the rounds.
+    pub p95: f64,
+    /// The best round: the fastest time, or the highest bandwidth.
+    pub best: f64,
+    /// OSU 7.2's figure on issue 13's machine, not measured by paralab.
+    pub osu_reference: &'static str,
+    /// The transport the messages went through (see [`Transport`]).
+    pub transport: String,
+}
+
+/// A way for the two ranks to talk, chosen by mpirun's arguments.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Transport {
+    /// How the table names it.
+    pub name: String,
+    /// mpirun's arguments for it, before the program.
+    pub mpirun_args: Vec<String>,
+}
+
+/// What `--mpi` measures: shared memory (Open MPI's default for two ranks
+/// of one host) and TCP side by side, or, given `--mpi-args`, only what
+/// they ask for.
+pub(crate) fn transports(given: Option<(&str, Vec<String>)>) -> Vec<Transport> {
+    match given {
+        Some((text, mpirun_args)) => vec![Transport {
+            name: format!("mpirun {text}"),
+            mpirun_args,
+        }],
+        None => vec![
+            Transport {
+                name: "shared memory".to_string(),
+                mpirun_args: Vec::new(),
+            },
+            Transport {
+                name: "tcp".to_string(),
+                mpirun_args: ["--mca", "btl", "self,tcp"].map(String::from).to_vec(),
+            },
+        ],
+    }
+}
+
+impl MpiFigure {
+    /// Summarises the rounds of `primitive`.
+    pub(crate) fn from_rounds(primitive: MpiPrimitive, iterations: usize, rounds: &[f64]) -> Self {
+        let mut sorted = rounds.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let best = if primitive == MpiPrimitive::Bandwidth {
+            sorted[sorted.len() - 1]
+        } else {
+            sorted[0]
+        };
+        MpiFigure {
+            id: primitive.id(),
+            operation: primitive.operation(),
+            unit: primitive.unit(),
+            rounds: rounds.len(),
+            iterations,
+            median: super::percentile(&sorted, 50.0),
+            p5: super::percentile(&sorted, 5.0),
+            p95: super::percentile(&sorted, 95.0),
+            best,
+            osu_reference: primitive.osu_reference(),
+            transport: String::new(),
+        }
+    }
+}
+
+/// One line rank 0 prints: a figure's id, its timed iterations per round,
+/// and each round's result in the primitive's unit.
+#[derive(Debug, Serialize, Deserialize)]
+struct RankLine {
+    id: String,
+    iterations: usize,
+    rounds: Vec<f64>,
+}
+
+/// The table of MPI figures, each transport's beside the others'.
+pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
+    let mut table = Table::new(
+        "",
+        &[
+            "MPI primitive",
+            "transport",
+            "median",
+            "spread (p5 … p95)",
+            "best",
+            "rounds",
+            "OSU 7.2 on issue 13's machine",
+        ],
+    );
+    let show = |unit: &str, value: f64| {
+        if unit == "MB/s" {
+            format!("{} MB/s", thousands(value.round() as u64))
+        } else {
+            nanos(value)
+        }
+    };
+    for f in figures {
+        table.row(vec![
+            f.operation.to_string(),
+            f.transport.clone(),
+            show(f.unit, f.median),
+            format!("{:>9} … {:<9}", show(f.unit, f.p5), show(f.unit, f.p95)),
+            show(f.unit, f.best),
+            f.rounds.to_string(),
+            f.osu_reference.to_string(),
+        ]);
+    }
+    let columns = [
+        Column::LEFT,
+        Column::LEFT,
+        Column::right(11),
+        Column::right(27),
+        Column::right(11),
+        Column::right(6),
+        Column::LEFT,
+    ];
+    let mut out = table.render_rows(" ", &columns);
+    out.push_str(
+        "Two ranks on this machine; shared memory is Open MPI's default between ranks of one \
+         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one OSU-style measurement \
+         (untimed warm-up iterations, then timed ones averaged); the launch is timed by paralab, \
+         mpirun start to exit. The last column is OSU 7.2's, measured for issue 13 on an idle \
+         machine (Open MPI 4.1.4), not by this run.\n",
+    );
+    out
+}
+
+#[cfg(feature = "mpi")]
+pub(crate) use with_mpi::{measure, serve_rank};
+
+/// A rank started by `measure` is `paralab primitives --mpi-rank LIST`:
+/// served here, before paralab's signal thread starts, so that mpirun's
+/// SIGTERM to a rank (when another rank fails) ends it quietly instead of
+/// printing paralab's own "interrupted" line. Exits when this process is a
+/// rank; returns otherwise. (Without this call first in `main`, the
+/// `primitives` subcommand serves the rank itself.)
+#[cfg(feature = "mpi")]
+#[allow(
+    dead_code,
+    reason = "called first in cli::main_body once that file's owner adds the call"
+)]
+pub(crate) fn serve_rank_if_requested() {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(4).collect();
+    if args.len() != 3 || args[0] != "primitives" || args[1] != "--mpi-rank" {
+        return;
+    }
+    let code = match args[2].to_str().map(serve_rank) {
+        Some(Ok(())) => 0,
+        Some(Err(error)) => {
+            eprintln!("paralab: {error}");
+            1
+        }
+        None => {
+            eprintln!("paralab: the --mpi-rank list is not UTF-8");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Without MPI no process is ever a rank.
+#[cfg(not(feature = "mpi"))]
+#[allow(
+    dead_code,
+    reason = "called first in cli::main_body once that file's owner adds the call"
+)]
+pub(crate) fn serve_rank_if_requested() {}
+
+#[cfg(feature = "mpi")]
+mod with_mpi {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+
+    use mpi::collective::SystemOperation;
+
+    use crate::sys::children::GroupChild;
+    use mpi::traits::*;
+
+    use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, Transport, WINDOW};
+
+    /// The hidden `--mpi-rank` value of a rank that only initialises MPI.
+    const INIT_ONLY: &str = "init";
+
+    /// Runs `mpirun -n 2` of this program as ranks that measure `chosen`
+    /// (the launch is timed here), with `mpi_args` given to mpirun before
+    /// the program.
+    pub(crate) fn measure(
+        chosen: &[MpiPrimitive],
+        transport: &Transport,
+    ) -> Result<Vec<MpiFigure>, String> {
+        let mpi_args = &transport.mpirun_args;
+        let program = std::env::current_exe()
+            .map_err(|e| format!("could not find paralab's own program to start as ranks: {e}"))?;
+        let ranked: Vec<&str> = chosen
+            .iter()
+            .filter(|p| **p != MpiPrimitive::Launch)
+            .map(|p| p.id())
+            .collect();
+        let mut figures = Vec::new();
+        if !ranked.is_empty() {
+            // A child of paralab's own kind: its group killed by a stop
+            // signal, itself killed with paralab, signals unblocked (else
+            // mpirun would inherit paralab's blocked SIGINT and SIGTERM).
+            let mut child = GroupChild::spawn(
+                mpirun(mpi_args, &program, &ranked.join(",")).stdout(Stdio::piped()),
+            )
+            .map_err(no_mpirun)?;
+            let stdout = child.child().stdout.take().expect("piped");
+            let mut lines = Vec::new();
+            for line in BufReader::new(stdout).lines() {
+                let line = line.map_err(|e| format!("could not read the ranks' output: {e}"))?;
+                match serde_json::from_str::<RankLine>(&line) {
+                    Ok(parsed) => lines.push(parsed),
+                    // mpirun's own words, or a rank's: diagnostics.
+                    Err(_) => eprintln!("{line}"),
+                }
+            }
+            let status = child.wait();
+            // A signal ending paralab killed mpirun: let it finish and
+            // exit as it says, rather than report mpirun's death.
+            crate::sys::signals::wait_if_stopping_now();
+            let status = status.map_err(|e| format!("could not wait for mpirun: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "mpirun ended with {status} (its own message is above); the MPI figures before it are lost"
+                ));
+            }
+            for primitive in chosen {
+                if *primitive == MpiPrimitive::Launch {
+                    continue;
+                }
+                let line = lines
+                    .iter()
+                    .find(|l| l.id == primitive.id())
+                    .ok_or_else(|| format!("rank 0 printed no figure for {}", primitive.id()))?;
+                if line.rounds.is_empty() || line.rounds.iter().any(|v| !v.is_finite() || *v <= 0.0)
+                {
+                    return Err(format!(
+                        "rank 0 printed impossible figures for {}: {:?}",
+                        primitive.id(),
+                        line.rounds
+                    ));
+                }
+                figures.push(MpiFigure::from_rounds(
+                    *primitive,
+                    line.iterations,
+                    &line.rounds,
+                ));
+            }
+        }
+        if chosen.contains(&MpiPrimitive::Launch) {
+            let launches = time_launches(mpi_args, &program)?;
+            figures.push(MpiFigure::from_rounds(MpiPrimitive::Launch, 1, &launches));
+        }
+        // In the order asked for.
+        figures.sort_by_key(|f| chosen.iter().position(|p| p.id() == f.id));
+        for figure in &mut figures {
+            figure.transport = transport.name.clone();
+        }
+        Ok(figures)
+    }
+
+    /// `mpirun -n 2 [--allow-run-as-root] [--oversubscribe] ARGS program
+    /// primitives --mpi-rank LIST`.
+    fn mpirun(mpi_args: &[String], program: &std::path::Path, list: &str) -> Command {
+        let mut command = Command::new("mpirun");
+        command.args(["-n", "2"]);
+        if nix::unistd::geteuid().is_root() {
+            command.arg("--allow-run-as-root");
+        }
+        if crate::machine::logical_cpus() < 2 {
+            command.arg("--oversubscribe");
+        }
+        command
+            .args(mpi_args)
+            .arg(program)
+            .args(["primitives", "--mpi-rank", list])
+            .stdin(Stdio::null());
+        command
+    }
+
+    fn no_mpirun(error: std::io::Error) -> String {
+        if error.kind() == std::io::ErrorKind::NotFound {
+            "mpirun is not on the PATH; install Open MPI (Debian: apt-get install openmpi-bin)"
+                .to_string()
+        } else {
+            format!("could not start mpirun: {error}")
+        }
+    }
+
+    /// One untimed launch, then `LAUNCHES` timed ones, in seconds → ns.
+    fn time_launches(mpi_args: &[String], program: &std::path::Path) -> Result<Vec<f64>, String> {
+        let mut ns = Vec::new();
+        for launch in 0..=LAUNCHES {
+            let start = Instant::now();
+            let status =
+                GroupChild::spawn(mpirun(mpi_args, program, INIT_ONLY).stdout(Stdio::null()))
+                    .map_err(no_mpirun)?
+                    .wait();
+            crate::sys::signals::wait_if_stopping_now();
+            let status = status.map_err(|e| format!("could not wait for mpirun: {e}"))?;
+            let elapsed = start.elapsed().as_nanos() as f64;
+            if !status.success() {
+                return Err(format!(
+                    "mpirun of ranks that only initialise MPI ended with {status} (its own message is above)"
+                ));
+            }
+            if launch > 0 {
+                ns.push(elapsed);
+            }
+        }
+        Ok(ns)
+    }
+
+    /// The work of one rank started by `measure`: `list` is `init` or
+    /// comma-separated primitive ids. Rank 0 prints a JSON line per figure.
+    pub(crate) fn serve_rank(list: &str) -> Result<(), String> {
+        let chosen: Vec<MpiPrimitive> = if list == INIT_ONLY {
+            Vec::new()
+        } else {
+            list.split(',').map(str::parse).collect::<Result<_, _>>()?
+        };
+        let universe = mpi::initialize().ok_or("MPI was initialised already")?;
+        let world = universe.world();
+        if world.size() != 2 {
+            return Err(format!(
+                "the MPI primitives need exactly 2 ranks; this job has {}",
+                world.size()
+            ));
+        }
+        let rank = world.rank();
+        let mut out = std::io::stdout().lock();
+        for primitive in chosen {
+            let (skip, iterations) = primitive.iterations();
+            let rounds: Vec<f64> = (0..ROUNDS)
+                .map(|_| one_round(&world, primitive, skip, iterations))
+                .collect();
+            if rank == 0 {
+                let line = RankLine {
+                    id: primitive.id().to_string(),
+                    iterations,
+                    rounds,
+                };
+                let text = serde_json::to_string(&line).expect("plain data");
+                writeln!(out, "{text}")
+                    .and_then(|()| out.flush())
+                    .map_err(|e| format!("rank 0 could not print its figures: {e}"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// One OSU measurement of `primitive`: `skip` untimed iterations, then
+    /// `iterations` timed with `MPI_Wtime`; rank 0's result in the
+    /// primitive's unit (ns per operation, or MB/s).
+    fn one_round(
+        world: &mpi::topology::SimpleCommunicator,
+        primitive: MpiPrimitive,
+        skip: usize,
+        iterations: usize,
+    ) -> f64 {
+        let rank = world.rank();
+        let peer = world.process_at_rank(1 - rank);
+        let mut start = 0.0;
+        match primitive {
+            MpiPrimitive::Latency1B | MpiPrimitive::Latency1MiB => {
+                let size = if primitive == MpiPrimitive::Latency1B {
+                    1
+                } else {
+                    MIB
+                };
+                let send = vec![b'a'; size];
+                let mut receive = vec![b'b'; size];
+                world.barrier();
+                for i in 0..skip + iterations {
+                    if i == skip {
+                        start = mpi::time();
+                    }
+                    if rank == 0 {
+                        peer.send(&send[..]);
+                        peer.receive_into(&mut receive[..]);
+                    } else {
+                        peer.receive_into(&mut receive[..]);
+                        peer.send(&send[..]);
+                    }
+                }
+                (mpi::time() - start) * 1e9 / (2.0 * iterations as f64)
+            }
+            MpiPrimitive::Bandwidth => {
+                let send = vec![b'a'; MIB];
+                let mut receive = vec![b'b'; MIB];
+                let mut ack = [0u8; 1];
+                world.barrier();
+                for i in 0..skip + iterations {
+                    if i == skip {
+                        start = mpi::time();
+                    }
+                    if rank == 0 {
+                        mpi::request::multiple_scope(WINDOW, |scope, requests| {
+                            for _ in 0..WINDOW {
+                                requests.add(peer.immediate_send(scope, &send[..]));
+                            }
+                            let mut done = Vec::with_capacity(WINDOW);
+                            requests.wait_all(&mut done);
+                        });
+                        peer.receive_into(&mut ack[..]);
+                    } else {
+                        // osu_bw posts 64 MPI_Irecv into this one buffer;
+                        // safe Rust lends it to one receive at a time, so
+                        // they are blocking receives, matched in order.
+                        for _ in 0..WINDOW {
+                            peer.receive_into(&mut receive[..]);
+                        }
+                        peer.send(&ack[..]);
+                    }
+                }
+                let seconds = mpi::time() - start;
+                (MIB * WINDOW * iterations) as f64 / 1e6 / seconds
+            }
+            MpiPrimitive::Barrier => {
+                world.barrier();
+                for i in 0..skip + iterations {
+                    if i == skip {
+                        start = mpi::time();
+                    }
+                    world.barrier();
+                }
+                (mpi::time() - start) * 1e9 / iterations as f64
+            }
+            MpiPrimitive::Allreduce => {
+                let send = [1.0f32; 2];
+                let mut sum = [0.0f32; 2];
+                world.barrier();
+                for i in 0..skip + iterations {
+                    if i == skip {
+                        start = mpi::time();
+                    }
+                    world.all_reduce_into(&send[..], &mut sum[..], SystemOperation::sum());
+                }
+                (mpi::time() - start) * 1e9 / iterations as f64
+            }
+            MpiPrimitive::Launch => 0.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back() {
+        for p in MpiPrimitive::ALL {
+            assert_eq!(p.id().parse::<MpiPrimitive>(), Ok(p));
+        }
+        assert!(
+            "mpi-ping"
+                .parse::<MpiPrimitive>()
+                .unwrap_err()
+                .contains("mpi-latency-1b, mpi-latency-1mib")
+        );
+    }
+
+    #[test]
+    fn bandwidth_best_is_the_highest_and_times_best_the_lowest() {
+        let rounds = [3.0, 1.0, 2.0];
+        assert_eq!(
+            MpiFigure::from_rounds(MpiPrimitive::Bandwidth, 1, &rounds).best,
+            3.0
+        );
+        let latency = MpiFigure::from_rounds(MpiPrimitive::Latency1B, 1, &rounds);
+        assert_eq!((latency.best, latency.median), (1.0, 2.0));
+    }
+}
