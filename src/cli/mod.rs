@@ -58,6 +58,7 @@ fn main_body() -> std::process::ExitCode {
     crate::worker::serve_if_requested();
     crate::lessons::child::serve_if_requested();
     crate::mpi::serve_if_requested();
+    crate::primitives::mpi::serve_rank_if_requested();
     // Before any other thread starts, so that every thread inherits the
     // blocked SIGINT and SIGTERM and only paralab's signal thread sees them.
     if let Err(error) = crate::sys::signals::install(error::stopped_at_once) {

@@ -297,10 +297,6 @@ pub(crate) use with_mpi::{measure, serve_rank};
 /// rank; returns otherwise. (Without this call first in `main`, the
 /// `primitives` subcommand serves the rank itself.)
 #[cfg(feature = "mpi")]
-#[allow(
-    dead_code,
-    reason = "called first in cli::main_body once that file's owner adds the call"
-)]
 pub(crate) fn serve_rank_if_requested() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).take(4).collect();
     if args.len() != 3 || args[0] != "primitives" || args[1] != "--mpi-rank" {
@@ -322,10 +318,6 @@ pub(crate) fn serve_rank_if_requested() {
 
 /// Without MPI no process is ever a rank.
 #[cfg(not(feature = "mpi"))]
-#[allow(
-    dead_code,
-    reason = "called first in cli::main_body once that file's owner adds the call"
-)]
 pub(crate) fn serve_rank_if_requested() {}
 
 #[cfg(feature = "mpi")]
