@@ -179,8 +179,8 @@ fn say_launch(job: &JobReport, launch_s: Option<f64>, mpirun_s: f64) {
     };
     let peak = job.ranks.iter().map(|r| r.maxrss_kib).max().unwrap_or(0);
     eprintln!(
-        "paralab: mpi: {} ranks on {}: {launch}, wall (rank 0, barrier to barrier) {:.3} s, whole mpirun {mpirun_s:.3} s; largest peak RSS of a rank {:.1} MiB; {}",
-        job.ranks.len(),
+        "paralab: mpi: {} on {}: {launch}, wall (rank 0, barrier to barrier) {:.3} s, whole mpirun {mpirun_s:.3} s; largest peak RSS of a rank {:.1} MiB; {}",
+        crate::fmt::count(job.ranks.len(), "rank"),
         job.hosts().join(", "),
         job.wall_s,
         peak as f64 / 1024.0,
