@@ -80,6 +80,16 @@ fn ranks_return_the_reference_and_the_launch_stays_out_of_the_wall_time() {
         launches.iter().all(|&s| s > 0.0 && s < 30.0),
         "{launches:?}"
     );
+    // And it is kept in the data, beside the wall time, never in it.
+    let saved: Vec<f64> = measurements
+        .iter()
+        .map(|m| {
+            m["launch_s"]
+                .as_f64()
+                .expect("each mpi run keeps its launch")
+        })
+        .collect();
+    assert!(saved.iter().all(|&s| s > 0.0 && s < 30.0), "{saved:?}");
 }
 
 #[test]
@@ -95,7 +105,7 @@ fn over_tcp_the_ranks_still_agree() {
             "--workloads",
             "cpu",
             "--workers",
-            "3",
+            "4",
         ])
         .args(["--runs", "1", "--format", "json", "--iters", "500001"])
         .args(["--mpi-args", "--mca btl self,tcp"])
@@ -105,7 +115,7 @@ fn over_tcp_the_ranks_still_agree() {
     assert!(output.status.success(), "{stderr}");
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let outcomes = doc["measurements"][0]["outcomes"].as_array().unwrap();
-    assert_eq!(outcomes.len(), 3);
+    assert_eq!(outcomes.len(), 4);
     let cpu = Workload::Cpu { iters: 500_001 }.expected_result();
     assert!(outcomes.iter().all(|o| o["result"] == cpu), "{doc}");
 }

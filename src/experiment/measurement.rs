@@ -42,6 +42,11 @@ pub struct Measurement {
     /// has it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cpu_pressure: Option<f64>,
+    /// What starting the workers cost before the timed part, when the
+    /// model measures it apart (MPI's launch: mpirun's start to every rank
+    /// past `MPI_Init`), in seconds; never in `wall_s`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launch_s: Option<f64>,
 }
 
 impl Measurement {
@@ -115,6 +120,7 @@ impl Measurement {
             others_cpus: others,
             steal_cpus: others.map(|_| 0.0),
             cpu_pressure: None,
+            launch_s: None,
         }
     }
 }

@@ -71,6 +71,7 @@ pub(crate) fn measure(
     let RunOutput {
         mut outcomes,
         own_wall_s,
+        launch_s,
     } = ran?;
     let wall_s = own_wall_s.unwrap_or(clock_wall_s);
     // A run shorter than two sampling intervals may have been missed by
@@ -99,5 +100,6 @@ pub(crate) fn measure(
         others_cpus: contention.others_cpus,
         steal_cpus: contention.steal_cpus,
         cpu_pressure: contention.cpu_pressure,
+        launch_s,
     })
 }

@@ -476,6 +476,7 @@ mod tests {
                 others_cpus: None,
                 steal_cpus: None,
                 cpu_pressure: None,
+                launch_s: None,
             })
         }
     }

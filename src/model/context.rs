@@ -89,6 +89,10 @@ pub(crate) struct RunOutput {
     /// The model's own wall time, if it timed the run; otherwise the
     /// caller's clock around [`super::Model::run`] is the wall time.
     pub own_wall_s: Option<f64>,
+    /// What starting the workers cost before the timed part began, when
+    /// the model measures it apart (MPI: mpirun's start to every rank past
+    /// `MPI_Init`); never part of the wall time.
+    pub launch_s: Option<f64>,
 }
 
 impl RunOutput {
@@ -97,6 +101,7 @@ impl RunOutput {
         RunOutput {
             outcomes,
             own_wall_s: None,
+            launch_s: None,
         }
     }
 }

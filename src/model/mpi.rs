@@ -82,6 +82,7 @@ impl Runner for MpiRanks {
                 Ok(RunOutput {
                     outcomes: job.outcomes(workers),
                     own_wall_s: Some(job.wall_s),
+                    launch_s,
                 })
             }
             Some(Err(problem)) => Ok(RunOutput::timed_by_caller(ended_by(WorkerStatus::Lost {
@@ -138,6 +139,7 @@ fn in_job(workload: &Workload, workers: usize, started_by: &str) -> RunOutput {
             RunOutput {
                 outcomes: job.outcomes(workers),
                 own_wall_s: Some(job.wall_s),
+                launch_s: None,
             }
         }
         Ok(job) => RunOutput::timed_by_caller(

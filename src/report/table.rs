@@ -315,6 +315,7 @@ mod tests {
             others_cpus: Some(0.0),
             steal_cpus: Some(0.0),
             cpu_pressure: None,
+            launch_s: None,
         }
     }
 

@@ -344,6 +344,7 @@ mod tests {
             others_cpus: Some(1.3),
             steal_cpus: Some(0.0),
             cpu_pressure: None,
+            launch_s: None,
         }
     }
 

@@ -541,6 +541,7 @@ impl Runner for PyFamily {
         Ok(RunOutput {
             outcomes: run.outcomes,
             own_wall_s: (!timed_out).then_some(run.wall_s),
+            launch_s: None,
         })
     }
 
