@@ -160,19 +160,28 @@ impl Launcher {
         cpus: usize,
         root: bool,
     ) -> Command {
-        let mut command = Command::new(mpirun);
-        command.arg("-n").arg(ranks.to_string());
-        if ranks > cpus && !self.places_ranks() {
-            command.arg("--oversubscribe");
-        }
-        if root {
-            command.arg("--allow-run-as-root");
-        }
+        let mut command = start(mpirun, ranks, ranks > cpus && !self.places_ranks(), root);
         command.args(&self.args).arg(exe).arg(RANK_ARG);
         // spawn_args: [WORKER_ARG, INDEX, KIND, AMOUNT]; a rank takes KIND AMOUNT.
         command.args(spawn_args(0, workload).into_iter().skip(2));
         command
     }
+}
+
+/// `mpirun -n RANKS [--oversubscribe] [--allow-run-as-root]`, the start
+/// of every MPI job paralab launches (the model's runs, the primitives):
+/// `oversubscribe` when the ranks outnumber the slots Open MPI would find,
+/// `root` when paralab runs as root, which Open MPI refuses otherwise.
+pub(crate) fn start(mpirun: &Path, ranks: usize, oversubscribe: bool, root: bool) -> Command {
+    let mut command = Command::new(mpirun);
+    command.arg("-n").arg(ranks.to_string());
+    if oversubscribe {
+        command.arg("--oversubscribe");
+    }
+    if root {
+        command.arg("--allow-run-as-root");
+    }
+    command
 }
 
 #[cfg(test)]

@@ -418,14 +418,12 @@ mod with_mpi {
     /// `mpirun -n 2 [--allow-run-as-root] [--oversubscribe] ARGS program
     /// primitives --mpi-rank LIST`.
     fn mpirun(mpi_args: &[String], program: &std::path::Path, list: &str) -> Command {
-        let mut command = Command::new("mpirun");
-        command.args(["-n", "2"]);
-        if nix::unistd::geteuid().is_root() {
-            command.arg("--allow-run-as-root");
-        }
-        if crate::machine::logical_cpus() < 2 {
-            command.arg("--oversubscribe");
-        }
+        let mut command = crate::mpi::launch::start(
+            std::path::Path::new("mpirun"),
+            2,
+            crate::machine::logical_cpus() < 2,
+            nix::unistd::geteuid().is_root(),
+        );
         command
             .args(mpi_args)
             .arg(program)
