@@ -88,24 +88,28 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
     };
     // An interpreter the user named must work: checked before any lesson
     // runs, rather than found broken after a minute of other lessons.
-    if let Some(python) = &args.python_exe {
-        use crate::model::python::{Python, PythonError};
-        let wanted = "give the path of a CPython 3.8 or newer, or leave --python-exe out to use python3 on PATH";
-        match Python::find(Some(python)) {
-            Ok(_) => {}
-            Err(PythonError::NotFound { exe, cause }) => {
-                return Err(CliError::Usage(format!(
-                    "--python-exe '{exe}' cannot be run ({cause}); {wanted}"
-                )));
+    // The race lesson runs on it, found here once.
+    let python = match &args.python_exe {
+        None => None,
+        Some(exe) => {
+            use crate::model::python::{Python, PythonError};
+            let wanted = "give the path of a CPython 3.8 or newer, or leave --python-exe out to use python3 on PATH";
+            match Python::find(Some(exe)) {
+                Ok(python) => Some(std::sync::Arc::new(python)),
+                Err(PythonError::NotFound { exe, cause }) => {
+                    return Err(CliError::Usage(format!(
+                        "--python-exe '{exe}' cannot be run ({cause}); {wanted}"
+                    )));
+                }
+                // Its message already says what to give instead.
+                Err(error) => {
+                    return Err(CliError::Usage(format!(
+                        "--python-exe: {error}; or leave --python-exe out to use python3 on PATH"
+                    )));
+                }
             }
-            Err(PythonError::TooOld { exe, version }) if version == "unknown" => {
-                return Err(CliError::Usage(format!(
-                    "--python-exe '{exe}' did not answer as a Python interpreter (it gave no Python version); {wanted}"
-                )));
-            }
-            Err(error) => return Err(CliError::Usage(format!("--python-exe: {error}; {wanted}"))),
         }
-    }
+    };
     let exe = std::env::current_exe().map_err(|error| {
         CliError::Failed(format!(
             "cannot find paralab's own program to start its child processes: {error}"
@@ -115,7 +119,7 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
         fast: args.fast,
         seed: args.seed,
         how: args.how,
-        python_exe: args.python_exe.clone(),
+        python,
         ..Options::new(exe)
     };
     let mut records = Vec::new();

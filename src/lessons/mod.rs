@@ -36,9 +36,9 @@ pub(crate) struct Options {
     /// The paralab program, re-executed for the lessons' child processes
     /// (it must call [`child::serve_if_requested`] first thing in `main`).
     pub exe: PathBuf,
-    /// The CPython `race` runs its Python part on (`--python-exe`, already
-    /// checked); `None`: `python3` on PATH.
-    pub python_exe: Option<PathBuf>,
+    /// The CPython `race` runs its Python part on (`--python-exe`, found
+    /// and checked once by the command line); `None`: `python3` on PATH.
+    pub python: Option<std::sync::Arc<crate::model::python::Python>>,
 }
 
 impl Options {
@@ -49,7 +49,7 @@ impl Options {
             seed: None,
             how: CrashHow::Segfault,
             exe: exe.into(),
-            python_exe: None,
+            python: None,
         }
     }
 }

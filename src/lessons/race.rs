@@ -58,9 +58,9 @@ fn plan(options: &Options) -> String {
          threads each do the notebook's counter += 1 {} times, then a read, a function call and a write back.",
         thousands(increments(options)),
         thousands(lines(options)),
-        options.python_exe.as_ref().map_or_else(
+        options.python.as_ref().map_or_else(
             || "a python3 on PATH".to_string(),
-            |exe| format!("the Python at {}", exe.display())
+            |python| format!("the Python at {}", python.executable())
         ),
         thousands(python_increments(options)),
     )
@@ -476,17 +476,25 @@ pub(crate) enum PythonSkip {
 /// its GIL state; the script reads it again inside the run, and the run's
 /// own word is kept (an extension module can switch the GIL back on).
 pub(crate) fn python_race(
-    exe: Option<&Path>,
+    chosen: Option<&crate::model::python::Python>,
     threads: usize,
     increments: u64,
 ) -> Result<PythonRace, PythonSkip> {
     use crate::model::python::{Python, PythonError};
-    let python = match Python::find(exe) {
-        Ok(python) => python,
-        Err(error @ PythonError::NotFound { .. }) if exe.is_none() => {
-            return Err(PythonSkip::Absent(error.to_string()));
-        }
-        Err(error) => return Err(PythonSkip::Failed(error.to_string())),
+    // The interpreter the command line already found, or python3 on PATH.
+    let found;
+    let python = match chosen {
+        Some(python) => python,
+        None => match Python::find(None) {
+            Ok(python) => {
+                found = python;
+                &found
+            }
+            Err(error @ PythonError::NotFound { .. }) => {
+                return Err(PythonSkip::Absent(error.to_string()));
+            }
+            Err(error) => return Err(PythonSkip::Failed(error.to_string())),
+        },
     };
     let shown = python.executable().to_string();
     // In a process group of its own, with default signals, dying with
@@ -547,7 +555,7 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         .map(|method| append_run(&options.exe, method, PROCESSES, lines(options)))
         .collect::<Result<_, _>>()?;
     let (python, python_skipped) = match python_race(
-        options.python_exe.as_deref(),
+        options.python.as_deref(),
         THREADS,
         python_increments(options),
     ) {

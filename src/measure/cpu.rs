@@ -2,7 +2,7 @@
 //! own counters (`getrusage(RUSAGE_THREAD)`), so that a worker's figures
 //! are its own and not its process's.
 
-use std::ops::Sub;
+use std::ops::{Add, Sub};
 
 use nix::sys::resource::{UsageWho, getrusage};
 use nix::sys::time::TimeVal;
@@ -63,6 +63,20 @@ impl Sub for CpuUsage {
             involuntary_switches: self
                 .involuntary_switches
                 .saturating_sub(before.involuntary_switches),
+        }
+    }
+}
+
+impl Add for CpuUsage {
+    type Output = CpuUsage;
+
+    /// The usage of two stretches of time, together (a task's polls).
+    fn add(self, other: CpuUsage) -> CpuUsage {
+        CpuUsage {
+            user_s: self.user_s + other.user_s,
+            system_s: self.system_s + other.system_s,
+            voluntary_switches: self.voluntary_switches + other.voluntary_switches,
+            involuntary_switches: self.involuntary_switches + other.involuntary_switches,
         }
     }
 }

@@ -179,7 +179,7 @@ async fn metered<F: Future>(future: F, read: Counters) -> (F::Output, Option<Cpu
         counters = match read {
             Counters::All => counters
                 .zip(CpuUsage::thread_since(before))
-                .map(|(sum, poll)| add(sum, poll)),
+                .map(|(sum, poll)| sum + poll),
             // A poll that returned Pending is the task giving up its
             // thread to wait: its voluntary switch, at the task's level.
             Counters::ClockOnly => counters.map(|mut sum| {
@@ -239,16 +239,6 @@ fn timed_by(counters: CpuUsage, clock: Option<f64>) -> CpuUsage {
         user_s,
         system_s,
         ..counters
-    }
-}
-
-/// The usage of two stretches of time, together.
-fn add(a: CpuUsage, b: CpuUsage) -> CpuUsage {
-    CpuUsage {
-        user_s: a.user_s + b.user_s,
-        system_s: a.system_s + b.system_s,
-        voluntary_switches: a.voluntary_switches + b.voluntary_switches,
-        involuntary_switches: a.involuntary_switches + b.involuntary_switches,
     }
 }
 
