@@ -23,6 +23,8 @@
 //! - [`limits`]: the OS limit behind EAGAIN, ENOMEM, EMFILE, ENFILE,
 //!   EFBIG; the room for more threads, checked before they start.
 //! - [`stop`]: the decision to stop, passed down to models.
+//! - `mpi` (with the `mpi` feature): MPI's calls, through the C file
+//!   `mpi.c` that build.rs compiles with `mpicc`.
 //! - [`threads`]: threads started so that a refusal is an error, not a
 //!   panic (a ticker, a probe before a runtime starts its threads).
 
@@ -31,6 +33,9 @@ pub(crate) mod children;
 pub(crate) mod fork;
 #[allow(unsafe_code)]
 pub(crate) mod limits;
+#[cfg(feature = "mpi")]
+#[allow(unsafe_code)]
+pub(crate) mod mpi;
 pub(crate) mod procfs;
 pub(crate) mod signals;
 pub(crate) mod stop;
