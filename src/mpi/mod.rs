@@ -21,7 +21,7 @@ pub(crate) const RANK_ARG: &str = "__paralab-mpi-rank";
 
 /// What a paralab without the feature says when asked for the `mpi` model.
 pub(crate) const NOT_BUILT: &str = "this paralab was built without MPI; build it with \
-     `cargo build --release --features mpi` (after `apt-get install libopenmpi-dev openmpi-bin libclang-dev`)";
+     `cargo build --release --features mpi` (after `apt-get install libopenmpi-dev openmpi-bin`)";
 
 /// The environment variables by which MPI launchers tell a program it is a
 /// rank of a job: Open MPI's `mpirun`, Hydra (MPICH) and PMIx (Slurm's `srun`).
