@@ -621,11 +621,40 @@ mod tests {
         assert_eq!(
             model_names(),
             "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
-             py-thread, py-process, py-process:fork, py-process:spawn, py-async, mpi"
+             py-thread, py-process, py-process:fork, py-process:spawn, py-process:forkserver, \
+             py-async, py-pool:thread, py-pool:process, py-interp, mpi"
         );
         assert!(models_help().contains(
             "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
         ));
+    }
+
+    #[test]
+    fn the_python_libraries_have_whole_names() {
+        let parse = |text: &str| text.parse::<Model>().unwrap();
+        assert_eq!(parse("py-pool:thread"), Model::PY_THREAD_POOL);
+        assert_eq!(parse("py-pool:process"), Model::PY_PROCESS_POOL);
+        assert_eq!(parse("py-process:forkserver"), Model::PY_FORKSERVER);
+        assert_eq!(parse("py-interp"), Model::PY_INTERP);
+        assert_eq!(
+            parse("py-process:spawn"),
+            Model::py_process(StartMethod::Spawn)
+        );
+        // forkserver is CPython's: the Rust process model has no such method.
+        assert!("process:forkserver".parse::<Model>().is_err());
+        assert!("py-pool".parse::<Model>().is_err());
+        assert!("py-pool:fiber".parse::<Model>().is_err());
+        for model in [Model::PY_THREAD_POOL, Model::PY_INTERP] {
+            assert!(model.is_python());
+            let json = serde_json::to_string(&model).unwrap();
+            assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), model);
+        }
+        // --python adds what the standard library runs, not py-interp.
+        let added: Vec<String> = Model::python_models(&VariantDefaults::default())
+            .map(|m| m.to_string())
+            .collect();
+        assert!(added.contains(&"py-pool:process".to_string()), "{added:?}");
+        assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
     }
 
     #[test]

@@ -40,11 +40,8 @@ const PROBE: &str = "import sys\n\
 print('%d.%d.%d' % sys.version_info[:3])\n\
 print(int(getattr(sys, '_is_gil_enabled', lambda: True)()))\n\
 print(sys.executable)\n\
-try:\n\
-    import importlib.util as u\n\
-    print(next(m for m in ('concurrent.interpreters', 'interpreters_backport') if u.find_spec(m)))\n\
-except Exception:\n\
-    print('-')";
+try: import importlib.util as u; print(next(m for m in ('concurrent.interpreters', 'interpreters_backport') if u.find_spec(m)))\n\
+except Exception: print('-')";
 
 /// The PyPI package that gives CPython 3.13 PEP 734's subinterpreters
 /// (3.14 has them as `concurrent.interpreters`).
@@ -999,6 +996,63 @@ mod tests {
                 .gil_disagreement(GIL_ON, false)
                 .contains("an earlier run")
         );
+    }
+
+    fn interpreter(version: &str, subinterpreters: Option<&str>) -> Python {
+        Python {
+            exe: "python3.13".into(),
+            version: version.into(),
+            executable: "python3.13".into(),
+            probed_gil: true,
+            driver_gil: AtomicU8::new(GIL_UNKNOWN),
+            subinterpreters: subinterpreters.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn py_interp_names_the_package_to_install_or_the_version_needed() {
+        let missing = Model::PY_INTERP
+            .missing_library(&interpreter("3.13.0", None))
+            .unwrap();
+        assert_eq!(
+            missing.to_string(),
+            "py-interp needs interpreters-pep-734 in python3.13: python3.13 -m pip install interpreters-pep-734"
+        );
+        let old = Model::PY_INTERP
+            .missing_library(&interpreter("3.11.7", None))
+            .unwrap()
+            .to_string();
+        assert!(old.contains("3.11.7") && old.contains("3.14"), "{old}");
+        let found = interpreter("3.13.0", Some("interpreters_backport"));
+        assert!(Model::PY_INTERP.missing_library(&found).is_none());
+        assert!(
+            Model::PY_PROCESS_POOL
+                .missing_library(&interpreter("3.8.18", None))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_probe_names_the_subinterpreters_module() {
+        let limit = Duration::from_secs(2);
+        let answer = |out| probe_answer(&probed(out, "", 0, false), limit).unwrap();
+        assert_eq!(
+            answer("3.13.0\n1\n/p\ninterpreters_backport\n").subinterpreters,
+            Some("interpreters_backport".into())
+        );
+        assert_eq!(answer("3.13.0\n1\n/p\n-\n").subinterpreters, None);
+        assert_eq!(answer("3.13.0\n1\n/p\n").subinterpreters, None);
+    }
+
+    #[test]
+    fn a_start_up_is_read_apart_from_the_wall_time() {
+        let json = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":0.25,"workers":[]}"#;
+        let run = parse_report(json, 0).unwrap();
+        assert_eq!((run.wall_s, run.startup_s), (1.0, Some(0.25)));
+        let negative = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":-1,"workers":[]}"#;
+        assert!(parse_report(negative, 0).is_err());
+        let none = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":null,"workers":[]}"#;
+        assert_eq!(parse_report(none, 0).unwrap().startup_s, None);
     }
 
     #[test]
