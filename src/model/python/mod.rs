@@ -188,7 +188,9 @@ pub enum PythonError {
         exe: String,
     },
     /// A model the interpreter's version cannot run, whatever is installed.
-    #[error("{model} needs {need}; {exe} is Python {version}: give --python-exe another interpreter")]
+    #[error(
+        "{model} needs {need}; {exe} is Python {version}: give --python-exe another interpreter"
+    )]
     TooOldFor {
         /// The model: `py-interp`.
         model: String,
