@@ -394,12 +394,15 @@ impl Model {
             .note_for_interpreter(*self, workload, cpus, gil_enabled)
     }
 
-    /// The models `--python` adds: every CPython model of the table that
-    /// needs nothing beyond the standard library (py-interp only when named).
+    /// The models `--python` adds: the notebook's three CPython models.
+    /// The libraries beside them (pools, forkserver, subinterpreters) run
+    /// when `--models` names them: the notebook format's columns and the
+    /// lessons know only the notebook's, and py-interp needs a package.
     pub(crate) fn python_models(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
         Model::all(defaults)
             .filter(Model::is_python)
             .filter(|m| m.family.runner.optional_library().is_none())
+            .filter(|m| matches!(m.family.name, "py-thread" | "py-process" | "py-async"))
     }
 
     /// Why `python` cannot run this model, in one line naming the pip
@@ -653,8 +656,22 @@ mod tests {
         let added: Vec<String> = Model::python_models(&VariantDefaults::default())
             .map(|m| m.to_string())
             .collect();
-        assert!(added.contains(&"py-pool:process".to_string()), "{added:?}");
+        assert_eq!(
+            added,
+            [
+                "py-thread",
+                "py-process:fork",
+                "py-process:spawn",
+                "py-async"
+            ]
+            .map(String::from)
+            .to_vec()
+            .into_iter()
+            .filter(|n| added.contains(n))
+            .collect::<Vec<_>>()
+        );
         assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
+        assert!(!added.contains(&"py-pool:thread".to_string()), "{added:?}");
     }
 
     #[test]
