@@ -652,24 +652,11 @@ mod tests {
             let json = serde_json::to_string(&model).unwrap();
             assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), model);
         }
-        // --python adds what the standard library runs, not py-interp.
+        // --python adds the notebook's three, not the libraries beside them.
         let added: Vec<String> = Model::python_models(&VariantDefaults::default())
             .map(|m| m.to_string())
             .collect();
-        assert_eq!(
-            added,
-            [
-                "py-thread",
-                "py-process:fork",
-                "py-process:spawn",
-                "py-async"
-            ]
-            .map(String::from)
-            .to_vec()
-            .into_iter()
-            .filter(|n| added.contains(n))
-            .collect::<Vec<_>>()
-        );
+        assert_eq!(added, ["py-thread", "py-process:fork", "py-async"]);
         assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
         assert!(!added.contains(&"py-pool:thread".to_string()), "{added:?}");
     }
