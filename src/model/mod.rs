@@ -102,6 +102,23 @@ pub(crate) trait Runner: Sync {
     ) -> Option<String> {
         self.note(model, workload, cpus)
     }
+
+    /// The pip package the model needs beyond CPython's standard library
+    /// (`interpreters-pep-734`); such a model is run only when named, as
+    /// `--python` must not fail where the package is missing.
+    fn optional_library(&self) -> Option<&'static str> {
+        None
+    }
+
+    /// Why `python` cannot run `model`, in one line that names what to
+    /// install (paralab never installs anything); `None`: it can.
+    fn missing_library(
+        &self,
+        _model: Model,
+        _python: &python::Python,
+    ) -> Option<python::PythonError> {
+        None
+    }
 }
 
 /// Where a run's memory can be read from `/proc` while its workers live.
@@ -147,7 +164,7 @@ pub(crate) struct Family {
 }
 
 /// Every model, in the order help texts list them.
-pub(crate) static MODELS: [Family; 9] = [
+pub(crate) static MODELS: [Family; 13] = [
     Family {
         name: "thread",
         variant: VariantKind::None,
@@ -190,11 +207,37 @@ pub(crate) static MODELS: [Family; 9] = [
         about: None,
         runner: &python::PyFamily::Process,
     },
+    // A Python start method and pool kinds that the Rust models do not
+    // have: whole names, so that `process:` takes only fork and spawn.
+    Family {
+        name: "py-process:forkserver",
+        variant: VariantKind::None,
+        about: None,
+        runner: &python::PyFamily::Forkserver,
+    },
     Family {
         name: "py-async",
         variant: VariantKind::None,
         about: Some("the notebook's code in CPython"),
         runner: &python::PyFamily::Async,
+    },
+    Family {
+        name: "py-pool:thread",
+        variant: VariantKind::None,
+        about: None,
+        runner: &python::PyFamily::ThreadPool,
+    },
+    Family {
+        name: "py-pool:process",
+        variant: VariantKind::None,
+        about: Some("concurrent.futures executors"),
+        runner: &python::PyFamily::ProcessPool,
+    },
+    Family {
+        name: "py-interp",
+        variant: VariantKind::None,
+        about: Some("subinterpreters: CPython 3.14, or 3.13 with interpreters-pep-734"),
+        runner: &python::PyFamily::Interpreters,
     },
     Family {
         name: "mpi",
@@ -241,7 +284,18 @@ impl Model {
     /// The notebook's `threading.Thread` in CPython.
     pub const PY_THREAD: Model = Model::of(&MODELS[5], Variant::None);
     /// The notebook's code as `asyncio` tasks in CPython.
-    pub const PY_ASYNC: Model = Model::of(&MODELS[7], Variant::None);
+    pub const PY_ASYNC: Model = Model::of(&MODELS[8], Variant::None);
+    /// The notebook's `multiprocessing.Process` in CPython, started by a
+    /// fork server (Python's `forkserver` start method).
+    pub const PY_FORKSERVER: Model = Model::of(&MODELS[7], Variant::None);
+    /// The notebook's work as N tasks of a `concurrent.futures.ThreadPoolExecutor`
+    /// of N threads.
+    pub const PY_THREAD_POOL: Model = Model::of(&MODELS[9], Variant::None);
+    /// The notebook's work as N tasks of a `concurrent.futures.ProcessPoolExecutor`
+    /// of N (forked) processes.
+    pub const PY_PROCESS_POOL: Model = Model::of(&MODELS[10], Variant::None);
+    /// The notebook's work in N subinterpreters (PEP 734), one GIL each.
+    pub const PY_INTERP: Model = Model::of(&MODELS[11], Variant::None);
 
     const fn of(family: &'static Family, variant: Variant) -> Model {
         Model { family, variant }
@@ -340,9 +394,21 @@ impl Model {
             .note_for_interpreter(*self, workload, cpus, gil_enabled)
     }
 
-    /// The models `--python` adds: every CPython model of the table.
+    /// The models `--python` adds: the notebook's three CPython models.
+    /// The libraries beside them (pools, forkserver, subinterpreters) run
+    /// when `--models` names them: the notebook format's columns and the
+    /// lessons know only the notebook's, and py-interp needs a package.
     pub(crate) fn python_models(defaults: &VariantDefaults) -> impl Iterator<Item = Model> + '_ {
-        Model::all(defaults).filter(Model::is_python)
+        Model::all(defaults)
+            .filter(Model::is_python)
+            .filter(|m| m.family.runner.optional_library().is_none())
+            .filter(|m| matches!(m.family.name, "py-thread" | "py-process" | "py-async"))
+    }
+
+    /// Why `python` cannot run this model, in one line naming the pip
+    /// package to install and the interpreter; `None`: it can.
+    pub(crate) fn missing_library(&self, python: &python::Python) -> Option<python::PythonError> {
+        self.family.runner.missing_library(*self, python)
     }
 
     /// Every model of the table with its variant left to `defaults`: what
@@ -411,6 +477,13 @@ impl FromStr for ModelName {
             None => (text, None),
         };
         let unknown = || format!("unknown model '{text}'; accepted: {}", model_names());
+        // A whole name first: `py-pool:thread` is a family of its own.
+        if let Some(family) = MODELS.iter().find(|family| family.name == text) {
+            return Ok(ModelName {
+                family,
+                variant: None,
+            });
+        }
         let family = MODELS
             .iter()
             .find(|family| family.name == name)
@@ -551,11 +624,41 @@ mod tests {
         assert_eq!(
             model_names(),
             "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
-             py-thread, py-process, py-process:fork, py-process:spawn, py-async, mpi"
+             py-thread, py-process, py-process:fork, py-process:spawn, py-process:forkserver, \
+             py-async, py-pool:thread, py-pool:process, py-interp, mpi"
         );
         assert!(models_help().contains(
             "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
         ));
+    }
+
+    #[test]
+    fn the_python_libraries_have_whole_names() {
+        let parse = |text: &str| text.parse::<Model>().unwrap();
+        assert_eq!(parse("py-pool:thread"), Model::PY_THREAD_POOL);
+        assert_eq!(parse("py-pool:process"), Model::PY_PROCESS_POOL);
+        assert_eq!(parse("py-process:forkserver"), Model::PY_FORKSERVER);
+        assert_eq!(parse("py-interp"), Model::PY_INTERP);
+        assert_eq!(
+            parse("py-process:spawn"),
+            Model::py_process(StartMethod::Spawn)
+        );
+        // forkserver is CPython's: the Rust process model has no such method.
+        assert!("process:forkserver".parse::<Model>().is_err());
+        assert!("py-pool".parse::<Model>().is_err());
+        assert!("py-pool:fiber".parse::<Model>().is_err());
+        for model in [Model::PY_THREAD_POOL, Model::PY_INTERP] {
+            assert!(model.is_python());
+            let json = serde_json::to_string(&model).unwrap();
+            assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), model);
+        }
+        // --python adds the notebook's three, not the libraries beside them.
+        let added: Vec<String> = Model::python_models(&VariantDefaults::default())
+            .map(|m| m.to_string())
+            .collect();
+        assert_eq!(added, ["py-thread", "py-process:fork", "py-async"]);
+        assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
+        assert!(!added.contains(&"py-pool:thread".to_string()), "{added:?}");
     }
 
     #[test]

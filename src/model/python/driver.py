@@ -4,16 +4,21 @@ paralab passes this text to the interpreter itself, with no file on disk
 (so that nothing is left behind whatever ends paralab), and runs
     python3 -c DRIVER MODEL START_METHOD WORKLOAD AMOUNT WORKERS
 in the root directory, with PARALAB_PARENT_PID in its environment.
-MODEL is thread, process or async; START_METHOD is fork or spawn (process
-only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep
-(AMOUNT = nanoseconds). It prints one JSON object on stdout:
+MODEL is thread, process, async, thread-pool, process-pool or
+interpreters; START_METHOD is fork, spawn or forkserver (process only, '-'
+otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT =
+nanoseconds). It prints one JSON object on stdout:
     {"python": "3.11.7", "gil_enabled": true, "t0_ns": ..., "wall_s": ...,
+     "startup_s": ...,
      "workers": [{"worker": 0, "result": ..., "start_ns": ..., "end_ns": ...,
                   "user_s": ..., "system_s": ..., "voluntary_switches": ...,
                   "involuntary_switches": ...}, ...]}
 where wall_s is timed as the notebook times it (from before the first
 start to after the last join), t0_ns is when that timing began, and every
 *_ns is CLOCK_MONOTONIC (time.monotonic_ns), the clock paralab uses.
+startup_s, for the models with a start-up (a pool's workers, the
+subinterpreters, the forkserver), is what it took before t0_ns: it is
+never part of wall_s.
 gil_enabled is the interpreter's GIL as the run ended: PYTHON_GIL, -X gil
 or an extension module can turn it back on in a free-threaded CPython.
 The CPU fields of a worker are present where Python can measure them:
@@ -135,6 +140,9 @@ def timed(index, workload, amount):
 
 
 def process_main(channel, index, workload, amount, parent):
+    if parent is None:
+        # Forkserver: our parent is the server, which exits with the driver.
+        parent = os.getppid()
     die_with_parent(parent)
     report = timed(index, workload, amount)
     # The child's whole life (its start-up included), as wait4 reports a
@@ -187,8 +195,17 @@ def run_processes(method, workload, amount, workers):
     # killed by SIGKILL (a second Ctrl-C) would leave behind.
     channels = [context.Pipe(duplex=False) for _ in range(workers)]
 
+    startup = None
+    if method == "forkserver":
+        # The server is started once, before the timing, as a pool is.
+        began = time.monotonic_ns()
+        from multiprocessing import forkserver
+        forkserver.ensure_running()
+        startup = (time.monotonic_ns() - began) / 1e9
+    parent = None if method == "forkserver" else os.getpid()
+
     def process(index):
-        args = (channels[index][1], index, workload, amount, os.getpid())
+        args = (channels[index][1], index, workload, amount, parent)
         if method == "fork":
             # A copy of this process: the functions are already here.
             return context.Process(target=process_main, args=args)
@@ -215,7 +232,7 @@ def run_processes(method, workload, amount, workers):
         except (EOFError, OSError):
             pass
         reader.close()
-    return start, wall, reports
+    return start, wall, reports, startup
 
 
 async def run_tasks(workload, amount, workers):
@@ -233,6 +250,105 @@ async def run_tasks(workload, amount, workers):
     return start, (time.monotonic_ns() - start) / 1e9, list(reports)
 
 
+def run_thread_pool(workload, amount, workers):
+    """concurrent.futures.ThreadPoolExecutor: N threads, N tasks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    began = time.monotonic_ns()
+    pool = ThreadPoolExecutor(max_workers=workers)
+    # The pool starts its threads as tasks arrive: N tasks that wait for
+    # each other make it start all N now, before the timing.
+    ready = threading.Barrier(workers)
+    list(pool.map(lambda _: ready.wait(), range(workers)))
+    startup = (time.monotonic_ns() - began) / 1e9
+
+    start = time.monotonic_ns()
+    futures = [pool.submit(timed, i, workload, amount) for i in range(workers)]
+    reports = [f.result() for f in futures]
+    wall = (time.monotonic_ns() - start) / 1e9
+    pool.shutdown()
+    return start, wall, reports, startup
+
+
+def pool_process_ready(parent, ready):
+    """A pool process's first act: die with the driver, wait for the others."""
+    die_with_parent(parent)
+    ready.wait(timeout=60)
+
+
+def run_process_pool(workload, amount, workers):
+    """concurrent.futures.ProcessPoolExecutor: N processes, N tasks.
+
+    Its processes are forked (multiprocessing's default on Linux up to
+    3.13), so they have the driver's functions without a file to import."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    context = multiprocessing.get_context("fork")
+    began = time.monotonic_ns()
+    ready = context.Barrier(workers)
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                               initializer=pool_process_ready, initargs=(os.getpid(), ready))
+    # Every process waits for the others before its first task, so all N
+    # are started now, before the timing.
+    list(f.result() for f in [pool.submit(os.getpid) for _ in range(workers)])
+    startup = (time.monotonic_ns() - began) / 1e9
+
+    start = time.monotonic_ns()
+    futures = [pool.submit(timed, i, workload, amount) for i in range(workers)]
+    reports = [f.result() for f in futures]
+    wall = (time.monotonic_ns() - start) / 1e9
+    pool.shutdown()
+    return start, wall, reports, startup
+
+
+# PEP 734's module: in the standard library from 3.14, from the PyPI
+# backport interpreters-pep-734 on 3.13. Source text, because each
+# subinterpreter must import it too before it can use a queue.
+IMPORT_INTERPRETERS = """
+try:
+    from concurrent import interpreters
+except ImportError:
+    from interpreters_backport import interpreters
+interpreters.create_queue  # imports the queues, without which none is received
+"""
+
+
+def run_interpreters(workload, amount, workers):
+    """N subinterpreters, each run by a thread of ours: one GIL each."""
+    namespace = {}
+    exec(IMPORT_INTERPRETERS, namespace)
+    interpreters = namespace["interpreters"]
+    began = time.monotonic_ns()
+    queue = interpreters.create_queue()
+    interps = [interpreters.create() for _ in range(workers)]
+    for index, interp in enumerate(interps):
+        # A fresh interpreter shares no objects with this one: it is given
+        # WORKER to run, and its report comes back as JSON text.
+        interp.exec(WORKER + IMPORT_INTERPRETERS + "import json\n")
+        interp.prepare_main(reports=queue, index=index, workload=workload, amount=amount)
+    startup = (time.monotonic_ns() - began) / 1e9
+
+    reports = []
+
+    def run(interp):
+        try:
+            interp.exec("reports.put(json.dumps(timed(index, workload, amount)))")
+            reports.append(json.loads(queue.get()))
+        except Exception as error:  # reported as a lost worker
+            print(f"subinterpreter failed: {error}", file=sys.stderr)
+
+    start = time.monotonic_ns()
+    threads = [threading.Thread(target=run, args=(interp,)) for interp in interps]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    wall = (time.monotonic_ns() - start) / 1e9
+    for interp in interps:
+        interp.close()
+    return start, wall, reports, startup
+
+
 def parent_pid():
     """paralab's pid, which it names in PARALAB_PARENT_PID (None when run by hand)."""
     try:
@@ -247,17 +363,24 @@ def main(argv):
         return 3
     die_with_parent(parent_pid())
     model, method, workload, amount, workers = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
+    startup = None
     if model == "thread":
         t0, wall, reports = run_threads(workload, amount, workers)
     elif model == "process":
-        t0, wall, reports = run_processes(method, workload, amount, workers)
+        t0, wall, reports, startup = run_processes(method, workload, amount, workers)
     elif model == "async":
         t0, wall, reports = asyncio.run(run_tasks(workload, amount, workers))
+    elif model == "thread-pool":
+        t0, wall, reports, startup = run_thread_pool(workload, amount, workers)
+    elif model == "process-pool":
+        t0, wall, reports, startup = run_process_pool(workload, amount, workers)
+    elif model == "interpreters":
+        t0, wall, reports, startup = run_interpreters(workload, amount, workers)
     else:
         print(f"unknown model {model!r}", file=sys.stderr)
         return 2
     print(json.dumps({"python": sys.version.split()[0], "gil_enabled": gil_enabled(),
-                      "t0_ns": t0, "wall_s": wall, "workers": reports}))
+                      "t0_ns": t0, "wall_s": wall, "startup_s": startup, "workers": reports}))
     return 0
 
 

@@ -33,11 +33,19 @@ pub(crate) const DRIVER: &str = include_str!("driver.py");
 
 /// What `Python::find` asks the interpreter: its version, whether its GIL
 /// is on (`sys._is_gil_enabled()` exists from 3.13; every older CPython
-/// has the GIL), and its own path, one a line.
+/// has the GIL), its own path, and the module of PEP 734's subinterpreters
+/// it can import (`-` for none), one a line. The module is looked for, not
+/// imported, and a failure to look says `-`.
 const PROBE: &str = "import sys\n\
 print('%d.%d.%d' % sys.version_info[:3])\n\
 print(int(getattr(sys, '_is_gil_enabled', lambda: True)()))\n\
-print(sys.executable)";
+print(sys.executable)\n\
+try: import importlib.util as u; print(next(m for m in ('concurrent.interpreters', 'interpreters_backport') if u.find_spec(m)))\n\
+except Exception: print('-')";
+
+/// The PyPI package that gives CPython 3.13 PEP 734's subinterpreters
+/// (3.14 has them as `concurrent.interpreters`).
+pub(crate) const SUBINTERPRETERS_PACKAGE: &str = "interpreters-pep-734";
 
 /// The longest a version probe may take when no shorter `--timeout` is
 /// given: a program that needs longer to say its version is not a Python
@@ -67,6 +75,53 @@ pub(crate) enum PyModel {
     Process(StartMethod),
     /// `asyncio` tasks on one event loop.
     Async,
+    /// `multiprocessing.Process` started by a fork server (Python's
+    /// `forkserver`, the Linux default from 3.14), started before the timing.
+    Forkserver,
+    /// `concurrent.futures.ThreadPoolExecutor`, its N threads started
+    /// before the timing.
+    ThreadPool,
+    /// `concurrent.futures.ProcessPoolExecutor` (forked), its N processes
+    /// started before the timing.
+    ProcessPool,
+    /// N subinterpreters (PEP 734), one GIL each, created before the timing.
+    Interpreters,
+}
+
+impl PyModel {
+    /// The driver's names for the model and its start method.
+    fn driver_args(self) -> (&'static str, &'static str) {
+        match self {
+            PyModel::Thread => ("thread", "-"),
+            PyModel::Process(method) => ("process", method.name()),
+            PyModel::Async => ("async", "-"),
+            PyModel::Forkserver => ("process", "forkserver"),
+            PyModel::ThreadPool => ("thread-pool", "-"),
+            PyModel::ProcessPool => ("process-pool", "-"),
+            PyModel::Interpreters => ("interpreters", "-"),
+        }
+    }
+
+    /// What the start-up before the timing was, for the stderr line.
+    fn startup(self, workers: usize) -> Option<String> {
+        let count = |noun| crate::fmt::count(workers, noun);
+        match self {
+            PyModel::Forkserver => Some("starting the fork server".into()),
+            PyModel::ThreadPool => Some(format!(
+                "starting {} of a ThreadPoolExecutor",
+                count("thread")
+            )),
+            PyModel::ProcessPool => Some(format!(
+                "starting {} of a ProcessPoolExecutor",
+                count("process")
+            )),
+            PyModel::Interpreters => Some(format!(
+                "creating {} and loading the worker code in each",
+                count("subinterpreter")
+            )),
+            PyModel::Thread | PyModel::Process(_) | PyModel::Async => None,
+        }
+    }
 }
 
 /// Why Python could not run.
@@ -121,6 +176,31 @@ pub enum PythonError {
     /// A stop signal ended the run.
     #[error("interrupted by {0}")]
     Interrupted(&'static str),
+    /// A model whose library the interpreter lacks: paralab never installs
+    /// anything, it says what to install.
+    #[error("{model} needs {package} in {exe}: {exe} -m pip install {package}")]
+    MissingLibrary {
+        /// The model: `py-interp`.
+        model: String,
+        /// The pip package.
+        package: &'static str,
+        /// The interpreter, as the user named it.
+        exe: String,
+    },
+    /// A model the interpreter's version cannot run, whatever is installed.
+    #[error(
+        "{model} needs {need}; {exe} is Python {version}: give --python-exe another interpreter"
+    )]
+    TooOldFor {
+        /// The model: `py-interp`.
+        model: String,
+        /// The versions that can, and what they need.
+        need: &'static str,
+        /// The interpreter, as the user named it.
+        exe: String,
+        /// Its version.
+        version: String,
+    },
     /// A workload the driver does not know.
     #[error("the Python models run the cpu and sleep workloads, not {0}")]
     Unsupported(&'static str),
@@ -155,6 +235,9 @@ pub struct Python {
     // first): the truth about the runs, which the probe may not be
     // (PYTHON_GIL, `-X gil`, an extension module turning it back on).
     driver_gil: AtomicU8,
+    // The module of PEP 734's subinterpreters the probe found
+    // (`concurrent.interpreters`, `interpreters_backport`), if any.
+    subinterpreters: Option<String>,
 }
 
 /// One run as the driver reported it.
@@ -167,6 +250,9 @@ pub(crate) struct PyRun {
     /// Whether the interpreter's GIL was on in this run, as the driver
     /// read it (absent from a driver that did not say).
     pub gil_enabled: Option<bool>,
+    /// What the model's start-up (a pool's workers, subinterpreters, the
+    /// fork server) took before the timing began; never part of `wall_s`.
+    pub startup_s: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -174,6 +260,8 @@ struct Report {
     t0_ns: u64,
     #[serde(default)]
     gil_enabled: Option<bool>,
+    #[serde(default)]
+    startup_s: Option<f64>,
     wall_s: f64,
     workers: Vec<WorkerReport>,
 }
@@ -273,6 +361,7 @@ impl Python {
             version: answer.version,
             probed_gil: answer.gil_enabled,
             driver_gil: AtomicU8::new(GIL_UNKNOWN),
+            subinterpreters: answer.subinterpreters,
         };
         // The driver's own word on the GIL, before any report is written.
         // Should this run fail, the real runs will fail the same way and
@@ -282,6 +371,33 @@ impl Python {
         };
         let _ = python.run(PyModel::Thread, &nothing, 1, Some(limit), stop);
         Ok(python)
+    }
+
+    /// Why this interpreter cannot run `model` (a library it lacks, a
+    /// version too old for it); `None`: it can, as far as the probe saw.
+    pub(crate) fn cannot_run(&self, model: PyModel, name: &str) -> Option<PythonError> {
+        if model != PyModel::Interpreters || self.subinterpreters.is_some() {
+            return None;
+        }
+        let exe = self.exe.display().to_string();
+        let minor = |v: &str| -> Option<(u32, u32)> {
+            let mut n = v.split('.').map(|n| n.parse().ok());
+            Some((n.next()??, n.next()??))
+        };
+        if minor(&self.version).is_some_and(|v| v >= (3, 13)) {
+            Some(PythonError::MissingLibrary {
+                model: name.to_string(),
+                package: SUBINTERPRETERS_PACKAGE,
+                exe,
+            })
+        } else {
+            Some(PythonError::TooOldFor {
+                model: name.to_string(),
+                need: "CPython 3.14, or 3.13 with the PyPI package interpreters-pep-734",
+                exe,
+                version: self.version.clone(),
+            })
+        }
     }
 
     /// The interpreter's version, e.g. `3.11.7`.
@@ -377,11 +493,7 @@ impl Python {
         timeout: Option<Duration>,
         stop: &crate::sys::stop::StopToken,
     ) -> Result<PyRun, PythonError> {
-        let (name, method) = match model {
-            PyModel::Thread => ("thread", "-"),
-            PyModel::Process(method) => ("process", method.name()),
-            PyModel::Async => ("async", "-"),
-        };
+        let (name, method) = model.driver_args();
         let (kind, amount) = match workload {
             Workload::Cpu { iters } => ("cpu", *iters),
             Workload::Sleep { duration } => ("sleep", nanos(*duration)),
@@ -415,6 +527,7 @@ impl Python {
                 wall_s,
                 outcomes: (0..workers).map(timed_out).collect(),
                 gil_enabled: None,
+                startup_s: None,
             });
         }
         let output = ran.output;
@@ -436,6 +549,7 @@ struct ProbeAnswer {
     version: String,
     gil_enabled: bool,
     executable: Option<String>,
+    subinterpreters: Option<String>,
 }
 
 /// Why a probe's answer is not a usable Python's.
@@ -497,10 +611,15 @@ fn probe_answer(ran: &GroupOutput, limit: Duration) -> Result<ProbeAnswer, Probe
     // threads run unlocked needs the interpreter's own word.
     let gil_enabled = lines.next() != Some("0");
     let executable = lines.next().filter(|e| !e.is_empty()).map(str::to_string);
+    let subinterpreters = lines
+        .next()
+        .filter(|m| !m.is_empty() && *m != "-")
+        .map(str::to_string);
     Ok(ProbeAnswer {
         version,
         gil_enabled,
         executable,
+        subinterpreters,
     })
 }
 
@@ -513,6 +632,29 @@ pub(crate) enum PyFamily {
     Process,
     /// `py-async`.
     Async,
+    /// `py-process:forkserver`.
+    Forkserver,
+    /// `py-pool:thread`.
+    ThreadPool,
+    /// `py-pool:process`.
+    ProcessPool,
+    /// `py-interp`.
+    Interpreters,
+}
+
+impl PyFamily {
+    /// The driver's model for `model`, a model of this family.
+    fn py_model(&self, model: Model) -> PyModel {
+        match self {
+            PyFamily::Thread => PyModel::Thread,
+            PyFamily::Process => PyModel::Process(model.start_method().unwrap_or_default()),
+            PyFamily::Async => PyModel::Async,
+            PyFamily::Forkserver => PyModel::Forkserver,
+            PyFamily::ThreadPool => PyModel::ThreadPool,
+            PyFamily::ProcessPool => PyModel::ProcessPool,
+            PyFamily::Interpreters => PyModel::Interpreters,
+        }
+    }
 }
 
 impl Runner for PyFamily {
@@ -526,12 +668,18 @@ impl Runner for PyFamily {
         context: &RunContext,
     ) -> Result<RunOutput, ModelError> {
         let python = context.python.as_ref().ok_or(ModelError::NoPython)?;
-        let model = match self {
-            PyFamily::Thread => PyModel::Thread,
-            PyFamily::Process => PyModel::Process(model.start_method().unwrap_or_default()),
-            PyFamily::Async => PyModel::Async,
-        };
+        if let Some(missing) = model.missing_library(python) {
+            return Err(missing.into());
+        }
+        let name = model.to_string();
+        let model = self.py_model(model);
         let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
+        if let (Some(startup_s), Some(what)) = (run.startup_s, model.startup(workers)) {
+            eprintln!(
+                "paralab: {name}: start-up ({what}) {startup_s:.3} s, before the timing; wall (first worker's start to last one's end) {:.3} s",
+                run.wall_s
+            );
+        }
         // A run killed at its deadline has no time of its own: the caller's
         // clock, which saw the whole wait, is the wall time.
         let timed_out = run
@@ -541,8 +689,17 @@ impl Runner for PyFamily {
         Ok(RunOutput {
             outcomes: run.outcomes,
             own_wall_s: (!timed_out).then_some(run.wall_s),
-            launch_s: None,
+            launch_s: run.startup_s,
         })
+    }
+
+    /// Only py-interp needs more than the standard library of 3.8.
+    fn optional_library(&self) -> Option<&'static str> {
+        matches!(self, PyFamily::Interpreters).then_some(SUBINTERPRETERS_PACKAGE)
+    }
+
+    fn missing_library(&self, model: Model, python: &Python) -> Option<PythonError> {
+        python.cannot_run(self.py_model(model), &model.to_string())
     }
 
     /// The interpreter's memory is not its workers'.
@@ -589,8 +746,31 @@ impl Runner for PyFamily {
                 }
                 .to_string(),
             ),
+            (PyFamily::ThreadPool, _) => Some(
+                match gil_enabled {
+                    Some(false) => {
+                        " [a ThreadPoolExecutor in a free-threaded CPython, no GIL; its start-up is on stderr]"
+                    }
+                    _ => {
+                        " [a ThreadPoolExecutor's threads hold the GIL while they compute, where there is one; its start-up is on stderr]"
+                    }
+                }
+                .to_string(),
+            ),
             (PyFamily::Async, _) => Some(
                 " [the loop runs inside the event loop, which runs one task at a time]".to_string(),
+            ),
+            (PyFamily::Interpreters, _) => Some(
+                " [one subinterpreter per worker, each with its own GIL; creating them is on stderr, not in the wall time]"
+                    .to_string(),
+            ),
+            (PyFamily::ProcessPool, _) => Some(
+                " [a ProcessPoolExecutor of forked processes; starting them is on stderr, not in the wall time]"
+                    .to_string(),
+            ),
+            (PyFamily::Forkserver, _) => Some(
+                " [each process is forked by the fork server, started before the timing (on stderr)]"
+                    .to_string(),
             ),
             (PyFamily::Process, _) => None,
         }
@@ -632,10 +812,14 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         slot.end_s = Some(offset(w.end_ns));
         slot.status = WorkerStatus::Finished { result: w.result };
     }
+    if let Some(s) = report.startup_s.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+        return Err(garbage(format!("start-up time {s}")));
+    }
     Ok(PyRun {
         wall_s: report.wall_s,
         outcomes,
         gil_enabled: report.gil_enabled,
+        startup_s: report.startup_s,
     })
 }
 
@@ -759,6 +943,7 @@ mod tests {
                 version: "3.13.1".into(),
                 gil_enabled: false,
                 executable: Some("/usr/bin/python3.13t".into()),
+                subinterpreters: None,
             })
         );
         let said = |out, err, status, timed_out| match probe_answer(
@@ -796,6 +981,7 @@ mod tests {
             executable: "python3".into(),
             probed_gil: false,
             driver_gil: AtomicU8::new(GIL_UNKNOWN),
+            subinterpreters: None,
         };
         assert!(!python.gil_enabled());
         python.record_driver_gil(None);
@@ -812,6 +998,63 @@ mod tests {
                 .gil_disagreement(GIL_ON, false)
                 .contains("an earlier run")
         );
+    }
+
+    fn interpreter(version: &str, subinterpreters: Option<&str>) -> Python {
+        Python {
+            exe: "python3.13".into(),
+            version: version.into(),
+            executable: "python3.13".into(),
+            probed_gil: true,
+            driver_gil: AtomicU8::new(GIL_UNKNOWN),
+            subinterpreters: subinterpreters.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn py_interp_names_the_package_to_install_or_the_version_needed() {
+        let missing = Model::PY_INTERP
+            .missing_library(&interpreter("3.13.0", None))
+            .unwrap();
+        assert_eq!(
+            missing.to_string(),
+            "py-interp needs interpreters-pep-734 in python3.13: python3.13 -m pip install interpreters-pep-734"
+        );
+        let old = Model::PY_INTERP
+            .missing_library(&interpreter("3.11.7", None))
+            .unwrap()
+            .to_string();
+        assert!(old.contains("3.11.7") && old.contains("3.14"), "{old}");
+        let found = interpreter("3.13.0", Some("interpreters_backport"));
+        assert!(Model::PY_INTERP.missing_library(&found).is_none());
+        assert!(
+            Model::PY_PROCESS_POOL
+                .missing_library(&interpreter("3.8.18", None))
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn the_probe_names_the_subinterpreters_module() {
+        let limit = Duration::from_secs(2);
+        let answer = |out| probe_answer(&probed(out, "", 0, false), limit).unwrap();
+        assert_eq!(
+            answer("3.13.0\n1\n/p\ninterpreters_backport\n").subinterpreters,
+            Some("interpreters_backport".into())
+        );
+        assert_eq!(answer("3.13.0\n1\n/p\n-\n").subinterpreters, None);
+        assert_eq!(answer("3.13.0\n1\n/p\n").subinterpreters, None);
+    }
+
+    #[test]
+    fn a_start_up_is_read_apart_from_the_wall_time() {
+        let json = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":0.25,"workers":[]}"#;
+        let run = parse_report(json, 0).unwrap();
+        assert_eq!((run.wall_s, run.startup_s), (1.0, Some(0.25)));
+        let negative = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":-1,"workers":[]}"#;
+        assert!(parse_report(negative, 0).is_err());
+        let none = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":null,"workers":[]}"#;
+        assert_eq!(parse_report(none, 0).unwrap().startup_s, None);
     }
 
     #[test]
