@@ -416,7 +416,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
 fn ignored_python_options(args: &BenchArgs, plan: &Plan) -> Vec<String> {
     let mut ignored = Vec::new();
     let has_python = plan.models.iter().any(Model::is_python);
-    let to_enable = "add --python, or a Python model to --models (py-thread, py-process, py-async)";
+    let to_enable = "add --python, or a Python model to --models (py-thread, py-process, py-async, py-pool:thread, py-pool:process, py-process:forkserver, py-interp)";
     if !has_python {
         if args.python_iters.is_some() {
             ignored.push(format!(
@@ -516,7 +516,25 @@ fn find_python(
         return Ok(None);
     }
     match Python::find_within(exe, timeout, &interrupt::stop_token()) {
-        Ok(python) => Ok(Some(python)),
+        Ok(python) => {
+            // A library missing in this interpreter skips its model with
+            // one line; when nothing is left, the request was bad input.
+            let mut skipped = Vec::new();
+            plan.models.retain(|model| match model.missing_library(&python) {
+                Some(why) => {
+                    skipped.push(why);
+                    false
+                }
+                None => true,
+            });
+            for why in &skipped {
+                error::say(format_args!("{why}"));
+            }
+            if plan.models.is_empty() {
+                return Err(Exit::Usage);
+            }
+            Ok(Some(python))
+        }
         // A path the user typed that does not exist is bad input, found
         // before anything ran; a python3 missing from PATH only skips.
         Err(error) if exe.is_some() && error.is_not_found() => {

@@ -125,6 +125,7 @@ pub(crate) fn one_or_many(count: usize, noun: &str) -> &str {
 fn may_run_at_once(model: Model) -> bool {
     model.switch_interval().is_none()
         && !model.same_family(Model::PY_THREAD)
+        && !model.same_family(Model::PY_THREAD_POOL)
         && !model.same_family(Model::PY_ASYNC)
 }
 
