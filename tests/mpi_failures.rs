@@ -57,9 +57,39 @@ impl Proc {
         })
     }
 
-    /// Where its main thread waits in the kernel.
-    fn wchan(&self) -> String {
-        std::fs::read_to_string(format!("/proc/{}/wchan", self.pid)).unwrap_or_default()
+    /// Its CPU time (user and system, every thread), in clock ticks.
+    fn cpu_ticks(&self) -> u64 {
+        stat_fields(self.pid)
+            .map(|f| f[11..13].iter().filter_map(|t| t.parse::<u64>().ok()).sum())
+            .unwrap_or(0)
+    }
+
+    /// Whether its main thread is in a sleep of a second or more: its
+    /// workload, not one of MPI's short naps while it waits (`MPI_Init`
+    /// sleeps 100 µs at a time). Read from the system call it is in and
+    /// the duration it asked for, in its memory (x86-64 and AArch64).
+    fn in_long_sleep(&self) -> bool {
+        use std::os::unix::fs::FileExt;
+        let Ok(call) = std::fs::read_to_string(format!("/proc/{}/syscall", self.pid)) else {
+            return false;
+        };
+        let words: Vec<&str> = call.split_whitespace().collect();
+        // The argument that points at the asked duration (a timespec).
+        let at = match (std::env::consts::ARCH, words.first().copied()) {
+            ("x86_64", Some("230")) | ("aarch64", Some("115")) => 3, // clock_nanosleep
+            ("x86_64", Some("35")) | ("aarch64", Some("101")) => 1,  // nanosleep
+            _ => return false,
+        };
+        let Some(address) = words
+            .get(at)
+            .and_then(|w| u64::from_str_radix(w.trim_start_matches("0x"), 16).ok())
+        else {
+            return false;
+        };
+        let mut seconds = [0u8; 8];
+        std::fs::File::open(format!("/proc/{}/mem", self.pid))
+            .and_then(|mem| mem.read_exact_at(&mut seconds, address))
+            .is_ok_and(|()| i64::from_ne_bytes(seconds) >= 1)
     }
 
     /// Its rank in the MPI job, from the environment `mpirun` gave it.
@@ -133,9 +163,6 @@ fn hostname() -> String {
         .to_string()
 }
 
-/// The sleep of a rank is its main thread in `nanosleep`.
-const SLEEPING: &str = "hrtimer_nanosleep";
-
 #[test]
 fn a_killed_rank_is_named_with_its_host_and_signal_and_the_others_are_kept() {
     if !mpirun_here() {
@@ -157,23 +184,32 @@ fn a_killed_rank_is_named_with_its_host_and_signal_and_the_others_are_kept() {
         "json",
     ]);
     let ranks = ranks_of(&child, 3);
-    // Every rank past MPI_Init and the first barrier, in its sleep, twice
-    // in a row (MPI_Init's own waits are elsewhere).
-    let all_sleeping = || ranks.iter().all(|r| r.wchan() == SLEEPING);
+    // Every rank past MPI_Init and the first barrier, in its sleep.
+    let all_sleeping = || ranks.iter().all(Proc::in_long_sleep);
     common::wait_until("every rank in its sleep", Duration::from_secs(30), || {
-        all_sleeping() && {
-            std::thread::sleep(Duration::from_millis(100));
+        (0..3).all(|_| {
+            std::thread::sleep(Duration::from_millis(50));
             all_sleeping()
-        }
+        })
     });
     // Rank 1 is held in its sleep while the others finish theirs (and
-    // print their reports), then killed.
+    // print their reports), then killed. Past their sleep, the others wait
+    // in the second barrier, where MPI spins: their CPU time grows, which
+    // asleep it did not.
     signal(ranks[1], nix::sys::signal::Signal::SIGSTOP);
-    common::wait_until("ranks 0 and 2 past their sleep", Duration::from_secs(30), || {
-        [ranks[0], ranks[2]]
-            .iter()
-            .all(|r| r.alive() && r.wchan() != SLEEPING)
-    });
+    let others = [ranks[0], ranks[2]];
+    common::wait_until(
+        "ranks 0 and 2 past their sleep",
+        Duration::from_secs(30),
+        || {
+            let before: Vec<u64> = others.iter().map(Proc::cpu_ticks).collect();
+            std::thread::sleep(Duration::from_millis(300));
+            others
+                .iter()
+                .zip(before)
+                .all(|(r, before)| r.alive() && !r.in_long_sleep() && r.cpu_ticks() >= before + 2)
+        },
+    );
     std::thread::sleep(Duration::from_millis(300));
     signal(ranks[1], nix::sys::signal::Signal::SIGKILL);
     let output = child.wait_with_output().unwrap();
@@ -244,7 +280,7 @@ fn a_failed_run_is_no_speedup_in_the_table() {
     });
     let ranks = ranks_of(&child, 2);
     common::wait_until("both ranks in their sleep", Duration::from_secs(30), || {
-        ranks.iter().all(|r| r.wchan() == SLEEPING)
+        ranks.iter().all(Proc::in_long_sleep)
     });
     signal(ranks[0], nix::sys::signal::Signal::SIGKILL);
     let output = child.wait_with_output().unwrap();

@@ -61,19 +61,22 @@ impl Runner for MpiRanks {
                 .map(|worker| WorkerOutcome::ended(worker, status.clone()))
                 .collect::<Vec<_>>()
         };
+        // The ranks that finished their workload before paralab ended the
+        // job keep their results; the others are said to be what ended it.
+        let stopped = |status: WorkerStatus| {
+            RunOutput::timed_by_caller(keep_finished(workers, &stdout, status.clone(), |_| {
+                status.clone()
+            }))
+        };
         if ran.timed_out {
-            return Ok(RunOutput::timed_by_caller(ended_by(
-                WorkerStatus::TimedOut {
-                    still_running: false,
-                },
-            )));
+            return Ok(stopped(WorkerStatus::TimedOut {
+                still_running: false,
+            }));
         }
         if let Some(signal) = ran.interrupted {
-            return Ok(RunOutput::timed_by_caller(ended_by(
-                WorkerStatus::Interrupted {
-                    signal: signal.as_str().to_string(),
-                },
-            )));
+            return Ok(stopped(WorkerStatus::Interrupted {
+                signal: signal.as_str().to_string(),
+            }));
         }
         match JobReport::find(&stdout) {
             Some(Ok(job)) => {
@@ -219,31 +222,64 @@ fn failed_job(
     let said = mpirun_said(stderr)
         .unwrap_or_else(|| format!("mpirun ended ({status}) without rank 0's report"));
     let died = stderr.lines().find_map(dead_rank);
+    let lost = WorkerStatus::Lost {
+        reason: match &died {
+            Some(death) => format!(
+                "mpirun ended the job, after rank {} on host {} {}, before this rank finished its workload",
+                death.rank, death.host, death.status
+            ),
+            None => said.clone(),
+        },
+    };
+    let outcomes = keep_finished(
+        workers,
+        stdout,
+        WorkerStatus::Lost {
+            reason: format!("rank 0's report of the job never came: {said}"),
+        },
+        |worker| match &died {
+            Some(death) if death.rank == worker => death.status.clone(),
+            _ => lost.clone(),
+        },
+    );
+    say_failure(&outcomes, died.as_ref());
+    outcomes
+}
+
+/// One outcome per rank of a job that ended without rank 0's report: a rank
+/// that printed its own line keeps its result, times and CPU use, unless
+/// `ended` says it died (it died before the gather: that is what counts);
+/// the others are `ended`'s. Should every rank have finished all the same,
+/// rank 0 is `missing`: the job did not end well, and no table or verdict
+/// may take the run for a success.
+fn keep_finished(
+    workers: usize,
+    stdout: &str,
+    missing: WorkerStatus,
+    ended: impl Fn(usize) -> WorkerStatus,
+) -> Vec<WorkerOutcome> {
     let finished = RankLine::find_all(stdout);
     let mut outcomes: Vec<WorkerOutcome> = (0..workers)
-        .map(
-            |worker| match (&died, finished.iter().find(|r| r.rank == worker)) {
-                (Some(death), _) if death.rank == worker => {
-                    WorkerOutcome::ended(worker, death.status.clone())
+        .map(|worker| {
+            let status = ended(worker);
+            match finished.iter().find(|r| r.rank == worker) {
+                Some(rank)
+                    if !matches!(
+                        status,
+                        WorkerStatus::Killed { .. } | WorkerStatus::Exited { .. }
+                    ) =>
+                {
+                    rank.outcome()
                 }
-                (_, Some(rank)) => rank.outcome(),
-                _ => WorkerOutcome::ended(
-                    worker,
-                    WorkerStatus::Lost {
-                        reason: said.clone(),
-                    },
-                ),
-            },
-        )
+                _ => WorkerOutcome::ended(worker, status),
+            }
+        })
         .collect();
     if outcomes.iter().all(|o| o.status.is_success())
         && let Some(first) = outcomes.first_mut()
     {
-        first.status = WorkerStatus::Lost {
-            reason: format!("rank 0's report of the job never came: {said}"),
-        };
+        first.status = missing;
     }
-    say_failure(&outcomes, died.as_ref());
     outcomes
 }
 
@@ -256,12 +292,14 @@ fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
         .map(|o| o.worker.to_string())
         .collect();
     let kept = match kept.len() {
-        0 => "no rank had finished its workload".to_string(),
+        0 => "no other rank had finished its workload".to_string(),
+        1 => format!(
+            "rank {} had finished its workload: its result is kept",
+            kept[0]
+        ),
         _ => format!(
-            "{} {} finished {} workload before: kept",
-            if kept.len() == 1 { "rank" } else { "ranks" },
-            kept.join(", "),
-            if kept.len() == 1 { "its" } else { "their" },
+            "ranks {} had finished their workload: their results are kept",
+            kept.join(", ")
         ),
     };
     match died {
