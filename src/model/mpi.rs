@@ -430,7 +430,12 @@ mod tests {
             }
         );
         match &outcomes[0].status {
-            WorkerStatus::Lost { reason } => assert!(reason.contains("process rank 1"), "{reason}"),
+            WorkerStatus::Lost { reason } => {
+                assert!(
+                    reason.contains("rank 1 on host h was killed by SIGKILL"),
+                    "{reason}"
+                )
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(
