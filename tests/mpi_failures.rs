@@ -299,6 +299,16 @@ fn a_failed_run_is_no_speedup_in_the_table() {
 /// once both ranks run, applies `stop` to paralab, and checks that every
 /// one of them is gone within a few seconds; returns paralab's output.
 fn nothing_outlives(extra: &[&str], stop: impl FnOnce(&Child)) -> Output {
+    nothing_outlives_the_job(extra, |_, _| {}, stop)
+}
+
+/// [`nothing_outlives`], with a look at the job (paralab, its ranks)
+/// before the stop.
+fn nothing_outlives_the_job(
+    extra: &[&str],
+    look: impl FnOnce(&Child, &[Proc]),
+    stop: impl FnOnce(&Child),
+) -> Output {
     let mut args = vec![
         "bench",
         "--models",
@@ -318,6 +328,7 @@ fn nothing_outlives(extra: &[&str], stop: impl FnOnce(&Child)) -> Output {
     let job = descendants(child.id() as i32);
     assert!(job.len() >= 3, "mpirun and 2 ranks: {job:?}");
     assert!(ranks.iter().all(|r| job.contains(r)));
+    look(&child, &ranks);
     let asked = Instant::now();
     stop(&child);
     let output = child.wait_with_output().unwrap();
@@ -370,6 +381,48 @@ fn kill_9_of_paralab_leaves_no_mpirun_and_no_rank() {
     }
     let output = nothing_outlives(&[], |child| send(child, nix::sys::signal::Signal::SIGKILL));
     assert_eq!(output.status.code(), None, "killed");
+}
+
+/// The parent of a process.
+fn parent_of(proc: &Proc) -> Option<i32> {
+    stat_fields(proc.pid)?.get(1)?.parse().ok()
+}
+
+#[test]
+fn kill_9_of_paralab_takes_a_daemon_started_as_on_another_host_and_its_ranks() {
+    if !mpirun_here() {
+        return;
+    }
+    // A stand-in for ssh runs Open MPI's daemon (orted) here for a host
+    // that is not this one: the ranks are the daemon's children, as on a
+    // second host, not mpirun's.
+    let dir = tempfile::tempdir().unwrap();
+    let rsh = dir.path().join("fake-ssh");
+    std::fs::write(
+        &rsh,
+        "#!/bin/sh\n# ssh HOST COMMAND…, run here\nshift\nexec sh -c \"$*\"\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&rsh, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let hosts = dir.path().join("hosts");
+    std::fs::write(&hosts, "elsewhere slots=2\n").unwrap();
+    let mpi_args = format!(
+        "--hostfile {} --mca plm_rsh_agent {}",
+        hosts.display(),
+        rsh.display()
+    );
+    nothing_outlives_the_job(
+        &["--mpi-args", &mpi_args],
+        |paralab, ranks| {
+            let mpirun: Vec<i32> = common::children_of(paralab.id());
+            assert_eq!(mpirun.len(), 1, "{mpirun:?}");
+            for rank in ranks {
+                let daemon = parent_of(rank).unwrap();
+                assert_ne!(daemon, mpirun[0], "rank {rank:?} is mpirun's own child");
+            }
+        },
+        |child| send(child, nix::sys::signal::Signal::SIGKILL),
+    );
 }
 
 #[test]
