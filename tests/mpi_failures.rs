@@ -255,6 +255,61 @@ fn a_killed_rank_is_named_with_its_host_and_signal_and_the_others_are_kept() {
 }
 
 #[test]
+fn ranks_still_working_when_another_dies_are_lost_and_said_so() {
+    if !mpirun_here() {
+        return;
+    }
+    // Open MPI kills the other ranks about a second after a death
+    // (odls_base_sigkill_timeout): ranks 30 s from the end of their sleep
+    // cannot finish it.
+    let child = paralab(&[
+        "bench",
+        "--models",
+        "mpi",
+        "--workloads",
+        "sleep",
+        "--sleep",
+        "30",
+        "--workers",
+        "2",
+        "--runs",
+        "1",
+        "--format",
+        "json",
+    ]);
+    let ranks = ranks_of(&child, 2);
+    common::wait_until("both ranks in their sleep", Duration::from_secs(30), || {
+        ranks.iter().all(Proc::in_long_sleep)
+    });
+    let killed = Instant::now();
+    signal(ranks[1], nix::sys::signal::Signal::SIGKILL);
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        killed.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        killed.elapsed()
+    );
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let outcomes = doc["measurements"][0]["outcomes"].as_array().unwrap();
+    assert_eq!(outcomes[1]["signal"], "SIGKILL", "{doc}");
+    assert_eq!(outcomes[0]["status"], "lost", "{doc}");
+    let reason = outcomes[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains(&format!(
+            "rank 1 on host {} was killed by SIGKILL",
+            hostname()
+        )),
+        "{reason}"
+    );
+    assert!(
+        stderr.contains("no other rank had finished its workload"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn a_failed_run_is_no_speedup_in_the_table() {
     if !mpirun_here() {
         return;

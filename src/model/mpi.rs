@@ -221,12 +221,11 @@ fn failed_job(
 ) -> Vec<WorkerOutcome> {
     let said = mpirun_said(stderr)
         .unwrap_or_else(|| format!("mpirun ended ({status}) without rank 0's report"));
-    let died = stderr.lines().find_map(dead_rank);
+    let died = death_in(stderr);
     let lost = WorkerStatus::Lost {
         reason: match &died {
             Some(death) => format!(
-                "mpirun ended the job, after rank {} on host {} {}, before this rank finished its workload",
-                death.rank, death.host, death.status
+                "mpirun ended the job, after {death}, before this rank finished its workload"
             ),
             None => said.clone(),
         },
@@ -303,10 +302,7 @@ fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
         ),
     };
     match died {
-        Some(death) => eprintln!(
-            "paralab: mpi: rank {} on host {} {}, and mpirun ended the job; {kept}",
-            death.rank, death.host, death.status
-        ),
+        Some(death) => eprintln!("paralab: mpi: {death}, and mpirun ended the job; {kept}"),
         None => eprintln!("paralab: mpi: the job ended without rank 0's report; {kept}"),
     }
 }
@@ -316,10 +312,50 @@ fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
 struct Death {
     /// Its rank.
     rank: usize,
-    /// The node mpirun names.
-    host: String,
+    /// The node mpirun names, when it names one.
+    host: Option<String>,
     /// Killed by a signal, or exited with a code.
     status: WorkerStatus,
+}
+
+impl std::fmt::Display for Death {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            Some(host) => write!(f, "rank {} on host {host} {}", self.rank, self.status),
+            None => write!(
+                f,
+                "rank {} {} (mpirun does not say on which host)",
+                self.rank, self.status
+            ),
+        }
+    }
+}
+
+/// The rank whose death ended the job, from mpirun's words: a rank killed
+/// by a signal or leaving without `MPI_Finalize` (one line, naming its
+/// host), or one that exited with a non-zero code (a block naming the
+/// process `[[job,step],rank]` and its code, but no host).
+fn death_in(stderr: &str) -> Option<Death> {
+    if let Some(death) = stderr.lines().find_map(dead_rank) {
+        return Some(death);
+    }
+    let field = |name: &str| {
+        stderr
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(name).map(str::trim))
+    };
+    let rank = field("Process name:")?
+        .trim_end_matches(']')
+        .rsplit(',')
+        .next()?
+        .parse()
+        .ok()?;
+    let code = field("Exit code:")?.parse().ok()?;
+    Some(Death {
+        rank,
+        host: None,
+        status: WorkerStatus::Exited { code },
+    })
 }
 
 /// What mpirun said, in one line: its notice of a dead rank, or else the
@@ -353,7 +389,9 @@ fn mpirun_said(stderr: &str) -> Option<String> {
 }
 
 /// Reads Open MPI's "mpirun noticed that process rank 1 with PID 7 on node
-/// h exited on signal 9 (Killed)." (or "exited with status 3").
+/// h exited on signal 9 (Killed)." (or "exited with status 3"), and "mpirun
+/// has exited due to process rank 1 with PID 7 on node h exiting
+/// improperly." (it left without `MPI_Finalize`).
 fn dead_rank(line: &str) -> Option<Death> {
     let after = line.split("process rank ").nth(1)?;
     let rank: usize = after.split_whitespace().next()?.parse().ok()?;
@@ -361,8 +399,7 @@ fn dead_rank(line: &str) -> Option<Death> {
         .split(" on node ")
         .nth(1)
         .and_then(|rest| rest.split_whitespace().next())
-        .unwrap_or("?")
-        .to_string();
+        .map(str::to_string);
     let death = |status| Some(Death { rank, host, status });
     if let Some(signal) = after.split("on signal ").nth(1) {
         let number: i32 = signal.split_whitespace().next()?.parse().ok()?;
@@ -370,6 +407,11 @@ fn dead_rank(line: &str) -> Option<Death> {
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|_| format!("signal {number}"));
         return death(WorkerStatus::Killed { signal: name });
+    }
+    if after.contains("exiting improperly") {
+        return death(WorkerStatus::Lost {
+            reason: "it left without calling MPI_Finalize".into(),
+        });
     }
     let code = after.split("status ").nth(1)?;
     let code: i32 = code
@@ -387,7 +429,7 @@ fn dead_rank(line: &str) -> Option<Death> {
 fn never_started(status: std::process::ExitStatus, stdout: &str, stderr: &str) -> bool {
     status.code().is_some_and(|code| code != 0)
         && RankLine::find_all(stdout).is_empty()
-        && !stderr.lines().any(|line| dead_rank(line).is_some())
+        && death_in(stderr).is_none()
 }
 
 /// The error of a job `mpirun` could not launch: its first words, in one
@@ -444,10 +486,24 @@ mod tests {
             ),
             Some(Death {
                 rank: 2,
-                host: "h2".into(),
+                host: Some("h2".into()),
                 status: WorkerStatus::Exited { code: 3 }
             })
         );
+        // A rank that exits with a code: a block, without the host.
+        let block = "Primary job  terminated normally, but 1 process returned\na non-zero exit code. Per user-direction, the job has been aborted.\n-----\nmpirun detected that one or more processes exited with non-zero status, thus causing\nthe job to be terminated. The first process to do so was:\n\n  Process name: [[10439,1],1]\n  Exit code:    3\n-----\n";
+        let death = death_in(block).unwrap();
+        assert_eq!(
+            (death.rank, &death.status),
+            (1, &WorkerStatus::Exited { code: 3 })
+        );
+        assert!(death.to_string().contains("does not say on which host"));
+        let improper =
+            "mpirun has exited due to process rank 0 with PID 0 on node h exiting improperly.";
+        assert!(matches!(
+            death_in(improper).unwrap().status,
+            WorkerStatus::Lost { .. }
+        ));
     }
 
     fn line(rank: usize) -> String {
