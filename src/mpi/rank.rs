@@ -2,8 +2,10 @@
 //! (or `sleep NANOSECONDS`), started by `mpirun`.
 //!
 //! Every rank runs the workload between two barriers and times it with
-//! `MPI_Wtime`; rank 0 gathers every rank's [`RankReport`] and prints the
-//! [`JobReport`] as one line on its standard output.
+//! `MPI_Wtime`, prints its own [`RankReport`] as soon as the workload is
+//! done (should another rank die, that line is all that is left of it);
+//! rank 0 gathers every rank's report and prints the [`JobReport`] as one
+//! line on its standard output.
 
 use std::ffi::OsString;
 use std::io::Write;
