@@ -64,9 +64,13 @@ impl Runner for MpiRanks {
         // The ranks that finished their workload before paralab ended the
         // job keep their results; the others are said to be what ended it.
         let stopped = |status: WorkerStatus| {
-            RunOutput::timed_by_caller(keep_finished(workers, &stdout, status.clone(), |_| {
-                status.clone()
-            }))
+            RunOutput::timed_by_caller(keep_finished(
+                workers,
+                &stdout,
+                None,
+                status.clone(),
+                status,
+            ))
         };
         if ran.timed_out {
             return Ok(stopped(WorkerStatus::TimedOut {
@@ -230,49 +234,38 @@ fn failed_job(
             None => said.clone(),
         },
     };
-    let outcomes = keep_finished(
-        workers,
-        stdout,
-        WorkerStatus::Lost {
-            reason: format!("rank 0's report of the job never came: {said}"),
-        },
-        |worker| match &died {
-            Some(death) if death.rank == worker => death.status.clone(),
-            _ => lost.clone(),
-        },
-    );
+    let missing = WorkerStatus::Lost {
+        reason: format!("rank 0's report of the job never came: {said}"),
+    };
+    let outcomes = keep_finished(workers, stdout, died.as_ref(), lost, missing);
     say_failure(&outcomes, died.as_ref());
     outcomes
 }
 
-/// One outcome per rank of a job that ended without rank 0's report: a rank
-/// that printed its own line keeps its result, times and CPU use, unless
-/// `ended` says it died (it died before the gather: that is what counts);
-/// the others are `ended`'s. Should every rank have finished all the same,
-/// rank 0 is `missing`: the job did not end well, and no table or verdict
-/// may take the run for a success.
+/// One outcome per rank of a job that ended without rank 0's report: the
+/// rank whose death ended it is that death (even if it had printed its
+/// line: it died before the gather); a rank that printed its own line
+/// keeps its result, times and CPU use; the others are `ended`. Should
+/// every rank have finished all the same, rank 0 is `missing`: the job
+/// did not end well, and no table or verdict may take the run for a success.
 fn keep_finished(
     workers: usize,
     stdout: &str,
+    died: Option<&Death>,
+    ended: WorkerStatus,
     missing: WorkerStatus,
-    ended: impl Fn(usize) -> WorkerStatus,
 ) -> Vec<WorkerOutcome> {
     let finished = RankLine::find_all(stdout);
     let mut outcomes: Vec<WorkerOutcome> = (0..workers)
-        .map(|worker| {
-            let status = ended(worker);
-            match finished.iter().find(|r| r.rank == worker) {
-                Some(rank)
-                    if !matches!(
-                        status,
-                        WorkerStatus::Killed { .. } | WorkerStatus::Exited { .. }
-                    ) =>
-                {
-                    rank.outcome()
+        .map(
+            |worker| match (died, finished.iter().find(|r| r.rank == worker)) {
+                (Some(death), _) if death.rank == worker => {
+                    WorkerOutcome::ended(worker, death.status.clone())
                 }
-                _ => WorkerOutcome::ended(worker, status),
-            }
-        })
+                (_, Some(rank)) => rank.outcome(),
+                _ => WorkerOutcome::ended(worker, ended.clone()),
+            },
+        )
         .collect();
     if outcomes.iter().all(|o| o.status.is_success())
         && let Some(first) = outcomes.first_mut()
@@ -547,6 +540,20 @@ mod tests {
         let outcomes = failed_job(2, std::process::ExitStatus::default(), &stdout, "");
         assert!(!outcomes.iter().all(|o| o.status.is_success()));
         assert_eq!(outcomes[1].status, WorkerStatus::Finished { result: 7 });
+    }
+
+    #[test]
+    fn a_timeout_keeps_the_ranks_that_had_finished() {
+        let timed_out = WorkerStatus::TimedOut {
+            still_running: false,
+        };
+        let one = keep_finished(2, &line(1), None, timed_out.clone(), timed_out.clone());
+        assert_eq!(one[0].status, timed_out);
+        assert_eq!(one[1].status, WorkerStatus::Finished { result: 7 });
+        // Both had finished (the gather hung): the run still timed out.
+        let both = format!("{}\n{}\n", line(0), line(1));
+        let both = keep_finished(2, &both, None, timed_out.clone(), timed_out.clone());
+        assert_eq!(both[0].status, timed_out);
     }
 
     #[test]
