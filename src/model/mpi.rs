@@ -10,7 +10,7 @@ use super::{
 };
 use crate::measure::clock::MonoTime;
 use crate::mpi::launch;
-use crate::mpi::report::JobReport;
+use crate::mpi::report::{JobReport, RankLine};
 use crate::workload::{Workload, WorkloadKind};
 
 /// The `mpi` model.
@@ -61,19 +61,26 @@ impl Runner for MpiRanks {
                 .map(|worker| WorkerOutcome::ended(worker, status.clone()))
                 .collect::<Vec<_>>()
         };
+        // The ranks that finished their workload before paralab ended the
+        // job keep their results; the others are said to be what ended it.
+        let stopped = |status: WorkerStatus| {
+            RunOutput::timed_by_caller(keep_finished(
+                workers,
+                &stdout,
+                None,
+                status.clone(),
+                status,
+            ))
+        };
         if ran.timed_out {
-            return Ok(RunOutput::timed_by_caller(ended_by(
-                WorkerStatus::TimedOut {
-                    still_running: false,
-                },
-            )));
+            return Ok(stopped(WorkerStatus::TimedOut {
+                still_running: false,
+            }));
         }
         if let Some(signal) = ran.interrupted {
-            return Ok(RunOutput::timed_by_caller(ended_by(
-                WorkerStatus::Interrupted {
-                    signal: signal.as_str().to_string(),
-                },
-            )));
+            return Ok(stopped(WorkerStatus::Interrupted {
+                signal: signal.as_str().to_string(),
+            }));
         }
         match JobReport::find(&stdout) {
             Some(Ok(job)) => {
@@ -88,9 +95,13 @@ impl Runner for MpiRanks {
             Some(Err(problem)) => Ok(RunOutput::timed_by_caller(ended_by(WorkerStatus::Lost {
                 reason: problem,
             }))),
+            None if never_started(ran.output.status, &stdout, &stderr) => {
+                Err(not_launched(&mpirun, ran.output.status, &stderr))
+            }
             None => Ok(RunOutput::timed_by_caller(failed_job(
                 workers,
                 ran.output.status,
+                &stdout,
                 &stderr,
             ))),
         }
@@ -200,66 +211,233 @@ fn launched_s(job: &JobReport, launched: MonoTime) -> Option<f64> {
         .then(|| MonoTime(job.ready_mono_ns).seconds_since(launched))
 }
 
-/// Outcomes of a job that printed no report: the rank `mpirun` names as
-/// having died is killed by its signal or exited with its code; the others
-/// are lost, with mpirun's own words.
+/// Outcomes of a job that printed no report: a rank that printed its own
+/// line before the job ended keeps its result, times and CPU use; the rank
+/// `mpirun` names as having died is killed by its signal or exited with
+/// its code (even if it had printed: it died before the gather); the
+/// others are lost, with mpirun's own words. At least one outcome is a
+/// failure, so that no table or verdict takes the run for a success.
 fn failed_job(
     workers: usize,
     status: std::process::ExitStatus,
+    stdout: &str,
     stderr: &str,
 ) -> Vec<WorkerOutcome> {
     let said = mpirun_said(stderr)
         .unwrap_or_else(|| format!("mpirun ended ({status}) without rank 0's report"));
-    let died = stderr.lines().find_map(dead_rank);
-    (0..workers)
-        .map(|worker| {
-            let status = match &died {
-                Some((rank, how)) if *rank == worker => how.clone(),
-                _ => WorkerStatus::Lost {
-                    reason: said.clone(),
-                },
-            };
-            WorkerOutcome::ended(worker, status)
-        })
-        .collect()
+    let died = death_in(stderr);
+    let lost = WorkerStatus::Lost {
+        reason: match &died {
+            Some(death) => format!(
+                "mpirun ended the job, after {death}, before this rank finished its workload"
+            ),
+            None => said.clone(),
+        },
+    };
+    let missing = WorkerStatus::Lost {
+        reason: format!("rank 0's report of the job never came: {said}"),
+    };
+    let outcomes = keep_finished(workers, stdout, died.as_ref(), lost, missing);
+    say_failure(&outcomes, died.as_ref());
+    outcomes
 }
 
-/// mpirun's first line of substance on standard error, without its rules
-/// of dashes.
-fn mpirun_said(stderr: &str) -> Option<String> {
-    let lines: Vec<&str> = stderr
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("----"))
+/// One outcome per rank of a job that ended without rank 0's report: the
+/// rank whose death ended it is that death (even if it had printed its
+/// line: it died before the gather); a rank that printed its own line
+/// keeps its result, times and CPU use; the others are `ended`. Should
+/// every rank have finished all the same, rank 0 is `missing`: the job
+/// did not end well, and no table or verdict may take the run for a success.
+fn keep_finished(
+    workers: usize,
+    stdout: &str,
+    died: Option<&Death>,
+    ended: WorkerStatus,
+    missing: WorkerStatus,
+) -> Vec<WorkerOutcome> {
+    let finished = RankLine::find_all(stdout);
+    let mut outcomes: Vec<WorkerOutcome> = (0..workers)
+        .map(
+            |worker| match (died, finished.iter().find(|r| r.rank == worker)) {
+                (Some(death), _) if death.rank == worker => {
+                    WorkerOutcome::ended(worker, death.status.clone())
+                }
+                (_, Some(rank)) => rank.outcome(),
+                _ => WorkerOutcome::ended(worker, ended.clone()),
+            },
+        )
         .collect();
-    lines
+    if outcomes.iter().all(|o| o.status.is_success())
+        && let Some(first) = outcomes.first_mut()
+    {
+        first.status = missing;
+    }
+    outcomes
+}
+
+/// One line on stderr for a job that ended without rank 0's report: which
+/// rank died, on which host, how; which ranks' results are kept.
+fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
+    let kept: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.status.is_success())
+        .map(|o| o.worker.to_string())
+        .collect();
+    let kept = match kept.len() {
+        0 => "no other rank had finished its workload".to_string(),
+        1 => format!(
+            "rank {} had finished its workload: its result is kept",
+            kept[0]
+        ),
+        _ => format!(
+            "ranks {} had finished their workload: their results are kept",
+            kept.join(", ")
+        ),
+    };
+    match died {
+        Some(death) => eprintln!("paralab: mpi: {death}, and mpirun ended the job; {kept}"),
+        None => eprintln!("paralab: mpi: the job ended without rank 0's report; {kept}"),
+    }
+}
+
+/// A rank `mpirun` saw die.
+#[derive(Clone, Debug, PartialEq)]
+struct Death {
+    /// Its rank.
+    rank: usize,
+    /// The node mpirun names, when it names one.
+    host: Option<String>,
+    /// Killed by a signal, or exited with a code.
+    status: WorkerStatus,
+}
+
+impl std::fmt::Display for Death {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.host {
+            Some(host) => write!(f, "rank {} on host {host} {}", self.rank, self.status),
+            None => write!(
+                f,
+                "rank {} {} (mpirun does not say on which host)",
+                self.rank, self.status
+            ),
+        }
+    }
+}
+
+/// The rank whose death ended the job, from mpirun's words: a rank killed
+/// by a signal or leaving without `MPI_Finalize` (one line, naming its
+/// host), or one that exited with a non-zero code (a block naming the
+/// process `[[job,step],rank]` and its code, but no host).
+fn death_in(stderr: &str) -> Option<Death> {
+    if let Some(death) = stderr.lines().find_map(dead_rank) {
+        return Some(death);
+    }
+    let field = |name: &str| {
+        stderr
+            .lines()
+            .find_map(|line| line.trim().strip_prefix(name).map(str::trim))
+    };
+    let rank = field("Process name:")?
+        .trim_end_matches(']')
+        .rsplit(',')
+        .next()?
+        .parse()
+        .ok()?;
+    let code = field("Exit code:")?.parse().ok()?;
+    Some(Death {
+        rank,
+        host: None,
+        status: WorkerStatus::Exited { code },
+    })
+}
+
+/// What mpirun said, in one line: its notice of a dead rank, or else the
+/// first sentence of its first paragraph (Open MPI wraps its messages in
+/// rules of dashes, over several lines, after log lines in brackets).
+fn mpirun_said(stderr: &str) -> Option<String> {
+    let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
+    if let Some(notice) = lines
         .iter()
         .find(|line| line.contains("noticed that process rank"))
-        .or_else(|| lines.first())
-        .map(|line| line.to_string())
+    {
+        return Some(notice.to_string());
+    }
+    let prose = |line: &&str| !line.is_empty() && !line.starts_with("----");
+    let paragraph: Vec<&str> = lines
+        .iter()
+        .skip_while(|line| !prose(line) || line.starts_with('['))
+        .take_while(|line| prose(line))
+        .copied()
+        .collect();
+    let text = paragraph.join(" ");
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sentence = match text.find(". ") {
+        Some(end) => &text[..=end],
+        None => &text,
+    };
+    match sentence {
+        "" => lines.into_iter().find(prose).map(str::to_string),
+        _ => Some(sentence.to_string()),
+    }
 }
 
 /// Reads Open MPI's "mpirun noticed that process rank 1 with PID 7 on node
-/// h exited on signal 9 (Killed)." (or "exited with status 3").
-fn dead_rank(line: &str) -> Option<(usize, WorkerStatus)> {
+/// h exited on signal 9 (Killed)." (or "exited with status 3"), and "mpirun
+/// has exited due to process rank 1 with PID 7 on node h exiting
+/// improperly." (it left without `MPI_Finalize`).
+fn dead_rank(line: &str) -> Option<Death> {
     let after = line.split("process rank ").nth(1)?;
     let rank: usize = after.split_whitespace().next()?.parse().ok()?;
+    let host = after
+        .split(" on node ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .map(str::to_string);
+    let death = |status| Some(Death { rank, host, status });
     if let Some(signal) = after.split("on signal ").nth(1) {
         let number: i32 = signal.split_whitespace().next()?.parse().ok()?;
         let name = nix::sys::signal::Signal::try_from(number)
             .map(|s| s.as_str().to_string())
             .unwrap_or_else(|_| format!("signal {number}"));
-        return Some((rank, WorkerStatus::Killed { signal: name }));
+        return death(WorkerStatus::Killed { signal: name });
+    }
+    if after.contains("exiting improperly") {
+        return death(WorkerStatus::Lost {
+            reason: "it left without calling MPI_Finalize".into(),
+        });
     }
     let code = after.split("status ").nth(1)?;
     let code: i32 = code
-        .trim_end_matches('.')
         .split_whitespace()
         .next()?
         .trim_end_matches('.')
         .parse()
         .ok()?;
-    Some((rank, WorkerStatus::Exited { code }))
+    death(WorkerStatus::Exited { code })
+}
+
+/// Whether `mpirun` gave up before any rank ran: it exited by itself with
+/// an error (a host it cannot reach, an option it rejects), no rank printed
+/// its report and none died. The same would happen in every later run.
+fn never_started(status: std::process::ExitStatus, stdout: &str, stderr: &str) -> bool {
+    status.code().is_some_and(|code| code != 0)
+        && RankLine::find_all(stdout).is_empty()
+        && death_in(stderr).is_none()
+}
+
+/// The error of a job `mpirun` could not launch: its first words, in one
+/// line; the model is dropped from the sweep, so it is said once.
+fn not_launched(
+    mpirun: &std::path::Path,
+    status: std::process::ExitStatus,
+    stderr: &str,
+) -> ModelError {
+    let said = mpirun_said(stderr).unwrap_or_else(|| format!("it ended ({status}) saying nothing"));
+    ModelError::Resource {
+        doing: format!("launch the MPI job with {}", mpirun.display()),
+        cause: std::io::Error::other(said),
+        limit: "check --mpi-args (its hosts, its options); the mpi model is left out of the rest of the sweep".into(),
+    }
 }
 
 /// A launch that could not happen: the model is dropped with this reason.
@@ -274,11 +452,12 @@ fn unavailable(reason: String) -> ModelError {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::mpi::report::RankReport;
 
     #[test]
     fn a_dead_rank_is_read_from_mpiruns_words() {
         let stderr = "--------\nmpirun noticed that process rank 1 with PID 0 on node h exited on signal 9 (Killed).\n--------\n";
-        let outcomes = failed_job(3, std::process::ExitStatus::default(), stderr);
+        let outcomes = failed_job(3, std::process::ExitStatus::default(), "", stderr);
         assert_eq!(
             outcomes[1].status,
             WorkerStatus::Killed {
@@ -286,14 +465,120 @@ mod tests {
             }
         );
         match &outcomes[0].status {
-            WorkerStatus::Lost { reason } => assert!(reason.contains("process rank 1"), "{reason}"),
+            WorkerStatus::Lost { reason } => {
+                assert!(
+                    reason.contains("rank 1 on host h was killed by SIGKILL"),
+                    "{reason}"
+                )
+            }
             other => panic!("{other:?}"),
         }
         assert_eq!(
             dead_rank(
-                "mpirun noticed that process rank 2 with PID 5 on node h exited with status 3."
+                "mpirun noticed that process rank 2 with PID 5 on node h2 exited with status 3."
             ),
-            Some((2, WorkerStatus::Exited { code: 3 }))
+            Some(Death {
+                rank: 2,
+                host: Some("h2".into()),
+                status: WorkerStatus::Exited { code: 3 }
+            })
         );
+        // A rank that exits with a code: a block, without the host.
+        let block = "Primary job  terminated normally, but 1 process returned\na non-zero exit code. Per user-direction, the job has been aborted.\n-----\nmpirun detected that one or more processes exited with non-zero status, thus causing\nthe job to be terminated. The first process to do so was:\n\n  Process name: [[10439,1],1]\n  Exit code:    3\n-----\n";
+        let death = death_in(block).unwrap();
+        assert_eq!(
+            (death.rank, &death.status),
+            (1, &WorkerStatus::Exited { code: 3 })
+        );
+        assert!(death.to_string().contains("does not say on which host"));
+        let improper =
+            "mpirun has exited due to process rank 0 with PID 0 on node h exiting improperly.";
+        assert!(matches!(
+            death_in(improper).unwrap().status,
+            WorkerStatus::Lost { .. }
+        ));
+    }
+
+    fn line(rank: usize) -> String {
+        serde_json::to_string(&RankLine {
+            paralab_mpi_rank: RankReport {
+                rank,
+                result: 7,
+                start_s: 0.0,
+                end_s: 1.0,
+                user_s: 0.1,
+                system_s: 0.0,
+                voluntary_switches: 0,
+                involuntary_switches: 0,
+                maxrss_kib: 1,
+                host: "h".into(),
+            },
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn the_ranks_that_finished_before_a_death_keep_their_results() {
+        let stdout = format!("{}\n{}\n{}\n", line(2), line(0), line(1));
+        let stderr = "mpirun noticed that process rank 1 with PID 0 on node h exited on signal 9 (Killed).\n";
+        let outcomes = failed_job(4, std::process::ExitStatus::default(), &stdout, stderr);
+        assert_eq!(outcomes[0].status, WorkerStatus::Finished { result: 7 });
+        assert_eq!(outcomes[2].end_s, Some(1.0));
+        // Rank 1 printed, then died before the gather: its death is what counts.
+        assert_eq!(
+            outcomes[1].status,
+            WorkerStatus::Killed {
+                signal: "SIGKILL".into()
+            }
+        );
+        assert!(matches!(outcomes[3].status, WorkerStatus::Lost { .. }));
+    }
+
+    #[test]
+    fn a_job_without_rank_0s_report_never_passes_for_a_success() {
+        let stdout = format!("{}\n{}\n", line(0), line(1));
+        let outcomes = failed_job(2, std::process::ExitStatus::default(), &stdout, "");
+        assert!(!outcomes.iter().all(|o| o.status.is_success()));
+        assert_eq!(outcomes[1].status, WorkerStatus::Finished { result: 7 });
+    }
+
+    #[test]
+    fn a_timeout_keeps_the_ranks_that_had_finished() {
+        let timed_out = WorkerStatus::TimedOut {
+            still_running: false,
+        };
+        let one = keep_finished(2, &line(1), None, timed_out.clone(), timed_out.clone());
+        assert_eq!(one[0].status, timed_out);
+        assert_eq!(one[1].status, WorkerStatus::Finished { result: 7 });
+        // Both had finished (the gather hung): the run still timed out.
+        let both = format!("{}\n{}\n", line(0), line(1));
+        let both = keep_finished(2, &both, None, timed_out.clone(), timed_out.clone());
+        assert_eq!(both[0].status, timed_out);
+    }
+
+    #[test]
+    fn a_launch_failure_is_one_sentence_of_mpiruns() {
+        let ssh = "ssh: Could not resolve hostname nowhere: Name or service not known\n----------\nORTE was unable to reliably start one or more daemons.\nThis usually is caused by:\n";
+        assert_eq!(
+            mpirun_said(ssh).unwrap(),
+            "ssh: Could not resolve hostname nowhere: Name or service not known"
+        );
+        let wall = "[vm:1] [[7262,0],0] ORTE_ERROR_LOG: Out of resource\n-----\nIt looks like MPI_INIT failed for some reason; your parallel process is\nlikely to abort.  There are many reasons\n";
+        assert_eq!(
+            mpirun_said(wall).unwrap(),
+            "It looks like MPI_INIT failed for some reason; your parallel process is likely to abort."
+        );
+        let exit = |code: i32| {
+            use std::os::unix::process::ExitStatusExt;
+            std::process::ExitStatus::from_raw(code << 8)
+        };
+        assert!(never_started(exit(255), "", ssh));
+        assert!(!never_started(exit(0), "", ssh));
+        assert!(!never_started(exit(1), &line(0), ssh));
+        assert!(!never_started(
+            exit(137),
+            "",
+            "mpirun noticed that process rank 0 with PID 0 on node h exited on signal 9 (Killed)."
+        ));
     }
 }

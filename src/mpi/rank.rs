@@ -2,10 +2,13 @@
 //! (or `sleep NANOSECONDS`), started by `mpirun`.
 //!
 //! Every rank runs the workload between two barriers and times it with
-//! `MPI_Wtime`; rank 0 gathers every rank's [`RankReport`] and prints the
-//! [`JobReport`] as one line on its standard output.
+//! `MPI_Wtime`, prints its own [`RankReport`] as soon as the workload is
+//! done (should another rank die, that line is all that is left of it);
+//! rank 0 gathers every rank's report and prints the [`JobReport`] as one
+//! line on its standard output.
 
 use std::ffi::OsString;
+use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -15,7 +18,7 @@ use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 use nix::sys::resource::{UsageWho, getrusage};
 
-use super::report::{JobReport, RankReport};
+use super::report::{JobReport, RankLine, RankReport};
 use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
 use crate::model::process::worker::parse_spawn_args;
@@ -42,7 +45,7 @@ pub(crate) fn serve(args: &[OsString]) -> i32 {
         eprintln!("paralab mpi rank: MPI was already initialised");
         return 1;
     };
-    match one_run(&universe.world(), &workload) {
+    match one_run(&universe.world(), &workload, Announce::Own) {
         Ok(Some(job)) => {
             println!(
                 "{}",
@@ -58,9 +61,24 @@ pub(crate) fn serve(args: &[OsString]) -> i32 {
     }
 }
 
+/// Whether a rank prints its own report as soon as its workload is done.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Announce {
+    /// Yes, for the paralab that launched `mpirun`: should another rank
+    /// die before the gather, MPI ends the whole job, and these lines are
+    /// all that is left of the ranks that had finished.
+    Own,
+    /// No: a launcher started paralab, and stdout is the user's.
+    Silent,
+}
+
 /// One run on every rank of `world`: the workload between two barriers,
 /// then rank 0 gathers every rank's report; `Some` on rank 0 only.
-fn one_run(world: &SimpleCommunicator, workload: &Workload) -> Result<Option<JobReport>, String> {
+fn one_run(
+    world: &SimpleCommunicator,
+    workload: &Workload,
+    announce: Announce,
+) -> Result<Option<JobReport>, String> {
     let rank = world.rank() as usize;
     world.barrier();
     let t0 = mpi::time();
@@ -70,9 +88,6 @@ fn one_run(world: &SimpleCommunicator, workload: &Workload) -> Result<Option<Job
     let result = workload.run();
     let end_s = mpi::time() - t0;
     let usage = CpuUsage::thread_since(before).unwrap_or_default();
-    world.barrier();
-    let wall_s = mpi::time() - t0;
-
     let mine = RankReport {
         rank,
         result,
@@ -87,6 +102,12 @@ fn one_run(world: &SimpleCommunicator, workload: &Workload) -> Result<Option<Job
             .unwrap_or(0),
         host: mpi::environment::processor_name().unwrap_or_else(|_| "?".into()),
     };
+    if announce == Announce::Own {
+        announce_own(&mine);
+    }
+    world.barrier();
+    let wall_s = mpi::time() - t0;
+
     let mut slot = [b' '; SLOT];
     let json = serde_json::to_vec(&mine).expect("a rank report is plain data");
     let len = json.len().min(SLOT);
@@ -115,6 +136,18 @@ fn one_run(world: &SimpleCommunicator, workload: &Workload) -> Result<Option<Job
         library,
         ranks,
     }))
+}
+
+/// Prints this rank's report as one marked line and flushes it, so that
+/// `mpirun` forwards it at once.
+fn announce_own(mine: &RankReport) {
+    let line = serde_json::to_string(&RankLine {
+        paralab_mpi_rank: mine.clone(),
+    })
+    .expect("a rank report is plain data");
+    let mut out = std::io::stdout().lock();
+    // Nothing to do if stdout is gone: rank 0's report still carries it.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// MPI in a paralab that a launcher started (`mpirun -n 4 paralab bench
@@ -154,7 +187,7 @@ pub(crate) fn follow() -> i32 {
             },
             _ => break,
         };
-        if one_run(&world, &workload).is_err() {
+        if one_run(&world, &workload, Announce::Silent).is_err() {
             return 1;
         }
     }
@@ -174,7 +207,7 @@ pub(crate) fn lead(workload: &Workload) -> Result<JobReport, String> {
         _ => return Err("only the cpu and sleep workloads run as MPI ranks".into()),
     };
     world.process_at_rank(0).broadcast_into(&mut order[..]);
-    one_run(&world, workload)?.ok_or_else(|| "rank 0 got no report".into())
+    one_run(&world, workload, Announce::Silent)?.ok_or_else(|| "rank 0 got no report".into())
 }
 
 /// Rank 0 at the end of its sweep: tells the others to stop, and

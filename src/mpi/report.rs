@@ -1,13 +1,43 @@
-//! The one line rank 0 of the `mpi` model prints on its standard output
-//! for paralab: every rank's result and figures, as JSON.
+//! The lines the ranks of the `mpi` model print on their standard output
+//! for paralab, as JSON: each rank's own [`RankLine`] as soon as its
+//! workload is done, and rank 0's [`JobReport`] of every rank at the end.
 
 use serde::{Deserialize, Serialize};
 
 use crate::measure::cpu::CpuUsage;
 use crate::model::{WorkerOutcome, WorkerStatus};
 
-/// What marks the line among whatever else `mpirun` or the ranks print.
+/// What marks rank 0's line among whatever else `mpirun` or the ranks print.
 pub(crate) const MARK: &str = "paralab_mpi";
+
+/// What marks a rank's own line.
+pub(crate) const RANK_MARK: &str = "paralab_mpi_rank";
+
+/// The line a rank prints as soon as its workload is done, before the
+/// gather: if another rank dies, MPI ends the job before rank 0 can print,
+/// and these lines keep what the finished ranks did.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(crate) struct RankLine {
+    /// The rank's report.
+    pub paralab_mpi_rank: RankReport,
+}
+
+impl RankLine {
+    /// Every rank's own report found among the lines of `stdout`, in rank
+    /// order, one per rank; unreadable lines (cut by a death) are skipped.
+    pub(crate) fn find_all(stdout: &str) -> Vec<RankReport> {
+        let mark = format!("{{\"{RANK_MARK}\":");
+        let mut ranks: Vec<RankReport> = stdout
+            .lines()
+            .filter(|line| line.starts_with(&mark))
+            .filter_map(|line| serde_json::from_str::<RankLine>(line).ok())
+            .map(|line| line.paralab_mpi_rank)
+            .collect();
+        ranks.sort_by_key(|rank| rank.rank);
+        ranks.dedup_by_key(|rank| rank.rank);
+        ranks
+    }
+}
 
 /// What one rank did, measured by itself.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -57,7 +87,7 @@ impl JobReport {
     pub(crate) fn find(stdout: &str) -> Option<Result<JobReport, String>> {
         let line = stdout
             .lines()
-            .find(|line| line.starts_with(&format!("{{\"{MARK}\"")))?;
+            .find(|line| line.starts_with(&format!("{{\"{MARK}\":")))?;
         Some(serde_json::from_str(line).map_err(|e| format!("rank 0's report is unreadable: {e}")))
     }
 
@@ -78,19 +108,7 @@ impl JobReport {
         (0..workers)
             .map(
                 |worker| match self.ranks.iter().find(|r| r.rank == worker) {
-                    Some(rank) => WorkerOutcome::ended(
-                        worker,
-                        WorkerStatus::Finished {
-                            result: rank.result,
-                        },
-                    )
-                    .with_times(Some(rank.start_s), Some(rank.end_s))
-                    .with_usage(Some(CpuUsage {
-                        user_s: rank.user_s,
-                        system_s: rank.system_s,
-                        voluntary_switches: rank.voluntary_switches,
-                        involuntary_switches: rank.involuntary_switches,
-                    })),
+                    Some(rank) => rank.outcome(),
                     None => WorkerOutcome::ended(
                         worker,
                         WorkerStatus::Lost {
@@ -100,6 +118,25 @@ impl JobReport {
                 },
             )
             .collect()
+    }
+}
+
+impl RankReport {
+    /// The rank's outcome: finished with its result, its times and CPU use.
+    pub(crate) fn outcome(&self) -> WorkerOutcome {
+        WorkerOutcome::ended(
+            self.rank,
+            WorkerStatus::Finished {
+                result: self.result,
+            },
+        )
+        .with_times(Some(self.start_s), Some(self.end_s))
+        .with_usage(Some(CpuUsage {
+            user_s: self.user_s,
+            system_s: self.system_s,
+            voluntary_switches: self.voluntary_switches,
+            involuntary_switches: self.involuntary_switches,
+        }))
     }
 }
 
@@ -140,10 +177,39 @@ mod tests {
         assert_eq!(outcomes[1].cpu_s, Some(0.5));
         assert!(matches!(outcomes[3].status, WorkerStatus::Lost { .. }));
         assert!(JobReport::find("nothing here\n").is_none());
+        // A rank's own line is not rank 0's report, though its mark begins alike.
+        let own = serde_json::to_string(&RankLine {
+            paralab_mpi_rank: rank(2, "a"),
+        })
+        .unwrap();
+        assert!(JobReport::find(&own).is_none());
         assert!(
             JobReport::find("{\"paralab_mpi\": oops\n")
                 .unwrap()
                 .is_err()
         );
+    }
+
+    #[test]
+    fn each_ranks_own_line_is_found_once_in_rank_order() {
+        let line = |r: usize| {
+            serde_json::to_string(&RankLine {
+                paralab_mpi_rank: rank(r, "h"),
+            })
+            .unwrap()
+        };
+        let stdout = format!(
+            "{}\nnoise\n{}\n{}\n{{\"paralab_mpi_rank\":{{\"rank\":1,\"res\n",
+            line(2),
+            line(0),
+            line(2)
+        );
+        let ranks = RankLine::find_all(&stdout);
+        assert_eq!(
+            ranks.iter().map(|r| r.rank).collect::<Vec<_>>(),
+            [0, 2],
+            "the cut line of rank 1 is skipped, rank 2 kept once"
+        );
+        assert_eq!(ranks[1].outcome().cpu_s, Some(0.5));
     }
 }
