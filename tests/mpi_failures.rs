@@ -223,6 +223,7 @@ fn a_killed_rank_is_named_with_its_host_and_signal_and_the_others_are_kept() {
     assert_eq!(outcomes.len(), 3, "{doc}");
     assert_eq!(outcomes[1]["status"], "killed", "{doc}");
     assert_eq!(outcomes[1]["signal"], "SIGKILL", "{doc}");
+    assert_eq!(outcomes[1]["host"], hostname().as_str(), "{doc}");
     let expected = Workload::Sleep {
         duration: Duration::from_secs(3),
     }
@@ -230,6 +231,7 @@ fn a_killed_rank_is_named_with_its_host_and_signal_and_the_others_are_kept() {
     for kept in [&outcomes[0], &outcomes[2]] {
         assert_eq!(kept["status"], "finished", "{doc}");
         assert_eq!(kept["result"], expected, "{doc}");
+        assert_eq!(kept["host"], hostname().as_str(), "{doc}");
         let (start, end) = (kept["start_s"].as_f64(), kept["end_s"].as_f64());
         let slept = end.unwrap() - start.unwrap();
         assert!((2.9..30.0).contains(&slept), "{slept} s: {kept}");

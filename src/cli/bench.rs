@@ -520,13 +520,14 @@ fn find_python(
             // A library missing in this interpreter skips its model with
             // one line; when nothing is left, the request was bad input.
             let mut skipped = Vec::new();
-            plan.models.retain(|model| match model.missing_library(&python) {
-                Some(why) => {
-                    skipped.push(why);
-                    false
-                }
-                None => true,
-            });
+            plan.models
+                .retain(|model| match model.missing_library(&python) {
+                    Some(why) => {
+                        skipped.push(why);
+                        false
+                    }
+                    None => true,
+                });
             for why in &skipped {
                 error::say(format_args!("{why}"));
             }

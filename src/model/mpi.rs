@@ -260,7 +260,7 @@ fn keep_finished(
         .map(
             |worker| match (died, finished.iter().find(|r| r.rank == worker)) {
                 (Some(death), _) if death.rank == worker => {
-                    WorkerOutcome::ended(worker, death.status.clone())
+                    WorkerOutcome::ended(worker, death.status.clone()).with_host(death.host.clone())
                 }
                 (_, Some(rank)) => rank.outcome(),
                 _ => WorkerOutcome::ended(worker, ended.clone()),

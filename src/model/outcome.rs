@@ -32,6 +32,10 @@ pub struct WorkerOutcome {
     /// something else wanted the CPU).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub involuntary_switches: Option<u64>,
+    /// The host the worker ran on, for models whose workers may run on
+    /// several (an MPI rank); absent for the others, which run here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
     /// How the worker ended.
     #[serde(flatten)]
     pub status: WorkerStatus,
@@ -57,8 +61,14 @@ impl WorkerOutcome {
             system_s: None,
             voluntary_switches: None,
             involuntary_switches: None,
+            host: None,
             status,
         }
+    }
+
+    /// The outcome with the host the worker ran on.
+    pub(crate) fn with_host(self, host: Option<String>) -> WorkerOutcome {
+        WorkerOutcome { host, ..self }
     }
 
     /// The outcome with the times it began and ended its workload, in

@@ -1,7 +1,8 @@
 //! MPI: the ranks of the `mpi` model, how paralab launches them with
 //! `mpirun`, and how it sees that a launcher started it.
 //!
-//! - [`report`]: the one JSON line rank 0 prints for paralab, and its reading.
+//! - [`report`]: the lines the ranks print for paralab: each rank's own line
+//!   as its workload ends, rank 0's job report at the end.
 //! - [`launch`]: the `mpirun` command line paralab runs, and the options
 //!   (`--mpirun`, `--mpi-args`) the command line gave.
 //! - `rank` (with the `mpi` feature only): the hidden entry each rank runs,

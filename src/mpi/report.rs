@@ -137,6 +137,7 @@ impl RankReport {
             voluntary_switches: self.voluntary_switches,
             involuntary_switches: self.involuntary_switches,
         }))
+        .with_host(Some(self.host.clone()))
     }
 }
 
