@@ -272,7 +272,8 @@ mod tests {
     #[test]
     fn a_touched_allocation_shows_in_rss() {
         let before = ProcessMemory::own().unwrap().rss_kib;
-        let block = vec![1u8; 64 << 20];
+        // black_box: an optimised build would otherwise never allocate it.
+        let block = std::hint::black_box(vec![1u8; 64 << 20]);
         let after = ProcessMemory::own().unwrap().rss_kib;
         assert!(after >= before + 60 * 1024, "{before} → {after} KiB");
         drop(block);
