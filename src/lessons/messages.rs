@@ -849,8 +849,7 @@ fn compare(
         Order::Second(by) => (false, by),
         Order::TooClose(by) => {
             return inconclusive(format!(
-                "the medians are within {} of each other, too close to call one better ({figures})",
-                times(by)
+                "the medians are within {by:.2}× of each other, too close to call one better ({figures})"
             ));
         }
         Order::TooNoisy(by) => {
@@ -1144,11 +1143,12 @@ mod tests {
             vec![
                 synthetic(Way::Pipe, 10e-6, 2000.0, 0.05),
                 synthetic(Way::MpiShared, 10.5e-6, 2100.0, 0.05),
-                synthetic(Way::MpiTcp, 20e-6, 1000.0, 1.5),
+                synthetic(Way::MpiTcp, 14e-6, 1600.0, 1.5),
             ],
             0.0,
         ));
         assert!(close[1].text.contains("too close"), "{close:?}");
+        assert!(close[1].text.contains("within 1.05×"), "{close:?}");
         assert!(close[3].text.contains("overlap"), "{close:?}");
         assert!(
             close[1..]
