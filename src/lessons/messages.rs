@@ -753,7 +753,7 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             shared,
             tcp,
             busy.as_deref(),
-            "what a second host costs, round trip: MPI over TCP's",
+            "what a second host costs, round trip",
             "shared memory's",
         ),
         compare(
@@ -761,7 +761,7 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             shared,
             tcp,
             busy.as_deref(),
-            "what a second host costs, throughput: MPI over TCP's",
+            "what a second host costs, throughput",
             "shared memory's",
         ),
     ]
@@ -807,19 +807,20 @@ impl Figure {
 /// missing or damaged, the machine was busy, the medians are close or
 /// the rounds overlap. The text gives the ratio either way.
 ///
-/// For the second host the claim is TCP's cost: `claimed` is shared
-/// memory and the verdict holds when TCP was clearly worse.
+/// `topic` opens the sentence (`MPI over shared memory's round trip`);
+/// for the second host the claim is TCP's cost: `claimed` is shared
+/// memory, the verdict holds when TCP was clearly worse, and the sentence
+/// names TCP after the topic.
 fn compare(
     figure: Figure,
     claimed: &Measured,
     other: &Measured,
     busy: Option<&str>,
-    subject: &str,
+    topic: &str,
     against: &str,
 ) -> Verdict {
     let second_host = other.way == Way::MpiTcp.name();
-    let inconclusive =
-        |why: String| Verdict::new(Outcome::Inconclusive, format!("{subject}: {why}"));
+    let inconclusive = |why: String| Verdict::new(Outcome::Inconclusive, format!("{topic}: {why}"));
     for way in [claimed, other] {
         if let Some(why) = &way.missing {
             return inconclusive(why.clone());
@@ -869,6 +870,7 @@ fn compare(
     // The sentence is about TCP for the second host, about `claimed` otherwise.
     let subject_better = claimed_better != second_host;
     let comparison = if subject_better { shorter } else { longer };
+    let tcp = if second_host { ": MPI over TCP's" } else { "" };
     let why = if second_host {
         " — every message crosses the kernel's TCP stack instead of a shared segment; a real second \
          host adds its wire's latency and bandwidth on top, loopback being the floor"
@@ -878,7 +880,7 @@ fn compare(
     Verdict::new(
         outcome,
         format!(
-            "{subject} is {} {comparison} than {against} ({figures}){why}",
+            "{topic}{tcp} is {} {comparison} than {against} ({figures}){why}",
             times(by)
         ),
     )
