@@ -89,7 +89,7 @@ fn plan(options: &Options) -> String {
          osu_latency reports). Throughput: {} messages of 1 MiB a round, sent one after the other, then \
          a 1-byte acknowledgement; MB/s are 10⁶ bytes a second. {} timed rounds after an untimed one; the \
          ways take turns within each round, so that a busy moment falls on all three. The MPI ranks time \
-         themselves with MPI_Wtime; their launch (about a third of a second each) is not counted. A way \
+         themselves with MPI_Wtime; their launch (mpirun's start to both ranks ready, the two jobs starting together) is timed apart and not counted. A way \
          is faster than another only when its median is clearly better and the middle halves of the \
          rounds do not overlap.",
         SMALL,
@@ -152,6 +152,9 @@ struct Measured {
     throughput_mb_per_s: Vec<f64>,
     /// Median of [`throughput_mb_per_s`](Measured::throughput_mb_per_s).
     throughput_median_mb_per_s: Option<f64>,
+    /// MPI: seconds from mpirun's start to both ranks ready (the two jobs
+    /// start together), never counted in the figures; `None` for the pipe.
+    launch_s: Option<f64>,
     /// Whether every round's data arrived as sent; `None` when not measured.
     intact: Option<bool>,
 }
@@ -170,6 +173,7 @@ impl Measured {
             throughput_s: Vec::new(),
             throughput_mb_per_s: Vec::new(),
             throughput_median_mb_per_s: None,
+            launch_s: None,
             intact: Some(true),
         }
     }
@@ -373,6 +377,9 @@ struct MpiEnd {
     requests: ChildStdin,
     answers: mpsc::Receiver<String>,
     who: &'static str,
+    started: MonoTime,
+    /// Seconds from mpirun's start to both ranks ready.
+    launch_s: f64,
 }
 
 /// Where `mpirun` is, or the one line saying why the MPI ways cannot run.
@@ -414,6 +421,8 @@ impl MpiEnd {
             requests,
             answers,
             who: way.name(),
+            started: MonoTime::now(),
+            launch_s: 0.0,
         })
     }
 
@@ -426,6 +435,7 @@ impl MpiEnd {
                 self.who
             ));
         }
+        self.launch_s = MonoTime::now().seconds_since(self.started);
         Ok(self)
     }
 
@@ -433,7 +443,24 @@ impl MpiEnd {
     /// mpirun's or a rank's diagnostic, shown on stderr).
     fn answer(&mut self) -> Result<String, String> {
         loop {
-            let line = next_line(&self.answers, &format!("mpirun ({})", self.who))?;
+            let line = match self.answers.recv_timeout(PATIENCE) {
+                Ok(line) => line,
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    return Err(format!(
+                        "mpirun ({}) did not answer in {} s",
+                        self.who,
+                        PATIENCE.as_secs()
+                    ));
+                }
+                // Rank 0's output closed: mpirun is ending; say how.
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    return Err(format!(
+                        "mpirun ({}) {} without answering (its own message, if any, is above)",
+                        self.who,
+                        crate::fmt::child_ended(&self.job.wait())
+                    ));
+                }
+            };
             let first = line.split_whitespace().next().unwrap_or("");
             if ["ready", "rt", "bw"].contains(&first) {
                 return Ok(line);
@@ -507,7 +534,10 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
                 .collect();
             for (index, end) in started.into_iter().enumerate() {
                 match end {
-                    Ok(end) => ends.push(Some(Box::new(end))),
+                    Ok(end) => {
+                        measured[index + 1].launch_s = Some(end.launch_s);
+                        ends.push(Some(Box::new(end)));
+                    }
                     Err(why) => {
                         eprintln!("paralab lesson messages: {why}");
                         measured[index + 1].given_up(why);
@@ -667,6 +697,18 @@ fn finding(evidence: Evidence) -> Finding {
          last message only, after the timing."
             .to_string(),
     ];
+    let launches: Vec<String> = evidence
+        .ways
+        .iter()
+        .filter_map(|w| Some(format!("{} {}", w.way, seconds_fine(w.launch_s?))))
+        .collect();
+    if !launches.is_empty() {
+        notes.push(format!(
+            "Launch, not counted above (mpirun's start to both ranks ready, the jobs starting \
+             together): {}.",
+            launches.join(", ")
+        ));
+    }
     if let Some(why) = &evidence.mpi_missing {
         notes.push(why.clone());
     }
