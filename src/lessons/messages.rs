@@ -694,7 +694,8 @@ fn finding(evidence: Evidence) -> Finding {
          stack. Loopback TCP is the floor of a real network: between two hosts the wire adds its own \
          latency (microseconds on a fast cluster network, tens to hundreds on Ethernet) and its bandwidth \
          caps the throughput. The pipe's sink sums every byte it receives; the MPI receiver checks the \
-         last message only, after the timing."
+         last message only, after the timing. Open MPI binds its two ranks to two different cores; the \
+         pipe's processes go wherever the scheduler puts them, at times on the same core."
             .to_string(),
     ];
     let launches: Vec<String> = evidence
