@@ -109,7 +109,8 @@ mod tests {
                 "pipe-sink",
                 "pipe-echo",
                 "crash-worker",
-                "crash-threads"
+                "crash-threads",
+                "messages-rank"
             ]
         );
         for name in names {

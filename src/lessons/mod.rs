@@ -13,6 +13,7 @@ pub(crate) mod child;
 pub(crate) mod crash;
 pub(crate) mod interleave;
 pub(crate) mod memory;
+pub(crate) mod messages;
 pub(crate) mod parallelism;
 pub(crate) mod pipe;
 pub(crate) mod race;
@@ -131,13 +132,14 @@ pub(crate) struct Lesson {
 }
 
 /// Every lesson, in the order `paralab lesson all` runs them.
-pub(crate) const LESSONS: [&Lesson; 6] = [
+pub(crate) const LESSONS: [&Lesson; 7] = [
     &interleave::LESSON,
     &race::LESSON,
     &memory::LESSON,
     &pipe::LESSON,
     &crash::LESSON,
     &parallelism::LESSON,
+    &messages::LESSON,
 ];
 
 /// The lesson called `name`.
@@ -362,7 +364,7 @@ mod tests {
         assert!(find("all").is_none() && find("gil2").is_none());
         assert_eq!(
             names(),
-            "interleave, race, memory, pipe, crash, parallelism"
+            "interleave, race, memory, pipe, crash, parallelism, messages"
         );
     }
 
