@@ -10,13 +10,14 @@ use common::paralab;
 use serde_json::Value;
 
 /// The lessons, in the order `paralab lesson all` runs them.
-const LESSONS: [&str; 6] = [
+const LESSONS: [&str; 7] = [
     "interleave",
     "race",
     "memory",
     "pipe",
     "crash",
     "parallelism",
+    "messages",
 ];
 
 /// Runs `paralab lesson NAME --fast ARGS --format json` and returns what

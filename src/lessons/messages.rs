@@ -385,9 +385,7 @@ struct MpiEnd {
 /// Where `mpirun` is, or the one line saying why the MPI ways cannot run.
 fn mpirun() -> Result<std::path::PathBuf, String> {
     if !cfg!(feature = "mpi") {
-        return Err("MPI part not measured: this paralab was built without MPI (Debian: apt-get \
-                    install openmpi-bin libopenmpi-dev libclang-dev, then build with --features mpi)"
-            .into());
+        return Err(format!("MPI part not measured: {}", crate::mpi::NOT_BUILT));
     }
     crate::mpi::launch::chosen().program().map_err(|_| {
         "MPI part not measured: no mpirun on the PATH (Debian: apt-get install openmpi-bin \
