@@ -12,16 +12,13 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use mpi::Threading;
-use mpi::environment::Universe;
-use mpi::topology::SimpleCommunicator;
-use mpi::traits::*;
 use nix::sys::resource::{UsageWho, getrusage};
 
 use super::report::{JobReport, RankLine, RankReport};
 use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
 use crate::model::process::worker::parse_spawn_args;
+use crate::sys::mpi::World;
 use crate::workload::{Workload, nanos};
 
 /// Room for one rank's report in the gather: a fixed size, so one
@@ -41,11 +38,14 @@ pub(crate) fn serve(args: &[OsString]) -> i32 {
             return 2;
         }
     };
-    let Some(universe) = mpi::initialize() else {
-        eprintln!("paralab mpi rank: MPI was already initialised");
-        return 1;
+    let world = match World::init() {
+        Ok(world) => world,
+        Err(problem) => {
+            eprintln!("paralab mpi rank: {problem}");
+            return 1;
+        }
     };
-    match one_run(&universe.world(), &workload, Announce::Own) {
+    match one_run(&world, &workload, Announce::Own) {
         Ok(Some(job)) => {
             println!(
                 "{}",
@@ -75,18 +75,18 @@ enum Announce {
 /// One run on every rank of `world`: the workload between two barriers,
 /// then rank 0 gathers every rank's report; `Some` on rank 0 only.
 fn one_run(
-    world: &SimpleCommunicator,
+    world: &World,
     workload: &Workload,
     announce: Announce,
 ) -> Result<Option<JobReport>, String> {
-    let rank = world.rank() as usize;
+    let rank = world.rank();
     world.barrier();
-    let t0 = mpi::time();
+    let t0 = world.time();
     let ready = MonoTime::now();
     let before = CpuUsage::now_thread();
-    let start_s = mpi::time() - t0;
+    let start_s = world.time() - t0;
     let result = workload.run();
-    let end_s = mpi::time() - t0;
+    let end_s = world.time() - t0;
     let usage = CpuUsage::thread_since(before).unwrap_or_default();
     let mine = RankReport {
         rank,
@@ -100,34 +100,32 @@ fn one_run(
         maxrss_kib: getrusage(UsageWho::RUSAGE_SELF)
             .map(|u| u.max_rss().max(0) as u64)
             .unwrap_or(0),
-        host: mpi::environment::processor_name().unwrap_or_else(|_| "?".into()),
+        host: world.processor_name(),
     };
     if announce == Announce::Own {
         announce_own(&mine);
     }
     world.barrier();
-    let wall_s = mpi::time() - t0;
+    let wall_s = world.time() - t0;
 
     let mut slot = [b' '; SLOT];
     let json = serde_json::to_vec(&mine).expect("a rank report is plain data");
     let len = json.len().min(SLOT);
     slot[..len].copy_from_slice(&json[..len]);
 
-    let root = world.process_at_rank(0);
-    if rank != 0 {
-        root.gather_into(&slot[..]);
+    let Some(all) = world.gather(&slot, 0) else {
         return Ok(None);
-    }
-    let mut all = vec![0u8; SLOT * world.size() as usize];
-    root.gather_into_root(&slot[..], &mut all[..]);
+    };
     let ranks = all
         .chunks(SLOT)
         .map(|slot| serde_json::from_slice::<RankReport>(slot.trim_ascii_end()))
         .collect::<Result<Vec<RankReport>, _>>()
         .map_err(|error| format!("a rank's report did not arrive whole: {error}"))?;
-    let library = mpi::environment::library_version()
-        .ok()
-        .and_then(|text| text.split(',').next().map(|l| l.trim().to_string()))
+    let library = world
+        .library_version()
+        .split(',')
+        .next()
+        .map(|name| name.trim().to_string())
         .unwrap_or_default();
     Ok(Some(JobReport {
         paralab_mpi: 1,
@@ -153,7 +151,7 @@ fn announce_own(mine: &RankReport) {
 /// MPI in a paralab that a launcher started (`mpirun -n 4 paralab bench
 /// --models mpi`): rank 0 runs the sweep and leads each run; the other
 /// ranks follow its orders until it says stop.
-static JOB: Mutex<Option<Universe>> = Mutex::new(None);
+static JOB: Mutex<Option<World>> = Mutex::new(None);
 
 /// An order broadcast by rank 0: `[0, 0]` stop, `[1, iters]` cpu,
 /// `[2, nanoseconds]` sleep.
@@ -162,10 +160,9 @@ type Order = [u64; 2];
 /// Joins the launcher's job: initialises MPI (serialized: rank 0's sweep
 /// may run on another thread than main). Returns the number of ranks.
 pub(crate) fn join_job() -> Result<usize, String> {
-    let (universe, _) = mpi::initialize_with_threading(Threading::Serialized)
-        .ok_or("MPI was already initialised")?;
-    let size = universe.world().size() as usize;
-    *JOB.lock().unwrap_or_else(|e| e.into_inner()) = Some(universe);
+    let world = World::init()?;
+    let size = world.size();
+    *JOB.lock().unwrap_or_else(|e| e.into_inner()) = Some(world);
     Ok(size)
 }
 
@@ -173,13 +170,11 @@ pub(crate) fn join_job() -> Result<usize, String> {
 /// told to stop; then finalises MPI. Returns the exit code.
 pub(crate) fn follow() -> i32 {
     let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(universe) = guard.as_ref() else {
+    let Some(world) = guard.as_ref() else {
         return 1;
     };
-    let world = universe.world();
     loop {
-        let mut order: Order = [0, 0];
-        world.process_at_rank(0).broadcast_into(&mut order[..]);
+        let order = broadcast_order(world, [0, 0]);
         let workload = match order {
             [1, iters] => Workload::Cpu { iters },
             [2, nanos] => Workload::Sleep {
@@ -187,7 +182,7 @@ pub(crate) fn follow() -> i32 {
             },
             _ => break,
         };
-        if one_run(&world, &workload, Announce::Silent).is_err() {
+        if one_run(world, &workload, Announce::Silent).is_err() {
             return 1;
         }
     }
@@ -199,29 +194,24 @@ pub(crate) fn follow() -> i32 {
 /// Rank 0: one run of `workload` on every rank of the job.
 pub(crate) fn lead(workload: &Workload) -> Result<JobReport, String> {
     let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
-    let universe = guard.as_ref().ok_or("paralab is not in an MPI job")?;
-    let world = universe.world();
-    let mut order: Order = match workload {
+    let world = guard.as_ref().ok_or("paralab is not in an MPI job")?;
+    let order: Order = match workload {
         Workload::Cpu { iters } => [1, *iters],
         Workload::Sleep { duration } => [2, nanos(*duration)],
         _ => return Err("only the cpu and sleep workloads run as MPI ranks".into()),
     };
-    world.process_at_rank(0).broadcast_into(&mut order[..]);
-    one_run(&world, workload, Announce::Silent)?.ok_or_else(|| "rank 0 got no report".into())
+    broadcast_order(world, order);
+    one_run(world, workload, Announce::Silent)?.ok_or_else(|| "rank 0 got no report".into())
 }
 
 /// Rank 0 at the end of its sweep: tells the others to stop, and
 /// finalises MPI. Does nothing outside a job.
 pub(crate) fn end_job() {
     let guard = JOB.lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(universe) = guard.as_ref()
-        && universe.world().rank() == 0
+    if let Some(world) = guard.as_ref()
+        && world.rank() == 0
     {
-        let mut order: Order = [0, 0];
-        universe
-            .world()
-            .process_at_rank(0)
-            .broadcast_into(&mut order[..]);
+        broadcast_order(world, [0, 0]);
     }
     drop(guard);
     finish_job();
@@ -237,8 +227,19 @@ impl Drop for JobGuard {
     }
 }
 
-/// Finalises MPI (dropping the universe does).
+/// Rank 0's `order` to every rank: what rank 0 gives is what every rank
+/// returns.
+fn broadcast_order(world: &World, order: Order) -> Order {
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&order[0].to_le_bytes());
+    bytes[8..].copy_from_slice(&order[1].to_le_bytes());
+    world.broadcast(&mut bytes, 0);
+    let word = |half: &[u8]| u64::from_le_bytes(half.try_into().expect("8 bytes"));
+    [word(&bytes[..8]), word(&bytes[8..])]
+}
+
+/// Finalises MPI (dropping the world does).
 fn finish_job() {
-    let universe = JOB.lock().unwrap_or_else(|e| e.into_inner()).take();
-    drop(universe);
+    let world = JOB.lock().unwrap_or_else(|e| e.into_inner()).take();
+    drop(world);
 }
