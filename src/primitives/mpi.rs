@@ -111,16 +111,33 @@ impl MpiPrimitive {
         }
     }
 
-    /// Untimed and timed iterations of one round (OSU's defaults for the
-    /// message size).
+    /// Untimed and timed iterations of one round: OSU 5.3's defaults for
+    /// the message size (osu_pt2pt.h's LAT_/BW_ SKIP and LOOP, small up to
+    /// 8 KiB, large above; osu_coll.c's skip and iterations, osu_barrier
+    /// taking the large ones).
     fn iterations(self) -> (usize, usize) {
         match self {
             MpiPrimitive::Latency1B => (100, 10_000),
-            MpiPrimitive::Latency1MiB => (10, 100),
+            MpiPrimitive::Latency1MiB => (10, 1_000),
             MpiPrimitive::Bandwidth => (2, 20),
-            MpiPrimitive::Barrier => (100, 1_000),
-            MpiPrimitive::Allreduce => (100, 1_000),
+            MpiPrimitive::Barrier => (10, 100),
+            MpiPrimitive::Allreduce => (200, 1_000),
             MpiPrimitive::Launch => (1, LAUNCHES),
+        }
+    }
+
+    /// The OSU program measuring the same thing, its arguments, and the
+    /// message size of the output line that holds the figure (`None`: the
+    /// program prints one figure without a size, as `osu_barrier` does).
+    /// The launch has no OSU counterpart.
+    pub(crate) fn osu_program(self) -> Option<(&'static str, &'static [&'static str], Option<u64>)> {
+        match self {
+            MpiPrimitive::Latency1B => Some(("osu_latency", &[], Some(1))),
+            MpiPrimitive::Latency1MiB => Some(("osu_latency", &[], Some(MIB as u64))),
+            MpiPrimitive::Bandwidth => Some(("osu_bw", &[], Some(MIB as u64))),
+            MpiPrimitive::Barrier => Some(("osu_barrier", &[], None)),
+            MpiPrimitive::Allreduce => Some(("osu_allreduce", &["-m", "8:8"], Some(8))),
+            MpiPrimitive::Launch => None,
         }
     }
 }
@@ -167,6 +184,172 @@ pub(crate) struct MpiFigure {
     pub osu_reference: &'static str,
     /// The transport the messages went through (see [`Transport`]).
     pub transport: String,
+    /// The OSU program's figure for the same thing, measured in this run
+    /// over the same transport, when that program was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub osu: Option<OsuFigure>,
+}
+
+/// What an OSU Micro-Benchmark measured in this run, beside paralab.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct OsuFigure {
+    /// The program and its arguments, e.g. `osu_allreduce -m 8:8`.
+    pub program: String,
+    /// Each run's figure, in the primitive's unit (ns or MB/s).
+    pub runs: Vec<f64>,
+    /// The median of the runs.
+    pub median: f64,
+    /// paralab's median cost over OSU's: paralab's time ÷ OSU's, or OSU's
+    /// bandwidth ÷ paralab's; above 1, paralab is the slower.
+    pub paralab_over_osu: f64,
+}
+
+/// Runs of each OSU program per transport (each run is one whole OSU
+/// measurement, as a paralab round is).
+pub(crate) const OSU_RUNS: usize = 3;
+
+/// The target: paralab within this factor of OSU.
+pub(crate) const OSU_TARGET: f64 = 1.1;
+
+impl OsuFigure {
+    /// OSU's runs of `primitive` beside paralab's median `paralab`.
+    pub(crate) fn new(primitive: MpiPrimitive, runs: Vec<f64>, paralab: f64) -> Self {
+        let (name, args, _) = primitive.osu_program().expect("an OSU counterpart");
+        let mut sorted = runs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = super::percentile(&sorted, 50.0);
+        let paralab_over_osu = if primitive.unit() == "MB/s" {
+            median / paralab
+        } else {
+            paralab / median
+        };
+        let mut program = name.to_string();
+        for arg in args {
+            program.push(' ');
+            program.push_str(arg);
+        }
+        OsuFigure {
+            program,
+            runs,
+            median,
+            paralab_over_osu,
+        }
+    }
+}
+
+/// Where the OSU programs are: in `--osu-dir DIR` (flat, or OSU's
+/// installed layout with `pt2pt/` and `collective/` under it), or on the
+/// PATH.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OsuPrograms {
+    dir: Option<std::path::PathBuf>,
+}
+
+/// Where in `--osu-dir` the programs may be: OSU's `make install` puts
+/// them in `libexec/osu-micro-benchmarks/mpi/{pt2pt,collective}`.
+const OSU_SUBDIRS: [&str; 5] = [
+    "",
+    "pt2pt",
+    "collective",
+    "mpi/pt2pt",
+    "mpi/collective",
+];
+
+impl OsuPrograms {
+    /// The programs on the PATH.
+    pub(crate) fn on_path() -> Self {
+        OsuPrograms { dir: None }
+    }
+
+    /// The programs under `dir`; refused when it holds no `osu_latency`.
+    pub(crate) fn in_dir(dir: &std::path::Path) -> Result<Self, String> {
+        let programs = OsuPrograms {
+            dir: Some(dir.to_path_buf()),
+        };
+        if !dir.is_dir() {
+            return Err(format!(
+                "--osu-dir '{}' is not a directory; give the directory of the OSU Micro-Benchmarks' \
+                 programs, e.g. /usr/local/libexec/osu-micro-benchmarks/mpi",
+                dir.display()
+            ));
+        }
+        if programs.find("osu_latency").is_none() {
+            return Err(format!(
+                "--osu-dir '{}' holds no osu_latency (looked in it and in its {}); give the directory \
+                 of the OSU Micro-Benchmarks' programs, e.g. /usr/local/libexec/osu-micro-benchmarks/mpi",
+                dir.display(),
+                OSU_SUBDIRS[1..].join(", ")
+            ));
+        }
+        Ok(programs)
+    }
+
+    /// The program `name`, if it is there and executable.
+    pub(crate) fn find(&self, name: &str) -> Option<std::path::PathBuf> {
+        let dirs: Vec<std::path::PathBuf> = match &self.dir {
+            Some(dir) => OSU_SUBDIRS.iter().map(|sub| dir.join(sub)).collect(),
+            None => std::env::split_paths(&std::env::var_os("PATH")?).collect(),
+        };
+        dirs.into_iter().map(|d| d.join(name)).find(|path| {
+            use std::os::unix::fs::PermissionsExt;
+            path.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    }
+}
+
+/// The figure in an OSU program's output: the value on the line for
+/// message size `size` (`SIZE VALUE` lines, as osu_latency, osu_bw and
+/// osu_allreduce print them), or the first value line (osu_barrier prints
+/// one figure without a size). Lines starting with `#` are OSU's headers.
+/// Anything that is not OSU's output is refused, naming what was missing.
+pub(crate) fn parse_osu_output(program: &str, text: &str, size: Option<u64>) -> Result<f64, String> {
+    let shown = || {
+        let first: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+        if first.is_empty() {
+            "it printed nothing".to_string()
+        } else {
+            format!("it printed: '{}'", first.join(" | "))
+        }
+    };
+    if !text.lines().any(|l| l.trim_start().starts_with("# OSU MPI")) {
+        return Err(format!(
+            "{program}'s output has no '# OSU MPI …' title, so it is not the OSU Micro-Benchmarks' \
+             {program} ({}); put OSU's own program on the PATH or give --osu-dir",
+            shown()
+        ));
+    }
+    let values = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let mut found = None;
+    for line in values {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let value = match size {
+            None => fields.first(),
+            Some(size) if fields.first().and_then(|f| f.parse::<u64>().ok()) == Some(size) => {
+                fields.get(1)
+            }
+            Some(_) => continue,
+        };
+        found = Some((line, value.and_then(|v| v.parse::<f64>().ok())));
+        break;
+    }
+    let wanted = match size {
+        Some(size) => format!("a line 'SIZE VALUE' for {size} bytes"),
+        None => "a line with its figure".to_string(),
+    };
+    match found {
+        Some((_, Some(value))) if value.is_finite() && value > 0.0 => Ok(value),
+        Some((line, _)) => Err(format!(
+            "{program}'s line '{line}' holds no positive figure where {wanted} was expected"
+        )),
+        None => Err(format!(
+            "{program}'s output has no {wanted}; {}",
+            shown()
+        )),
+    }
 }
 
 /// A way for the two ranks to talk, chosen by mpirun's arguments.
@@ -222,6 +405,7 @@ impl MpiFigure {
             best,
             osu_reference: primitive.osu_reference(),
             transport: String::new(),
+            osu: None,
         }
     }
 }
@@ -235,20 +419,26 @@ struct RankLine {
     rounds: Vec<f64>,
 }
 
-/// The table of MPI figures, each transport's beside the others'.
-pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
-    let mut table = Table::new(
-        "",
-        &[
-            "MPI primitive",
-            "transport",
-            "median",
-            "spread (p5 … p95)",
-            "best",
-            "rounds",
-            "OSU 7.2 on issue 13's machine",
-        ],
-    );
+/// The table of MPI figures, each transport's beside the others': with
+/// OSU's figures of this run and the ratio when OSU's programs ran, else
+/// with OSU's cited ones. `load` is the 1-minute load average and the
+/// logical CPUs, to say when the comparison is inconclusive.
+pub(crate) fn render_table(figures: &[MpiFigure], load: Option<(f64, usize)>) -> String {
+    let compared = figures.iter().any(|f| f.osu.is_some());
+    let mut headers = vec![
+        "MPI primitive",
+        "transport",
+        "median",
+        "spread (p5 … p95)",
+        "best",
+        "rounds",
+    ];
+    if compared {
+        headers.extend(["OSU in this run (median)", "paralab ÷ OSU"]);
+    } else {
+        headers.push("OSU 7.2 on issue 13's machine");
+    }
+    let mut table = Table::new("", &headers);
     let show = |unit: &str, value: f64| {
         if unit == "MB/s" {
             format!("{} MB/s", thousands(value.round() as u64))
@@ -256,18 +446,36 @@ pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
             nanos(value)
         }
     };
+    let mut outside = 0;
     for f in figures {
-        table.row(vec![
+        let mut row = vec![
             f.operation.to_string(),
             f.transport.clone(),
             show(f.unit, f.median),
             format!("{:>9} … {:<9}", show(f.unit, f.p5), show(f.unit, f.p95)),
             show(f.unit, f.best),
             f.rounds.to_string(),
-            f.osu_reference.to_string(),
-        ]);
+        ];
+        match (&f.osu, compared) {
+            (Some(osu), _) => {
+                let ratio = osu.paralab_over_osu;
+                let beyond = !(1.0 / OSU_TARGET..=OSU_TARGET).contains(&ratio);
+                outside += usize::from(beyond);
+                row.push(format!("{} ({})", show(f.unit, osu.median), osu.program));
+                row.push(format!(
+                    "{ratio:.2}{}",
+                    if beyond { " (beyond 1.1×)" } else { "" }
+                ));
+            }
+            (None, true) => {
+                row.push(format!("not run; cited {}", f.osu_reference));
+                row.push(String::new());
+            }
+            (None, false) => row.push(f.osu_reference.to_string()),
+        }
+        table.row(row);
     }
-    let columns = [
+    let mut columns = vec![
         Column::LEFT,
         Column::LEFT,
         Column::right(11),
@@ -276,19 +484,50 @@ pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
         Column::right(6),
         Column::LEFT,
     ];
+    if compared {
+        columns.push(Column::LEFT);
+    }
     let mut out = table.render_rows(" ", &columns);
     out.push_str(
         "Two ranks on this machine; shared memory is Open MPI's default between ranks of one \
-         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one OSU-style measurement \
-         (untimed warm-up iterations, then timed ones averaged); the launch is timed by paralab, \
-         mpirun start to exit. The last column is OSU 7.2's, measured for issue 13 on an idle \
-         machine (Open MPI 4.1.4), not by this run.\n",
+         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one \
+         measurement by OSU 5.3's method (its warm-up and timed iterations, window and \
+         buffers); the launch is timed by paralab, mpirun start to exit.",
     );
+    if compared {
+        out.push_str(&format!(
+            " OSU's programs ran in this run, {OSU_RUNS} times each over the same transport, one \
+             job at a time; paralab ÷ OSU is paralab's time over OSU's (OSU's bandwidth over \
+             paralab's), so above 1 paralab is the slower; the target is within {OSU_TARGET}×. \
+             Rows marked 'not run' had no OSU program (or none found) and cite OSU 7.2's figure \
+             from issue 13's idle machine (Open MPI 4.1.4).\n"
+        ));
+        if let Some((load, cpus)) = load.filter(|(load, cpus)| outside > 0 && *load > *cpus as f64 * 0.5) {
+            out.push_str(&format!(
+                "The machine was busy (load average {load:.1} on {cpus} CPUs): the ratios beyond \
+                 1.1× are inconclusive, as other processes took the CPUs from both programs at \
+                 different moments; run again on an idle machine.\n"
+            ));
+        }
+    } else {
+        out.push_str(
+            " The last column is OSU 7.2's, measured for issue 13 on an idle machine (Open MPI \
+             4.1.4), not by this run: put osu_latency, osu_bw, osu_barrier and osu_allreduce on \
+             the PATH, or give --osu-dir, to measure them beside paralab.\n",
+        );
+    }
     out
 }
 
+/// The 1-minute load average and the logical CPUs, when Linux says.
+pub(crate) fn load_now() -> Option<(f64, usize)> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let load = text.split_whitespace().next()?.parse().ok()?;
+    Some((load, crate::machine::logical_cpus()))
+}
+
 #[cfg(feature = "mpi")]
-pub(crate) use with_mpi::{measure, serve_rank};
+pub(crate) use with_mpi::{compare_with_osu, measure, serve_rank};
 
 /// A rank started by `measure` is `paralab primitives --mpi-rank LIST`:
 /// served here, before paralab's signal thread starts, so that mpirun's
@@ -329,9 +568,18 @@ mod with_mpi {
     use mpi::collective::SystemOperation;
 
     use crate::sys::children::GroupChild;
+    use crate::sys::mpi_window::{AlignedBuffer, Window};
     use mpi::traits::*;
 
-    use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, Transport, WINDOW};
+    use super::{
+        LAUNCHES, MIB, MpiFigure, MpiPrimitive, OSU_RUNS, OsuFigure, OsuPrograms, ROUNDS, RankLine,
+        Transport, WINDOW, parse_osu_output,
+    };
+
+    /// osu_bw's tags: 100 for the window's messages, 101 for the
+    /// acknowledgement.
+    const BW_TAG: i32 = 100;
+    const ACK_TAG: i32 = 101;
 
     /// The hidden `--mpi-rank` value of a rank that only initialises MPI.
     const INIT_ONLY: &str = "init";
@@ -487,7 +735,7 @@ mod with_mpi {
             let (skip, iterations) = primitive.iterations();
             let rounds: Vec<f64> = (0..ROUNDS)
                 .map(|_| one_round(&world, primitive, skip, iterations))
-                .collect();
+                .collect::<Result<_, _>>()?;
             if rank == 0 {
                 let line = RankLine {
                     id: primitive.id().to_string(),
@@ -504,96 +752,184 @@ mod with_mpi {
     }
 
     /// One OSU measurement of `primitive`: `skip` untimed iterations, then
-    /// `iterations` timed with `MPI_Wtime`; rank 0's result in the
-    /// primitive's unit (ns per operation, or MB/s).
+    /// `iterations` timed with `MPI_Wtime`, each the way OSU 5.3's program
+    /// does it; rank 0's result in the primitive's unit (ns per operation,
+    /// or MB/s).
     fn one_round(
         world: &mpi::topology::SimpleCommunicator,
         primitive: MpiPrimitive,
         skip: usize,
         iterations: usize,
-    ) -> f64 {
+    ) -> Result<f64, String> {
         let rank = world.rank();
-        let peer = world.process_at_rank(1 - rank);
+        let peer_rank = 1 - rank;
+        let peer = world.process_at_rank(peer_rank);
         let mut start = 0.0;
-        match primitive {
+        Ok(match primitive {
+            // osu_latency: blocking send and receive of a page-aligned,
+            // touched buffer, a barrier first.
             MpiPrimitive::Latency1B | MpiPrimitive::Latency1MiB => {
                 let size = if primitive == MpiPrimitive::Latency1B {
                     1
                 } else {
                     MIB
                 };
-                let send = vec![b'a'; size];
-                let mut receive = vec![b'b'; size];
+                let send = AlignedBuffer::new(size, b'a');
+                let mut receive = AlignedBuffer::new(size, b'b');
                 world.barrier();
                 for i in 0..skip + iterations {
                     if i == skip {
                         start = mpi::time();
                     }
                     if rank == 0 {
-                        peer.send(&send[..]);
-                        peer.receive_into(&mut receive[..]);
+                        peer.send(send.bytes());
+                        peer.receive_into(receive.bytes_mut());
                     } else {
-                        peer.receive_into(&mut receive[..]);
-                        peer.send(&send[..]);
+                        peer.receive_into(receive.bytes_mut());
+                        peer.send(send.bytes());
                     }
                 }
                 (mpi::time() - start) * 1e9 / (2.0 * iterations as f64)
             }
+            // osu_bw: the sender posts WINDOW MPI_Isend of one buffer, the
+            // receiver WINDOW MPI_Irecv into one buffer; both wait for all,
+            // then the receiver sends a 4-byte acknowledgement. osu_bw
+            // has no barrier before its loop.
             MpiPrimitive::Bandwidth => {
-                let send = vec![b'a'; MIB];
-                let mut receive = vec![b'b'; MIB];
-                let mut ack = [0u8; 1];
-                world.barrier();
+                let send = AlignedBuffer::new(MIB, b'a');
+                let mut receive = AlignedBuffer::new(MIB, b'b');
+                let mut ack = [0u8; 4];
+                let mut window = Window::new(WINDOW);
                 for i in 0..skip + iterations {
                     if i == skip {
                         start = mpi::time();
                     }
                     if rank == 0 {
-                        mpi::request::multiple_scope(WINDOW, |scope, requests| {
-                            for _ in 0..WINDOW {
-                                requests.add(peer.immediate_send(scope, &send[..]));
-                            }
-                            let mut done = Vec::with_capacity(WINDOW);
-                            requests.wait_all(&mut done);
-                        });
-                        peer.receive_into(&mut ack[..]);
+                        window.send_all(world, peer_rank, BW_TAG, send.bytes())?;
+                        peer.receive_into_with_tag(&mut ack[..], ACK_TAG);
                     } else {
-                        // osu_bw posts 64 MPI_Irecv into this one buffer;
-                        // safe Rust lends it to one receive at a time, so
-                        // they are blocking receives, matched in order.
-                        for _ in 0..WINDOW {
-                            peer.receive_into(&mut receive[..]);
-                        }
-                        peer.send(&ack[..]);
+                        window.receive_all(world, peer_rank, BW_TAG, receive.bytes_mut())?;
+                        peer.send_with_tag(&ack[..], ACK_TAG);
                     }
                 }
                 let seconds = mpi::time() - start;
                 (MIB * WINDOW * iterations) as f64 / 1e6 / seconds
             }
+            // osu_barrier: each barrier timed on its own, the times of
+            // the timed ones summed; the figure is the ranks' average.
             MpiPrimitive::Barrier => {
-                world.barrier();
+                let mut timer = 0.0;
                 for i in 0..skip + iterations {
-                    if i == skip {
-                        start = mpi::time();
-                    }
+                    let t = mpi::time();
                     world.barrier();
+                    if i >= skip {
+                        timer += mpi::time() - t;
+                    }
                 }
-                (mpi::time() - start) * 1e9 / iterations as f64
+                world.barrier();
+                ranks_average(world, timer * 1e9 / iterations as f64)
             }
+            // osu_allreduce: each MPI_Allreduce of two floats timed on its
+            // own, a barrier after each; the ranks' average.
             MpiPrimitive::Allreduce => {
                 let send = [1.0f32; 2];
                 let mut sum = [0.0f32; 2];
                 world.barrier();
+                let mut timer = 0.0;
                 for i in 0..skip + iterations {
-                    if i == skip {
-                        start = mpi::time();
-                    }
+                    let t = mpi::time();
                     world.all_reduce_into(&send[..], &mut sum[..], SystemOperation::sum());
+                    if i >= skip {
+                        timer += mpi::time() - t;
+                    }
+                    world.barrier();
                 }
-                (mpi::time() - start) * 1e9 / iterations as f64
+                ranks_average(world, timer * 1e9 / iterations as f64)
             }
             MpiPrimitive::Launch => 0.0,
+        })
+    }
+
+    /// The average over the ranks of each one's figure (OSU's collectives
+    /// print the ranks' average).
+    fn ranks_average(world: &mpi::topology::SimpleCommunicator, mine: f64) -> f64 {
+        let mut sum = 0.0f64;
+        world.all_reduce_into(&mine, &mut sum, SystemOperation::sum());
+        sum / world.size() as f64
+    }
+
+    /// Runs the OSU program of each figure `OSU_RUNS` times over
+    /// `transport` (one mpirun at a time, after paralab's own ranks have
+    /// ended) and sets the figure's `osu`. Figures whose program is not
+    /// found keep only the cited reference.
+    pub(crate) fn compare_with_osu(
+        figures: &mut [MpiFigure],
+        transport: &Transport,
+        osu: &OsuPrograms,
+    ) -> Result<(), String> {
+        // One program serves several figures (osu_latency: 1 B and 1 MiB).
+        let mut outputs: Vec<(&'static str, Vec<String>)> = Vec::new();
+        for figure in figures.iter_mut() {
+            let primitive: MpiPrimitive = figure.id.parse()?;
+            let Some((name, args, size)) = primitive.osu_program() else {
+                continue;
+            };
+            let Some(program) = osu.find(name) else {
+                continue;
+            };
+            if !outputs.iter().any(|(n, _)| *n == name) {
+                let mut texts = Vec::new();
+                for _ in 0..OSU_RUNS {
+                    texts.push(run_osu(&program, args, transport)?);
+                }
+                outputs.push((name, texts));
+            }
+            let (_, texts) = outputs.iter().find(|(n, _)| *n == name).expect("run above");
+            let mut runs = Vec::new();
+            for text in texts {
+                let value = parse_osu_output(name, text, size)?;
+                // OSU prints µs, and MB/s as paralab does.
+                runs.push(if primitive.unit() == "ns" {
+                    value * 1e3
+                } else {
+                    value
+                });
+            }
+            figure.osu = Some(OsuFigure::new(primitive, runs, figure.median));
         }
+        Ok(())
+    }
+
+    /// `mpirun -n 2 … ARGS program args`: its stdout.
+    fn run_osu(
+        program: &std::path::Path,
+        args: &[&str],
+        transport: &Transport,
+    ) -> Result<String, String> {
+        let mut command = crate::mpi::launch::start(
+            std::path::Path::new("mpirun"),
+            2,
+            crate::machine::logical_cpus() < 2,
+            nix::unistd::geteuid().is_root(),
+        );
+        command
+            .args(&transport.mpirun_args)
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null());
+        let output = GroupChild::output(&mut command).map_err(no_mpirun);
+        crate::sys::signals::wait_if_stopping_now();
+        let output = output?;
+        let name = program.display();
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("nothing");
+            return Err(format!(
+                "mpirun of {name} ended with {}; it said: {first}",
+                output.status
+            ));
+        }
+        String::from_utf8(output.stdout).map_err(|_| format!("{name} printed bytes that are not text"))
     }
 }
 

@@ -31,6 +31,9 @@ pub(crate) mod children;
 pub(crate) mod fork;
 #[allow(unsafe_code)]
 pub(crate) mod limits;
+#[cfg(feature = "mpi")]
+#[allow(unsafe_code)]
+pub(crate) mod mpi_window;
 pub(crate) mod procfs;
 pub(crate) mod signals;
 pub(crate) mod stop;
