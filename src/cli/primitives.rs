@@ -255,7 +255,10 @@ fn mpi_args(
 }
 
 /// The OSU programs to compare with: in `--osu-dir`, or on the PATH.
-fn osu_programs(args: &PrimitivesArgs, chosen_mpi: &[MpiPrimitive]) -> Result<OsuPrograms, CliError> {
+fn osu_programs(
+    args: &PrimitivesArgs,
+    chosen_mpi: &[MpiPrimitive],
+) -> Result<OsuPrograms, CliError> {
     let Some(dir) = &args.osu_dir else {
         return Ok(OsuPrograms::on_path());
     };

@@ -130,7 +130,9 @@ impl MpiPrimitive {
     /// message size of the output line that holds the figure (`None`: the
     /// program prints one figure without a size, as `osu_barrier` does).
     /// The launch has no OSU counterpart.
-    pub(crate) fn osu_program(self) -> Option<(&'static str, &'static [&'static str], Option<u64>)> {
+    pub(crate) fn osu_program(
+        self,
+    ) -> Option<(&'static str, &'static [&'static str], Option<u64>)> {
         match self {
             MpiPrimitive::Latency1B => Some(("osu_latency", &[], Some(1))),
             MpiPrimitive::Latency1MiB => Some(("osu_latency", &[], Some(MIB as u64))),
@@ -247,13 +249,7 @@ pub(crate) struct OsuPrograms {
 
 /// Where in `--osu-dir` the programs may be: OSU's `make install` puts
 /// them in `libexec/osu-micro-benchmarks/mpi/{pt2pt,collective}`.
-const OSU_SUBDIRS: [&str; 5] = [
-    "",
-    "pt2pt",
-    "collective",
-    "mpi/pt2pt",
-    "mpi/collective",
-];
+const OSU_SUBDIRS: [&str; 5] = ["", "pt2pt", "collective", "mpi/pt2pt", "mpi/collective"];
 
 impl OsuPrograms {
     /// The programs on the PATH.
@@ -303,16 +299,27 @@ impl OsuPrograms {
 /// osu_allreduce print them), or the first value line (osu_barrier prints
 /// one figure without a size). Lines starting with `#` are OSU's headers.
 /// Anything that is not OSU's output is refused, naming what was missing.
-pub(crate) fn parse_osu_output(program: &str, text: &str, size: Option<u64>) -> Result<f64, String> {
+pub(crate) fn parse_osu_output(
+    program: &str,
+    text: &str,
+    size: Option<u64>,
+) -> Result<f64, String> {
     let shown = || {
-        let first: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).take(3).collect();
+        let first: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .collect();
         if first.is_empty() {
             "it printed nothing".to_string()
         } else {
             format!("it printed: '{}'", first.join(" | "))
         }
     };
-    if !text.lines().any(|l| l.trim_start().starts_with("# OSU MPI")) {
+    if !text
+        .lines()
+        .any(|l| l.trim_start().starts_with("# OSU MPI"))
+    {
         return Err(format!(
             "{program}'s output has no '# OSU MPI …' title, so it is not the OSU Micro-Benchmarks' \
              {program} ({}); put OSU's own program on the PATH or give --osu-dir",
@@ -337,18 +344,15 @@ pub(crate) fn parse_osu_output(program: &str, text: &str, size: Option<u64>) -> 
         break;
     }
     let wanted = match size {
-        Some(size) => format!("a line 'SIZE VALUE' for {size} bytes"),
-        None => "a line with its figure".to_string(),
+        Some(size) => format!("line 'SIZE VALUE' for {size} bytes"),
+        None => "line with its figure".to_string(),
     };
     match found {
         Some((_, Some(value))) if value.is_finite() && value > 0.0 => Ok(value),
         Some((line, _)) => Err(format!(
-            "{program}'s line '{line}' holds no positive figure where {wanted} was expected"
+            "{program}'s line '{line}' holds no positive figure (expected a {wanted})"
         )),
-        None => Err(format!(
-            "{program}'s output has no {wanted}; {}",
-            shown()
-        )),
+        None => Err(format!("{program}'s output has no {wanted}; {}", shown())),
     }
 }
 
@@ -502,7 +506,9 @@ pub(crate) fn render_table(figures: &[MpiFigure], load: Option<(f64, usize)>) ->
              Rows marked 'not run' had no OSU program (or none found) and cite OSU 7.2's figure \
              from issue 13's idle machine (Open MPI 4.1.4).\n"
         ));
-        if let Some((load, cpus)) = load.filter(|(load, cpus)| outside > 0 && *load > *cpus as f64 * 0.5) {
+        if let Some((load, cpus)) =
+            load.filter(|(load, cpus)| outside > 0 && *load > *cpus as f64 * 0.5)
+        {
             out.push_str(&format!(
                 "The machine was busy (load average {load:.1} on {cpus} CPUs): the ratios beyond \
                  1.1× are inconclusive, as other processes took the CPUs from both programs at \
@@ -923,13 +929,17 @@ mod with_mpi {
         let name = program.display();
         if !output.status.success() {
             let said = String::from_utf8_lossy(&output.stderr);
-            let first = said.lines().find(|l| !l.trim().is_empty()).unwrap_or("nothing");
+            let first = said
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("nothing");
             return Err(format!(
                 "mpirun of {name} ended with {}; it said: {first}",
                 output.status
             ));
         }
-        String::from_utf8(output.stdout).map_err(|_| format!("{name} printed bytes that are not text"))
+        String::from_utf8(output.stdout)
+            .map_err(|_| format!("{name} printed bytes that are not text"))
     }
 }
 
@@ -959,5 +969,84 @@ mod tests {
         );
         let latency = MpiFigure::from_rounds(MpiPrimitive::Latency1B, 1, &rounds);
         assert_eq!((latency.best, latency.median), (1.0, 2.0));
+    }
+
+    const LATENCY_5_3: &str = "# OSU MPI Latency Test v5.3\n# Size          Latency (us)\n\
+        0                       0.42\n1                       0.43\n1048576               442.18\n";
+
+    #[test]
+    fn osu_output_gives_the_line_of_the_size_asked_for() {
+        assert_eq!(
+            parse_osu_output("osu_latency", LATENCY_5_3, Some(1)),
+            Ok(0.43)
+        );
+        assert_eq!(
+            parse_osu_output("osu_latency", LATENCY_5_3, Some(1 << 20)),
+            Ok(442.18)
+        );
+        let barrier =
+            "\n# OSU MPI Barrier Latency Test v5.3\n# Avg Latency(us)\n             0.68\n";
+        assert_eq!(parse_osu_output("osu_barrier", barrier, None), Ok(0.68));
+        // OSU 7.4 as modified here: its allocation lines start with '#'.
+        let v7 = "# OSU MPI Latency Test v7.4\n# Datatype: MPI_CHAR.\n# Size       Avg Latency(us)\n\
+            # HOST/POSIX_MEMALIGN: allocated 2 bytes at 0x55\n1                       0.20\n";
+        assert_eq!(parse_osu_output("osu_latency", v7, Some(1)), Ok(0.20));
+    }
+
+    #[test]
+    fn garbage_is_not_read_as_osu_figures() {
+        let no_title = parse_osu_output("osu_bw", "1048576 9000\n", Some(1 << 20)).unwrap_err();
+        assert!(no_title.contains("no '# OSU MPI …' title"), "{no_title}");
+        assert!(
+            no_title.contains("it printed: '1048576 9000'"),
+            "{no_title}"
+        );
+        let empty = parse_osu_output("osu_bw", "", Some(1)).unwrap_err();
+        assert!(empty.contains("it printed nothing"), "{empty}");
+        let no_size = parse_osu_output("osu_latency", LATENCY_5_3, Some(8)).unwrap_err();
+        assert!(
+            no_size.contains("no line 'SIZE VALUE' for 8 bytes"),
+            "{no_size}"
+        );
+        for bad in ["1 fast", "1 -3.0", "1 NaN", "1"] {
+            let text = format!("# OSU MPI Latency Test v5.3\n{bad}\n");
+            let error = parse_osu_output("osu_latency", &text, Some(1)).unwrap_err();
+            assert!(error.contains("holds no positive figure"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_ratio_is_above_one_when_paralab_is_the_slower() {
+        let latency = OsuFigure::new(MpiPrimitive::Latency1B, vec![100.0, 300.0, 200.0], 400.0);
+        assert_eq!((latency.median, latency.paralab_over_osu), (200.0, 2.0));
+        let bandwidth = OsuFigure::new(MpiPrimitive::Bandwidth, vec![8000.0], 4000.0);
+        assert_eq!(bandwidth.paralab_over_osu, 2.0);
+        let allreduce = OsuFigure::new(MpiPrimitive::Allreduce, vec![1.0], 1.0);
+        assert_eq!(allreduce.program, "osu_allreduce -m 8:8");
+    }
+
+    #[test]
+    fn the_table_shows_osu_s_figures_of_this_run_or_cites_them() {
+        let mut figure = MpiFigure::from_rounds(MpiPrimitive::Latency1B, 1, &[220.0]);
+        let cited = render_table(std::slice::from_ref(&figure), None);
+        assert!(
+            cited.contains("OSU 7.2 on issue 13's machine") && cited.contains("not by this run")
+        );
+        figure.osu = Some(OsuFigure::new(MpiPrimitive::Latency1B, vec![200.0], 220.0));
+        let launch = MpiFigure::from_rounds(MpiPrimitive::Launch, 1, &[3e8]);
+        let table = render_table(&[figure.clone(), launch], Some((3.0, 2)));
+        assert!(
+            table.contains("200 ns (osu_latency)") && table.contains("1.10"),
+            "{table}"
+        );
+        assert!(table.contains("not run; cited mpirun -n 2"), "{table}");
+        // Within the target: no word about a busy machine.
+        assert!(!table.contains("inconclusive"), "{table}");
+        figure.osu = Some(OsuFigure::new(MpiPrimitive::Latency1B, vec![100.0], 220.0));
+        let table = render_table(&[figure], Some((3.0, 2)));
+        assert!(
+            table.contains("2.20 (beyond 1.1×)") && table.contains("inconclusive"),
+            "{table}"
+        );
     }
 }
