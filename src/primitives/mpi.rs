@@ -10,6 +10,16 @@
 //! measured in several rounds, each round one whole OSU measurement (untimed
 //! warm-up iterations, then timed ones, averaged); the rounds give the
 //! median and spread.
+//!
+//! The method is OSU 5.3's, read from its source: the same warm-up and
+//! timed iterations for each size, page-aligned buffers written once
+//! before timing, osu_bw's window of 64 non-blocking messages through one
+//! buffer on each side (raw MPI calls in `sys::mpi_window`, as safe rsmpi
+//! cannot lend one buffer to 64 requests) and its 4-byte acknowledgement,
+//! each barrier and allreduce timed on its own and averaged over the ranks.
+//! When OSU's own programs are found (on the PATH, or in `--osu-dir`) they
+//! run in the same run over the same transport, and their figures are
+//! printed beside paralab's with the ratio.
 
 // Without the `mpi` feature only the names are used (to refuse them with
 // the sentence saying how to build paralab with MPI).
