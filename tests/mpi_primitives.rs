@@ -136,7 +136,9 @@ fn table_names_osu_figures_as_osu_s() {
     let Some(_one_job) = have_mpirun() else {
         return;
     };
+    // No OSU program on the PATH: OSU's figures are cited.
     paralab()
+        .env("PATH", path_with(None))
         .args(["primitives", "--only", "mpi-barrier,mpi-latency-1b"])
         .assert()
         .success()
@@ -232,4 +234,186 @@ fn a_stop_signal_leaves_no_mpirun_nor_rank() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// OSU 5.3's own output, as its programs print it (rank 0 only; the other
+/// rank of the fake prints nothing, as OSU's does).
+const FAKE_OSU: [(&str, &str); 4] = [
+    (
+        "osu_latency",
+        "# OSU MPI Latency Test v5.3\n# Size          Latency (us)\n0                       0.42\n\
+         1                       0.50\n2                       0.41\n1048576               \
+         120.00\n2097152               747.82",
+    ),
+    (
+        "osu_bw",
+        "# OSU MPI Bandwidth Test v5.3\n# Size      Bandwidth (MB/s)\n1                       \
+         7.55\n524288               5083.75\n1048576              8000.00\n",
+    ),
+    (
+        "osu_barrier",
+        "\n# OSU MPI Barrier Latency Test v5.3\n# Avg Latency(us)\n             0.70",
+    ),
+    (
+        "osu_allreduce",
+        "\n# OSU MPI Allreduce Latency Test v5.3\n# Size       Avg Latency(us)\n8                 \
+         0.60",
+    ),
+];
+
+/// A fake OSU program `name` in `dir` printing `output` from rank 0.
+fn fake_osu(dir: &std::path::Path, name: &str, output: &str) {
+    common::fake_program(
+        dir,
+        name,
+        &format!("[ \"${{OMPI_COMM_WORLD_RANK:-0}}\" = 0 ] || exit 0\ncat <<'OSU'\n{output}\nOSU"),
+    );
+}
+
+/// PATH with `dir` first and no directory holding a real osu_latency.
+fn path_with(dir: Option<&std::path::Path>) -> std::ffi::OsString {
+    let current = std::env::var_os("PATH").unwrap_or_default();
+    let kept = std::env::split_paths(&current).filter(|d| !d.join("osu_latency").exists());
+    std::env::join_paths(
+        dir.map(std::path::Path::to_path_buf)
+            .into_iter()
+            .chain(kept),
+    )
+    .unwrap()
+}
+
+#[test]
+fn osu_programs_on_the_path_run_beside_paralab_with_the_ratio() {
+    let Some(_one_job) = have_mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    for (name, output) in FAKE_OSU {
+        fake_osu(dir.path(), name, output);
+    }
+    let ids = [
+        "mpi-latency-1b",
+        "mpi-barrier",
+        "mpi-allreduce",
+        "mpi-launch",
+    ];
+    let output = paralab()
+        .env("PATH", path_with(Some(dir.path())))
+        .args(["primitives", "--format", "json", "--only", &ids.join(",")])
+        .args(["--mpi-args", "--mca btl self,tcp"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures = common::json_of(&output)["mpi"].as_array().unwrap().clone();
+    // The fakes' figures, in ns, read from their lines for the right sizes.
+    for (id, osu_ns, program) in [
+        ("mpi-latency-1b", 500.0, "osu_latency"),
+        ("mpi-barrier", 700.0, "osu_barrier"),
+        ("mpi-allreduce", 600.0, "osu_allreduce -m 8:8"),
+    ] {
+        let f = figure(&figures, "mpirun --mca btl self,tcp", id);
+        let osu = &f["osu"];
+        assert_eq!(osu["program"], program, "{f}");
+        let runs: Vec<f64> = osu["runs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(runs.len(), 3, "{f}");
+        assert!(runs.iter().all(|r| (r - osu_ns).abs() < 1e-6), "{f}");
+        let ratio = osu["paralab_over_osu"].as_f64().unwrap();
+        let median = f["median"].as_f64().unwrap();
+        assert!(
+            (ratio - median / osu_ns).abs() < 1e-9 * ratio.max(1.0),
+            "{f}"
+        );
+    }
+    // The launch has no OSU counterpart.
+    let launch = figure(&figures, "mpirun --mca btl self,tcp", "mpi-launch");
+    assert!(launch.get("osu").is_none(), "{launch}");
+}
+
+#[test]
+fn osu_dir_finds_the_installed_layout_and_the_table_shows_both_figures() {
+    let Some(_one_job) = have_mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("pt2pt")).unwrap();
+    let (name, output) = FAKE_OSU[0];
+    fake_osu(&dir.path().join("pt2pt"), name, output);
+    paralab()
+        .env("PATH", path_with(None))
+        .args(["primitives", "--only", "mpi-latency-1mib"])
+        .args(["--mpi-args", "--mca btl self,tcp", "--osu-dir"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("OSU in this run (median)"))
+        .stdout(predicate::str::contains("120.0 µs (osu_latency)"))
+        .stdout(predicate::str::contains("paralab ÷ OSU"));
+}
+
+#[test]
+fn garbage_from_an_osu_program_is_refused_and_paralab_s_figures_kept() {
+    let Some(_one_job) = have_mpirun() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    fake_osu(dir.path(), "osu_barrier", "hello\n1 2 3");
+    paralab()
+        .env("PATH", path_with(Some(dir.path())))
+        .args(["primitives", "--only", "mpi-barrier"])
+        .args(["--mpi-args", "--mca btl self,tcp"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("MPI_Barrier, 2 ranks"))
+        .stderr(predicate::str::contains(
+            "osu_barrier's output has no '# OSU MPI …' title",
+        ))
+        .stderr(predicate::str::contains("it printed: 'hello | 1 2 3'"));
+    // OSU's title but no line for the size asked for.
+    fake_osu(
+        dir.path(),
+        "osu_allreduce",
+        "# OSU MPI Allreduce Latency Test v5.3\n4 0.5",
+    );
+    paralab()
+        .env("PATH", path_with(Some(dir.path())))
+        .args(["primitives", "--only", "mpi-allreduce"])
+        .args(["--mpi-args", "--mca btl self,tcp"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "osu_allreduce's output has no line 'SIZE VALUE' for 8 bytes",
+        ));
+}
+
+#[test]
+fn a_bad_osu_dir_is_refused_before_anything_runs() {
+    paralab()
+        .args(["primitives", "--mpi", "--osu-dir", "/no/such/dir"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--osu-dir '/no/such/dir' is not a directory",
+        ));
+    let empty = tempfile::tempdir().unwrap();
+    paralab()
+        .args(["primitives", "--mpi", "--osu-dir"])
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("holds no osu_latency"));
+    paralab()
+        .args(["primitives", "--only", "thread", "--osu-dir"])
+        .arg(empty.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no MPI primitive is chosen"));
 }

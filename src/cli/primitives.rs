@@ -2,7 +2,7 @@
 
 use std::io::IsTerminal;
 
-use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive, Transport};
+use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive, OsuPrograms, Transport};
 use crate::primitives::{Primitive, Timing, render_table};
 use clap::{Args, ValueEnum};
 
@@ -32,6 +32,14 @@ pub(crate) struct PrimitivesArgs {
     /// primitives are then measured this way only
     #[arg(long, value_name = "ARGS", allow_hyphen_values = true)]
     mpi_args: Option<String>,
+
+    /// Where the OSU Micro-Benchmarks' programs are (osu_latency, osu_bw, osu_barrier,
+    /// osu_allreduce), flat or in OSU's installed layout (DIR/pt2pt, DIR/collective), e.g.
+    /// /usr/local/libexec/osu-micro-benchmarks/mpi. Without it they are looked for on the PATH.
+    /// Those found run in the same run, over the same transport, and are printed beside
+    /// paralab's figures with the ratio; otherwise OSU's figures from issue 13 are cited
+    #[arg(long, value_name = "DIR")]
+    osu_dir: Option<std::path::PathBuf>,
 
     /// A rank of the MPI job that `--mpi` starts: what it measures
     #[arg(long, value_name = "LIST", hide = true)]
@@ -101,6 +109,7 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
     let transports = mpi::transports(
         mpi_args(&args, &chosen_mpi)?.map(|split| (args.mpi_args.as_deref().unwrap_or(""), split)),
     );
+    let osu = osu_programs(&args, &chosen_mpi)?;
     let mut timings = Vec::new();
     let mut failure = None;
     let progress = std::io::stderr().is_terminal();
@@ -123,7 +132,23 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         }
         for transport in &transports {
             match measure_mpi(&chosen_mpi, transport) {
-                Ok(measured) => figures.extend(measured),
+                Ok(mut measured) => {
+                    if progress {
+                        error::status(format_args!(
+                            "running the OSU Micro-Benchmarks found over {} …",
+                            transport.name
+                        ));
+                    }
+                    let compared = compare_with_osu(&mut measured, transport, &osu);
+                    figures.extend(measured);
+                    if let Err(error) = compared {
+                        failure = Some(format!(
+                            "OSU's figures over {} (paralab's are printed): {error}",
+                            transport.name
+                        ));
+                        break;
+                    }
+                }
                 Err(error) => {
                     failure = Some(format!("MPI's primitives over {}: {error}", transport.name));
                     break;
@@ -146,7 +171,7 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
                 if !text.is_empty() {
                     text.push('\n');
                 }
-                text.push_str(&mpi::render_table(&figures));
+                text.push_str(&mpi::render_table(&figures, mpi::load_now()));
             }
             text
         }
@@ -204,7 +229,7 @@ fn choose(args: &PrimitivesArgs) -> Result<(Vec<Primitive>, Vec<MpiPrimitive>), 
     };
     chosen_mpi.dedup();
     if (args.mpi || !chosen_mpi.is_empty()) && !mpi::BUILT_WITH_MPI {
-        return Err(CliError::Usage(mpi::BUILD_WITH_MPI.to_string()));
+        return Err(CliError::Usage(crate::mpi::NOT_BUILT.to_string()));
     }
     Ok((local, chosen_mpi))
 }
@@ -229,6 +254,37 @@ fn mpi_args(
     })
 }
 
+/// The OSU programs to compare with: in `--osu-dir`, or on the PATH.
+fn osu_programs(
+    args: &PrimitivesArgs,
+    chosen_mpi: &[MpiPrimitive],
+) -> Result<OsuPrograms, CliError> {
+    let Some(dir) = &args.osu_dir else {
+        return Ok(OsuPrograms::on_path());
+    };
+    if chosen_mpi.is_empty() {
+        return Err(CliError::Usage(format!(
+            "--osu-dir '{}' is given but no MPI primitive is chosen; add --mpi, or mpi-… names to --only",
+            dir.display()
+        )));
+    }
+    OsuPrograms::in_dir(dir).map_err(CliError::Usage)
+}
+
+#[cfg(feature = "mpi")]
+fn compare_with_osu(
+    figures: &mut [MpiFigure],
+    transport: &Transport,
+    osu: &OsuPrograms,
+) -> Result<(), String> {
+    mpi::compare_with_osu(figures, transport, osu)
+}
+
+#[cfg(not(feature = "mpi"))]
+fn compare_with_osu(_: &mut [MpiFigure], _: &Transport, _: &OsuPrograms) -> Result<(), String> {
+    Err(crate::mpi::NOT_BUILT.to_string())
+}
+
 #[cfg(feature = "mpi")]
 fn measure_mpi(chosen: &[MpiPrimitive], transport: &Transport) -> Result<Vec<MpiFigure>, String> {
     mpi::measure(chosen, transport)
@@ -236,7 +292,7 @@ fn measure_mpi(chosen: &[MpiPrimitive], transport: &Transport) -> Result<Vec<Mpi
 
 #[cfg(not(feature = "mpi"))]
 fn measure_mpi(_: &[MpiPrimitive], _: &Transport) -> Result<Vec<MpiFigure>, String> {
-    Err(mpi::BUILD_WITH_MPI.to_string())
+    Err(crate::mpi::NOT_BUILT.to_string())
 }
 
 /// This process is a rank started by mpirun for `--mpi`.
@@ -249,5 +305,5 @@ fn serve_rank(list: &str) -> Result<Exit, CliError> {
 
 #[cfg(not(feature = "mpi"))]
 fn serve_rank(_: &str) -> Result<Exit, CliError> {
-    Err(CliError::Usage(mpi::BUILD_WITH_MPI.to_string()))
+    Err(CliError::Usage(crate::mpi::NOT_BUILT.to_string()))
 }

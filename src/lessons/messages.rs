@@ -936,7 +936,7 @@ fn rank_child(_args: &[String]) -> Result<i32, String> {
 /// Without MPI, no rank can run.
 #[cfg(not(feature = "mpi"))]
 fn rank_child(_args: &[String]) -> Result<i32, String> {
-    Err(crate::primitives::mpi::BUILD_WITH_MPI.into())
+    Err(crate::mpi::NOT_BUILT.into())
 }
 
 #[cfg(feature = "mpi")]
@@ -948,9 +948,8 @@ mod rank {
     use std::io::{BufRead, Write};
     use std::time::Duration;
 
-    use mpi::traits::*;
-
     use super::{MESSAGE, SMALL, message, sum};
+    use crate::sys::mpi::World;
 
     const QUIT: u64 = 0;
     const ROUND_TRIP: u64 = 1;
@@ -962,8 +961,7 @@ mod rank {
     const NAP: Duration = Duration::from_millis(1);
 
     pub(super) fn serve() -> Result<i32, String> {
-        let universe = mpi::initialize().ok_or("MPI was initialised already")?;
-        let world = universe.world();
+        let world = World::init()?;
         if world.size() != 2 {
             return Err(format!(
                 "the messages lesson needs exactly 2 ranks; this job has {}",
@@ -971,7 +969,7 @@ mod rank {
             ));
         }
         let rank = world.rank();
-        let peer = world.process_at_rank(1 - rank);
+        let peer = 1 - rank;
         let data = message();
         let mut buffer = vec![0u8; MESSAGE];
         let mut out = std::io::stdout().lock();
@@ -990,14 +988,14 @@ mod rank {
                     None => [QUIT, 0],
                     Some(line) => parse(&line.map_err(|e| format!("reading a request: {e}"))?)?,
                 };
-                peer.send(&request[..]);
+                world.send_words(peer, &request);
                 request
             } else {
-                while peer.immediate_probe().is_none() {
+                while !world.has_message(peer) {
                     std::thread::sleep(NAP);
                 }
                 let mut request = [0u64; 2];
-                peer.receive_into(&mut request[..]);
+                world.receive_words(peer, &mut request);
                 request
             };
             let count = request[1] as usize;
@@ -1006,14 +1004,14 @@ mod rank {
                     let mut byte = [0u8; SMALL];
                     // A few untimed trips: both ranks are awake and in step.
                     for _ in 0..10 {
-                        bounce(rank, &peer, &mut byte);
+                        bounce(&world, &mut byte);
                     }
                     world.barrier();
-                    let start = mpi::time();
+                    let start = world.time();
                     for _ in 0..count {
-                        bounce(rank, &peer, &mut byte);
+                        bounce(&world, &mut byte);
                     }
-                    let seconds = mpi::time() - start;
+                    let seconds = world.time() - start;
                     if rank == 0 {
                         say(format!("rt {seconds:e}"))?;
                     }
@@ -1021,26 +1019,26 @@ mod rank {
                 THROUGHPUT => {
                     let mut ack = [0u8; 1];
                     world.barrier();
-                    let start = mpi::time();
+                    let start = world.time();
                     if rank == 0 {
                         for _ in 0..count {
-                            peer.send(&data[..]);
+                            world.send(peer, &data);
                         }
-                        peer.receive_into(&mut ack[..]);
+                        world.receive(peer, &mut ack);
                     } else {
                         for _ in 0..count {
-                            peer.receive_into(&mut buffer[..]);
+                            world.receive(peer, &mut buffer);
                         }
-                        peer.send(&ack[..]);
+                        world.send(peer, &ack);
                     }
-                    let seconds = mpi::time() - start;
+                    let seconds = world.time() - start;
                     // Untimed: rank 1 checks the last message and says so.
                     let mut intact = [u8::from(sum(&buffer) == sum(&data) && buffer == data)];
                     if rank == 0 {
-                        peer.receive_into(&mut intact[..]);
+                        world.receive(peer, &mut intact);
                         say(format!("bw {} {seconds:e} {}", count * MESSAGE, intact[0]))?;
                     } else {
-                        peer.send(&intact[..]);
+                        world.send(peer, &intact);
                     }
                 }
                 _ => return Ok(0),
@@ -1049,13 +1047,14 @@ mod rank {
     }
 
     /// One round trip: rank 0 sends, rank 1 sends back.
-    fn bounce(rank: i32, peer: &mpi::topology::Process<'_>, byte: &mut [u8; SMALL]) {
-        if rank == 0 {
-            peer.send(&byte[..]);
-            peer.receive_into(&mut byte[..]);
+    fn bounce(world: &World, byte: &mut [u8; SMALL]) {
+        let peer = 1 - world.rank();
+        if world.rank() == 0 {
+            world.send(peer, byte);
+            world.receive(peer, byte);
         } else {
-            peer.receive_into(&mut byte[..]);
-            peer.send(&byte[..]);
+            world.receive(peer, byte);
+            world.send(peer, byte);
         }
     }
 

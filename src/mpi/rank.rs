@@ -229,13 +229,9 @@ impl Drop for JobGuard {
 
 /// Rank 0's `order` to every rank: what rank 0 gives is what every rank
 /// returns.
-fn broadcast_order(world: &World, order: Order) -> Order {
-    let mut bytes = [0u8; 16];
-    bytes[..8].copy_from_slice(&order[0].to_le_bytes());
-    bytes[8..].copy_from_slice(&order[1].to_le_bytes());
-    world.broadcast(&mut bytes, 0);
-    let word = |half: &[u8]| u64::from_le_bytes(half.try_into().expect("8 bytes"));
-    [word(&bytes[..8]), word(&bytes[8..])]
+fn broadcast_order(world: &World, mut order: Order) -> Order {
+    world.broadcast_words(&mut order, 0);
+    order
 }
 
 /// Finalises MPI (dropping the world does).

@@ -10,6 +10,16 @@
 //! measured in several rounds, each round one whole OSU measurement (untimed
 //! warm-up iterations, then timed ones, averaged); the rounds give the
 //! median and spread.
+//!
+//! The method is OSU 5.3's, read from its source: the same warm-up and
+//! timed iterations for each size, page-aligned buffers written once
+//! before timing, osu_bw's window of 64 non-blocking messages through one
+//! buffer on each side (`sys::mpi::World::send_window`/`receive_window`)
+//! and its 4-byte acknowledgement,
+//! each barrier and allreduce timed on its own and averaged over the ranks.
+//! When OSU's own programs are found (on the PATH, or in `--osu-dir`) they
+//! run in the same run over the same transport, and their figures are
+//! printed beside paralab's with the ratio.
 
 // Without the `mpi` feature only the names are used (to refuse them with
 // the sentence saying how to build paralab with MPI).
@@ -18,11 +28,6 @@
 use serde::{Deserialize, Serialize};
 
 use crate::fmt::{Column, Table, nanos, thousands};
-
-/// The sentence a paralab without MPI answers to any MPI request.
-pub(crate) const BUILD_WITH_MPI: &str = "this paralab was built without MPI; build it with \
-     `cargo build --release --features mpi` (needs the Debian packages libopenmpi-dev \
-     openmpi-bin libclang-dev)";
 
 /// Whether this binary can measure MPI's primitives.
 pub(crate) const BUILT_WITH_MPI: bool = cfg!(feature = "mpi");
@@ -111,16 +116,35 @@ impl MpiPrimitive {
         }
     }
 
-    /// Untimed and timed iterations of one round (OSU's defaults for the
-    /// message size).
+    /// Untimed and timed iterations of one round: OSU 5.3's defaults for
+    /// the message size (osu_pt2pt.h's LAT_/BW_ SKIP and LOOP, small up to
+    /// 8 KiB, large above; osu_coll.c's skip and iterations, osu_barrier
+    /// taking the large ones).
     fn iterations(self) -> (usize, usize) {
         match self {
             MpiPrimitive::Latency1B => (100, 10_000),
-            MpiPrimitive::Latency1MiB => (10, 100),
+            MpiPrimitive::Latency1MiB => (10, 1_000),
             MpiPrimitive::Bandwidth => (2, 20),
-            MpiPrimitive::Barrier => (100, 1_000),
-            MpiPrimitive::Allreduce => (100, 1_000),
+            MpiPrimitive::Barrier => (10, 100),
+            MpiPrimitive::Allreduce => (200, 1_000),
             MpiPrimitive::Launch => (1, LAUNCHES),
+        }
+    }
+
+    /// The OSU program measuring the same thing, its arguments, and the
+    /// message size of the output line that holds the figure (`None`: the
+    /// program prints one figure without a size, as `osu_barrier` does).
+    /// The launch has no OSU counterpart.
+    pub(crate) fn osu_program(
+        self,
+    ) -> Option<(&'static str, &'static [&'static str], Option<u64>)> {
+        match self {
+            MpiPrimitive::Latency1B => Some(("osu_latency", &[], Some(1))),
+            MpiPrimitive::Latency1MiB => Some(("osu_latency", &[], Some(MIB as u64))),
+            MpiPrimitive::Bandwidth => Some(("osu_bw", &[], Some(MIB as u64))),
+            MpiPrimitive::Barrier => Some(("osu_barrier", &[], None)),
+            MpiPrimitive::Allreduce => Some(("osu_allreduce", &["-m", "8:8"], Some(8))),
+            MpiPrimitive::Launch => None,
         }
     }
 }
@@ -167,6 +191,174 @@ pub(crate) struct MpiFigure {
     pub osu_reference: &'static str,
     /// The transport the messages went through (see [`Transport`]).
     pub transport: String,
+    /// The OSU program's figure for the same thing, measured in this run
+    /// over the same transport, when that program was found.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub osu: Option<OsuFigure>,
+}
+
+/// What an OSU Micro-Benchmark measured in this run, beside paralab.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub(crate) struct OsuFigure {
+    /// The program and its arguments, e.g. `osu_allreduce -m 8:8`.
+    pub program: String,
+    /// Each run's figure, in the primitive's unit (ns or MB/s).
+    pub runs: Vec<f64>,
+    /// The median of the runs.
+    pub median: f64,
+    /// paralab's median cost over OSU's: paralab's time ÷ OSU's, or OSU's
+    /// bandwidth ÷ paralab's; above 1, paralab is the slower.
+    pub paralab_over_osu: f64,
+}
+
+/// Runs of each OSU program per transport (each run is one whole OSU
+/// measurement, as a paralab round is).
+pub(crate) const OSU_RUNS: usize = 3;
+
+/// The target: paralab within this factor of OSU.
+pub(crate) const OSU_TARGET: f64 = 1.1;
+
+impl OsuFigure {
+    /// OSU's runs of `primitive` beside paralab's median `paralab`.
+    pub(crate) fn new(primitive: MpiPrimitive, runs: Vec<f64>, paralab: f64) -> Self {
+        let (name, args, _) = primitive.osu_program().expect("an OSU counterpart");
+        let mut sorted = runs.clone();
+        sorted.sort_by(f64::total_cmp);
+        let median = super::percentile(&sorted, 50.0);
+        let paralab_over_osu = if primitive.unit() == "MB/s" {
+            median / paralab
+        } else {
+            paralab / median
+        };
+        let mut program = name.to_string();
+        for arg in args {
+            program.push(' ');
+            program.push_str(arg);
+        }
+        OsuFigure {
+            program,
+            runs,
+            median,
+            paralab_over_osu,
+        }
+    }
+}
+
+/// Where the OSU programs are: in `--osu-dir DIR` (flat, or OSU's
+/// installed layout with `pt2pt/` and `collective/` under it), or on the
+/// PATH.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct OsuPrograms {
+    dir: Option<std::path::PathBuf>,
+}
+
+/// Where in `--osu-dir` the programs may be: OSU's `make install` puts
+/// them in `libexec/osu-micro-benchmarks/mpi/{pt2pt,collective}`.
+const OSU_SUBDIRS: [&str; 5] = ["", "pt2pt", "collective", "mpi/pt2pt", "mpi/collective"];
+
+impl OsuPrograms {
+    /// The programs on the PATH.
+    pub(crate) fn on_path() -> Self {
+        OsuPrograms { dir: None }
+    }
+
+    /// The programs under `dir`; refused when it holds no `osu_latency`.
+    pub(crate) fn in_dir(dir: &std::path::Path) -> Result<Self, String> {
+        let programs = OsuPrograms {
+            dir: Some(dir.to_path_buf()),
+        };
+        if !dir.is_dir() {
+            return Err(format!(
+                "--osu-dir '{}' is not a directory; give the directory of the OSU Micro-Benchmarks' \
+                 programs, e.g. /usr/local/libexec/osu-micro-benchmarks/mpi",
+                dir.display()
+            ));
+        }
+        if programs.find("osu_latency").is_none() {
+            return Err(format!(
+                "--osu-dir '{}' holds no osu_latency (looked in it and in its {}); give the directory \
+                 of the OSU Micro-Benchmarks' programs, e.g. /usr/local/libexec/osu-micro-benchmarks/mpi",
+                dir.display(),
+                OSU_SUBDIRS[1..].join(", ")
+            ));
+        }
+        Ok(programs)
+    }
+
+    /// The program `name`, if it is there and executable.
+    pub(crate) fn find(&self, name: &str) -> Option<std::path::PathBuf> {
+        let dirs: Vec<std::path::PathBuf> = match &self.dir {
+            Some(dir) => OSU_SUBDIRS.iter().map(|sub| dir.join(sub)).collect(),
+            None => std::env::split_paths(&std::env::var_os("PATH")?).collect(),
+        };
+        dirs.into_iter().map(|d| d.join(name)).find(|path| {
+            use std::os::unix::fs::PermissionsExt;
+            path.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+    }
+}
+
+/// The figure in an OSU program's output: the value on the line for
+/// message size `size` (`SIZE VALUE` lines, as osu_latency, osu_bw and
+/// osu_allreduce print them), or the first value line (osu_barrier prints
+/// one figure without a size). Lines starting with `#` are OSU's headers.
+/// Anything that is not OSU's output is refused, naming what was missing.
+pub(crate) fn parse_osu_output(
+    program: &str,
+    text: &str,
+    size: Option<u64>,
+) -> Result<f64, String> {
+    let shown = || {
+        let first: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .take(3)
+            .collect();
+        if first.is_empty() {
+            "it printed nothing".to_string()
+        } else {
+            format!("it printed: '{}'", first.join(" | "))
+        }
+    };
+    if !text
+        .lines()
+        .any(|l| l.trim_start().starts_with("# OSU MPI"))
+    {
+        return Err(format!(
+            "{program}'s output has no '# OSU MPI …' title, so it is not the OSU Micro-Benchmarks' \
+             {program} ({}); put OSU's own program on the PATH or give --osu-dir",
+            shown()
+        ));
+    }
+    let values = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'));
+    let mut found = None;
+    for line in values {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let value = match size {
+            None => fields.first(),
+            Some(size) if fields.first().and_then(|f| f.parse::<u64>().ok()) == Some(size) => {
+                fields.get(1)
+            }
+            Some(_) => continue,
+        };
+        found = Some((line, value.and_then(|v| v.parse::<f64>().ok())));
+        break;
+    }
+    let wanted = match size {
+        Some(size) => format!("line 'SIZE VALUE' for {size} bytes"),
+        None => "line with its figure".to_string(),
+    };
+    match found {
+        Some((_, Some(value))) if value.is_finite() && value > 0.0 => Ok(value),
+        Some((line, _)) => Err(format!(
+            "{program}'s line '{line}' holds no positive figure (expected a {wanted})"
+        )),
+        None => Err(format!("{program}'s output has no {wanted}; {}", shown())),
+    }
 }
 
 /// A way for the two ranks to talk, chosen by mpirun's arguments.
@@ -222,6 +414,7 @@ impl MpiFigure {
             best,
             osu_reference: primitive.osu_reference(),
             transport: String::new(),
+            osu: None,
         }
     }
 }
@@ -235,20 +428,26 @@ struct RankLine {
     rounds: Vec<f64>,
 }
 
-/// The table of MPI figures, each transport's beside the others'.
-pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
-    let mut table = Table::new(
-        "",
-        &[
-            "MPI primitive",
-            "transport",
-            "median",
-            "spread (p5 … p95)",
-            "best",
-            "rounds",
-            "OSU 7.2 on issue 13's machine",
-        ],
-    );
+/// The table of MPI figures, each transport's beside the others': with
+/// OSU's figures of this run and the ratio when OSU's programs ran, else
+/// with OSU's cited ones. `load` is the 1-minute load average and the
+/// logical CPUs, to say when the comparison is inconclusive.
+pub(crate) fn render_table(figures: &[MpiFigure], load: Option<(f64, usize)>) -> String {
+    let compared = figures.iter().any(|f| f.osu.is_some());
+    let mut headers = vec![
+        "MPI primitive",
+        "transport",
+        "median",
+        "spread (p5 … p95)",
+        "best",
+        "rounds",
+    ];
+    if compared {
+        headers.extend(["OSU in this run (median)", "paralab ÷ OSU"]);
+    } else {
+        headers.push("OSU 7.2 on issue 13's machine");
+    }
+    let mut table = Table::new("", &headers);
     let show = |unit: &str, value: f64| {
         if unit == "MB/s" {
             format!("{} MB/s", thousands(value.round() as u64))
@@ -256,18 +455,36 @@ pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
             nanos(value)
         }
     };
+    let mut outside = 0;
     for f in figures {
-        table.row(vec![
+        let mut row = vec![
             f.operation.to_string(),
             f.transport.clone(),
             show(f.unit, f.median),
             format!("{:>9} … {:<9}", show(f.unit, f.p5), show(f.unit, f.p95)),
             show(f.unit, f.best),
             f.rounds.to_string(),
-            f.osu_reference.to_string(),
-        ]);
+        ];
+        match (&f.osu, compared) {
+            (Some(osu), _) => {
+                let ratio = osu.paralab_over_osu;
+                let beyond = !(1.0 / OSU_TARGET..=OSU_TARGET).contains(&ratio);
+                outside += usize::from(beyond);
+                row.push(format!("{} ({})", show(f.unit, osu.median), osu.program));
+                row.push(format!(
+                    "{ratio:.2}{}",
+                    if beyond { " (beyond 1.1×)" } else { "" }
+                ));
+            }
+            (None, true) => {
+                row.push(format!("not run; cited {}", f.osu_reference));
+                row.push(String::new());
+            }
+            (None, false) => row.push(f.osu_reference.to_string()),
+        }
+        table.row(row);
     }
-    let columns = [
+    let mut columns = vec![
         Column::LEFT,
         Column::LEFT,
         Column::right(11),
@@ -276,19 +493,52 @@ pub(crate) fn render_table(figures: &[MpiFigure]) -> String {
         Column::right(6),
         Column::LEFT,
     ];
+    if compared {
+        columns.push(Column::LEFT);
+    }
     let mut out = table.render_rows(" ", &columns);
     out.push_str(
         "Two ranks on this machine; shared memory is Open MPI's default between ranks of one \
-         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one OSU-style measurement \
-         (untimed warm-up iterations, then timed ones averaged); the launch is timed by paralab, \
-         mpirun start to exit. The last column is OSU 7.2's, measured for issue 13 on an idle \
-         machine (Open MPI 4.1.4), not by this run.\n",
+         host, tcp is --mca btl self,tcp (standing in for a second host). Each round is one \
+         measurement by OSU 5.3's method (its warm-up and timed iterations, window and \
+         buffers); the launch is timed by paralab, mpirun start to exit.",
     );
+    if compared {
+        out.push_str(&format!(
+            " OSU's programs ran in this run, {OSU_RUNS} times each over the same transport, one \
+             job at a time; paralab ÷ OSU is paralab's time over OSU's (OSU's bandwidth over \
+             paralab's), so above 1 paralab is the slower; the target is within {OSU_TARGET}×. \
+             Rows marked 'not run' had no OSU program (or none found) and cite OSU 7.2's figure \
+             from issue 13's idle machine (Open MPI 4.1.4).\n"
+        ));
+        if let Some((load, cpus)) =
+            load.filter(|(load, cpus)| outside > 0 && *load > *cpus as f64 * 0.5)
+        {
+            out.push_str(&format!(
+                "The machine was busy (load average {load:.1} on {cpus} CPUs): the ratios beyond \
+                 1.1× are inconclusive, as other processes took the CPUs from both programs at \
+                 different moments; run again on an idle machine.\n"
+            ));
+        }
+    } else {
+        out.push_str(
+            " The last column is OSU 7.2's, measured for issue 13 on an idle machine (Open MPI \
+             4.1.4), not by this run: put osu_latency, osu_bw, osu_barrier and osu_allreduce on \
+             the PATH, or give --osu-dir, to measure them beside paralab.\n",
+        );
+    }
     out
 }
 
+/// The 1-minute load average and the logical CPUs, when Linux says.
+pub(crate) fn load_now() -> Option<(f64, usize)> {
+    let text = std::fs::read_to_string("/proc/loadavg").ok()?;
+    let load = text.split_whitespace().next()?.parse().ok()?;
+    Some((load, crate::machine::logical_cpus()))
+}
+
 #[cfg(feature = "mpi")]
-pub(crate) use with_mpi::{measure, serve_rank};
+pub(crate) use with_mpi::{compare_with_osu, measure, serve_rank};
 
 /// A rank started by `measure` is `paralab primitives --mpi-rank LIST`:
 /// served here, before paralab's signal thread starts, so that mpirun's
@@ -326,12 +576,51 @@ mod with_mpi {
     use std::process::{Command, Stdio};
     use std::time::Instant;
 
-    use mpi::collective::SystemOperation;
-
     use crate::sys::children::GroupChild;
-    use mpi::traits::*;
+    use crate::sys::mpi::World;
 
-    use super::{LAUNCHES, MIB, MpiFigure, MpiPrimitive, ROUNDS, RankLine, Transport, WINDOW};
+    use super::{
+        LAUNCHES, MIB, MpiFigure, MpiPrimitive, OSU_RUNS, OsuFigure, OsuPrograms, ROUNDS, RankLine,
+        Transport, WINDOW, parse_osu_output,
+    };
+
+    /// A page: the alignment osu_latency and osu_bw give their buffers
+    /// (`posix_memalign(…, getpagesize(), …)`).
+    const PAGE: usize = 4096;
+
+    /// A message buffer that starts on a page boundary, every byte written
+    /// before the timing (OSU's `touch_data`), so that no first-touch page
+    /// fault lands in a timed iteration.
+    struct AlignedBuffer {
+        storage: Vec<u8>,
+        start: usize,
+        len: usize,
+    }
+
+    impl AlignedBuffer {
+        /// `len` bytes, each set to `fill`.
+        fn new(len: usize, fill: u8) -> Self {
+            let storage = vec![fill; len + PAGE];
+            // Past a page, an alignment the allocator cannot give: the
+            // buffer is then used unaligned, which only costs speed.
+            let start = Some(storage.as_ptr().align_offset(PAGE))
+                .filter(|offset| *offset < PAGE)
+                .unwrap_or(0);
+            AlignedBuffer {
+                storage,
+                start,
+                len,
+            }
+        }
+
+        fn bytes(&self) -> &[u8] {
+            &self.storage[self.start..self.start + self.len]
+        }
+
+        fn bytes_mut(&mut self) -> &mut [u8] {
+            &mut self.storage[self.start..self.start + self.len]
+        }
+    }
 
     /// The hidden `--mpi-rank` value of a rank that only initialises MPI.
     const INIT_ONLY: &str = "init";
@@ -473,8 +762,7 @@ mod with_mpi {
         } else {
             list.split(',').map(str::parse).collect::<Result<_, _>>()?
         };
-        let universe = mpi::initialize().ok_or("MPI was initialised already")?;
-        let world = universe.world();
+        let world = World::init()?;
         if world.size() != 2 {
             return Err(format!(
                 "the MPI primitives need exactly 2 ranks; this job has {}",
@@ -504,96 +792,182 @@ mod with_mpi {
     }
 
     /// One OSU measurement of `primitive`: `skip` untimed iterations, then
-    /// `iterations` timed with `MPI_Wtime`; rank 0's result in the
-    /// primitive's unit (ns per operation, or MB/s).
-    fn one_round(
-        world: &mpi::topology::SimpleCommunicator,
-        primitive: MpiPrimitive,
-        skip: usize,
-        iterations: usize,
-    ) -> f64 {
+    /// `iterations` timed with `MPI_Wtime`, each the way OSU 5.3's program
+    /// does it; rank 0's result in the primitive's unit (ns per operation,
+    /// or MB/s).
+    fn one_round(world: &World, primitive: MpiPrimitive, skip: usize, iterations: usize) -> f64 {
         let rank = world.rank();
-        let peer = world.process_at_rank(1 - rank);
+        let peer = 1 - rank;
         let mut start = 0.0;
         match primitive {
+            // osu_latency: blocking send and receive of a page-aligned,
+            // touched buffer, a barrier first.
             MpiPrimitive::Latency1B | MpiPrimitive::Latency1MiB => {
                 let size = if primitive == MpiPrimitive::Latency1B {
                     1
                 } else {
                     MIB
                 };
-                let send = vec![b'a'; size];
-                let mut receive = vec![b'b'; size];
+                let send = AlignedBuffer::new(size, b'a');
+                let mut receive = AlignedBuffer::new(size, b'b');
                 world.barrier();
                 for i in 0..skip + iterations {
                     if i == skip {
-                        start = mpi::time();
+                        start = world.time();
                     }
                     if rank == 0 {
-                        peer.send(&send[..]);
-                        peer.receive_into(&mut receive[..]);
+                        world.send(peer, send.bytes());
+                        world.receive(peer, receive.bytes_mut());
                     } else {
-                        peer.receive_into(&mut receive[..]);
-                        peer.send(&send[..]);
+                        world.receive(peer, receive.bytes_mut());
+                        world.send(peer, send.bytes());
                     }
                 }
-                (mpi::time() - start) * 1e9 / (2.0 * iterations as f64)
+                (world.time() - start) * 1e9 / (2.0 * iterations as f64)
             }
+            // osu_bw: the sender posts WINDOW MPI_Isend of one buffer, the
+            // receiver WINDOW MPI_Irecv into one buffer; both wait for all,
+            // then the receiver sends a 4-byte acknowledgement. osu_bw
+            // has no barrier before its loop.
             MpiPrimitive::Bandwidth => {
-                let send = vec![b'a'; MIB];
-                let mut receive = vec![b'b'; MIB];
-                let mut ack = [0u8; 1];
-                world.barrier();
+                let send = AlignedBuffer::new(MIB, b'a');
+                let mut receive = AlignedBuffer::new(MIB, b'b');
+                let mut ack = [0u8; 4];
                 for i in 0..skip + iterations {
                     if i == skip {
-                        start = mpi::time();
+                        start = world.time();
                     }
                     if rank == 0 {
-                        mpi::request::multiple_scope(WINDOW, |scope, requests| {
-                            for _ in 0..WINDOW {
-                                requests.add(peer.immediate_send(scope, &send[..]));
-                            }
-                            let mut done = Vec::with_capacity(WINDOW);
-                            requests.wait_all(&mut done);
-                        });
-                        peer.receive_into(&mut ack[..]);
+                        world.send_window(peer, send.bytes(), WINDOW);
+                        world.receive(peer, &mut ack);
                     } else {
-                        // osu_bw posts 64 MPI_Irecv into this one buffer;
-                        // safe Rust lends it to one receive at a time, so
-                        // they are blocking receives, matched in order.
-                        for _ in 0..WINDOW {
-                            peer.receive_into(&mut receive[..]);
-                        }
-                        peer.send(&ack[..]);
+                        world.receive_window(peer, receive.bytes_mut(), WINDOW);
+                        world.send(peer, &ack);
                     }
                 }
-                let seconds = mpi::time() - start;
+                let seconds = world.time() - start;
                 (MIB * WINDOW * iterations) as f64 / 1e6 / seconds
             }
+            // osu_barrier: each barrier timed on its own, the times of
+            // the timed ones summed; the figure is the ranks' average.
             MpiPrimitive::Barrier => {
-                world.barrier();
+                let mut timer = 0.0;
                 for i in 0..skip + iterations {
-                    if i == skip {
-                        start = mpi::time();
+                    let t = world.time();
+                    world.barrier();
+                    if i >= skip {
+                        timer += world.time() - t;
+                    }
+                }
+                world.barrier();
+                ranks_average(world, timer * 1e9 / iterations as f64)
+            }
+            // osu_allreduce: each MPI_Allreduce of 8 bytes timed on its
+            // own, a barrier after each; the ranks' average. (OSU sums two
+            // floats, paralab one double: 8 bytes either way.)
+            MpiPrimitive::Allreduce => {
+                let send = [1.0f64];
+                let mut sum = [0.0f64];
+                world.barrier();
+                let mut timer = 0.0;
+                for i in 0..skip + iterations {
+                    let t = world.time();
+                    world.all_reduce_sum(&send, &mut sum);
+                    if i >= skip {
+                        timer += world.time() - t;
                     }
                     world.barrier();
                 }
-                (mpi::time() - start) * 1e9 / iterations as f64
-            }
-            MpiPrimitive::Allreduce => {
-                let send = [1.0f32; 2];
-                let mut sum = [0.0f32; 2];
-                world.barrier();
-                for i in 0..skip + iterations {
-                    if i == skip {
-                        start = mpi::time();
-                    }
-                    world.all_reduce_into(&send[..], &mut sum[..], SystemOperation::sum());
-                }
-                (mpi::time() - start) * 1e9 / iterations as f64
+                ranks_average(world, timer * 1e9 / iterations as f64)
             }
             MpiPrimitive::Launch => 0.0,
         }
+    }
+
+    /// The average over the ranks of each one's figure (OSU's collectives
+    /// print the ranks' average).
+    fn ranks_average(world: &World, mine: f64) -> f64 {
+        let mut sum = [0.0f64];
+        world.all_reduce_sum(&[mine], &mut sum);
+        sum[0] / world.size() as f64
+    }
+
+    /// Runs the OSU program of each figure `OSU_RUNS` times over
+    /// `transport` (one mpirun at a time, after paralab's own ranks have
+    /// ended) and sets the figure's `osu`. Figures whose program is not
+    /// found keep only the cited reference.
+    pub(crate) fn compare_with_osu(
+        figures: &mut [MpiFigure],
+        transport: &Transport,
+        osu: &OsuPrograms,
+    ) -> Result<(), String> {
+        // One program serves several figures (osu_latency: 1 B and 1 MiB).
+        let mut outputs: Vec<(&'static str, Vec<String>)> = Vec::new();
+        for figure in figures.iter_mut() {
+            let primitive: MpiPrimitive = figure.id.parse()?;
+            let Some((name, args, size)) = primitive.osu_program() else {
+                continue;
+            };
+            let Some(program) = osu.find(name) else {
+                continue;
+            };
+            if !outputs.iter().any(|(n, _)| *n == name) {
+                let mut texts = Vec::new();
+                for _ in 0..OSU_RUNS {
+                    texts.push(run_osu(&program, args, transport)?);
+                }
+                outputs.push((name, texts));
+            }
+            let (_, texts) = outputs.iter().find(|(n, _)| *n == name).expect("run above");
+            let mut runs = Vec::new();
+            for text in texts {
+                let value = parse_osu_output(name, text, size)?;
+                // OSU prints µs, and MB/s as paralab does.
+                runs.push(if primitive.unit() == "ns" {
+                    value * 1e3
+                } else {
+                    value
+                });
+            }
+            figure.osu = Some(OsuFigure::new(primitive, runs, figure.median));
+        }
+        Ok(())
+    }
+
+    /// `mpirun -n 2 … ARGS program args`: its stdout.
+    fn run_osu(
+        program: &std::path::Path,
+        args: &[&str],
+        transport: &Transport,
+    ) -> Result<String, String> {
+        let mut command = crate::mpi::launch::start(
+            std::path::Path::new("mpirun"),
+            2,
+            crate::machine::logical_cpus() < 2,
+            nix::unistd::geteuid().is_root(),
+        );
+        command
+            .args(&transport.mpirun_args)
+            .arg(program)
+            .args(args)
+            .stdin(Stdio::null());
+        let output = GroupChild::output(&mut command).map_err(no_mpirun);
+        crate::sys::signals::wait_if_stopping_now();
+        let output = output?;
+        let name = program.display();
+        if !output.status.success() {
+            let said = String::from_utf8_lossy(&output.stderr);
+            let first = said
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("nothing");
+            return Err(format!(
+                "mpirun of {name} ended with {}; it said: {first}",
+                output.status
+            ));
+        }
+        String::from_utf8(output.stdout)
+            .map_err(|_| format!("{name} printed bytes that are not text"))
     }
 }
 
@@ -623,5 +997,84 @@ mod tests {
         );
         let latency = MpiFigure::from_rounds(MpiPrimitive::Latency1B, 1, &rounds);
         assert_eq!((latency.best, latency.median), (1.0, 2.0));
+    }
+
+    const LATENCY_5_3: &str = "# OSU MPI Latency Test v5.3\n# Size          Latency (us)\n\
+        0                       0.42\n1                       0.43\n1048576               442.18\n";
+
+    #[test]
+    fn osu_output_gives_the_line_of_the_size_asked_for() {
+        assert_eq!(
+            parse_osu_output("osu_latency", LATENCY_5_3, Some(1)),
+            Ok(0.43)
+        );
+        assert_eq!(
+            parse_osu_output("osu_latency", LATENCY_5_3, Some(1 << 20)),
+            Ok(442.18)
+        );
+        let barrier =
+            "\n# OSU MPI Barrier Latency Test v5.3\n# Avg Latency(us)\n             0.68\n";
+        assert_eq!(parse_osu_output("osu_barrier", barrier, None), Ok(0.68));
+        // OSU 7.4 as modified here: its allocation lines start with '#'.
+        let v7 = "# OSU MPI Latency Test v7.4\n# Datatype: MPI_CHAR.\n# Size       Avg Latency(us)\n\
+            # HOST/POSIX_MEMALIGN: allocated 2 bytes at 0x55\n1                       0.20\n";
+        assert_eq!(parse_osu_output("osu_latency", v7, Some(1)), Ok(0.20));
+    }
+
+    #[test]
+    fn garbage_is_not_read_as_osu_figures() {
+        let no_title = parse_osu_output("osu_bw", "1048576 9000\n", Some(1 << 20)).unwrap_err();
+        assert!(no_title.contains("no '# OSU MPI …' title"), "{no_title}");
+        assert!(
+            no_title.contains("it printed: '1048576 9000'"),
+            "{no_title}"
+        );
+        let empty = parse_osu_output("osu_bw", "", Some(1)).unwrap_err();
+        assert!(empty.contains("it printed nothing"), "{empty}");
+        let no_size = parse_osu_output("osu_latency", LATENCY_5_3, Some(8)).unwrap_err();
+        assert!(
+            no_size.contains("no line 'SIZE VALUE' for 8 bytes"),
+            "{no_size}"
+        );
+        for bad in ["1 fast", "1 -3.0", "1 NaN", "1"] {
+            let text = format!("# OSU MPI Latency Test v5.3\n{bad}\n");
+            let error = parse_osu_output("osu_latency", &text, Some(1)).unwrap_err();
+            assert!(error.contains("holds no positive figure"), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn the_ratio_is_above_one_when_paralab_is_the_slower() {
+        let latency = OsuFigure::new(MpiPrimitive::Latency1B, vec![100.0, 300.0, 200.0], 400.0);
+        assert_eq!((latency.median, latency.paralab_over_osu), (200.0, 2.0));
+        let bandwidth = OsuFigure::new(MpiPrimitive::Bandwidth, vec![8000.0], 4000.0);
+        assert_eq!(bandwidth.paralab_over_osu, 2.0);
+        let allreduce = OsuFigure::new(MpiPrimitive::Allreduce, vec![1.0], 1.0);
+        assert_eq!(allreduce.program, "osu_allreduce -m 8:8");
+    }
+
+    #[test]
+    fn the_table_shows_osu_s_figures_of_this_run_or_cites_them() {
+        let mut figure = MpiFigure::from_rounds(MpiPrimitive::Latency1B, 1, &[220.0]);
+        let cited = render_table(std::slice::from_ref(&figure), None);
+        assert!(
+            cited.contains("OSU 7.2 on issue 13's machine") && cited.contains("not by this run")
+        );
+        figure.osu = Some(OsuFigure::new(MpiPrimitive::Latency1B, vec![200.0], 220.0));
+        let launch = MpiFigure::from_rounds(MpiPrimitive::Launch, 1, &[3e8]);
+        let table = render_table(&[figure.clone(), launch], Some((3.0, 2)));
+        assert!(
+            table.contains("200 ns (osu_latency)") && table.contains("1.10"),
+            "{table}"
+        );
+        assert!(table.contains("not run; cited mpirun -n 2"), "{table}");
+        // Within the target: no word about a busy machine.
+        assert!(!table.contains("inconclusive"), "{table}");
+        figure.osu = Some(OsuFigure::new(MpiPrimitive::Latency1B, vec![100.0], 220.0));
+        let table = render_table(&[figure], Some((3.0, 2)));
+        assert!(
+            table.contains("2.20 (beyond 1.1×)") && table.contains("inconclusive"),
+            "{table}"
+        );
     }
 }

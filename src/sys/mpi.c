@@ -43,6 +43,11 @@ int paralab_mpi_recv(void *bytes, int len, int peer, int tag) {
     return MPI_Recv(bytes, len, MPI_BYTE, peer, tag, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
 }
 
+/* Whether a message from `peer` is waiting (MPI_Iprobe): *flag 1 or 0. */
+int paralab_mpi_iprobe(int peer, int tag, int *flag) {
+    return MPI_Iprobe(peer, tag, MPI_COMM_WORLD, flag, MPI_STATUS_IGNORE);
+}
+
 /* osu_bw's window: `count` sends of the same buffer in flight at once. */
 int paralab_mpi_send_window(const void *bytes, int len, int count, int peer, int tag) {
     MPI_Request *requests = malloc(sizeof(MPI_Request) * (size_t)count);
@@ -118,5 +123,3 @@ int paralab_mpi_library_version(char *text, int capacity) {
     memcpy(text, buffer, (size_t)len);
     return len;
 }
-
-void paralab_mpi_abort(int code) { MPI_Abort(MPI_COMM_WORLD, code); }

@@ -46,7 +46,7 @@ unsafe extern "C" {
     fn paralab_mpi_allreduce_sum(mine: *const c_double, sum: *mut c_double, count: c_int) -> c_int;
     fn paralab_mpi_processor_name(name: *mut c_char, capacity: c_int) -> c_int;
     fn paralab_mpi_library_version(text: *mut c_char, capacity: c_int) -> c_int;
-    fn paralab_mpi_abort(code: c_int);
+    fn paralab_mpi_iprobe(peer: c_int, tag: c_int, flag: *mut c_int) -> c_int;
 }
 
 /// The tag of every message: paralab's ranks exchange one kind at a time.
@@ -137,6 +137,15 @@ impl World {
         unsafe { paralab_mpi_recv(bytes.as_mut_ptr().cast(), len(bytes), rank_arg(peer), TAG) };
     }
 
+    /// Whether a message from rank `peer` is waiting to be received
+    /// (`MPI_Iprobe`): a look that never blocks.
+    pub(crate) fn has_message(&self, peer: usize) -> bool {
+        let mut flag: c_int = 0;
+        // SAFETY: `flag` is a valid place for the answer.
+        unsafe { paralab_mpi_iprobe(rank_arg(peer), TAG, &mut flag) };
+        flag != 0
+    }
+
     /// osu_bw's sending side: `count` sends of `bytes` in flight at once
     /// (`MPI_Isend` each, then `MPI_Waitall`).
     pub(crate) fn send_window(&self, peer: usize, bytes: &[u8], count: usize) {
@@ -202,6 +211,25 @@ impl World {
         unsafe { paralab_mpi_broadcast(bytes.as_mut_ptr().cast(), len(bytes), rank_arg(root)) };
     }
 
+    /// [`World::send`] of 64-bit words (little-endian on the wire).
+    pub(crate) fn send_words(&self, peer: usize, words: &[u64]) {
+        self.send(peer, &words_to_bytes(words));
+    }
+
+    /// [`World::receive`] of 64-bit words sent by [`World::send_words`].
+    pub(crate) fn receive_words(&self, peer: usize, words: &mut [u64]) {
+        let mut bytes = vec![0u8; words.len() * 8];
+        self.receive(peer, &mut bytes);
+        bytes_to_words(&bytes, words);
+    }
+
+    /// [`World::broadcast`] of 64-bit words.
+    pub(crate) fn broadcast_words(&self, words: &mut [u64], root: usize) {
+        let mut bytes = words_to_bytes(words);
+        self.broadcast(&mut bytes, root);
+        bytes_to_words(&bytes, words);
+    }
+
     /// `MPI_Allreduce` with `MPI_SUM`: every rank gets the element-wise sum
     /// of every rank's `mine` in `sum` (of the same length).
     pub(crate) fn all_reduce_sum(&self, mine: &[f64], sum: &mut [f64]) {
@@ -223,19 +251,22 @@ impl World {
         // SAFETY: the C side writes at most `capacity` bytes.
         text(|buffer, capacity| unsafe { paralab_mpi_library_version(buffer, capacity) })
     }
-
-    /// `MPI_Abort`: ends every rank of the job with `code`.
-    pub(crate) fn abort(&self, code: i32) -> ! {
-        // SAFETY: MPI is initialised; MPI_Abort does not return.
-        unsafe { paralab_mpi_abort(code) };
-        std::process::exit(code)
-    }
 }
 
 impl Drop for World {
     fn drop(&mut self) {
         // SAFETY: MPI was initialised by `init`; the C side finalises once.
         unsafe { paralab_mpi_finalize() };
+    }
+}
+
+fn words_to_bytes(words: &[u64]) -> Vec<u8> {
+    words.iter().flat_map(|word| word.to_le_bytes()).collect()
+}
+
+fn bytes_to_words(bytes: &[u8], words: &mut [u64]) {
+    for (word, chunk) in words.iter_mut().zip(bytes.chunks_exact(8)) {
+        *word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
     }
 }
 
@@ -281,12 +312,21 @@ mod tests {
         let mut word = *b"paralab!";
         world.broadcast(&mut word, 0);
         assert_eq!(&word, b"paralab!");
+        let mut words = [7, u64::MAX];
+        world.broadcast_words(&mut words, 0);
+        assert_eq!(words, [7, u64::MAX]);
+        world.send_words(0, &[1 << 40, 3]);
+        let mut got_words = [0; 2];
+        world.receive_words(0, &mut got_words);
+        assert_eq!(got_words, [1 << 40, 3]);
         assert_eq!(world.gather(b"abc", 0), Some(b"abc".to_vec()));
         let mut sum = [0.0; 2];
         world.all_reduce_sum(&[1.5, -2.0], &mut sum);
         assert_eq!(sum, [1.5, -2.0]);
+        assert!(!world.has_message(0));
         // A small message to oneself is buffered (eager), so it cannot block.
         world.send(0, b"hi");
+        assert!(world.has_message(0));
         let mut got = [0u8; 2];
         world.receive(0, &mut got);
         assert_eq!(&got, b"hi");
