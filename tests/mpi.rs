@@ -92,32 +92,52 @@ fn ranks_return_the_reference_and_the_launch_stays_out_of_the_wall_time() {
     assert!(saved.iter().all(|&s| s > 0.0 && s < 30.0), "{saved:?}");
 }
 
-#[test]
-fn over_tcp_the_ranks_still_agree() {
-    if !mpirun_here() {
-        return;
+/// Runs the cpu workload on 1, 2 and 4 ranks (4 oversubscribed on 2
+/// CPUs) with `mpi_args`; every rank of every run returns the reference.
+fn ranks_agree_at_1_2_and_4(mpi_args: &str) {
+    let mut command = Command::new(common::PARALAB);
+    command
+        .args(["bench", "--models", "mpi", "--workloads", "cpu"])
+        .args(["--workers", "1,2,4", "--runs", "1", "--format", "json"])
+        .args(["--iters", "500001"]);
+    if !mpi_args.is_empty() {
+        command.args(["--mpi-args", mpi_args]);
     }
-    let output = Command::new(common::PARALAB)
-        .args([
-            "bench",
-            "--models",
-            "mpi",
-            "--workloads",
-            "cpu",
-            "--workers",
-            "4",
-        ])
-        .args(["--runs", "1", "--format", "json", "--iters", "500001"])
-        .args(["--mpi-args", "--mca btl self,tcp"])
-        .output()
-        .unwrap();
+    let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     let doc: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    let outcomes = doc["measurements"][0]["outcomes"].as_array().unwrap();
-    assert_eq!(outcomes.len(), 4);
+    let measurements = doc["measurements"].as_array().unwrap();
+    let workers: Vec<u64> = measurements
+        .iter()
+        .map(|m| m["workers"].as_u64().unwrap())
+        .collect();
+    assert_eq!(workers, [1, 2, 4], "{doc}");
     let cpu = Workload::Cpu { iters: 500_001 }.expected_result();
-    assert!(outcomes.iter().all(|o| o["result"] == cpu), "{doc}");
+    for m in measurements {
+        let outcomes = m["outcomes"].as_array().unwrap();
+        assert_eq!(outcomes.len() as u64, m["workers"].as_u64().unwrap());
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| o["status"] == "finished" && o["result"] == cpu),
+            "{m}"
+        );
+    }
+}
+
+#[test]
+fn over_shared_memory_1_2_and_4_ranks_agree() {
+    if mpirun_here() {
+        ranks_agree_at_1_2_and_4("");
+    }
+}
+
+#[test]
+fn over_tcp_1_2_and_4_ranks_agree() {
+    if mpirun_here() {
+        ranks_agree_at_1_2_and_4("--mca btl self,tcp");
+    }
 }
 
 #[test]
