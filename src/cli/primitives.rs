@@ -2,6 +2,7 @@
 
 use std::io::IsTerminal;
 
+use crate::measure::contention::Counters;
 use crate::primitives::mpi::{self, MpiFigure, MpiPrimitive, OsuPrograms, Transport};
 use crate::primitives::{Primitive, Timing, render_table};
 use clap::{Args, ValueEnum};
@@ -126,6 +127,9 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         }
     }
     let mut figures = Vec::new();
+    // What else ran while the MPI figures were measured (paralab's mpirun
+    // jobs, reaped by then, count as paralab's own).
+    let before_mpi = Counters::now();
     if failure.is_none() && !chosen_mpi.is_empty() {
         if progress {
             error::status(format_args!("timing MPI's primitives with mpirun -n 2 …"));
@@ -158,6 +162,10 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
         // Each primitive's transports side by side.
         figures.sort_by_key(|f| chosen_mpi.iter().position(|p| p.id() == f.id));
     }
+    let others_during_mpi = before_mpi
+        .until(&Counters::now())
+        .others_cpus
+        .map(|others| (others, crate::machine::logical_cpus()));
     if progress {
         error::clear_status();
     }
@@ -171,7 +179,7 @@ pub(crate) fn run(args: PrimitivesArgs) -> Result<Exit, CliError> {
                 if !text.is_empty() {
                     text.push('\n');
                 }
-                text.push_str(&mpi::render_table(&figures, mpi::load_now()));
+                text.push_str(&mpi::render_table(&figures, others_during_mpi));
             }
             text
         }
