@@ -5,8 +5,8 @@ paralab passes this text to the interpreter itself, with no file on disk
     python3 -c DRIVER MODEL START_METHOD WORKLOAD AMOUNT WORKERS
 in the root directory, with PARALAB_PARENT_PID in its environment.
 MODEL is thread, process, async, thread-pool, process-pool or
-interpreters; START_METHOD is fork, spawn or forkserver (process only, '-'
-otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT =
+interpreters (or mpi: one rank of N under mpirun, see run_mpi);
+START_METHOD is fork, spawn or forkserver (process only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT =
 nanoseconds). It prints one JSON object on stdout:
     {"python": "3.11.7", "gil_enabled": true, "t0_ns": ..., "wall_s": ...,
      "startup_s": ...,
@@ -349,6 +349,49 @@ def run_interpreters(workload, amount, workers):
     return start, wall, reports, startup
 
 
+def run_mpi(workload, amount, workers):
+    """mpi4py: this process is one of N ranks that mpirun started, each
+    running the driver. The work runs between two barriers; every rank
+    prints its own report as soon as its work is done (should another rank
+    die, MPI ends the job before the gather, and these lines are all that
+    is left of the ranks that had finished); rank 0 gathers every rank's
+    report and prints the job's. The lines are those of paralab's own MPI
+    ranks (src/mpi/report.rs). Returns the exit code."""
+    from mpi4py import MPI  # starts MPI: mpirun's launch ends at the first barrier
+
+    # Our parent is the launcher's process on this host, not paralab.
+    die_with_parent(os.getppid())
+    comm = MPI.COMM_WORLD
+    rank = comm.Get_rank()
+    if comm.Get_size() != workers:
+        # An mpirun of another MPI than mpi4py's starts N jobs of one rank.
+        print(f"rank {rank} is in a job of {comm.Get_size()} ranks, not {workers}: "
+              "is mpirun the one of the MPI mpi4py was built with?", file=sys.stderr)
+        return 3
+    comm.Barrier()
+    t0 = MPI.Wtime()
+    ready_ns = time.monotonic_ns()
+    report = timed(rank, workload, amount)
+    mine = {"rank": rank, "result": report["result"],
+            "start_s": (report["start_ns"] - ready_ns) / 1e9,
+            "end_s": (report["end_ns"] - ready_ns) / 1e9,
+            "user_s": report.get("user_s", report.get("cpu_s", 0.0)),
+            "system_s": report.get("system_s", 0.0),
+            "voluntary_switches": report.get("voluntary_switches", 0),
+            "involuntary_switches": report.get("involuntary_switches", 0),
+            "maxrss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss if resource else 0,
+            "host": MPI.Get_processor_name()}
+    print(json.dumps({"paralab_mpi_rank": mine}), flush=True)
+    comm.Barrier()
+    wall = MPI.Wtime() - t0
+    ranks = comm.gather(mine, root=0)
+    if rank == 0:
+        library = MPI.Get_library_version().split(",")[0].strip()
+        print(json.dumps({"paralab_mpi": 1, "wall_s": wall, "ready_mono_ns": ready_ns,
+                          "library": library, "ranks": ranks}), flush=True)
+    return 0
+
+
 def parent_pid():
     """paralab's pid, which it names in PARALAB_PARENT_PID (None when run by hand)."""
     try:
@@ -376,6 +419,8 @@ def main(argv):
         t0, wall, reports, startup = run_process_pool(workload, amount, workers)
     elif model == "interpreters":
         t0, wall, reports, startup = run_interpreters(workload, amount, workers)
+    elif model == "mpi":
+        return run_mpi(workload, amount, workers)  # prints paralab's MPI lines
     else:
         print(f"unknown model {model!r}", file=sys.stderr)
         return 2
