@@ -85,7 +85,7 @@ impl Runner for MpiRanks {
         match JobReport::find(&stdout) {
             Some(Ok(job)) => {
                 let launch_s = launched_s(&job, launched);
-                say_launch(&job, launch_s, clock.elapsed().as_secs_f64());
+                say_launch("mpi", &job, launch_s, clock.elapsed().as_secs_f64());
                 Ok(RunOutput {
                     outcomes: job.outcomes(workers),
                     own_wall_s: Some(job.wall_s),
@@ -96,9 +96,10 @@ impl Runner for MpiRanks {
                 reason: problem,
             }))),
             None if never_started(ran.output.status, &stdout, &stderr) => {
-                Err(not_launched(&mpirun, ran.output.status, &stderr))
+                Err(not_launched("mpi", &mpirun, ran.output.status, &stderr))
             }
             None => Ok(RunOutput::timed_by_caller(failed_job(
+                "mpi",
                 workers,
                 ran.output.status,
                 &stdout,
@@ -185,14 +186,14 @@ fn in_job(workload: &Workload, workers: usize, started_by: &str) -> RunOutput {
 
 /// One line on stderr per run: what the table cannot hold (the launch,
 /// the hosts, each rank's peak memory).
-fn say_launch(job: &JobReport, launch_s: Option<f64>, mpirun_s: f64) {
+pub(crate) fn say_launch(model: &str, job: &JobReport, launch_s: Option<f64>, mpirun_s: f64) {
     let launch = match launch_s {
         Some(s) => format!("launch (mpirun start to every MPI_Init done) {s:.3} s"),
         None => "launch not measured (rank 0 ran on another host)".into(),
     };
     let peak = job.ranks.iter().map(|r| r.maxrss_kib).max().unwrap_or(0);
     eprintln!(
-        "paralab: mpi: {} on {}: {launch}, wall (rank 0, barrier to barrier) {:.3} s, whole mpirun {mpirun_s:.3} s; largest peak RSS of a rank {:.1} MiB; {}",
+        "paralab: {model}: {} on {}: {launch}, wall (rank 0, barrier to barrier) {:.3} s, whole mpirun {mpirun_s:.3} s; largest peak RSS of a rank {:.1} MiB; {}",
         crate::fmt::count(job.ranks.len(), "rank"),
         job.hosts().join(", "),
         job.wall_s,
@@ -204,7 +205,7 @@ fn say_launch(job: &JobReport, launch_s: Option<f64>, mpirun_s: f64) {
 /// The launch: from paralab starting `mpirun` to every rank past
 /// `MPI_Init` (rank 0 leaving the first barrier). Only when rank 0 ran on
 /// this host, where its monotonic clock is paralab's.
-fn launched_s(job: &JobReport, launched: MonoTime) -> Option<f64> {
+pub(crate) fn launched_s(job: &JobReport, launched: MonoTime) -> Option<f64> {
     let here = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
     let rank0 = job.ranks.first()?;
     (rank0.host == here.trim() && job.ready_mono_ns >= launched.0)
@@ -217,7 +218,8 @@ fn launched_s(job: &JobReport, launched: MonoTime) -> Option<f64> {
 /// its code (even if it had printed: it died before the gather); the
 /// others are lost, with mpirun's own words. At least one outcome is a
 /// failure, so that no table or verdict takes the run for a success.
-fn failed_job(
+pub(crate) fn failed_job(
+    model: &str,
     workers: usize,
     status: std::process::ExitStatus,
     stdout: &str,
@@ -238,7 +240,7 @@ fn failed_job(
         reason: format!("rank 0's report of the job never came: {said}"),
     };
     let outcomes = keep_finished(workers, stdout, died.as_ref(), lost, missing);
-    say_failure(&outcomes, died.as_ref());
+    say_failure(model, &outcomes, died.as_ref());
     outcomes
 }
 
@@ -248,7 +250,7 @@ fn failed_job(
 /// keeps its result, times and CPU use; the others are `ended`. Should
 /// every rank have finished all the same, rank 0 is `missing`: the job
 /// did not end well, and no table or verdict may take the run for a success.
-fn keep_finished(
+pub(crate) fn keep_finished(
     workers: usize,
     stdout: &str,
     died: Option<&Death>,
@@ -277,7 +279,7 @@ fn keep_finished(
 
 /// One line on stderr for a job that ended without rank 0's report: which
 /// rank died, on which host, how; which ranks' results are kept.
-fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
+fn say_failure(model: &str, outcomes: &[WorkerOutcome], died: Option<&Death>) {
     let kept: Vec<String> = outcomes
         .iter()
         .filter(|o| o.status.is_success())
@@ -295,14 +297,14 @@ fn say_failure(outcomes: &[WorkerOutcome], died: Option<&Death>) {
         ),
     };
     match died {
-        Some(death) => eprintln!("paralab: mpi: {death}, and mpirun ended the job; {kept}"),
-        None => eprintln!("paralab: mpi: the job ended without rank 0's report; {kept}"),
+        Some(death) => eprintln!("paralab: {model}: {death}, and mpirun ended the job; {kept}"),
+        None => eprintln!("paralab: {model}: the job ended without rank 0's report; {kept}"),
     }
 }
 
 /// A rank `mpirun` saw die.
 #[derive(Clone, Debug, PartialEq)]
-struct Death {
+pub(crate) struct Death {
     /// Its rank.
     rank: usize,
     /// The node mpirun names, when it names one.
@@ -419,7 +421,7 @@ fn dead_rank(line: &str) -> Option<Death> {
 /// Whether `mpirun` gave up before any rank ran: it exited by itself with
 /// an error (a host it cannot reach, an option it rejects), no rank printed
 /// its report and none died. The same would happen in every later run.
-fn never_started(status: std::process::ExitStatus, stdout: &str, stderr: &str) -> bool {
+pub(crate) fn never_started(status: std::process::ExitStatus, stdout: &str, stderr: &str) -> bool {
     status.code().is_some_and(|code| code != 0)
         && RankLine::find_all(stdout).is_empty()
         && death_in(stderr).is_none()
@@ -427,7 +429,8 @@ fn never_started(status: std::process::ExitStatus, stdout: &str, stderr: &str) -
 
 /// The error of a job `mpirun` could not launch: its first words, in one
 /// line; the model is dropped from the sweep, so it is said once.
-fn not_launched(
+pub(crate) fn not_launched(
+    model: &str,
     mpirun: &std::path::Path,
     status: std::process::ExitStatus,
     stderr: &str,
@@ -436,7 +439,9 @@ fn not_launched(
     ModelError::Resource {
         doing: format!("launch the MPI job with {}", mpirun.display()),
         cause: std::io::Error::other(said),
-        limit: "check --mpi-args (its hosts, its options); the mpi model is left out of the rest of the sweep".into(),
+        limit: format!(
+            "check --mpi-args (its hosts, its options); the {model} model is left out of the rest of the sweep"
+        ),
     }
 }
 
@@ -457,7 +462,7 @@ mod tests {
     #[test]
     fn a_dead_rank_is_read_from_mpiruns_words() {
         let stderr = "--------\nmpirun noticed that process rank 1 with PID 0 on node h exited on signal 9 (Killed).\n--------\n";
-        let outcomes = failed_job(3, std::process::ExitStatus::default(), "", stderr);
+        let outcomes = failed_job("mpi", 3, std::process::ExitStatus::default(), "", stderr);
         assert_eq!(
             outcomes[1].status,
             WorkerStatus::Killed {
@@ -521,7 +526,7 @@ mod tests {
     fn the_ranks_that_finished_before_a_death_keep_their_results() {
         let stdout = format!("{}\n{}\n{}\n", line(2), line(0), line(1));
         let stderr = "mpirun noticed that process rank 1 with PID 0 on node h exited on signal 9 (Killed).\n";
-        let outcomes = failed_job(4, std::process::ExitStatus::default(), &stdout, stderr);
+        let outcomes = failed_job("mpi", 4, std::process::ExitStatus::default(), &stdout, stderr);
         assert_eq!(outcomes[0].status, WorkerStatus::Finished { result: 7 });
         assert_eq!(outcomes[2].end_s, Some(1.0));
         // Rank 1 printed, then died before the gather: its death is what counts.
@@ -537,7 +542,7 @@ mod tests {
     #[test]
     fn a_job_without_rank_0s_report_never_passes_for_a_success() {
         let stdout = format!("{}\n{}\n", line(0), line(1));
-        let outcomes = failed_job(2, std::process::ExitStatus::default(), &stdout, "");
+        let outcomes = failed_job("mpi", 2, std::process::ExitStatus::default(), &stdout, "");
         assert!(!outcomes.iter().all(|o| o.status.is_success()));
         assert_eq!(outcomes[1].status, WorkerStatus::Finished { result: 7 });
     }

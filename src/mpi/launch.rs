@@ -133,7 +133,7 @@ impl Launcher {
 
     /// Whether the extra arguments say where ranks go (then their slots are
     /// the user's business, not `--oversubscribe`'s).
-    fn places_ranks(&self) -> bool {
+    pub(crate) fn places_ranks(&self) -> bool {
         self.args.iter().any(|arg| {
             [
                 "--hostfile",

@@ -6,8 +6,9 @@ paralab passes this text to the interpreter itself, with no file on disk
 in the root directory, with PARALAB_PARENT_PID in its environment.
 MODEL is thread, process, async, thread-pool, process-pool or
 interpreters (or mpi: one rank of N under mpirun, see run_mpi);
-START_METHOD is fork, spawn or forkserver (process only, '-' otherwise); WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT =
-nanoseconds). It prints one JSON object on stdout:
+START_METHOD is fork, spawn or forkserver (process only, '-' otherwise);
+WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT = nanoseconds).
+It prints one JSON object on stdout:
     {"python": "3.11.7", "gil_enabled": true, "t0_ns": ..., "wall_s": ...,
      "startup_s": ...,
      "workers": [{"worker": 0, "result": ..., "start_ns": ..., "end_ns": ...,

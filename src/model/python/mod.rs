@@ -12,6 +12,8 @@
 //! probe of [`Python::find`], and by the driver in every run. The driver's
 //! word wins (it ran the work), and a disagreement is said on stderr.
 
+pub(crate) mod mpi4py;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};
