@@ -187,6 +187,25 @@ impl BenchArgs {
     }
 }
 
+/// The machine block's MPI line for `py-mpi` (when the mpi model has not
+/// given it): the `mpirun` its ranks will be started with. A `--mpirun`
+/// that is not there is bad input, said before anything runs.
+fn py_mpi_launcher(
+    plan: &Plan,
+    python: Option<&Python>,
+) -> Result<Option<crate::machine::MpiInfo>, CliError> {
+    let Some(python) = python.filter(|_| plan.models.contains(&Model::PY_MPI)) else {
+        return Ok(None);
+    };
+    match crate::model::python::mpi4py::chosen_mpirun(python) {
+        Ok(mpirun) => Ok(Some(crate::mpi::launch::chosen().describe(&mpirun))),
+        Err(problem) if crate::mpi::launch::chosen().mpirun.is_some() => {
+            Err(CliError::Usage(problem))
+        }
+        Err(_) => Ok(None),
+    }
+}
+
 /// `--mpi-args`, split into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MpiArgs(Vec<String>);
@@ -312,7 +331,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     machine.mpi = match (&mpirun, &in_job) {
         (Some(mpirun), _) => Some(crate::mpi::launch::chosen().describe(mpirun)),
         (None, Some(started_by)) => Some(crate::mpi::launch::chosen().in_job_described(started_by)),
-        (None, None) => None,
+        (None, None) => py_mpi_launcher(&plan, python.as_ref())?,
     };
     before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
     let mut save = match &args.save {

@@ -526,7 +526,13 @@ mod tests {
     fn the_ranks_that_finished_before_a_death_keep_their_results() {
         let stdout = format!("{}\n{}\n{}\n", line(2), line(0), line(1));
         let stderr = "mpirun noticed that process rank 1 with PID 0 on node h exited on signal 9 (Killed).\n";
-        let outcomes = failed_job("mpi", 4, std::process::ExitStatus::default(), &stdout, stderr);
+        let outcomes = failed_job(
+            "mpi",
+            4,
+            std::process::ExitStatus::default(),
+            &stdout,
+            stderr,
+        );
         assert_eq!(outcomes[0].status, WorkerStatus::Finished { result: 7 });
         assert_eq!(outcomes[2].end_s, Some(1.0));
         // Rank 1 printed, then died before the gather: its death is what counts.

