@@ -519,7 +519,7 @@ fn stopped_by(signal_sent: nix::sys::signal::Signal) -> Output {
 }
 
 #[test]
-fn sigterm_and_ctrl_c_to_paralab_leave_no_mpirun_and_no_rank() {
+fn sigterm_ctrl_c_and_kill_9_to_paralab_leave_no_mpirun_and_no_rank() {
     if engines().is_none() {
         return;
     }
@@ -527,4 +527,6 @@ fn sigterm_and_ctrl_c_to_paralab_leave_no_mpirun_and_no_rank() {
     assert_eq!(output.status.code(), Some(143), "{}", text(&output.stderr));
     let output = stopped_by(nix::sys::signal::Signal::SIGINT);
     assert_eq!(output.status.code(), Some(130), "{}", text(&output.stderr));
+    let output = stopped_by(nix::sys::signal::Signal::SIGKILL);
+    assert_eq!(output.status.code(), None, "killed");
 }
