@@ -530,3 +530,45 @@ fn sigterm_ctrl_c_and_kill_9_to_paralab_leave_no_mpirun_and_no_rank() {
     let output = stopped_by(nix::sys::signal::Signal::SIGKILL);
     assert_eq!(output.status.code(), None, "killed");
 }
+
+#[test]
+fn mpi_args_mpirun_rejects_are_one_line_and_the_model_is_dropped() {
+    let Some(python) = engines() else {
+        return;
+    };
+    let output = paralab(
+        &python,
+        &[
+            "1000",
+            "--workloads",
+            "cpu",
+            "--workers",
+            "1,2",
+            "--models",
+            "py-mpi,thread",
+            "--runs",
+            "1",
+            "--keep-going",
+            "--mpi-args",
+            "--no-such-mpirun-option",
+        ],
+    )
+    .wait_with_output()
+    .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    let errors: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("could not launch the MPI job"))
+        .collect();
+    assert_eq!(errors.len(), 1, "one error, not one per cell: {stderr}");
+    assert!(errors[0].contains("--no-such-mpirun-option"), "{stderr}");
+    assert!(!stderr.contains("-----"), "{stderr}");
+    // The thread model's rows are there, with their speedups.
+    let rows: Vec<&str> = stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("1 ") || l.trim_start().starts_with("2 "))
+        .collect();
+    assert_eq!(rows.len(), 2, "{stdout}");
+    assert!(rows.iter().all(|row| row.contains('×')), "{stdout}");
+}

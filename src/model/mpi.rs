@@ -365,12 +365,23 @@ fn mpirun_said(stderr: &str) -> Option<String> {
     }
     let lines: Vec<&str> = stderr.lines().map(str::trim).collect();
     let prose = |line: &&str| !line.is_empty() && !line.starts_with("----");
-    let paragraph: Vec<&str> = lines
+    let mut rest = lines
         .iter()
-        .skip_while(|line| !prose(line) || line.starts_with('['))
-        .take_while(|line| prose(line))
         .copied()
-        .collect();
+        .skip_while(|line| !prose(line) || line.starts_with('['))
+        .peekable();
+    let mut paragraph: Vec<&str> = Vec::new();
+    while let Some(line) = rest.next_if(|line| prose(line)) {
+        paragraph.push(line);
+    }
+    // "An unrecognized option was included on the mpirun command line:"
+    // is nothing without the next paragraph, which names it.
+    if paragraph.last().is_some_and(|line| line.ends_with(':')) {
+        paragraph.extend(
+            rest.skip_while(|line| !prose(line))
+                .take_while(|line| prose(line)),
+        );
+    }
     let text = paragraph.join(" ");
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let sentence = match text.find(". ") {
@@ -633,6 +644,12 @@ mod tests {
         assert_eq!(
             mpirun_said(wall).unwrap(),
             "It looks like MPI_INIT failed for some reason; your parallel process is likely to abort."
+        );
+        // Open MPI 5 names the option it rejects in a paragraph of its own.
+        let rejected = "-----\nAn unrecognized option was included on the mpirun command line:\n\n  Option: --no-such-option\n\nPlease use the \"mpirun --help\" command to obtain a list of all\nsupported options.\n-----\n";
+        assert_eq!(
+            mpirun_said(rejected).unwrap(),
+            "An unrecognized option was included on the mpirun command line: Option: --no-such-option"
         );
         let exit = |code: i32| {
             use std::os::unix::process::ExitStatusExt;
