@@ -145,7 +145,11 @@ fn every_rank_returns_the_reference_with_the_launch_apart() {
             assert_eq!(o["host"], hostname().as_str(), "{m}");
             assert!(o["cpu_s"].as_f64().is_some(), "{m}");
             let (start, end) = (o["start_s"].as_f64().unwrap(), o["end_s"].as_f64().unwrap());
-            assert!(0.0 <= start && start <= end && end <= wall + 1e-3, "{m}");
+            // Each rank's times are from its own exit of the first
+            // barrier, the wall time from rank 0's: a rank's work lies
+            // within the wall time, give or take rank 0's scheduling delay.
+            assert!(0.0 <= start && start <= end, "{m}");
+            assert!(end - start <= wall * 1.1 + 0.05, "{m}");
         }
         if m["workload"]["kind"] == "sleep" {
             assert!((0.045..5.0).contains(&wall), "{m}");
