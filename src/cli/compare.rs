@@ -24,7 +24,7 @@ pub(crate) struct CompareArgs {
 
     /// Exit with code 1 when a cell is slower by more than PCT percent
     /// (its whole 95% interval beyond it, on sound evidence), e.g. 10 or 10%
-    #[arg(long, value_name = "PCT", value_parser = percent)]
+    #[arg(long, value_name = "PCT", value_parser = percent, allow_negative_numbers = true)]
     threshold: Option<f64>,
 
     /// What to print on stdout

@@ -108,13 +108,20 @@ pub(crate) fn judge(
             "A and B were measured on different machines ({how}): a difference may be the machine's"
         ));
     }
+    // Too short first: the CPU times of runs of a few milliseconds are
+    // counted in ticks, so what they say of a busy machine is noise too.
+    for (side, walls) in [(a, &walls_a), (b, &walls_b)] {
+        if let Some(reason) = too_short(walls) {
+            return inconclusive(format!("in {}, {reason}", side.name));
+        }
+    }
     for side in [a, b] {
         if let Some(reason) = busy(side) {
             return inconclusive(format!("in {}, {reason}", side.name));
         }
     }
     for (side, walls) in [(a, &walls_a), (b, &walls_b)] {
-        if let Some(reason) = too_short(walls).or_else(|| runs_disagree(walls)) {
+        if let Some(reason) = runs_disagree(walls) {
             return inconclusive(format!("in {}, {reason}", side.name));
         }
     }
