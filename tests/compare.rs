@@ -217,7 +217,7 @@ fn bad_input_is_one_line_and_exit_2() {
         &other,
         std::fs::read_to_string(&a)
             .unwrap()
-            .replace("\"workers\":1", "\"workers\":3"),
+            .replace("\"thread\"", "\"process\""),
     )
     .unwrap();
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
