@@ -245,11 +245,53 @@ fn bad_input_is_one_line_and_exit_2() {
 
 /// A saved file of three made-up runs of one thread (no run needed).
 fn planted_free_file(path: &Path) {
+    made_up_file(path, &[0.1, 0.1, 0.1]);
+}
+
+/// A saved file of made-up runs of one thread, one per wall time, on a
+/// quiet machine (no other work seen), each keeping its CPU busy.
+fn made_up_file(path: &Path, walls: &[f64]) {
     let line = |run: usize, wall: f64| {
         format!(
-            "{{\"workload\":{{\"kind\":\"cpu\",\"iters\":1000}},\"model\":\"thread\",\"workers\":1,\"run\":{run},\"wall_s\":{wall},\"outcomes\":[{{\"worker\":0,\"cpu_s\":{wall},\"status\":\"finished\",\"result\":9707240}}]}}\n"
+            "{{\"workload\":{{\"kind\":\"cpu\",\"iters\":1000}},\"model\":\"thread\",\"workers\":1,\"run\":{run},\"wall_s\":{wall},\"outcomes\":[{{\"worker\":0,\"cpu_s\":{wall},\"status\":\"finished\",\"result\":9707240}}],\"others_cpus\":0.0,\"steal_cpus\":0.0}}\n"
         )
     };
-    let text: String = (1..=3).map(|run| line(run, 0.1)).collect();
+    let text: String = walls
+        .iter()
+        .enumerate()
+        .map(|(run, &wall)| line(run + 1, wall))
+        .collect();
     std::fs::write(path, text).unwrap();
+}
+
+/// The exit code and the verdict do not depend on this machine's load:
+/// runs made up as a quiet machine would record them, B ×1.5 of A.
+#[test]
+fn a_planted_slowdown_in_quiet_runs_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let walls = [0.100, 0.102, 0.098, 0.101, 0.099, 0.100, 0.103];
+    let (a, b) = (dir.path().join("a.jsonl"), dir.path().join("b.jsonl"));
+    made_up_file(&a, &walls);
+    made_up_file(&b, &walls.map(|w| w * 1.5));
+    let (json, code) = compare_json(&a, &b, &["--threshold", "10"]);
+    assert_eq!(one_worker(&json)["verdict"]["change"], "slower", "{json}");
+    assert_eq!(code, 1, "{json}");
+    let (json, code) = compare_json(&a, &a, &["--threshold", "10"]);
+    assert_eq!(one_worker(&json)["verdict"]["change"], "no_difference", "{json}");
+    assert_eq!(code, 0);
+    // A symlink to A is the same file: compared with itself, one warning.
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&a, &link).unwrap();
+    let output = paralab()
+        .arg("compare")
+        .args([&a, &link])
+        .args(["--threshold", "10"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.lines().count() == 1 && stderr.contains("same file"),
+        "{stderr}"
+    );
 }
