@@ -114,7 +114,9 @@ fn a_planted_slowdown_is_slower_and_exits_1_past_the_threshold() {
         }
     }
     let Some(a) = sound else {
-        eprintln!("the machine was too busy for a sound run in 5 attempts; only the honesty of the verdicts was checked");
+        eprintln!(
+            "the machine was too busy for a sound run in 5 attempts; only the honesty of the verdicts was checked"
+        );
         return;
     };
     let b = dir.path().join("b.jsonl");
@@ -222,15 +224,31 @@ fn bad_input_is_one_line_and_exit_2() {
     .unwrap();
     let cases: Vec<(Vec<std::ffi::OsString>, &str)> = vec![
         (
-            vec![a.clone().into(), a.clone().into(), "--threshold".into(), "ten".into()],
+            vec![
+                a.clone().into(),
+                a.clone().into(),
+                "--threshold".into(),
+                "ten".into(),
+            ],
             "'ten' is not a percentage",
         ),
         (
-            vec![a.clone().into(), a.clone().into(), "--threshold".into(), "-5".into()],
+            vec![
+                a.clone().into(),
+                a.clone().into(),
+                "--threshold".into(),
+                "-5".into(),
+            ],
             "percentage",
         ),
-        (vec![a.clone().into(), missing.clone().into()], "cannot read"),
-        (vec![garbage.clone().into(), a.clone().into()], "cannot read"),
+        (
+            vec![a.clone().into(), missing.clone().into()],
+            "cannot read",
+        ),
+        (
+            vec![garbage.clone().into(), a.clone().into()],
+            "cannot read",
+        ),
         (vec![a.clone().into(), other.clone().into()], "no cell"),
     ];
     for (args, words) in cases {
@@ -277,7 +295,11 @@ fn a_planted_slowdown_in_quiet_runs_exits_1() {
     assert_eq!(one_worker(&json)["verdict"]["change"], "slower", "{json}");
     assert_eq!(code, 1, "{json}");
     let (json, code) = compare_json(&a, &a, &["--threshold", "10"]);
-    assert_eq!(one_worker(&json)["verdict"]["change"], "no_difference", "{json}");
+    assert_eq!(
+        one_worker(&json)["verdict"]["change"],
+        "no_difference",
+        "{json}"
+    );
     assert_eq!(code, 0);
     // A symlink to A is the same file: compared with itself, one warning.
     let link = dir.path().join("link.jsonl");

@@ -47,19 +47,32 @@ pub(crate) fn man(_: ManArgs) -> Result<Exit, CliError> {
         output: "the manual page".into(),
         error,
     };
+    // Man pages title themselves in capitals: `.TH PARALAB 1`.
     clap_mangen::Man::new(command.clone())
+        .title("PARALAB")
         .render(&mut page)
         .map_err(write)?;
-    // One page for everything: each subcommand's options follow, as a
-    // section of its own, so `man paralab` shows all of paralab.
+    // One page for everything: each subcommand follows as a section of
+    // its own, its description, synopsis and options as subsections, so
+    // that `man paralab` shows all of paralab.
     for sub in command.get_subcommands().filter(|s| !s.is_hide_set()) {
         let name = sub.get_name().to_string();
-        let sub = sub.clone().bin_name(format!("paralab {name}"));
-        let man = clap_mangen::Man::new(sub);
+        let man = clap_mangen::Man::new(sub.clone().bin_name(format!("paralab {name}")));
+        let mut section = Vec::new();
+        man.render_description_section(&mut section)
+            .and_then(|()| man.render_synopsis_section(&mut section))
+            .and_then(|()| man.render_options_section(&mut section))
+            .map_err(write)?;
         page.extend_from_slice(format!(".SH \"PARALAB {}\"\n", name.to_uppercase()).as_bytes());
-        man.render_description_section(&mut page).map_err(write)?;
-        man.render_synopsis_section(&mut page).map_err(write)?;
-        man.render_options_section(&mut page).map_err(write)?;
+        let section = String::from_utf8_lossy(&section);
+        for line in section.lines() {
+            let line = match line.strip_prefix(".SH ") {
+                Some(title) => format!(".SS {title}"),
+                None => line.to_string(),
+            };
+            page.extend_from_slice(line.as_bytes());
+            page.push(b'\n');
+        }
     }
     print_stdout(&String::from_utf8_lossy(&page));
     Ok(Exit::Success)

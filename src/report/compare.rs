@@ -218,7 +218,9 @@ fn median(summary: &Option<Summary>) -> String {
 
 /// `×1.492`, or `-` without a ratio.
 fn ratio(verdict: &CellVerdict) -> String {
-    verdict.ratio.map_or_else(|| "-".into(), |r| format!("×{r:.3}"))
+    verdict
+        .ratio
+        .map_or_else(|| "-".into(), |r| format!("×{r:.3}"))
 }
 
 /// `×1.45 to ×1.53`, or `-` without an interval.
@@ -230,7 +232,12 @@ fn interval(verdict: &CellVerdict) -> String {
 
 /// The last line: how many cells changed, and what the exit code says.
 fn tally(c: &Comparison) -> String {
-    let of = |change| c.cells.iter().filter(|cell| cell.verdict.change == change).count();
+    let of = |change| {
+        c.cells
+            .iter()
+            .filter(|cell| cell.verdict.change == change)
+            .count()
+    };
     let mut line = format!(
         "{} compared: {} slower, {} faster, {} no difference, {} inconclusive",
         fmt::count(c.cells.len(), "cell"),
@@ -260,7 +267,14 @@ pub(crate) fn render_text(c: &Comparison) -> String {
     if !c.cells.is_empty() {
         let mut table = fmt::Table::new(
             "cells in both files",
-            &["cell", "A median", "B median", "B/A", "95% interval", "verdict"],
+            &[
+                "cell",
+                "A median",
+                "B median",
+                "B/A",
+                "95% interval",
+                "verdict",
+            ],
         );
         for cell in &c.cells {
             table.row(vec![

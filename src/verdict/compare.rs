@@ -141,12 +141,18 @@ pub(crate) fn judge(
     let (change, mut text) = if low > 1.0 {
         (
             Change::Slower,
-            format!("slower: B takes {} more time, {figures}", percent(ratio - 1.0)),
+            format!(
+                "slower: B takes {} more time, {figures}",
+                percent(ratio - 1.0)
+            ),
         )
     } else if high < 1.0 {
         (
             Change::Faster,
-            format!("faster: B takes {} less time, {figures}", percent(1.0 - ratio)),
+            format!(
+                "faster: B takes {} less time, {figures}",
+                percent(1.0 - ratio)
+            ),
         )
     } else {
         (
@@ -287,7 +293,10 @@ mod tests {
             judge(side("A", &one), side("B", &slow), None, None),
             "A has one run",
         );
-        check(judge(side("A", &[]), side("B", &slow), None, None), "no run");
+        check(
+            judge(side("A", &[]), side("B", &slow), None, None),
+            "no run",
+        );
         let busy: Vec<Measurement> = [0.15, 0.151, 0.149]
             .iter()
             .map(|&w| Measurement::made_up(Model::THREAD, 2, w, 0.3 * w, Some(1.4)))
@@ -299,7 +308,12 @@ mod tests {
                 .collect()
         };
         check(
-            judge(side("A", &two(&[0.1, 0.1, 0.1])), side("B", &busy), None, None),
+            judge(
+                side("A", &two(&[0.1, 0.1, 0.1])),
+                side("B", &busy),
+                None,
+                None,
+            ),
             "in B, other processes kept 1.4",
         );
     }
