@@ -301,6 +301,24 @@ fn a_planted_slowdown_in_quiet_runs_exits_1() {
         "{json}"
     );
     assert_eq!(code, 0);
+    // An --export-json document of many runs (thousands of lines, none
+    // a measurement on its own) is read as A.
+    let many: Vec<f64> = (0..200).map(|i| walls[i % walls.len()]).collect();
+    let big = dir.path().join("big.jsonl");
+    made_up_file(&big, &many);
+    let export = dir.path().join("big.json");
+    paralab()
+        .arg("report")
+        .arg(&big)
+        .arg("--export-json")
+        .arg(&export)
+        .args(["--format", "json", "-q"])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(&export).unwrap().lines().count() > 1000);
+    let (json, code) = compare_json(&export, &b, &["--threshold", "10"]);
+    assert_eq!(one_worker(&json)["verdict"]["change"], "slower", "{json}");
+    assert_eq!(code, 1, "{json}");
     // A symlink to A is the same file: compared with itself, one warning.
     let link = dir.path().join("link.jsonl");
     std::os::unix::fs::symlink(&a, &link).unwrap();

@@ -12,14 +12,20 @@ use crate::export::json::JsonExport;
 /// A saved file is read as [`jsonl::read_file`] reads it; a file none of
 /// whose lines is a measurement is then tried as an export (whose
 /// pretty-printed lines are not, one by one, JSON), and if it is not one
-/// either, what the JSON Lines reader found is returned.
+/// either, what the JSON Lines reader found (or its error) is returned.
 pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
-    let saved = jsonl::read_file(path)?;
-    if !saved.record.measurements.is_empty() || saved.bad_lines.is_empty() {
-        return Ok(saved);
+    let saved = jsonl::read_file(path);
+    if let Ok(found) = &saved
+        && (!found.record.measurements.is_empty() || found.bad_lines.is_empty())
+    {
+        return saved;
     }
-    let Ok(text) = std::fs::read(path) else {
-        return Ok(saved);
+    // Only a regular file is read whole: `/dev/zero` or a FIFO would
+    // never end, and their JSON Lines reading already said why.
+    let readable =
+        std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() <= MAX_EXPORT_BYTES);
+    let Some(text) = readable.then(|| std::fs::read(path).ok()).flatten() else {
+        return saved;
     };
     match serde_json::from_slice::<JsonExport>(&text) {
         Ok(export) => {
@@ -45,6 +51,9 @@ pub(crate) fn read_file(path: &Path) -> Result<Saved, ReadError> {
                 wrong_results,
             })
         }
-        Err(_) => Ok(saved),
+        Err(_) => saved,
     }
 }
+
+/// The largest `--export-json` document read (it is read whole).
+const MAX_EXPORT_BYTES: u64 = 4 << 30;
