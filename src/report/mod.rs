@@ -18,6 +18,7 @@
 //! assert!(paralab::report::html(&plan, &results.measurements).contains("<svg"));
 //! ```
 
+pub(crate) mod compare;
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod notebook;

@@ -3,6 +3,7 @@
 //! lines and the lessons all draw their verdicts from here.
 
 pub(crate) mod bench;
+pub(crate) mod compare;
 pub(crate) mod evidence;
 
 use std::fmt;
