@@ -8,9 +8,9 @@ use crate::dataset::jsonl::JsonLines;
 use crate::export::Format;
 use crate::machine::{Machine, PythonInfo};
 use crate::measure::contention;
+use crate::model::Interpreter;
 use crate::model::python::Python;
 use crate::model::python::interpreter::InterpreterInfo;
-use crate::model::Interpreter;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
 use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
@@ -547,7 +547,10 @@ fn find_pythons(
         match Python::find_within(Some(exe), timeout, &interrupt::stop_token()) {
             Ok(python) => pythons.push(python),
             Err(crate::model::python::PythonError::Interrupted(signal)) => {
-                error::say(format_args!("interrupted by {signal} while asking '{}' its version", exe.display()));
+                error::say(format_args!(
+                    "interrupted by {signal} while asking '{}' its version",
+                    exe.display()
+                ));
                 return Err(Exit::Failed);
             }
             Err(error) => {

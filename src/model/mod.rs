@@ -327,11 +327,11 @@ impl Model {
         self.interpreter
     }
 
-    /// The model without its interpreter: `py-thread` for every
-    /// interpreter's py-thread.
-    pub(crate) fn without_interpreter(self) -> Model {
+    /// The same Python model in `interpreter`, or in none (the sweep's
+    /// only one); a Rust model is returned as it is.
+    pub(crate) fn in_interpreter_of(self, interpreter: Option<Interpreter>) -> Model {
         Model {
-            interpreter: None,
+            interpreter: interpreter.filter(|_| self.is_python()),
             ..self
         }
     }
@@ -424,10 +424,7 @@ impl Model {
         cpus: usize,
         gil_enabled: Option<bool>,
     ) -> Option<String> {
-        let gil_enabled = self
-            .interpreter
-            .map(|i| i.gil_enabled())
-            .or(gil_enabled);
+        let gil_enabled = self.interpreter.map(|i| i.gil_enabled()).or(gil_enabled);
         self.family
             .runner
             .note_for_interpreter(*self, workload, cpus, gil_enabled)

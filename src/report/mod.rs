@@ -211,6 +211,12 @@ impl Grid {
         if let (true, Some(method)) = (self.mixes_start_methods(), model.start_method()) {
             name.push_str(&capitalise(method.name()));
         }
+        // One word per column: `CpuPyThread_3.13.5t` for a free-threaded
+        // build, as CPython names its programs.
+        if let Some(interpreter) = model.interpreter() {
+            let t = if interpreter.gil_enabled() { "" } else { "t" };
+            name.push_str(&format!("_{}{t}", interpreter.version()));
+        }
         name
     }
 
@@ -223,7 +229,12 @@ impl Grid {
             Some(method) if self.mixes_start_methods() || method != Default::default() => {
                 model.to_string()
             }
-            Some(method) => format!("{} ({})", model.family(), method.name()),
+            Some(method) => match model.interpreter() {
+                Some(interpreter) => {
+                    format!("{} ({}, {interpreter})", model.family(), method.name())
+                }
+                None => format!("{} ({})", model.family(), method.name()),
+            },
             None => model.to_string(),
         }
     }

@@ -40,7 +40,9 @@ static KNOWN: Mutex<Vec<&'static InterpreterInfo>> = Mutex::new(Vec::new());
 impl Interpreter {
     /// The interpreter described by `info`.
     pub(crate) fn new(info: InterpreterInfo) -> Interpreter {
-        let mut known = KNOWN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut known = KNOWN
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if let Some(same) = known.iter().find(|k| ***k == info) {
             return Interpreter(same);
         }
