@@ -719,6 +719,56 @@ mod tests {
         );
     }
 
+    fn interpreter(version: &str, gil: bool) -> Interpreter {
+        use crate::model::python::interpreter::InterpreterInfo;
+        Interpreter::new(InterpreterInfo {
+            version: version.into(),
+            gil_enabled: gil,
+            executable: format!("/opt/python{version}/bin/python"),
+            label: Interpreter::label_of(version, gil),
+        })
+    }
+
+    /// Each interpreter's threads judged on their own runs, the GIL state
+    /// never picking the answer: a free-threaded build whose threads took
+    /// turns is said to.
+    #[test]
+    fn each_interpreter_has_its_own_verdict_from_its_own_runs() {
+        let with_gil = interpreter("3.11.7", true);
+        let free = interpreter("3.13.5", false);
+        let free_taking_turns = interpreter("3.14.0", false);
+        let quiet = evidence(&[
+            (Model::THREAD, STEADY, &[0.50, 0.505, 0.51], 1.98, None),
+            (py_thread(with_gil), STEADY, &[1.0, 1.01, 1.0], 1.0, None),
+            (py_thread(free), STEADY, &[0.52, 0.53, 0.52], 1.9, None),
+            (
+                py_thread(free_taking_turns),
+                STEADY,
+                &[1.0, 1.0, 1.01],
+                1.0,
+                None,
+            ),
+        ]);
+        let verdicts = verdicts(&quiet);
+        let about = |i: Interpreter| {
+            let mine: Vec<&Verdict> = verdicts
+                .iter()
+                .filter(|v| v.text.contains(&format!("threads in {i}")))
+                .collect();
+            assert_eq!(mine.len(), 1, "{i}: {verdicts:?}");
+            mine[0].outcome
+        };
+        assert_eq!(about(with_gil), Outcome::Holds, "{verdicts:?}");
+        assert_eq!(about(free), Outcome::DoesNotHold, "{verdicts:?}");
+        assert_eq!(about(free_taking_turns), Outcome::Holds, "{verdicts:?}");
+        let table = finding(quiet).tables[0].render();
+        assert!(table.contains("CPython threads, 3.13.5, no GIL"), "{table}");
+        assert!(
+            table.contains("CPython threads, 3.11.7, with GIL"),
+            "{table}"
+        );
+    }
+
     #[test]
     fn a_quiet_machine_gives_results() {
         for others in [None, Some(0.02)] {

@@ -492,6 +492,67 @@ mod tests {
 
     const CPU: Workload = Workload::Cpu { iters: 1000 };
 
+    /// Two interpreters, each its own sentence from its own cells: the
+    /// claim holds where threads took turns and not where they ran at once.
+    #[test]
+    fn each_interpreter_has_its_own_threads_sentence() {
+        use crate::model::python::interpreter::InterpreterInfo;
+        let of = |version: &str, gil: bool| {
+            Interpreter::new(InterpreterInfo {
+                version: version.into(),
+                gil_enabled: gil,
+                executable: format!("/opt/python{version}"),
+                label: Interpreter::label_of(version, gil),
+            })
+        };
+        let (with_gil, free) = (of("3.11.7", true), of("3.13.5", false));
+        let python = Workload::Cpu { iters: 1_000_000 };
+        let mut m = Vec::new();
+        for run in 1..=3 {
+            let jitter = run as f64 * 0.002;
+            m.push(measured(&CPU, Model::THREAD, 1, run, 0.5 + jitter));
+            m.push(measured(&CPU, Model::THREAD, 2, run, 0.5 + jitter));
+            for (interpreter, two) in [(with_gil, 1.0), (free, 0.52)] {
+                let model = Model::PY_THREAD.in_interpreter(interpreter);
+                m.push(measured(&python, model, 1, run, 0.5 + jitter));
+                m.push(measured(&python, model, 2, run, two + jitter));
+            }
+        }
+        for m in &mut m {
+            let busy = if m.model.interpreter() == Some(with_gil) {
+                1.0
+            } else {
+                m.workers as f64
+            };
+            for o in &mut m.outcomes {
+                o.cpu_s = Some(busy * m.wall_s / m.workers as f64);
+            }
+        }
+        let summary = render(&m, 2, None);
+        let claim = |i: Interpreter| {
+            let prefix = format!("\"threads cannot use several cores\" in {i}: ");
+            let lines: Vec<&str> = summary.lines().filter(|l| l.starts_with(&prefix)).collect();
+            assert_eq!(lines.len(), 1, "{summary}");
+            lines[0][prefix.len()..].to_string()
+        };
+        assert!(
+            claim(with_gil).starts_with("holds: 2 threads took 1.99×"),
+            "{summary}"
+        );
+        assert!(
+            claim(free).starts_with("does not hold here: 2 threads took 1.04×"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("the GIL of CPython 3.11.7 at 2 workers"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("CPython 3.13.5 without a GIL (free-threaded)"),
+            "{summary}"
+        );
+    }
+
     #[test]
     fn parallel_serial_and_partial_cpu_runs_are_told_apart() {
         assert!(summary_of(CPU, &[(1, 1.0), (2, 1.02)]).contains("→ both CPUs used"));
