@@ -216,6 +216,26 @@ impl Grid {
         if let Some(interpreter) = model.interpreter() {
             let t = if interpreter.gil_enabled() { "" } else { "t" };
             name.push_str(&format!("_{}{t}", interpreter.version()));
+            // Two programs of one version (a virtual environment beside
+            // its base): the second and later get their rank among them.
+            // In column order, repeated: an interpreter's rank is where it
+            // first appears.
+            let alike: Vec<_> = self
+                .columns
+                .iter()
+                .filter_map(|c| c.model.interpreter())
+                .filter(|i| {
+                    i.version() == interpreter.version()
+                        && i.gil_enabled() == interpreter.gil_enabled()
+                })
+                .collect();
+            if let Some(rank) = alike
+                .iter()
+                .position(|i| *i == interpreter)
+                .filter(|&r| r > 0)
+            {
+                name.push_str(&format!("_{}", rank + 1));
+            }
         }
         name
     }

@@ -247,7 +247,15 @@ fn interpreter_comparison(
             (Some(version), _) => {
                 format!("CPython {version} without a GIL (free-threaded) at {n} workers")
             }
-            (None, Some(i)) => format!("the GIL of CPython {} at {n} workers", i.version()),
+            (None, Some(i)) => {
+                // Named by its program too when another of its version ran.
+                let program = if i.label() == Interpreter::label_of(i.version(), true) {
+                    String::new()
+                } else {
+                    format!(" ({})", i.info().executable)
+                };
+                format!("the GIL of CPython {}{program} at {n} workers", i.version())
+            }
             (None, None) => format!("the GIL at {n} workers"),
         };
         out.push_str(&format!("{head}: {}", parts.join("; ")));
