@@ -36,6 +36,7 @@ pub(crate) use context::{RunContext, RunOutput};
 pub use error::ModelError;
 pub(crate) use job::Job;
 pub use outcome::{WorkerOutcome, WorkerStatus};
+pub(crate) use python::interpreter::Interpreter;
 pub use variant::StartMethod;
 pub(crate) use variant::{DEFAULT_SWITCH_INTERVAL, VariantDefaults, parse_switch_interval};
 pub(crate) use variant::{Variant, VariantKind};
@@ -267,6 +268,11 @@ pub(crate) static MODELS: [Family; 13] = [
 pub struct Model {
     family: &'static Family,
     variant: Variant,
+    // Which of several interpreters a Python model runs in; `None` for the
+    // Rust models and when a sweep has one interpreter (whose results then
+    // read, and are saved, as before several were possible). Not a
+    // `Variant`: it is not written after a colon, and py-process has both.
+    interpreter: Option<Interpreter>,
 }
 
 impl Model {
@@ -298,7 +304,36 @@ impl Model {
     pub const PY_INTERP: Model = Model::of(&MODELS[11], Variant::None);
 
     const fn of(family: &'static Family, variant: Variant) -> Model {
-        Model { family, variant }
+        Model {
+            family,
+            variant,
+            interpreter: None,
+        }
+    }
+
+    /// The same Python model, run in `interpreter`: one of several
+    /// interpreters of a sweep, each its own column. A Rust model is
+    /// returned as it is.
+    pub(crate) fn in_interpreter(self, interpreter: Interpreter) -> Model {
+        Model {
+            interpreter: self.is_python().then_some(interpreter),
+            ..self
+        }
+    }
+
+    /// The interpreter this Python model runs in, when the sweep named
+    /// several (`None`: the sweep's only one, or a Rust model).
+    pub(crate) fn interpreter(&self) -> Option<Interpreter> {
+        self.interpreter
+    }
+
+    /// The same Python model in `interpreter`, or in none (the sweep's
+    /// only one); a Rust model is returned as it is.
+    pub(crate) fn in_interpreter_of(self, interpreter: Option<Interpreter>) -> Model {
+        Model {
+            interpreter: interpreter.filter(|_| self.is_python()),
+            ..self
+        }
     }
 
     /// N OS processes started with `method`, then reaped.
@@ -380,15 +415,16 @@ impl Model {
         self.family.runner.on_start_failure()
     }
 
-    /// The note when the run's Python interpreter is known (the machine
-    /// block's `python`): `gil_enabled` is whether it had a GIL, so that a
-    /// free-threaded CPython is never said to hold one.
+    /// The note when the run's Python interpreter is known (the model's
+    /// own, else the machine block's `python`): `gil_enabled` is whether it
+    /// had a GIL, so that a free-threaded CPython is never said to hold one.
     pub(crate) fn note_for_interpreter(
         &self,
         workload: WorkloadKind,
         cpus: usize,
         gil_enabled: Option<bool>,
     ) -> Option<String> {
+        let gil_enabled = self.interpreter.map(|i| i.gil_enabled()).or(gil_enabled);
         self.family
             .runner
             .note_for_interpreter(*self, workload, cpus, gil_enabled)
@@ -515,8 +551,12 @@ impl fmt::Display for Model {
     /// switch interval is not CPython's 5 ms).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.variant.suffix() {
-            Some(suffix) => write!(f, "{}:{suffix}", self.family.name),
-            None => f.write_str(self.family.name),
+            Some(suffix) => write!(f, "{}:{suffix}", self.family.name)?,
+            None => f.write_str(self.family.name)?,
+        }
+        match self.interpreter {
+            Some(interpreter) => write!(f, " ({interpreter})"),
+            None => Ok(()),
         }
     }
 }
@@ -529,7 +569,9 @@ impl fmt::Debug for Model {
 
 impl PartialEq for Model {
     fn eq(&self, other: &Model) -> bool {
-        self.same_family(*other) && self.variant == other.variant
+        self.same_family(*other)
+            && self.variant == other.variant
+            && self.interpreter == other.interpreter
     }
 }
 
@@ -539,6 +581,7 @@ impl Hash for Model {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.family.name.hash(state);
         self.variant.hash(state);
+        self.interpreter.hash(state);
     }
 }
 
@@ -566,6 +609,10 @@ struct ModelRepr {
     start_method: Option<StartMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     switch_interval_s: Option<f64>,
+    /// The interpreter, when the sweep had several (absent otherwise, and
+    /// in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    python: Option<Interpreter>,
 }
 
 impl Serialize for Model {
@@ -574,6 +621,7 @@ impl Serialize for Model {
             model: self.family.name.to_string(),
             start_method: self.start_method(),
             switch_interval_s: self.switch_interval().map(|d| d.as_secs_f64()),
+            python: self.interpreter,
         }
         .serialize(serializer)
     }
@@ -597,7 +645,11 @@ impl<'de> Deserialize<'de> for Model {
                 None => defaults.switch_interval,
             }),
         };
-        Ok(Model::of(family, variant))
+        let model = Model::of(family, variant);
+        Ok(match repr.python {
+            Some(interpreter) => model.in_interpreter(interpreter),
+            None => model,
+        })
     }
 }
 

@@ -12,6 +12,8 @@
 //! probe of [`Python::find`], and by the driver in every run. The driver's
 //! word wins (it ran the work), and a disagreement is said on stderr.
 
+pub(crate) mod interpreter;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -398,6 +400,24 @@ impl Python {
                 version: self.version.clone(),
             })
         }
+    }
+
+    /// The interpreter as results name it: its version, GIL state (as
+    /// [`Python::gil_enabled`] says now) and program, labelled
+    /// `CPython 3.13.5, no GIL`.
+    pub(crate) fn interpreter(&self) -> interpreter::Interpreter {
+        let gil_enabled = self.gil_enabled();
+        interpreter::Interpreter::new(interpreter::InterpreterInfo {
+            version: self.version.clone(),
+            gil_enabled,
+            executable: self.executable.clone(),
+            label: interpreter::Interpreter::label_of(&self.version, gil_enabled),
+        })
+    }
+
+    /// The program as the user named it: `python3.11`, `/opt/py/bin/python`.
+    pub fn exe(&self) -> &Path {
+        &self.exe
     }
 
     /// The interpreter's version, e.g. `3.11.7`.
