@@ -28,6 +28,8 @@ use crate::sys::stop::StopToken;
 use crate::sys::wait::Exit;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
+pub(crate) mod dask;
+
 /// The driver script, run as `python3 -c DRIVER MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub(crate) const DRIVER: &str = include_str!("driver.py");
 
@@ -86,6 +88,8 @@ pub(crate) enum PyModel {
     ProcessPool,
     /// N subinterpreters (PEP 734), one GIL each, created before the timing.
     Interpreters,
+    /// N Dask tasks, on a LocalCluster or the `--dask-scheduler`'s workers.
+    Dask,
 }
 
 impl PyModel {
@@ -99,6 +103,7 @@ impl PyModel {
             PyModel::ThreadPool => ("thread-pool", "-"),
             PyModel::ProcessPool => ("process-pool", "-"),
             PyModel::Interpreters => ("interpreters", "-"),
+            PyModel::Dask => ("dask", dask::driver_arg()),
         }
     }
 
@@ -119,6 +124,7 @@ impl PyModel {
                 "creating {} and loading the worker code in each",
                 count("subinterpreter")
             )),
+            PyModel::Dask => Some(dask::startup(workers)),
             PyModel::Thread | PyModel::Process(_) | PyModel::Async => None,
         }
     }
@@ -178,7 +184,7 @@ pub enum PythonError {
     Interrupted(&'static str),
     /// A model whose library the interpreter lacks: paralab never installs
     /// anything, it says what to install.
-    #[error("{model} needs {package} in {exe}: {exe} -m pip install {package}")]
+    #[error("{model} needs {package} in {exe}: {exe} -m pip install {}", dask::shell_word(package))]
     MissingLibrary {
         /// The model: `py-interp`.
         model: String,
@@ -253,6 +259,9 @@ pub(crate) struct PyRun {
     /// What the model's start-up (a pool's workers, subinterpreters, the
     /// fork server) took before the timing began; never part of `wall_s`.
     pub startup_s: Option<f64>,
+    /// What the driver had to say beside its figures (a Dask cluster's
+    /// workers and hosts), one line each for stderr.
+    pub notes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -263,6 +272,8 @@ struct Report {
     #[serde(default)]
     startup_s: Option<f64>,
     wall_s: f64,
+    #[serde(default)]
+    notes: Vec<String>,
     workers: Vec<WorkerReport>,
 }
 
@@ -270,8 +281,11 @@ struct Report {
 struct WorkerReport {
     worker: usize,
     result: u64,
-    start_ns: u64,
-    end_ns: u64,
+    // Absent for a task that ran on another machine, whose clock is not ours.
+    #[serde(default)]
+    start_ns: Option<u64>,
+    #[serde(default)]
+    end_ns: Option<u64>,
     // CPU counters, where Python could read them (see the driver).
     #[serde(default)]
     user_s: Option<f64>,
@@ -376,6 +390,9 @@ impl Python {
     /// Why this interpreter cannot run `model` (a library it lacks, a
     /// version too old for it); `None`: it can, as far as the probe saw.
     pub(crate) fn cannot_run(&self, model: PyModel, name: &str) -> Option<PythonError> {
+        if model == PyModel::Dask {
+            return dask::missing(self, name);
+        }
         if model != PyModel::Interpreters || self.subinterpreters.is_some() {
             return None;
         }
@@ -528,6 +545,7 @@ impl Python {
                 outcomes: (0..workers).map(timed_out).collect(),
                 gil_enabled: None,
                 startup_s: None,
+                notes: Vec::new(),
             });
         }
         let output = ran.output;
@@ -640,6 +658,8 @@ pub(crate) enum PyFamily {
     ProcessPool,
     /// `py-interp`.
     Interpreters,
+    /// `py-dask`.
+    Dask,
 }
 
 impl PyFamily {
@@ -653,6 +673,7 @@ impl PyFamily {
             PyFamily::ThreadPool => PyModel::ThreadPool,
             PyFamily::ProcessPool => PyModel::ProcessPool,
             PyFamily::Interpreters => PyModel::Interpreters,
+            PyFamily::Dask => PyModel::Dask,
         }
     }
 }
@@ -674,6 +695,9 @@ impl Runner for PyFamily {
         let name = model.to_string();
         let model = self.py_model(model);
         let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
+        for note in &run.notes {
+            eprintln!("paralab: {name}: {note}");
+        }
         if let (Some(startup_s), Some(what)) = (run.startup_s, model.startup(workers)) {
             eprintln!(
                 "paralab: {name}: start-up ({what}) {startup_s:.3} s, before the timing; wall (first worker's start to last one's end) {:.3} s",
@@ -693,9 +717,13 @@ impl Runner for PyFamily {
         })
     }
 
-    /// Only py-interp needs more than the standard library of 3.8.
+    /// Only py-interp and py-dask need more than the standard library of 3.8.
     fn optional_library(&self) -> Option<&'static str> {
-        matches!(self, PyFamily::Interpreters).then_some(SUBINTERPRETERS_PACKAGE)
+        match self {
+            PyFamily::Interpreters => Some(SUBINTERPRETERS_PACKAGE),
+            PyFamily::Dask => Some(dask::PACKAGE),
+            _ => None,
+        }
     }
 
     fn missing_library(&self, model: Model, python: &Python) -> Option<PythonError> {
@@ -772,6 +800,7 @@ impl Runner for PyFamily {
                 " [each process is forked by the fork server, started before the timing (on stderr)]"
                     .to_string(),
             ),
+            (PyFamily::Dask, _) => Some(dask::note()),
             (PyFamily::Process, _) => None,
         }
     }
@@ -808,8 +837,8 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         slot.voluntary_switches = w.voluntary_switches;
         slot.involuntary_switches = w.involuntary_switches;
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
-        slot.start_s = Some(offset(w.start_ns));
-        slot.end_s = Some(offset(w.end_ns));
+        slot.start_s = w.start_ns.map(offset);
+        slot.end_s = w.end_ns.map(offset);
         slot.status = WorkerStatus::Finished { result: w.result };
     }
     if let Some(s) = report.startup_s.filter(|s| !(s.is_finite() && *s >= 0.0)) {
@@ -820,6 +849,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         outcomes,
         gil_enabled: report.gil_enabled,
         startup_s: report.startup_s,
+        notes: report.notes,
     })
 }
 
