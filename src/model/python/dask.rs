@@ -10,6 +10,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
 
+use serde::Deserialize;
+
 use super::{PROBE_LIMIT, Python, PythonError};
 use crate::model::process::run_in_group;
 
@@ -73,11 +75,63 @@ pub(super) fn startup(workers: usize) -> String {
     }
 }
 
+/// The cluster a run's tasks went to, as its scheduler described it when
+/// the client connected.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq)]
+pub(crate) struct Cluster {
+    /// Its worker processes.
+    pub workers: usize,
+    /// Their threads, together: how many tasks run at once.
+    pub threads: usize,
+    /// The machines they are on.
+    pub hosts: usize,
+    /// Tasks timed by another machine's clock, whose start and end the
+    /// driver left out.
+    #[serde(default)]
+    pub elsewhere: usize,
+}
+
+/// The cluster the last run saw, for the summary's note.
+static SEEN: Mutex<Option<Cluster>> = Mutex::new(None);
+
+/// Records the cluster a run of `tasks` tasks went to; says on stderr what
+/// an existing cluster is, when it is first seen or has changed.
+pub(super) fn saw(cluster: &Cluster, tasks: usize, model: &str) {
+    let before = SEEN
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .replace(*cluster);
+    let Some(address) = scheduler() else { return };
+    if before.is_none_or(|b| (b.workers, b.threads, b.hosts) != (cluster.workers, cluster.threads, cluster.hosts)) {
+        eprintln!(
+            "paralab: {model}: the scheduler at {address} has {} ({}) on {}: each run's tasks went where it placed them",
+            crate::fmt::count(cluster.workers, "worker"),
+            crate::fmt::count(cluster.threads, "thread"),
+            crate::fmt::count(cluster.hosts, "host"),
+        );
+    }
+    if cluster.elsewhere > 0 {
+        eprintln!(
+            "paralab: {model}: {} of the {tasks} tasks ran on other machines: their start and end are left out, as their clocks are not this one's; the wall time is this machine's",
+            cluster.elsewhere
+        );
+    }
+}
+
 /// The summary's note for py-dask.
 pub(super) fn note() -> String {
-    match scheduler() {
-        Some(_) => " [Dask tasks on an existing cluster's workers, wherever they are; connecting is on stderr]".into(),
-        None => " [Dask tasks on a LocalCluster of single-threaded worker processes; starting it is on stderr, not in the wall time]".into(),
+    let seen = *SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    match (scheduler(), seen) {
+        (Some(address), Some(c)) => format!(
+            " [Dask tasks on the {} ({}, {}) of the scheduler at {address}, wherever it placed them; connecting is on stderr]",
+            crate::fmt::count(c.workers, "worker"),
+            crate::fmt::count(c.threads, "thread"),
+            crate::fmt::count(c.hosts, "host"),
+        ),
+        (Some(address), None) => format!(
+            " [Dask tasks on the workers of the scheduler at {address}, wherever it placed them; connecting is on stderr]"
+        ),
+        (None, _) => " [Dask tasks on a LocalCluster of single-threaded worker processes; starting it is on stderr, not in the wall time]".into(),
     }
 }
 

@@ -349,78 +349,66 @@ def run_interpreters(workload, amount, workers):
     return start, wall, reports, startup
 
 
-# How long a client may try to reach a scheduler, and to hear from it
-# again once it has gone quiet, before the run fails.
+# How long a client may try to reach a scheduler before the run fails.
 DASK_CONNECT_S = 10
 
 
-def clock_id():
-    """Names this machine's monotonic clock: two processes with the same
-    boot id read the same CLOCK_MONOTONIC, two machines do not."""
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as f:
-            return f.read().strip()
-    except OSError:
-        import socket
-        return socket.gethostname()
-
-
 def dask_task(index, workload, amount):
-    """One Dask task: the worker's report, and whose clock timed it."""
+    """One Dask task: the worker's report, and which machine's clock timed
+    it (the boot id: processes of one machine share CLOCK_MONOTONIC)."""
     report = timed(index, workload, amount)
-    report["clock"] = clock_id()
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        report["clock"] = f.read().strip()
     return report
 
 
 def run_dask(scheduler, workload, amount, workers):
     """Dask distributed: N tasks on a LocalCluster of N single-threaded
-    worker processes ('local'), or on the workers of the scheduler at
-    `scheduler` (tcp://HOST:PORT), wherever they are."""
-    # Dask's log lines would bury the one line paralab shows of a failure.
+    worker processes (scheduler 'local'), or on the workers of the
+    scheduler at tcp://HOST:PORT, wherever they are."""
+    # Dask's log lines would bury the one line paralab shows of a failure,
+    # and a task whose worker dies must fail, not run again unseen.
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    os.environ["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = "0"
+    import logging
     from dask.distributed import Client, LocalCluster
+    logging.disable(logging.CRITICAL)
 
-    notes = []
     began = time.monotonic_ns()
+    cluster = None
     if scheduler == "local":
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
-        client = Client(cluster)
-    else:
-        cluster = None
-        try:
-            client = Client(scheduler, timeout=DASK_CONNECT_S)
-        except (OSError, TimeoutError) as error:
-            raise SystemExit(f"cannot reach the Dask scheduler at {scheduler} "
-                             f"within {DASK_CONNECT_S} s ({error}); is it running?")
-        remote = client.scheduler_info()["workers"].values()
-        hosts = {w["host"] for w in remote}
-        notes.append(f"the scheduler at {scheduler} has {len(remote)} workers "
-                     f"({sum(w['nthreads'] for w in remote)} threads) on {len(hosts)} "
-                     f"host(s): the {workers} tasks ran where it placed them")
+    try:
+        client = Client(cluster or scheduler, timeout=DASK_CONNECT_S)
+    except (OSError, TimeoutError) as error:
+        raise SystemExit(f"cannot reach the Dask scheduler at {scheduler} within "
+                         f"{DASK_CONNECT_S} s ({error}); is it running?")
+    remote = client.scheduler_info()["workers"].values()
+    info = {"workers": len(remote), "threads": sum(w["nthreads"] for w in remote),
+            "hosts": len({w["host"] for w in remote})}
     startup = (time.monotonic_ns() - began) / 1e9
 
     start = time.monotonic_ns()
     futures = [client.submit(dask_task, i, workload, amount, pure=False) for i in range(workers)]
     try:
         reports = client.gather(futures)
-    except Exception as error:  # the scheduler or a worker died
-        raise SystemExit(f"the Dask run failed: {type(error).__name__}: {error}")
+    except (Exception, asyncio.CancelledError) as error:  # the scheduler or a worker died
+        first_sentence = (str(error).strip().splitlines() or [""])[0].split(". ")[0].rstrip(".")
+        raise SystemExit(f"the Dask run failed: {type(error).__name__}: {first_sentence}")
     wall = (time.monotonic_ns() - start) / 1e9
-    here = clock_id()
-    elsewhere = [r for r in reports if r.pop("clock") != here]
-    for report in elsewhere:
-        # Another machine's monotonic clock: its start and end cannot be
-        # placed on ours (its CPU times still hold).
-        del report["start_ns"], report["end_ns"]
-    if elsewhere:
-        notes.append(f"{len(elsewhere)} of the {workers} tasks ran on other machines: their "
-                     "start and end are left out, as their clocks are not this one's; "
-                     "the wall time is this machine's")
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        here = f.read().strip()
+    for report in reports:
+        if report.pop("clock") != here:
+            # Another machine's clock: its CPU times hold, its start and
+            # end cannot be placed on ours.
+            del report["start_ns"], report["end_ns"]
+            info["elsewhere"] = info.get("elsewhere", 0) + 1
     client.close()
     if cluster is not None:
         cluster.close()
-    return start, wall, reports, startup, notes
+    return start, wall, reports, startup, info
 
 
 def parent_pid():
@@ -437,7 +425,7 @@ def main(argv):
         return 3
     die_with_parent(parent_pid())
     model, method, workload, amount, workers = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
-    startup, notes = None, []
+    startup, cluster = None, None
     if model == "thread":
         t0, wall, reports = run_threads(workload, amount, workers)
     elif model == "process":
@@ -451,12 +439,12 @@ def main(argv):
     elif model == "interpreters":
         t0, wall, reports, startup = run_interpreters(workload, amount, workers)
     elif model == "dask":
-        t0, wall, reports, startup, notes = run_dask(method, workload, amount, workers)
+        t0, wall, reports, startup, cluster = run_dask(method, workload, amount, workers)
     else:
         print(f"unknown model {model!r}", file=sys.stderr)
         return 2
     print(json.dumps({"python": sys.version.split()[0], "gil_enabled": gil_enabled(),
-                      "t0_ns": t0, "wall_s": wall, "startup_s": startup, "notes": notes, "workers": reports}))
+                      "t0_ns": t0, "wall_s": wall, "startup_s": startup, "cluster": cluster, "workers": reports}))
     return 0
 
 

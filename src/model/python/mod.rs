@@ -259,9 +259,8 @@ pub(crate) struct PyRun {
     /// What the model's start-up (a pool's workers, subinterpreters, the
     /// fork server) took before the timing began; never part of `wall_s`.
     pub startup_s: Option<f64>,
-    /// What the driver had to say beside its figures (a Dask cluster's
-    /// workers and hosts), one line each for stderr.
-    pub notes: Vec<String>,
+    /// The Dask cluster the tasks ran on (py-dask only).
+    pub cluster: Option<dask::Cluster>,
 }
 
 #[derive(Deserialize)]
@@ -273,7 +272,7 @@ struct Report {
     startup_s: Option<f64>,
     wall_s: f64,
     #[serde(default)]
-    notes: Vec<String>,
+    cluster: Option<dask::Cluster>,
     workers: Vec<WorkerReport>,
 }
 
@@ -545,7 +544,7 @@ impl Python {
                 outcomes: (0..workers).map(timed_out).collect(),
                 gil_enabled: None,
                 startup_s: None,
-                notes: Vec::new(),
+                cluster: None,
             });
         }
         let output = ran.output;
@@ -695,8 +694,8 @@ impl Runner for PyFamily {
         let name = model.to_string();
         let model = self.py_model(model);
         let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
-        for note in &run.notes {
-            eprintln!("paralab: {name}: {note}");
+        if let Some(cluster) = &run.cluster {
+            dask::saw(cluster, workers, &name);
         }
         if let (Some(startup_s), Some(what)) = (run.startup_s, model.startup(workers)) {
             eprintln!(
@@ -849,7 +848,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         outcomes,
         gil_enabled: report.gil_enabled,
         startup_s: report.startup_s,
-        notes: report.notes,
+        cluster: report.cluster,
     })
 }
 
