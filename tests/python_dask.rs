@@ -45,8 +45,9 @@ fn dask_python() -> Option<PathBuf> {
             "PARALAB_TEST_ENGINES_PYTHON={} cannot import dask.distributed",
             exe.display()
         ),
-        None => "no PARALAB_TEST_ENGINES_PYTHON, and python3 cannot import dask.distributed"
-            .to_string(),
+        None => {
+            "no PARALAB_TEST_ENGINES_PYTHON, and python3 cannot import dask.distributed".to_string()
+        }
     };
     if std::env::var("PARALAB_REQUIRE_PYTHON").is_ok_and(|v| v == "1") {
         panic!(
@@ -229,13 +230,17 @@ fn a_local_cluster_returns_the_reference_in_every_task_and_leaves_nothing_behind
     assert!(output.status.success(), "{stderr}");
     check_dask_results(&common::json_of(&output), &[1, 2]);
     assert!(
-        stderr.contains("start-up (starting a Dask LocalCluster of 2 worker processes with one thread each)"),
+        stderr.contains(
+            "start-up (starting a Dask LocalCluster of 2 worker processes with one thread each)"
+        ),
         "{stderr}"
     );
     // The LocalCluster's processes went with the driver.
-    common::wait_until("the LocalCluster's processes to end", Duration::from_secs(10), || {
-        marked_processes(&mark).is_empty()
-    });
+    common::wait_until(
+        "the LocalCluster's processes to end",
+        Duration::from_secs(10),
+        || marked_processes(&mark).is_empty(),
+    );
 }
 
 #[test]
@@ -245,7 +250,13 @@ fn tasks_go_to_an_existing_cluster_of_separate_programs() {
     let json = tempfile::NamedTempFile::new().unwrap();
     // Up to three tasks on the cluster's two workers: N tasks still run.
     let output = paralab()
-        .args([&ITERS.to_string(), "--workloads", "cpu", "--workers", "1,2,3"])
+        .args([
+            &ITERS.to_string(),
+            "--workloads",
+            "cpu",
+            "--workers",
+            "1,2,3",
+        ])
         .args(["--models", "py-dask", "--runs", "1"])
         .arg("--python-exe")
         .arg(&python)
@@ -301,10 +312,12 @@ fn a_scheduler_killed_mid_run_is_one_line_and_the_rust_results_stay() {
     // The driver is paralab's child while py-dask runs; give it time to
     // connect and submit.
     common::wait_until("py-dask's driver", Duration::from_secs(60), || {
-        common::children_of(paralab_pid as u32).into_iter().any(|pid| {
-            std::fs::read(format!("/proc/{pid}/cmdline"))
-                .is_ok_and(|c| c.split(|b| *b == 0).any(|arg| arg == b"dask"))
-        })
+        common::children_of(paralab_pid as u32)
+            .into_iter()
+            .any(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.split(|b| *b == 0).any(|arg| arg == b"dask"))
+            })
     });
     std::thread::sleep(Duration::from_secs(3));
     cluster.kill_scheduler();
@@ -326,9 +339,11 @@ fn a_scheduler_killed_mid_run_is_one_line_and_the_rust_results_stay() {
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(row.contains(" s "), "{stdout}");
     assert!(!stdout.contains("py-dask"), "{stdout}");
-    common::wait_until("py-dask's driver to be reaped", Duration::from_secs(10), || {
-        common::children_of(paralab_pid as u32).is_empty()
-    });
+    common::wait_until(
+        "py-dask's driver to be reaped",
+        Duration::from_secs(10),
+        || common::children_of(paralab_pid as u32).is_empty(),
+    );
 }
 
 #[test]
@@ -360,7 +375,13 @@ fn an_interpreter_without_dask_names_the_pip_package() {
     );
     let with_others = paralab()
         .args([&ITERS.to_string(), "--workloads", "cpu", "--workers", "1"])
-        .args(["--models", "py-thread,py-dask", "--runs", "1", "--python-exe"])
+        .args([
+            "--models",
+            "py-thread,py-dask",
+            "--runs",
+            "1",
+            "--python-exe",
+        ])
         .arg(&bare)
         .output()
         .unwrap();
@@ -368,5 +389,8 @@ fn an_interpreter_without_dask_names_the_pip_package() {
     assert!(with_others.status.success(), "{stderr}");
     assert_eq!(stderr.matches(line.trim_end()).count(), 1, "{stderr}");
     let stdout = String::from_utf8_lossy(&with_others.stdout);
-    assert!(stdout.contains("py-thread") && !stdout.contains("py-dask"), "{stdout}");
+    assert!(
+        stdout.contains("py-thread") && !stdout.contains("py-dask"),
+        "{stdout}"
+    );
 }

@@ -102,7 +102,9 @@ pub(super) fn saw(cluster: &Cluster, tasks: usize, model: &str) {
         .unwrap_or_else(|e| e.into_inner())
         .replace(*cluster);
     let Some(address) = scheduler() else { return };
-    if before.is_none_or(|b| (b.workers, b.threads, b.hosts) != (cluster.workers, cluster.threads, cluster.hosts)) {
+    if before.is_none_or(|b| {
+        (b.workers, b.threads, b.hosts) != (cluster.workers, cluster.threads, cluster.hosts)
+    }) {
         eprintln!(
             "paralab: {model}: the scheduler at {address} has {} ({}) on {}: each run's tasks went where it placed them",
             crate::fmt::count(cluster.workers, "worker"),

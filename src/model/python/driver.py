@@ -397,6 +397,14 @@ def run_dask(scheduler, workload, amount, workers):
         first_sentence = (str(error).strip().splitlines() or [""])[0].split(". ")[0].rstrip(".")
         raise SystemExit(f"the Dask run failed: {type(error).__name__}: {first_sentence}")
     wall = (time.monotonic_ns() - start) / 1e9
+    # Another's scheduler runs a task again when its worker dies (our
+    # LocalCluster does not): its timing would hide the death.
+    died = client.run_on_scheduler(lambda dask_scheduler, keys: sum(
+        dask_scheduler.tasks[k].suspicious for k in keys if k in dask_scheduler.tasks),
+        keys=[f.key for f in futures])
+    if died:
+        raise SystemExit(f"the Dask run failed: {died} worker(s) died while running its tasks, "
+                         "which the scheduler ran again elsewhere")
     with open("/proc/sys/kernel/random/boot_id") as f:
         here = f.read().strip()
     for report in reports:

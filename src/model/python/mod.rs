@@ -184,7 +184,10 @@ pub enum PythonError {
     Interrupted(&'static str),
     /// A model whose library the interpreter lacks: paralab never installs
     /// anything, it says what to install.
-    #[error("{model} needs {package} in {exe}: {exe} -m pip install {}", dask::shell_word(package))]
+    #[error(
+        "{model} needs {package} in {exe}: {exe} -m pip install {}",
+        dask::shell_word(package)
+    )]
     MissingLibrary {
         /// The model: `py-interp`.
         model: String,
