@@ -146,6 +146,16 @@ impl Cluster {
         cluster
     }
 
+    /// The CPU time the workers' processes (their nannies included) have
+    /// used so far.
+    fn workers_cpu_seconds(&self) -> f64 {
+        self.workers
+            .iter()
+            .flat_map(|w| common::running_in_group(w.id() as i32))
+            .map(cpu_seconds)
+            .sum()
+    }
+
     /// Kills the scheduler's process group now (SIGKILL), and reaps it.
     fn kill_scheduler(&mut self) {
         if let Some(child) = self.scheduler.take() {
@@ -319,7 +329,14 @@ fn a_scheduler_killed_mid_run_is_one_line_and_the_rust_results_stay() {
                     .is_ok_and(|c| c.split(|b| *b == 0).any(|arg| arg == b"dask"))
             })
     });
-    std::thread::sleep(Duration::from_secs(3));
+    // Killed once the workers are well into their tasks, not while the
+    // driver still connects.
+    let before = cluster.workers_cpu_seconds();
+    common::wait_until(
+        "the workers busy with their tasks",
+        Duration::from_secs(60),
+        || cluster.workers_cpu_seconds() > before + 2.0,
+    );
     cluster.kill_scheduler();
     let output = run.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr).to_string();
@@ -392,5 +409,111 @@ fn an_interpreter_without_dask_names_the_pip_package() {
     assert!(
         stdout.contains("py-thread") && !stdout.contains("py-dask"),
         "{stdout}"
+    );
+}
+
+/// Starts paralab on a LocalCluster whose tasks take some seconds, with
+/// `mark` in its environment (which the cluster's processes inherit).
+fn start_long_local_run(python: &Path, mark: &str, extra: &[&str]) -> Child {
+    let (key, value) = mark.split_once('=').unwrap();
+    Command::new(common::PARALAB)
+        .args(["--python-iters", "40000000", "--workloads", "cpu"])
+        .args(["--workers", "2", "--runs", "1", "--models", "py-dask"])
+        .arg("--python-exe")
+        .arg(python)
+        .args(extra)
+        .env(key, value)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
+/// The LocalCluster's worker processes (multiprocessing's spawned
+/// children) among the processes marked with `mark`.
+fn local_workers(mark: &str) -> Vec<i32> {
+    marked_processes(mark)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("spawn_main"))
+        })
+        .collect()
+}
+
+/// The CPU time process `pid` has used so far (0 when it is gone).
+fn cpu_seconds(pid: i32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    // utime and stime: the 12th and 13th fields after the command name.
+    let after_name = &stat[stat.rfind(')').unwrap() + 1..];
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|f| f.parse::<f64>().ok())
+        .sum();
+    let per_second = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK)
+        .ok()
+        .flatten()
+        .unwrap_or(100) as f64;
+    ticks / per_second
+}
+
+#[test]
+fn a_killed_local_worker_fails_the_run_in_one_line_and_nothing_is_left() {
+    let Some(python) = dask_python() else { return };
+    let mark = format!("PARALAB_TEST_DASK_MARK=killed-{}", std::process::id());
+    let run = start_long_local_run(&python, &mark, &[]);
+    let mut workers = Vec::new();
+    common::wait_until(
+        "the LocalCluster's 2 workers",
+        Duration::from_secs(60),
+        || {
+            workers = local_workers(&mark);
+            workers.len() >= 2
+        },
+    );
+    // A worker that dies before its task reached it is only restarted: wait
+    // until it is well into its task (past the second or so of CPU its
+    // start-up takes).
+    common::wait_until(
+        "a worker busy with its task",
+        Duration::from_secs(60),
+        || cpu_seconds(workers[0]) > 3.0,
+    );
+    nix::sys::signal::kill(Pid::from_raw(workers[0]), Signal::SIGKILL).unwrap();
+    let output = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    let stdout = String::from_utf8_lossy(&output.stdout).to_string();
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "killed {workers:?}: {stdout}{stderr}"
+    );
+    let failed: Vec<&str> = stderr.lines().filter(|l| l.contains("failed")).collect();
+    assert_eq!(failed.len(), 1, "{stderr}");
+    assert!(failed[0].contains("KilledWorker"), "{stderr}");
+    common::wait_until(
+        "the LocalCluster's processes to end",
+        Duration::from_secs(10),
+        || marked_processes(&mark).is_empty(),
+    );
+}
+
+#[test]
+fn a_local_cluster_past_its_timeout_is_killed_whole() {
+    let Some(python) = dask_python() else { return };
+    let mark = format!("PARALAB_TEST_DASK_MARK=timeout-{}", std::process::id());
+    let run = start_long_local_run(&python, &mark, &["--timeout", "4"]);
+    let output = run.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).to_string();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    common::wait_until(
+        "the LocalCluster's processes to end",
+        Duration::from_secs(10),
+        || marked_processes(&mark).is_empty(),
     );
 }
