@@ -26,18 +26,11 @@ const ITERS: u64 = 20_000;
 /// An interpreter that imports `dask.distributed`, or `None` after one
 /// line (a failure when PARALAB_REQUIRE_PYTHON=1).
 fn dask_python() -> Option<PathBuf> {
-    let named = std::env::var_os("PARALAB_TEST_ENGINES_PYTHON").map(PathBuf::from);
+    let named = std::env::var_os("PARALAB_TEST_ENGINES_PYTHON")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from);
     let candidate = named.clone().or_else(|| common::find_program("python3"));
-    let imports = |exe: &Path| {
-        Command::new(exe)
-            .args(["-c", "import dask.distributed"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if let Some(exe) = candidate.filter(|exe| imports(exe)) {
+    if let Some(exe) = candidate.filter(|exe| imports_dask(exe)) {
         return Some(exe);
     }
     let why = match named {
@@ -56,6 +49,17 @@ fn dask_python() -> Option<PathBuf> {
     }
     common::skip(&why);
     None
+}
+
+/// Whether `python` can import `dask.distributed`.
+fn imports_dask(python: &Path) -> bool {
+    Command::new(python)
+        .args(["-c", "import dask.distributed"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 /// The `dask` command beside the interpreter (a virtual environment's
@@ -365,15 +369,21 @@ fn a_scheduler_killed_mid_run_is_one_line_and_the_rust_results_stay() {
 
 #[test]
 fn an_interpreter_without_dask_names_the_pip_package() {
-    let Some(python) = dask_python() else { return };
-    // The same interpreter without its site-packages (-S): the standard
-    // library only, so no Dask.
     let dir = tempfile::tempdir().unwrap();
-    let bare = common::fake_program(
-        dir.path(),
-        "python-without-dask",
-        &format!("exec '{}' -S \"$@\"", python.display()),
-    );
+    let bare = match common::python3() {
+        // A python3 without Dask is what this test needs, as it is.
+        Some(python3) if !imports_dask(&python3) => python3,
+        // Dask's interpreter without its site-packages (-S): the standard
+        // library only, so no Dask.
+        _ => {
+            let Some(python) = dask_python() else { return };
+            common::fake_program(
+                dir.path(),
+                "python-without-dask",
+                &format!("exec '{}' -S \"$@\"", python.display()),
+            )
+        }
+    };
     let line = format!(
         "paralab: py-dask needs dask[distributed] in {exe}: {exe} -m pip install \"dask[distributed]\"\n",
         exe = bare.display()
