@@ -380,7 +380,7 @@ def run_dask(scheduler, workload, amount, workers):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
     try:
-        client = Client(cluster or scheduler, timeout=DASK_CONNECT_S)
+        client = Client(cluster if cluster is not None else scheduler, timeout=DASK_CONNECT_S)
     except (OSError, TimeoutError) as error:
         raise SystemExit(f"cannot reach the Dask scheduler at {scheduler} within "
                          f"{DASK_CONNECT_S} s ({error}); is it running?")
