@@ -65,6 +65,11 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "PATHS", value_delimiter = ',')]
     python_exe: Vec<PathBuf>,
 
+    /// The Dask scheduler py-dask submits its tasks to, tcp://HOST:PORT; its workers may be on
+    /// other machines [default: a LocalCluster of N single-threaded worker processes]
+    #[arg(long, value_name = "tcp://HOST:PORT", value_parser = crate::model::python::dask::parse_scheduler)]
+    dask_scheduler: Option<String>,
+
     /// Iterations of the cpu loop per Python worker [default: ITERS when given; otherwise
     /// as many as the interpreter runs in about a quarter of a second, measured before the
     /// sweep: CPython runs the loop some 30× slower than Rust]
@@ -283,6 +288,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             Some(crate::mpi::rank::JobGuard)
         }
     };
+    crate::model::python::dask::choose(args.dask_scheduler.clone());
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }

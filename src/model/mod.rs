@@ -165,7 +165,7 @@ pub(crate) struct Family {
 }
 
 /// Every model, in the order help texts list them.
-pub(crate) static MODELS: [Family; 13] = [
+pub(crate) static MODELS: [Family; 14] = [
     Family {
         name: "thread",
         variant: VariantKind::None,
@@ -241,6 +241,12 @@ pub(crate) static MODELS: [Family; 13] = [
         runner: &python::PyFamily::Interpreters,
     },
     Family {
+        name: "py-dask",
+        variant: VariantKind::None,
+        about: Some("Dask distributed: a LocalCluster, or --dask-scheduler's workers"),
+        runner: &python::PyFamily::Dask,
+    },
+    Family {
         name: "mpi",
         variant: VariantKind::None,
         about: Some("MPI ranks launched by mpirun; needs a paralab built with --features mpi"),
@@ -302,6 +308,9 @@ impl Model {
     pub const PY_PROCESS_POOL: Model = Model::of(&MODELS[10], Variant::None);
     /// The notebook's work in N subinterpreters (PEP 734), one GIL each.
     pub const PY_INTERP: Model = Model::of(&MODELS[11], Variant::None);
+    /// The notebook's work as N Dask tasks: on a LocalCluster of N
+    /// single-threaded worker processes, or on `--dask-scheduler`'s workers.
+    pub const PY_DASK: Model = Model::of(&MODELS[12], Variant::None);
 
     const fn of(family: &'static Family, variant: Variant) -> Model {
         Model {
@@ -677,7 +686,7 @@ mod tests {
             model_names(),
             "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
              py-thread, py-process, py-process:fork, py-process:spawn, py-process:forkserver, \
-             py-async, py-pool:thread, py-pool:process, py-interp, mpi"
+             py-async, py-pool:thread, py-pool:process, py-interp, py-dask, mpi"
         );
         assert!(models_help().contains(
             "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
@@ -691,6 +700,8 @@ mod tests {
         assert_eq!(parse("py-pool:process"), Model::PY_PROCESS_POOL);
         assert_eq!(parse("py-process:forkserver"), Model::PY_FORKSERVER);
         assert_eq!(parse("py-interp"), Model::PY_INTERP);
+        assert_eq!(parse("py-dask"), Model::PY_DASK);
+        assert!("py-dask:local".parse::<Model>().is_err());
         assert_eq!(
             parse("py-process:spawn"),
             Model::py_process(StartMethod::Spawn)
@@ -699,7 +710,7 @@ mod tests {
         assert!("process:forkserver".parse::<Model>().is_err());
         assert!("py-pool".parse::<Model>().is_err());
         assert!("py-pool:fiber".parse::<Model>().is_err());
-        for model in [Model::PY_THREAD_POOL, Model::PY_INTERP] {
+        for model in [Model::PY_THREAD_POOL, Model::PY_INTERP, Model::PY_DASK] {
             assert!(model.is_python());
             let json = serde_json::to_string(&model).unwrap();
             assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), model);
@@ -710,6 +721,7 @@ mod tests {
             .collect();
         assert_eq!(added, ["py-thread", "py-process:fork", "py-async"]);
         assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
+        assert!(!added.contains(&"py-dask".to_string()), "{added:?}");
         assert!(!added.contains(&"py-pool:thread".to_string()), "{added:?}");
     }
 

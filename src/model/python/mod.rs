@@ -30,6 +30,8 @@ use crate::sys::stop::StopToken;
 use crate::sys::wait::Exit;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
+pub(crate) mod dask;
+
 /// The driver script, run as `python3 -c DRIVER MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub(crate) const DRIVER: &str = include_str!("driver.py");
 
@@ -88,6 +90,8 @@ pub(crate) enum PyModel {
     ProcessPool,
     /// N subinterpreters (PEP 734), one GIL each, created before the timing.
     Interpreters,
+    /// N Dask tasks, on a LocalCluster or the `--dask-scheduler`'s workers.
+    Dask,
 }
 
 impl PyModel {
@@ -101,6 +105,7 @@ impl PyModel {
             PyModel::ThreadPool => ("thread-pool", "-"),
             PyModel::ProcessPool => ("process-pool", "-"),
             PyModel::Interpreters => ("interpreters", "-"),
+            PyModel::Dask => ("dask", dask::driver_arg()),
         }
     }
 
@@ -121,6 +126,7 @@ impl PyModel {
                 "creating {} and loading the worker code in each",
                 count("subinterpreter")
             )),
+            PyModel::Dask => Some(dask::startup(workers)),
             PyModel::Thread | PyModel::Process(_) | PyModel::Async => None,
         }
     }
@@ -180,7 +186,10 @@ pub enum PythonError {
     Interrupted(&'static str),
     /// A model whose library the interpreter lacks: paralab never installs
     /// anything, it says what to install.
-    #[error("{model} needs {package} in {exe}: {exe} -m pip install {package}")]
+    #[error(
+        "{model} needs {package} in {exe}: {exe} -m pip install {}",
+        dask::shell_word(package)
+    )]
     MissingLibrary {
         /// The model: `py-interp`.
         model: String,
@@ -255,6 +264,8 @@ pub(crate) struct PyRun {
     /// What the model's start-up (a pool's workers, subinterpreters, the
     /// fork server) took before the timing began; never part of `wall_s`.
     pub startup_s: Option<f64>,
+    /// The Dask cluster the tasks ran on (py-dask only).
+    pub cluster: Option<dask::Cluster>,
 }
 
 #[derive(Deserialize)]
@@ -265,6 +276,8 @@ struct Report {
     #[serde(default)]
     startup_s: Option<f64>,
     wall_s: f64,
+    #[serde(default)]
+    cluster: Option<dask::Cluster>,
     workers: Vec<WorkerReport>,
 }
 
@@ -272,8 +285,11 @@ struct Report {
 struct WorkerReport {
     worker: usize,
     result: u64,
-    start_ns: u64,
-    end_ns: u64,
+    // Absent for a task that ran on another machine, whose clock is not ours.
+    #[serde(default)]
+    start_ns: Option<u64>,
+    #[serde(default)]
+    end_ns: Option<u64>,
     // CPU counters, where Python could read them (see the driver).
     #[serde(default)]
     user_s: Option<f64>,
@@ -378,6 +394,9 @@ impl Python {
     /// Why this interpreter cannot run `model` (a library it lacks, a
     /// version too old for it); `None`: it can, as far as the probe saw.
     pub(crate) fn cannot_run(&self, model: PyModel, name: &str) -> Option<PythonError> {
+        if model == PyModel::Dask {
+            return dask::missing(self, name);
+        }
         if model != PyModel::Interpreters || self.subinterpreters.is_some() {
             return None;
         }
@@ -548,6 +567,7 @@ impl Python {
                 outcomes: (0..workers).map(timed_out).collect(),
                 gil_enabled: None,
                 startup_s: None,
+                cluster: None,
             });
         }
         let output = ran.output;
@@ -660,6 +680,8 @@ pub(crate) enum PyFamily {
     ProcessPool,
     /// `py-interp`.
     Interpreters,
+    /// `py-dask`.
+    Dask,
 }
 
 impl PyFamily {
@@ -673,6 +695,7 @@ impl PyFamily {
             PyFamily::ThreadPool => PyModel::ThreadPool,
             PyFamily::ProcessPool => PyModel::ProcessPool,
             PyFamily::Interpreters => PyModel::Interpreters,
+            PyFamily::Dask => PyModel::Dask,
         }
     }
 }
@@ -694,6 +717,9 @@ impl Runner for PyFamily {
         let name = model.to_string();
         let model = self.py_model(model);
         let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
+        if let Some(cluster) = &run.cluster {
+            dask::saw(cluster, workers, &name);
+        }
         if let (Some(startup_s), Some(what)) = (run.startup_s, model.startup(workers)) {
             eprintln!(
                 "paralab: {name}: start-up ({what}) {startup_s:.3} s, before the timing; wall (first worker's start to last one's end) {:.3} s",
@@ -713,9 +739,13 @@ impl Runner for PyFamily {
         })
     }
 
-    /// Only py-interp needs more than the standard library of 3.8.
+    /// Only py-interp and py-dask need more than the standard library of 3.8.
     fn optional_library(&self) -> Option<&'static str> {
-        matches!(self, PyFamily::Interpreters).then_some(SUBINTERPRETERS_PACKAGE)
+        match self {
+            PyFamily::Interpreters => Some(SUBINTERPRETERS_PACKAGE),
+            PyFamily::Dask => Some(dask::PACKAGE),
+            _ => None,
+        }
     }
 
     fn missing_library(&self, model: Model, python: &Python) -> Option<PythonError> {
@@ -792,6 +822,7 @@ impl Runner for PyFamily {
                 " [each process is forked by the fork server, started before the timing (on stderr)]"
                     .to_string(),
             ),
+            (PyFamily::Dask, _) => Some(dask::note()),
             (PyFamily::Process, _) => None,
         }
     }
@@ -828,8 +859,8 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         slot.voluntary_switches = w.voluntary_switches;
         slot.involuntary_switches = w.involuntary_switches;
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
-        slot.start_s = Some(offset(w.start_ns));
-        slot.end_s = Some(offset(w.end_ns));
+        slot.start_s = w.start_ns.map(offset);
+        slot.end_s = w.end_ns.map(offset);
         slot.status = WorkerStatus::Finished { result: w.result };
     }
     if let Some(s) = report.startup_s.filter(|s| !(s.is_finite() && *s >= 0.0)) {
@@ -840,6 +871,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         outcomes,
         gil_enabled: report.gil_enabled,
         startup_s: report.startup_s,
+        cluster: report.cluster,
     })
 }
 
