@@ -4,6 +4,7 @@
 
 pub(crate) mod bench;
 pub(crate) mod evidence;
+pub(crate) mod scaling;
 
 use std::fmt;
 
