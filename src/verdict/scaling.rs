@@ -128,32 +128,6 @@ pub(crate) enum UslFit {
     Inconclusive { reason: String },
 }
 
-impl UslFit {
-    /// The fitted capacity at `workers`, when fitted.
-    pub(crate) fn capacity(&self, workers: f64) -> Option<f64> {
-        match self {
-            UslFit::Fit {
-                contention,
-                coherency,
-                ..
-            } => Some(usl_capacity(workers, *contention, *coherency)),
-            UslFit::Inconclusive { .. } => None,
-        }
-    }
-}
-
-impl AmdahlFit {
-    /// The fitted capacity at `workers`, when fitted.
-    pub(crate) fn capacity(&self, workers: f64) -> Option<f64> {
-        match self {
-            AmdahlFit::Fit {
-                serial_fraction, ..
-            } => Some(usl_capacity(workers, *serial_fraction, 0.0)),
-            AmdahlFit::Inconclusive { .. } => None,
-        }
-    }
-}
-
 /// `C(N) = N / (1 + α(N−1) + βN(N−1))`.
 pub(crate) fn usl_capacity(workers: f64, contention: f64, coherency: f64) -> f64 {
     workers / (1.0 + contention * (workers - 1.0) + coherency * workers * (workers - 1.0))
@@ -517,6 +491,11 @@ pub(crate) fn fit_column(
         .find_map(|&n| doubt(&judged, n).map(|r| format!("at {n} workers, {r}")))
     {
         refuse(&mut fit, reason);
+        // A sweep too short for the USL stays so on an idle machine: that
+        // reason comes first.
+        if let Some(reason) = too_few_for_usl(&fit_workers, cpus) {
+            fit.usl = UslFit::Inconclusive { reason };
+        }
         return fit;
     }
     let walls: Vec<(usize, Vec<f64>)> = cells
@@ -527,17 +506,33 @@ pub(crate) fn fit_column(
     let (karp_flatt, amdahl, usl) = fit_cells(&walls);
     fit.karp_flatt = karp_flatt;
     fit.amdahl = amdahl;
-    fit.usl = match usl {
-        UslFit::Inconclusive { reason } if fit_workers.len() < 3 && cpus < 3 => {
-            UslFit::Inconclusive {
-                reason: format!(
-                    "{reason}, and this machine's {cpus} CPUs allow no more counts (workers beyond the CPUs time-share them); run the sweep on a machine with 4 CPUs or more"
-                ),
-            }
-        }
-        other => other,
-    };
+    fit.usl = usl;
+    if let Some(reason) = too_few_for_usl(&fit_workers, cpus) {
+        fit.usl = UslFit::Inconclusive { reason };
+    }
     fit
+}
+
+/// Why the USL cannot be fitted on `fit_workers` whatever their timings:
+/// fewer than 3 counts (two parameters, and 1 is the baseline), with the
+/// remedy, which on a machine of `cpus` < 3 is a larger machine.
+fn too_few_for_usl(fit_workers: &[usize], cpus: usize) -> Option<String> {
+    if fit_workers.len() >= 3 {
+        return None;
+    }
+    let counts: Vec<String> = fit_workers.iter().map(|n| n.to_string()).collect();
+    let had = format!(
+        "its two parameters need 3 worker counts or more within the CPUs, and this sweep has {} (N = {})",
+        fit_workers.len(),
+        counts.join(", ")
+    );
+    Some(if cpus < 3 {
+        format!(
+            "{had}: this machine's {cpus} CPUs allow no more, as workers beyond the CPUs time-share them; run the sweep on a machine with 4 CPUs or more"
+        )
+    } else {
+        format!("{had}; add worker counts up to {cpus} (--workers)")
+    })
 }
 
 /// The fit of every (workload, model) of `record`; none when its runs
@@ -639,6 +634,8 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
 /// The summary's scalability lines for `measurements` on a machine of
 /// `cpus` logical CPUs: two per (workload, model) with a run at one
 /// worker and at another count.
+// Called by `report::summary`, whose owner wires it in.
+#[allow(dead_code)]
 pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<String> {
     let grid = Grid::new(measurements);
     (0..grid.columns.len())
