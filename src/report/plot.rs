@@ -167,9 +167,7 @@ impl Fitted {
                 Some(Fitted {
                     capacity: Box::new(move |n| crate::verdict::scaling::usl_capacity(n, a, b)),
                     last,
-                    label: format!(
-                        "USL α {a:.3} ({al:.3}–{ah:.3}), β {b:.4} ({bl:.4}–{bh:.4})"
-                    ),
+                    label: format!("USL α {a:.3} ({al:.3}–{ah:.3}), β {b:.4} ({bl:.4}–{bh:.4})"),
                 })
             }
             (
@@ -536,10 +534,7 @@ fn fit_notes(series: &[Series]) -> Vec<(String, RGBColor)> {
         .iter()
         .filter_map(|s| {
             let fit = s.fit.as_ref()?;
-            Some((
-                format!("{}: {}", s.label, fit.label),
-                darker(s.colour),
-            ))
+            Some((format!("{}: {}", s.label, fit.label), darker(s.colour)))
         })
         .collect();
     let unfitted: Vec<&str> = series

@@ -185,7 +185,8 @@ pub(crate) fn fit_usl(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     }
     // The residual sum of squares up to the constant Σy², for comparing
     // candidates: −2(a·s1y + b·s2y) + a²s11 + 2ab·s12 + b²s22.
-    let cost = |a: f64, b: f64| -2.0 * (a * s1y + b * s2y) + a * a * s11 + 2.0 * a * b * s12 + b * b * s22;
+    let cost =
+        |a: f64, b: f64| -2.0 * (a * s1y + b * s2y) + a * a * s11 + 2.0 * a * b * s12 + b * b * s22;
     let det = s11 * s22 - s12 * s12;
     let mut candidates = vec![(0.0, 0.0), ((s1y / s11).max(0.0), 0.0)];
     if s22 > 0.0 {
@@ -248,7 +249,8 @@ fn bootstrap<T>(
 /// The 2.5 % and 97.5 % percentiles of `values`.
 fn interval(mut values: Vec<f64>) -> [f64; 2] {
     values.sort_by(f64::total_cmp);
-    let at = |q: f64| values[((q * (values.len() - 1) as f64).round() as usize).min(values.len() - 1)];
+    let at =
+        |q: f64| values[((q * (values.len() - 1) as f64).round() as usize).min(values.len() - 1)];
     [at(0.025), at(0.975)]
 }
 
@@ -268,9 +270,7 @@ fn unsettled(what: &str, value: f64, [low, high]: [f64; 2], negligible: f64) -> 
 /// The fits of `cells`: wall times of successful runs by worker count
 /// (the count 1 among them), all of them to be fitted; the checks of the
 /// runs themselves (a busy machine, too short) are the caller's.
-pub(crate) fn fit_cells(
-    cells: &[(usize, Vec<f64>)],
-) -> (Vec<SerialFraction>, AmdahlFit, UslFit) {
+pub(crate) fn fit_cells(cells: &[(usize, Vec<f64>)]) -> (Vec<SerialFraction>, AmdahlFit, UslFit) {
     let inconclusive = |reason: String| {
         (
             Vec::new(),
@@ -308,7 +308,8 @@ pub(crate) fn fit_cells(
                 .map(|(low, high)| [karp_flatt(*n as f64, high), karp_flatt(*n as f64, low)]),
         })
         .collect();
-    let resamples_needed = "one run per cell leaves no spread to give the fit an uncertainty; use --runs 3 or more";
+    let resamples_needed =
+        "one run per cell leaves no spread to give the fit an uncertainty; use --runs 3 or more";
     let amdahl = match (fit_amdahl(&points), bootstrap(&cells, fit_amdahl)) {
         (None, _) => AmdahlFit::Inconclusive {
             reason: "the speedups cannot be fitted (a zero or infinite figure)".into(),
@@ -421,7 +422,10 @@ pub(crate) fn fit_column(
             let runs = measurements
                 .iter()
                 .filter(|m| {
-                    m.workload == c.workload && m.model == c.model && m.workers == n && m.succeeded()
+                    m.workload == c.workload
+                        && m.model == c.model
+                        && m.workers == n
+                        && m.succeeded()
                 })
                 .cloned()
                 .collect::<Vec<_>>();
@@ -639,7 +643,13 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
 pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<String> {
     let grid = Grid::new(measurements);
     (0..grid.columns.len())
-        .filter(|&c| grid.median(c, 1).is_some() && grid.workers.iter().any(|&n| n > 1 && grid.median(c, n).is_some()))
+        .filter(|&c| {
+            grid.median(c, 1).is_some()
+                && grid
+                    .workers
+                    .iter()
+                    .any(|&n| n > 1 && grid.median(c, n).is_some())
+        })
         .flat_map(|c| fit_lines(&fit_column(&grid, c, measurements, cpus), cpus))
         .collect()
 }
@@ -653,7 +663,14 @@ mod tests {
     /// work per worker on a machine whose capacity follows the USL with
     /// `alpha`, `beta`, each run off by up to `noise` (a fraction) from a
     /// seeded generator.
-    fn usl_sweep(workers: &[usize], alpha: f64, beta: f64, runs: usize, noise: f64, seed: u64) -> Vec<(usize, Vec<f64>)> {
+    fn usl_sweep(
+        workers: &[usize],
+        alpha: f64,
+        beta: f64,
+        runs: usize,
+        noise: f64,
+        seed: u64,
+    ) -> Vec<(usize, Vec<f64>)> {
         let mut rng = Rng::with_seed(seed);
         workers
             .iter()
@@ -696,13 +713,22 @@ mod tests {
             panic!("expected a fit, got {usl:?}");
         };
         assert_eq!(points, 15);
-        assert!(al <= alpha && alpha <= ah, "α {alpha} outside {al}–{ah} (fit {contention})");
-        assert!(bl <= beta && beta <= bh, "β {beta} outside {bl}–{bh} (fit {coherency})");
+        assert!(
+            al <= alpha && alpha <= ah,
+            "α {alpha} outside {al}–{ah} (fit {contention})"
+        );
+        assert!(
+            bl <= beta && beta <= bh,
+            "β {beta} outside {bl}–{bh} (fit {coherency})"
+        );
         assert!((contention - alpha).abs() < 0.02 && (coherency - beta).abs() < 0.001);
         let peak = peak_workers.expect("β > 0 gives a peak");
         assert!((peak - ((1.0 - alpha) / beta).sqrt()).abs() < 5.0, "{peak}");
         // Amdahl, which has no coherency term, must put the loss in σ.
-        let AmdahlFit::Fit { serial_fraction, .. } = amdahl else {
+        let AmdahlFit::Fit {
+            serial_fraction, ..
+        } = amdahl
+        else {
             panic!("{amdahl:?}");
         };
         assert!(serial_fraction > alpha, "{serial_fraction}");
@@ -712,11 +738,24 @@ mod tests {
     fn amdahl_data_is_fitted_by_amdahl_with_no_coherency() {
         let cells = usl_sweep(&[1, 2, 3, 4, 6, 8], 0.1, 0.0, 5, 0.005, 7);
         let (_, amdahl, usl) = fit_cells(&cells);
-        let AmdahlFit::Fit { serial_fraction, interval: [low, high], .. } = amdahl else {
+        let AmdahlFit::Fit {
+            serial_fraction,
+            interval: [low, high],
+            ..
+        } = amdahl
+        else {
             panic!("{amdahl:?}");
         };
-        assert!(low <= 0.1 && 0.1 <= high && (serial_fraction - 0.1).abs() < 0.01, "{amdahl:?}");
-        let UslFit::Fit { coherency, coherency_interval: [_, bh], .. } = usl else {
+        assert!(
+            low <= 0.1 && 0.1 <= high && (serial_fraction - 0.1).abs() < 0.01,
+            "{amdahl:?}"
+        );
+        let UslFit::Fit {
+            coherency,
+            coherency_interval: [_, bh],
+            ..
+        } = usl
+        else {
             panic!("{usl:?}");
         };
         assert!(coherency < 1e-3 && bh < 2e-3, "{usl:?}");
@@ -727,7 +766,10 @@ mod tests {
         let cells = usl_sweep(&[1, 2], 0.05, 0.01, 5, 0.01, 3);
         let (karp_flatt, amdahl, usl) = fit_cells(&cells);
         assert_eq!(karp_flatt.len(), 1);
-        assert!(matches!(amdahl, AmdahlFit::Fit { points: 1, .. }), "{amdahl:?}");
+        assert!(
+            matches!(amdahl, AmdahlFit::Fit { points: 1, .. }),
+            "{amdahl:?}"
+        );
         let UslFit::Inconclusive { reason } = usl else {
             panic!("{usl:?}");
         };
@@ -739,12 +781,20 @@ mod tests {
         // ±40 % per run: the intervals are as wide as the values.
         let cells = usl_sweep(&[1, 2, 3, 4], 0.1, 0.01, 3, 0.4, 11);
         let (_, amdahl, usl) = fit_cells(&cells);
-        assert!(matches!(&usl, UslFit::Inconclusive { reason } if reason.contains("as wide as")), "{usl:?}");
+        assert!(
+            matches!(&usl, UslFit::Inconclusive { reason } if reason.contains("as wide as")),
+            "{usl:?}"
+        );
         // One parameter over three counts may still be given, but then
         // with an interval that shows the noise.
         match amdahl {
-            AmdahlFit::Inconclusive { reason } => assert!(reason.contains("as wide as"), "{reason}"),
-            AmdahlFit::Fit { interval: [low, high], .. } => assert!(high - low > 0.1, "{low}–{high}"),
+            AmdahlFit::Inconclusive { reason } => {
+                assert!(reason.contains("as wide as"), "{reason}")
+            }
+            AmdahlFit::Fit {
+                interval: [low, high],
+                ..
+            } => assert!(high - low > 0.1, "{low}–{high}"),
         }
     }
 
@@ -776,7 +826,12 @@ mod tests {
         assert_eq!(fit_amdahl(&points), Some(0.0));
         // Strong coherency with no contention: α held at 0, β positive.
         let points: Vec<(f64, f64)> = (2..8)
-            .map(|n| (n as f64, usl_capacity(n as f64, 0.0, 0.05) * if n % 2 == 0 { 1.02 } else { 0.98 }))
+            .map(|n| {
+                (
+                    n as f64,
+                    usl_capacity(n as f64, 0.0, 0.05) * if n % 2 == 0 { 1.02 } else { 0.98 },
+                )
+            })
             .collect();
         let (alpha, beta) = fit_usl(&points).unwrap();
         assert!(alpha >= 0.0 && beta > 0.03, "{alpha} {beta}");
@@ -786,7 +841,9 @@ mod tests {
     fn without_a_run_at_one_worker_nothing_is_fitted() {
         let cells = usl_sweep(&[2, 3, 4], 0.1, 0.0, 3, 0.01, 5);
         let (_, amdahl, _) = fit_cells(&cells);
-        assert!(matches!(amdahl, AmdahlFit::Inconclusive { reason } if reason.contains("1 worker")));
+        assert!(
+            matches!(amdahl, AmdahlFit::Inconclusive { reason } if reason.contains("1 worker"))
+        );
     }
 
     proptest! {
