@@ -40,6 +40,10 @@ const RESAMPLES: usize = 1000;
 /// `0–3 %` is then the result, not a failure to measure it.
 const NEGLIGIBLE: f64 = 0.05;
 
+/// A lower bound of an interval this close to 0 does not tell the value
+/// from none.
+const INDISTINGUISHABLE: f64 = 0.005;
+
 /// The fit of one (workload, model)'s sweep, as `--export-json` writes
 /// it under `scaling`.
 ///
@@ -232,7 +236,7 @@ fn bootstrap<T>(
     if cells.iter().any(|(_, walls)| walls.len() < 2) {
         return None;
     }
-    let mut rng = Rng::with_seed(0x05CA_1AB1_E0F1_7u64);
+    let mut rng = Rng::with_seed(0x0000_5CA1_AB1E_0F17_u64);
     let mut drawn: Vec<(usize, Vec<f64>)> = cells.to_vec();
     (0..RESAMPLES)
         .map(|_| {
@@ -475,7 +479,7 @@ pub(crate) fn fit_column(
         fit.fit_workers = Vec::new();
         fit.left_out_workers = Vec::new();
         let what = if kind == WorkloadKind::Sleep {
-            "sleep waits rather than computes".to_string()
+            "sleep waits, it does not compute".to_string()
         } else {
             "the workload kept less than half a CPU busy alone, so it mostly waits".to_string()
         };
@@ -591,8 +595,11 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
             } else {
                 ""
             };
-            let bound = if *high <= NEGLIGIBLE {
-                format!(", negligible (under {})", pct(*high))
+            // Near zero, the interval is the claim: at most its top.
+            let bound = if *low <= INDISTINGUISHABLE && *high <= NEGLIGIBLE {
+                format!(", no serial part to be seen (at most {})", pct(*high))
+            } else if *serial_fraction > 1.0 {
+                ", above 100%: together the workers took longer than one after another".to_string()
             } else {
                 String::new()
             };
@@ -608,6 +615,19 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
             format!("{name}: serial fraction (Amdahl) inconclusive: {reason}{left_out}")
         }
     };
+    // One reason for both (a workload that waits, a busy machine) is
+    // said once.
+    if let (AmdahlFit::Inconclusive { reason: serial }, UslFit::Inconclusive { reason: usl }) =
+        (&fit.amdahl, &fit.usl)
+        && serial == usl
+    {
+        let what = if fit.fit_workers.is_empty() {
+            "no scalability fit"
+        } else {
+            "scalability fit (Amdahl, USL) inconclusive"
+        };
+        return vec![format!("{name}: {what}: {serial}{left_out}")];
+    }
     let usl = match &fit.usl {
         UslFit::Fit {
             contention,
@@ -671,7 +691,7 @@ mod tests {
         noise: f64,
         seed: u64,
     ) -> Vec<(usize, Vec<f64>)> {
-        let mut rng = Rng::with_seed(seed);
+        let mut rng = fastrand::Rng::with_seed(seed);
         workers
             .iter()
             .map(|&n| {
@@ -843,6 +863,62 @@ mod tests {
         let (_, amdahl, _) = fit_cells(&cells);
         assert!(
             matches!(amdahl, AmdahlFit::Inconclusive { reason } if reason.contains("1 worker"))
+        );
+    }
+
+    #[test]
+    fn the_summary_says_a_shared_reason_once_and_a_fit_with_its_interval() {
+        let fit = |amdahl, usl| ScalingFit {
+            workload: Workload::Cpu { iters: 1 },
+            model: Model::THREAD,
+            model_label: "thread".into(),
+            fit_workers: vec![1, 2],
+            left_out_workers: vec![3],
+            karp_flatt: vec![SerialFraction {
+                workers: 2,
+                serial_fraction: 0.02,
+                interval: Some([0.0, 0.04]),
+            }],
+            amdahl,
+            usl,
+        };
+        let busy = || "other processes kept 1.7 of the 2 CPUs busy".to_string();
+        let lines = fit_lines(
+            &fit(
+                AmdahlFit::Inconclusive { reason: busy() },
+                UslFit::Inconclusive { reason: busy() },
+            ),
+            2,
+        );
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].contains("inconclusive: other processes")
+                && lines[0].contains("N = 3 left out")
+        );
+        let lines = fit_lines(
+            &fit(
+                AmdahlFit::Fit {
+                    serial_fraction: 0.02,
+                    interval: [0.0, 0.04],
+                    points: 1,
+                },
+                UslFit::Inconclusive {
+                    reason: too_few_for_usl(&[1, 2], 2).unwrap(),
+                },
+            ),
+            2,
+        );
+        assert!(
+            lines[0].contains("σ = 2.0%") && lines[0].contains("at most 4.0%"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[0].contains("e(2) = 2.0%") && lines[0].contains("not tested"),
+            "{lines:?}"
+        );
+        assert!(
+            lines[1].contains("USL inconclusive") && lines[1].contains("4 CPUs or more"),
+            "{lines:?}"
         );
     }
 
