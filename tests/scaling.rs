@@ -42,6 +42,7 @@ fn fit_or_reason(object: &Value, figures: &[(&str, &str)]) {
 
 #[test]
 fn a_real_sweep_exports_a_fit_or_the_reason_there_is_none() {
+    let plots = tempfile::tempdir().unwrap();
     let output = paralab()
         .args([
             "bench",
@@ -59,10 +60,12 @@ fn a_real_sweep_exports_a_fit_or_the_reason_there_is_none() {
             "--runs",
             "3",
         ])
-        .args(["--format", "json", "--quiet"])
+        .args(["--format", "json", "--quiet", "--plot"])
+        .arg(plots.path())
         .output()
         .unwrap();
     let document = json_of(&output);
+    let svg = std::fs::read_to_string(plots.path().join("cpu-speedup.svg")).unwrap();
     let cpus = document["machine"]["logical_cpus"].as_u64().unwrap() as usize;
     let fits = document["scaling"].as_array().expect("a scaling array");
     assert_eq!(fits.len(), 4, "one per (workload, model): {fits:?}");
@@ -77,6 +80,18 @@ fn a_real_sweep_exports_a_fit_or_the_reason_there_is_none() {
                 ("coherency", "coherency_interval"),
             ],
         );
+        // The plot draws a fit or names the model whose fit is inconclusive.
+        let label = fit["model_label"].as_str().unwrap();
+        if kind == "cpu" {
+            let said = if usl["outcome"] == "fit" {
+                format!("{label}: USL α")
+            } else if amdahl["outcome"] == "fit" {
+                format!("{label}: Amdahl σ")
+            } else {
+                "Scalability fit inconclusive for".to_string()
+            };
+            assert!(svg.contains(&said), "{said} missing from the speedup plot");
+        }
         if kind == "sleep" {
             for part in [amdahl, usl] {
                 assert_eq!(part["outcome"], "inconclusive");

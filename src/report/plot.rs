@@ -185,7 +185,7 @@ impl Fitted {
                     }),
                     last,
                     label: format!(
-                        "Amdahl σ {:.1}% ({:.1}–{:.1}%)",
+                        "Amdahl σ {:.1}% ({:.1}–{:.1}%); USL inconclusive",
                         sigma * 100.0,
                         low * 100.0,
                         high * 100.0
