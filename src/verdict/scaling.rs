@@ -530,7 +530,7 @@ fn too_few_for_usl(fit_workers: &[usize], cpus: usize) -> Option<String> {
     }
     let counts: Vec<String> = fit_workers.iter().map(|n| n.to_string()).collect();
     let had = format!(
-        "its two parameters need 3 worker counts or more within the CPUs, and this sweep has {} (N = {})",
+        "its two parameters need 3 worker counts or more within the CPUs, and within them this sweep has {} (N = {})",
         fit_workers.len(),
         counts.join(", ")
     );
