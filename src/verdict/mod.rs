@@ -5,6 +5,7 @@
 pub(crate) mod bench;
 pub(crate) mod compare;
 pub(crate) mod evidence;
+pub(crate) mod scaling;
 
 use std::fmt;
 
