@@ -381,6 +381,25 @@ impl Model {
         self.family.name
     }
 
+    /// What the model's workers are called in a sentence: `threads`,
+    /// `processes`, `tasks`, `ranks`, `interpreters`, or `workers`.
+    pub(crate) fn workers_noun(&self) -> &'static str {
+        let family = self.family();
+        if family.contains("thread") || family == "gil" {
+            "threads"
+        } else if family.contains("process") {
+            "processes"
+        } else if family.contains("async") || family == "py-dask" {
+            "tasks"
+        } else if family.contains("mpi") {
+            "ranks"
+        } else if family == "py-interp" {
+            "interpreters"
+        } else {
+            "workers"
+        }
+    }
+
     /// Whether `other` is of the same family (`process:fork` and
     /// `process:spawn` are; `thread` and `py-thread` are not).
     pub fn same_family(&self, other: Model) -> bool {

@@ -72,6 +72,10 @@ pub(crate) fn render(
         }
     }
     out.push_str(&python_comparison(&grid, measurements, cpus, python));
+    for line in crate::verdict::scaling::scaling_lines(measurements, cpus) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
@@ -98,20 +102,6 @@ fn cells(
             (n, runs)
         })
         .collect()
-}
-
-/// What a model's workers are called in a sentence.
-fn noun(model: Model) -> &'static str {
-    let family = model.family();
-    if family.contains("thread") || family == "gil" {
-        "threads"
-    } else if family.contains("process") {
-        "processes"
-    } else if family.contains("async") {
-        "tasks"
-    } else {
-        "workers"
-    }
 }
 
 /// What a model's numbers mean where they would surprise: async and pool
@@ -220,7 +210,7 @@ fn interpreter_comparison(
                 let cells = cells(grid, column, measurements);
                 let judged = bench::Column {
                     kind: WorkloadKind::Cpu,
-                    noun: noun(family),
+                    noun: family.workers_noun(),
                     cpus,
                     cells: &cells,
                 };
@@ -420,7 +410,7 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
     let cells = cells(grid, column, measurements);
     let judged = bench::Column {
         kind,
-        noun: noun(grid.columns[column].model),
+        noun: grid.columns[column].model.workers_noun(),
         cpus,
         cells: &cells,
     };

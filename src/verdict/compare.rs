@@ -199,7 +199,8 @@ fn busy(side: Side<'_>) -> Option<String> {
         return None;
     }
     let needed = first.workers.min(side.cpus) as f64;
-    short_of_cpu(side.runs, needed, side.cpus, "workers").or_else(|| starved(side.runs, "workers"))
+    let noun = first.model.workers_noun();
+    short_of_cpu(side.runs, needed, side.cpus, noun).or_else(|| starved(side.runs, noun))
 }
 
 /// The wall times of `runs`.

@@ -396,20 +396,6 @@ fn counts(cells: &[(usize, Vec<f64>)]) -> String {
     format!("N = {}", counts.join(", "))
 }
 
-/// What a model's workers are called in a reason.
-fn noun(model: Model) -> &'static str {
-    let family = model.family();
-    if family.contains("thread") || family == "gil" {
-        "threads"
-    } else if family.contains("process") {
-        "processes"
-    } else if family.contains("async") {
-        "tasks"
-    } else {
-        "workers"
-    }
-}
-
 /// The fit of column `column` of `grid` (built from `measurements`) on a
 /// machine of `cpus` logical CPUs.
 pub(crate) fn fit_column(
@@ -439,7 +425,7 @@ pub(crate) fn fit_column(
         .collect();
     let judged = bench::Column {
         kind: c.workload.kind(),
-        noun: noun(c.model),
+        noun: c.model.workers_noun(),
         cpus,
         cells: &cells,
     };
@@ -659,7 +645,6 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
 /// `cpus` logical CPUs: two per (workload, model) with a run at one
 /// worker and at another count.
 // Called by `report::summary`, whose owner wires it in.
-#[allow(dead_code)]
 pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<String> {
     let grid = Grid::new(measurements);
     (0..grid.columns.len())
