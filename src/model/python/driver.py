@@ -157,6 +157,7 @@ exec(WORKER)
 import asyncio  # noqa: E402  (after the path is made safe)
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
+import socket  # noqa: E402
 
 
 def gil_enabled():
@@ -359,6 +360,7 @@ def dask_task(index, workload, amount):
     report = timed(index, workload, amount)
     with open("/proc/sys/kernel/random/boot_id") as f:
         report["clock"] = f.read().strip()
+    report["host"] = socket.gethostname()
     return report
 
 
@@ -410,9 +412,11 @@ def run_dask(scheduler, workload, amount, workers):
     for report in reports:
         if report.pop("clock") != here:
             # Another machine's clock: its CPU times hold, its start and
-            # end cannot be placed on ours.
+            # end cannot be placed on ours; its host is named.
             del report["start_ns"], report["end_ns"]
             info["elsewhere"] = info.get("elsewhere", 0) + 1
+        else:
+            del report["host"]
     client.close()
     if cluster is not None:
         cluster.close()

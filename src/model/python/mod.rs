@@ -290,6 +290,9 @@ struct WorkerReport {
     start_ns: Option<u64>,
     #[serde(default)]
     end_ns: Option<u64>,
+    // Named only for a task that ran on another machine.
+    #[serde(default)]
+    host: Option<String>,
     // CPU counters, where Python could read them (see the driver).
     #[serde(default)]
     user_s: Option<f64>,
@@ -861,6 +864,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
         slot.start_s = w.start_ns.map(offset);
         slot.end_s = w.end_ns.map(offset);
+        slot.host = w.host;
         slot.status = WorkerStatus::Finished { result: w.result };
     }
     if let Some(s) = report.startup_s.filter(|s| !(s.is_finite() && *s >= 0.0)) {
