@@ -7,7 +7,8 @@
 //! - `commands`: `--cmd` programs, whose exit status is their outcome.
 //! - `supervise`: the one loop both share: start each worker in its own
 //!   registered process group, kill and reap them all after a refusal,
-//!   watch the deadline, wait, reap each with `wait4`, say how each ended.
+//!   watch the deadline, wait, reap each with `wait4`, say how each ended,
+//!   and time the run from the first start to the last reap.
 //! - [`run_in_group`]: one program as one worker (a Python interpreter
 //!   running a whole run), with its output.
 //!
@@ -35,17 +36,20 @@ use crate::sys::watchdog::Watchdog;
 use crate::workload::Workload;
 
 /// Starts `workers` processes running `workload`, collects their results
-/// and reaps them all.
+/// and reaps them all: their outcomes, and the run's wall time from the
+/// first start to the last reap (what each launcher prepares beforehand
+/// is not on the clock).
 pub(crate) fn run(
     method: StartMethod,
     workload: &Workload,
     workers: usize,
     context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
-    match workload {
+) -> Result<(Vec<WorkerOutcome>, f64), ModelError> {
+    let supervised = match workload {
         Workload::Command { argv } => commands::run(method, argv, workers, context),
         _ => paralab_workers::run(method, workload, workers, context),
-    }
+    }?;
+    Ok((supervised.outcomes, supervised.wall_s))
 }
 
 /// What [`run_in_group`] got from a program.
@@ -99,7 +103,12 @@ impl Runner for Processes {
         context: &RunContext,
     ) -> Result<RunOutput, ModelError> {
         let method = model.start_method().unwrap_or_default();
-        run(method, workload, workers, context).map(RunOutput::timed_by_caller)
+        let (outcomes, wall_s) = run(method, workload, workers, context)?;
+        Ok(RunOutput {
+            outcomes,
+            own_wall_s: Some(wall_s),
+            launch_s: None,
+        })
     }
 
     fn memory(&self) -> MemoryProbe {
