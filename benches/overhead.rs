@@ -29,7 +29,9 @@ fn main() {
     let (blocks, runs) = match options(std::env::args().skip(1)) {
         Ok(options) => options,
         Err(problem) => {
-            eprintln!("overhead: {problem}; usage: cargo bench --bench overhead -- [--blocks B] [--runs R]");
+            eprintln!(
+                "overhead: {problem}; usage: cargo bench --bench overhead -- [--blocks B] [--runs R]"
+            );
             std::process::exit(2);
         }
     };
@@ -113,7 +115,16 @@ fn options(mut args: impl Iterator<Item = String>) -> Result<(usize, usize), Str
 fn hyperfine_median(program: &Path, runs: usize, dir: &Path) -> Result<f64, String> {
     let export = dir.join("hyperfine.json");
     let runs = runs.to_string();
-    let args = ["-N", "--runs", &runs, "--warmup", "5", "--style", "none", "--export-json"];
+    let args = [
+        "-N",
+        "--runs",
+        &runs,
+        "--warmup",
+        "5",
+        "--style",
+        "none",
+        "--export-json",
+    ];
     run_quietly(Command::new(program).args(args).arg(&export).arg("true"))?;
     let json = read_json(&export)?;
     let times = json["results"][0]["times"]
@@ -126,7 +137,17 @@ fn hyperfine_median(program: &Path, runs: usize, dir: &Path) -> Result<f64, Stri
 fn paralab_median(model: &str, runs: usize, dir: &Path) -> Result<f64, String> {
     let export = dir.join("paralab.json");
     let runs = runs.to_string();
-    let args = ["bench", "--cmd", "true", "--workers", "1", "--runs", &runs, "--warmup", "5"];
+    let args = [
+        "bench",
+        "--cmd",
+        "true",
+        "--workers",
+        "1",
+        "--runs",
+        &runs,
+        "--warmup",
+        "5",
+    ];
     run_quietly(
         Command::new(PARALAB)
             .args(args)
@@ -137,7 +158,12 @@ fn paralab_median(model: &str, runs: usize, dir: &Path) -> Result<f64, String> {
     let measurements = json["measurements"]
         .as_array()
         .ok_or("paralab's export has no measurements")?;
-    median_of(measurements.iter().filter_map(|m| m["wall_s"].as_f64()).collect())
+    median_of(
+        measurements
+            .iter()
+            .filter_map(|m| m["wall_s"].as_f64())
+            .collect(),
+    )
 }
 
 /// The median per-run time of the standard library's spawn and wait.
@@ -145,7 +171,10 @@ fn command_loop_median(runs: usize) -> f64 {
     let mut times: Vec<f64> = (0..runs + 5)
         .map(|_| {
             let start = Instant::now();
-            let status = Command::new("true").stdin(Stdio::null()).stdout(Stdio::null()).status();
+            let status = Command::new("true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .status();
             assert!(status.is_ok_and(|s| s.success()), "'true' failed");
             start.elapsed().as_secs_f64()
         })

@@ -389,8 +389,14 @@ mod tests {
         };
         assert!(reads.iter().all(by_pid), "{reads:?}");
         let of = |child: &std::process::Child| format!("/proc/{}/", child.id());
-        assert!(reads.iter().any(|p| p.starts_with(&of(&watched_child))), "{reads:?}");
-        assert!(!reads.iter().any(|p| p.starts_with(&of(&other))), "{reads:?}");
+        assert!(
+            reads.iter().any(|p| p.starts_with(&of(&watched_child))),
+            "{reads:?}"
+        );
+        assert!(
+            !reads.iter().any(|p| p.starts_with(&of(&other))),
+            "{reads:?}"
+        );
         assert!(!snapshot.children.is_empty());
         for child in [&mut watched_child, &mut other] {
             child.kill().unwrap();
@@ -399,7 +405,10 @@ mod tests {
         drop(watched);
         let _ = Snapshot::now().unwrap();
         let reads = procfs::reads_on_this_thread();
-        assert!(!reads.iter().any(|p| p.starts_with(&of(&watched_child))), "{reads:?}");
+        assert!(
+            !reads.iter().any(|p| p.starts_with(&of(&watched_child))),
+            "{reads:?}"
+        );
     }
 
     /// A known allocation per worker, made by worker threads while the

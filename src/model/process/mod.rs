@@ -124,6 +124,32 @@ impl Runner for Processes {
 mod tests {
     use super::*;
 
+    /// The process model times its run itself, from its first start to
+    /// its last reap: inside the caller's clock around it, and not the
+    /// preparation before (so never more than the caller's figure).
+    #[test]
+    fn a_command_run_is_timed_from_its_start_to_its_reap() {
+        let context = RunContext::new("unused").starting_now();
+        let workload = Workload::Command {
+            argv: vec!["true".into()],
+        };
+        let before = crate::measure::clock::MonoTime::now();
+        let ran = Processes
+            .run(Model::process(StartMethod::Fork), &workload, 2, &context)
+            .unwrap();
+        let caller_s = crate::measure::clock::MonoTime::now().seconds_since(before);
+        let own_s = ran.own_wall_s.expect("the process model times itself");
+        assert!(
+            own_s > 0.0 && own_s <= caller_s,
+            "{own_s} s of {caller_s} s"
+        );
+        assert_eq!(ran.outcomes.len(), 2);
+        for outcome in &ran.outcomes {
+            let start_s = outcome.start_s.expect("a start time");
+            assert!((0.0..=own_s).contains(&start_s), "{start_s} s of {own_s} s");
+        }
+    }
+
     #[test]
     fn a_program_in_a_group_gives_its_output() {
         let mut echo = Command::new("sh");
