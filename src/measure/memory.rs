@@ -97,10 +97,10 @@ impl ProcessMemory {
 
     fn parse(rollup: &str, status: &str) -> io::Result<ProcessMemory> {
         Ok(ProcessMemory {
-            rss_kib: field(&rollup, "Rss:")?,
-            pss_kib: field(&rollup, "Pss:")?,
-            peak_rss_kib: field(&status, "VmHWM:")?,
-            threads: field(&status, "Threads:")?,
+            rss_kib: field(rollup, "Rss:")?,
+            pss_kib: field(rollup, "Pss:")?,
+            peak_rss_kib: field(status, "VmHWM:")?,
+            threads: field(status, "Threads:")?,
         })
     }
 }
