@@ -44,9 +44,18 @@ fn main() {
         "Command::new(\"true\").status()"
     };
     println!(
+        "per run: hyperfine from before its spawn to after its wait; paralab's wall_s from before its first worker's start to after its last reap"
+    );
+    println!(
         "--cmd true, 1 worker, {runs} runs per column, {blocks} blocks taking turns; medians per run; load average {}",
         load_average()
     );
+    // One short block first, not reported: the first runs of a program
+    // read it from disk and fault its pages in.
+    let _ = paralab_median("process:fork", 20, dir.path());
+    if let Some(program) = &hyperfine {
+        let _ = hyperfine_median(program, 20, dir.path());
+    }
     let (mut spawn_ratios, mut fork_ratios) = (Vec::new(), Vec::new());
     for block in 1..=blocks {
         let floor = match &hyperfine {
