@@ -15,6 +15,11 @@
 //!   (`process:spawn` or `process:fork`, each worker in its own process
 //!   group, asked to die with paralab).
 //!
+//! Both sides run in the same environment; under `cargo bench` (which
+//! adds its own variables to it) every column read some 25% slower than
+//! the same binary run from a shell on the machine this was written on,
+//! so compare the ratios, not the microseconds, across the two.
+//!
 //! Without hyperfine on PATH, the floor is a plain
 //! `std::process::Command::new("true").status()` loop in this program.
 
