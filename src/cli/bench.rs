@@ -8,7 +8,9 @@ use crate::dataset::jsonl::JsonLines;
 use crate::export::Format;
 use crate::machine::{Machine, PythonInfo};
 use crate::measure::contention;
+use crate::model::Interpreter;
 use crate::model::python::Python;
+use crate::model::python::interpreter::InterpreterInfo;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
 use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
@@ -57,9 +59,16 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     python: bool,
 
-    /// The Python interpreter for the Python models [default: python3 on PATH]
-    #[arg(long, value_name = "PATH")]
-    python_exe: Option<PathBuf>,
+    /// The Python interpreters for the Python models, comma-separated or repeated
+    /// (python3.11,python3.13t,/opt/py/bin/python): each its own columns, labelled by
+    /// version and GIL state [default: python3 on PATH]
+    #[arg(long, value_name = "PATHS", value_delimiter = ',')]
+    python_exe: Vec<PathBuf>,
+
+    /// The Dask scheduler py-dask submits its tasks to, tcp://HOST:PORT; its workers may be on
+    /// other machines [default: a LocalCluster of N single-threaded worker processes]
+    #[arg(long, value_name = "tcp://HOST:PORT", value_parser = crate::model::python::dask::parse_scheduler)]
+    dask_scheduler: Option<String>,
 
     /// Iterations of the cpu loop per Python worker [default: ITERS when given; otherwise
     /// as many as the interpreter runs in about a quarter of a second, measured before the
@@ -189,13 +198,15 @@ impl BenchArgs {
 }
 
 /// The machine block's MPI line for `py-mpi` (when the mpi model has not
-/// given it): the `mpirun` its ranks will be started with. A `--mpirun`
-/// that is not there is bad input, said before anything runs.
+/// given it): the `mpirun` the ranks of the first interpreter will be
+/// started with. A `--mpirun` that is not there is bad input, said before
+/// anything runs.
 fn py_mpi_launcher(
     plan: &Plan,
     python: Option<&Python>,
 ) -> Result<Option<crate::machine::MpiInfo>, CliError> {
-    let Some(python) = python.filter(|_| plan.models.contains(&Model::PY_MPI)) else {
+    let wants_py_mpi = plan.models.iter().any(|m| m.family() == "py-mpi");
+    let Some(python) = python.filter(|_| wants_py_mpi) else {
         return Ok(None);
     };
     match crate::model::python::mpi4py::chosen_mpirun(python) {
@@ -299,11 +310,12 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             Some(crate::mpi::rank::JobGuard)
         }
     };
+    crate::model::python::dask::choose(args.dask_scheduler.clone());
     for ignored in ignored_python_options(&args, &plan) {
         error::warn(ignored);
     }
-    let python = match find_python(&mut plan, args.python_exe.as_deref(), args.timeout) {
-        Ok(python) => python,
+    let pythons = match find_pythons(&mut plan, &args.python_exe, args.timeout) {
+        Ok(pythons) => pythons,
         Err(exit) => return Ok(exit),
     };
     if plan.workloads.is_empty() || plan.models.is_empty() {
@@ -318,21 +330,39 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
             "--cmd runs an external program, which only the process models can run, not '{model}'; use --models process:fork,process:spawn"
         )));
     }
-    let python_iters = python.as_ref().and_then(|python| {
-        let explicit = args.python_iters.or(args.iters).or(args.iters_arg);
-        let has_cpu = plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu);
-        has_cpu.then(|| explicit.unwrap_or_else(|| calibrated_iters(python, outputs.quiet())))
-    });
+    // One count for every interpreter, so that their columns run the same
+    // work and check the same result: what the slowest runs in the target
+    // time.
+    let python_iters = (!pythons.is_empty())
+        .then(|| {
+            let explicit = args.python_iters.or(args.iters).or(args.iters_arg);
+            let has_cpu = plan.workloads.iter().any(|w| w.kind() == WorkloadKind::Cpu);
+            has_cpu.then(|| {
+                explicit.unwrap_or_else(|| {
+                    pythons
+                        .iter()
+                        .map(|python| calibrated_iters(python, outputs.quiet()))
+                        .min()
+                        .unwrap_or(PYTHON_FALLBACK_ITERS)
+                })
+            })
+        })
+        .flatten();
     let mut machine = Machine::current();
-    machine.python = python.as_ref().map(|p| PythonInfo {
-        exe: p.executable().to_string(),
-        version: p.version().to_string(),
-        gil_enabled: p.gil_enabled(),
-    });
+    // The machine block names the interpreter when there is one; with
+    // several, each Python model's own record names its interpreter.
+    machine.python = match pythons.as_slice() {
+        [p] => Some(PythonInfo {
+            exe: p.executable().to_string(),
+            version: p.version().to_string(),
+            gil_enabled: p.gil_enabled(),
+        }),
+        _ => None,
+    };
     machine.mpi = match (&mpirun, &in_job) {
         (Some(mpirun), _) => Some(crate::mpi::launch::chosen().describe(mpirun)),
         (None, Some(started_by)) => Some(crate::mpi::launch::chosen().in_job_described(started_by)),
-        (None, None) => py_mpi_launcher(&plan, python.as_ref())?,
+        (None, None) => py_mpi_launcher(&plan, pythons.first())?,
     };
     before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
     let mut save = match &args.save {
@@ -357,7 +387,7 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     if args.runs.is_none() {
         experiment = experiment.adaptive_runs(ADAPTIVE_MAX_RUNS, ADAPTIVE_BUDGET);
     }
-    if let Some(python) = python {
+    for python in pythons {
         experiment = experiment.python(python);
     }
     if let Some(iters) = python_iters {
@@ -443,7 +473,7 @@ fn ignored_python_options(args: &BenchArgs, plan: &Plan) -> Vec<String> {
                 "--python-iters is ignored: no Python model runs; {to_enable}"
             ));
         }
-        if args.python_exe.is_some() {
+        if !args.python_exe.is_empty() {
             ignored.push(format!(
                 "--python-exe is ignored: no Python model runs; {to_enable}"
             ));
@@ -522,6 +552,101 @@ fn before_sweep(
         )),
     }
     machine.others_cpus_before = found.others_cpus;
+}
+
+/// Finds the interpreters when the plan has Python models: one as
+/// [`find_python`] does; several (`--python-exe a,b`) each checked before
+/// anything runs, a bad one being bad input, and each Python model of the
+/// plan then run once per interpreter, side by side.
+fn find_pythons(
+    plan: &mut Plan,
+    exes: &[PathBuf],
+    timeout: Option<Duration>,
+) -> Result<Vec<Python>, Exit> {
+    if exes.len() <= 1 {
+        let found = find_python(plan, exes.first().map(PathBuf::as_path), timeout)?;
+        return Ok(found.into_iter().collect());
+    }
+    if !plan.models.iter().any(Model::is_python) {
+        return Ok(Vec::new());
+    }
+    let mut pythons: Vec<Python> = Vec::new();
+    for exe in exes {
+        match Python::find_within(Some(exe), timeout, &interrupt::stop_token()) {
+            Ok(python) => pythons.push(python),
+            Err(crate::model::python::PythonError::Interrupted(signal)) => {
+                error::say(format_args!(
+                    "interrupted by {signal} while asking '{}' its version",
+                    exe.display()
+                ));
+                return Err(Exit::Failed);
+            }
+            Err(error) => {
+                error::say(format_args!("--python-exe: {error}"));
+                return Err(Exit::Usage);
+            }
+        }
+    }
+    for (index, python) in pythons.iter().enumerate() {
+        if let Some(same) = pythons[..index]
+            .iter()
+            .find(|other| other.executable() == python.executable())
+        {
+            error::say(format_args!(
+                "--python-exe: '{}' and '{}' are the same interpreter ({}); name it once",
+                same.exe().display(),
+                python.exe().display(),
+                python.executable()
+            ));
+            return Err(Exit::Usage);
+        }
+    }
+    let interpreters: Vec<Interpreter> = distinct_labels(&pythons);
+    let mut skipped = Vec::new();
+    let mut models = Vec::new();
+    for model in &plan.models {
+        if !model.is_python() {
+            models.push(*model);
+            continue;
+        }
+        for (python, interpreter) in pythons.iter().zip(&interpreters) {
+            match model.missing_library(python) {
+                Some(why) => skipped.push(why),
+                None => models.push(model.in_interpreter(*interpreter)),
+            }
+        }
+    }
+    for why in &skipped {
+        error::say(format_args!("{why}"));
+    }
+    plan.models = models;
+    if plan.models.is_empty() {
+        return Err(Exit::Usage);
+    }
+    Ok(pythons)
+}
+
+/// Each interpreter's name in results: `CPython 3.13.5, no GIL`, with its
+/// program added where two would otherwise read the same.
+fn distinct_labels(pythons: &[Python]) -> Vec<Interpreter> {
+    let plain: Vec<Interpreter> = pythons.iter().map(Python::interpreter).collect();
+    plain
+        .iter()
+        .map(|interpreter| {
+            let twins = plain
+                .iter()
+                .filter(|other| other.label() == interpreter.label())
+                .count();
+            if twins < 2 {
+                return *interpreter;
+            }
+            let info = interpreter.info();
+            Interpreter::new(InterpreterInfo {
+                label: format!("{} at {}", info.label, info.executable),
+                ..info.clone()
+            })
+        })
+        .collect()
 }
 
 /// Finds the interpreter when the plan has Python models. Without a usable

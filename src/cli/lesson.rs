@@ -29,10 +29,11 @@ pub(crate) struct LessonArgs {
     #[arg(long, value_name = "HOW", value_parser = parse_how, default_value = "segfault")]
     how: CrashHow,
 
-    /// The Python interpreter for race's CPython part [default: python3 on PATH,
-    /// the part skipped when there is none]
-    #[arg(long, value_name = "PATH")]
-    python_exe: Option<PathBuf>,
+    /// Python interpreters, comma-separated or repeated: race runs its CPython part
+    /// on the first [default: python3 on PATH, the part skipped when there is none];
+    /// parallelism runs CPython's own threads in each, side by side [default: none]
+    #[arg(long, value_name = "PATHS", value_delimiter = ',')]
+    python_exe: Vec<PathBuf>,
 
     /// What to print on stdout
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -59,6 +60,43 @@ fn parse_seed(text: &str) -> Result<u64, String> {
 
 fn parse_how(text: &str) -> Result<CrashHow, String> {
     text.trim().parse()
+}
+
+/// The interpreters the user named, each checked before any lesson runs
+/// (rather than found broken after a minute of other lessons): one that
+/// cannot be run, or one named twice (the same program under two names),
+/// is bad input.
+fn find_pythons(exes: &[PathBuf]) -> Result<Vec<crate::model::python::Python>, CliError> {
+    use crate::model::python::{Python, PythonError};
+    let wanted =
+        "give the path of a CPython 3.8 or newer, or leave --python-exe out to use python3 on PATH";
+    let mut found: Vec<Python> = Vec::new();
+    for exe in exes {
+        let python = match Python::find(Some(exe)) {
+            Ok(python) => python,
+            Err(PythonError::NotFound { exe, cause }) => {
+                return Err(CliError::Usage(format!(
+                    "--python-exe '{exe}' cannot be run ({cause}); {wanted}"
+                )));
+            }
+            // Its message already says what to give instead.
+            Err(error) => {
+                return Err(CliError::Usage(format!(
+                    "--python-exe: {error}; or leave --python-exe out to use python3 on PATH"
+                )));
+            }
+        };
+        if let Some(same) = found.iter().find(|p| p.executable() == python.executable()) {
+            return Err(CliError::Usage(format!(
+                "--python-exe: '{}' and '{}' are the same interpreter ({}); name it once",
+                same.exe().display(),
+                exe.display(),
+                python.executable()
+            )));
+        }
+        found.push(python);
+    }
+    Ok(found)
 }
 
 /// Lists, runs one lesson, or runs them all.
@@ -89,27 +127,15 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
     // An interpreter the user named must work: checked before any lesson
     // runs, rather than found broken after a minute of other lessons.
     // The race lesson runs on it, found here once.
-    let python = match &args.python_exe {
-        None => None,
-        Some(exe) => {
-            use crate::model::python::{Python, PythonError};
-            let wanted = "give the path of a CPython 3.8 or newer, or leave --python-exe out to use python3 on PATH";
-            match Python::find(Some(exe)) {
-                Ok(python) => Some(std::sync::Arc::new(python)),
-                Err(PythonError::NotFound { exe, cause }) => {
-                    return Err(CliError::Usage(format!(
-                        "--python-exe '{exe}' cannot be run ({cause}); {wanted}"
-                    )));
-                }
-                // Its message already says what to give instead.
-                Err(error) => {
-                    return Err(CliError::Usage(format!(
-                        "--python-exe: {error}; or leave --python-exe out to use python3 on PATH"
-                    )));
-                }
-            }
-        }
-    };
+    let pythons = find_pythons(&args.python_exe)?;
+    if pythons.len() > 1 && chosen.iter().any(|l| l.name == "race") {
+        error::say(format_args!(
+            "race runs its CPython part on the first of --python-exe, '{}'",
+            pythons[0].exe().display()
+        ));
+    }
+    let exes: Vec<PathBuf> = pythons.iter().map(|p| p.exe().to_path_buf()).collect();
+    let python = pythons.into_iter().next().map(std::sync::Arc::new);
     let exe = std::env::current_exe().map_err(|error| {
         CliError::Failed(format!(
             "cannot find paralab's own program to start its child processes: {error}"
@@ -133,7 +159,13 @@ pub(crate) fn run(args: LessonArgs) -> Result<Exit, CliError> {
         }
         error::say(format_args!("running lesson {}…", lesson.name));
         let t0 = MonoTime::now();
-        match (lesson.run)(&options) {
+        // Only parallelism compares interpreters: it is handed all of them.
+        let outcome = if lesson.name == lessons::parallelism::LESSON.name {
+            lessons::parallelism::run_in(&options, &exes)
+        } else {
+            (lesson.run)(&options)
+        };
+        match outcome {
             Ok(finding) => {
                 let seconds = t0.elapsed().as_secs_f64();
                 match args.format {

@@ -2,6 +2,8 @@
 //! subcommand, and the mapping of errors to exit codes (`error`).
 
 mod bench;
+mod compare;
+mod completions;
 mod error;
 mod lesson;
 mod output;
@@ -42,6 +44,14 @@ enum Command {
     /// Time the primitives the models are built from: thread, fork, exec, task, pool job,
     /// pipe and channel round trips, mutex, context switch.
     Primitives(primitives::PrimitivesArgs),
+    /// Compare two saved runs (files of `bench --save` or `--export-json`) cell by
+    /// cell: B/A with its 95% interval and a verdict; `--threshold` makes a
+    /// slowdown exit 1 for CI.
+    Compare(compare::CompareArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(completions::CompletionsArgs),
+    /// Print paralab's manual page (roff), e.g. `paralab man > ~/.local/share/man/man1/paralab.1`.
+    Man(completions::ManArgs),
 }
 
 /// Runs the `paralab` command with this process's arguments; the binary's
@@ -89,6 +99,9 @@ fn run() -> Result<Exit, CliError> {
         Some(Command::Lesson(args)) => lesson::run(args),
         Some(Command::Report(args)) => report::run(args),
         Some(Command::Primitives(args)) => primitives::run(args),
+        Some(Command::Compare(args)) => compare::run(args),
+        Some(Command::Completions(args)) => completions::completions(args),
+        Some(Command::Man(args)) => completions::man(args),
         None => {
             check_worker_counts(&cli.bench.plan())?;
             bench::run(cli.bench)
@@ -341,6 +354,14 @@ mod tests {
         "lesson",
         "report",
         "primitives",
+        "compare",
+        "completions",
+        "man",
+        "bash",
+        "zsh",
+        "--threshold",
+        "10%",
+        "markdown",
         "all",
         "race",
         "crash",

@@ -323,7 +323,10 @@ pub(crate) struct WrongResult {
 /// wrong ones [`WorkerStatus::WrongResult`] so that no report calls them
 /// checked; returns the first wrong one. `references` keeps each
 /// workload's reference, computed once.
-fn recheck(m: &mut Measurement, references: &mut Vec<(Workload, u64)>) -> Option<WrongResult> {
+pub(crate) fn recheck(
+    m: &mut Measurement,
+    references: &mut Vec<(Workload, u64)>,
+) -> Option<WrongResult> {
     let expected = match references.iter().find(|(w, _)| *w == m.workload) {
         Some((_, expected)) => *expected,
         None => {

@@ -2,6 +2,7 @@
 //! known of the plan and the machine that produced them ([`Record`]), and
 //! the `--save` file that keeps them as they are made ([`jsonl`]).
 
+pub(crate) mod export;
 pub(crate) mod jsonl;
 #[cfg(test)]
 mod robustness;

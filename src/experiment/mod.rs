@@ -27,7 +27,7 @@ pub(crate) use sweep::AdaptiveRuns;
 use sweep::{Policy, Runs};
 
 use crate::model::python::Python;
-use crate::model::{Model, ModelError, RunContext};
+use crate::model::{Interpreter, Model, ModelError, RunContext};
 use crate::sys::signals as interrupt;
 use crate::sys::stop::StopToken;
 use crate::workload::{Workload, WorkloadFn};
@@ -97,7 +97,8 @@ pub struct Experiment<'o> {
     worker_exe: Option<PathBuf>,
     observers: Vec<&'o mut dyn Observer>,
     closures: Vec<WorkloadFn>,
-    python: Option<Arc<Python>>,
+    // Each interpreter with the name the plan's models give it.
+    pythons: Vec<(Interpreter, Arc<Python>)>,
     python_iters: Option<u64>,
     adaptive: Option<AdaptiveRuns>,
     timeout: Option<Duration>,
@@ -113,7 +114,7 @@ impl<'o> Experiment<'o> {
             worker_exe: None,
             observers: Vec::new(),
             closures: Vec::new(),
-            python: None,
+            pythons: Vec::new(),
             python_iters: None,
             adaptive: None,
             timeout: None,
@@ -123,9 +124,11 @@ impl<'o> Experiment<'o> {
     }
 
     /// The interpreter the plan's Python models run in. Without one, a
-    /// Python model's run fails with a message saying so.
+    /// Python model's run fails with a message saying so. Given several
+    /// times, the plan's Python models each name theirs (see
+    /// `Model::in_interpreter`); a model that names none runs in the first.
     pub fn python(mut self, python: Python) -> Self {
-        self.python = Some(Arc::new(python));
+        self.pythons.push((python.interpreter(), Arc::new(python)));
         self
     }
 
@@ -216,12 +219,12 @@ impl<'o> Experiment<'o> {
             .or_else(|| std::env::current_exe().ok())
             .unwrap_or_else(|| PathBuf::from("paralab"));
         let context = RunContext::new(worker_exe)
-            .with_python(self.python.clone())
             .with_timeout(self.timeout)
             .with_stop(self.stop.clone());
         let mut runs = ModelRuns {
             context,
             closures: &self.closures,
+            pythons: &self.pythons,
         };
         let policy = Policy {
             keep_going: self.keep_going,
@@ -237,6 +240,23 @@ impl<'o> Experiment<'o> {
 struct ModelRuns<'c> {
     context: RunContext,
     closures: &'c [WorkloadFn],
+    pythons: &'c [(Interpreter, Arc<Python>)],
+}
+
+impl ModelRuns<'_> {
+    /// The interpreter `model` runs in: the one of its program, else the
+    /// first. By program, as a label may have been made longer to tell two
+    /// interpreters apart.
+    fn python_for(&self, model: Model) -> Option<Arc<Python>> {
+        let chosen = match model.interpreter() {
+            Some(named) => self
+                .pythons
+                .iter()
+                .find(|(i, _)| i.info().executable == named.info().executable),
+            None => self.pythons.first(),
+        };
+        chosen.map(|(_, python)| Arc::clone(python))
+    }
 }
 
 impl Runs for ModelRuns<'_> {
@@ -258,7 +278,11 @@ impl Runs for ModelRuns<'_> {
             }
             _ => None,
         };
-        let context = self.context.clone().with_closure(custom);
+        let context = self
+            .context
+            .clone()
+            .with_closure(custom)
+            .with_python(self.python_for(model));
         run::measure(workload, model, workers, run, expected, &context)
     }
 }

@@ -52,7 +52,10 @@ pub(crate) fn measure(
 ) -> Result<Measurement, ModelError> {
     // Workers of the in-process models live in this process: reading
     // /proc/self is enough, and cheap enough to sample often. Process
-    // workers need a scan of /proc for children, so less often.
+    // workers' smaps_rollup (read by pid) walks their page tables, so
+    // less often. Nothing here is on the run's clock: the sampler's first
+    // sample is one interval in, and a process model times itself from
+    // its first start to its last reap.
     let children = model.memory() == MemoryProbe::Children;
     let before = if children {
         Snapshot::now()

@@ -10,6 +10,7 @@ use crate::dataset::Record;
 use crate::experiment::{Measurement, Plan};
 use crate::machine::Machine;
 use crate::report::rows::{Row, rows};
+use crate::verdict::scaling::{ScalingFit, fits};
 
 /// The exported document.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -23,6 +24,16 @@ pub(crate) struct JsonExport {
     /// One per (workload, model, workers), with min, median, mean,
     /// standard deviation and max of the wall times.
     pub summaries: Vec<Row>,
+    /// The scalability fit of each (workload, model): the worker counts it
+    /// used (up to the CPUs for work that computes), Karp–Flatt's serial
+    /// fraction per count, Amdahl's serial fraction and the Universal
+    /// Scalability Law's contention and coherency with 95 % intervals, each
+    /// `{"outcome": "fit", …}` or `{"outcome": "inconclusive", "reason":
+    /// "…"}`; the full schema is [`ScalingFit`]'s. Empty when the runs come
+    /// from several machines; absent in files written before paralab
+    /// fitted.
+    #[serde(default)]
+    pub scaling: Vec<ScalingFit>,
     /// Every timed run, in the order they ran.
     pub measurements: Vec<Measurement>,
     /// The other machines the runs came from (files of several machines
@@ -39,6 +50,7 @@ impl JsonExport {
             machine: record.machine.clone(),
             plan: record.plan.clone(),
             summaries: rows(&record.measurements),
+            scaling: fits(record),
             measurements: record.measurements.clone(),
             other_machines: record.other_machines.clone(),
         }

@@ -10,7 +10,8 @@ use crate::fmt::{Table, count, percent, seconds_fine, thousands};
 use crate::machine::logical_cpus;
 use crate::measure::contention::Counters;
 use crate::measure::stats::{bootstrap_ratio, median};
-use crate::model::{Model, StartMethod};
+use crate::model::python::Python;
+use crate::model::{Interpreter, Model, StartMethod};
 use crate::verdict::evidence::{cores_busy, cpu_scaling_doubt, near_threshold, spread, taken_cpus};
 use crate::workload::{DEFAULT_ITERS, Workload};
 
@@ -34,6 +35,18 @@ const FORK: Model = Model::process(StartMethod::Fork);
 /// The models compared, in the one place they are listed.
 pub(crate) fn models() -> Vec<Model> {
     vec![Model::THREAD, FORK, Model::GIL]
+}
+
+/// CPython's own threads, in `interpreter`.
+fn py_thread(interpreter: Interpreter) -> Model {
+    Model::PY_THREAD.in_interpreter(interpreter)
+}
+
+/// Iterations of a CPython worker: CPython runs the loop some 15–35×
+/// slower than Rust, so its workers get fewer, for runs of about the same
+/// length (and its own checked result).
+fn python_iters(options: &Options) -> u64 {
+    if options.fast { 400_000 } else { 2_000_000 }
 }
 
 fn iters(options: &Options) -> u64 {
@@ -83,7 +96,12 @@ fn describe(model: Model) -> String {
 
 /// A column title short enough for the evidence table.
 fn short_name(model: Model) -> String {
-    if model.same_family(Model::GIL) {
+    if let Some(interpreter) = model.interpreter() {
+        format!(
+            "CPython threads, {}",
+            interpreter.label().trim_start_matches("CPython ")
+        )
+    } else if model.same_family(Model::GIL) {
         "gil (CPython-like lock)".into()
     } else {
         describe(model)
@@ -93,8 +111,13 @@ fn short_name(model: Model) -> String {
 /// One (model, N) cell.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Cell {
-    /// The model, as on the command line.
+    /// The model, as on the command line; a CPython model with its
+    /// interpreter: `py-thread (CPython 3.13.5, no GIL)`.
     pub model: String,
+    /// The interpreter of a CPython model: version, GIL state as the
+    /// interpreter reported it, program, label.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python: Option<Interpreter>,
     /// Its family: `thread`, `process`, `gil`.
     pub family: String,
     /// The model itself, for comparisons.
@@ -129,6 +152,10 @@ pub(crate) struct Evidence {
     pub iters: u64,
     /// The reference result, checked in every worker.
     pub result: u64,
+    /// Iterations per CPython worker, when interpreters were named
+    /// (`--python-exe`), and their reference result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub python_iters: Option<(u64, u64)>,
     /// Every (model, N).
     pub cells: Vec<Cell>,
     /// Every run, with each worker's outcome.
@@ -136,11 +163,30 @@ pub(crate) struct Evidence {
 }
 
 fn run(options: &Options) -> Result<Finding, LessonError> {
+    run_in(options, &[])
+}
+
+/// The lesson, with CPython's own threads (`py-thread`) beside the Rust
+/// models in each interpreter of `pythons` (`--python-exe a,b`), each its
+/// own column and its own verdict. Each interpreter's GIL state is the one
+/// it reports, never assumed from its version.
+pub(crate) fn run_in(
+    options: &Options,
+    pythons: &[std::path::PathBuf],
+) -> Result<Finding, LessonError> {
     let cpus = logical_cpus();
     let iters = iters(options);
+    let mut found = Vec::new();
+    for exe in pythons {
+        let python = Python::find(Some(exe))
+            .map_err(|error| LessonError(format!("--python-exe '{}': {error}", exe.display())))?;
+        found.push(python);
+    }
+    let mut models = models();
+    models.extend(found.iter().map(|p| py_thread(p.interpreter())));
     let plan = Plan {
         workloads: vec![Workload::Cpu { iters }],
-        models: models(),
+        models,
         workers: (1..=cpus).collect(),
         runs: runs(options),
         warmup: 0,
@@ -148,7 +194,15 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
     // What else ran over the whole lesson, for runs too short to have
     // measured it themselves.
     let before = Counters::now();
-    let results = Experiment::new(plan).worker_exe(&options.exe).run();
+    let mut experiment = Experiment::new(plan).worker_exe(&options.exe);
+    let with_python = !found.is_empty();
+    for python in found {
+        experiment = experiment.python(python);
+    }
+    if with_python {
+        experiment = experiment.python_iters(python_iters(options));
+    }
+    let results = experiment.run();
     let others = before.until(&Counters::now()).others_cpus;
     if let Some(failure) = results.failure {
         return Err(LessonError(format!("the cpu runs failed: {failure}")));
@@ -161,6 +215,10 @@ fn run(options: &Options) -> Result<Finding, LessonError> {
         cpus,
         iters,
         result: Workload::Cpu { iters }.expected_result(),
+        python_iters: with_python.then(|| {
+            let iters = python_iters(options);
+            (iters, Workload::Cpu { iters }.expected_result())
+        }),
         cells: cells(&measurements),
         measurements,
     }))
@@ -179,9 +237,21 @@ fn walls(runs: &[Measurement]) -> Vec<f64> {
     runs.iter().map(|m| m.wall_s).collect()
 }
 
+/// The models of the lesson's runs: the Rust ones, then each
+/// interpreter's py-thread in the order measured.
+fn models_of(measurements: &[Measurement]) -> Vec<Model> {
+    let mut all = models();
+    for m in measurements {
+        if !all.contains(&m.model) {
+            all.push(m.model);
+        }
+    }
+    all
+}
+
 fn cells(measurements: &[Measurement]) -> Vec<Cell> {
     let mut cells: Vec<Cell> = Vec::new();
-    for model in models() {
+    for model in models_of(measurements) {
         let one = walls(&runs_of(measurements, model, 1));
         let Some(t1) = median(&one) else {
             continue;
@@ -201,6 +271,7 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
             };
             cells.push(Cell {
                 model: model.to_string(),
+                python: model.interpreter(),
                 family: model.family().to_string(),
                 kind: model,
                 workers: n,
@@ -219,7 +290,7 @@ fn cells(measurements: &[Measurement]) -> Vec<Cell> {
 
 fn finding(evidence: Evidence) -> Finding {
     let mut header = vec!["workers".to_string()];
-    let models = models();
+    let models = models_of(&evidence.measurements);
     for model in &models {
         header.push(short_name(*model));
     }
@@ -256,9 +327,25 @@ fn finding(evidence: Evidence) -> Finding {
     }
     let mut notes = vec![format!(
         "On {} CPUs the best possible speedup is ×{}. Rust threads have no global lock: each runs on its own \
-         core. CPython's threads hold the GIL while they compute, so only one computes at a time.",
+         core. CPython's threads hold the GIL while they compute, so only one computes at a time \
+         (unless the CPython is a free-threaded build, 3.13t and later, which has no GIL).",
         evidence.cpus, evidence.cpus
     )];
+    for interpreter in interpreters(&evidence) {
+        notes.push(format!(
+            "{}: CPython's own threads (py-thread) ran the loop too, {} iterations each (result {} checked in \
+             every worker); this interpreter reported its GIL {} (sys._is_gil_enabled() where it exists, 3.13+){}.",
+            interpreter.label(),
+            thousands(evidence.python_iters.map_or(0, |(iters, _)| iters)),
+            thousands(evidence.python_iters.map_or(0, |(_, result)| result)),
+            if interpreter.gil_enabled() { "enabled" } else { "disabled" },
+            if interpreter.gil_enabled() {
+                ""
+            } else {
+                ": a free-threaded build, whose threads may compute at once"
+            },
+        ));
+    }
     let alone: Vec<f64> = evidence
         .cells
         .iter()
@@ -279,6 +366,29 @@ fn finding(evidence: Evidence) -> Finding {
         verdicts: verdicts(&evidence),
         evidence: serde_json::to_value(&evidence).expect("plain data serialises"),
     }
+}
+
+/// The interpreters of the CPython cells, in order.
+fn interpreters(evidence: &Evidence) -> Vec<Interpreter> {
+    let mut found: Vec<Interpreter> = Vec::new();
+    for cell in &evidence.cells {
+        if let Some(interpreter) = cell.python
+            && !found.contains(&interpreter)
+        {
+            found.push(interpreter);
+        }
+    }
+    found
+}
+
+/// The cell of `model` (with its interpreter, if any) at the most workers
+/// that fit on the CPUs.
+fn best_of(evidence: &Evidence, model: Model) -> Option<&Cell> {
+    evidence
+        .cells
+        .iter()
+        .filter(|c| c.kind == model && c.workers <= evidence.cpus)
+        .max_by_key(|c| c.workers)
 }
 
 /// The cell of the family at the most workers that fit on the CPUs.
@@ -431,6 +541,11 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
             },
         ));
     }
+    for interpreter in interpreters(evidence) {
+        if let Some(cell) = best_of(evidence, py_thread(interpreter)) {
+            verdicts.push(cpython_threads(evidence, cell, interpreter));
+        }
+    }
     if let Some(thread) = best(evidence, Model::THREAD) {
         let (at, meaning) = cores_from(thread);
         verdicts.push(judged(evidence, thread, "Rust threads", (at, &meaning), || {
@@ -454,6 +569,57 @@ fn verdicts(evidence: &Evidence) -> Vec<Verdict> {
         }));
     }
     verdicts
+}
+
+/// The claim for one interpreter's own threads: holds when they ran one
+/// at a time, does not hold when they used several cores (or part of
+/// them), inconclusive when the evidence cannot say. The threshold asked
+/// about is the one nearest the figure, so the GIL state never picks the
+/// answer: a free-threaded build whose threads took turns is said to.
+fn cpython_threads(evidence: &Evidence, cell: &Cell, interpreter: Interpreter) -> Verdict {
+    let who = format!("threads in {interpreter}");
+    let cores_at = USES_CORES * cell.workers as f64;
+    let cores_meaning = format!(
+        "{} of {} workers, from which they count as using {} cores",
+        percent(USES_CORES),
+        cell.workers,
+        cell.workers
+    );
+    let nearest =
+        if (cell.speedup / ONE_AT_A_TIME).ln().abs() <= (cell.speedup / cores_at).ln().abs() {
+            (
+                ONE_AT_A_TIME,
+                "the speedup up to which the workers count as running one at a time",
+            )
+        } else {
+            (cores_at, cores_meaning.as_str())
+        };
+    judged(evidence, cell, &who, nearest, || {
+        if one_at_a_time(cell) {
+            Verdict::new(
+                Outcome::Holds,
+                format!(
+                    "{who} cannot use several cores: they ran one at a time: {}",
+                    figures(cell)
+                ),
+            )
+        } else if uses_cores(cell) {
+            Verdict::new(
+                Outcome::DoesNotHold,
+                format!("for {who}, which used several cores: {}", figures(cell)),
+            )
+        } else {
+            Verdict::new(
+                Outcome::DoesNotHold,
+                format!(
+                    "for {who}, which ran partly at once, as if {:.1} of {} used a core each: {}",
+                    cell.speedup,
+                    cell.workers,
+                    figures(cell)
+                ),
+            )
+        }
+    })
 }
 
 #[cfg(test)]
@@ -501,6 +667,7 @@ mod tests {
             cpus: 2,
             iters: 1,
             result: 3,
+            python_iters: None,
             cells: cells(&measurements),
             measurements,
         }
@@ -549,6 +716,56 @@ mod tests {
             !verdicts[0].text.contains("in parallel")
                 && verdicts[0].text.contains("all that was left"),
             "{verdicts:?}"
+        );
+    }
+
+    fn interpreter(version: &str, gil: bool) -> Interpreter {
+        use crate::model::python::interpreter::InterpreterInfo;
+        Interpreter::new(InterpreterInfo {
+            version: version.into(),
+            gil_enabled: gil,
+            executable: format!("/opt/python{version}/bin/python"),
+            label: Interpreter::label_of(version, gil),
+        })
+    }
+
+    /// Each interpreter's threads judged on their own runs, the GIL state
+    /// never picking the answer: a free-threaded build whose threads took
+    /// turns is said to.
+    #[test]
+    fn each_interpreter_has_its_own_verdict_from_its_own_runs() {
+        let with_gil = interpreter("3.11.7", true);
+        let free = interpreter("3.13.5", false);
+        let free_taking_turns = interpreter("3.14.0", false);
+        let quiet = evidence(&[
+            (Model::THREAD, STEADY, &[0.50, 0.505, 0.51], 1.98, None),
+            (py_thread(with_gil), STEADY, &[1.0, 1.01, 1.0], 1.0, None),
+            (py_thread(free), STEADY, &[0.52, 0.53, 0.52], 1.9, None),
+            (
+                py_thread(free_taking_turns),
+                STEADY,
+                &[1.0, 1.0, 1.01],
+                1.0,
+                None,
+            ),
+        ]);
+        let verdicts = verdicts(&quiet);
+        let about = |i: Interpreter| {
+            let mine: Vec<&Verdict> = verdicts
+                .iter()
+                .filter(|v| v.text.contains(&format!("threads in {i}")))
+                .collect();
+            assert_eq!(mine.len(), 1, "{i}: {verdicts:?}");
+            mine[0].outcome
+        };
+        assert_eq!(about(with_gil), Outcome::Holds, "{verdicts:?}");
+        assert_eq!(about(free), Outcome::DoesNotHold, "{verdicts:?}");
+        assert_eq!(about(free_taking_turns), Outcome::Holds, "{verdicts:?}");
+        let table = finding(quiet).tables[0].render();
+        assert!(table.contains("CPython threads, 3.13.5, no GIL"), "{table}");
+        assert!(
+            table.contains("CPython threads, 3.11.7, with GIL"),
+            "{table}"
         );
     }
 

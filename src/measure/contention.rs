@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use nix::sys::resource::{Usage, UsageWho, getrusage};
 use nix::unistd::{SysconfVar, sysconf};
 
+use crate::sys::procfs;
+
 /// Other work below this many CPUs counts as a quiet machine: the noise of
 /// a desktop's or a server's housekeeping, not work that competes.
 pub(crate) const QUIET_CPUS: f64 = 0.1;
@@ -78,7 +80,7 @@ pub(crate) fn parse_loadavg(text: &str) -> Option<f64> {
 
 /// The 1-minute load average now, from `/proc/loadavg`.
 pub(crate) fn load_average_1m() -> Option<f64> {
-    parse_loadavg(&std::fs::read_to_string("/proc/loadavg").ok()?)
+    parse_loadavg(&procfs::read("/proc/loadavg").ok()?)
 }
 
 /// The counters contention is computed from, at one instant.
@@ -108,9 +110,10 @@ pub(crate) struct Contention {
 }
 
 impl Counters {
-    /// Reads every counter now.
+    /// Reads every counter now: just before a run's clock starts and
+    /// just after it stops, never while it runs.
     pub(crate) fn now() -> Counters {
-        let read = |path: &str| std::fs::read_to_string(path).ok();
+        let read = |path: &str| procfs::read(path).ok();
         Counters {
             machine: read("/proc/stat").as_deref().and_then(parse_stat),
             own_s: own_tree_cpu_s(),

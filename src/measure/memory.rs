@@ -6,11 +6,53 @@
 //! that share it, so PSS values add up to the real total. VmHWM is the
 //! process's own peak RSS; unlike `ru_maxrss` of `RUSAGE_CHILDREN`, it is
 //! not the maximum over every child ever reaped.
+//!
+//! Children are found by pid, not by a scan of `/proc`: the process model
+//! registers each worker it starts ([`Watched`]) and unregisters it once
+//! reaped, so a sample reads `/proc/self` and those children's files and
+//! nothing else. A scan of every `/proc/PID/stat` at the start of a run
+//! costs more than forking the worker does.
 
 use std::io;
+use std::sync::Mutex;
 
-pub(crate) use crate::sys::procfs::children_of;
-use crate::sys::procfs::field;
+use crate::sys::procfs::{self, field};
+
+/// The worker processes paralab has started and not yet reaped.
+static STARTED: Mutex<Vec<u32>> = Mutex::new(Vec::new());
+
+fn started() -> std::sync::MutexGuard<'static, Vec<u32>> {
+    STARTED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// A child process whose memory the samples read, while this value lives:
+/// created as soon as the child is started, dropped once it is reaped (its
+/// pid may then be another process's).
+pub(crate) struct Watched(u32);
+
+impl Watched {
+    /// Adds `pid`, a child of this process, to what [`Snapshot::now`] reads.
+    pub(crate) fn start(pid: u32) -> Watched {
+        started().push(pid);
+        Watched(pid)
+    }
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        let mut pids = started();
+        if let Some(at) = pids.iter().position(|&pid| pid == self.0) {
+            pids.swap_remove(at);
+        }
+    }
+}
+
+/// The children of this process that are watched now.
+pub(crate) fn watched_children() -> Vec<u32> {
+    started().clone()
+}
 
 /// Memory of one process, in KiB.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -26,9 +68,20 @@ pub(crate) struct ProcessMemory {
 }
 
 impl ProcessMemory {
-    /// Reads `/proc/<pid>/smaps_rollup` and `/proc/<pid>/status`.
-    pub(crate) fn of(pid: u32) -> io::Result<ProcessMemory> {
-        Self::read(&format!("/proc/{pid}"))
+    /// Reads `/proc/<pid>/status` and `/proc/<pid>/smaps_rollup` of
+    /// `pid`, a child of `parent`: an error if `pid` is no longer
+    /// `parent`'s (reaped, and the pid taken by another process).
+    fn of_child(pid: u32, parent: u32) -> io::Result<ProcessMemory> {
+        let dir = format!("/proc/{pid}");
+        let status = procfs::read(&format!("{dir}/status"))?;
+        if field(&status, "PPid:")? != u64::from(parent) {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{pid} is not a child of {parent}"),
+            ));
+        }
+        let rollup = procfs::read(&format!("{dir}/smaps_rollup"))?;
+        Self::parse(&rollup, &status)
     }
 
     /// The calling process's memory.
@@ -37,13 +90,17 @@ impl ProcessMemory {
     }
 
     fn read(dir: &str) -> io::Result<ProcessMemory> {
-        let rollup = std::fs::read_to_string(format!("{dir}/smaps_rollup"))?;
-        let status = std::fs::read_to_string(format!("{dir}/status"))?;
+        let rollup = procfs::read(&format!("{dir}/smaps_rollup"))?;
+        let status = procfs::read(&format!("{dir}/status"))?;
+        Self::parse(&rollup, &status)
+    }
+
+    fn parse(rollup: &str, status: &str) -> io::Result<ProcessMemory> {
         Ok(ProcessMemory {
-            rss_kib: field(&rollup, "Rss:")?,
-            pss_kib: field(&rollup, "Pss:")?,
-            peak_rss_kib: field(&status, "VmHWM:")?,
-            threads: field(&status, "Threads:")?,
+            rss_kib: field(rollup, "Rss:")?,
+            pss_kib: field(rollup, "Pss:")?,
+            peak_rss_kib: field(status, "VmHWM:")?,
+            threads: field(status, "Threads:")?,
         })
     }
 }
@@ -53,16 +110,18 @@ impl ProcessMemory {
 pub(crate) struct Snapshot {
     /// This process.
     pub parent: ProcessMemory,
-    /// Each live child (a child that exits between listing and reading is skipped).
+    /// Each live watched child ([`Watched`]; one that has exited by the
+    /// time it is read is skipped).
     pub children: Vec<ProcessMemory>,
 }
 
 impl Snapshot {
-    /// Reads this process and its live children now.
+    /// Reads this process and its live watched children now.
     pub(crate) fn now() -> io::Result<Snapshot> {
-        let children = children_of(std::process::id())
+        let me = std::process::id();
+        let children = watched_children()
             .into_iter()
-            .filter_map(|pid| ProcessMemory::of(pid).ok())
+            .filter_map(|pid| ProcessMemory::of_child(pid, me).ok())
             .collect();
         Ok(Snapshot {
             parent: ProcessMemory::own()?,
@@ -77,7 +136,7 @@ impl Snapshot {
     /// from counters. Its PSS is therefore RSS: the same for the growth
     /// caused by threads, whose new pages are private.
     pub(crate) fn own() -> io::Result<Snapshot> {
-        let status = std::fs::read_to_string("/proc/self/status")?;
+        let status = procfs::read("/proc/self/status")?;
         let rss_kib = field(&status, "VmRSS:")?;
         Ok(Snapshot {
             parent: ProcessMemory {
@@ -100,6 +159,11 @@ impl Snapshot {
 /// Samples [`Snapshot`]s on a background thread, at a fixed interval,
 /// while workers run, and keeps the one with the largest total PSS.
 ///
+/// The first sample is taken one interval after the start, not at once:
+/// the caller has its snapshot from just before, and a sample at the start
+/// would read (and lock) paralab's memory map while the first worker is
+/// being forked, on the run's clock.
+///
 /// When the OS refuses its thread (a tiny `ulimit -u`), it samples
 /// nothing and [`MemorySampler::stop`] returns an empty snapshot: the run
 /// goes on (its own refusal, if any, names the limit) and its memory is
@@ -110,8 +174,9 @@ pub(crate) struct MemorySampler {
 }
 
 impl MemorySampler {
-    /// Starts sampling this process every `interval`, and its children too
-    /// when `children` is true (a scan of `/proc`, which costs more).
+    /// Starts sampling this process every `interval`, and its watched
+    /// children too when `children` is true (their `smaps_rollup` walks
+    /// their page tables, which costs more).
     pub(crate) fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
         Self::try_start_with(interval, children).unwrap_or_else(|_| {
             let (stop, _) = std::sync::mpsc::channel::<()>();
@@ -132,6 +197,10 @@ impl MemorySampler {
             .spawn(move || {
                 let mut peak = Snapshot::default();
                 loop {
+                    match stopped.recv_timeout(interval) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                        _ => return peak,
+                    }
                     let sampled = if children {
                         Snapshot::now()
                     } else {
@@ -142,10 +211,6 @@ impl MemorySampler {
                     {
                         peak = snapshot;
                     }
-                    match stopped.recv_timeout(interval) {
-                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                        _ => return peak,
-                    }
                 }
             })?;
         Ok(MemorySampler {
@@ -154,8 +219,9 @@ impl MemorySampler {
         })
     }
 
-    /// Takes a last sample and returns the snapshot of largest total PSS
-    /// (an empty one if the sampler never started).
+    /// Stops sampling and returns the snapshot of largest total PSS (an
+    /// empty one if the sampler never started or the run was shorter than
+    /// one interval).
     pub(crate) fn stop(self) -> Snapshot {
         let _ = self.stop.send(());
         self.thread
@@ -285,13 +351,64 @@ mod tests {
             .arg("2")
             .spawn()
             .unwrap();
+        let watched = Watched::start(child.id());
         std::thread::sleep(std::time::Duration::from_millis(100));
-        assert!(children_of(std::process::id()).contains(&child.id()));
         let snapshot = Snapshot::now().unwrap();
         assert!(snapshot.children.iter().any(|c| c.rss_kib > 0));
         assert!(snapshot.total_pss_kib() > snapshot.parent.pss_kib);
         child.kill().unwrap();
         child.wait().unwrap();
+        drop(watched);
+    }
+
+    /// A sample while workers run reads this process's files and the
+    /// watched children's, by pid: no listing of `/proc`, not an
+    /// unwatched child's files, nothing of a child once it is reaped.
+    /// (Tests running at the same time may watch children of their own:
+    /// those are read too, by pid.)
+    #[test]
+    fn a_sample_opens_only_its_own_and_the_watched_childrens_files() {
+        let spawn_sleep = || {
+            std::process::Command::new("sleep")
+                .arg("5")
+                .spawn()
+                .unwrap()
+        };
+        let (mut watched_child, mut other) = (spawn_sleep(), spawn_sleep());
+        let watched = Watched::start(watched_child.id());
+        let _ = procfs::reads_on_this_thread();
+        let snapshot = Snapshot::now().unwrap();
+        let reads = procfs::reads_on_this_thread();
+        let by_pid = |path: &String| {
+            path.strip_prefix("/proc/")
+                .and_then(|rest| rest.split_once('/'))
+                .is_some_and(|(pid, file)| {
+                    (pid == "self" || pid.parse::<u32>().is_ok())
+                        && (file == "status" || file == "smaps_rollup")
+                })
+        };
+        assert!(reads.iter().all(by_pid), "{reads:?}");
+        let of = |child: &std::process::Child| format!("/proc/{}/", child.id());
+        assert!(
+            reads.iter().any(|p| p.starts_with(&of(&watched_child))),
+            "{reads:?}"
+        );
+        assert!(
+            !reads.iter().any(|p| p.starts_with(&of(&other))),
+            "{reads:?}"
+        );
+        assert!(!snapshot.children.is_empty());
+        for child in [&mut watched_child, &mut other] {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+        drop(watched);
+        let _ = Snapshot::now().unwrap();
+        let reads = procfs::reads_on_this_thread();
+        assert!(
+            !reads.iter().any(|p| p.starts_with(&of(&watched_child))),
+            "{reads:?}"
+        );
     }
 
     /// A known allocation per worker, made by worker threads while the

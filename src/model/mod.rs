@@ -36,6 +36,7 @@ pub(crate) use context::{RunContext, RunOutput};
 pub use error::ModelError;
 pub(crate) use job::Job;
 pub use outcome::{WorkerOutcome, WorkerStatus};
+pub(crate) use python::interpreter::Interpreter;
 pub use variant::StartMethod;
 pub(crate) use variant::{DEFAULT_SWITCH_INTERVAL, VariantDefaults, parse_switch_interval};
 pub(crate) use variant::{Variant, VariantKind};
@@ -164,7 +165,7 @@ pub(crate) struct Family {
 }
 
 /// Every model, in the order help texts list them.
-pub(crate) static MODELS: [Family; 14] = [
+pub(crate) static MODELS: [Family; 15] = [
     Family {
         name: "thread",
         variant: VariantKind::None,
@@ -240,6 +241,12 @@ pub(crate) static MODELS: [Family; 14] = [
         runner: &python::PyFamily::Interpreters,
     },
     Family {
+        name: "py-dask",
+        variant: VariantKind::None,
+        about: Some("Dask distributed: a LocalCluster, or --dask-scheduler's workers"),
+        runner: &python::PyFamily::Dask,
+    },
+    Family {
         name: "mpi",
         variant: VariantKind::None,
         about: Some("MPI ranks launched by mpirun; needs a paralab built with --features mpi"),
@@ -273,6 +280,11 @@ pub(crate) static MODELS: [Family; 14] = [
 pub struct Model {
     family: &'static Family,
     variant: Variant,
+    // Which of several interpreters a Python model runs in; `None` for the
+    // Rust models and when a sweep has one interpreter (whose results then
+    // read, and are saved, as before several were possible). Not a
+    // `Variant`: it is not written after a colon, and py-process has both.
+    interpreter: Option<Interpreter>,
 }
 
 impl Model {
@@ -303,10 +315,42 @@ impl Model {
     /// The notebook's work in N subinterpreters (PEP 734), one GIL each.
     pub const PY_INTERP: Model = Model::of(&MODELS[11], Variant::None);
     /// The notebook's work in N mpi4py ranks launched by `mpirun`.
-    pub const PY_MPI: Model = Model::of(&MODELS[13], Variant::None);
+    pub const PY_MPI: Model = Model::of(&MODELS[14], Variant::None);
+    /// The notebook's work as N Dask tasks: on a LocalCluster of N
+    /// single-threaded worker processes, or on `--dask-scheduler`'s workers.
+    pub const PY_DASK: Model = Model::of(&MODELS[12], Variant::None);
 
     const fn of(family: &'static Family, variant: Variant) -> Model {
-        Model { family, variant }
+        Model {
+            family,
+            variant,
+            interpreter: None,
+        }
+    }
+
+    /// The same Python model, run in `interpreter`: one of several
+    /// interpreters of a sweep, each its own column. A Rust model is
+    /// returned as it is.
+    pub(crate) fn in_interpreter(self, interpreter: Interpreter) -> Model {
+        Model {
+            interpreter: self.is_python().then_some(interpreter),
+            ..self
+        }
+    }
+
+    /// The interpreter this Python model runs in, when the sweep named
+    /// several (`None`: the sweep's only one, or a Rust model).
+    pub(crate) fn interpreter(&self) -> Option<Interpreter> {
+        self.interpreter
+    }
+
+    /// The same Python model in `interpreter`, or in none (the sweep's
+    /// only one); a Rust model is returned as it is.
+    pub(crate) fn in_interpreter_of(self, interpreter: Option<Interpreter>) -> Model {
+        Model {
+            interpreter: interpreter.filter(|_| self.is_python()),
+            ..self
+        }
     }
 
     /// N OS processes started with `method`, then reaped.
@@ -343,6 +387,25 @@ impl Model {
     /// `process`, `async`, `pool`, `gil`, `py-thread`, `py-process`, `py-async`.
     pub fn family(&self) -> &'static str {
         self.family.name
+    }
+
+    /// What the model's workers are called in a sentence: `threads`,
+    /// `processes`, `tasks`, `ranks`, `interpreters`, or `workers`.
+    pub(crate) fn workers_noun(&self) -> &'static str {
+        let family = self.family();
+        if family.contains("thread") || family == "gil" {
+            "threads"
+        } else if family.contains("process") {
+            "processes"
+        } else if family.contains("async") || family == "py-dask" {
+            "tasks"
+        } else if family.contains("mpi") {
+            "ranks"
+        } else if family == "py-interp" {
+            "interpreters"
+        } else {
+            "workers"
+        }
     }
 
     /// Whether `other` is of the same family (`process:fork` and
@@ -388,15 +451,16 @@ impl Model {
         self.family.runner.on_start_failure()
     }
 
-    /// The note when the run's Python interpreter is known (the machine
-    /// block's `python`): `gil_enabled` is whether it had a GIL, so that a
-    /// free-threaded CPython is never said to hold one.
+    /// The note when the run's Python interpreter is known (the model's
+    /// own, else the machine block's `python`): `gil_enabled` is whether it
+    /// had a GIL, so that a free-threaded CPython is never said to hold one.
     pub(crate) fn note_for_interpreter(
         &self,
         workload: WorkloadKind,
         cpus: usize,
         gil_enabled: Option<bool>,
     ) -> Option<String> {
+        let gil_enabled = self.interpreter.map(|i| i.gil_enabled()).or(gil_enabled);
         self.family
             .runner
             .note_for_interpreter(*self, workload, cpus, gil_enabled)
@@ -523,8 +587,12 @@ impl fmt::Display for Model {
     /// switch interval is not CPython's 5 ms).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.variant.suffix() {
-            Some(suffix) => write!(f, "{}:{suffix}", self.family.name),
-            None => f.write_str(self.family.name),
+            Some(suffix) => write!(f, "{}:{suffix}", self.family.name)?,
+            None => f.write_str(self.family.name)?,
+        }
+        match self.interpreter {
+            Some(interpreter) => write!(f, " ({interpreter})"),
+            None => Ok(()),
         }
     }
 }
@@ -537,7 +605,9 @@ impl fmt::Debug for Model {
 
 impl PartialEq for Model {
     fn eq(&self, other: &Model) -> bool {
-        self.same_family(*other) && self.variant == other.variant
+        self.same_family(*other)
+            && self.variant == other.variant
+            && self.interpreter == other.interpreter
     }
 }
 
@@ -547,6 +617,7 @@ impl Hash for Model {
     fn hash<H: Hasher>(&self, state: &mut H) {
         self.family.name.hash(state);
         self.variant.hash(state);
+        self.interpreter.hash(state);
     }
 }
 
@@ -574,6 +645,10 @@ struct ModelRepr {
     start_method: Option<StartMethod>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     switch_interval_s: Option<f64>,
+    /// The interpreter, when the sweep had several (absent otherwise, and
+    /// in older files).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    python: Option<Interpreter>,
 }
 
 impl Serialize for Model {
@@ -582,6 +657,7 @@ impl Serialize for Model {
             model: self.family.name.to_string(),
             start_method: self.start_method(),
             switch_interval_s: self.switch_interval().map(|d| d.as_secs_f64()),
+            python: self.interpreter,
         }
         .serialize(serializer)
     }
@@ -605,7 +681,11 @@ impl<'de> Deserialize<'de> for Model {
                 None => defaults.switch_interval,
             }),
         };
-        Ok(Model::of(family, variant))
+        let model = Model::of(family, variant);
+        Ok(match repr.python {
+            Some(interpreter) => model.in_interpreter(interpreter),
+            None => model,
+        })
     }
 }
 
@@ -633,7 +713,7 @@ mod tests {
             model_names(),
             "thread, process, process:fork, process:spawn, async, pool, gil, gil:MS (switch interval), \
              py-thread, py-process, py-process:fork, py-process:spawn, py-process:forkserver, \
-             py-async, py-pool:thread, py-pool:process, py-interp, mpi, py-mpi"
+             py-async, py-pool:thread, py-pool:process, py-interp, py-dask, mpi, py-mpi"
         );
         assert!(models_help().contains(
             "async (tokio tasks), pool (rayon), gil, gil:MS (threads behind one global lock"
@@ -648,6 +728,8 @@ mod tests {
         assert_eq!(parse("py-process:forkserver"), Model::PY_FORKSERVER);
         assert_eq!(parse("py-interp"), Model::PY_INTERP);
         assert_eq!(parse("py-mpi"), Model::PY_MPI);
+        assert_eq!(parse("py-dask"), Model::PY_DASK);
+        assert!("py-dask:local".parse::<Model>().is_err());
         assert_eq!(
             parse("py-process:spawn"),
             Model::py_process(StartMethod::Spawn)
@@ -656,7 +738,12 @@ mod tests {
         assert!("process:forkserver".parse::<Model>().is_err());
         assert!("py-pool".parse::<Model>().is_err());
         assert!("py-pool:fiber".parse::<Model>().is_err());
-        for model in [Model::PY_THREAD_POOL, Model::PY_INTERP, Model::PY_MPI] {
+        for model in [
+            Model::PY_THREAD_POOL,
+            Model::PY_INTERP,
+            Model::PY_DASK,
+            Model::PY_MPI,
+        ] {
             assert!(model.is_python());
             let json = serde_json::to_string(&model).unwrap();
             assert_eq!(serde_json::from_str::<Model>(&json).unwrap(), model);
@@ -668,6 +755,7 @@ mod tests {
         assert_eq!(added, ["py-thread", "py-process:fork", "py-async"]);
         assert!(!added.contains(&"py-interp".to_string()), "{added:?}");
         assert!(!added.contains(&"py-mpi".to_string()), "{added:?}");
+        assert!(!added.contains(&"py-dask".to_string()), "{added:?}");
         assert!(!added.contains(&"py-pool:thread".to_string()), "{added:?}");
     }
 

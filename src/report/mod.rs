@@ -18,6 +18,7 @@
 //! assert!(paralab::report::html(&plan, &results.measurements).contains("<svg"));
 //! ```
 
+pub(crate) mod compare;
 pub(crate) mod html;
 pub(crate) mod markdown;
 pub(crate) mod notebook;
@@ -211,6 +212,32 @@ impl Grid {
         if let (true, Some(method)) = (self.mixes_start_methods(), model.start_method()) {
             name.push_str(&capitalise(method.name()));
         }
+        // One word per column: `CpuPyThread_3.13.5t` for a free-threaded
+        // build, as CPython names its programs.
+        if let Some(interpreter) = model.interpreter() {
+            let t = if interpreter.gil_enabled() { "" } else { "t" };
+            name.push_str(&format!("_{}{t}", interpreter.version()));
+            // Two programs of one version (a virtual environment beside
+            // its base): the second and later get their rank among them.
+            // In column order, repeated: an interpreter's rank is where it
+            // first appears.
+            let alike: Vec<_> = self
+                .columns
+                .iter()
+                .filter_map(|c| c.model.interpreter())
+                .filter(|i| {
+                    i.version() == interpreter.version()
+                        && i.gil_enabled() == interpreter.gil_enabled()
+                })
+                .collect();
+            if let Some(rank) = alike
+                .iter()
+                .position(|i| *i == interpreter)
+                .filter(|&r| r > 0)
+            {
+                name.push_str(&format!("_{}", rank + 1));
+            }
+        }
         name
     }
 
@@ -223,7 +250,12 @@ impl Grid {
             Some(method) if self.mixes_start_methods() || method != Default::default() => {
                 model.to_string()
             }
-            Some(method) => format!("{} ({})", model.family(), method.name()),
+            Some(method) => match model.interpreter() {
+                Some(interpreter) => {
+                    format!("{} ({}, {interpreter})", model.family(), method.name())
+                }
+                None => format!("{} ({})", model.family(), method.name()),
+            },
             None => model.to_string(),
         }
     }

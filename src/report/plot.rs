@@ -11,6 +11,7 @@ use super::Grid;
 use crate::dataset::Record;
 use crate::fmt;
 use crate::model::Model;
+use crate::verdict::scaling::{AmdahlFit, ScalingFit, UslFit, fits};
 use crate::workload::{Workload, WorkloadKind};
 
 /// One drawn plot.
@@ -50,6 +51,7 @@ pub(crate) fn colour(index: usize) -> RGBColor {
 /// Every plot of `record`: for each workload, wall time then speedup.
 pub(crate) fn plots(record: &Record) -> Vec<Plot> {
     let grid = Grid::new(&record.measurements);
+    let fits = fits(record);
     let mut models: Vec<Model> = Vec::new();
     let mut workloads: Vec<&Workload> = Vec::new();
     for column in &grid.columns {
@@ -79,7 +81,13 @@ pub(crate) fn plots(record: &Record) -> Vec<Plot> {
         };
         let series: Vec<Series> = (0..grid.columns.len())
             .filter(|&c| &grid.columns[c].workload == *workload)
-            .map(|c| Series::of(&grid, c, &models))
+            .map(|c| {
+                let column = &grid.columns[c];
+                let fit = fits
+                    .iter()
+                    .find(|f| f.workload == column.workload && f.model == column.model);
+                Series::of(&grid, c, &models, fit)
+            })
             .collect();
         let cpus = record.cpus();
         let cpu_bound = workload.kind() == WorkloadKind::Cpu;
@@ -121,6 +129,72 @@ struct Series {
     /// their markers differ in shape and size (and in print, in colour).
     shape: usize,
     points: Vec<Point>,
+    /// The scalability fit drawn on the speedup plot, when one was made.
+    fit: Option<Fitted>,
+    /// The fit was tried and is inconclusive (the summary says why).
+    fit_inconclusive: bool,
+}
+
+/// A conclusive scalability fit as drawn: its curve over the counts it
+/// used, and its parameters for the legend.
+struct Fitted {
+    /// `C(N)` of the fit.
+    capacity: Box<dyn Fn(f64) -> f64>,
+    /// The largest worker count fitted: the curve stops there, as the
+    /// counts beyond the CPUs were not fitted.
+    last: usize,
+    /// `USL α 0.031 (0.02–0.04), β 0.0004 (0–0.001)`.
+    label: String,
+}
+
+impl Fitted {
+    /// The curve and legend of `fit`: the USL's when it is conclusive,
+    /// else Amdahl's; `None` when neither is.
+    fn of(fit: &ScalingFit) -> Option<Fitted> {
+        let last = *fit.fit_workers.last()?;
+        match (&fit.usl, &fit.amdahl) {
+            (
+                UslFit::Fit {
+                    contention,
+                    contention_interval: [al, ah],
+                    coherency,
+                    coherency_interval: [bl, bh],
+                    ..
+                },
+                _,
+            ) => {
+                let (a, b) = (*contention, *coherency);
+                Some(Fitted {
+                    capacity: Box::new(move |n| crate::verdict::scaling::usl_capacity(n, a, b)),
+                    last,
+                    label: format!("USL α {a:.3} ({al:.3}–{ah:.3}), β {b:.4} ({bl:.4}–{bh:.4})"),
+                })
+            }
+            (
+                _,
+                AmdahlFit::Fit {
+                    serial_fraction,
+                    interval: [low, high],
+                    ..
+                },
+            ) => {
+                let sigma = *serial_fraction;
+                Some(Fitted {
+                    capacity: Box::new(move |n| {
+                        crate::verdict::scaling::usl_capacity(n, sigma, 0.0)
+                    }),
+                    last,
+                    label: format!(
+                        "Amdahl σ {:.1}% ({:.1}–{:.1}%); USL inconclusive",
+                        sigma * 100.0,
+                        low * 100.0,
+                        high * 100.0
+                    ),
+                })
+            }
+            _ => None,
+        }
+    }
 }
 
 struct Point {
@@ -133,7 +207,7 @@ struct Point {
 }
 
 impl Series {
-    fn of(grid: &Grid, column: usize, models: &[Model]) -> Series {
+    fn of(grid: &Grid, column: usize, models: &[Model], fit: Option<&ScalingFit>) -> Series {
         let model = grid.columns[column].model;
         let points = grid
             .workers
@@ -158,6 +232,11 @@ impl Series {
             colour: colour(index),
             shape: index,
             points,
+            fit: fit.and_then(Fitted::of),
+            // A workload that waits is not fitted at all (no counts used):
+            // nothing to say on its plot.
+            fit_inconclusive: fit
+                .is_some_and(|f| !f.fit_workers.is_empty() && Fitted::of(f).is_none()),
         }
     }
 }
@@ -256,7 +335,15 @@ fn draw_chart(
         }),
     };
 
-    let mut chart = ChartBuilder::on(&root)
+    let notes = if quantity == Quantity::Speedup {
+        fit_notes(series)
+    } else {
+        Vec::new()
+    };
+    let note_height = NOTE_LINE * notes.len() as i32 + if notes.is_empty() { 0 } else { 6 };
+    // The notes take the bottom of the picture, under the axis' title.
+    let (upper, lower) = root.split_vertically(SIZE.1 as i32 - note_height);
+    let mut chart = ChartBuilder::on(&upper)
         .caption(
             title,
             (
@@ -399,6 +486,17 @@ fn draw_chart(
         }
     }
 
+    if quantity == Quantity::Speedup {
+        draw_fits(&root, &mut chart, series)?;
+    }
+    for (i, (text, colour)) in notes.iter().enumerate() {
+        lower.draw(&Text::new(
+            text.as_str(),
+            (16, NOTE_LINE * i as i32),
+            ("sans-serif", 14).into_font().color(colour),
+        ))?;
+    }
+
     chart
         .configure_series_labels()
         .position(match quantity {
@@ -414,5 +512,96 @@ fn draw_chart(
         .label_font(("sans-serif", 16))
         .draw()?;
     root.present()?;
+    Ok(())
+}
+
+/// Height of one line of notes under the speedup plot, in pixels.
+const NOTE_LINE: i32 = 18;
+
+/// `colour` at 60 % of its brightness.
+fn darker(colour: RGBColor) -> RGBColor {
+    let RGBColor(r, g, b) = colour;
+    let dim = |c: u8| (f64::from(c) * 0.6) as u8;
+    RGBColor(dim(r), dim(g), dim(b))
+}
+
+/// The lines under the speedup plot: each conclusive fit's parameters
+/// in its model's colour, then one line naming the models whose fit is
+/// inconclusive (so that a missing curve is not read as one hidden behind
+/// the points).
+fn fit_notes(series: &[Series]) -> Vec<(String, RGBColor)> {
+    let mut notes: Vec<(String, RGBColor)> = series
+        .iter()
+        .filter_map(|s| {
+            let fit = s.fit.as_ref()?;
+            Some((format!("{}: {}", s.label, fit.label), darker(s.colour)))
+        })
+        .collect();
+    let unfitted: Vec<&str> = series
+        .iter()
+        .filter(|s| s.fit_inconclusive)
+        .map(|s| s.label.as_str())
+        .collect();
+    if !unfitted.is_empty() {
+        notes.push((
+            format!(
+                "Scalability fit inconclusive for {}: the summary and the JSON export say why",
+                unfitted.join(", ")
+            ),
+            RGBColor(70, 70, 70),
+        ));
+    }
+    notes
+}
+
+/// Points per worker along a fitted curve: enough for it to look smooth
+/// between the integer counts.
+const CURVE_STEPS: usize = 12;
+
+/// Each series' fitted `C(N)`, a thin line in its colour from 1 to the
+/// last count fitted, with its parameters in the legend. The chart's
+/// worker axis is integral, so the curve is placed in pixels, from where
+/// the axis puts two counts and two speedups (both axes are linear).
+fn draw_fits<'a>(
+    root: &DrawingArea<SVGBackend<'a>, plotters::coord::Shift>,
+    chart: &mut ChartContext<
+        'a,
+        SVGBackend<'a>,
+        Cartesian2d<plotters::coord::types::RangedCoordi32, plotters::coord::types::RangedCoordf64>,
+    >,
+    series: &[Series],
+) -> Result<(), DrawingAreaErrorKind<std::io::Error>> {
+    let (x0, y0) = chart.backend_coord(&(0, 0.0));
+    let (x1, y1) = chart.backend_coord(&(1, 1.0));
+    let (dx, dy) = (f64::from(x1 - x0), f64::from(y1 - y0));
+    let top = chart.y_range().end;
+    let pixel = |n: f64, c: f64| {
+        (
+            x0 + (n * dx).round() as i32,
+            y0 + (c.min(top) * dy).round() as i32,
+        )
+    };
+    let mut drawn = None;
+    for s in series {
+        let Some(fit) = &s.fit else { continue };
+        // Darker than the model's line and dashed, so that it shows where
+        // it lies on the points.
+        let style = darker(s.colour).stroke_width(2);
+        let path: Vec<(i32, i32)> = (0..=(fit.last - 1) * CURVE_STEPS)
+            .map(|i| {
+                let n = 1.0 + i as f64 / CURVE_STEPS as f64;
+                pixel(n, (fit.capacity)(n))
+            })
+            .collect();
+        root.draw(&DashedPathElement::new(path, 5, 3, style))?;
+        drawn = Some(fit.last);
+    }
+    if let Some(last) = drawn {
+        let style = BLACK.mix(0.7).stroke_width(2);
+        chart
+            .draw_series(std::iter::empty::<PathElement<(i32, f64)>>())?
+            .label(format!("fitted, N = 1–{last}: parameters below"))
+            .legend(move |(x, y)| DashedPathElement::new([(x, y), (x + 24, y)], 5, 3, style));
+    }
     Ok(())
 }

@@ -7,7 +7,7 @@ use crate::fmt::{self, count};
 use crate::machine::PythonInfo;
 use crate::measure::memory::MemoryUse;
 use crate::measure::stats::median;
-use crate::model::{Model, StartMethod};
+use crate::model::{Interpreter, Model, StartMethod};
 use crate::verdict::{Outcome, bench};
 use crate::workload::WorkloadKind;
 
@@ -72,6 +72,10 @@ pub(crate) fn render(
         }
     }
     out.push_str(&python_comparison(&grid, measurements, cpus, python));
+    for line in crate::verdict::scaling::scaling_lines(measurements, cpus) {
+        out.push_str(&line);
+        out.push('\n');
+    }
     out
 }
 
@@ -98,20 +102,6 @@ fn cells(
             (n, runs)
         })
         .collect()
-}
-
-/// What a model's workers are called in a sentence.
-fn noun(model: Model) -> &'static str {
-    let family = model.family();
-    if family.contains("thread") || family == "gil" {
-        "threads"
-    } else if family.contains("process") {
-        "processes"
-    } else if family.contains("async") {
-        "tasks"
-    } else {
-        "workers"
-    }
 }
 
 /// What a model's numbers mean where they would surprise: async and pool
@@ -146,22 +136,46 @@ fn python_comparison(
     cpus: usize,
     python: Option<&PythonInfo>,
 ) -> String {
-    let Some(cpu_column) = grid
-        .columns
-        .iter()
-        .position(|c| c.workload.kind() == WorkloadKind::Cpu && c.model == Model::PY_THREAD)
-    else {
-        return String::new();
-    };
+    // One comparison per interpreter: the GIL line of each, in column order.
+    let py_thread_columns: Vec<usize> = (0..grid.columns.len())
+        .filter(|&c| {
+            grid.columns[c].workload.kind() == WorkloadKind::Cpu
+                && grid.columns[c].model.same_family(Model::PY_THREAD)
+        })
+        .collect();
+    py_thread_columns
+        .into_iter()
+        .map(|column| interpreter_comparison(grid, measurements, cpus, python, column))
+        .collect()
+}
+
+/// [`python_comparison`] for the interpreter of the py-thread column
+/// `cpu_column`: its own Python models beside the Rust ones.
+fn interpreter_comparison(
+    grid: &Grid,
+    measurements: &[Measurement],
+    cpus: usize,
+    python: Option<&PythonInfo>,
+    cpu_column: usize,
+) -> String {
+    let interpreter = grid.columns[cpu_column].model.interpreter();
     let workload = grid.columns[cpu_column].workload.clone();
     // The Rust models may run their own iteration count: any cpu workload.
+    // A Python model is this interpreter's.
     let column_of = |family: Model| {
+        let model = family.in_interpreter_of(interpreter);
         grid.columns
             .iter()
-            .position(|c| c.workload == workload && c.model.same_family(family))
+            .position(|c| {
+                c.workload == workload
+                    && c.model.same_family(model)
+                    && c.model.interpreter() == model.interpreter()
+            })
             .or_else(|| {
                 grid.columns.iter().position(|c| {
-                    c.workload.kind() == WorkloadKind::Cpu && c.model.same_family(family)
+                    c.workload.kind() == WorkloadKind::Cpu
+                        && c.model.same_family(model)
+                        && c.model.interpreter() == model.interpreter()
                 })
             })
     };
@@ -196,7 +210,7 @@ fn python_comparison(
                 let cells = cells(grid, column, measurements);
                 let judged = bench::Column {
                     kind: WorkloadKind::Cpu,
-                    noun: noun(family),
+                    noun: family.workers_noun(),
                     cpus,
                     cells: &cells,
                 };
@@ -211,17 +225,47 @@ fn python_comparison(
                 }
             }
         }
-        let head = match python {
-            Some(info) if !info.gil_enabled => format!(
-                "CPython {} without a GIL (free-threaded) at {n} workers",
-                info.version
-            ),
-            _ => format!("the GIL at {n} workers"),
+        let gil_off = interpreter.map_or_else(
+            || {
+                python
+                    .filter(|info| !info.gil_enabled)
+                    .map(|info| info.version.clone())
+            },
+            |i| (!i.gil_enabled()).then(|| i.version().to_string()),
+        );
+        let head = match (gil_off, interpreter) {
+            (Some(version), _) => {
+                format!("CPython {version} without a GIL (free-threaded) at {n} workers")
+            }
+            (None, Some(i)) => {
+                // Named by its program too when another of its version ran.
+                let program = if i.label() == Interpreter::label_of(i.version(), true) {
+                    String::new()
+                } else {
+                    format!(" ({})", i.info().executable)
+                };
+                format!("the GIL of CPython {}{program} at {n} workers", i.version())
+            }
+            (None, None) => format!("the GIL at {n} workers"),
         };
         out.push_str(&format!("{head}: {}", parts.join("; ")));
         if let Some(doubt) = doubt {
             out.push_str(&format!(" → inconclusive: {doubt}"));
         }
+        out.push('\n');
+        let name = match (interpreter, python) {
+            (Some(i), _) => i.label().to_string(),
+            (None, Some(info)) => Interpreter::label_of(&info.version, info.gil_enabled),
+            (None, None) => "CPython".to_string(),
+        };
+        out.push_str(&threads_claim(
+            grid,
+            measurements,
+            cpus,
+            cpu_column,
+            n,
+            &name,
+        ));
         out.push('\n');
     }
     let per_iteration = |family: Model| {
@@ -236,8 +280,9 @@ fn python_comparison(
         per_iteration(Model::THREAD),
         per_iteration(Model::PY_THREAD),
     ) {
+        let which = interpreter.map_or_else(String::new, |i| format!(" ({i})"));
         out.push_str(&format!(
-            "the cpu loop, one worker: Rust {rust:.1} ns an iteration, Python {python:.0} ns ({:.0}× slower)",
+            "the cpu loop, one worker: Rust {rust:.1} ns an iteration, Python{which} {python:.0} ns ({:.0}× slower)",
             python / rust
         ));
         let runs = |column: usize| {
@@ -255,6 +300,52 @@ fn python_comparison(
         out.push('\n');
     }
     out
+}
+
+/// The notebook's claim, "threads cannot use several cores", judged for
+/// one interpreter (`name`) from its own py-thread column at `n` workers:
+/// it holds when they ran one at a time, does not hold when they used
+/// several CPUs, and is inconclusive whenever `verdict::bench::scaling`
+/// says the cells cannot decide. Never taken from the GIL flag: a
+/// free-threaded build whose threads still took turns is said to.
+fn threads_claim(
+    grid: &Grid,
+    measurements: &[Measurement],
+    cpus: usize,
+    column: usize,
+    n: usize,
+    name: &str,
+) -> String {
+    let cells = cells(grid, column, measurements);
+    let judged = bench::Column {
+        kind: WorkloadKind::Cpu,
+        noun: "threads",
+        cpus,
+        cells: &cells,
+    };
+    let claim = format!("\"threads cannot use several cores\" in {name}");
+    let Some(verdict) = bench::scaling(&judged, n) else {
+        return format!(
+            "{claim}: {} (no runs at 1 and {n} threads)",
+            Outcome::NotMeasured
+        );
+    };
+    let outcome = match verdict.outcome {
+        Outcome::Holds if verdict.text.starts_with("no parallelism") => Outcome::Holds,
+        Outcome::Holds => Outcome::DoesNotHold,
+        other => other,
+    };
+    let figures = match (grid.median(column, 1), grid.median(column, n)) {
+        (Some(one), Some(at_n)) => format!("{n} threads took {:.2}× as long as 1", at_n / one),
+        _ => format!("{n} threads"),
+    };
+    match outcome {
+        Outcome::Inconclusive => {
+            let reason = verdict.text.trim_start_matches("inconclusive: ");
+            format!("{claim}: inconclusive ({figures}): {reason}")
+        }
+        _ => format!("{claim}: {outcome}: {figures} ({})", verdict.text),
+    }
 }
 
 /// `; memory per worker 12 KiB at 3 workers`: the median over the runs at
@@ -319,7 +410,7 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
     let cells = cells(grid, column, measurements);
     let judged = bench::Column {
         kind,
-        noun: noun(grid.columns[column].model),
+        noun: grid.columns[column].model.workers_noun(),
         cpus,
         cells: &cells,
     };
@@ -398,6 +489,67 @@ mod tests {
     }
 
     const CPU: Workload = Workload::Cpu { iters: 1000 };
+
+    /// Two interpreters, each its own sentence from its own cells: the
+    /// claim holds where threads took turns and not where they ran at once.
+    #[test]
+    fn each_interpreter_has_its_own_threads_sentence() {
+        use crate::model::python::interpreter::InterpreterInfo;
+        let of = |version: &str, gil: bool| {
+            Interpreter::new(InterpreterInfo {
+                version: version.into(),
+                gil_enabled: gil,
+                executable: format!("/opt/python{version}"),
+                label: Interpreter::label_of(version, gil),
+            })
+        };
+        let (with_gil, free) = (of("3.11.7", true), of("3.13.5", false));
+        let python = Workload::Cpu { iters: 1_000_000 };
+        let mut m = Vec::new();
+        for run in 1..=3 {
+            let jitter = run as f64 * 0.002;
+            m.push(measured(&CPU, Model::THREAD, 1, run, 0.5 + jitter));
+            m.push(measured(&CPU, Model::THREAD, 2, run, 0.5 + jitter));
+            for (interpreter, two) in [(with_gil, 1.0), (free, 0.52)] {
+                let model = Model::PY_THREAD.in_interpreter(interpreter);
+                m.push(measured(&python, model, 1, run, 0.5 + jitter));
+                m.push(measured(&python, model, 2, run, two + jitter));
+            }
+        }
+        for m in &mut m {
+            let busy = if m.model.interpreter() == Some(with_gil) {
+                1.0
+            } else {
+                m.workers as f64
+            };
+            for o in &mut m.outcomes {
+                o.cpu_s = Some(busy * m.wall_s / m.workers as f64);
+            }
+        }
+        let summary = render(&m, 2, None);
+        let claim = |i: Interpreter| {
+            let prefix = format!("\"threads cannot use several cores\" in {i}: ");
+            let lines: Vec<&str> = summary.lines().filter(|l| l.starts_with(&prefix)).collect();
+            assert_eq!(lines.len(), 1, "{summary}");
+            lines[0][prefix.len()..].to_string()
+        };
+        assert!(
+            claim(with_gil).starts_with("holds: 2 threads took 1.99×"),
+            "{summary}"
+        );
+        assert!(
+            claim(free).starts_with("does not hold here: 2 threads took 1.04×"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("the GIL of CPython 3.11.7 at 2 workers"),
+            "{summary}"
+        );
+        assert!(
+            summary.contains("CPython 3.13.5 without a GIL (free-threaded)"),
+            "{summary}"
+        );
+    }
 
     #[test]
     fn parallel_serial_and_partial_cpu_runs_are_told_apart() {

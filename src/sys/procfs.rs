@@ -1,7 +1,37 @@
 //! Reading `/proc`: who is whose child (`/proc/PID/stat`), and the
 //! `Name:  value kB` lines of `/proc/PID/status` and `smaps_rollup`.
+//!
+//! Every read and listing of `/proc` made through [`read`] and [`pids`] is
+//! noted, in tests, on the calling thread ([`reads_on_this_thread`]), so a
+//! test can tell what a sampler opened while a run was timed.
 
 use std::io;
+
+#[cfg(test)]
+thread_local! {
+    static READS: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Notes, in tests, that this thread opened `path`.
+fn note(path: &str) {
+    #[cfg(test)]
+    READS.with(|reads| reads.borrow_mut().push(path.to_string()));
+    #[cfg(not(test))]
+    let _ = path;
+}
+
+/// The `/proc` paths this thread has read or listed since the last call
+/// (tests only).
+#[cfg(test)]
+pub(crate) fn reads_on_this_thread() -> Vec<String> {
+    READS.with(|reads| std::mem::take(&mut *reads.borrow_mut()))
+}
+
+/// The text of one `/proc` file.
+pub(crate) fn read(path: &str) -> io::Result<String> {
+    note(path);
+    std::fs::read_to_string(path)
+}
 
 /// What paralab reads of `/proc/PID/stat`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,7 +48,7 @@ impl Stat {
     /// Reads `/proc/PID/stat`; `None` if the process is gone (or the file
     /// does not parse).
     pub(crate) fn of(pid: u32) -> Option<Stat> {
-        Stat::parse(&std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+        Stat::parse(&read(&format!("/proc/{pid}/stat")).ok()?)
     }
 
     /// Parses the text of a `/proc/PID/stat`: `PID (COMMAND) STATE PPID …`.
@@ -41,6 +71,7 @@ impl Stat {
 
 /// The pids of every process now in `/proc`.
 pub(crate) fn pids() -> Vec<u32> {
+    note("/proc");
     let Ok(entries) = std::fs::read_dir("/proc") else {
         return Vec::new();
     };

@@ -4,8 +4,8 @@
 //! evidence gives ([`super::evidence`]).
 
 use super::evidence::{
-    cores_busy, impossible_speedup, near_threshold, ratio_moved, runs_disagree, short_of_cpu,
-    starved, too_short, waited_for_cpu,
+    cores_busy, elsewhere, impossible_speedup, near_threshold, ratio_moved, runs_disagree,
+    short_of_cpu, starved, too_short, waited_for_cpu,
 };
 use super::{Outcome, Verdict};
 use crate::experiment::Measurement;
@@ -91,6 +91,9 @@ pub(crate) fn speedup(
 /// about a ratio of two cells asks this first.
 pub(crate) fn doubt(column: &Column<'_>, workers: usize) -> Option<String> {
     for n in [workers, 1] {
+        if let Some(reason) = elsewhere(column.runs(n), column.noun) {
+            return Some(reason);
+        }
         if let Some(needed) = column.needed(n)
             && let Some(reason) = short_of_cpu(column.runs(n), needed, column.cpus, column.noun)
         {

@@ -50,6 +50,25 @@ pub(crate) fn taken_cpus(runs: &[Measurement]) -> Option<f64> {
     median_of(runs, |m| Some(m.others_cpus? + m.steal_cpus.unwrap_or(0.0)))
 }
 
+/// Workers that ran on other machines (a Dask cluster's, MPI ranks on
+/// other hosts): this machine's CPUs and load say nothing of theirs, so
+/// no figure of the run is a claim about the model on this machine.
+/// `noun` names the workers.
+pub(crate) fn elsewhere(runs: &[Measurement], noun: &str) -> Option<String> {
+    let hosts: std::collections::BTreeSet<&str> = runs
+        .iter()
+        .flat_map(|m| &m.outcomes)
+        .filter_map(|o| o.host.as_deref())
+        .collect();
+    (!hosts.is_empty()).then(|| {
+        let hosts: Vec<&str> = hosts.into_iter().collect();
+        format!(
+            "some {noun} ran on other machines ({}), whose CPUs and load this machine's figures do not describe",
+            hosts.join(", ")
+        )
+    })
+}
+
 /// The workers' cores busy (CPU time over wall time), median over `runs`.
 pub(crate) fn cores_busy(runs: &[Measurement]) -> Option<f64> {
     median_of(runs, Measurement::cores_busy)
@@ -347,6 +366,19 @@ mod tests {
             cpu_pressure: None,
             launch_s: None,
         }
+    }
+
+    #[test]
+    fn workers_on_other_machines_are_named_and_discredit_the_run() {
+        let here = squeezed(Model::PY_DASK, 1.0);
+        assert_eq!(elsewhere(std::slice::from_ref(&here), "tasks"), None);
+        let mut away = here.clone();
+        away.outcomes[1].host = Some("node7".into());
+        let reason = elsewhere(&[here, away], "tasks").unwrap();
+        assert!(
+            reason.contains("some tasks ran on other machines (node7)"),
+            "{reason}"
+        );
     }
 
     #[test]

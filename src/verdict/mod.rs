@@ -3,7 +3,9 @@
 //! lines and the lessons all draw their verdicts from here.
 
 pub(crate) mod bench;
+pub(crate) mod compare;
 pub(crate) mod evidence;
+pub(crate) mod scaling;
 
 use std::fmt;
 

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 
 use nix::unistd::Pid;
 
-use super::super::{ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
-use super::supervise::{Launcher, killed_by, supervise};
+use super::super::{ModelError, RunContext, StartMethod, WorkerStatus};
+use super::supervise::{Launcher, Supervised, killed_by, supervise};
 use crate::measure::clock::MonoTime;
 use crate::sys::fork::{ExecArgs, fork_exec, start_as_worker};
 use crate::sys::limits;
@@ -27,7 +27,7 @@ pub(super) fn run(
     argv: &[String],
     workers: usize,
     context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
+) -> Result<Supervised, ModelError> {
     let (program, args) = argv.split_first().ok_or(ProgramError::Empty)?;
     let path = resolve_program(program)?;
     let devnull = File::options()

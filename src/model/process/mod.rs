@@ -7,7 +7,8 @@
 //! - `commands`: `--cmd` programs, whose exit status is their outcome.
 //! - `supervise`: the one loop both share: start each worker in its own
 //!   registered process group, kill and reap them all after a refusal,
-//!   watch the deadline, wait, reap each with `wait4`, say how each ended.
+//!   watch the deadline, wait, reap each with `wait4`, say how each ended,
+//!   and time the run from the first start to the last reap.
 //! - [`run_in_group`]: one program as one worker (a Python interpreter
 //!   running a whole run), with its output.
 //!
@@ -35,17 +36,20 @@ use crate::sys::watchdog::Watchdog;
 use crate::workload::Workload;
 
 /// Starts `workers` processes running `workload`, collects their results
-/// and reaps them all.
+/// and reaps them all: their outcomes, and the run's wall time from the
+/// first start to the last reap (what each launcher prepares beforehand
+/// is not on the clock).
 pub(crate) fn run(
     method: StartMethod,
     workload: &Workload,
     workers: usize,
     context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
-    match workload {
+) -> Result<(Vec<WorkerOutcome>, f64), ModelError> {
+    let supervised = match workload {
         Workload::Command { argv } => commands::run(method, argv, workers, context),
         _ => paralab_workers::run(method, workload, workers, context),
-    }
+    }?;
+    Ok((supervised.outcomes, supervised.wall_s))
 }
 
 /// What [`run_in_group`] got from a program.
@@ -99,7 +103,12 @@ impl Runner for Processes {
         context: &RunContext,
     ) -> Result<RunOutput, ModelError> {
         let method = model.start_method().unwrap_or_default();
-        run(method, workload, workers, context).map(RunOutput::timed_by_caller)
+        let (outcomes, wall_s) = run(method, workload, workers, context)?;
+        Ok(RunOutput {
+            outcomes,
+            own_wall_s: Some(wall_s),
+            launch_s: None,
+        })
     }
 
     fn memory(&self) -> MemoryProbe {
@@ -114,6 +123,32 @@ impl Runner for Processes {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The process model times its run itself, from its first start to
+    /// its last reap: inside the caller's clock around it, and not the
+    /// preparation before (so never more than the caller's figure).
+    #[test]
+    fn a_command_run_is_timed_from_its_start_to_its_reap() {
+        let context = RunContext::new("unused").starting_now();
+        let workload = Workload::Command {
+            argv: vec!["true".into()],
+        };
+        let before = crate::measure::clock::MonoTime::now();
+        let ran = Processes
+            .run(Model::process(StartMethod::Fork), &workload, 2, &context)
+            .unwrap();
+        let caller_s = crate::measure::clock::MonoTime::now().seconds_since(before);
+        let own_s = ran.own_wall_s.expect("the process model times itself");
+        assert!(
+            own_s > 0.0 && own_s <= caller_s,
+            "{own_s} s of {caller_s} s"
+        );
+        assert_eq!(ran.outcomes.len(), 2);
+        for outcome in &ran.outcomes {
+            let start_s = outcome.start_s.expect("a start time");
+            assert!((0.0..=own_s).contains(&start_s), "{start_s} s of {own_s} s");
+        }
+    }
 
     #[test]
     fn a_program_in_a_group_gives_its_output() {

@@ -16,10 +16,10 @@ use nix::fcntl::OFlag;
 use nix::unistd::{Pid, getpid, pipe2};
 
 use super::record::{Reports, WorkerRecord, read_records};
-use super::supervise::{Launcher, killed_by, supervise};
+use super::supervise::{Launcher, Supervised, killed_by, supervise};
 use super::worker::{PARENT_ENV, spawn_args};
 use crate::measure::clock::MonoTime;
-use crate::model::{Job, Model, ModelError, RunContext, StartMethod, WorkerOutcome, WorkerStatus};
+use crate::model::{Job, Model, ModelError, RunContext, StartMethod, WorkerStatus};
 use crate::sys::fork::{fork_worker, start_as_worker};
 use crate::sys::limits;
 use crate::sys::wait::{Exit, PANIC_EXIT};
@@ -32,7 +32,7 @@ pub(super) fn run(
     workload: &Workload,
     workers: usize,
     context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
+) -> Result<Supervised, ModelError> {
     let job = match (method, workload) {
         (StartMethod::Spawn, Workload::Custom { name, .. }) => {
             return Err(ModelError::ClosureCannotCrossExec {

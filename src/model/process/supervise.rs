@@ -5,6 +5,12 @@
 //! deadline while they run, wait for every one to exit, kill what they
 //! left in their groups, reap each with `wait4` (its own CPU time) and
 //! tell how it ended.
+//!
+//! The run is timed here, from just before the first worker is started to
+//! just after the last is reaped, as hyperfine times a command from before
+//! its spawn to after its wait: what a launcher prepares beforehand (a
+//! program's path looked up, `/dev/null` opened, the result pipe made) is
+//! not on the clock, nor is anything the caller does around the run.
 
 use std::io;
 
@@ -14,6 +20,7 @@ use nix::unistd::Pid;
 use super::super::{ModelError, RunContext, WorkerOutcome, WorkerStatus, deadline};
 use crate::measure::clock::MonoTime;
 use crate::measure::cpu::CpuUsage;
+use crate::measure::memory::Watched;
 use crate::sys::limits;
 use crate::sys::signals::WorkerGroup;
 use crate::sys::stop::StopToken;
@@ -55,17 +62,30 @@ pub(super) trait Launcher {
     ) -> (Option<f64>, Option<f64>);
 }
 
+/// What [`supervise`] returns: the workers' outcomes and the run's time.
+#[derive(Debug)]
+pub(super) struct Supervised {
+    /// One per worker, in order.
+    pub outcomes: Vec<WorkerOutcome>,
+    /// From just before the first worker was started to just after the
+    /// last was reaped, in seconds.
+    pub wall_s: f64,
+}
+
 /// Runs `workers` workers of `launcher` under `context` (its deadline, its
-/// stop token) and reaps them all: one outcome per worker, in order.
+/// stop token) and reaps them all: one outcome per worker, in order, and
+/// the time they took.
 pub(super) fn supervise<L: Launcher>(
     launcher: &mut L,
     workers: usize,
     context: &RunContext,
-) -> Result<Vec<WorkerOutcome>, ModelError> {
+) -> Result<Supervised, ModelError> {
     let deadline = deadline::deadline(context);
     let mut children: Vec<(Pid, MonoTime)> = Vec::with_capacity(workers);
     let mut groups: Vec<WorkerGroup> = Vec::with_capacity(workers);
+    let mut watched: Vec<Watched> = Vec::with_capacity(workers);
     let mut refusal = None;
+    let t0 = MonoTime::now();
     for index in 0..workers {
         if context.stop.requested().is_some() {
             break;
@@ -75,6 +95,7 @@ pub(super) fn supervise<L: Launcher>(
             Ok(child) => {
                 children.push((child, started));
                 groups.push(WorkerGroup::register(child));
+                watched.push(Watched::start(child.as_raw() as u32));
             }
             Err(cause) => {
                 refusal = Some((index, cause));
@@ -90,6 +111,7 @@ pub(super) fn supervise<L: Launcher>(
         // theirs to show.
         let limit = limits::explain(&cause);
         kill_and_reap(groups, &pids);
+        drop(watched);
         let cause = if limits::is_os_limit(&cause) {
             cause
         } else {
@@ -120,11 +142,18 @@ pub(super) fn supervise<L: Launcher>(
         group.signal(Signal::SIGKILL);
     }
     drop(groups);
+    let reaped: Vec<_> = children
+        .iter()
+        .map(|&(child, _)| wait::reap(child))
+        .collect();
+    let wall_s = MonoTime::now().seconds_since(t0);
+    drop(watched);
     let mut outcomes: Vec<WorkerOutcome> = children
         .iter()
+        .zip(reaped)
         .enumerate()
-        .map(|(worker, &(child, started))| {
-            let (status, usage) = match wait::reap(child) {
+        .map(|(worker, (&(_, started), reaped))| {
+            let (status, usage) = match reaped {
                 Ok(reaped) => (
                     launcher.status(worker, reaped.exit, &reports),
                     Some(CpuUsage {
@@ -141,14 +170,14 @@ pub(super) fn supervise<L: Launcher>(
                     None,
                 ),
             };
-            let (start_s, end_s) = launcher.times(worker, started, &reports, context.t0);
+            let (start_s, end_s) = launcher.times(worker, started, &reports, t0);
             WorkerOutcome::ended(worker, stopped_status(status, timed_out, &context.stop))
                 .with_times(start_s, end_s)
                 .with_usage(usage)
         })
         .collect();
     never_started(&mut outcomes, workers, &context.stop);
-    Ok(outcomes)
+    Ok(Supervised { outcomes, wall_s })
 }
 
 /// After a refusal: kills the workers already started (their whole process

@@ -158,6 +158,7 @@ exec(WORKER)
 import asyncio  # noqa: E402  (after the path is made safe)
 import json  # noqa: E402
 import multiprocessing  # noqa: E402
+import socket  # noqa: E402
 
 
 def gil_enabled():
@@ -391,6 +392,77 @@ def run_mpi(workload, amount, workers):
         print(json.dumps({"paralab_mpi": 1, "wall_s": wall, "ready_mono_ns": ready_ns,
                           "library": library, "ranks": ranks}), flush=True)
     return 0
+# How long a client may try to reach a scheduler before the run fails.
+DASK_CONNECT_S = 10
+
+
+def dask_task(index, workload, amount):
+    """One Dask task: the worker's report, and which machine's clock timed
+    it (the boot id: processes of one machine share CLOCK_MONOTONIC)."""
+    report = timed(index, workload, amount)
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        report["clock"] = f.read().strip()
+    report["host"] = socket.gethostname()
+    return report
+
+
+def run_dask(scheduler, workload, amount, workers):
+    """Dask distributed: N tasks on a LocalCluster of N single-threaded
+    worker processes (scheduler 'local'), or on the workers of the
+    scheduler at tcp://HOST:PORT, wherever they are."""
+    # Dask's log lines would bury the one line paralab shows of a failure,
+    # and a task whose worker dies must fail, not run again unseen.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "critical")
+    os.environ["DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES"] = "0"
+    import logging
+    from dask.distributed import Client, LocalCluster
+    logging.disable(logging.CRITICAL)
+
+    began = time.monotonic_ns()
+    cluster = None
+    if scheduler == "local":
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+    try:
+        client = Client(cluster if cluster is not None else scheduler, timeout=DASK_CONNECT_S)
+    except (OSError, TimeoutError) as error:
+        raise SystemExit(f"cannot reach the Dask scheduler at {scheduler} within "
+                         f"{DASK_CONNECT_S} s ({error}); is it running?")
+    remote = client.scheduler_info()["workers"].values()
+    info = {"workers": len(remote), "threads": sum(w["nthreads"] for w in remote),
+            "hosts": len({w["host"] for w in remote})}
+    startup = (time.monotonic_ns() - began) / 1e9
+
+    start = time.monotonic_ns()
+    futures = [client.submit(dask_task, i, workload, amount, pure=False) for i in range(workers)]
+    try:
+        reports = client.gather(futures)
+    except (Exception, asyncio.CancelledError) as error:  # the scheduler or a worker died
+        first_sentence = (str(error).strip().splitlines() or [""])[0].split(". ")[0].rstrip(".")
+        raise SystemExit(f"the Dask run failed: {type(error).__name__}: {first_sentence}")
+    wall = (time.monotonic_ns() - start) / 1e9
+    # Another's scheduler runs a task again when its worker dies (our
+    # LocalCluster does not): its timing would hide the death.
+    died = client.run_on_scheduler(lambda dask_scheduler, keys: sum(
+        dask_scheduler.tasks[k].suspicious for k in keys if k in dask_scheduler.tasks),
+        keys=[f.key for f in futures])
+    if died:
+        raise SystemExit(f"the Dask run failed: {died} worker(s) died while running its tasks, "
+                         "which the scheduler ran again elsewhere")
+    with open("/proc/sys/kernel/random/boot_id") as f:
+        here = f.read().strip()
+    for report in reports:
+        if report.pop("clock") != here:
+            # Another machine's clock: its CPU times hold, its start and
+            # end cannot be placed on ours; its host is named.
+            del report["start_ns"], report["end_ns"]
+            info["elsewhere"] = info.get("elsewhere", 0) + 1
+        else:
+            del report["host"]
+    client.close()
+    if cluster is not None:
+        cluster.close()
+    return start, wall, reports, startup, info
 
 
 def parent_pid():
@@ -407,7 +479,7 @@ def main(argv):
         return 3
     die_with_parent(parent_pid())
     model, method, workload, amount, workers = argv[1], argv[2], argv[3], int(argv[4]), int(argv[5])
-    startup = None
+    startup, cluster = None, None
     if model == "thread":
         t0, wall, reports = run_threads(workload, amount, workers)
     elif model == "process":
@@ -420,13 +492,15 @@ def main(argv):
         t0, wall, reports, startup = run_process_pool(workload, amount, workers)
     elif model == "interpreters":
         t0, wall, reports, startup = run_interpreters(workload, amount, workers)
+    elif model == "dask":
+        t0, wall, reports, startup, cluster = run_dask(method, workload, amount, workers)
     elif model == "mpi":
         return run_mpi(workload, amount, workers)  # prints paralab's MPI lines
     else:
         print(f"unknown model {model!r}", file=sys.stderr)
         return 2
     print(json.dumps({"python": sys.version.split()[0], "gil_enabled": gil_enabled(),
-                      "t0_ns": t0, "wall_s": wall, "startup_s": startup, "workers": reports}))
+                      "t0_ns": t0, "wall_s": wall, "startup_s": startup, "cluster": cluster, "workers": reports}))
     return 0
 
 

@@ -12,6 +12,7 @@
 //! probe of [`Python::find`], and by the driver in every run. The driver's
 //! word wins (it ran the work), and a disagreement is said on stderr.
 
+pub(crate) mod interpreter;
 pub(crate) mod mpi4py;
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,8 @@ use crate::model::{
 use crate::sys::stop::StopToken;
 use crate::sys::wait::Exit;
 use crate::workload::{Workload, WorkloadKind, nanos};
+
+pub(crate) mod dask;
 
 /// The driver script, run as `python3 -c DRIVER MODEL METHOD WORKLOAD AMOUNT WORKERS`.
 pub(crate) const DRIVER: &str = include_str!("driver.py");
@@ -88,6 +91,8 @@ pub(crate) enum PyModel {
     ProcessPool,
     /// N subinterpreters (PEP 734), one GIL each, created before the timing.
     Interpreters,
+    /// N Dask tasks, on a LocalCluster or the `--dask-scheduler`'s workers.
+    Dask,
 }
 
 impl PyModel {
@@ -101,6 +106,7 @@ impl PyModel {
             PyModel::ThreadPool => ("thread-pool", "-"),
             PyModel::ProcessPool => ("process-pool", "-"),
             PyModel::Interpreters => ("interpreters", "-"),
+            PyModel::Dask => ("dask", dask::driver_arg()),
         }
     }
 
@@ -121,6 +127,7 @@ impl PyModel {
                 "creating {} and loading the worker code in each",
                 count("subinterpreter")
             )),
+            PyModel::Dask => Some(dask::startup(workers)),
             PyModel::Thread | PyModel::Process(_) | PyModel::Async => None,
         }
     }
@@ -180,7 +187,10 @@ pub enum PythonError {
     Interrupted(&'static str),
     /// A model whose library the interpreter lacks: paralab never installs
     /// anything, it says what to install.
-    #[error("{model} needs {package} in {exe}: {exe} -m pip install {package}")]
+    #[error(
+        "{model} needs {package} in {exe}: {exe} -m pip install {}",
+        dask::shell_word(package)
+    )]
     MissingLibrary {
         /// The model: `py-interp`.
         model: String,
@@ -268,6 +278,8 @@ pub(crate) struct PyRun {
     /// What the model's start-up (a pool's workers, subinterpreters, the
     /// fork server) took before the timing began; never part of `wall_s`.
     pub startup_s: Option<f64>,
+    /// The Dask cluster the tasks ran on (py-dask only).
+    pub cluster: Option<dask::Cluster>,
 }
 
 #[derive(Deserialize)]
@@ -278,6 +290,8 @@ struct Report {
     #[serde(default)]
     startup_s: Option<f64>,
     wall_s: f64,
+    #[serde(default)]
+    cluster: Option<dask::Cluster>,
     workers: Vec<WorkerReport>,
 }
 
@@ -285,8 +299,14 @@ struct Report {
 struct WorkerReport {
     worker: usize,
     result: u64,
-    start_ns: u64,
-    end_ns: u64,
+    // Absent for a task that ran on another machine, whose clock is not ours.
+    #[serde(default)]
+    start_ns: Option<u64>,
+    #[serde(default)]
+    end_ns: Option<u64>,
+    // Named only for a task that ran on another machine.
+    #[serde(default)]
+    host: Option<String>,
     // CPU counters, where Python could read them (see the driver).
     #[serde(default)]
     user_s: Option<f64>,
@@ -391,6 +411,9 @@ impl Python {
     /// Why this interpreter cannot run `model` (a library it lacks, a
     /// version too old for it); `None`: it can, as far as the probe saw.
     pub(crate) fn cannot_run(&self, model: PyModel, name: &str) -> Option<PythonError> {
+        if model == PyModel::Dask {
+            return dask::missing(self, name);
+        }
         if model != PyModel::Interpreters || self.subinterpreters.is_some() {
             return None;
         }
@@ -413,6 +436,24 @@ impl Python {
                 version: self.version.clone(),
             })
         }
+    }
+
+    /// The interpreter as results name it: its version, GIL state (as
+    /// [`Python::gil_enabled`] says now) and program, labelled
+    /// `CPython 3.13.5, no GIL`.
+    pub(crate) fn interpreter(&self) -> interpreter::Interpreter {
+        let gil_enabled = self.gil_enabled();
+        interpreter::Interpreter::new(interpreter::InterpreterInfo {
+            version: self.version.clone(),
+            gil_enabled,
+            executable: self.executable.clone(),
+            label: interpreter::Interpreter::label_of(&self.version, gil_enabled),
+        })
+    }
+
+    /// The program as the user named it: `python3.11`, `/opt/py/bin/python`.
+    pub fn exe(&self) -> &Path {
+        &self.exe
     }
 
     /// The interpreter's version, e.g. `3.11.7`.
@@ -543,6 +584,7 @@ impl Python {
                 outcomes: (0..workers).map(timed_out).collect(),
                 gil_enabled: None,
                 startup_s: None,
+                cluster: None,
             });
         }
         let output = ran.output;
@@ -655,6 +697,8 @@ pub(crate) enum PyFamily {
     ProcessPool,
     /// `py-interp`.
     Interpreters,
+    /// `py-dask`.
+    Dask,
 }
 
 impl PyFamily {
@@ -668,6 +712,7 @@ impl PyFamily {
             PyFamily::ThreadPool => PyModel::ThreadPool,
             PyFamily::ProcessPool => PyModel::ProcessPool,
             PyFamily::Interpreters => PyModel::Interpreters,
+            PyFamily::Dask => PyModel::Dask,
         }
     }
 }
@@ -689,6 +734,9 @@ impl Runner for PyFamily {
         let name = model.to_string();
         let model = self.py_model(model);
         let run = python.run(model, workload, workers, context.timeout, &context.stop)?;
+        if let Some(cluster) = &run.cluster {
+            dask::saw(cluster, workers, &name);
+        }
         if let (Some(startup_s), Some(what)) = (run.startup_s, model.startup(workers)) {
             eprintln!(
                 "paralab: {name}: start-up ({what}) {startup_s:.3} s, before the timing; wall (first worker's start to last one's end) {:.3} s",
@@ -708,9 +756,13 @@ impl Runner for PyFamily {
         })
     }
 
-    /// Only py-interp needs more than the standard library of 3.8.
+    /// Only py-interp and py-dask need more than the standard library of 3.8.
     fn optional_library(&self) -> Option<&'static str> {
-        matches!(self, PyFamily::Interpreters).then_some(SUBINTERPRETERS_PACKAGE)
+        match self {
+            PyFamily::Interpreters => Some(SUBINTERPRETERS_PACKAGE),
+            PyFamily::Dask => Some(dask::PACKAGE),
+            _ => None,
+        }
     }
 
     fn missing_library(&self, model: Model, python: &Python) -> Option<PythonError> {
@@ -787,6 +839,7 @@ impl Runner for PyFamily {
                 " [each process is forked by the fork server, started before the timing (on stderr)]"
                     .to_string(),
             ),
+            (PyFamily::Dask, _) => Some(dask::note()),
             (PyFamily::Process, _) => None,
         }
     }
@@ -823,8 +876,9 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         slot.voluntary_switches = w.voluntary_switches;
         slot.involuntary_switches = w.involuntary_switches;
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
-        slot.start_s = Some(offset(w.start_ns));
-        slot.end_s = Some(offset(w.end_ns));
+        slot.start_s = w.start_ns.map(offset);
+        slot.end_s = w.end_ns.map(offset);
+        slot.host = w.host;
         slot.status = WorkerStatus::Finished { result: w.result };
     }
     if let Some(s) = report.startup_s.filter(|s| !(s.is_finite() && *s >= 0.0)) {
@@ -835,6 +889,7 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         outcomes,
         gil_enabled: report.gil_enabled,
         startup_s: report.startup_s,
+        cluster: report.cluster,
     })
 }
 
