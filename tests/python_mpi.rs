@@ -166,6 +166,35 @@ fn every_rank_returns_the_reference_with_the_launch_apart() {
 }
 
 #[test]
+fn ranks_on_this_host_are_not_taken_for_another_machines() {
+    let Some(python) = engines() else {
+        return;
+    };
+    let output = paralab(
+        &python,
+        &[
+            "20000",
+            "--workloads",
+            "cpu",
+            "--workers",
+            "1,2",
+            "--models",
+            "py-mpi",
+            "--runs",
+            "1",
+        ],
+    )
+    .wait_with_output()
+    .unwrap();
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    // Every rank names its host, this one included: a verdict may call
+    // inconclusive only the ranks of other hosts.
+    assert!(stdout.contains("cpu · py-mpi"), "{stdout}");
+    assert!(!stdout.contains("other machines"), "{stdout}");
+}
+
+#[test]
 fn the_mpirun_beside_the_interpreter_wins_over_the_one_on_the_path() {
     let Some(python) = engines() else {
         return;
