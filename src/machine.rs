@@ -12,6 +12,15 @@ pub fn logical_cpus() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
+/// This machine's host name (the kernel's, as MPI and Python name it);
+/// `None` where `/proc` cannot tell.
+pub(crate) fn hostname() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|name| name.trim().to_string())
+        .filter(|name| !name.is_empty())
+}
+
 /// Where and how a run was made. Every field but the core counts may be
 /// unknown (`None`) where `/proc` or `/etc/os-release` cannot be read.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -206,9 +206,9 @@ pub(crate) fn say_launch(model: &str, job: &JobReport, launch_s: Option<f64>, mp
 /// `MPI_Init` (rank 0 leaving the first barrier). Only when rank 0 ran on
 /// this host, where its monotonic clock is paralab's.
 pub(crate) fn launched_s(job: &JobReport, launched: MonoTime) -> Option<f64> {
-    let here = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let here = crate::machine::hostname()?;
     let rank0 = job.ranks.first()?;
-    (rank0.host == here.trim() && job.ready_mono_ns >= launched.0)
+    (rank0.host == here && job.ready_mono_ns >= launched.0)
         .then(|| MonoTime(job.ready_mono_ns).seconds_since(launched))
 }
 

@@ -116,9 +116,7 @@ impl Launcher {
                 .map(str::to_string)
                 .collect();
         }
-        std::fs::read_to_string("/proc/sys/kernel/hostname")
-            .map(|name| vec![name.trim().to_string()])
-            .unwrap_or_default()
+        crate::machine::hostname().into_iter().collect()
     }
 
     /// Open MPI's `--mca btl` choice, or its default (shared memory

@@ -54,11 +54,17 @@ pub(crate) fn taken_cpus(runs: &[Measurement]) -> Option<f64> {
 /// other hosts): this machine's CPUs and load say nothing of theirs, so
 /// no figure of the run is a claim about the model on this machine.
 /// `noun` names the workers.
+///
+/// A host is another machine when it is not this one's name: a file read
+/// back on another machine than the one that measured it then says
+/// `inconclusive` where it could have been sure, never the reverse.
 pub(crate) fn elsewhere(runs: &[Measurement], noun: &str) -> Option<String> {
+    let here = crate::machine::hostname();
     let hosts: std::collections::BTreeSet<&str> = runs
         .iter()
         .flat_map(|m| &m.outcomes)
         .filter_map(|o| o.host.as_deref())
+        .filter(|host| Some(*host) != here.as_deref())
         .collect();
     (!hosts.is_empty()).then(|| {
         let hosts: Vec<&str> = hosts.into_iter().collect();
