@@ -4,9 +4,10 @@ paralab passes this text to the interpreter itself, with no file on disk
 (so that nothing is left behind whatever ends paralab), and runs
     python3 -c DRIVER MODEL START_METHOD WORKLOAD AMOUNT WORKERS
 in the root directory, with PARALAB_PARENT_PID in its environment.
-MODEL is thread, process, async, thread-pool, process-pool or
-interpreters (or mpi: one rank of N under mpirun, see run_mpi);
-START_METHOD is fork, spawn or forkserver (process only, '-' otherwise);
+MODEL is thread, process, async, thread-pool, process-pool,
+interpreters, dask (see run_dask) or mpi (one rank of N under mpirun, see
+run_mpi); START_METHOD is fork, spawn or forkserver for process, the
+scheduler's address or 'local' for dask, '-' otherwise;
 WORKLOAD is cpu (AMOUNT = iterations) or sleep (AMOUNT = nanoseconds).
 It prints one JSON object on stdout:
     {"python": "3.11.7", "gil_enabled": true, "t0_ns": ..., "wall_s": ...,
@@ -18,8 +19,10 @@ where wall_s is timed as the notebook times it (from before the first
 start to after the last join), t0_ns is when that timing began, and every
 *_ns is CLOCK_MONOTONIC (time.monotonic_ns), the clock paralab uses.
 startup_s, for the models with a start-up (a pool's workers, the
-subinterpreters, the forkserver), is what it took before t0_ns: it is
-never part of wall_s.
+subinterpreters, the forkserver, a Dask cluster or client), is what it
+took before t0_ns: it is never part of wall_s. dask adds "cluster" (its
+workers, threads and hosts) and, for a task another machine ran, that
+worker's "host" instead of its start_ns and end_ns.
 gil_enabled is the interpreter's GIL as the run ended: PYTHON_GIL, -X gil
 or an extension module can turn it back on in a free-threaded CPython.
 The CPU fields of a worker are present where Python can measure them:
