@@ -647,7 +647,7 @@ pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
 // Called by `report::summary`, whose owner wires it in.
 pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<String> {
     let grid = Grid::new(measurements);
-    (0..grid.columns.len())
+    let fits: Vec<ScalingFit> = (0..grid.columns.len())
         .filter(|&c| {
             grid.median(c, 1).is_some()
                 && grid
@@ -655,8 +655,33 @@ pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<St
                     .iter()
                     .any(|&n| n > 1 && grid.median(c, n).is_some())
         })
-        .flat_map(|c| fit_lines(&fit_column(&grid, c, measurements, cpus), cpus))
-        .collect()
+        .map(|c| fit_column(&grid, c, measurements, cpus))
+        .collect();
+    // A reason every model's USL shares (this machine has too few CPUs) is
+    // said once, not once per model.
+    let usl_reason = |fit: &ScalingFit| match &fit.usl {
+        UslFit::Inconclusive { reason } => Some(reason.clone()),
+        UslFit::Fit { .. } => None,
+    };
+    let shared = fits.first().and_then(usl_reason).filter(|reason| {
+        fits.len() > 1 && fits.iter().all(|f| usl_reason(f).as_ref() == Some(reason))
+    });
+    let mut lines: Vec<String> = fits
+        .iter()
+        .flat_map(|fit| {
+            let mut lines = fit_lines(fit, cpus);
+            if shared.is_some() && lines.len() == 2 {
+                lines.pop();
+            }
+            lines
+        })
+        .collect();
+    if let Some(reason) = shared {
+        lines.push(format!(
+            "every model's USL (contention, coherency) inconclusive: {reason}"
+        ));
+    }
+    lines
 }
 
 #[cfg(test)]
