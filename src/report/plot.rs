@@ -227,7 +227,7 @@ fn draw_headline(title: &str, groups: &[(String, Vec<Bar>)], n: usize, runs: usi
     let axis_y = top + bars_height;
     let mut svg = String::new();
     let spread = if runs > 1 {
-        format!("median of {runs} runs, whiskers: 95 % interval. ")
+        format!("Median of {runs} runs; whiskers: 95 % interval. ")
     } else {
         String::new()
     };
@@ -834,7 +834,9 @@ pub(crate) fn trim(value: f64) -> String {
 /// A tick's duration in the unit that keeps it short: `500 µs`, `20 ms`,
 /// `2 s`.
 pub(crate) fn tick_seconds(seconds: f64) -> String {
-    if seconds >= 1.0 {
+    if seconds == 0.0 {
+        "0".to_string()
+    } else if seconds >= 1.0 {
         format!("{} s", trim(seconds))
     } else if seconds >= 1e-3 {
         format!("{} ms", trim(seconds * 1e3))

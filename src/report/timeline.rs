@@ -69,9 +69,10 @@ pub(crate) fn timelines(record: &Record) -> Vec<Plot> {
                     run.run,
                     record.runs().max(run.run),
                 );
+                let alone = alone(record, workload, c.model);
                 plots.push(Plot {
                     file_name: format!("timeline-{stem}-{}-n{workers}.svg", slug(&label)),
-                    svg: draw(&title, run, colour(index)),
+                    svg: draw(&title, run, alone, colour(index)),
                     title,
                 });
             }
@@ -119,6 +120,23 @@ fn median_run<'a>(
     runs.get(runs.len().checked_sub(1)? / 2).copied()
 }
 
+/// How long one worker alone took from its start to its end: the median
+/// over the runs at one worker. Bars longer than this at N workers waited
+/// for each other (a lock, the GIL, a shared CPU).
+fn alone(record: &Record, workload: &Workload, model: Model) -> Option<f64> {
+    let spans: Vec<f64> = record
+        .measurements
+        .iter()
+        .filter(|m| &m.workload == workload && m.model == model && m.workers == 1 && m.succeeded())
+        .filter_map(|m| {
+            let o = m.outcomes.first()?;
+            Some(o.end_s? - o.start_s?)
+        })
+        .filter(|span| *span > 0.0)
+        .collect();
+    crate::measure::stats::median(&spans)
+}
+
 /// A file name's part from a model's label: `process (fork)` →
 /// `process-fork`.
 fn slug(label: &str) -> String {
@@ -164,15 +182,25 @@ pub(crate) fn overlap(run: &Measurement) -> Option<Overlap> {
     })
 }
 
-fn draw(title: &str, run: &Measurement, colour: plotters::style::RGBColor) -> String {
+fn draw(
+    title: &str,
+    run: &Measurement,
+    alone: Option<f64>,
+    colour: plotters::style::RGBColor,
+) -> String {
     let plotters::style::RGBColor(r, g, b) = colour;
     let fill = format!("rgb({r},{g},{b})");
-    let workers = run.outcomes.len().max(1);
+    // The first row, when known: one worker alone, for scale.
+    let reference = usize::from(alone.is_some());
+    let workers = run.outcomes.len().max(1) + reference;
     let row = (MAX_BARS / workers as f64).min(ROW);
     let bars_height = row * workers as f64;
     let height = TOP + bars_height + BOTTOM;
     let ends = run.outcomes.iter().filter_map(|o| o.end_s);
-    let span = ends.fold(run.wall_s, f64::max).max(f64::MIN_POSITIVE);
+    let span = ends
+        .fold(run.wall_s, f64::max)
+        .max(alone.unwrap_or(0.0))
+        .max(f64::MIN_POSITIVE);
     let ticks = linear_ticks(0.0, span);
     let x_end = ticks.last().copied().filter(|&t| t >= span).unwrap_or(span);
     let plot_width = WIDTH - LEFT - RIGHT;
@@ -199,10 +227,26 @@ fn draw(title: &str, run: &Measurement, colour: plotters::style::RGBColor) -> St
         );
     }
     let label_every = (NAMED_ROW / row).ceil().max(1.0) as usize;
+    if let Some(alone) = alone {
+        let bar = (row * 0.7).max(1.0);
+        let _ = writeln!(
+            svg,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"{}\" text-anchor=\"end\" fill=\"#555\">alone</text>\n\
+             <rect x=\"{LEFT}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"none\" \
+             stroke=\"{fill}\" stroke-width=\"1.5\" stroke-dasharray=\"4 2\">\
+             <title>one worker alone: {}</title></rect>",
+            LEFT - 8.0,
+            TOP + row / 2.0 + 4.0,
+            if row >= 18.0 { 13 } else { 12 },
+            TOP + (row - bar) / 2.0,
+            (x(alone) - LEFT).max(1.0),
+            fmt::seconds(alone),
+        );
+    }
     let mut unended = 0;
     let mut unstarted = 0;
     for (i, outcome) in run.outcomes.iter().enumerate() {
-        let y = TOP + i as f64 * row;
+        let y = TOP + (i + reference) as f64 * row;
         let bar = (row * 0.7).max(1.0);
         if i % label_every == 0 || i + 1 == run.outcomes.len() && label_every == 1 {
             let _ = writeln!(
@@ -253,7 +297,7 @@ fn draw(title: &str, run: &Measurement, colour: plotters::style::RGBColor) -> St
         LEFT + plot_width / 2.0,
         axis_y + 42.0,
     );
-    for (i, note) in notes(run, unended, unstarted).iter().enumerate() {
+    for (i, note) in notes(run, alone, unended, unstarted).iter().enumerate() {
         let _ = writeln!(
             svg,
             "<text x=\"16\" y=\"{:.1}\" font-size=\"13\" fill=\"#333\">{}</text>",
@@ -266,9 +310,27 @@ fn draw(title: &str, run: &Measurement, colour: plotters::style::RGBColor) -> St
 }
 
 /// The lines under the bars: what they add up to, and what is missing.
-fn notes(run: &Measurement, unended: usize, unstarted: usize) -> Vec<String> {
+fn notes(
+    run: &Measurement,
+    alone: Option<f64>,
+    unended: usize,
+    unstarted: usize,
+) -> Vec<String> {
     let mut notes = Vec::new();
     let workers = run.outcomes.len();
+    let spans: Vec<f64> = run
+        .outcomes
+        .iter()
+        .filter_map(|o| Some(o.end_s? - o.start_s?))
+        .collect();
+    if let (Some(alone), Some(span)) = (alone, crate::measure::stats::median(&spans)) {
+        notes.push(format!(
+            "Dashed outline: one worker alone ({}). Here a worker took {:.1}× that from its start \
+             to its end (median): ×1 when nothing held it back, ×{workers} when the {workers} took turns.",
+            fmt::seconds(alone),
+            span / alone
+        ));
+    }
     match overlap(run) {
         Some(o) => notes.push(format!(
             "On average {} of the {workers} workers ran at once; the last started {} after \
