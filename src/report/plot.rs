@@ -236,7 +236,7 @@ fn draw_headline(title: &str, groups: &[(String, Vec<Bar>)], n: usize, runs: usi
         "<svg width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" \
          xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">\n\
          <rect width=\"{width}\" height=\"{height}\" fill=\"white\"/>\n\
-         <text x=\"16\" y=\"30\" font-size=\"{TITLE_FONT}\">{}</text>\n\
+         <text x=\"16\" y=\"30\" font-size=\"{TITLE_PX}\">{}</text>\n\
          <text x=\"16\" y=\"54\" font-size=\"13\" fill=\"#444\">{}</text>\n",
         super::html::escape(title),
         super::html::escape(&format!(
@@ -289,7 +289,7 @@ fn draw_headline(title: &str, groups: &[(String, Vec<Bar>)], n: usize, runs: usi
             }
             let _ = writeln!(
                 svg,
-                "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\">×{:.2}</text>",
+                "<text class=\"value\" x=\"{:.1}\" y=\"{:.1}\" font-size=\"14\">×{:.2}</text>",
                 end + 6.0,
                 mid + 5.0,
                 bar.speedup
@@ -575,8 +575,8 @@ fn draw_chart(
         .y_label_formatter(&y_format)
         .x_desc("workers (run at once, each doing the whole workload)")
         .y_desc(y_title)
-        .axis_desc_style(("sans-serif", 16))
-        .label_style(("sans-serif", 14))
+        .axis_desc_style(("sans-serif", 18))
+        .label_style(("sans-serif", 16))
         .light_line_style(WHITE.mix(0.0))
         .bold_line_style(BLACK.mix(0.08))
         .draw()?;
@@ -684,7 +684,7 @@ fn draw_chart(
         lower.draw(&Text::new(
             text.as_str(),
             (16, NOTE_LINE * i as i32),
-            ("sans-serif", 13).into_font().color(colour),
+            ("sans-serif", 15).into_font().color(colour),
         ))?;
     }
     root.present()?;
@@ -692,9 +692,13 @@ fn draw_chart(
 }
 
 /// Height of the band the title is written in, and its font size (the
-/// same on every plot).
+/// same on every plot; plotters' SVG writes its sizes at 0.8 of those it
+/// is given, so 23 is 18.5 px like the hand-drawn charts' 18.5).
 const TITLE_HEIGHT: i32 = 40;
-const TITLE_FONT: i32 = 19;
+const TITLE_FONT: i32 = 23;
+
+/// The title's size in pixels in the charts drawn without plotters.
+pub(crate) const TITLE_PX: f64 = 18.5;
 
 /// Width of the legend's column at the right of every plot.
 const LEGEND_WIDTH: i32 = 250;
@@ -771,7 +775,7 @@ fn draw_legend(
             area.draw(&Text::new(
                 line,
                 (x + 38, y + 1),
-                ("sans-serif", 14).into_font().color(&BLACK),
+                ("sans-serif", 16).into_font().color(&BLACK),
             ))?;
             y += 18;
         }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 
 use super::Grid;
 use super::html::escape;
-use super::plot::{Plot, colour, linear_ticks, stem, tick_seconds, trim};
+use super::plot::{Plot, TITLE_PX, colour, linear_ticks, stem, tick_seconds, trim};
 use crate::dataset::Record;
 use crate::experiment::Measurement;
 use crate::fmt;
@@ -211,7 +211,7 @@ fn draw(
         "<svg width=\"{WIDTH}\" height=\"{height}\" viewBox=\"0 0 {WIDTH} {height}\" \
          xmlns=\"http://www.w3.org/2000/svg\" font-family=\"sans-serif\">\n\
          <rect width=\"{WIDTH}\" height=\"{height}\" fill=\"white\"/>\n\
-         <text x=\"16\" y=\"30\" font-size=\"19\">{}</text>\n",
+         <text x=\"16\" y=\"30\" font-size=\"{TITLE_PX}\">{}</text>\n",
         escape(title)
     );
     // The ticks' grid, then the bars over it.
