@@ -427,7 +427,10 @@ fn plots_are_written_into_a_directory() {
     let written = read_dir(&dir.path().join("new").join("plots"));
     assert!(written.contains_key("headline-speedup.svg"));
     // A timeline per workload and model at 2 workers (the CPUs) and 3.
-    let timelines = written.keys().filter(|n| n.starts_with("timeline-")).count();
+    let timelines = written
+        .keys()
+        .filter(|n| n.starts_with("timeline-"))
+        .count();
     assert_eq!(timelines, 2 * MODELS.len() * 2, "{:?}", written.keys());
     assert!(written.contains_key("timeline-cpu-process-spawn-n2.svg"));
     let lines: Vec<_> = written.iter().filter(|(name, _)| !is_extra(name)).collect();
@@ -507,7 +510,11 @@ fn html_page_renders_in_chromium() {
     let dom = String::from_utf8(dom.stdout).unwrap();
     // Parsed by the browser: the plots are SVG elements in the DOM, with
     // their lines, and the tables are there.
-    assert_eq!(dom.matches("<svg").count(), 1 + 4 + 2 * 2 * MODELS.len(), "{dom}");
+    assert_eq!(
+        dom.matches("<svg").count(),
+        1 + 4 + 2 * 2 * MODELS.len(),
+        "{dom}"
+    );
     assert!(dom.matches("<polyline").count() >= 4 * 3);
     assert!(dom.contains("<table class=\"summary\">"));
     assert!(dom.contains("paralab report"));
@@ -590,7 +597,11 @@ document.body.appendChild(out);
 /// What [`TEXT_CHECK`] found wrong with the text of `page` in Chromium.
 fn text_problems(chromium: &str, flags: &[String], page: &str, dir: &Path) -> Vec<String> {
     let file = dir.join("checked.html");
-    std::fs::write(&file, page.replace("</body>", &format!("{TEXT_CHECK}</body>"))).unwrap();
+    std::fs::write(
+        &file,
+        page.replace("</body>", &format!("{TEXT_CHECK}</body>")),
+    )
+    .unwrap();
     let dom = std::process::Command::new(chromium)
         .args(flags)
         .args(["--window-size=1280,2000", "--dump-dom"])
@@ -657,7 +668,10 @@ fn the_legend_is_outside_the_plot_area() {
                 .collect();
             assert!(!legend_x.is_empty(), "{name}");
             for x in legend_x {
-                assert!(x > rightmost_point + 20.0, "{name}: legend at {x}, points to {rightmost_point}");
+                assert!(
+                    x > rightmost_point + 20.0,
+                    "{name}: legend at {x}, points to {rightmost_point}"
+                );
             }
         }
     }

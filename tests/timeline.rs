@@ -90,8 +90,9 @@ fn bars(svg: &str) -> Vec<(f64, f64, f64)> {
         .descendants()
         .filter(|n| n.has_tag_name("rect"))
         .filter(|n| {
-            n.children()
-                .any(|c| c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with("worker")))
+            n.children().any(|c| {
+                c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with("worker"))
+            })
         })
         .map(|n| {
             let number = |name: &str| n.attribute(name).unwrap().parse::<f64>().unwrap();
@@ -133,7 +134,10 @@ fn workers_that_took_turns_are_drawn_one_after_another() {
     assert!((first.1 - second.1).abs() <= 1.0, "{bars:?}");
     let text = texts(svg);
     assert!(text.contains("run 2 of 3, the median"), "{text}");
-    assert!(text.contains("On average 1 of the 2 workers ran at once"), "{text}");
+    assert!(
+        text.contains("On average 1 of the 2 workers ran at once"),
+        "{text}"
+    );
     assert!(text.contains("the last started 0.100 s after"), "{text}");
     assert!(text.contains("one worker alone (0.100 s)"), "{text}");
     // No timeline at one worker: it shows nothing of running at once.
@@ -156,10 +160,16 @@ fn workers_side_by_side_overlap_and_late_starts_show() {
     assert_eq!(bars.len(), 2);
     // The second starts a third of the way in, before the first ends.
     let plot_width = bars[0].1 * 1.5;
-    assert!(((bars[1].0 - bars[0].0) / plot_width - 1.0 / 3.0).abs() < 0.02, "{bars:?}");
+    assert!(
+        ((bars[1].0 - bars[0].0) / plot_width - 1.0 / 3.0).abs() < 0.02,
+        "{bars:?}"
+    );
     assert!(bars[1].0 < bars[0].0 + bars[0].1);
     let text = texts(svg);
-    assert!(text.contains("On average 1.3 of the 2 workers ran at once"), "{text}");
+    assert!(
+        text.contains("On average 1.3 of the 2 workers ran at once"),
+        "{text}"
+    );
 }
 
 /// Commands' workers whose end is not recorded are drawn faint to the
@@ -176,10 +186,16 @@ fn unknown_ends_are_faint_and_said() {
         run(model, 1, 0.2, &[(0.0, Some(0.2)); 4]),
     ];
     let files = plot(dir.path(), &lines);
-    let names: Vec<&String> = files.keys().filter(|n| n.starts_with("timeline-")).collect();
+    let names: Vec<&String> = files
+        .keys()
+        .filter(|n| n.starts_with("timeline-"))
+        .collect();
     assert_eq!(
         names,
-        ["timeline-cpu-process-fork-n2.svg", "timeline-cpu-process-fork-n4.svg"]
+        [
+            "timeline-cpu-process-fork-n2.svg",
+            "timeline-cpu-process-fork-n4.svg"
+        ]
     );
     let svg = &files["timeline-cpu-process-fork-n2.svg"];
     assert!(bars(svg).iter().all(|&(_, _, opacity)| opacity < 1.0));

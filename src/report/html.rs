@@ -3,8 +3,8 @@
 //! plots and the summary tables.
 
 use super::plot::{Plot, headline, plots};
-use super::timeline::timelines;
 use super::rows::{COLUMNS, Row, rows};
+use super::timeline::timelines;
 use super::{Grid, summary};
 use crate::dataset::Record;
 use crate::workload::Workload;
@@ -59,7 +59,9 @@ pub(crate) fn render(record: &Record) -> String {
         for line in key_findings(&lines) {
             page.push_str(&format!("<li>{}</li>\n", escape(line)));
         }
-        page.push_str("</ul>\n<p><a href=\"#conclusions\">Every conclusion</a> follows the plots.</p>\n");
+        page.push_str(
+            "</ul>\n<p><a href=\"#conclusions\">Every conclusion</a> follows the plots.</p>\n",
+        );
     }
     failures(&mut page, record);
 
@@ -143,7 +145,12 @@ fn figure(page: &mut String, plot: &Plot) {
 /// whether threads use the cores, then processes; the first lines fill up
 /// to three when some are missing. Each is the summary's line, unchanged.
 const FIRST: [&[&str]; 3] = [
-    &["the GIL at ", "\"threads cannot use", "cpu · gil:", "cpu · py-thread"],
+    &[
+        "the GIL at ",
+        "\"threads cannot use",
+        "cpu · gil:",
+        "cpu · py-thread",
+    ],
     &["cpu · thread:", "cpu · thread "],
     &["cpu · process", "sleep · thread:"],
 ];

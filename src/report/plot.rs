@@ -108,10 +108,7 @@ pub(crate) fn stem(workloads: &[&Workload], workload: &Workload) -> String {
         .filter(|w| w.kind() == workload.kind())
         .collect();
     if same_kind.len() > 1 {
-        let nth = same_kind
-            .iter()
-            .position(|w| **w == workload)
-            .unwrap_or(0);
+        let nth = same_kind.iter().position(|w| **w == workload).unwrap_or(0);
         format!("{kind}-{}", nth + 1)
     } else {
         kind.to_string()
@@ -153,12 +150,7 @@ pub(crate) fn headline(record: &Record) -> Option<Plot> {
             families.push(family(m));
         }
     }
-    let order = |m: Model| {
-        (
-            families.iter().position(|f| *f == family(m)),
-            m.is_python(),
-        )
-    };
+    let order = |m: Model| (families.iter().position(|f| *f == family(m)), m.is_python());
     let mut groups: Vec<(String, Vec<Bar>)> = Vec::new();
     for workload in &workloads {
         let mut columns: Vec<usize> = (0..grid.columns.len())
@@ -185,7 +177,10 @@ pub(crate) fn headline(record: &Record) -> Option<Plot> {
         return None;
     }
     let title = if n == cpus {
-        format!("Speedup at {} (one per CPU), per model", fmt::count(n, "worker"))
+        format!(
+            "Speedup at {} (one per CPU), per model",
+            fmt::count(n, "worker")
+        )
     } else {
         format!(
             "Speedup at {} (the most run, of {}), per model",
@@ -217,11 +212,19 @@ fn draw_headline(title: &str, groups: &[(String, Vec<Bar>)], n: usize, runs: usi
     let highest = groups
         .iter()
         .flat_map(|(_, bars)| bars.iter())
-        .map(|b| b.interval.map_or(b.speedup, |(_, high)| high).max(b.speedup))
+        .map(|b| {
+            b.interval
+                .map_or(b.speedup, |(_, high)| high)
+                .max(b.speedup)
+        })
         .fold(n as f64, f64::max)
         .min(MAX_AXIS_VALUE);
     let ticks = linear_ticks(0.0, highest);
-    let x_end = ticks.last().copied().filter(|&t| t >= highest).unwrap_or(highest);
+    let x_end = ticks
+        .last()
+        .copied()
+        .filter(|&t| t >= highest)
+        .unwrap_or(highest);
     let plot_width = width - left - right;
     let x = |v: f64| left + v.clamp(0.0, x_end) / x_end * plot_width;
     let axis_y = top + bars_height;
@@ -565,10 +568,7 @@ fn draw_chart(
         .margin(12)
         .x_label_area_size(56)
         .y_label_area_size(76)
-        .build_cartesian_2d(
-            Ticked::new(x_low..x_high, worker_ticks(measured)),
-            y_range,
-        )?;
+        .build_cartesian_2d(Ticked::new(x_low..x_high, worker_ticks(measured)), y_range)?;
     chart
         .configure_mesh()
         .x_label_formatter(&|&x| trim(x))
@@ -607,7 +607,10 @@ fn draw_chart(
             6,
             BLACK.mix(0.55).stroke_width(2),
         ))?;
-        legend.push(LegendEntry::reference("ideal: ×N".into(), Glyph::Dashed(10, 6)));
+        legend.push(LegendEntry::reference(
+            "ideal: ×N".into(),
+            Glyph::Dashed(10, 6),
+        ));
         // Work that needs a CPU cannot go faster than the CPUs there are.
         if cpu_bound && oversubscribed {
             chart.draw_series(DashedLineSeries::new(
@@ -625,7 +628,7 @@ fn draw_chart(
 
     // Models whose points coincide are set a little apart along the
     // worker axis, each to its own side, so every marker shows.
-    let dodge_step = (x_high - x_low) * 0.008;
+    let dodge_step = (x_high - x_low) * 0.012;
     let middle = (series.len() as f64 - 1.0) / 2.0;
     let mut model_entries = Vec::new();
     for (rank, s) in series.iter().enumerate() {
@@ -670,13 +673,13 @@ fn draw_chart(
     }
     model_entries.sort_by(|a, b| b.0.total_cmp(&a.0));
     let mut entries: Vec<LegendEntry> = model_entries.into_iter().map(|(_, e)| e).collect();
-    if quantity == Quantity::Speedup {
-        if let Some(last) = draw_fits(&mut chart, series)? {
-            legend.push(LegendEntry::reference(
-                format!("fitted, N = 1–{last}"),
-                Glyph::Dashed(5, 3),
-            ));
-        }
+    if quantity == Quantity::Speedup
+        && let Some(last) = draw_fits(&mut chart, series)?
+    {
+        legend.push(LegendEntry::reference(
+            format!("fitted, N = 1–{last}"),
+            Glyph::Dashed(5, 3),
+        ));
     }
     entries.extend(legend);
     draw_legend(&legend_area, &entries)?;
@@ -980,11 +983,7 @@ fn fit_notes(series: &[Series]) -> Vec<(String, RGBColor)> {
 /// between the integer counts.
 const CURVE_STEPS: usize = 12;
 
-type Chart<'a, 'b> = ChartContext<
-    'a,
-    SVGBackend<'b>,
-    Cartesian2d<Ticked, Ticked>,
->;
+type Chart<'a, 'b> = ChartContext<'a, SVGBackend<'b>, Cartesian2d<Ticked, Ticked>>;
 
 /// Each series' fitted `C(N)`, a dashed line in a darker shade of its
 /// colour from 1 to the last count fitted; returns that last count when a
@@ -1020,7 +1019,10 @@ mod tests {
             .into_iter()
             .map(|y| tick_seconds(10f64.powf(y)))
             .collect();
-        assert_eq!(ticks, ["20 ms", "50 ms", "100 ms", "200 ms", "500 ms", "1 s", "2 s"]);
+        assert_eq!(
+            ticks,
+            ["20 ms", "50 ms", "100 ms", "200 ms", "500 ms", "1 s", "2 s"]
+        );
     }
 
     #[test]
@@ -1033,7 +1035,10 @@ mod tests {
 
     #[test]
     fn long_legend_labels_wrap_at_spaces() {
-        assert_eq!(wrap("py-thread (CPython 3.13.5)", 12), ["py-thread", "(CPython", "3.13.5)"]);
+        assert_eq!(
+            wrap("py-thread (CPython 3.13.5)", 12),
+            ["py-thread", "(CPython", "3.13.5)"]
+        );
         assert_eq!(wrap("thread", 26), ["thread"]);
     }
 }

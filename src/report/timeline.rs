@@ -86,7 +86,12 @@ pub(crate) fn timelines(record: &Record) -> Vec<Plot> {
 /// run (where they must share); a single worker says nothing of either.
 fn chosen_counts(grid: &Grid, cpus: usize) -> Vec<usize> {
     let mut counts: Vec<usize> = Vec::new();
-    let at_most_cpus = grid.workers.iter().copied().filter(|&n| n > 1 && n <= cpus).max();
+    let at_most_cpus = grid
+        .workers
+        .iter()
+        .copied()
+        .filter(|&n| n > 1 && n <= cpus)
+        .max();
     let largest = grid.workers.iter().copied().filter(|&n| n > 1).max();
     for n in [at_most_cpus, largest].into_iter().flatten() {
         if !counts.contains(&n) {
@@ -310,12 +315,7 @@ fn draw(
 }
 
 /// The lines under the bars: what they add up to, and what is missing.
-fn notes(
-    run: &Measurement,
-    alone: Option<f64>,
-    unended: usize,
-    unstarted: usize,
-) -> Vec<String> {
+fn notes(run: &Measurement, alone: Option<f64>, unended: usize, unstarted: usize) -> Vec<String> {
     let mut notes = Vec::new();
     let workers = run.outcomes.len();
     let spans: Vec<f64> = run
@@ -367,6 +367,9 @@ mod tests {
     #[test]
     fn labels_become_file_names() {
         assert_eq!(slug("process (fork)"), "process-fork");
-        assert_eq!(slug("py-thread (CPython 3.13.5)"), "py-thread-cpython-3.13.5");
+        assert_eq!(
+            slug("py-thread (CPython 3.13.5)"),
+            "py-thread-cpython-3.13.5"
+        );
     }
 }
