@@ -72,12 +72,18 @@ fn every_output_is_written_and_stderr_stays_quiet_without_a_terminal() {
         [
             "cpu-speedup.svg",
             "cpu-wall-time.svg",
+            "headline-speedup.svg",
             "sleep-speedup.svg",
-            "sleep-wall-time.svg"
+            "sleep-wall-time.svg",
+            // One per workload and model at 2 workers, the most run.
+            "timeline-cpu-process-fork-n2.svg",
+            "timeline-cpu-thread-n2.svg",
+            "timeline-sleep-process-fork-n2.svg",
+            "timeline-sleep-thread-n2.svg",
         ]
     );
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
-    assert_eq!(html.matches("<svg").count(), 4);
+    assert_eq!(html.matches("<svg").count(), plots.len());
     // No temporary file is left behind.
     assert!(!std::fs::read_dir(dir.path()).unwrap().any(|e| {
         e.unwrap()
@@ -174,7 +180,11 @@ fn report_renders_exports_plots_and_html_from_a_saved_file() {
         .success()
         .stderr("");
     assert_eq!(line_count(&dir.path().join("r.csv")), 1 + 8);
-    assert_eq!(std::fs::read_dir(dir.path().join("p")).unwrap().count(), 4);
+    // The headline, 2 plots per workload, a timeline per workload and model.
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("p")).unwrap().count(),
+        1 + 2 * 2 + 2 * 2
+    );
     let html = std::fs::read_to_string(dir.path().join("r.html")).unwrap();
     assert!(
         html.contains("--save"),

@@ -101,6 +101,18 @@ impl Saved {
         }
     }
 
+    /// The same, with the thread model's runs 100 times as fast (the log
+    /// scale's case: CPython beside Rust).
+    fn with_thread_far_faster(mut self) -> Saved {
+        let thread = serde_json::to_value(MODELS[0]).unwrap();
+        for m in &mut self.measurements {
+            if m["model"] == thread["model"] {
+                m["wall_s"] = (m["wall_s"].as_f64().unwrap() / 100.0).into();
+            }
+        }
+        self
+    }
+
     /// The same, said to come from a machine of `cpus` logical CPUs.
     fn with_cpus(mut self, cpus: usize) -> Saved {
         self.header["machine"]["logical_cpus"] = cpus.into();
@@ -170,11 +182,25 @@ fn export(saved: &Saved, option: &str) -> String {
     report(saved, dir.path(), &[option, "-"])
 }
 
-/// The SVG plots `paralab report --plot` writes for `saved`, by file name.
+/// The per-workload SVG plots `paralab report --plot` writes for `saved`
+/// (wall time and speedup), by file name.
 fn plots(saved: &Saved) -> BTreeMap<String, String> {
+    all_plots(saved)
+        .into_iter()
+        .filter(|(name, _)| !is_extra(name))
+        .collect()
+}
+
+/// Every SVG `paralab report --plot` writes for `saved`, by file name.
+fn all_plots(saved: &Saved) -> BTreeMap<String, String> {
     let dir = tempfile::tempdir().unwrap();
     report(saved, dir.path(), &["--plot", "plots", "-q"]);
     read_dir(&dir.path().join("plots"))
+}
+
+/// The headline chart and the timelines, drawn beside the line plots.
+fn is_extra(name: &str) -> bool {
+    name == "headline-speedup.svg" || name.starts_with("timeline-")
 }
 
 /// Every file of `dir`, by name.
@@ -399,9 +425,18 @@ fn plots_are_written_into_a_directory() {
         &["--plot", "new/plots", "-q"],
     );
     let written = read_dir(&dir.path().join("new").join("plots"));
-    assert_eq!(written.len(), 4);
-    for (name, svg) in written {
-        assert_eq!(series_lines(&svg).len(), 3, "{name}");
+    assert!(written.contains_key("headline-speedup.svg"));
+    // A timeline per workload and model at 2 workers (the CPUs) and 3.
+    let timelines = written
+        .keys()
+        .filter(|n| n.starts_with("timeline-"))
+        .count();
+    assert_eq!(timelines, 2 * MODELS.len() * 2, "{:?}", written.keys());
+    assert!(written.contains_key("timeline-cpu-process-spawn-n2.svg"));
+    let lines: Vec<_> = written.iter().filter(|(name, _)| !is_extra(name)).collect();
+    assert_eq!(lines.len(), 4);
+    for (name, svg) in lines {
+        assert_eq!(series_lines(svg).len(), 3, "{name}");
     }
 }
 
@@ -409,8 +444,20 @@ fn plots_are_written_into_a_directory() {
 fn html_page_is_self_contained() {
     let page = html(&Saved::made_up());
     assert!(page.starts_with("<!DOCTYPE html>"));
-    assert_eq!(page.matches("<svg").count(), 4);
+    // The headline, 4 line plots, 2 timelines per workload and model.
+    assert_eq!(page.matches("<svg").count(), 1 + 4 + 2 * 2 * MODELS.len());
+    // The page opens with the headline chart and the findings, then the
+    // plots; every conclusion comes after them.
+    let at = |needle: &str| page.find(needle).unwrap_or_else(|| panic!("no {needle}"));
+    assert!(at("data-file=\"headline-speedup.svg\"") < at("id=\"findings\""));
+    assert!(at("id=\"findings\"") < at("id=\"plots\""));
+    assert!(at("id=\"plots\"") < at("id=\"timelines\""));
+    assert!(at("id=\"timelines\"") < at("id=\"conclusions\""));
+    let findings = &page[at("<ul class=\"findings\">")..];
+    let findings = &findings[..findings.find("</ul>").unwrap()];
+    assert_eq!(findings.matches("<li>").count(), 3, "{findings}");
     for section in [
+        "id=\"findings\"",
         "id=\"conclusions\"",
         "id=\"plots\"",
         "id=\"summary\"",
@@ -463,7 +510,11 @@ fn html_page_renders_in_chromium() {
     let dom = String::from_utf8(dom.stdout).unwrap();
     // Parsed by the browser: the plots are SVG elements in the DOM, with
     // their lines, and the tables are there.
-    assert_eq!(dom.matches("<svg").count(), 4, "{dom}");
+    assert_eq!(
+        dom.matches("<svg").count(),
+        1 + 4 + 2 * 2 * MODELS.len(),
+        "{dom}"
+    );
     assert!(dom.matches("<polyline").count() >= 4 * 3);
     assert!(dom.contains("<table class=\"summary\">"));
     assert!(dom.contains("paralab report"));
@@ -483,6 +534,22 @@ fn html_page_renders_in_chromium() {
     );
     let png = std::fs::read(&screenshot).unwrap();
     assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    // The check itself sees what it must refuse.
+    let broken = "<!DOCTYPE html><html><body><svg width=\"400\" height=\"100\" \
+        xmlns=\"http://www.w3.org/2000/svg\"><text x=\"10\" y=\"20\" font-size=\"14\">thread</text>\
+        <text x=\"20\" y=\"24\" font-size=\"14\">process</text>\
+        <text x=\"200\" y=\"60\" font-size=\"14\">31.6 ms</text>\
+        <text x=\"300\" y=\"60\" font-size=\"8\">tiny</text></svg></body></html>";
+    let problems = text_problems(chromium, &flags, broken, dir.path());
+    assert_eq!(problems.len(), 3, "{problems:#?}");
+    for saved in [
+        Saved::made_up(),
+        Saved::made_up().with_cpus(64),
+        Saved::made_up().with_thread_far_faster(),
+    ] {
+        let problems = text_problems(chromium, &flags, &html(&saved), dir.path());
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
     // A blank 1280×2000 page compresses to a few KiB; plots and tables do not.
     assert!(
         png.len() > 60_000,
@@ -491,15 +558,144 @@ fn html_page_renders_in_chromium() {
     );
 }
 
+/// The script the page is opened with to check its text: in every SVG,
+/// the boxes the browser laid each text out in (none may overlap another
+/// by more than a pixel each way), each text's font size (10 px or more),
+/// and every number that is not a value label (a tick) has at most two
+/// significant digits, as 1-2-5 ticks do ("31.6 ms" is refused). It writes
+/// what it found into the DOM, which `--dump-dom` prints.
+const TEXT_CHECK: &str = r#"<script>
+const problems = [];
+document.querySelectorAll('svg').forEach((svg, s) => {
+  const boxes = [];
+  svg.querySelectorAll('text').forEach(t => {
+    const r = t.getBoundingClientRect();
+    const text = t.textContent.trim();
+    if (r.width === 0 || text === '') return;
+    const size = parseFloat(getComputedStyle(t).fontSize);
+    if (size < 10) problems.push(`svg ${s}: '${text}' is ${size}px`);
+    const number = text.match(/^×?([0-9.]+)( (s|ms|µs))?$/);
+    if (number && !t.classList.contains('value')) {
+      const digits = number[1].replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+      if (digits.length > 2) problems.push(`svg ${s}: tick '${text}'`);
+    }
+    boxes.push([text, r]);
+  });
+  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) {
+    const [a, p] = boxes[i], [b, q] = boxes[j];
+    const w = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const h = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (w > 1 && h > 1) problems.push(`svg ${s}: '${a}' overlaps '${b}'`);
+  }
+});
+const out = document.createElement('pre');
+out.id = 'text-check';
+out.textContent = JSON.stringify(problems);
+document.body.appendChild(out);
+</script>"#;
+
+/// What [`TEXT_CHECK`] found wrong with the text of `page` in Chromium.
+fn text_problems(chromium: &str, flags: &[String], page: &str, dir: &Path) -> Vec<String> {
+    let file = dir.join("checked.html");
+    std::fs::write(
+        &file,
+        page.replace("</body>", &format!("{TEXT_CHECK}</body>")),
+    )
+    .unwrap();
+    let dom = std::process::Command::new(chromium)
+        .args(flags)
+        .args(["--window-size=1280,2000", "--dump-dom"])
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .unwrap();
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    let start = dom
+        .find("<pre id=\"text-check\">")
+        .expect("the check ran and wrote its result")
+        + "<pre id=\"text-check\">".len();
+    let json = &dom[start..start + dom[start..].find("</pre>").unwrap()];
+    let json = json
+        .replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"");
+    let problems: Vec<String> = serde_json::from_str(&json).unwrap();
+    problems
+}
+
 #[test]
 fn many_cpus_do_not_squash_a_small_sweep() {
     for (name, svg) in plots(&Saved::made_up().with_cpus(64)) {
-        assert!(!svg.contains("64 CPUs"), "{name}");
+        assert!(svg.contains("machine: 64 CPUs"), "{name}");
+        assert!(!svg.contains("more workers than"), "{name}");
         assert!(!svg.contains("CPU limit"), "{name}");
         assert_eq!(series_lines(&svg).len(), 3);
     }
     let plots = plots(&Saved::made_up().with_cpus(4));
     assert!(plots["cpu-wall-time.svg"].contains("4 CPUs"));
+}
+
+/// The legend has a column of its own, right of the plot area: no legend
+/// text starts left of the rightmost point drawn (roxmltree reads where
+/// plotters put them).
+#[test]
+fn the_legend_is_outside_the_plot_area() {
+    for saved in [Saved::made_up(), Saved::made_up().with_thread_far_faster()] {
+        for (name, svg) in plots(&saved) {
+            let document = roxmltree::Document::parse(&svg).unwrap();
+            let rightmost_point = document
+                .descendants()
+                .filter(|n| n.has_tag_name("polyline") && n.attribute("stroke-width") == Some("3"))
+                .map(|n| n.attribute("points").unwrap_or("").split_whitespace())
+                // A model's line has a vertex per worker count (3); the
+                // legend's samples have two.
+                .filter(|points| points.clone().count() >= 3)
+                .flat_map(|points| {
+                    points
+                        .filter_map(|p| p.split(',').next()?.parse::<f64>().ok())
+                        .collect::<Vec<_>>()
+                })
+                .fold(0.0, f64::max);
+            let legend_x: Vec<f64> = document
+                .descendants()
+                .filter(|n| n.has_tag_name("text"))
+                .filter(|n| {
+                    n.text()
+                        .map(str::trim)
+                        .is_some_and(|t| t == "thread" || t.starts_with("ideal"))
+                })
+                .filter_map(|n| n.attribute("x")?.parse().ok())
+                .collect();
+            assert!(!legend_x.is_empty(), "{name}");
+            for x in legend_x {
+                assert!(
+                    x > rightmost_point + 20.0,
+                    "{name}: legend at {x}, points to {rightmost_point}"
+                );
+            }
+        }
+    }
+}
+
+/// The headline chart: one bar per model and workload at 2 workers (the
+/// saved machine's CPUs), each with its speedup written beside it.
+#[test]
+fn the_headline_chart_has_a_bar_per_model_at_the_cpus() {
+    let all = all_plots(&Saved::made_up());
+    let svg = &all["headline-speedup.svg"];
+    let document = roxmltree::Document::parse(svg).unwrap();
+    let values: Vec<&str> = document
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("value"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert_eq!(values.len(), 2 * MODELS.len(), "{values:?}");
+    // Made up: cpu and sleep take as long at 2 workers as at 1, so ×2.
+    for value in values {
+        let speedup: f64 = value.trim_start_matches('×').parse().unwrap();
+        assert!((1.9..=2.1).contains(&speedup), "{value}");
+    }
+    assert!(svg.contains("Speedup at 2 workers (one per CPU)"));
 }
 
 /// Wall times 100× apart (CPython beside Rust) are drawn on a log scale so

@@ -4,7 +4,7 @@ use std::io;
 
 use super::{Exporter, NamedFile, Output};
 use crate::dataset::Record;
-use crate::report::{html, markdown, notebook, plot, summary, table};
+use crate::report::{html, markdown, notebook, plot, summary, table, timeline};
 
 /// The notebook's table (`--format notebook`).
 pub(crate) struct NotebookTable;
@@ -51,14 +51,17 @@ impl Exporter for HtmlPage {
     }
 }
 
-/// The SVG plots, two files per workload (`--plot`).
+/// The SVG plots (`--plot`): the headline chart, two files per workload,
+/// and the timelines.
 pub(crate) struct SvgPlots;
 
 impl SvgPlots {
     /// Every plot of `record` as a file: its name and its SVG.
     pub(crate) fn files(record: &Record) -> Vec<NamedFile> {
-        plot::plots(record)
+        plot::headline(record)
             .into_iter()
+            .chain(plot::plots(record))
+            .chain(timeline::timelines(record))
             .map(|plot| NamedFile {
                 name: plot.file_name,
                 bytes: plot.svg.into_bytes(),

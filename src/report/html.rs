@@ -2,8 +2,9 @@
 //! SVG, nothing fetched) with the machine, the plan, the conclusions, the
 //! plots and the summary tables.
 
-use super::plot::plots;
+use super::plot::{Plot, headline, plots};
 use super::rows::{COLUMNS, Row, rows};
+use super::timeline::timelines;
 use super::{Grid, summary};
 use crate::dataset::Record;
 use crate::workload::Workload;
@@ -20,10 +21,12 @@ td.n { text-align: right; }
 table.kv th { background: none; font-weight: 600; }
 code { background: #f3f3f3; padding: 0.1em 0.3em; border-radius: 3px; word-break: break-all; }
 .plots { display: flex; flex-wrap: wrap; gap: 1em; }
-figure { margin: 0; flex: 1 1 600px; max-width: 800px; }
+figure { margin: 0; flex: 1 1 600px; max-width: 1000px; }
 figure svg { width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; text-align: center; }
 ul.conclusions li { margin: 0.3em 0; }
+.headline figure { max-width: 1000px; }
+ul.findings { font-size: 1.1em; } ul.findings li { margin: 0.5em 0; }
 .failed { color: #b00020; }
 ";
 
@@ -40,29 +43,58 @@ pub(crate) fn render(record: &Record) -> String {
          starts to after the last ends. Speedup = N·T(1)/T(N); efficiency = T(1)/T(N).</p>\n",
     );
 
-    page.push_str("<h2 id=\"conclusions\">Conclusions</h2>\n");
     let conclusions = summary::of_record(record);
-    if conclusions.is_empty() {
+    let lines: Vec<&str> = conclusions.lines().collect();
+    // First what a reader came for: the headline chart and three verdicts.
+    if let Some(chart) = headline(record) {
+        page.push_str("<div class=\"headline\">\n");
+        figure(&mut page, &chart);
+        page.push_str("</div>\n");
+    }
+    page.push_str("<h2 id=\"findings\">Findings</h2>\n");
+    if lines.is_empty() {
         page.push_str("<p>Not enough measurements to conclude anything (a run at 1 worker and at more is needed).</p>\n");
     } else {
-        page.push_str("<ul class=\"conclusions\">\n");
-        for line in conclusions.lines() {
+        page.push_str("<ul class=\"findings\">\n");
+        for line in key_findings(&lines) {
             page.push_str(&format!("<li>{}</li>\n", escape(line)));
         }
-        page.push_str("</ul>\n");
+        page.push_str(
+            "</ul>\n<p><a href=\"#conclusions\">Every conclusion</a> follows the plots.</p>\n",
+        );
     }
     failures(&mut page, record);
 
     page.push_str("<h2 id=\"plots\">Plots</h2>\n<div class=\"plots\">\n");
     for plot in plots(record) {
-        page.push_str(&format!(
-            "<figure data-file=\"{0}\" title=\"{1}\">\n{2}\n<figcaption>{0}</figcaption>\n</figure>\n",
-            escape(&plot.file_name),
-            escape(&plot.title),
-            strip_xml_declaration(&plot.svg),
-        ));
+        figure(&mut page, &plot);
     }
     page.push_str("</div>\n");
+
+    let timelines = timelines(record);
+    if !timelines.is_empty() {
+        page.push_str(
+            "<h2 id=\"timelines\">Timelines</h2>\n<p>One bar per worker of the median run: \
+             bars side by side ran at once; bars one after another waited for each other (a lock, \
+             the GIL); late starts are start-up; bars in rounds queued for a pool's threads.</p>\n\
+             <div class=\"plots\">\n",
+        );
+        for plot in &timelines {
+            figure(&mut page, plot);
+        }
+        page.push_str("</div>\n");
+    }
+
+    page.push_str("<h2 id=\"conclusions\">Conclusions</h2>\n");
+    if lines.is_empty() {
+        page.push_str("<p>Not enough measurements to conclude anything.</p>\n");
+    } else {
+        page.push_str("<ul class=\"conclusions\">\n");
+        for line in &lines {
+            page.push_str(&format!("<li>{}</li>\n", escape(line)));
+        }
+        page.push_str("</ul>\n");
+    }
 
     page.push_str("<h2 id=\"summary\">Summary</h2>\n");
     summary_tables(&mut page, record);
@@ -96,6 +128,55 @@ pub(crate) fn render(record: &Record) -> String {
     }
     page.push_str("</body>\n</html>\n");
     page
+}
+
+/// One plot as a figure, its file name as the caption.
+fn figure(page: &mut String, plot: &Plot) {
+    page.push_str(&format!(
+        "<figure data-file=\"{0}\" title=\"{1}\">\n{2}\n<figcaption>{0}</figcaption>\n</figure>\n",
+        escape(&plot.file_name),
+        escape(&plot.title),
+        strip_xml_declaration(&plot.svg),
+    ));
+}
+
+/// Which conclusions a reader needs first, by what they are about: the
+/// GIL (Python's threads against processes, or the gil model), then
+/// whether threads use the cores, then processes; the first lines fill up
+/// to three when some are missing. Each is the summary's line, unchanged.
+const FIRST: [&[&str]; 3] = [
+    &[
+        "the GIL at ",
+        "\"threads cannot use",
+        "cpu · gil:",
+        "cpu · py-thread",
+    ],
+    &["cpu · thread:", "cpu · thread "],
+    &["cpu · process", "sleep · thread:"],
+];
+
+/// The three conclusions shown first.
+pub(crate) fn key_findings<'a>(lines: &[&'a str]) -> Vec<&'a str> {
+    let mut chosen: Vec<&str> = Vec::new();
+    for prefixes in FIRST {
+        let found = prefixes.iter().find_map(|p| {
+            lines
+                .iter()
+                .find(|l| l.starts_with(p) && !chosen.contains(l))
+        });
+        if let Some(line) = found {
+            chosen.push(line);
+        }
+    }
+    for line in lines {
+        if chosen.len() >= 3 {
+            break;
+        }
+        if !chosen.contains(line) {
+            chosen.push(line);
+        }
+    }
+    chosen
 }
 
 fn failures(page: &mut String, record: &Record) {

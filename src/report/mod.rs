@@ -26,6 +26,7 @@ pub(crate) mod plot;
 pub(crate) mod rows;
 pub(crate) mod summary;
 pub(crate) mod table;
+pub(crate) mod timeline;
 
 use crate::dataset::Record;
 use crate::experiment::{Measurement, Plan};
