@@ -203,6 +203,16 @@ impl ExecArgs {
             pointers,
         })
     }
+
+    /// The program's path, for `execv`.
+    pub(super) fn path_ptr(&self) -> *const libc::c_char {
+        self.path.as_ptr()
+    }
+
+    /// The NULL-terminated `argv`, for `execv`.
+    pub(super) fn argv_ptr(&self) -> *const *const libc::c_char {
+        self.pointers.as_ptr()
+    }
 }
 
 /// Forks a worker that puts `devnull` on its standard input and output
