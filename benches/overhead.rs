@@ -12,8 +12,10 @@
 //!   wait); its `times` in `--export-json`.
 //! - paralab: `wall_s` of each measurement in `--export-json`, from just
 //!   before its first worker is started to just after the last is reaped
-//!   (`process:spawn` or `process:fork`, each worker in its own process
-//!   group, asked to die with paralab).
+//!   (`process:spawn`: a clone sharing paralab's memory until the exec,
+//!   as `posix_spawn` does; `process:fork`: a fork, a copy of paralab;
+//!   either way each worker in its own process group, asked to die with
+//!   paralab, with default signals and an empty mask).
 //!
 //! Both sides run in the same environment; under `cargo bench` (which
 //! adds its own variables to it) every column read some 25% slower than

@@ -95,7 +95,9 @@ fn become_worker(parent: Pid) {
 ///
 /// The standard library starts such a command with `fork` and `exec`
 /// (a `pre_exec` step rules out `posix_spawn`, which cannot ask to die
-/// with the parent).
+/// with the parent). A program that need not be a `Command` (no pipes to
+/// read) starts without that copy of paralab through
+/// [`super::spawn::spawn_exec`], set up alike.
 pub(crate) fn start_as_worker(command: &mut Command) -> &mut Command {
     let parent = getpid();
     command.process_group(0);
@@ -202,6 +204,16 @@ impl ExecArgs {
             _argv: argv,
             pointers,
         })
+    }
+
+    /// The program's path, for `execv`.
+    pub(super) fn path_ptr(&self) -> *const libc::c_char {
+        self.path.as_ptr()
+    }
+
+    /// The NULL-terminated `argv`, for `execv`.
+    pub(super) fn argv_ptr(&self) -> *const *const libc::c_char {
+        self.pointers.as_ptr()
     }
 }
 

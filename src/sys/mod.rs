@@ -10,6 +10,9 @@
 //!   anything (own group, death with paralab, default signals, empty mask;
 //!   [`fork::start_as_worker`] for a `Command`), and the forks
 //!   `paralab primitives` times.
+//! - [`spawn`]: a program started without copying paralab (a clone
+//!   that shares its memory until the exec, as `posix_spawn` does), set
+//!   up as every child is: `--cmd`'s `spawn` start method.
 //! - [`wait`]: the one decoding of a wait status ([`wait::Exit`]), reaping
 //!   with `wait4` (a child's own CPU time), waiting without reaping.
 //! - [`signals`]: the stop signals (SIGINT, SIGTERM, SIGHUP, SIGQUIT,
@@ -38,6 +41,8 @@ pub(crate) mod limits;
 pub(crate) mod mpi;
 pub(crate) mod procfs;
 pub(crate) mod signals;
+#[allow(unsafe_code)]
+pub(crate) mod spawn;
 pub(crate) mod stop;
 pub(crate) mod threads;
 #[allow(unsafe_code)]

@@ -9,15 +9,15 @@
 use std::fs::File;
 use std::io;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 
 use nix::unistd::Pid;
 
 use super::super::{ModelError, RunContext, StartMethod, WorkerStatus};
 use super::supervise::{Launcher, Supervised, killed_by, supervise};
 use crate::measure::clock::MonoTime;
-use crate::sys::fork::{ExecArgs, fork_exec, start_as_worker};
+use crate::sys::fork::{ExecArgs, fork_exec};
 use crate::sys::limits;
+use crate::sys::spawn::spawn_exec;
 use crate::sys::wait::Exit;
 use crate::workload::{ProgramError, resolve_program};
 
@@ -28,7 +28,7 @@ pub(super) fn run(
     workers: usize,
     context: &RunContext,
 ) -> Result<Supervised, ModelError> {
-    let (program, args) = argv.split_first().ok_or(ProgramError::Empty)?;
+    let (program, _) = argv.split_first().ok_or(ProgramError::Empty)?;
     let path = resolve_program(program)?;
     let devnull = File::options()
         .read(true)
@@ -45,7 +45,6 @@ pub(super) fn run(
     let mut launcher = Commands {
         method,
         path,
-        args,
         exec,
         devnull,
     };
@@ -53,29 +52,21 @@ pub(super) fn run(
 }
 
 /// The program of a run, ready to start either way.
-struct Commands<'a> {
+struct Commands {
     method: StartMethod,
     path: PathBuf,
-    args: &'a [String],
     exec: ExecArgs,
     /// Standard input and output of a forked copy.
     devnull: File,
 }
 
-impl Launcher for Commands<'_> {
+impl Launcher for Commands {
     type Reports = ();
 
     fn start(&mut self, _index: usize) -> io::Result<Pid> {
         match self.method {
             StartMethod::Fork => fork_exec(&self.exec, &self.devnull),
-            StartMethod::Spawn => start_as_worker(
-                Command::new(&self.path)
-                    .args(self.args)
-                    .stdin(Stdio::null())
-                    .stdout(Stdio::null()),
-            )
-            .spawn()
-            .map(|child| Pid::from_raw(child.id() as i32)),
+            StartMethod::Spawn => spawn_exec(&self.exec, &self.devnull),
         }
     }
 
