@@ -613,6 +613,8 @@ mod tests {
     fn an_external_program_gets_no_claim_about_cpus() {
         let command = Workload::Command {
             argv: vec!["sleep".into(), "0.1".into()],
+            name: None,
+            parameters: Default::default(),
         };
         let text = summary_of(command, &[(1, 0.1), (2, 0.1)]);
         assert!(
