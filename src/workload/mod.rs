@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use closure::WorkloadFn;
 pub use command::ProgramError;
+pub(crate) use command::display as display_command;
 pub(crate) use command::{
     CommandSettings, OutputTo, choose, first_program, parse_command, resolve_program, run_helper,
     settings, shell_syntax, substitute, substitute_parameters,
