@@ -14,10 +14,10 @@ use crate::model::python::interpreter::InterpreterInfo;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
 use crate::workload::{CommandSettings, DEFAULT_ITERS, DEFAULT_SLEEP, OutputTo};
-use std::collections::BTreeMap;
 use crate::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 use clap::Args;
 use clap::builder::ArgPredicate;
+use std::collections::BTreeMap;
 
 use super::error::{self, CliError, Exit};
 use super::output::{OutputArgs, check_file};
@@ -104,7 +104,13 @@ pub(crate) struct BenchArgs {
     parameter_scan: Option<Vec<String>>,
 
     /// The step of -P [default: 1]
-    #[arg(short = 'D', long = "parameter-step-size", value_name = "STEP", requires = "parameter_scan", allow_negative_numbers = true)]
+    #[arg(
+        short = 'D',
+        long = "parameter-step-size",
+        value_name = "STEP",
+        requires = "parameter_scan",
+        allow_negative_numbers = true
+    )]
     parameter_step: Option<String>,
 
     /// A parameter list: one command per value, {NAME} in --cmd replaced by it; repeatable
@@ -131,7 +137,12 @@ pub(crate) struct BenchArgs {
 
     /// The name of a --cmd in every view, one per --cmd in order ({NAME} is replaced as in
     /// the command)
-    #[arg(short = 'n', long = "command-name", value_name = "NAME", requires = "cmd")]
+    #[arg(
+        short = 'n',
+        long = "command-name",
+        value_name = "NAME",
+        requires = "cmd"
+    )]
     command_name: Vec<String>,
 
     /// Where the commands' standard output and error go: null, pipe (read and thrown away),
@@ -288,7 +299,9 @@ impl BenchArgs {
         }
         let used = |name: &str| {
             let braces = format!("{{{name}}}");
-            self.cmd.iter().any(|CommandLine(text)| text.contains(&braces))
+            self.cmd
+                .iter()
+                .any(|CommandLine(text)| text.contains(&braces))
         };
         if let Some((name, _)) = parameters.iter().find(|(name, _)| !used(name)) {
             return Err(format!(
@@ -307,8 +320,9 @@ impl BenchArgs {
             Some(shell) => {
                 let words = crate::workload::parse_command(shell)
                     .map_err(|why| format!("--shell: {why}"))?;
-                crate::workload::resolve_program(&words[0])
-                    .map_err(|why| format!("--shell '{shell}': {why}; give sh, bash, zsh… or none"))?;
+                crate::workload::resolve_program(&words[0]).map_err(|why| {
+                    format!("--shell '{shell}': {why}; give sh, bash, zsh… or none")
+                })?;
                 words
             }
         };
@@ -332,7 +346,11 @@ impl BenchArgs {
             .cmd
             .iter()
             .map(|CommandLine(text)| ("--cmd", text))
-            .chain(helpers.iter().filter_map(|(option, text)| Some((*option, (*text).as_ref()?))));
+            .chain(
+                helpers
+                    .iter()
+                    .filter_map(|(option, text)| Some((*option, (*text).as_ref()?))),
+            );
         for (option, text) in texts {
             if let Some(name) = placeholders(text).into_iter().find(|name| !defined(name)) {
                 return Err(format!(
@@ -356,6 +374,9 @@ impl BenchArgs {
                 };
                 let argv = match &shell {
                     Some(_) => {
+                        // Quotes that do not close are a shell's syntax
+                        // error too: said here, before anything runs.
+                        crate::workload::parse_command(&text)?;
                         if let Some(program) = crate::workload::first_program(&text) {
                             crate::workload::resolve_program(&program)
                                 .map_err(|why| format!("--cmd '{text}': {why}"))?;

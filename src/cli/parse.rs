@@ -202,7 +202,9 @@ pub(crate) fn parameter_scan(
             "-P {name} {min} {max} makes {count} values; at most {MAX_PARAMETER_VALUES} are accepted: raise -D"
         ));
     }
-    let values = (0..count as i64).map(|k| (min + k * step).to_string()).collect();
+    let values = (0..count as i64)
+        .map(|k| (min + k * step).to_string())
+        .collect();
     Ok((name, values))
 }
 
@@ -237,9 +239,7 @@ pub(crate) fn output_to(text: &str) -> Result<crate::workload::OutputTo, String>
         "pipe" => OutputTo::Pipe,
         "inherit" => OutputTo::Inherit,
         "" => {
-            return Err(
-                "an empty --output; give null, pipe, inherit or a file's path".to_string(),
-            );
+            return Err("an empty --output; give null, pipe, inherit or a file's path".to_string());
         }
         path => OutputTo::File(path.into()),
     })
@@ -311,16 +311,43 @@ mod tests {
     fn parameter_scans_and_lists_make_their_values_or_say_why_not() {
         let values = |r: Result<(String, Vec<String>), String>| r.unwrap().1;
         assert_eq!(values(parameter_scan("t", "1", "3", None)), ["1", "2", "3"]);
-        assert_eq!(values(parameter_scan("t", "0", "9", Some("4"))), ["0", "4", "8"]);
+        assert_eq!(
+            values(parameter_scan("t", "0", "9", Some("4"))),
+            ["0", "4", "8"]
+        );
         assert_eq!(values(parameter_scan("t", "5", "5", None)), ["5"]);
-        assert!(parameter_scan("t", "3", "1", None).unwrap_err().contains("MIN is above MAX"));
-        assert!(parameter_scan("t", "1", "3", Some("0")).unwrap_err().contains("above 0"));
-        assert!(parameter_scan("t", "1", "x", None).unwrap_err().contains("'x'"));
-        assert!(parameter_scan("t", "0", "1000000", None).unwrap_err().contains("raise -D"));
-        assert!(parameter_scan("n", "1", "2", None).unwrap_err().contains("worker count"));
+        assert!(
+            parameter_scan("t", "3", "1", None)
+                .unwrap_err()
+                .contains("MIN is above MAX")
+        );
+        assert!(
+            parameter_scan("t", "1", "3", Some("0"))
+                .unwrap_err()
+                .contains("above 0")
+        );
+        assert!(
+            parameter_scan("t", "1", "x", None)
+                .unwrap_err()
+                .contains("'x'")
+        );
+        assert!(
+            parameter_scan("t", "0", "1000000", None)
+                .unwrap_err()
+                .contains("raise -D")
+        );
+        assert!(
+            parameter_scan("n", "1", "2", None)
+                .unwrap_err()
+                .contains("worker count")
+        );
         assert!(parameter_scan("a-b", "1", "2", None).is_err());
         assert_eq!(values(parameter_list("c", "gzip,xz,gzip")), ["gzip", "xz"]);
-        assert!(parameter_list("c", "gzip,,xz").unwrap_err().contains("empty value"));
+        assert!(
+            parameter_list("c", "gzip,,xz")
+                .unwrap_err()
+                .contains("empty value")
+        );
     }
 
     #[test]

@@ -238,13 +238,27 @@ impl Sweep<'_, '_> {
     ) -> Result<(), Failure> {
         let settings = command_settings(workload);
         if let Some(setup) = settings.as_ref().and_then(|s| s.setup.as_ref()) {
-            helper("--setup", setup, workload, model, workers, settings.as_ref())?;
+            helper(
+                "--setup",
+                setup,
+                workload,
+                model,
+                workers,
+                settings.as_ref(),
+            )?;
         }
         let runs = self.cell_runs(plan, workload, model, workers, expected, settings.as_ref());
         // Run whatever happened to the runs, as hyperfine does; the runs'
         // failure, if any, is the one reported.
         let cleaned = match settings.as_ref().and_then(|s| s.cleanup.as_ref()) {
-            Some(cleanup) => helper("--cleanup", cleanup, workload, model, workers, settings.as_ref()),
+            Some(cleanup) => helper(
+                "--cleanup",
+                cleanup,
+                workload,
+                model,
+                workers,
+                settings.as_ref(),
+            ),
             None => Ok(()),
         };
         runs.and(cleaned)

@@ -456,7 +456,12 @@ fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) ->
                 continue;
             };
             let verdict = bench::scaling(&judged, n);
-            figures.push((command_name(&grid.columns[c].workload), speedup, interval, verdict));
+            figures.push((
+                command_name(&grid.columns[c].workload),
+                speedup,
+                interval,
+                verdict,
+            ));
         }
         if figures.len() < 2 {
             continue;
@@ -476,11 +481,16 @@ fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) ->
             .collect();
         let mut ranked: Vec<_> = figures.iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
-        let doubtful = figures.iter().find_map(|(name, _, _, verdict)| match verdict {
-            Some(v) if v.outcome == Outcome::Inconclusive => Some(format!("{name}: {}", v.text)),
-            None => Some(format!("{name}: no verdict could be drawn")),
-            _ => None,
-        });
+        let doubtful = figures
+            .iter()
+            .find_map(|(name, _, _, verdict)| match verdict {
+                Some(v) if v.outcome == Outcome::Inconclusive => Some(format!(
+                    "{name}'s verdict is: {}",
+                    v.text.strip_prefix("inconclusive: ").unwrap_or(&v.text)
+                )),
+                None => Some(format!("{name}: no verdict could be drawn")),
+                _ => None,
+            });
         let conclusion = match (doubtful, ranked[0].2, ranked[1].2) {
             (Some(why), _, _) => format!("inconclusive, as {why}"),
             (None, Some((best_low, _)), Some((_, next_high))) if best_low > next_high => {
@@ -493,7 +503,8 @@ fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) ->
             _ => "inconclusive: too few runs for a 95% interval; use more --runs".to_string(),
         };
         out.push_str(&format!(
-            "commands · {model} at {n} workers: {} → {conclusion}\n",
+            "commands · {} at {n} workers: {} → {conclusion}\n",
+            grid.model_label(columns[0]),
             parts.join(", ")
         ));
     }
@@ -503,7 +514,9 @@ fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) ->
 /// The name a command goes by in a comparison: its `-n` name, else its text.
 fn command_name(workload: &Workload) -> String {
     match workload {
-        Workload::Command { name: Some(name), .. } => name.clone(),
+        Workload::Command {
+            name: Some(name), ..
+        } => name.clone(),
         Workload::Command { argv, .. } => crate::workload::display_command(argv),
         other => other.kind().to_string(),
     }

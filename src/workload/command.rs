@@ -61,10 +61,9 @@ fn has_variable(word: &str) -> bool {
 /// The words a shell runs itself (keywords and builtins): a command that
 /// starts with one cannot be looked for in `$PATH` before it runs.
 const SHELL_OWN_WORDS: [&str; 36] = [
-    "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done",
-    "{", "}", "!", "(", ".", ":", "break", "cd", "continue", "eval", "exec", "exit", "export",
-    "read", "readonly", "return", "set", "shift", "times", "trap", "umask", "unset", "wait",
-    "command",
+    "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "{",
+    "}", "!", "(", ".", ":", "break", "cd", "continue", "eval", "exec", "exit", "export", "read",
+    "readonly", "return", "set", "shift", "times", "trap", "umask", "unset", "wait", "command",
 ];
 
 /// The program a shell would start first for `text`, when it can be
@@ -77,7 +76,10 @@ pub(crate) fn first_program(text: &str) -> Option<String> {
     let first = words.first()?;
     let plain = !first.is_empty()
         && !SHELL_OWN_WORDS.contains(&first.as_str())
-        && !first.contains(['=', '$', '`', '(', ')', ';', '|', '&', '<', '>', '*', '?', '[', '~', '{', '}', '\\', '\'', '"'])
+        && !first.contains([
+            '=', '$', '`', '(', ')', ';', '|', '&', '<', '>', '*', '?', '[', '~', '{', '}', '\\',
+            '\'', '"',
+        ])
         && shell_syntax(std::slice::from_ref(first)).is_empty();
     plain.then(|| first.clone())
 }
@@ -167,7 +169,11 @@ pub(crate) fn substitute_parameters(
 /// Runs a `--prepare`, `--setup` or `--cleanup` command through the shell
 /// and waits; its output goes where the commands' does. An error names
 /// the option and what the command did.
-pub(crate) fn run_helper(option: &str, text: &str, settings: &CommandSettings) -> Result<(), String> {
+pub(crate) fn run_helper(
+    option: &str,
+    text: &str,
+    settings: &CommandSettings,
+) -> Result<(), String> {
     use std::os::unix::process::ExitStatusExt;
     let shell = settings.shell.as_deref().unwrap_or("sh");
     let mut command = Command::new(shell);
@@ -185,7 +191,11 @@ pub(crate) fn run_helper(option: &str, text: &str, settings: &CommandSettings) -
         return Ok(());
     }
     let said = String::from_utf8_lossy(&output.stderr);
-    let said = said.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let said = said
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     let how = match (output.status.code(), output.status.signal()) {
         (Some(code), _) => format!("exited with code {code}"),
         (None, Some(signal)) => format!("was killed by signal {signal}"),
