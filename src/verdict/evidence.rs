@@ -375,10 +375,7 @@ mod tests {
         let mut away = here.clone();
         away.outcomes[1].host = Some("node7".into());
         let reason = elsewhere(&[here, away], "tasks").unwrap();
-        assert!(
-            reason.contains("some tasks ran on other machines (node7)"),
-            "{reason}"
-        );
+        assert!(reason.contains("some tasks ran on other machines (node7)"), "{reason}");
     }
 
     #[test]
