@@ -13,10 +13,11 @@ use crate::model::python::Python;
 use crate::model::python::interpreter::InterpreterInfo;
 use crate::model::{ModelName, VariantDefaults};
 use crate::sys::signals as interrupt;
-use crate::workload::{DEFAULT_ITERS, DEFAULT_SLEEP};
+use crate::workload::{CommandSettings, DEFAULT_ITERS, DEFAULT_SLEEP, OutputTo};
 use crate::{Experiment, Failure, Model, Plan, StartMethod, Workload, WorkloadKind};
 use clap::Args;
 use clap::builder::ArgPredicate;
+use std::collections::BTreeMap;
 
 use super::error::{self, CliError, Exit};
 use super::output::{OutputArgs, check_file};
@@ -81,10 +82,77 @@ pub(crate) struct BenchArgs {
     #[arg(long, value_name = "WORKLOADS", value_delimiter = ',', value_parser = parse::workload, default_value = "cpu,sleep", default_value_if("cmd", ArgPredicate::IsPresent, None), hide_default_value = true)]
     workloads: Vec<WorkloadKind>,
 
-    /// An external program as the workload, run without a shell by the process models; its
-    /// exit status is the worker's outcome. Words are split as a shell splits them. Repeatable
+    /// An external program as the workload, run by the process models through `sh -c` (see
+    /// --shell, -N); its exit status is the worker's outcome. {n} in it is the worker count,
+    /// {i} the worker's index (from 0), {NAME} a parameter's value (-P, -L). Repeatable: the
+    /// commands are compared in the summary
     #[arg(long = "cmd", value_name = "'PROGRAM ARGS…'", value_parser = parse::command)]
     cmd: Vec<CommandLine>,
+
+    /// The shell that runs each --cmd (SHELL -c COMMAND), or 'none' (as -N) [default: sh]
+    #[arg(long, value_name = "SHELL")]
+    shell: Option<String>,
+
+    /// Run each --cmd without a shell: its words are split as a shell splits them and the
+    /// program is started directly (--shell=none); no pipes, redirections or $VARs
+    #[arg(short = 'N', conflicts_with = "shell")]
+    no_shell: bool,
+
+    /// A parameter scan: one command per whole number from MIN to MAX, {NAME} in --cmd
+    /// replaced by it
+    #[arg(short = 'P', long = "parameter-scan", num_args = 3, value_names = ["NAME", "MIN", "MAX"], allow_negative_numbers = true)]
+    parameter_scan: Option<Vec<String>>,
+
+    /// The step of -P [default: 1]
+    #[arg(
+        short = 'D',
+        long = "parameter-step-size",
+        value_name = "STEP",
+        requires = "parameter_scan",
+        allow_negative_numbers = true
+    )]
+    parameter_step: Option<String>,
+
+    /// A parameter list: one command per value, {NAME} in --cmd replaced by it; repeatable
+    /// (every combination is run)
+    #[arg(short = 'L', long = "parameter-list", num_args = 2, value_names = ["NAME", "V1,V2,…"], action = clap::ArgAction::Append)]
+    parameter_list: Vec<String>,
+
+    /// A command run through the shell before every run of a --cmd (warm-ups included), not
+    /// timed: e.g. to drop caches or reset a file
+    #[arg(long, value_name = "CMD", requires = "cmd")]
+    prepare: Option<String>,
+
+    /// A command run through the shell once before the runs of each --cmd at each worker count
+    #[arg(long, value_name = "CMD", requires = "cmd")]
+    setup: Option<String>,
+
+    /// A command run through the shell once after the runs of each --cmd at each worker count
+    #[arg(long, value_name = "CMD", requires = "cmd")]
+    cleanup: Option<String>,
+
+    /// A --cmd that exits non-zero is a finished run, not a failure (a grep with no match)
+    #[arg(short = 'i', long, requires = "cmd")]
+    ignore_failure: bool,
+
+    /// The name of a --cmd in every view, one per --cmd in order ({NAME} is replaced as in
+    /// the command)
+    #[arg(
+        short = 'n',
+        long = "command-name",
+        value_name = "NAME",
+        requires = "cmd"
+    )]
+    command_name: Vec<String>,
+
+    /// Where the commands' standard output and error go: null, pipe (read and thrown away),
+    /// inherit (paralab's), or a file's path [default: null]
+    #[arg(long, value_name = "WHERE", value_parser = parse::output_to, requires = "cmd")]
+    output: Option<crate::workload::OutputTo>,
+
+    /// Show the commands' output (--output=inherit)
+    #[arg(long, conflicts_with = "output", requires = "cmd")]
+    show_output: bool,
 
     /// How long a gil worker keeps the global lock when another waits, in milliseconds
     /// (CPython's sys.getswitchinterval())
@@ -112,11 +180,11 @@ pub(crate) struct BenchArgs {
     /// Timed runs of each (workload, model, workers); tables show the median
     /// [default: chosen per cell: 3 (1 for cells of a second or more), more while the runs
     /// disagree, up to 10 and 2 s a cell]
-    #[arg(long, value_name = "N", value_parser = parse::runs, allow_negative_numbers = true)]
+    #[arg(short = 'r', long, value_name = "N", value_parser = parse::runs, allow_negative_numbers = true)]
     runs: Option<usize>,
 
     /// Untimed runs before the timed ones
-    #[arg(long, value_name = "N", value_parser = parse::warmup, default_value = "0", allow_negative_numbers = true)]
+    #[arg(short = 'w', long, value_name = "N", value_parser = parse::warmup, default_value = "0", allow_negative_numbers = true)]
     warmup: usize,
 
     /// What to print on stdout [default: table]
@@ -170,8 +238,9 @@ impl BenchArgs {
                 WorkloadKind::Command | WorkloadKind::Custom => continue,
             });
         }
-        for CommandLine(argv) in &self.cmd {
-            workloads.push(Workload::Command { argv: argv.clone() });
+        // Bad commands were refused before the plan is made (`commands`).
+        if let Ok((commands, _)) = self.commands() {
+            workloads.extend(commands);
         }
         let workloads = dedup(&workloads);
         let defaults = VariantDefaults {
@@ -218,6 +287,230 @@ fn py_mpi_launcher(
     }
 }
 
+impl BenchArgs {
+    /// The shell that runs the commands, `None` for none (`-N`).
+    fn shell(&self) -> Option<String> {
+        match self.shell.as_deref() {
+            _ if self.no_shell => None,
+            Some("none") => None,
+            Some(shell) => Some(shell.to_string()),
+            None => Some("sh".to_string()),
+        }
+    }
+
+    /// The parameters of `-P` and `-L`, each with its values.
+    fn parameters(&self) -> Result<Vec<(String, Vec<String>)>, String> {
+        let mut parameters = Vec::new();
+        if let Some(scan) = &self.parameter_scan {
+            parameters.push(parse::parameter_scan(
+                &scan[0],
+                &scan[1],
+                &scan[2],
+                self.parameter_step.as_deref(),
+            )?);
+        }
+        for pair in self.parameter_list.chunks(2) {
+            parameters.push(parse::parameter_list(&pair[0], &pair[1])?);
+        }
+        for (k, (name, _)) in parameters.iter().enumerate() {
+            if parameters[..k].iter().any(|(other, _)| other == name) {
+                return Err(format!(
+                    "the parameter '{name}' is defined twice (-P, -L); give each parameter once"
+                ));
+            }
+        }
+        let used = |name: &str| {
+            let braces = format!("{{{name}}}");
+            self.cmd
+                .iter()
+                .any(|CommandLine(text)| text.contains(&braces))
+        };
+        if let Some((name, _)) = parameters.iter().find(|(name, _)| !used(name)) {
+            return Err(format!(
+                "the parameter '{name}' appears in no --cmd; write {{{name}}} where its value goes"
+            ));
+        }
+        Ok(parameters)
+    }
+
+    /// The workloads of `--cmd` (one per command and combination of
+    /// parameter values) and how they are run, or why they cannot be.
+    pub(super) fn commands(&self) -> Result<(Vec<Workload>, CommandSettings), String> {
+        let shell = self.shell();
+        let shell_words = match &shell {
+            None => Vec::new(),
+            Some(shell) => {
+                let words = crate::workload::parse_command(shell)
+                    .map_err(|why| format!("--shell: {why}"))?;
+                crate::workload::resolve_program(&words[0]).map_err(|why| {
+                    format!("--shell '{shell}': {why}; give sh, bash, zsh… or none")
+                })?;
+                words
+            }
+        };
+        if self.command_name.len() > self.cmd.len() {
+            return Err(format!(
+                "{} names (-n/--command-name) for {} commands (--cmd); give at most one name per --cmd, in order",
+                self.command_name.len(),
+                self.cmd.len()
+            ));
+        }
+        let parameters = self.parameters()?;
+        let defined = |name: &str| {
+            name == "n" || name == "i" || parameters.iter().any(|(defined, _)| defined == name)
+        };
+        let helpers = [
+            ("--prepare", &self.prepare),
+            ("--setup", &self.setup),
+            ("--cleanup", &self.cleanup),
+        ];
+        let texts = self
+            .cmd
+            .iter()
+            .map(|CommandLine(text)| ("--cmd", text))
+            .chain(
+                helpers
+                    .iter()
+                    .filter_map(|(option, text)| Some((*option, (*text).as_ref()?))),
+            );
+        for (option, text) in texts {
+            if let Some(name) = placeholders(text).into_iter().find(|name| !defined(name)) {
+                return Err(format!(
+                    "{option} '{text}' uses {{{name}}}, which no parameter defines; add -P {name} MIN MAX or -L {name} V1,V2 ({{n}} is the worker count, {{i}} the worker index)"
+                ));
+            }
+        }
+        let mut workloads = Vec::new();
+        for (k, CommandLine(text)) in self.cmd.iter().enumerate() {
+            for values in combinations(&parameters) {
+                let text = crate::workload::substitute_parameters(text, &values);
+                let name = match self.command_name.get(k) {
+                    Some(name) => {
+                        let named = crate::workload::substitute_parameters(name, &values);
+                        match named == *name && !values.is_empty() {
+                            true => format!("{named} ({})", describe(&values)),
+                            false => named,
+                        }
+                    }
+                    None => text.clone(),
+                };
+                let argv = match &shell {
+                    Some(_) => {
+                        // Quotes that do not close are a shell's syntax
+                        // error too: said here, before anything runs.
+                        crate::workload::parse_command(&text)?;
+                        if let Some(program) = crate::workload::first_program(&text) {
+                            crate::workload::resolve_program(&program)
+                                .map_err(|why| format!("--cmd '{text}': {why}"))?;
+                        }
+                        let mut argv = shell_words.clone();
+                        argv.extend(["-c".to_string(), text.clone()]);
+                        argv
+                    }
+                    None => {
+                        let argv = crate::workload::parse_command(&text)?;
+                        if !argv[0].contains('{') {
+                            crate::workload::resolve_program(&argv[0])
+                                .map_err(|why| why.to_string())?;
+                        }
+                        argv
+                    }
+                };
+                workloads.push(Workload::Command {
+                    argv,
+                    name: Some(name),
+                    parameters: values,
+                });
+            }
+        }
+        let output = match (self.show_output, &self.output) {
+            (true, _) => OutputTo::Inherit,
+            (false, output) => output.clone().unwrap_or_default(),
+        };
+        let settings = CommandSettings {
+            prepare: self.prepare.clone(),
+            setup: self.setup.clone(),
+            cleanup: self.cleanup.clone(),
+            ignore_failure: self.ignore_failure,
+            output,
+            shell,
+        };
+        Ok((workloads, settings))
+    }
+
+    /// One line per `--cmd` that `-N` runs with words a shell would have
+    /// read as syntax.
+    fn shell_syntax_warnings(&self) -> Vec<String> {
+        if self.shell().is_some() {
+            return Vec::new();
+        }
+        self.cmd
+            .iter()
+            .filter_map(|CommandLine(text)| {
+                let argv = crate::workload::parse_command(text).ok()?;
+                let words = crate::workload::shell_syntax(&argv);
+                let (program, _) = argv.split_first()?;
+                (!words.is_empty()).then(|| {
+                    format!(
+                        "--cmd '{text}' runs without a shell (-N): {} reach {program} as plain arguments, not shell syntax; drop -N to run it through sh -c",
+                        words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ")
+                    )
+                })
+            })
+            .collect()
+    }
+}
+
+/// The `{NAME}` placeholders of `text`, `${NAME}` (a shell's) left out.
+fn placeholders(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let bytes = text.as_bytes();
+    for (at, _) in text.match_indices('{') {
+        if at > 0 && bytes[at - 1] == b'$' {
+            continue;
+        }
+        let Some(len) = text[at + 1..].find('}') else {
+            continue;
+        };
+        let name = &text[at + 1..at + 1 + len];
+        let identifier = !name.is_empty()
+            && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            && !name.starts_with(|c: char| c.is_ascii_digit());
+        if identifier {
+            names.push(name.to_string());
+        }
+    }
+    names
+}
+
+/// Every combination of the parameters' values, the first parameter
+/// varying slowest; one empty combination when there are none.
+fn combinations(parameters: &[(String, Vec<String>)]) -> Vec<BTreeMap<String, String>> {
+    let mut all = vec![BTreeMap::new()];
+    for (name, values) in parameters {
+        all = all
+            .into_iter()
+            .flat_map(|partial| {
+                values.iter().map(move |value| {
+                    let mut next = partial.clone();
+                    next.insert(name.clone(), value.clone());
+                    next
+                })
+            })
+            .collect();
+    }
+    all
+}
+
+/// `threads=2, level=9`.
+fn describe(values: &BTreeMap<String, String>) -> String {
+    values
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// `--mpi-args`, split into words.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct MpiArgs(Vec<String>);
@@ -245,6 +538,12 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
     // looks for Python and checks its outputs: the window then costs
     // little time of its own (paralab's own CPU is not counted in it).
     let others_since = (Instant::now(), contention::Counters::now());
+    // The commands are checked first: a bad one costs nothing and touches
+    // no file.
+    let (_, command_settings) = args.commands().map_err(CliError::Usage)?;
+    for warning in args.shell_syntax_warnings() {
+        error::warn(warning);
+    }
     // Every output is checked before any work starts (the interpreter's
     // probe included): a bad path costs nothing, and names itself.
     if let Some(path) = &args.save {
@@ -365,6 +664,16 @@ pub(crate) fn run(args: BenchArgs) -> Result<Exit, CliError> {
         (None, None) => py_mpi_launcher(&plan, pythons.first())?,
     };
     before_sweep(&mut machine, args.wait_quiet, outputs.quiet(), others_since);
+    if let OutputTo::File(path) = &command_settings.output {
+        // Truncated once: every run then appends to it.
+        std::fs::File::create(path).map_err(|e| {
+            CliError::Usage(format!(
+                "--output: cannot create '{}': {e}; choose another path",
+                path.display()
+            ))
+        })?;
+    }
+    crate::workload::choose(command_settings);
     let mut save = match &args.save {
         None => None,
         Some(path) => {

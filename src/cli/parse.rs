@@ -128,15 +128,121 @@ pub(crate) fn switch_interval(text: &str) -> Result<Duration, String> {
     crate::model::parse_switch_interval(text)
 }
 
-/// An external program and its arguments, split as a shell splits words.
+/// A `--cmd` as the user wrote it; how it is run (through a shell or
+/// split into words, `-N`) is decided with the other options.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct CommandLine(pub Vec<String>);
+pub(crate) struct CommandLine(pub String);
 
-/// `--cmd 'PROGRAM ARGS…'`: split like a shell; the program must exist.
+/// `--cmd 'PROGRAM ARGS…'`: anything but blank text.
 pub(crate) fn command(text: &str) -> Result<CommandLine, String> {
-    let argv = crate::workload::parse_command(text)?;
-    crate::workload::resolve_program(&argv[0]).map_err(|e| e.to_string())?;
-    Ok(CommandLine(argv))
+    if text.trim().is_empty() {
+        return Err(format!(
+            "'{text}' is an empty command; give a program and its arguments, e.g. 'gzip -9 file'"
+        ));
+    }
+    Ok(CommandLine(text.to_string()))
+}
+
+/// The most values one parameter (`-P`, `-L`) may take: each is a command
+/// of its own, run at every worker count.
+pub(crate) const MAX_PARAMETER_VALUES: usize = 1000;
+
+/// A parameter's name, as `{NAME}` finds it: letters, digits and `_`,
+/// not `n` or `i` (the worker count and index).
+pub(crate) fn parameter_name(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && !text.starts_with(|c: char| c.is_ascii_digit());
+    if !valid {
+        return Err(format!(
+            "'{text}' is not a parameter name; use letters, digits and _, e.g. threads, and write {{threads}} in --cmd"
+        ));
+    }
+    if text == "n" || text == "i" {
+        return Err(format!(
+            "'{text}' is taken: {{n}} is the worker count and {{i}} the worker index in every command; name the parameter otherwise"
+        ));
+    }
+    Ok(text.to_string())
+}
+
+/// `-P NAME MIN MAX [-D STEP]`: MIN, MIN+STEP, … up to MAX, whole numbers.
+pub(crate) fn parameter_scan(
+    name: &str,
+    min: &str,
+    max: &str,
+    step: Option<&str>,
+) -> Result<(String, Vec<String>), String> {
+    let name = parameter_name(name)?;
+    let number = |what: &str, text: &str| {
+        text.trim().parse::<i64>().map_err(|_| {
+            format!("-P {name}: {what} '{text}' is not a whole number; give e.g. -P {name} 1 8")
+        })
+    };
+    let (min, max) = (number("MIN", min)?, number("MAX", max)?);
+    let step = match step {
+        None => 1,
+        Some(text) => match text.trim().parse::<i64>() {
+            Ok(step) if step > 0 => step,
+            _ => {
+                return Err(format!(
+                    "-D/--parameter-step-size '{text}' is not a step; give a whole number above 0, e.g. -D 2"
+                ));
+            }
+        },
+    };
+    if min > max {
+        return Err(format!(
+            "-P {name} {min} {max}: MIN is above MAX; give the smaller value first"
+        ));
+    }
+    let count = ((max as i128 - min as i128) / step as i128 + 1) as u128;
+    if count > MAX_PARAMETER_VALUES as u128 {
+        return Err(format!(
+            "-P {name} {min} {max} makes {count} values; at most {MAX_PARAMETER_VALUES} are accepted: raise -D"
+        ));
+    }
+    let values = (0..count as i64)
+        .map(|k| (min + k * step).to_string())
+        .collect();
+    Ok((name, values))
+}
+
+/// `-L NAME V1,V2,…`: the values in order, each once.
+pub(crate) fn parameter_list(name: &str, values: &str) -> Result<(String, Vec<String>), String> {
+    let name = parameter_name(name)?;
+    let mut list: Vec<String> = Vec::new();
+    for value in values.split(',') {
+        if value.is_empty() {
+            return Err(format!(
+                "-L {name} '{values}' has an empty value; give values separated by commas, e.g. -L {name} gzip,xz"
+            ));
+        }
+        if !list.iter().any(|v| v == value) {
+            list.push(value.to_string());
+        }
+    }
+    if list.len() > MAX_PARAMETER_VALUES {
+        return Err(format!(
+            "-L {name} gives {} values; at most {MAX_PARAMETER_VALUES} are accepted",
+            list.len()
+        ));
+    }
+    Ok((name, list))
+}
+
+/// `--output null|pipe|inherit|FILE`, as hyperfine reads it.
+pub(crate) fn output_to(text: &str) -> Result<crate::workload::OutputTo, String> {
+    use crate::workload::OutputTo;
+    Ok(match text {
+        "null" => OutputTo::Null,
+        "pipe" => OutputTo::Pipe,
+        "inherit" => OutputTo::Inherit,
+        "" => {
+            return Err("an empty --output; give null, pipe, inherit or a file's path".to_string());
+        }
+        path => OutputTo::File(path.into()),
+    })
 }
 
 /// `cpu` or `sleep`.
@@ -200,6 +306,49 @@ pub(crate) fn wait_quiet(text: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parameter_scans_and_lists_make_their_values_or_say_why_not() {
+        let values = |r: Result<(String, Vec<String>), String>| r.unwrap().1;
+        assert_eq!(values(parameter_scan("t", "1", "3", None)), ["1", "2", "3"]);
+        assert_eq!(
+            values(parameter_scan("t", "0", "9", Some("4"))),
+            ["0", "4", "8"]
+        );
+        assert_eq!(values(parameter_scan("t", "5", "5", None)), ["5"]);
+        assert!(
+            parameter_scan("t", "3", "1", None)
+                .unwrap_err()
+                .contains("MIN is above MAX")
+        );
+        assert!(
+            parameter_scan("t", "1", "3", Some("0"))
+                .unwrap_err()
+                .contains("above 0")
+        );
+        assert!(
+            parameter_scan("t", "1", "x", None)
+                .unwrap_err()
+                .contains("'x'")
+        );
+        assert!(
+            parameter_scan("t", "0", "1000000", None)
+                .unwrap_err()
+                .contains("raise -D")
+        );
+        assert!(
+            parameter_scan("n", "1", "2", None)
+                .unwrap_err()
+                .contains("worker count")
+        );
+        assert!(parameter_scan("a-b", "1", "2", None).is_err());
+        assert_eq!(values(parameter_list("c", "gzip,xz,gzip")), ["gzip", "xz"]);
+        assert!(
+            parameter_list("c", "gzip,,xz")
+                .unwrap_err()
+                .contains("empty value")
+        );
+    }
 
     #[test]
     fn wait_quiet_takes_seconds_up_to_an_hour() {

@@ -46,6 +46,8 @@ fn saved_text() -> &'static str {
         let plan = Plan {
             workloads: vec![Workload::Command {
                 argv: vec!["sh".into(), "-c".into(), "exit 3".into()],
+                name: None,
+                parameters: Default::default(),
             }],
             models: vec![Model::process(StartMethod::Fork)],
             workers: vec![2],

@@ -18,7 +18,7 @@ use super::{Failure, Measurement, Observer, Plan, Results, RunKind, run_label};
 use crate::measure::stats::{mad, median};
 use crate::model::{Model, ModelError, OnStartFailure, WorkerStatus};
 use crate::sys::stop::StopToken;
-use crate::workload::Workload;
+use crate::workload::{CommandSettings, Workload};
 
 /// What the sweep asks of whoever makes the runs.
 pub(crate) trait Runs {
@@ -84,6 +84,32 @@ impl Default for AdaptiveRuns {
             max_spread: 0.05,
         }
     }
+}
+
+/// How commands are run, for a command workload (`None` for the others).
+fn command_settings(workload: &Workload) -> Option<CommandSettings> {
+    matches!(workload, Workload::Command { .. }).then(crate::workload::settings)
+}
+
+/// Runs `--prepare`, `--setup` or `--cleanup` for a cell of a command,
+/// with its parameters, `{n}` and `{i}` replaced; a failure stops the
+/// sweep as a failed run does, naming the option.
+fn helper(
+    option: &str,
+    text: &str,
+    workload: &Workload,
+    model: Model,
+    workers: usize,
+    settings: Option<&CommandSettings>,
+) -> Result<(), Failure> {
+    let (Workload::Command { parameters, .. }, Some(settings)) = (workload, settings) else {
+        return Ok(());
+    };
+    let text = crate::workload::substitute(text, parameters, workers, Some(0));
+    crate::workload::run_helper(option, &text, settings).map_err(|why| Failure::Workers {
+        label: run_label(workload, model, workers),
+        details: vec![why],
+    })
 }
 
 /// What one run left behind for the cell.
@@ -210,7 +236,50 @@ impl Sweep<'_, '_> {
         workers: usize,
         expected: u64,
     ) -> Result<(), Failure> {
+        let settings = command_settings(workload);
+        if let Some(setup) = settings.as_ref().and_then(|s| s.setup.as_ref()) {
+            helper(
+                "--setup",
+                setup,
+                workload,
+                model,
+                workers,
+                settings.as_ref(),
+            )?;
+        }
+        let runs = self.cell_runs(plan, workload, model, workers, expected, settings.as_ref());
+        // Run whatever happened to the runs, as hyperfine does; the runs'
+        // failure, if any, is the one reported.
+        let cleaned = match settings.as_ref().and_then(|s| s.cleanup.as_ref()) {
+            Some(cleanup) => helper(
+                "--cleanup",
+                cleanup,
+                workload,
+                model,
+                workers,
+                settings.as_ref(),
+            ),
+            None => Ok(()),
+        };
+        runs.and(cleaned)
+    }
+
+    /// The warm-ups and timed runs of a cell, each after `--prepare`.
+    fn cell_runs(
+        &mut self,
+        plan: &Plan,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        expected: u64,
+        settings: Option<&CommandSettings>,
+    ) -> Result<(), Failure> {
+        let prepare = |workload: &Workload| match settings.and_then(|s| s.prepare.as_ref()) {
+            Some(prepare) => helper("--prepare", prepare, workload, model, workers, settings),
+            None => Ok(()),
+        };
         for k in 1..=plan.warmup {
+            prepare(workload)?;
             let kind = RunKind::Warmup(k, plan.warmup);
             if let Step::Dropped = self.one_run(workload, model, workers, kind, expected)? {
                 return Ok(());
@@ -219,6 +288,8 @@ impl Sweep<'_, '_> {
         let mut walls = Vec::new();
         let mut k = 0;
         while self.policy.another_run(k, plan.runs, &walls) {
+            self.stop_requested()?;
+            prepare(workload)?;
             k += 1;
             let kind = RunKind::Timed(k, plan.runs);
             match self.one_run(workload, model, workers, kind, expected)? {

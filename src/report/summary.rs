@@ -9,7 +9,7 @@ use crate::measure::memory::MemoryUse;
 use crate::measure::stats::median;
 use crate::model::{Interpreter, Model, StartMethod};
 use crate::verdict::{Outcome, bench};
-use crate::workload::WorkloadKind;
+use crate::workload::{Workload, WorkloadKind};
 
 /// Lines such as
 /// `cpu · thread: 2 workers took 1.02× as long as 1 → both CPUs used (speedup ×1.96)`.
@@ -64,14 +64,15 @@ pub(crate) fn render(
         } else if let Some(memory) = memory.strip_prefix("; ") {
             // Without a run at one worker there is no ratio to tell, but
             // the cost of a worker is still worth a line.
-            let kind = grid.columns[column].workload.kind();
             out.push_str(&format!(
-                "{kind} · {}: {memory}\n",
+                "{} · {}: {memory}\n",
+                workload_label(&grid.columns[column].workload),
                 grid.model_label(column)
             ));
         }
     }
     out.push_str(&python_comparison(&grid, measurements, cpus, python));
+    out.push_str(&command_comparison(&grid, measurements, cpus));
     for line in crate::verdict::scaling::scaling_lines(measurements, cpus) {
         out.push_str(&line);
         out.push('\n');
@@ -389,11 +390,147 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
     })
 }
 
+/// How a workload is named in a line: its kind (`cpu`), or for an external
+/// program the command with its name (`command (gzip -9)`), so that two
+/// commands read apart.
+fn workload_label(workload: &Workload) -> String {
+    match workload {
+        Workload::Command { .. } => workload.to_string(),
+        _ => workload.kind().to_string(),
+    }
+}
+
+/// When several commands ran, one line per model comparing how each
+/// scales at the most workers that fit on the CPUs:
+///
+/// ```text
+/// commands · process at 2 workers: gzip -9 scales ×1.90 (95% interval ×1.80–×1.97), xz ×1.20 (×1.10–×1.31) → gzip -9 scales the most
+/// ```
+///
+/// It ends in `→ inconclusive: …` when a command's own verdict is, or
+/// when the intervals overlap.
+fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) -> String {
+    let commands: Vec<usize> = (0..grid.columns.len())
+        .filter(|&c| matches!(grid.columns[c].workload, Workload::Command { .. }))
+        .collect();
+    let mut models: Vec<Model> = Vec::new();
+    for &c in &commands {
+        if !models.contains(&grid.columns[c].model) {
+            models.push(grid.columns[c].model);
+        }
+    }
+    let mut out = String::new();
+    for model in models {
+        let columns: Vec<usize> = commands
+            .iter()
+            .copied()
+            .filter(|&c| grid.columns[c].model == model)
+            .collect();
+        if columns.len() < 2 {
+            continue;
+        }
+        let all_have = |n: usize| columns.iter().all(|&c| grid.median(c, n).is_some());
+        if !all_have(1) {
+            continue;
+        }
+        let Some(n) = grid
+            .workers
+            .iter()
+            .copied()
+            .filter(|&n| n > 1 && n <= cpus.max(2) && all_have(n))
+            .max()
+        else {
+            continue;
+        };
+        let mut figures = Vec::new();
+        for &c in &columns {
+            let cells = cells(grid, c, measurements);
+            let judged = bench::Column {
+                kind: grid.columns[c].workload.kind(),
+                noun: model.workers_noun(),
+                cpus,
+                cells: &cells,
+            };
+            let Some((speedup, interval)) = bench::speedup(grid.walls(c, 1), grid.walls(c, n), n)
+            else {
+                continue;
+            };
+            let verdict = bench::scaling(&judged, n);
+            figures.push((
+                command_name(&grid.columns[c].workload),
+                speedup,
+                interval,
+                verdict,
+            ));
+        }
+        if figures.len() < 2 {
+            continue;
+        }
+        let parts: Vec<String> = figures
+            .iter()
+            .enumerate()
+            .map(|(k, (name, speedup, interval, _))| {
+                let interval = interval.map_or_else(String::new, |(low, high)| {
+                    format!(" (95% interval ×{low:.2}–×{high:.2})")
+                });
+                match k {
+                    0 => format!("{name} scales ×{speedup:.2}{interval}"),
+                    _ => format!("{name} ×{speedup:.2}{interval}"),
+                }
+            })
+            .collect();
+        let mut ranked: Vec<_> = figures.iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let doubtful = figures
+            .iter()
+            .find_map(|(name, _, _, verdict)| match verdict {
+                Some(v) if v.outcome == Outcome::Inconclusive => Some(format!(
+                    "{name}'s verdict is: {}",
+                    v.text.strip_prefix("inconclusive: ").unwrap_or(&v.text)
+                )),
+                None => Some(format!("{name}: no verdict could be drawn")),
+                _ => None,
+            });
+        let conclusion = match (doubtful, ranked[0].2, ranked[1].2) {
+            (Some(why), _, _) => format!("inconclusive, as {why}"),
+            (None, Some((best_low, _)), Some((_, next_high))) if best_low > next_high => {
+                format!("{} scales the most", ranked[0].0)
+            }
+            (None, Some(_), Some(_)) => format!(
+                "inconclusive: the 95% intervals of {} and {} overlap, so neither is shown to scale better; use more --runs",
+                ranked[0].0, ranked[1].0
+            ),
+            _ => "inconclusive: too few runs for a 95% interval; use more --runs".to_string(),
+        };
+        out.push_str(&format!(
+            "commands · {} at {n} workers: {} → {conclusion}\n",
+            grid.model_label(columns[0]),
+            parts.join(", ")
+        ));
+    }
+    out
+}
+
+/// The name a command goes by in a comparison: its `-n` name, else its text.
+fn command_name(workload: &Workload) -> String {
+    match workload {
+        Workload::Command {
+            name: Some(name), ..
+        } => name.clone(),
+        Workload::Command { argv, .. } => crate::workload::display_command(argv),
+        other => other.kind().to_string(),
+    }
+}
+
 /// `{name}: {n} workers took {ratio}× as long as 1 → {verdict} (speedup ×…)`,
 /// the verdict `verdict::bench::scaling`'s.
 fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -> Option<String> {
     let kind = grid.columns[column].workload.kind();
-    let name = format!("{kind} · {}", grid.model_label(column));
+    let name = format!(
+        "{} · {}",
+        workload_label(&grid.columns[column].workload),
+        grid.model_label(column)
+    );
     let one = grid.median(column, 1)?;
     // The most telling count: the most workers that still fit on the CPUs
     // (for sleep, which needs no CPU, simply the most workers).
@@ -453,7 +590,6 @@ mod tests {
 
     use super::*;
     use crate::model::{WorkerOutcome, WorkerStatus};
-    use crate::workload::Workload;
 
     /// A successful measurement of `workers` workers taking `wall_s`.
     fn measured(
@@ -613,6 +749,8 @@ mod tests {
     fn an_external_program_gets_no_claim_about_cpus() {
         let command = Workload::Command {
             argv: vec!["sleep".into(), "0.1".into()],
+            name: None,
+            parameters: Default::default(),
         };
         let text = summary_of(command, &[(1, 0.1), (2, 0.1)]);
         assert!(

@@ -1,8 +1,10 @@
 //! An external program as the workload: `--cmd 'PROGRAM ARGS…'`.
 //!
-//! The words are split as a POSIX shell splits them (quotes, backslashes),
-//! by the `shlex` crate, and the program is run directly, without a shell,
-//! so nothing else is expanded: no `$VAR`, no globs, no pipes.
+//! As hyperfine does, a command runs through a shell (`sh -c TEXT`) unless
+//! `-N` asks for none: then its words are split as a POSIX shell splits
+//! them (quotes, backslashes), by the `shlex` crate, and the program is run
+//! directly, so nothing else is expanded: no `$VAR`, no globs, no pipes.
+//! [`shell_syntax`] finds the words that a user probably meant for a shell.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -19,6 +21,193 @@ pub(crate) fn parse_command(text: &str) -> Result<Vec<String>, String> {
         ));
     }
     Ok(words)
+}
+
+/// The words of a command run without a shell that a shell would have
+/// read as syntax (`;`, `|`, `>&2`, `$HOME`, `*.txt`…): under `-N` they
+/// reach the program as plain arguments, which is rarely what was meant.
+pub(crate) fn shell_syntax(argv: &[String]) -> Vec<&str> {
+    const OPERATORS: [&str; 10] = [";", "|", "||", "&", "&&", ">", ">>", "<", "<<", "2>"];
+    argv.iter()
+        .map(String::as_str)
+        .filter(|word| {
+            OPERATORS.contains(word)
+                || word.ends_with(';')
+                || word.starts_with('>')
+                || word.starts_with('<')
+                || word.starts_with("2>")
+                || word.contains("&&")
+                || word.contains('|')
+                || word.contains('`')
+                || word.contains("$(")
+                || has_variable(word)
+                || word.contains(['*', '?'])
+                || (word.contains('[') && word.contains(']'))
+                || word.starts_with('~')
+        })
+        .collect()
+}
+
+/// `$NAME`, `${NAME}`, `$1`, `$?`: what a shell would expand.
+fn has_variable(word: &str) -> bool {
+    word.match_indices('$').any(|(at, _)| {
+        word[at + 1..]
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "_{?@*#!$-".contains(c))
+    })
+}
+
+/// The words a shell runs itself (keywords and builtins): a command that
+/// starts with one cannot be looked for in `$PATH` before it runs.
+const SHELL_OWN_WORDS: [&str; 36] = [
+    "if", "then", "else", "elif", "fi", "case", "esac", "for", "while", "until", "do", "done", "{",
+    "}", "!", "(", ".", ":", "break", "cd", "continue", "eval", "exec", "exit", "export", "read",
+    "readonly", "return", "set", "shift", "times", "trap", "umask", "unset", "wait", "command",
+];
+
+/// The program a shell would start first for `text`, when it can be
+/// told without running the shell: a plain first word that is no keyword,
+/// builtin, assignment or expansion. Checked before the sweep, it keeps
+/// the precise errors of a command run without a shell ("not in $PATH",
+/// "no '#!' line") instead of the shell's exit 127 or 126.
+pub(crate) fn first_program(text: &str) -> Option<String> {
+    let words = shlex::split(text)?;
+    let first = words.first()?;
+    let plain = !first.is_empty()
+        && !SHELL_OWN_WORDS.contains(&first.as_str())
+        && !first.contains([
+            '=', '$', '`', '(', ')', ';', '|', '&', '<', '>', '*', '?', '[', '~', '{', '}', '\\',
+            '\'', '"',
+        ])
+        && shell_syntax(std::slice::from_ref(first)).is_empty();
+    plain.then(|| first.clone())
+}
+
+/// Where the programs' standard output and error go (`--output`, as
+/// hyperfine's): nowhere by default, so they never tear the progress bar.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum OutputTo {
+    /// `/dev/null`.
+    #[default]
+    Null,
+    /// A pipe that paralab reads and throws away, for programs that behave
+    /// differently when their output is not a file.
+    Pipe,
+    /// paralab's own standard output and error (`--show-output`).
+    Inherit,
+    /// A file, truncated once before the sweep and appended to by every run.
+    File(PathBuf),
+}
+
+/// How the commands of a sweep are run beyond their words: hyperfine's
+/// `--prepare`, `--setup`, `--cleanup`, `--ignore-failure` and `--output`.
+/// Chosen once by the command line ([`choose`]), as the MPI launcher is.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct CommandSettings {
+    /// Run before every run, warm-ups included, off the clock.
+    pub prepare: Option<String>,
+    /// Run once before the runs of each (command, workers) cell.
+    pub setup: Option<String>,
+    /// Run once after them, whatever happened.
+    pub cleanup: Option<String>,
+    /// A non-zero exit is a finished run, not a failure.
+    pub ignore_failure: bool,
+    /// Where the programs' output goes.
+    pub output: OutputTo,
+    /// The shell that runs `prepare`, `setup` and `cleanup` (`sh` under `-N`).
+    pub shell: Option<String>,
+}
+
+static SETTINGS: std::sync::Mutex<Option<CommandSettings>> = std::sync::Mutex::new(None);
+
+/// Sets how the commands of this process's sweeps are run.
+pub(crate) fn choose(settings: CommandSettings) {
+    *SETTINGS.lock().unwrap_or_else(|e| e.into_inner()) = Some(settings);
+}
+
+/// How commands are run: what [`choose`] set, else hyperfine's defaults.
+pub(crate) fn settings() -> CommandSettings {
+    SETTINGS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_default()
+}
+
+/// `text` with `{n}` (the worker count), `{i}` (the worker index, from 0)
+/// and each `{NAME}` of `parameters` replaced by its value.
+pub(crate) fn substitute(
+    text: &str,
+    parameters: &std::collections::BTreeMap<String, String>,
+    workers: usize,
+    index: Option<usize>,
+) -> String {
+    let mut out = text.replace("{n}", &workers.to_string());
+    if let Some(index) = index {
+        out = out.replace("{i}", &index.to_string());
+    }
+    for (name, value) in parameters {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// `text` with each `{NAME}` of `parameters` replaced by its value (`{n}`
+/// and `{i}` are left for the run).
+pub(crate) fn substitute_parameters(
+    text: &str,
+    parameters: &std::collections::BTreeMap<String, String>,
+) -> String {
+    let mut out = text.to_string();
+    for (name, value) in parameters {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// Runs a `--prepare`, `--setup` or `--cleanup` command through the shell
+/// and waits; its output goes where the commands' does. An error names
+/// the option and what the command did.
+pub(crate) fn run_helper(
+    option: &str,
+    text: &str,
+    settings: &CommandSettings,
+) -> Result<(), String> {
+    use std::os::unix::process::ExitStatusExt;
+    let shell = settings.shell.as_deref().unwrap_or("sh");
+    let mut command = Command::new(shell);
+    command.arg("-c").arg(text).stdin(Stdio::null());
+    match &settings.output {
+        OutputTo::Inherit => {}
+        _ => {
+            command.stdout(Stdio::null()).stderr(Stdio::piped());
+        }
+    }
+    let output = command
+        .output()
+        .map_err(|e| format!("{option} '{text}' could not be started with {shell}: {e}"))?;
+    if output.status.success() {
+        return Ok(());
+    }
+    let said = String::from_utf8_lossy(&output.stderr);
+    let said = said
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
+    let how = match (output.status.code(), output.status.signal()) {
+        (Some(code), _) => format!("exited with code {code}"),
+        (None, Some(signal)) => format!("was killed by signal {signal}"),
+        (None, None) => "failed".to_string(),
+    };
+    let said = match said {
+        "" => String::new(),
+        said => format!(" ({said})"),
+    };
+    Err(format!(
+        "{option} '{text}' {how}{said}; fix it or leave it out (-i lets the timed command fail, not {option})"
+    ))
 }
 
 /// Why an external program cannot be run.

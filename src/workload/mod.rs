@@ -25,7 +25,11 @@ use serde::{Deserialize, Serialize};
 
 pub use closure::WorkloadFn;
 pub use command::ProgramError;
-pub(crate) use command::{parse_command, resolve_program};
+pub(crate) use command::display as display_command;
+pub(crate) use command::{
+    CommandSettings, OutputTo, choose, first_program, parse_command, resolve_program, run_helper,
+    settings, shell_syntax, substitute, substitute_parameters,
+};
 pub(crate) use cpu::{DEFAULT_ITERS, cpu_func, cpu_reference, cpu_step};
 pub(crate) use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
 
@@ -51,11 +55,21 @@ pub enum Workload {
         #[serde(rename = "seconds", with = "duration_seconds")]
         duration: Duration,
     },
-    /// An external program, run without a shell (`--cmd 'PROGRAM ARGS…'`);
-    /// its exit status is the worker's outcome and its result is 0.
+    /// An external program (`--cmd 'PROGRAM ARGS…'`); its exit status is
+    /// the worker's outcome and its result is 0. `{n}` (the worker count)
+    /// and `{i}` (the worker's index, from 0) in its words are replaced
+    /// when it starts.
     Command {
-        /// The program and its arguments.
+        /// The program and its arguments: `[SHELL, "-c", TEXT]` when it
+        /// runs through a shell.
         argv: Vec<String>,
+        /// What the user called it (`-n/--command-name`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        /// The parameter values this command was made with (`-P`, `-L`),
+        /// as hyperfine's JSON keeps them.
+        #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+        parameters: std::collections::BTreeMap<String, String>,
     },
     /// A Rust closure registered with the experiment under this name (see
     /// [`WorkloadFn`]).
@@ -79,7 +93,7 @@ impl Workload {
         match self {
             Workload::Cpu { iters } => cpu_func(*iters),
             Workload::Sleep { duration } => sleep_for(*duration),
-            Workload::Command { argv } => command::run_and_wait(argv),
+            Workload::Command { argv, .. } => command::run_and_wait(argv),
             Workload::Custom { .. } => u64::MAX,
         }
     }
@@ -116,7 +130,10 @@ impl fmt::Display for Workload {
                 write!(f, "cpu ({} iterations)", crate::fmt::thousands(*iters))
             }
             Workload::Sleep { duration } => write!(f, "sleep ({} s)", duration.as_secs_f64()),
-            Workload::Command { argv } => write!(f, "command ({})", command::display(argv)),
+            Workload::Command { argv, name, .. } => match name {
+                Some(name) => write!(f, "command ({name})"),
+                None => write!(f, "command ({})", command::display(argv)),
+            },
             Workload::Custom { name, .. } => write!(f, "custom ({name})"),
         }
     }

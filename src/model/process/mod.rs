@@ -46,7 +46,7 @@ pub(crate) fn run(
     context: &RunContext,
 ) -> Result<(Vec<WorkerOutcome>, f64), ModelError> {
     let supervised = match workload {
-        Workload::Command { argv } => commands::run(method, argv, workers, context),
+        Workload::Command { argv, .. } => commands::run(method, argv, workers, context),
         _ => paralab_workers::run(method, workload, workers, context),
     }?;
     Ok((supervised.outcomes, supervised.wall_s))
@@ -132,6 +132,8 @@ mod tests {
         let context = RunContext::new("unused").starting_now();
         let workload = Workload::Command {
             argv: vec!["true".into()],
+            name: None,
+            parameters: Default::default(),
         };
         let before = crate::measure::clock::MonoTime::now();
         let ran = Processes
