@@ -63,7 +63,8 @@ impl Row {
     }
 
     /// [`Row::text`] with every time in `unit`: the rows of one table
-    /// take [`time_unit`]'s, so that a column never mixes ms and s.
+    /// take one unit, `TimeUnit::chosen_or(--time-unit, rows.iter().flat_map(Row::times))`,
+    /// so that a column never mixes ms and s.
     pub(crate) fn text_in(&self, unit: TimeUnit) -> RowText {
         let dash = || "-".to_string();
         let (timings, runs) = match self.wall_s {
@@ -98,17 +99,11 @@ impl Row {
 
 impl Row {
     /// The wall times this row shows (median, mean, min, max).
-    fn times(&self) -> Vec<f64> {
+    pub(crate) fn times(&self) -> Vec<f64> {
         self.wall_s
             .map(|s| vec![s.median, s.mean, s.min, s.max])
             .unwrap_or_default()
     }
-}
-
-/// The one unit for every time of a table of `rows`: the user's
-/// `--time-unit`, or the unit that suits the table's smallest time.
-pub(crate) fn time_unit(rows: &[Row], chosen: Option<TimeUnit>) -> TimeUnit {
-    TimeUnit::chosen_or(chosen, rows.iter().flat_map(Row::times))
 }
 
 /// The columns of a summary table, in order, as [`Row::text`] fills them.
@@ -232,6 +227,14 @@ pub(crate) fn time_warnings(measurements: &[Measurement], cpus: usize) -> Vec<St
         }
     }
     warnings
+}
+
+/// [`time_warnings`] as lines of the summary, each `warning: …`.
+pub(crate) fn time_notes(measurements: &[Measurement], cpus: usize) -> String {
+    time_warnings(measurements, cpus)
+        .into_iter()
+        .map(|w| format!("warning: {w}\n"))
+        .collect()
 }
 
 /// One warning per (workload, model, workers) with outlying runs, as

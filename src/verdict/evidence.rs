@@ -223,14 +223,15 @@ pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> 
     }
     let wall = median_of(runs, |m| Some(m.wall_s))?;
     let cpu = median_of(runs, Measurement::cpu_s)?;
+    let unit = fmt::TimeUnit::for_times([wall, cpu]);
     let split = match (
         median_of(runs, Measurement::user_s),
         median_of(runs, Measurement::system_s),
     ) {
         (Some(user), Some(system)) => format!(
             " (user {}, system {})",
-            fmt::seconds(user),
-            fmt::seconds(system)
+            unit.format(user),
+            unit.format(system)
         ),
         _ => String::new(),
     };
@@ -244,8 +245,8 @@ pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> 
     Some(format!(
         "wall time {} but CPU time only {}{split} for work that computes without pause: \
          the workers waited {others}for a CPU quota, for their own start-up or for I/O",
-        fmt::seconds(wall),
-        fmt::seconds(cpu),
+        unit.format(wall),
+        unit.format(cpu),
     ))
 }
 
@@ -267,14 +268,15 @@ pub(crate) fn impossible_cpu_time(runs: &[Measurement], cpus: usize) -> Option<S
         })
         .filter(|&(m, cpu, possible)| cpu > possible * 1.1 + 0.01 * m.workers as f64)
         .max_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)))?;
+    let unit = fmt::TimeUnit::for_times([run.wall_s, cpu]);
     Some(format!(
         "run {} took {} of wall time, in which {} can give {} of CPU time, yet its workers reported {}: \
          a measurement error, so its times cannot be trusted",
         run.run,
-        fmt::seconds(run.wall_s),
+        unit.format(run.wall_s),
         fmt::count(cpus, "CPU"),
-        fmt::seconds(possible),
-        fmt::seconds(cpu),
+        unit.format(possible),
+        unit.format(cpu),
     ))
 }
 
