@@ -9,10 +9,10 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::Record;
-use crate::export::file::{self, Identity, Resolved};
-use crate::export::{Destination, Format};
 use crate::export::Exporter;
+use crate::export::file::{self, Identity, Resolved};
 use crate::export::views::TerminalTable;
+use crate::export::{Destination, Format};
 use crate::fmt::TimeUnit;
 use crate::report::rows::{outlier_warnings, rows, time_warnings};
 use crate::sys::signals;
@@ -106,7 +106,11 @@ impl OutputArgs {
             ("--export-json", Format::Json, &self.export_json),
             ("--export-csv", Format::Csv, &self.export_csv),
             ("--export-markdown", Format::Markdown, &self.export_markdown),
-            ("--export-hyperfine", Format::Hyperfine, &self.export_hyperfine),
+            (
+                "--export-hyperfine",
+                Format::Hyperfine,
+                &self.export_hyperfine,
+            ),
         ] {
             if let Some(value) = value {
                 let destination = Destination::parse(value);

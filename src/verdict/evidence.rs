@@ -210,11 +210,13 @@ const FAR_BELOW_WALL: f64 = 0.5;
 
 /// Work that computes took a wall time far beyond its CPU time (hyperfine
 /// #898): its workers waited, for what the figures of `runs` (the
-/// successful runs of one cpu cell) tell. The reason gives the medians of
+/// successful runs of one cpu cell) tell. Not said of a cell
+/// [`too_short`] to time. The reason gives the medians of
 /// wall, CPU, user and system time and what else the machine was doing.
 /// `None` where CPU time is unknown or the workers ran elsewhere.
 pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> {
-    if elsewhere(runs, "workers").is_some() {
+    // A cell too short to time is mostly its workers' start-up.
+    if elsewhere(runs, "workers").is_some() || too_short(&walls(runs)).is_some() {
         return None;
     }
     let busy = cores_busy(runs)?;
@@ -453,7 +455,10 @@ mod tests {
         let mut away = here.clone();
         away.outcomes[1].host = Some("node7".into());
         let reason = elsewhere(&[here, away], "tasks").unwrap();
-        assert!(reason.contains("some tasks ran on other machines (node7)"), "{reason}");
+        assert!(
+            reason.contains("some tasks ran on other machines (node7)"),
+            "{reason}"
+        );
     }
 
     #[test]
