@@ -41,7 +41,8 @@ impl TimeUnit {
     pub(crate) fn for_times(times: impl IntoIterator<Item = f64>) -> TimeUnit {
         let smallest = times
             .into_iter()
-            .filter(|t| t.is_finite())
+            // A zero (a CPU time too small to count) needs no unit.
+            .filter(|t| t.is_finite() && *t > 0.0)
             .fold(f64::INFINITY, f64::min);
         if !smallest.is_finite() || smallest >= 0.1 {
             TimeUnit::Second

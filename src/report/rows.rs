@@ -58,25 +58,34 @@ pub(crate) struct Row {
 impl Row {
     /// The row's statistics as the summary tables of documents show them
     /// (Markdown, HTML): formatted here once for all of them.
+    /// Each time in the unit that suits it alone.
     pub(crate) fn text(&self) -> RowText {
-        self.text_in(TimeUnit::for_times(self.times()))
+        self.text_with(&fmt::seconds)
     }
 
     /// [`Row::text`] with every time in `unit`: the rows of one table
     /// take one unit, `TimeUnit::chosen_or(--time-unit, rows.iter().flat_map(Row::times))`,
     /// so that a column never mixes ms and s.
+    #[allow(
+        dead_code,
+        reason = "for markdown.rs and html.rs, whose tables are to take one unit each"
+    )]
     pub(crate) fn text_in(&self, unit: TimeUnit) -> RowText {
+        self.text_with(&|t| unit.format(t))
+    }
+
+    fn text_with(&self, time: &dyn Fn(f64) -> String) -> RowText {
         let dash = || "-".to_string();
         let (timings, runs) = match self.wall_s {
             Some(s) => (
                 Some([
-                    unit.format(s.median),
+                    time(s.median),
                     match s.stddev {
-                        Some(sd) => format!("{} ± {}", unit.format(s.mean), unit.format(sd)),
-                        None => unit.format(s.mean),
+                        Some(sd) => format!("{} ± {}", time(s.mean), time(sd)),
+                        None => time(s.mean),
                     },
-                    unit.format(s.min),
-                    unit.format(s.max),
+                    time(s.min),
+                    time(s.max),
                     self.speedup.map_or_else(dash, |x| format!("×{x:.2}")),
                     self.efficiency.map_or_else(dash, fmt::percent_spaced),
                 ]),
@@ -99,6 +108,7 @@ impl Row {
 
 impl Row {
     /// The wall times this row shows (median, mean, min, max).
+    #[allow(dead_code, reason = "with Row::text_in")]
     pub(crate) fn times(&self) -> Vec<f64> {
         self.wall_s
             .map(|s| vec![s.median, s.mean, s.min, s.max])
@@ -318,6 +328,21 @@ mod tests {
         assert_eq!((rows[3].wall_s, rows[3].failed_runs), (None, 1));
         assert_eq!(rows[3].speedup, None);
         assert!(outlier_warnings(&rows).is_empty());
+    }
+
+    #[test]
+    fn a_table_of_rows_can_keep_one_unit() {
+        let ms: Vec<Measurement> = [(1, 0.0717), (2, 0.188)]
+            .into_iter()
+            .map(|(workers, wall)| measurement(Model::THREAD, workers, 1, wall, true))
+            .collect();
+        let rows = rows(&ms);
+        let unit = TimeUnit::chosen_or(None, rows.iter().flat_map(Row::times));
+        let medians: Vec<String> = rows
+            .iter()
+            .map(|r| r.text_in(unit).timings.unwrap()[0].clone())
+            .collect();
+        assert_eq!(medians, ["71.7 ms", "188.0 ms"]);
     }
 
     #[test]

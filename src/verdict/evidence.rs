@@ -225,6 +225,12 @@ pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> 
     }
     let wall = median_of(runs, |m| Some(m.wall_s))?;
     let cpu = median_of(runs, Measurement::cpu_s)?;
+    // No clock counts exactly nothing for work that ran past the 5 ms of
+    // too_short: a zero is a CPU time that was not measured (a made-up
+    // file), not a wait.
+    if cpu <= 0.0 {
+        return None;
+    }
     let unit = fmt::TimeUnit::for_times([wall, cpu]);
     let split = match (
         median_of(runs, Measurement::user_s),
