@@ -20,6 +20,74 @@ pub(crate) fn seconds(seconds: f64) -> String {
     }
 }
 
+/// The unit of a column of times: every time in one column is written in
+/// the same unit, so that a glance down the column compares them
+/// (`--time-unit`, hyperfine's values, or chosen from the column's times).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum TimeUnit {
+    /// µs, whole.
+    Microsecond,
+    /// ms, one decimal.
+    Millisecond,
+    /// s, three decimals.
+    Second,
+}
+
+impl TimeUnit {
+    /// The unit [`seconds`] would give the smallest of `times` (the
+    /// column's finest figure keeps the precision it has alone); seconds
+    /// for an empty column.
+    pub(crate) fn for_times(times: impl IntoIterator<Item = f64>) -> TimeUnit {
+        let smallest = times
+            .into_iter()
+            // A zero (a CPU time too small to count) needs no unit.
+            .filter(|t| t.is_finite() && *t > 0.0)
+            .fold(f64::INFINITY, f64::min);
+        if !smallest.is_finite() || smallest >= 0.1 {
+            TimeUnit::Second
+        } else if smallest >= 1e-3 {
+            TimeUnit::Millisecond
+        } else {
+            TimeUnit::Microsecond
+        }
+    }
+
+    /// `unit` when the user chose one, else the unit for `times`.
+    pub(crate) fn chosen_or(
+        unit: Option<TimeUnit>,
+        times: impl IntoIterator<Item = f64>,
+    ) -> TimeUnit {
+        unit.unwrap_or_else(|| TimeUnit::for_times(times))
+    }
+
+    /// How many of this unit make a second, its symbol, and the decimals
+    /// it is written with.
+    fn scale(self) -> (f64, &'static str, usize) {
+        match self {
+            TimeUnit::Second => (1.0, "s", 3),
+            TimeUnit::Millisecond => (1e3, "ms", 1),
+            TimeUnit::Microsecond => (1e6, "µs", 0),
+        }
+    }
+
+    /// `seconds` in this unit: `0.252 s`, `252.3 ms`, `252310 µs`. A time
+    /// much smaller than the unit gets the decimals it needs for two
+    /// significant digits (`0.00084 s` under `--time-unit second`), up to
+    /// nanoseconds.
+    pub(crate) fn format(self, seconds: f64) -> String {
+        let (per_second, symbol, decimals) = self.scale();
+        let value = seconds * per_second;
+        let mut decimals = decimals;
+        if value != 0.0 && value.is_finite() {
+            let needed = (1.0 - value.abs().log10().floor()).max(0.0) as usize;
+            let finest = (per_second.log10().round() as usize).abs_diff(9);
+            decimals = decimals.max(needed.min(finest));
+        }
+        format!("{value:.decimals$} {symbol}")
+    }
+}
+
 /// A duration in lessons, down to nanoseconds: `1.50 s`, `35.1 ms`,
 /// `18.25 µs`, `250 ns`.
 pub(crate) fn seconds_fine(seconds: f64) -> String {
@@ -332,6 +400,23 @@ impl Table {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_column_of_times_keeps_one_unit() {
+        use super::TimeUnit;
+        let column = [0.0253, 1.2, 0.252];
+        let unit = TimeUnit::for_times(column);
+        assert_eq!(unit, TimeUnit::Millisecond);
+        let cells: Vec<String> = column.iter().map(|&t| unit.format(t)).collect();
+        assert_eq!(cells, ["25.3 ms", "1200.0 ms", "252.0 ms"]);
+        assert_eq!(TimeUnit::for_times([0.3, 2.0]).format(0.3), "0.300 s");
+        assert_eq!(TimeUnit::for_times([0.0008]).format(0.00084), "840 µs");
+        // A unit forced larger than the time keeps two significant digits.
+        assert_eq!(TimeUnit::Second.format(0.00084), "0.00084 s");
+        assert_eq!(TimeUnit::Millisecond.format(0.00084), "0.84 ms");
+        assert_eq!(TimeUnit::Microsecond.format(2.5), "2500000 µs");
+        assert_eq!(TimeUnit::for_times([]), TimeUnit::Second);
+    }
+
     use super::*;
 
     #[test]

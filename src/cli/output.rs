@@ -9,15 +9,19 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::dataset::Record;
+use crate::export::Exporter;
 use crate::export::file::{self, Identity, Resolved};
+use crate::export::views::TerminalTable;
 use crate::export::{Destination, Format};
-use crate::report::rows::{outlier_warnings, rows};
+use crate::fmt::TimeUnit;
+use crate::report::rows::{outlier_warnings, rows, time_warnings};
 use crate::sys::signals;
 use clap::{Args, ValueEnum};
 use nix::sys::signal::Signal;
 use nix::unistd::AccessFlags;
 
 use super::error::{self, CliError, Exit};
+use super::progress::{self, Style};
 
 /// Files written from the results, after the run.
 #[derive(Debug, Clone, Default, Args)]
@@ -33,6 +37,18 @@ pub(crate) struct OutputArgs {
     /// Write the summary tables and conclusions as Markdown to FILE ('-' for stdout)
     #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
     export_markdown: Option<String>,
+
+    /// Write hyperfine's JSON (results[] with command, mean, stddev, median, user, system, min, max, times, exit_codes, parameters), one result per (workload, model, workers), to FILE ('-' for stdout)
+    #[arg(long, value_name = "FILE", allow_hyphen_values = true)]
+    export_hyperfine: Option<String>,
+
+    /// The unit of every time in the table: microsecond, millisecond or second [default: each column the unit its times suit]; files keep seconds
+    #[arg(long, short = 'u', value_name = "UNIT")]
+    time_unit: Option<TimeUnit>,
+
+    /// How progress is shown on stderr: basic (one line per finished cell, no colours), full (the bar), nocolor (the bar, no colours), color (lines, coloured), none [default: the bar on a terminal]
+    #[arg(long, value_name = "STYLE")]
+    style: Option<Style>,
 
     /// Write SVG plots (wall time and speedup against workers, per workload) into DIR
     #[arg(long, value_name = "DIR")]
@@ -63,6 +79,8 @@ pub(crate) struct Outputs {
     /// Exports, plots and page, in the order they are written.
     targets: Vec<Target>,
     quiet: bool,
+    /// `--time-unit`, for the table.
+    time_unit: Option<TimeUnit>,
     /// The signal that arrived while the outputs were written, if one did.
     interrupted: Cell<Option<Signal>>,
 }
@@ -88,6 +106,11 @@ impl OutputArgs {
             ("--export-json", Format::Json, &self.export_json),
             ("--export-csv", Format::Csv, &self.export_csv),
             ("--export-markdown", Format::Markdown, &self.export_markdown),
+            (
+                "--export-hyperfine",
+                Format::Hyperfine,
+                &self.export_hyperfine,
+            ),
         ] {
             if let Some(value) = value {
                 let destination = Destination::parse(value);
@@ -147,10 +170,12 @@ impl OutputArgs {
             _ if export_on_stdout => None,
             format => Some(format.unwrap_or(Format::Table)),
         };
+        progress::choose(self.style.unwrap_or_default());
         Ok(Outputs {
             stdout,
             targets,
             quiet: self.quiet,
+            time_unit: self.time_unit,
             interrupted: Cell::new(None),
         })
     }
@@ -314,8 +339,14 @@ impl Outputs {
         let stopped_before = signals::requested().is_some();
         let interrupted = || !stopped_before && signals::requested().is_some();
         if let Some(format) = self.stdout {
-            let written = format
-                .exporter()
+            let table = TerminalTable {
+                unit: self.time_unit,
+            };
+            let exporter: &dyn Exporter = match format {
+                Format::Table => &table,
+                other => other.exporter(),
+            };
+            let written = exporter
                 .export(record)
                 .and_then(|output| Destination::Stdout.write(&output));
             if let Some(error) = written.err().and_then(stdout_failure) {
@@ -324,6 +355,9 @@ impl Outputs {
         }
         if !self.quiet {
             for warning in outlier_warnings(&rows(&record.measurements)) {
+                error::warn(warning);
+            }
+            for warning in time_warnings(&record.measurements, record.cpus()) {
                 error::warn(warning);
             }
         }

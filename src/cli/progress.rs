@@ -1,16 +1,86 @@
 //! The progress bar on stderr, an observer of the running experiment: what
 //! is running, how far the plan has got, and how long the rest should take.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use crate::experiment::{Observer, Plan, RunKind};
-use crate::fmt::count;
+use crate::experiment::{Measurement, Observer, Plan, RunKind};
+use crate::fmt::{TimeUnit, count};
+use crate::measure::stats::median;
 use crate::model::Model;
 use crate::workload::Workload;
+
+/// How progress is shown on stderr (`--style`, hyperfine's values).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Style {
+    /// The bar on a terminal, nothing otherwise, coloured unless NO_COLOR
+    /// is set
+    #[default]
+    #[value(skip)]
+    Auto,
+    /// No bar and no colours: one line per finished cell (for logs and CI)
+    Basic,
+    /// The bar with colours
+    Full,
+    /// The bar without colours
+    Nocolor,
+    /// One line per finished cell, coloured
+    Color,
+    /// No progress at all (warnings are still shown)
+    None,
+}
+
+impl Style {
+    /// Whether the bar is drawn (on a terminal).
+    fn bar(self) -> bool {
+        matches!(self, Style::Auto | Style::Full | Style::Nocolor)
+    }
+
+    /// Whether a line is written per finished cell.
+    fn lines(self) -> bool {
+        matches!(self, Style::Basic | Style::Color)
+    }
+
+    /// Whether colours are used: forced by `full` and `color`, never by
+    /// `basic` and `nocolor`, else unless NO_COLOR is set (no-color.org).
+    fn colour(self) -> bool {
+        match self {
+            Style::Full | Style::Color => true,
+            Style::Basic | Style::Nocolor | Style::None => false,
+            Style::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+}
+
+/// The style `--style` chose for this process, set once the options are
+/// checked; bench's [`Progress::stderr`] reads it, so that the style
+/// reaches the bar without another argument through every caller.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+/// The styles in [`CHOSEN`]'s numbering.
+const STYLES: [Style; 6] = [
+    Style::Auto,
+    Style::Basic,
+    Style::Full,
+    Style::Nocolor,
+    Style::Color,
+    Style::None,
+];
+
+/// Records the style `--style` chose.
+pub(crate) fn choose(style: Style) {
+    let index = STYLES.iter().position(|&s| s == style).unwrap_or(0);
+    CHOSEN.store(index as u8, Ordering::Relaxed);
+}
+
+/// The style `--style` chose, [`Style::Auto`] without it.
+fn chosen() -> Style {
+    STYLES[usize::from(CHOSEN.load(Ordering::Relaxed)).min(STYLES.len() - 1)]
+}
 
 /// An indicatif bar on stderr, advanced once per run (warm-ups included).
 ///
@@ -31,6 +101,12 @@ pub(crate) struct Progress {
     /// When the sweep should end, as the finished cells tell; read by
     /// the bar at every tick.
     end: Arc<Mutex<Option<Instant>>>,
+    /// How progress is shown.
+    style: Style,
+    /// The timed runs of the cell running now, for its line.
+    cell_runs: Vec<Measurement>,
+    /// Where each cell's line goes (stderr; a buffer in tests).
+    lines: Box<dyn Write + Send>,
 }
 
 /// How far the sweep has got, cell by cell.
@@ -49,16 +125,27 @@ struct Tally {
 }
 
 impl Progress {
-    /// A bar on stderr, shown only when `show` is true and stderr is a
-    /// terminal; coloured unless `NO_COLOR` is set (see no-color.org).
+    /// Progress on stderr in the style `--style` chose (nothing when
+    /// `show` is false: `--quiet`).
     pub(crate) fn stderr(show: bool) -> Progress {
-        let visible = show && std::io::stderr().is_terminal();
+        Progress::styled(if show { chosen() } else { Style::None })
+    }
+
+    /// Progress on stderr in `style`: a bar only when stderr is a
+    /// terminal, lines wherever stderr goes.
+    pub(crate) fn styled(style: Style) -> Progress {
+        Progress::to(style, Box::new(std::io::stderr()))
+    }
+
+    /// Progress in `style`, its lines written to `lines`.
+    fn to(style: Style, lines: Box<dyn Write + Send>) -> Progress {
+        let visible = style.bar() && std::io::stderr().is_terminal();
         let target = if visible {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
-        let colour = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+        let colour = style.colour();
         let template = if colour {
             "{spinner:.green} [{bar:20.cyan/blue}] {pos}/{len} {msg} · ETA {left:.bold}"
         } else {
@@ -66,7 +153,7 @@ impl Progress {
         };
         let end = Arc::new(Mutex::new(None));
         let shared_end = Arc::clone(&end);
-        let style = ProgressStyle::with_template(template)
+        let bar_style = ProgressStyle::with_template(template)
             .expect("the template is valid")
             .with_key(
                 "left",
@@ -76,15 +163,82 @@ impl Progress {
                 },
             )
             .progress_chars("=> ");
-        let bar = ProgressBar::with_draw_target(Some(0), target).with_style(style);
+        let bar = ProgressBar::with_draw_target(Some(0), target).with_style(bar_style);
         Progress {
             ticker: None,
             bar,
             running: false,
             tally: Tally::default(),
             end,
+            style,
+            cell_runs: Vec::new(),
+            lines,
         }
     }
+
+    /// Writes the line of the cell that just ended, in the line styles:
+    /// `cpu · thread · 2 workers: 3 runs, median 0.252 s (user 0.497 s,
+    /// system 0.004 s) · 4/12 cells · ETA ~9 s`.
+    fn cell_ended(&mut self, cell: &(Workload, Model, usize)) {
+        let runs = std::mem::take(&mut self.cell_runs);
+        if !self.style.lines() {
+            return;
+        }
+        let line = cell_line(cell, &runs, self.tally.done, self.tally.cells, {
+            let end = *self.end.lock().unwrap_or_else(|e| e.into_inner());
+            (self.tally.done < self.tally.cells).then(|| time_left(end, Instant::now()))
+        });
+        let line = if self.style.colour() {
+            match line.split_once(": ") {
+                Some((label, rest)) => format!("\x1b[1m{label}\x1b[0m: {rest}"),
+                None => line,
+            }
+        } else {
+            line
+        };
+        // Progress is best effort: a closed stderr loses it, not the run.
+        let _ = writeln!(self.lines, "{line}");
+    }
+}
+
+/// The line of a finished cell: its timed runs, their median wall time
+/// and user and system time (summed over workers) where measured, the
+/// cells done, and the time left when some are.
+fn cell_line(
+    (workload, model, workers): &(Workload, Model, usize),
+    runs: &[Measurement],
+    done: usize,
+    cells: usize,
+    left: Option<String>,
+) -> String {
+    let label = crate::experiment::run_label(workload, *model, *workers);
+    let ok: Vec<&Measurement> = runs.iter().filter(|m| m.succeeded()).collect();
+    let failed = runs.len() - ok.len();
+    let walls: Vec<f64> = ok.iter().map(|m| m.wall_s).collect();
+    let mut text = format!("{label}: {}", count(runs.len(), "run"));
+    if failed > 0 {
+        text.push_str(&format!(" ({failed} failed)"));
+    }
+    if let Some(wall) = median(&walls) {
+        let unit = TimeUnit::for_times([wall]);
+        text.push_str(&format!(", median {}", unit.format(wall)));
+        let of = |figure: fn(&Measurement) -> Option<f64>| {
+            let values: Option<Vec<f64>> = ok.iter().map(|m| figure(m)).collect();
+            median(&values?)
+        };
+        if let (Some(user), Some(system)) = (of(Measurement::user_s), of(Measurement::system_s)) {
+            text.push_str(&format!(
+                " (user {}, system {})",
+                unit.format(user),
+                unit.format(system)
+            ));
+        }
+    }
+    text.push_str(&format!(" · {done}/{cells} cells"));
+    if let Some(left) = left {
+        text.push_str(&format!(" · ETA {left}"));
+    }
+    text
 }
 
 /// `~12 s`, from when the sweep should end; `…` before any cell has
@@ -178,21 +332,37 @@ impl Observer for Progress {
         }
         self.running = true;
         let done = self.tally.done;
+        let previous = self.tally.current.clone();
         let change = self.tally.run_started(workload, model, workers);
         let length = self.bar.length().unwrap_or(0) as i64;
         self.bar.set_length((length + change).max(0) as u64);
         if self.tally.done != done {
             *self.end.lock().unwrap_or_else(|e| e.into_inner()) =
                 self.tally.expected_end(Instant::now());
+            if let Some(cell) = previous {
+                self.cell_ended(&cell);
+            }
         }
         self.bar
             .set_message(describe(workload, model, workers, kind));
+    }
+
+    fn measured(&mut self, measurement: &Measurement) {
+        self.cell_runs.push(measurement.clone());
     }
 }
 
 impl Drop for Progress {
     fn drop(&mut self) {
         self.bar.finish_and_clear();
+        // The last cell ends with the sweep (or an interrupted sweep's
+        // cell with what it made).
+        if let Some(cell) = self.tally.current.take()
+            && !self.cell_runs.is_empty()
+        {
+            self.tally.done += 1;
+            self.cell_ended(&cell);
+        }
     }
 }
 

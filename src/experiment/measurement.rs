@@ -72,8 +72,26 @@ impl Measurement {
     /// when two workers computed all the time. `None` when a worker's CPU
     /// time is unknown or the wall time is not positive.
     pub fn cores_busy(&self) -> Option<f64> {
-        let cpu: Option<f64> = self.outcomes.iter().map(|o| o.cpu_s).sum();
-        (self.wall_s > 0.0).then_some(cpu? / self.wall_s)
+        (self.wall_s > 0.0).then_some(self.cpu_s()? / self.wall_s)
+    }
+
+    /// The workers' user time summed: what `time` calls `user`; `None`
+    /// when a worker's is unknown (a model or an older file that did not
+    /// split CPU time).
+    pub fn user_s(&self) -> Option<f64> {
+        self.outcomes.iter().map(|o| o.user_s).sum()
+    }
+
+    /// The workers' system (kernel) time summed; `None` when a worker's is
+    /// unknown.
+    pub fn system_s(&self) -> Option<f64> {
+        self.outcomes.iter().map(|o| o.system_s).sum()
+    }
+
+    /// The workers' CPU time summed (user + system); `None` when a
+    /// worker's is unknown.
+    pub fn cpu_s(&self) -> Option<f64> {
+        self.outcomes.iter().map(|o| o.cpu_s).sum()
     }
 
     /// `cpu · process:fork · 3 workers`.

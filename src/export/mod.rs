@@ -5,11 +5,13 @@
 //! terminal table and summary, JSON, CSV, Markdown, the HTML page, the SVG
 //! plots. Each is named by a [`Format`]; `--format X` is view X written to
 //! stdout, `--export-json FILE`, `--export-csv`, `--export-markdown`,
-//! `--html FILE` and `--plot DIR` are views written to files. Adding a
+//! `--export-hyperfine`,
+//! `--export-hyperfine`, `--html FILE` and `--plot DIR` are views written to files. Adding a
 //! view means one [`Exporter`] and one [`Format`] variant.
 
 pub(crate) mod csv;
 pub(crate) mod file;
+pub(crate) mod hyperfine;
 pub(crate) mod json;
 pub(crate) mod views;
 
@@ -67,6 +69,10 @@ pub(crate) enum Format {
     /// SVG plots, two files per workload (`--plot`).
     #[value(skip)]
     Plots,
+    /// hyperfine's JSON schema, one result per (workload, model, workers)
+    /// (`--export-hyperfine`).
+    #[value(skip)]
+    Hyperfine,
 }
 
 impl Format {
@@ -74,12 +80,13 @@ impl Format {
     pub(crate) fn exporter(self) -> &'static dyn Exporter {
         match self {
             Format::Notebook => &views::NotebookTable,
-            Format::Table => &views::TerminalTable,
+            Format::Table => &views::TerminalTable { unit: None },
             Format::Json => &json::JsonDocument,
             Format::Csv => &csv::CsvRows,
             Format::Markdown => &views::MarkdownReport,
             Format::Html => &views::HtmlPage,
             Format::Plots => &views::SvgPlots,
+            Format::Hyperfine => &hyperfine::HyperfineJson,
         }
     }
 }

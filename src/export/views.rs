@@ -4,6 +4,7 @@ use std::io;
 
 use super::{Exporter, NamedFile, Output};
 use crate::dataset::Record;
+use crate::fmt::TimeUnit;
 use crate::report::{html, markdown, notebook, plot, summary, table, timeline};
 
 /// The notebook's table (`--format notebook`).
@@ -17,7 +18,11 @@ impl Exporter for NotebookTable {
 
 /// The terminal table, a blank line, then the plain-language summary
 /// (`--format table`); nothing at all without measurements.
-pub(crate) struct TerminalTable;
+pub(crate) struct TerminalTable {
+    /// `--time-unit`: every time in this unit; by default each column's
+    /// own.
+    pub unit: Option<TimeUnit>,
+}
 
 impl Exporter for TerminalTable {
     fn export(&self, record: &Record) -> io::Result<Output> {
@@ -27,7 +32,7 @@ impl Exporter for TerminalTable {
         }
         Ok(terminal_document(format!(
             "{}\n{}",
-            table::render(measurements),
+            table::render_in(measurements, self.unit),
             summary::of_record(record)
         )))
     }

@@ -5,10 +5,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Grid;
 use crate::experiment::Measurement;
-use crate::fmt;
+use crate::fmt::{self, TimeUnit};
 use crate::measure::stats::{Summary, outliers};
 use crate::model::Model;
-use crate::verdict::evidence::cores_busy;
+use crate::verdict::evidence::{self, cores_busy};
 use crate::workload::Workload;
 
 /// The runs of one (workload, model, workers), summarised.
@@ -43,6 +43,14 @@ pub(crate) struct Row {
     /// the successful runs; absent where CPU time was not measured.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cores_busy: Option<f64>,
+    /// The workers' user time summed per run, median over the successful
+    /// runs, in seconds; absent where a model did not split CPU time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_s: Option<f64>,
+    /// The workers' system time summed per run, median over the successful
+    /// runs, in seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_s: Option<f64>,
     /// Runs whose modified z-score marks them as outliers.
     pub outliers: usize,
 }
@@ -50,18 +58,34 @@ pub(crate) struct Row {
 impl Row {
     /// The row's statistics as the summary tables of documents show them
     /// (Markdown, HTML): formatted here once for all of them.
+    /// Each time in the unit that suits it alone.
     pub(crate) fn text(&self) -> RowText {
+        self.text_with(&fmt::seconds)
+    }
+
+    /// [`Row::text`] with every time in `unit`: the rows of one table
+    /// take one unit, `TimeUnit::chosen_or(--time-unit, rows.iter().flat_map(Row::times))`,
+    /// so that a column never mixes ms and s.
+    #[allow(
+        dead_code,
+        reason = "for markdown.rs and html.rs, whose tables are to take one unit each"
+    )]
+    pub(crate) fn text_in(&self, unit: TimeUnit) -> RowText {
+        self.text_with(&|t| unit.format(t))
+    }
+
+    fn text_with(&self, time: &dyn Fn(f64) -> String) -> RowText {
         let dash = || "-".to_string();
         let (timings, runs) = match self.wall_s {
             Some(s) => (
                 Some([
-                    fmt::seconds(s.median),
+                    time(s.median),
                     match s.stddev {
-                        Some(sd) => format!("{} ± {}", fmt::seconds(s.mean), fmt::seconds(sd)),
-                        None => fmt::seconds(s.mean),
+                        Some(sd) => format!("{} ± {}", time(s.mean), time(sd)),
+                        None => time(s.mean),
                     },
-                    fmt::seconds(s.min),
-                    fmt::seconds(s.max),
+                    time(s.min),
+                    time(s.max),
                     self.speedup.map_or_else(dash, |x| format!("×{x:.2}")),
                     self.efficiency.map_or_else(dash, fmt::percent_spaced),
                 ]),
@@ -79,6 +103,16 @@ impl Row {
             timings,
             runs,
         }
+    }
+}
+
+impl Row {
+    /// The wall times this row shows (median, mean, min, max).
+    #[allow(dead_code, reason = "with Row::text_in")]
+    pub(crate) fn times(&self) -> Vec<f64> {
+        self.wall_s
+            .map(|s| vec![s.median, s.mean, s.min, s.max])
+            .unwrap_or_default()
     }
 }
 
@@ -149,11 +183,68 @@ pub(crate) fn rows(measurements: &[Measurement]) -> Vec<Row> {
                         .map(|m| (*m).clone())
                         .collect::<Vec<_>>(),
                 ),
+                user_s: median_of(&tried, Measurement::user_s),
+                system_s: median_of(&tried, Measurement::system_s),
                 outliers: outliers(walls).len(),
             });
         }
     }
     rows
+}
+
+/// The median over the successful ones of `runs` of a figure each run may
+/// lack; `None` unless every successful run has it.
+fn median_of(runs: &[&Measurement], figure: fn(&Measurement) -> Option<f64>) -> Option<f64> {
+    let figures: Option<Vec<f64>> = runs
+        .iter()
+        .filter(|m| m.succeeded())
+        .map(|m| figure(m))
+        .collect();
+    crate::measure::stats::median(&figures?)
+}
+
+/// One warning per (workload, model, workers) whose times contradict
+/// each other: work that computes whose wall time far exceeds its CPU
+/// time (the workers waited), or CPU time beyond wall × `cpus` (a
+/// measurement error). For stderr and the summary.
+pub(crate) fn time_warnings(measurements: &[Measurement], cpus: usize) -> Vec<String> {
+    let mut cells: Vec<(&Workload, Model, usize)> = Vec::new();
+    for m in measurements {
+        if !cells.contains(&(&m.workload, m.model, m.workers)) {
+            cells.push((&m.workload, m.model, m.workers));
+        }
+    }
+    let mut warnings = Vec::new();
+    for (workload, model, workers) in cells {
+        let runs: Vec<Measurement> = measurements
+            .iter()
+            .filter(|m| {
+                &m.workload == workload && m.model == model && m.workers == workers && m.succeeded()
+            })
+            .cloned()
+            .collect();
+        let waited = matches!(workload, Workload::Cpu { .. })
+            .then(|| evidence::waited_more_than_computed(&runs))
+            .flatten();
+        for reason in [waited, evidence::impossible_cpu_time(&runs, cpus)]
+            .into_iter()
+            .flatten()
+        {
+            warnings.push(format!(
+                "{}: {reason}",
+                crate::experiment::run_label(workload, model, workers)
+            ));
+        }
+    }
+    warnings
+}
+
+/// [`time_warnings`] as lines of the summary, each `warning: …`.
+pub(crate) fn time_notes(measurements: &[Measurement], cpus: usize) -> String {
+    time_warnings(measurements, cpus)
+        .into_iter()
+        .map(|w| format!("warning: {w}\n"))
+        .collect()
 }
 
 /// One warning per (workload, model, workers) with outlying runs, as
@@ -237,6 +328,21 @@ mod tests {
         assert_eq!((rows[3].wall_s, rows[3].failed_runs), (None, 1));
         assert_eq!(rows[3].speedup, None);
         assert!(outlier_warnings(&rows).is_empty());
+    }
+
+    #[test]
+    fn a_table_of_rows_can_keep_one_unit() {
+        let ms: Vec<Measurement> = [(1, 0.0717), (2, 0.188)]
+            .into_iter()
+            .map(|(workers, wall)| measurement(Model::THREAD, workers, 1, wall, true))
+            .collect();
+        let rows = rows(&ms);
+        let unit = TimeUnit::chosen_or(None, rows.iter().flat_map(Row::times));
+        let medians: Vec<String> = rows
+            .iter()
+            .map(|r| r.text_in(unit).timings.unwrap()[0].clone())
+            .collect();
+        assert_eq!(medians, ["71.7 ms", "188.0 ms"]);
     }
 
     #[test]

@@ -77,6 +77,7 @@ pub(crate) fn render(
         out.push_str(&line);
         out.push('\n');
     }
+    out.push_str(&super::rows::time_notes(measurements, cpus));
     out
 }
 

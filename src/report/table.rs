@@ -3,8 +3,8 @@
 
 use super::Grid;
 use crate::experiment::Measurement;
-use crate::fmt::{self, Column, Table, thousands};
-use crate::measure::stats::Summary;
+use crate::fmt::{self, Column, Table, TimeUnit, thousands};
+use crate::measure::stats::{Summary, median};
 use crate::verdict::evidence::cores_busy;
 use crate::workload::Workload;
 
@@ -17,6 +17,12 @@ use crate::workload::Workload;
 ///        2 │ 0.256 s  ×1.97    98%   │ 0.259 s  ×1.96    98%
 /// ```
 pub(crate) fn render(measurements: &[Measurement]) -> String {
+    render_in(measurements, None)
+}
+
+/// [`render`] with every time in `unit` (`--time-unit`); `None` gives
+/// each column the unit its wall times suit, one unit per column.
+pub(crate) fn render_in(measurements: &[Measurement], unit: Option<TimeUnit>) -> String {
     let grid = Grid::new(measurements);
     let mut out = String::new();
     let mut workloads: Vec<&Workload> = Vec::new();
@@ -33,21 +39,32 @@ pub(crate) fn render(measurements: &[Measurement]) -> String {
         out.push('\n');
 
         let table = |part| {
-            if columns.len() > MAX_MODEL_COLUMNS {
-                rows_by_model(&grid, &columns, measurements, part)
+            layout(&if columns.len() > MAX_MODEL_COLUMNS {
+                rows_by_model(&grid, &columns, measurements, part, unit)
             } else {
-                models_across(&grid, &columns, measurements, part)
-            }
+                models_across(&grid, &columns, measurements, part, unit)
+            })
         };
-        let whole = layout(&table(Part::All));
-        if widest(&whole) <= MAX_WIDTH {
-            out.push_str(&whole);
-        } else {
-            // Too wide for a terminal: the same figures in two tables.
-            out.push_str(" wall time ± spread, cores busy:\n");
-            out.push_str(&layout(&table(Part::Times)));
-            out.push_str(" speedup, its 95% interval, efficiency:\n");
-            out.push_str(&layout(&table(Part::Speedups)));
+        // The figures in one table when it fits a terminal, else in two,
+        // else in three: never a line wider than MAX_WIDTH when avoidable.
+        let splits: [&[Part]; 3] = [
+            &[Part::All],
+            &[Part::TimesAndCpu, Part::Speedups],
+            &[Part::Times, Part::Cpu, Part::Speedups],
+        ];
+        let tables: Vec<Vec<(Part, String)>> = splits
+            .iter()
+            .map(|parts| parts.iter().map(|&p| (p, table(p))).collect())
+            .collect();
+        let chosen = tables
+            .iter()
+            .find(|t| t.iter().all(|(_, text)| widest(text) <= MAX_WIDTH))
+            .unwrap_or(&tables[2]);
+        for (part, text) in chosen {
+            if let Some(title) = part.title() {
+                out.push_str(title);
+            }
+            out.push_str(text);
         }
     }
     let runs = runs_per_cell(measurements);
@@ -70,8 +87,13 @@ pub(crate) fn render(measurements: &[Measurement]) -> String {
             " Cores busy, the last figure after each time, is the workers' CPU time over the wall time, median over the runs."
         } else {
             ""
-        }
+        },
     ));
+    if fields.split {
+        out.push_str(
+            "user and sys: the workers' user and system (kernel) CPU time, summed over the workers, median over the runs, in the unit of the wall time beside them; - where the model does not measure them.\n",
+        );
+    }
     out
 }
 
@@ -85,15 +107,33 @@ fn widest(text: &str) -> usize {
 }
 
 /// Which figures a cell shows: all of them, or, when they do not fit a
-/// terminal together, the times or the speedups.
+/// terminal together, some of them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Part {
-    /// Time, spread, speedup, interval, efficiency, cores busy.
+    /// Time, spread, user and system time, speedup, interval, efficiency,
+    /// cores busy.
     All,
+    /// Time, spread, cores busy, user and system time.
+    TimesAndCpu,
     /// Time, spread, cores busy.
     Times,
+    /// User and system time.
+    Cpu,
     /// Speedup, interval, efficiency.
     Speedups,
+}
+
+impl Part {
+    /// The line above a table of this part, when the figures are split.
+    fn title(self) -> Option<&'static str> {
+        match self {
+            Part::All => None,
+            Part::TimesAndCpu => Some(" wall time ± spread, cores busy, user and sys time:\n"),
+            Part::Times => Some(" wall time ± spread, cores busy:\n"),
+            Part::Cpu => Some(" user and sys time (summed over the workers):\n"),
+            Part::Speedups => Some(" speedup, its 95% interval, efficiency:\n"),
+        }
+    }
 }
 
 /// One row per worker count, one column per model.
@@ -102,6 +142,7 @@ fn models_across(
     columns: &[usize],
     measurements: &[Measurement],
     part: Part,
+    unit: Option<TimeUnit>,
 ) -> Table {
     let mut table = Table {
         header: std::iter::once("workers".to_string())
@@ -112,7 +153,11 @@ fn models_across(
     for &workers in &grid.workers {
         let mut row = vec![workers.to_string()];
         for &column in columns {
-            row.push(cell(grid, column, workers, measurements, part));
+            let unit = TimeUnit::chosen_or(
+                unit,
+                grid.workers.iter().filter_map(|&n| grid.median(column, n)),
+            );
+            row.push(cell(grid, column, workers, measurements, part, unit));
         }
         table.row(row);
     }
@@ -133,6 +178,7 @@ fn rows_by_model(
     columns: &[usize],
     measurements: &[Measurement],
     part: Part,
+    unit: Option<TimeUnit>,
 ) -> Table {
     let width = columns
         .iter()
@@ -148,7 +194,11 @@ fn rows_by_model(
     for &column in columns {
         let mut row = vec![format!("{:<width$}", grid.model_label(column))];
         for &workers in &grid.workers {
-            row.push(cell(grid, column, workers, measurements, part));
+            let unit = TimeUnit::chosen_or(
+                unit,
+                columns.iter().filter_map(|&c| grid.median(c, workers)),
+            );
+            row.push(cell(grid, column, workers, measurements, part, unit));
         }
         table.row(row);
     }
@@ -191,6 +241,8 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
 struct Fields {
     repeated: bool,
     cores: bool,
+    /// User and system time, where some model split its CPU time.
+    split: bool,
 }
 
 impl Fields {
@@ -198,6 +250,9 @@ impl Fields {
         Fields {
             repeated: runs_per_cell(measurements) > 1,
             cores: measurements.iter().any(|m| m.cores_busy().is_some()),
+            split: measurements
+                .iter()
+                .any(|m| m.user_s().is_some() && m.system_s().is_some()),
         }
     }
 }
@@ -208,6 +263,7 @@ fn cell(
     workers: usize,
     measurements: &[Measurement],
     part: Part,
+    unit: TimeUnit,
 ) -> String {
     let fields = Fields::of(measurements);
     let Some(time) = grid.median(column, workers) else {
@@ -238,26 +294,42 @@ fn cell(
     } else {
         (String::new(), String::new())
     };
+    let c = &grid.columns[column];
+    let runs: Vec<Measurement> = measurements
+        .iter()
+        .filter(|m| {
+            m.workload == c.workload && m.model == c.model && m.workers == workers && m.succeeded()
+        })
+        .cloned()
+        .collect();
     let cores = if fields.cores {
-        let c = &grid.columns[column];
-        let runs: Vec<Measurement> = measurements
-            .iter()
-            .filter(|m| {
-                m.workload == c.workload
-                    && m.model == c.model
-                    && m.workers == workers
-                    && m.succeeded()
-            })
-            .cloned()
-            .collect();
         cores_busy(&runs).map_or_else(|| format!("  {:>5}", "-"), |busy| format!("  {busy:>5.2}"))
     } else {
         String::new()
     };
-    let time = fmt::seconds(time);
+    let cpu = if fields.split {
+        let of = |figure: fn(&Measurement) -> Option<f64>| {
+            let values: Option<Vec<f64>> = runs.iter().map(figure).collect();
+            values
+                .and_then(|v| median(&v))
+                .map_or_else(|| "-".to_string(), |t| unit.format(t))
+        };
+        format!(
+            "  user {:>9} sys {:>9}",
+            of(Measurement::user_s),
+            of(Measurement::system_s)
+        )
+    } else {
+        String::new()
+    };
+    let time = unit.format(time);
     match part {
-        Part::All => format!("{time:>9}{spread}  {speedup:>6}{interval}  {efficiency:>5}{cores}"),
+        Part::All => {
+            format!("{time:>9}{spread}{cpu}  {speedup:>6}{interval}  {efficiency:>5}{cores}")
+        }
+        Part::TimesAndCpu => format!("{time:>9}{spread}{cores}{cpu}"),
         Part::Times => format!("{time:>9}{spread}{cores}"),
+        Part::Cpu => cpu.trim_start().to_string(),
         Part::Speedups => format!("{speedup:>6}{interval} {efficiency:>5}"),
     }
 }
@@ -392,6 +464,26 @@ mod tests {
             })
             .count();
         assert_eq!(times_with_cores, 6 * 3 * 2, "{text}");
+    }
+
+    #[test]
+    fn a_column_never_mixes_units() {
+        let cpu = Workload::Cpu { iters: 1 };
+        // 72 ms at one worker, 0.19 s at two: both in ms, as the smaller.
+        let ms = vec![
+            run(&cpu, Model::THREAD, 1, 1, 0.0717),
+            run(&cpu, Model::THREAD, 2, 1, 0.188),
+        ];
+        let text = render(&ms);
+        assert!(
+            text.contains("71.7 ms") && text.contains("188.0 ms") && !text.contains(" s "),
+            "{text}"
+        );
+        let text = render_in(&ms, Some(TimeUnit::Second));
+        assert!(
+            text.contains("0.072 s") && text.contains("0.188 s"),
+            "{text}"
+        );
     }
 
     #[test]

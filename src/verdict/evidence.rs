@@ -208,6 +208,92 @@ pub(crate) fn waited_for_cpu(runs: &[Measurement], needed: f64, noun: &str) -> O
     })
 }
 
+/// Cores busy under which work that computes is said to have waited: its
+/// wall time more than twice its CPU time. Whatever the model, one worker
+/// of CPU-bound work computes at any time (even behind a global lock), so
+/// its workers' CPU time is at least its wall time less their start-up.
+const FAR_BELOW_WALL: f64 = 0.5;
+
+/// Work that computes took a wall time far beyond its CPU time (hyperfine
+/// #898): its workers waited, for what the figures of `runs` (the
+/// successful runs of one cpu cell) tell. Not said of a cell
+/// [`too_short`] to time. The reason gives the medians of
+/// wall, CPU, user and system time and what else the machine was doing.
+/// `None` where CPU time is unknown or the workers ran elsewhere.
+pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> {
+    // A cell too short to time is mostly its workers' start-up.
+    if elsewhere(runs, "workers").is_some() || too_short(&walls(runs)).is_some() {
+        return None;
+    }
+    let busy = cores_busy(runs)?;
+    if busy >= FAR_BELOW_WALL {
+        return None;
+    }
+    let wall = median_of(runs, |m| Some(m.wall_s))?;
+    let cpu = median_of(runs, Measurement::cpu_s)?;
+    // No clock counts exactly nothing for work that ran past the 5 ms of
+    // too_short: a zero is a CPU time that was not measured (a made-up
+    // file), not a wait.
+    if cpu <= 0.0 {
+        return None;
+    }
+    let unit = fmt::TimeUnit::for_times([wall, cpu]);
+    let split = match (
+        median_of(runs, Measurement::user_s),
+        median_of(runs, Measurement::system_s),
+    ) {
+        (Some(user), Some(system)) => format!(
+            " (user {}, system {})",
+            unit.format(user),
+            unit.format(system)
+        ),
+        _ => String::new(),
+    };
+    let others = match taken_cpus(runs) {
+        Some(taken) if taken >= CPU_SLACK => {
+            format!("for CPUs that other work took (it kept {taken:.1} CPUs busy), ")
+        }
+        Some(_) => String::new(),
+        None => "for CPUs that other work took, ".to_string(),
+    };
+    Some(format!(
+        "wall time {} but CPU time only {}{split} for work that computes without pause: \
+         the workers waited {others}for a CPU quota, for their own start-up or for I/O",
+        unit.format(wall),
+        unit.format(cpu),
+    ))
+}
+
+/// CPU time that `cpus` CPUs cannot give in the wall time: a run whose
+/// workers' CPU time exceeds wall × CPUs by more than the clocks' grain
+/// (a tenth, and 10 ms per worker). Only a measurement error gives it (a
+/// clock that jumped, a worker's CPU counted twice, a saved file edited),
+/// so the run's figures are not to be trusted. The worst run of `runs`
+/// is named. `None` where CPU time is unknown or workers ran elsewhere.
+pub(crate) fn impossible_cpu_time(runs: &[Measurement], cpus: usize) -> Option<String> {
+    if elsewhere(runs, "workers").is_some() || cpus == 0 {
+        return None;
+    }
+    let (run, cpu, possible) = runs
+        .iter()
+        .filter_map(|m| {
+            let possible = m.wall_s * cpus as f64;
+            Some((m, m.cpu_s()?, possible))
+        })
+        .filter(|&(m, cpu, possible)| cpu > possible * 1.1 + 0.01 * m.workers as f64)
+        .max_by(|a, b| (a.1 / a.2).total_cmp(&(b.1 / b.2)))?;
+    let unit = fmt::TimeUnit::for_times([run.wall_s, cpu]);
+    Some(format!(
+        "run {} took {} of wall time, in which {} can give {} of CPU time, yet its workers reported {}: \
+         a measurement error, so its times cannot be trusted",
+        run.run,
+        unit.format(run.wall_s),
+        fmt::count(cpus, "CPU"),
+        unit.format(possible),
+        unit.format(cpu),
+    ))
+}
+
 /// How far apart the runs are: their median absolute deviation over their
 /// median (neither moves for one outlier); 0 for fewer than two.
 pub(crate) fn spread(walls: &[f64]) -> f64 {
@@ -385,6 +471,35 @@ mod tests {
             reason.contains("some tasks ran on other machines (node7)"),
             "{reason}"
         );
+    }
+
+    #[test]
+    fn waiting_cpu_work_and_impossible_cpu_time_are_told() {
+        // Two threads busy the whole wall time: nothing to say.
+        let busy = Measurement::made_up(Model::THREAD, 2, 1.0, 1.0, Some(0.0));
+        assert_eq!(waited_more_than_computed(std::slice::from_ref(&busy)), None);
+        assert_eq!(impossible_cpu_time(std::slice::from_ref(&busy), 2), None);
+        // Behind one lock a cpu cell keeps one CPU busy: not a wait.
+        let gil = Measurement::made_up(Model::GIL, 2, 1.0, 0.5, Some(0.0));
+        assert_eq!(waited_more_than_computed(&[gil]), None);
+        // 0.3 s of CPU in 1 s of wall while others kept 1.6 CPUs busy.
+        let waited = Measurement::made_up(Model::THREAD, 2, 1.0, 0.15, Some(1.6));
+        let reason = waited_more_than_computed(&[waited]).unwrap();
+        assert!(
+            reason.contains("wall time 1.000 s but CPU time only 0.300 s")
+                && reason.contains("it kept 1.6 CPUs busy"),
+            "{reason}"
+        );
+        // 3 s of CPU in 1 s on 2 CPUs cannot be.
+        let impossible = Measurement::made_up(Model::THREAD, 2, 1.0, 1.5, Some(0.0));
+        let reason = impossible_cpu_time(&[busy, impossible], 2).unwrap();
+        assert!(
+            reason.starts_with("run 1 took 1.000 s") && reason.contains("a measurement error"),
+            "{reason}"
+        );
+        // On 4 CPUs the same run is possible.
+        let possible = Measurement::made_up(Model::THREAD, 2, 1.0, 1.5, Some(0.0));
+        assert_eq!(impossible_cpu_time(&[possible], 4), None);
     }
 
     #[test]
