@@ -380,8 +380,10 @@ fn the_table_of_six_models_has_a_row_per_model_and_explains_async_and_gil() {
         " pool ",
         " gil ",
     ] {
+        // One row per worker count in each of the tables a block splits
+        // into to stay one screen wide (wall time, CPU time, speedup).
         let rows = stdout.lines().filter(|l| l.starts_with(row)).count();
-        assert_eq!(rows, 2, "{row:?} in\n{stdout}");
+        assert!(rows >= 2 && rows % 2 == 0, "{row:?} in\n{stdout}");
     }
     assert!(
         stdout.contains("cpu · async: ") && stdout.contains("runtime's"),
@@ -447,7 +449,7 @@ fn a_command_that_succeeds_is_a_finished_worker() {
     assert!(
         measurements
             .iter()
-            .any(|m| m["workload"]["argv"] == serde_json::json!(["sh", "-c", "exit 0"]))
+            .any(|m| m["workload"]["name"] == "sh -c 'exit 0'")
     );
 }
 

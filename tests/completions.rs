@@ -46,7 +46,10 @@ fn long_options(help: &str) -> Vec<String> {
         if !line.starts_with('-') {
             continue;
         }
-        for word in line.split([' ', ',', '=', '<', '[']) {
+        // Only the option's own names: `-r, --runs <RUNS>`, not the words
+        // of its description, which may quote other commands' options.
+        let names = line.split("  ").next().unwrap_or_default();
+        for word in names.split([' ', ',', '=', '<', '[']) {
             if let Some(name) = word.strip_prefix("--")
                 && !name.is_empty()
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')

@@ -195,7 +195,9 @@ fn without_the_feature_one_line_says_why_mpi_is_missing() {
         .collect();
     assert_eq!(said.len(), 1, "{stderr}");
     assert!(
-        said[0].contains("apt-get install openmpi-bin") && said[0].contains("--features mpi"),
+        said[0].contains("apt-get install")
+            && said[0].contains("openmpi-bin")
+            && said[0].contains("--features mpi"),
         "{stderr}"
     );
     let _ = mpirun_here;
