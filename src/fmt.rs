@@ -35,18 +35,19 @@ pub(crate) enum TimeUnit {
 }
 
 impl TimeUnit {
-    /// The unit [`seconds`] would give the smallest of `times` (the
-    /// column's finest figure keeps the precision it has alone); seconds
-    /// for an empty column.
+    /// The unit for a column of `times`: the one its largest figure reads
+    /// best in (seconds from 0.1 s, as the notebook prints them,
+    /// milliseconds from 0.1 ms), the smaller figures getting the decimals
+    /// they need (`0.36 ms` above `3.4 ms`, never `2227 µs`); seconds for
+    /// an empty column.
     pub(crate) fn for_times(times: impl IntoIterator<Item = f64>) -> TimeUnit {
-        let smallest = times
+        let largest = times
             .into_iter()
-            // A zero (a CPU time too small to count) needs no unit.
             .filter(|t| t.is_finite() && *t > 0.0)
-            .fold(f64::INFINITY, f64::min);
-        if !smallest.is_finite() || smallest >= 0.1 {
+            .fold(0.0, f64::max);
+        if largest == 0.0 || largest >= 0.1 {
             TimeUnit::Second
-        } else if smallest >= 1e-3 {
+        } else if largest >= 1e-4 {
             TimeUnit::Millisecond
         } else {
             TimeUnit::Microsecond
@@ -405,11 +406,15 @@ mod tests {
         use super::TimeUnit;
         let column = [0.0253, 1.2, 0.252];
         let unit = TimeUnit::for_times(column);
-        assert_eq!(unit, TimeUnit::Millisecond);
+        assert_eq!(unit, TimeUnit::Second);
         let cells: Vec<String> = column.iter().map(|&t| unit.format(t)).collect();
-        assert_eq!(cells, ["25.3 ms", "1200.0 ms", "252.0 ms"]);
-        assert_eq!(TimeUnit::for_times([0.3, 2.0]).format(0.3), "0.300 s");
-        assert_eq!(TimeUnit::for_times([0.0008]).format(0.00084), "840 µs");
+        assert_eq!(cells, ["0.025 s", "1.200 s", "0.252 s"]);
+        let fast = [0.00039, 0.0033];
+        let unit = TimeUnit::for_times(fast);
+        assert_eq!(unit, TimeUnit::Millisecond);
+        let cells: Vec<String> = fast.iter().map(|&t| unit.format(t)).collect();
+        assert_eq!(cells, ["0.39 ms", "3.3 ms"]);
+        assert_eq!(TimeUnit::for_times([0.00008]).format(0.000084), "84 µs");
         // A unit forced larger than the time keeps two significant digits.
         assert_eq!(TimeUnit::Second.format(0.00084), "0.00084 s");
         assert_eq!(TimeUnit::Millisecond.format(0.00084), "0.84 ms");
