@@ -122,6 +122,71 @@ pub(crate) fn wait_exited(child: Pid) {
     while let Err(Errno::EINTR) = waitid(Id::Pid(child), flags) {}
 }
 
+/// Waits until every one of `children` has exited, without reaping them
+/// (as [`wait_exited`]), and notes `now()` as each exits, in whatever order
+/// they do: a child that ends before an earlier one is not given the
+/// later one's end. Each child is watched through a pidfd (Linux 5.3+);
+/// where the kernel has none, they are waited for in order and no time is
+/// noted (`None`), rather than a wrong one.
+pub(crate) fn wait_all_exited<T>(children: &[Pid], mut now: impl FnMut() -> T) -> Vec<Option<T>> {
+    use std::os::fd::{AsFd, FromRawFd, OwnedFd};
+
+    use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+
+    let mut ends: Vec<Option<T>> = children.iter().map(|_| None).collect();
+    let pidfds: Option<Vec<OwnedFd>> = children
+        .iter()
+        .map(|child| {
+            // SAFETY: pidfd_open takes a pid and a flags word and returns a
+            // new descriptor or -1; it touches no memory of ours.
+            let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, child.as_raw(), 0) };
+            // SAFETY: a non-negative result is a descriptor the kernel has
+            // just opened for us alone, so it may be owned and closed here.
+            (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd as i32) })
+        })
+        .collect();
+    let Some(pidfds) = pidfds else {
+        for &child in children {
+            wait_exited(child);
+        }
+        return ends;
+    };
+    let mut pending: Vec<usize> = (0..children.len()).collect();
+    while !pending.is_empty() {
+        let mut fds: Vec<PollFd> = pending
+            .iter()
+            .map(|&i| PollFd::new(pidfds[i].as_fd(), PollFlags::POLLIN))
+            .collect();
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => {}
+            Err(Errno::EINTR) => continue,
+            Err(_) => {
+                // Cannot poll: wait for the rest in order, their ends unknown.
+                for &i in &pending {
+                    wait_exited(children[i]);
+                }
+                return ends;
+            }
+        }
+        let exited: Vec<bool> = fds
+            .iter()
+            .map(|fd| fd.revents().is_some_and(|r| !r.is_empty()))
+            .collect();
+        let mut at = Some(now());
+        let mut still = Vec::with_capacity(pending.len());
+        for (&i, done) in pending.iter().zip(exited) {
+            if done {
+                // Several that exit at once share the instant they were seen.
+                ends[i] = at.take().or_else(|| Some(now()));
+            } else {
+                still.push(i);
+            }
+        }
+        pending = still;
+    }
+    ends
+}
+
 /// Reaps every child of this process, whatever its kind, until none is left.
 pub(crate) fn reap_all() {
     while waitpid(None::<Pid>, Some(WaitPidFlag::__WALL)).is_ok() {}
@@ -130,6 +195,22 @@ pub(crate) fn reap_all() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_child_s_exit_is_noted_when_it_happens_not_in_order() {
+        let mut slow = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+        let mut quick = std::process::Command::new("true").spawn().unwrap();
+        let pids = [slow.id(), quick.id()].map(|id| Pid::from_raw(id as i32));
+        let began = std::time::Instant::now();
+        let ends = wait_all_exited(&pids, std::time::Instant::now);
+        // Not reaped yet: their pids are still theirs to reap.
+        assert!(slow.wait().unwrap().success() && quick.wait().unwrap().success());
+        let [Some(slow_end), Some(quick_end)] = ends[..] else {
+            panic!("no pidfd on this kernel: {ends:?}");
+        };
+        assert!(quick_end < slow_end, "{ends:?}");
+        assert!(slow_end.duration_since(began).as_secs_f64() >= 0.25, "{ends:?}");
+    }
 
     fn status_of(script: &str) -> ExitStatus {
         std::process::Command::new("sh")

@@ -209,15 +209,20 @@ impl Launcher for Commands {
         }
     }
 
-    /// When it was started; a program does not say when it ended its work.
+    /// When it was started and when paralab saw it exit: a program says
+    /// nothing of its own work, so its start-up and exit are in its bar.
     fn times(
         &self,
         _worker: usize,
         started: MonoTime,
+        exited: Option<MonoTime>,
         _reports: &(),
         t0: MonoTime,
     ) -> (Option<f64>, Option<f64>) {
-        (Some(started.seconds_since(t0)), None)
+        (
+            Some(started.seconds_since(t0)),
+            exited.map(|at| at.seconds_since(t0)),
+        )
     }
 }
 

@@ -122,6 +122,7 @@ impl Launcher for ParalabWorkers<'_> {
         &self,
         worker: usize,
         _started: MonoTime,
+        _exited: Option<MonoTime>,
         reports: &Reports,
         t0: MonoTime,
     ) -> (Option<f64>, Option<f64>) {

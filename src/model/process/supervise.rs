@@ -52,11 +52,13 @@ pub(super) trait Launcher {
     fn status(&self, worker: usize, exit: Exit, reports: &Self::Reports) -> WorkerStatus;
 
     /// Worker `worker`'s start and end, in seconds since `t0`; `started`
-    /// is when the parent began to start it.
+    /// is when the parent began to start it, `exited` when the parent saw
+    /// it exit (where the kernel could tell).
     fn times(
         &self,
         worker: usize,
         started: MonoTime,
+        exited: Option<MonoTime>,
         reports: &Self::Reports,
         t0: MonoTime,
     ) -> (Option<f64>, Option<f64>);
@@ -131,9 +133,7 @@ pub(super) fn supervise<L: Launcher>(
 
     let watchdog = Watchdog::start(&pids, deadline);
     let reports = launcher.collect(workers);
-    for &child in &pids {
-        wait::wait_exited(child);
-    }
+    let exited = wait::wait_all_exited(&pids, MonoTime::now);
     let timed_out = watchdog.stop();
     // Every worker has exited but none is reaped yet, so their group ids
     // are still theirs: what they started and left in their groups goes
@@ -170,7 +170,7 @@ pub(super) fn supervise<L: Launcher>(
                     None,
                 ),
             };
-            let (start_s, end_s) = launcher.times(worker, started, &reports, t0);
+            let (start_s, end_s) = launcher.times(worker, started, exited[worker], &reports, t0);
             WorkerOutcome::ended(worker, stopped_status(status, timed_out, &context.stop))
                 .with_times(start_s, end_s)
                 .with_usage(usage)
