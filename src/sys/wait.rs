@@ -134,6 +134,12 @@ pub(crate) fn wait_all_exited<T>(children: &[Pid], mut now: impl FnMut() -> T) -
     use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 
     let mut ends: Vec<Option<T>> = children.iter().map(|_| None).collect();
+    if let [child] = children {
+        // One child needs no pidfd: its wait is its exit.
+        wait_exited(*child);
+        ends[0] = Some(now());
+        return ends;
+    }
     let pidfds: Option<Vec<OwnedFd>> = children
         .iter()
         .map(|child| {
@@ -198,7 +204,10 @@ mod tests {
 
     #[test]
     fn each_child_s_exit_is_noted_when_it_happens_not_in_order() {
-        let mut slow = std::process::Command::new("sleep").arg("0.3").spawn().unwrap();
+        let mut slow = std::process::Command::new("sleep")
+            .arg("0.3")
+            .spawn()
+            .unwrap();
         let mut quick = std::process::Command::new("true").spawn().unwrap();
         let pids = [slow.id(), quick.id()].map(|id| Pid::from_raw(id as i32));
         let began = std::time::Instant::now();
@@ -209,7 +218,10 @@ mod tests {
             panic!("no pidfd on this kernel: {ends:?}");
         };
         assert!(quick_end < slow_end, "{ends:?}");
-        assert!(slow_end.duration_since(began).as_secs_f64() >= 0.25, "{ends:?}");
+        assert!(
+            slow_end.duration_since(began).as_secs_f64() >= 0.25,
+            "{ends:?}"
+        );
     }
 
     fn status_of(script: &str) -> ExitStatus {
