@@ -42,8 +42,12 @@ fn subcommands() -> Vec<String> {
 /// The long options a help text lists, at the start of their lines.
 fn long_options(help: &str) -> Vec<String> {
     let mut options = Vec::new();
-    for line in help.lines().map(str::trim_start) {
-        if !line.starts_with('-') {
+    for line in help.lines() {
+        // An option's line is indented by a few spaces; its description's
+        // wrapped lines by more, and they may begin with another option.
+        let indent = line.len() - line.trim_start().len();
+        let line = line.trim_start();
+        if !line.starts_with('-') || indent > 6 {
             continue;
         }
         // Only the option's own names: `-r, --runs <RUNS>`, not the words

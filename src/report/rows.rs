@@ -342,7 +342,7 @@ mod tests {
             .iter()
             .map(|r| r.text_in(unit).timings.unwrap()[0].clone())
             .collect();
-        assert_eq!(medians, ["71.7 ms", "188.0 ms"]);
+        assert_eq!(medians, ["0.072 s", "0.188 s"]);
     }
 
     #[test]

@@ -803,7 +803,7 @@ mod tests {
         assert!(
             !text
                 .lines()
-                .any(|line| line.contains("inconclusive") && !line.contains("USL inconclusive")),
+                .any(|line| line.contains("inconclusive") && !line.contains("USL")),
             "{text}"
         );
     }

@@ -469,14 +469,14 @@ mod tests {
     #[test]
     fn a_column_never_mixes_units() {
         let cpu = Workload::Cpu { iters: 1 };
-        // 72 ms at one worker, 0.19 s at two: both in ms, as the smaller.
+        // 72 ms at one worker, 0.19 s at two: both in seconds, as the larger.
         let ms = vec![
             run(&cpu, Model::THREAD, 1, 1, 0.0717),
             run(&cpu, Model::THREAD, 2, 1, 0.188),
         ];
         let text = render(&ms);
         assert!(
-            text.contains("71.7 ms") && text.contains("188.0 ms") && !text.contains(" s "),
+            text.contains("0.072 s") && text.contains("0.188 s") && !text.contains(" ms "),
             "{text}"
         );
         let text = render_in(&ms, Some(TimeUnit::Second));
