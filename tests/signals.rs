@@ -229,8 +229,11 @@ fn sigpipe_sent_to_paralab_stops_like_sigint() {
 /// The programs ignore SIGTERM: a second Ctrl-C kills them hard, at once.
 #[test]
 fn a_second_sigint_kills_workers_that_ignore_sigterm() {
+    // -N: the worker is the shell that ignores SIGTERM, not a shell
+    // (dash does not exec the last command) that would run it.
     let child = start(&[
         "bench",
+        "-N",
         "--cmd",
         "sh -c 'trap \"\" TERM; sleep 60; true'",
         "--workers",

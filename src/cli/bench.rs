@@ -337,8 +337,10 @@ impl BenchArgs {
     /// parameter values) and how they are run, or why they cannot be.
     pub(super) fn commands(&self) -> Result<(Vec<Workload>, CommandSettings), String> {
         let shell = self.shell();
+        // Without a --cmd no shell runs: none is looked for.
         let shell_words = match &shell {
             None => Vec::new(),
+            Some(_) if self.cmd.is_empty() => Vec::new(),
             Some(shell) => {
                 let words = crate::workload::parse_command(shell)
                     .map_err(|why| format!("--shell: {why}"))?;

@@ -218,6 +218,7 @@ impl ExecArgs {
 }
 
 /// Forks a worker that puts `devnull` on its standard input and output
+/// (and on its standard error when `errors_too`, else paralab's stays)
 /// and executes `exec`. Returns the child's pid once the exec succeeded;
 /// if it failed, the child is reaped and the error is `exec`'s own
 /// (`ENOEXEC`, `ENOENT`, `EACCES`…), which the caller names with the
@@ -225,7 +226,7 @@ impl ExecArgs {
 /// successful exec closes with nothing written. The child is set up as a
 /// forked worker is (its own process group, killed if paralab dies,
 /// default signal actions, empty mask), and that setup survives the exec.
-pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
+pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File, errors_too: bool) -> io::Result<Pid> {
     let parent = getpid();
     let (errno_read, errno_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
     // SAFETY: the child calls only async-signal-safe functions (setpgid,
@@ -236,12 +237,15 @@ pub(crate) fn fork_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
         Ok(ForkResult::Child) => {
             become_worker(parent);
             // SAFETY: `devnull` and `errno_write` are open descriptors; 0
-            // and 1 are the standard descriptors; `exec.path` is a
+            // to 2 are the standard descriptors; `exec.path` is a
             // NUL-terminated C string and `exec.pointers` a NULL-terminated
             // array of them, alive until exec; `errno` is a local buffer.
             unsafe {
                 libc::dup2(devnull.as_raw_fd(), 0);
                 libc::dup2(devnull.as_raw_fd(), 1);
+                if errors_too {
+                    libc::dup2(devnull.as_raw_fd(), 2);
+                }
                 libc::execv(exec.path.as_ptr(), exec.pointers.as_ptr());
                 let errno = (*libc::__errno_location()).to_ne_bytes();
                 libc::write(errno_write.as_raw_fd(), errno.as_ptr().cast(), errno.len());
@@ -358,7 +362,7 @@ mod tests {
             .open("/dev/null")
             .unwrap();
         let exec = ExecArgs::new(Path::new("/nonexistent/paralab-test"), &["x".into()]).unwrap();
-        let error = fork_exec(&exec, &devnull).unwrap_err();
+        let error = fork_exec(&exec, &devnull, false).unwrap_err();
         assert_eq!(error.raw_os_error(), Some(libc::ENOENT), "{error}");
         assert!(ExecArgs::new(Path::new("/bin/true"), &["a\0b".into()]).is_err());
     }
@@ -379,7 +383,7 @@ mod tests {
             "b".into(),
         ];
         let exec = ExecArgs::new(Path::new("/bin/sh"), &argv).unwrap();
-        let child = fork_exec(&exec, &devnull).unwrap();
+        let child = fork_exec(&exec, &devnull, false).unwrap();
         assert_eq!(reap(child).unwrap().exit, Exit::Code(2));
     }
 

@@ -52,6 +52,8 @@ struct ChildArgs {
     parent: libc::pid_t,
     /// Its standard input and output.
     devnull: c_int,
+    /// Whether `devnull` is its standard error too (else paralab's).
+    errors_too: bool,
     path: *const c_char,
     argv: *const *const c_char,
     /// 0, or why the child did not execute the program.
@@ -59,7 +61,8 @@ struct ChildArgs {
 }
 
 /// Starts the program of `exec` with `devnull` on its standard input and
-/// output, its standard error paralab's, set up as every child of paralab
+/// output, and on its standard error when `errors_too` (else paralab's
+/// stays), set up as every child of paralab
 /// is: leading its own process group, killed by the kernel if paralab
 /// dies (even by SIGKILL; the "parent" is the calling thread, which must
 /// outlive the child, as for [`super::fork::fork_exec`]), with the default
@@ -68,11 +71,12 @@ struct ChildArgs {
 /// child is reaped and the error is `exec`'s own (`ENOEXEC`, `ENOENT`,
 /// `EACCES`…), reported through the memory the child shares until its
 /// exec, as glibc's `posix_spawn` reports it.
-pub(crate) fn spawn_exec(exec: &ExecArgs, devnull: &File) -> io::Result<Pid> {
+pub(crate) fn spawn_exec(exec: &ExecArgs, devnull: &File, errors_too: bool) -> io::Result<Pid> {
     let mut stack: Vec<StackSlot> = Vec::with_capacity(STACK_BYTES / size_of::<StackSlot>());
     let mut args = ChildArgs {
         parent: getpid().as_raw(),
         devnull: devnull.as_raw_fd(),
+        errors_too,
         path: exec.path_ptr(),
         argv: exec.argv_ptr(),
         errno: 0,
@@ -140,6 +144,9 @@ extern "C" fn start_child(args: *mut c_void) -> c_int {
         default_signals();
         libc::dup2(args.devnull, 0);
         libc::dup2(args.devnull, 1);
+        if args.errors_too {
+            libc::dup2(args.devnull, 2);
+        }
         libc::execv(args.path, args.argv);
         args.errno = *libc::__errno_location();
         libc::_exit(EXEC_FAILED)
@@ -213,7 +220,7 @@ mod tests {
     #[test]
     fn a_program_that_cannot_be_executed_is_exec_s_error() {
         let exec = ExecArgs::new(Path::new("/nonexistent/paralab-test"), &["x".into()]).unwrap();
-        let error = spawn_exec(&exec, &devnull()).unwrap_err();
+        let error = spawn_exec(&exec, &devnull(), false).unwrap_err();
         assert_eq!(error.raw_os_error(), Some(libc::ENOENT), "{error}");
 
         use std::os::unix::fs::PermissionsExt;
@@ -222,7 +229,7 @@ mod tests {
         std::fs::write(&garbage, [0x7f, b'E', b'L', b'F', 0, 0, 0, 0]).unwrap();
         std::fs::set_permissions(&garbage, std::fs::Permissions::from_mode(0o755)).unwrap();
         let exec = ExecArgs::new(&garbage, &["g2".into()]).unwrap();
-        let error = spawn_exec(&exec, &devnull()).unwrap_err();
+        let error = spawn_exec(&exec, &devnull(), false).unwrap_err();
         assert_eq!(error.raw_os_error(), Some(libc::ENOEXEC), "{error}");
     }
 
@@ -230,7 +237,7 @@ mod tests {
     fn a_spawned_program_gets_its_arguments() {
         let argv = ["sh", "-c", "exit \"$0\"", "7"].map(String::from);
         let exec = ExecArgs::new(Path::new("/bin/sh"), &argv).unwrap();
-        let child = spawn_exec(&exec, &devnull()).unwrap();
+        let child = spawn_exec(&exec, &devnull(), false).unwrap();
         assert_eq!(reap(child).unwrap().exit, Exit::Code(7));
     }
 
@@ -241,7 +248,7 @@ mod tests {
         blocked.add(Signal::SIGUSR2);
         let before = blocked.thread_swap_mask(SigmaskHow::SIG_BLOCK).unwrap();
         let exec = ExecArgs::new(Path::new("/bin/sleep"), &["sleep".into(), "30".into()]).unwrap();
-        let spawned = spawn_exec(&exec, &devnull());
+        let spawned = spawn_exec(&exec, &devnull(), false);
         let after = SigSet::thread_get_mask().unwrap();
         before.thread_set_mask().unwrap();
         let child = spawned.unwrap();

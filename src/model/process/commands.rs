@@ -35,7 +35,6 @@ pub(super) fn run(
 ) -> Result<Supervised, ModelError> {
     let settings = crate::workload::settings();
     let shell_text = shell_text(argv, &settings);
-    let argv = with_quiet_stderr(argv, &settings);
     let per_index = argv.iter().any(|word| word.contains("{i}"));
     let no_parameters = Default::default();
     let words = |index: Option<usize>| -> Vec<String> {
@@ -62,6 +61,9 @@ pub(super) fn run(
         path,
         execs,
         devnull: output,
+        // Its standard error goes where its output goes, as hyperfine's
+        // does, unless that is paralab's own terminal.
+        errors_too: !matches!(settings.output, OutputTo::Inherit),
         ignore_failure: settings.ignore_failure,
         shell_text,
         shell_said: std::cell::OnceCell::new(),
@@ -83,23 +85,6 @@ fn shell_text(argv: &[String], settings: &CommandSettings) -> Option<(String, St
             Some((shell.clone(), text.clone()))
         }
         _ => None,
-    }
-}
-
-/// A command run through a shell with its standard error sent where its
-/// output goes, as hyperfine does: a forked copy gets only its standard
-/// input and output set, so the shell itself moves its error stream.
-/// Under `-N` (no shell) a program's standard error stays paralab's.
-fn with_quiet_stderr(argv: &[String], settings: &CommandSettings) -> Vec<String> {
-    match (shell_text(argv, settings), &settings.output) {
-        (Some((_, text)), OutputTo::Null | OutputTo::Pipe | OutputTo::File(_)) => {
-            let mut argv = argv.to_vec();
-            if let Some(last) = argv.last_mut() {
-                *last = format!("exec 2>&1\n{text}");
-            }
-            argv
-        }
-        _ => argv.to_vec(),
     }
 }
 
@@ -158,8 +143,10 @@ struct Commands {
     path: PathBuf,
     /// Each copy's exec arguments, alike.
     execs: Vec<ExecArgs>,
-    /// Standard input and output of a forked copy.
+    /// Standard input and output of a copy.
     devnull: File,
+    /// Whether `devnull` is a copy's standard error too.
+    errors_too: bool,
     /// `-i`: a non-zero exit is a finished run.
     ignore_failure: bool,
     /// The shell and text, when the command runs through a shell.
@@ -174,8 +161,8 @@ impl Launcher for Commands {
     fn start(&mut self, index: usize) -> io::Result<Pid> {
         let copy = index.min(self.execs.len() - 1);
         match self.method {
-            StartMethod::Fork => fork_exec(&self.execs[copy], &self.devnull),
-            StartMethod::Spawn => spawn_exec(&self.execs[copy], &self.devnull),
+            StartMethod::Fork => fork_exec(&self.execs[copy], &self.devnull, self.errors_too),
+            StartMethod::Spawn => spawn_exec(&self.execs[copy], &self.devnull, self.errors_too),
         }
     }
 
