@@ -91,7 +91,7 @@ pub(crate) fn render_in(measurements: &[Measurement], unit: Option<TimeUnit>) ->
     ));
     if fields.split {
         out.push_str(
-            "user and sys: the workers' user and system (kernel) CPU time, summed over the workers, median over the runs, in the unit of the wall time beside them; - where the model does not measure them.\n",
+            "user and sys: the workers' user and system (kernel) CPU time, summed over the workers, median over the runs, one unit per column; - where the model does not measure them.\n",
         );
     }
     out
@@ -153,15 +153,63 @@ fn models_across(
     for &workers in &grid.workers {
         let mut row = vec![workers.to_string()];
         for &column in columns {
-            let unit = TimeUnit::chosen_or(
-                unit,
-                grid.workers.iter().filter_map(|&n| grid.median(column, n)),
-            );
+            let cells = grid.workers.iter().map(|&n| (column, n));
+            let unit = unit_of(unit, grid, measurements, part, cells);
             row.push(cell(grid, column, workers, measurements, part, unit));
         }
         table.row(row);
     }
     table
+}
+
+/// The unit of one column of a table: `forced` (`--time-unit`), else the
+/// one its figures suit: the wall times, or for the table of CPU times
+/// alone, the user and system times it shows.
+fn unit_of(
+    forced: Option<TimeUnit>,
+    grid: &Grid,
+    measurements: &[Measurement],
+    part: Part,
+    cells: impl Iterator<Item = (usize, usize)>,
+) -> TimeUnit {
+    let times: Vec<f64> = cells
+        .flat_map(|(column, workers)| match part {
+            Part::Cpu => {
+                let runs = successful_runs(grid, measurements, column, workers);
+                [
+                    median_of(&runs, Measurement::user_s),
+                    median_of(&runs, Measurement::system_s),
+                ]
+            }
+            _ => [grid.median(column, workers), None],
+        })
+        .flatten()
+        .collect();
+    TimeUnit::chosen_or(forced, times)
+}
+
+/// The successful runs of one cell.
+fn successful_runs(
+    grid: &Grid,
+    measurements: &[Measurement],
+    column: usize,
+    workers: usize,
+) -> Vec<Measurement> {
+    let c = &grid.columns[column];
+    measurements
+        .iter()
+        .filter(|m| {
+            m.workload == c.workload && m.model == c.model && m.workers == workers && m.succeeded()
+        })
+        .cloned()
+        .collect()
+}
+
+/// The median over `runs` of a figure every run has (`None` when one
+/// lacks it).
+fn median_of(runs: &[Measurement], figure: fn(&Measurement) -> Option<f64>) -> Option<f64> {
+    let values: Option<Vec<f64>> = runs.iter().map(figure).collect();
+    values.and_then(|v| median(&v))
 }
 
 /// Beyond this many models a block turns around: one row per model, one
@@ -194,10 +242,8 @@ fn rows_by_model(
     for &column in columns {
         let mut row = vec![format!("{:<width$}", grid.model_label(column))];
         for &workers in &grid.workers {
-            let unit = TimeUnit::chosen_or(
-                unit,
-                columns.iter().filter_map(|&c| grid.median(c, workers)),
-            );
+            let cells = columns.iter().map(|&c| (c, workers));
+            let unit = unit_of(unit, grid, measurements, part, cells);
             row.push(cell(grid, column, workers, measurements, part, unit));
         }
         table.row(row);
@@ -294,14 +340,7 @@ fn cell(
     } else {
         (String::new(), String::new())
     };
-    let c = &grid.columns[column];
-    let runs: Vec<Measurement> = measurements
-        .iter()
-        .filter(|m| {
-            m.workload == c.workload && m.model == c.model && m.workers == workers && m.succeeded()
-        })
-        .cloned()
-        .collect();
+    let runs = successful_runs(grid, measurements, column, workers);
     let cores = if fields.cores {
         cores_busy(&runs).map_or_else(|| format!("  {:>5}", "-"), |busy| format!("  {busy:>5.2}"))
     } else {
@@ -309,10 +348,7 @@ fn cell(
     };
     let cpu = if fields.split {
         let of = |figure: fn(&Measurement) -> Option<f64>| {
-            let values: Option<Vec<f64>> = runs.iter().map(figure).collect();
-            values
-                .and_then(|v| median(&v))
-                .map_or_else(|| "-".to_string(), |t| unit.format(t))
+            median_of(&runs, figure).map_or_else(|| "-".to_string(), |t| unit.format(t))
         };
         format!(
             "  user {:>9} sys {:>9}",

@@ -656,6 +656,9 @@ pub(crate) fn scaling_lines(measurements: &[Measurement], cpus: usize) -> Vec<St
                     .any(|&n| n > 1 && grid.median(c, n).is_some())
         })
         .map(|c| fit_column(&grid, c, measurements, cpus))
+        // Waits have no serial fraction: the JSON says so, the summary
+        // need not say it once per model.
+        .filter(|fit| fit.workload.kind() != crate::workload::WorkloadKind::Sleep)
         .collect();
     // A reason every model's USL shares (this machine has too few CPUs) is
     // said once, not once per model.
