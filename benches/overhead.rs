@@ -153,8 +153,10 @@ fn hyperfine_median(program: &Path, runs: usize, dir: &Path) -> Result<f64, Stri
 fn paralab_median(model: &str, runs: usize, dir: &Path) -> Result<f64, String> {
     let export = dir.join("paralab.json");
     let runs = runs.to_string();
+    // -N: `true` itself, as `hyperfine -N true` runs it (not `sh -c true`).
     let args = [
         "bench",
+        "-N",
         "--cmd",
         "true",
         "--workers",
