@@ -348,7 +348,7 @@ fn markdown_export_has_one_table_per_workload() {
         .filter(|l| l.starts_with("| thread |") || l.starts_with("| process:"))
         .count();
     assert_eq!(rows, 2 * 3 * 3, "{text}");
-    assert!(text.contains("| process:spawn | 3 | 0.385 s | 0.385 s ± 1.0 ms | 0.384 s | 0.386 s | ×2.01 | 67 % | 3 |"), "{text}");
+    assert!(text.contains("| process:spawn | 3 | 0.385 s | 0.385 s ± 0.0010 s | 0.384 s | 0.386 s | ×2.01 | 67 % | 3 |"), "{text}");
     assert!(text.contains("### Conclusions"));
 }
 

@@ -7,6 +7,7 @@ use super::rows::{COLUMNS, Row, rows};
 use super::timeline::timelines;
 use super::{Grid, summary};
 use crate::dataset::Record;
+use crate::fmt::TimeUnit;
 use crate::workload::Workload;
 
 const STYLE: &str = "
@@ -216,16 +217,22 @@ fn summary_tables(page: &mut String, record: &Record) {
         ));
         let header: String = COLUMNS.iter().map(|c| format!("<th>{c}</th>")).collect();
         page.push_str(&format!("<tr>{header}</tr>\n"));
+        // One unit per column: the one the table's times suit.
+        let unit = TimeUnit::for_times(
+            rows.iter()
+                .filter(|r| &r.workload == workload)
+                .flat_map(Row::times),
+        );
         for row in rows.iter().filter(|r| &r.workload == workload) {
-            page.push_str(&table_row(row));
+            page.push_str(&table_row(row, unit));
         }
         page.push_str("</table>\n");
     }
 }
 
-fn table_row(row: &Row) -> String {
+fn table_row(row: &Row, unit: TimeUnit) -> String {
     let n = |text: &str| format!("<td class=\"n\">{}</td>", escape(text));
-    let text = row.text();
+    let text = row.text_in(unit);
     let timings = match &text.timings {
         Some(timings) => timings.iter().map(|t| n(t)).collect(),
         None => "<td class=\"failed\" colspan=\"6\">failed</td>".to_string(),

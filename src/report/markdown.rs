@@ -4,6 +4,7 @@
 use super::rows::{COLUMNS, Row, rows};
 use super::summary;
 use crate::dataset::Record;
+use crate::fmt::TimeUnit;
 use crate::workload::Workload;
 
 /// The Markdown text: one table per workload, rows by model then workers,
@@ -21,8 +22,14 @@ pub(crate) fn render(record: &Record) -> String {
         out.push_str(&format!("### {}\n\n", escape(&workload.to_string())));
         out.push_str(&format!("| {} |\n", COLUMNS.join(" | ")));
         out.push_str("|:---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+        // One unit per column: the one the table's times suit.
+        let unit = TimeUnit::for_times(
+            rows.iter()
+                .filter(|r| &r.workload == workload)
+                .flat_map(Row::times),
+        );
         for row in rows.iter().filter(|r| &r.workload == workload) {
-            out.push_str(&line(row));
+            out.push_str(&line(row, unit));
         }
         out.push('\n');
     }
@@ -43,8 +50,8 @@ pub(crate) fn render(record: &Record) -> String {
     out
 }
 
-fn line(row: &Row) -> String {
-    let text = row.text();
+fn line(row: &Row, unit: TimeUnit) -> String {
+    let text = row.text_in(unit);
     let mut cells: Vec<String> = match text.timings {
         Some(timings) => timings.to_vec(),
         None => std::iter::once("failed".to_string())

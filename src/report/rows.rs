@@ -57,19 +57,9 @@ pub(crate) struct Row {
 
 impl Row {
     /// The row's statistics as the summary tables of documents show them
-    /// (Markdown, HTML): formatted here once for all of them.
-    /// Each time in the unit that suits it alone.
-    pub(crate) fn text(&self) -> RowText {
-        self.text_with(&fmt::seconds)
-    }
-
-    /// [`Row::text`] with every time in `unit`: the rows of one table
-    /// take one unit, `TimeUnit::chosen_or(--time-unit, rows.iter().flat_map(Row::times))`,
+    /// (Markdown, HTML), every time in `unit`: the rows of one table take
+    /// one unit, `TimeUnit::for_times(rows.iter().flat_map(Row::times))`,
     /// so that a column never mixes ms and s.
-    #[allow(
-        dead_code,
-        reason = "for markdown.rs and html.rs, whose tables are to take one unit each"
-    )]
     pub(crate) fn text_in(&self, unit: TimeUnit) -> RowText {
         self.text_with(&|t| unit.format(t))
     }
@@ -108,7 +98,6 @@ impl Row {
 
 impl Row {
     /// The wall times this row shows (median, mean, min, max).
-    #[allow(dead_code, reason = "with Row::text_in")]
     pub(crate) fn times(&self) -> Vec<f64> {
         self.wall_s
             .map(|s| vec![s.median, s.mean, s.min, s.max])
