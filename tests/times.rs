@@ -335,6 +335,10 @@ fn edit_saved(path: &Path, cpu_each: impl Fn(f64, f64, f64) -> f64) {
             cpus = n;
         }
         if let Some(wall) = value.get("wall_s").and_then(|v| v.as_f64()) {
+            // At least 0.1 s: shorter runs are mostly start-up, about
+            // which the warnings rightly say nothing.
+            let wall = wall.max(0.1);
+            value["wall_s"] = wall.into();
             let outcomes = value["outcomes"].as_array_mut().unwrap();
             let cpu = cpu_each(wall, cpus, outcomes.len() as f64);
             for outcome in outcomes {

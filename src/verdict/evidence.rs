@@ -221,15 +221,18 @@ const FAR_BELOW_WALL: f64 = 0.5;
 /// wall, CPU, user and system time and what else the machine was doing.
 /// `None` where CPU time is unknown or the workers ran elsewhere.
 pub(crate) fn waited_more_than_computed(runs: &[Measurement]) -> Option<String> {
-    // A cell too short to time is mostly its workers' start-up.
-    if elsewhere(runs, "workers").is_some() || too_short(&walls(runs)).is_some() {
+    // A short cell is mostly its workers' start-up (a fork, an exec, a
+    // thread), which is wall time without the workload's CPU time: only
+    // past 50 ms (what /proc/stat needs to see other work too) does the
+    // gap say the workers waited.
+    let wall = median_of(runs, |m| Some(m.wall_s))?;
+    if elsewhere(runs, "workers").is_some() || too_short(&walls(runs)).is_some() || wall < 0.05 {
         return None;
     }
     let busy = cores_busy(runs)?;
     if busy >= FAR_BELOW_WALL {
         return None;
     }
-    let wall = median_of(runs, |m| Some(m.wall_s))?;
     let cpu = median_of(runs, Measurement::cpu_s)?;
     // No clock counts exactly nothing for work that ran past the 5 ms of
     // too_short: a zero is a CPU time that was not measured (a made-up
