@@ -46,66 +46,7 @@ impl Runner for MpiRanks {
             crate::machine::logical_cpus(),
             root,
         );
-        let launched = MonoTime::now();
-        let clock = Instant::now();
-        let ran = run_in_group(&mut command, context.timeout, &context.stop).map_err(|cause| {
-            ModelError::Exec {
-                program: mpirun.clone(),
-                cause,
-            }
-        })?;
-        let stdout = String::from_utf8_lossy(&ran.output.stdout);
-        let stderr = String::from_utf8_lossy(&ran.output.stderr);
-        let ended_by = |status: WorkerStatus| {
-            (0..workers)
-                .map(|worker| WorkerOutcome::ended(worker, status.clone()))
-                .collect::<Vec<_>>()
-        };
-        // The ranks that finished their workload before paralab ended the
-        // job keep their results; the others are said to be what ended it.
-        let stopped = |status: WorkerStatus| {
-            RunOutput::timed_by_caller(keep_finished(
-                workers,
-                &stdout,
-                None,
-                status.clone(),
-                status,
-            ))
-        };
-        if ran.timed_out {
-            return Ok(stopped(WorkerStatus::TimedOut {
-                still_running: false,
-            }));
-        }
-        if let Some(signal) = ran.interrupted {
-            return Ok(stopped(WorkerStatus::Interrupted {
-                signal: signal.as_str().to_string(),
-            }));
-        }
-        match JobReport::find(&stdout) {
-            Some(Ok(job)) => {
-                let launch_s = launched_s(&job, launched);
-                say_launch("mpi", &job, launch_s, clock.elapsed().as_secs_f64());
-                Ok(RunOutput {
-                    outcomes: job.outcomes(workers),
-                    own_wall_s: Some(job.wall_s),
-                    launch_s,
-                })
-            }
-            Some(Err(problem)) => Ok(RunOutput::timed_by_caller(ended_by(WorkerStatus::Lost {
-                reason: problem,
-            }))),
-            None if never_started(ran.output.status, &stdout, &stderr) => {
-                Err(not_launched("mpi", &mpirun, ran.output.status, &stderr))
-            }
-            None => Ok(RunOutput::timed_by_caller(failed_job(
-                "mpi",
-                workers,
-                ran.output.status,
-                &stdout,
-                &stderr,
-            ))),
-        }
+        run_job("mpi", &mpirun, &mut command, workers, context)
     }
 
     fn memory(&self) -> MemoryProbe {
@@ -200,6 +141,80 @@ pub(crate) fn say_launch(model: &str, job: &JobReport, launch_s: Option<f64>, mp
         peak as f64 / 1024.0,
         job.library,
     );
+}
+
+/// Runs the mpirun `command` of a job of `workers` ranks under `context`
+/// and reads what it printed: rank 0's report (the wall time its own,
+/// the launch apart), else the ranks that finished before paralab stopped
+/// the job or a rank died, else a job that never started. `name` is the
+/// model's, for what is said; `mpirun` the launcher the command runs.
+pub(crate) fn run_job(
+    name: &str,
+    mpirun: &std::path::Path,
+    command: &mut std::process::Command,
+    workers: usize,
+    context: &RunContext,
+) -> Result<RunOutput, ModelError> {
+    let launched = MonoTime::now();
+    let clock = Instant::now();
+    let ran = run_in_group(command, context.timeout, &context.stop).map_err(|cause| {
+        ModelError::Exec {
+            program: mpirun.to_path_buf(),
+            cause,
+        }
+    })?;
+    let stdout = String::from_utf8_lossy(&ran.output.stdout);
+    let stderr = String::from_utf8_lossy(&ran.output.stderr);
+    let ended_by = |status: WorkerStatus| {
+        (0..workers)
+            .map(|worker| WorkerOutcome::ended(worker, status.clone()))
+            .collect::<Vec<_>>()
+    };
+    // The ranks that finished their workload before paralab ended the
+    // job keep their results; the others are said to be what ended it.
+    let stopped = |status: WorkerStatus| {
+        RunOutput::timed_by_caller(keep_finished(
+            workers,
+            &stdout,
+            None,
+            status.clone(),
+            status,
+        ))
+    };
+    if ran.timed_out {
+        return Ok(stopped(WorkerStatus::TimedOut {
+            still_running: false,
+        }));
+    }
+    if let Some(signal) = ran.interrupted {
+        return Ok(stopped(WorkerStatus::Interrupted {
+            signal: signal.as_str().to_string(),
+        }));
+    }
+    match JobReport::find(&stdout) {
+        Some(Ok(job)) => {
+            let launch_s = launched_s(&job, launched);
+            say_launch(name, &job, launch_s, clock.elapsed().as_secs_f64());
+            Ok(RunOutput {
+                outcomes: job.outcomes(workers),
+                own_wall_s: Some(job.wall_s),
+                launch_s,
+            })
+        }
+        Some(Err(problem)) => Ok(RunOutput::timed_by_caller(ended_by(WorkerStatus::Lost {
+            reason: problem,
+        }))),
+        None if never_started(ran.output.status, &stdout, &stderr) => {
+            Err(not_launched(name, mpirun, ran.output.status, &stderr))
+        }
+        None => Ok(RunOutput::timed_by_caller(failed_job(
+            name,
+            workers,
+            ran.output.status,
+            &stdout,
+            &stderr,
+        ))),
+    }
 }
 
 /// The launch: from paralab starting `mpirun` to every rank past

@@ -23,20 +23,15 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use super::{DRIVER, Python, PythonError};
-use crate::measure::clock::MonoTime;
-use crate::model::mpi::{
-    failed_job, keep_finished, launched_s, never_started, not_launched, say_launch,
-};
+use crate::model::mpi::run_job;
 use crate::model::process::run_in_group;
 use crate::model::{
     Language, MemoryProbe, Model, ModelError, OnStartFailure, RunContext, RunOutput, Runner,
-    WorkerOutcome, WorkerStatus,
 };
 use crate::mpi::launch;
-use crate::mpi::report::JobReport;
 use crate::workload::{Workload, WorkloadKind, nanos};
 
 /// The pip package of the model's library.
@@ -93,69 +88,7 @@ impl Runner for PyMpiRanks {
             .args(["-c", DRIVER, "mpi", "-", kind])
             .args([amount.to_string(), workers.to_string()])
             .current_dir("/");
-        let launched = MonoTime::now();
-        let clock = Instant::now();
-        let ran = run_in_group(&mut command, context.timeout, &context.stop).map_err(|cause| {
-            ModelError::Exec {
-                program: mpirun.clone(),
-                cause,
-            }
-        })?;
-        let stdout = String::from_utf8_lossy(&ran.output.stdout);
-        let stderr = String::from_utf8_lossy(&ran.output.stderr);
-        // As in the mpi model: the ranks that had finished keep their results.
-        let stopped = |status: WorkerStatus| {
-            RunOutput::timed_by_caller(keep_finished(
-                workers,
-                &stdout,
-                None,
-                status.clone(),
-                status,
-            ))
-        };
-        if ran.timed_out {
-            return Ok(stopped(WorkerStatus::TimedOut {
-                still_running: false,
-            }));
-        }
-        if let Some(signal) = ran.interrupted {
-            return Ok(stopped(WorkerStatus::Interrupted {
-                signal: signal.as_str().to_string(),
-            }));
-        }
-        match JobReport::find(&stdout) {
-            Some(Ok(job)) => {
-                let launch_s = launched_s(&job, launched);
-                say_launch(&name, &job, launch_s, clock.elapsed().as_secs_f64());
-                Ok(RunOutput {
-                    outcomes: job.outcomes(workers),
-                    own_wall_s: Some(job.wall_s),
-                    launch_s,
-                })
-            }
-            Some(Err(problem)) => Ok(RunOutput::timed_by_caller(
-                (0..workers)
-                    .map(|worker| {
-                        WorkerOutcome::ended(
-                            worker,
-                            WorkerStatus::Lost {
-                                reason: problem.clone(),
-                            },
-                        )
-                    })
-                    .collect(),
-            )),
-            None if never_started(ran.output.status, &stdout, &stderr) => {
-                Err(not_launched(&name, &mpirun, ran.output.status, &stderr))
-            }
-            None => Ok(RunOutput::timed_by_caller(failed_job(
-                &name,
-                workers,
-                ran.output.status,
-                &stdout,
-                &stderr,
-            ))),
-        }
+        run_job(&name, &mpirun, &mut command, workers, context)
     }
 
     /// The ranks are mpirun's children (or another host's processes): each
