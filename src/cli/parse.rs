@@ -174,37 +174,72 @@ pub(crate) fn parameter_scan(
     step: Option<&str>,
 ) -> Result<(String, Vec<String>), String> {
     let name = parameter_name(name)?;
+    // As hyperfine: whole numbers, or decimals once a step is given
+    // (`-P t 0.1 0.5 -D 0.2`). Decimals are counted in units of their
+    // finest place, so that 0.1 + 0.2 is written 0.3.
+    let places = |text: &str| text.trim().split_once('.').map_or(0, |(_, f)| f.len());
+    let finest = [Some(min), Some(max), step]
+        .into_iter()
+        .flatten()
+        .map(places)
+        .max()
+        .unwrap_or(0);
+    if finest > 0 && step.is_none() {
+        return Err(format!(
+            "-P {name} {min} {max}: decimal values need a step; add -D, e.g. -D 0.1"
+        ));
+    }
+    if finest > 9 {
+        return Err(format!(
+            "-P {name}: at most 9 decimal places are accepted, in '{min}', '{max}'{}",
+            step.map_or_else(String::new, |s| format!(" and '{s}'"))
+        ));
+    }
+    let scale = 10_f64.powi(finest as i32);
+    let scaled = |text: &str| -> Option<i64> {
+        let value: f64 = text.trim().parse().ok()?;
+        (value.is_finite() && value.abs() < 1e15 / scale).then(|| (value * scale).round() as i64)
+    };
     let number = |what: &str, text: &str| {
-        text.trim().parse::<i64>().map_err(|_| {
-            format!("-P {name}: {what} '{text}' is not a whole number; give e.g. -P {name} 1 8")
+        scaled(text).ok_or_else(|| {
+            format!("-P {name}: {what} '{text}' is not a number; give e.g. -P {name} 1 8")
         })
     };
     let (min, max) = (number("MIN", min)?, number("MAX", max)?);
     let step = match step {
         None => 1,
-        Some(text) => match text.trim().parse::<i64>() {
-            Ok(step) if step > 0 => step,
+        Some(text) => match scaled(text) {
+            Some(step) if step > 0 => step,
             _ => {
                 return Err(format!(
-                    "-D/--parameter-step-size '{text}' is not a step; give a whole number above 0, e.g. -D 2"
+                    "-D/--parameter-step-size '{text}' is not a step; give a number above 0, e.g. -D 2 or -D 0.5"
                 ));
             }
         },
     };
+    let show = |v: i64| {
+        if finest == 0 {
+            v.to_string()
+        } else {
+            format!("{:.finest$}", v as f64 / scale)
+        }
+    };
     if min > max {
         return Err(format!(
-            "-P {name} {min} {max}: MIN is above MAX; give the smaller value first"
+            "-P {name} {} {}: MIN is above MAX; give the smaller value first",
+            show(min),
+            show(max)
         ));
     }
     let count = ((max as i128 - min as i128) / step as i128 + 1) as u128;
     if count > MAX_PARAMETER_VALUES as u128 {
         return Err(format!(
-            "-P {name} {min} {max} makes {count} values; at most {MAX_PARAMETER_VALUES} are accepted: raise -D"
+            "-P {name} {} {} makes {count} values; at most {MAX_PARAMETER_VALUES} are accepted: raise -D",
+            show(min),
+            show(max)
         ));
     }
-    let values = (0..count as i64)
-        .map(|k| (min + k * step).to_string())
-        .collect();
+    let values = (0..count as i64).map(|k| show(min + k * step)).collect();
     Ok((name, values))
 }
 
@@ -316,6 +351,20 @@ mod tests {
             ["0", "4", "8"]
         );
         assert_eq!(values(parameter_scan("t", "5", "5", None)), ["5"]);
+        // Decimals with a step, as hyperfine's -D: no 0.30000000000000004.
+        assert_eq!(
+            values(parameter_scan("t", "0.1", "0.5", Some("0.2"))),
+            ["0.1", "0.3", "0.5"]
+        );
+        assert_eq!(
+            values(parameter_scan("t", "0", "1", Some("0.25"))),
+            ["0.00", "0.25", "0.50", "0.75", "1.00"]
+        );
+        assert!(
+            parameter_scan("t", "0.1", "0.5", None)
+                .unwrap_err()
+                .contains("need a step")
+        );
         assert!(
             parameter_scan("t", "3", "1", None)
                 .unwrap_err()
