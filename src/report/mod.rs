@@ -97,6 +97,22 @@ pub(crate) struct Grid {
 }
 
 impl Grid {
+    /// The models and the workloads of the columns, each once, in the
+    /// order the columns first show them.
+    pub(crate) fn models_and_workloads(&self) -> (Vec<Model>, Vec<&Workload>) {
+        let mut models: Vec<Model> = Vec::new();
+        let mut workloads: Vec<&Workload> = Vec::new();
+        for column in &self.columns {
+            if !models.contains(&column.model) {
+                models.push(column.model);
+            }
+            if !workloads.contains(&&column.workload) {
+                workloads.push(&column.workload);
+            }
+        }
+        (models, workloads)
+    }
+
     /// Arranges `measurements`; failed runs are left out of the cells.
     pub(crate) fn new(measurements: &[Measurement]) -> Grid {
         let mut workloads: Vec<&Workload> = Vec::new();

@@ -53,16 +53,7 @@ pub(crate) fn colour(index: usize) -> RGBColor {
 pub(crate) fn plots(record: &Record) -> Vec<Plot> {
     let grid = Grid::new(&record.measurements);
     let fits = fits(record);
-    let mut models: Vec<Model> = Vec::new();
-    let mut workloads: Vec<&Workload> = Vec::new();
-    for column in &grid.columns {
-        if !models.contains(&column.model) {
-            models.push(column.model);
-        }
-        if !workloads.contains(&&column.workload) {
-            workloads.push(&column.workload);
-        }
-    }
+    let (models, workloads) = grid.models_and_workloads();
     let mut plots = Vec::new();
     for workload in &workloads {
         let stem = stem(&workloads, workload);
@@ -131,16 +122,7 @@ pub(crate) fn headline(record: &Record) -> Option<Plot> {
         .copied()
         .filter(|&n| n > 1 && n <= cpus)
         .max()?;
-    let mut models: Vec<Model> = Vec::new();
-    let mut workloads: Vec<&Workload> = Vec::new();
-    for column in &grid.columns {
-        if !models.contains(&column.model) {
-            models.push(column.model);
-        }
-        if !workloads.contains(&&column.workload) {
-            workloads.push(&column.workload);
-        }
-    }
+    let (models, workloads) = grid.models_and_workloads();
     // `thread` then `py-thread`, `process` then `py-process`: families in
     // the order first measured, Rust first.
     let family = |m: Model| m.family().trim_start_matches("py-").to_string();

@@ -40,16 +40,7 @@ const NAMED_ROW: f64 = 14.0;
 /// count (or the largest count under it) and at the largest count run.
 pub(crate) fn timelines(record: &Record) -> Vec<Plot> {
     let grid = Grid::new(&record.measurements);
-    let mut models: Vec<Model> = Vec::new();
-    let mut workloads: Vec<&Workload> = Vec::new();
-    for column in &grid.columns {
-        if !models.contains(&column.model) {
-            models.push(column.model);
-        }
-        if !workloads.contains(&&column.workload) {
-            workloads.push(&column.workload);
-        }
-    }
+    let (models, workloads) = grid.models_and_workloads();
     let mut plots = Vec::new();
     for workload in &workloads {
         let stem = stem(&workloads, workload);
