@@ -194,6 +194,35 @@ fn ignore_failure_times_a_command_that_exits_non_zero() {
             .iter()
             .all(|m| m["wall_s"].as_f64().unwrap() > 0.0)
     );
+    // The code is kept, as hyperfine keeps it in exit_codes, and said.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("hyperfine.json");
+    let output = paralab()
+        .args([
+            "bench",
+            "--cmd",
+            "exit 3",
+            "-i",
+            "--workers",
+            "1",
+            "-r",
+            "2",
+        ])
+        .arg("--export-hyperfine")
+        .arg(&file)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        said.contains("non-zero exit status ignored (-i): 3 seen"),
+        "{said}"
+    );
+    let export: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(
+        export["results"][0]["exit_codes"],
+        serde_json::json!([3, 3])
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@ use crate::dataset::Record;
 use crate::experiment::Measurement;
 use crate::fmt::count;
 use crate::measure::stats::Summary;
-use crate::model::{Model, WorkerStatus};
+use crate::model::Model;
 use crate::workload::Workload;
 
 /// The document: `{"results": [...]}`.
@@ -121,15 +121,14 @@ fn result(
     })
 }
 
-/// The run's exit code as hyperfine would write it.
+/// The run's exit code as hyperfine would write it: 0, or the first
+/// worker's non-zero code (kept under `-i` too); `None` when a worker ended
+/// without an exit code (killed, lost, a wrong result).
 fn exit_code(run: &Measurement) -> Option<i32> {
-    match run.failures().next() {
-        None => Some(0),
-        Some(failed) => match failed.status {
-            WorkerStatus::Exited { code } => Some(code),
-            _ => None,
-        },
-    }
+    run.outcomes.iter().try_fold(0, |first, outcome| {
+        let code = outcome.status.exit_code()?;
+        Some(if first == 0 { code } else { first })
+    })
 }
 
 /// [`HyperfineExport`], pretty-printed as hyperfine writes it.
@@ -146,7 +145,7 @@ impl Exporter for HyperfineJson {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::WorkerOutcome;
+    use crate::model::{WorkerOutcome, WorkerStatus};
 
     #[test]
     fn one_result_per_cell_with_every_run() {
@@ -159,9 +158,18 @@ mod tests {
         second.run = 2;
         second.wall_s = 2.0;
         second.outcomes[1] = WorkerOutcome::failed(1, WorkerStatus::Exited { code: 3 });
+        let mut ignored = ok.clone();
+        ignored.run = 3;
+        ignored.outcomes[0].status = WorkerStatus::IgnoredExit { code: 1 };
+        ignored.outcomes[1].status = WorkerStatus::IgnoredExit { code: 2 };
+        let mut killed = ok.clone();
+        killed.run = 4;
+        killed.outcomes[1].status = WorkerStatus::Killed {
+            signal: "SIGKILL".into(),
+        };
         let alone = Measurement::made_up(Model::GIL, 1, 0.5, 0.5, None);
         let record = Record {
-            measurements: vec![ok, second, alone],
+            measurements: vec![ok, second, ignored, killed, alone],
             ..Record::default()
         };
         let export = HyperfineExport::new(&record);
@@ -171,9 +179,9 @@ mod tests {
             thread.command,
             "cpu (1,000 iterations) · thread · 2 workers"
         );
-        assert_eq!(thread.times, [1.0, 2.0]);
-        assert_eq!(thread.exit_codes, [Some(0), Some(3)]);
-        assert_eq!((thread.mean, thread.median), (1.5, 1.5));
+        assert_eq!(thread.times, [1.0, 2.0, 1.0, 1.0]);
+        assert_eq!(thread.exit_codes, [Some(0), Some(3), Some(1), None]);
+        assert_eq!((thread.mean, thread.median), (1.25, 1.0));
         // The failed run's second worker has no user time: not known.
         assert_eq!(thread.user, None);
         assert_eq!(thread.parameters["workers"], "2");

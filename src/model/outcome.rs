@@ -126,6 +126,13 @@ pub enum WorkerStatus {
         /// The exit code.
         code: i32,
     },
+    /// A program that exited with a non-zero code under `-i/--ignore-failure`:
+    /// its run is timed like a successful one, and the code is kept (as
+    /// hyperfine keeps it in `exit_codes`).
+    IgnoredExit {
+        /// The exit code.
+        code: i32,
+    },
     /// A worker that ended without a usable report of its result.
     Lost {
         /// Why no report came.
@@ -150,7 +157,20 @@ pub enum WorkerStatus {
 impl WorkerStatus {
     /// Whether the worker did its work and returned the right result.
     pub fn is_success(&self) -> bool {
-        matches!(self, WorkerStatus::Finished { .. })
+        matches!(
+            self,
+            WorkerStatus::Finished { .. } | WorkerStatus::IgnoredExit { .. }
+        )
+    }
+
+    /// The exit code of a program that exited by itself: 0 for a finished
+    /// run, the code of one that exited non-zero, with or without `-i`.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self {
+            WorkerStatus::Finished { .. } => Some(0),
+            WorkerStatus::Exited { code } | WorkerStatus::IgnoredExit { code } => Some(*code),
+            _ => None,
+        }
     }
 
     /// The value the worker returned, right or wrong.
@@ -177,6 +197,9 @@ impl fmt::Display for WorkerStatus {
             WorkerStatus::Panicked { message } => write!(f, "panicked: {message}"),
             WorkerStatus::Killed { signal } => write!(f, "was killed by {signal}"),
             WorkerStatus::Exited { code } => write!(f, "exited with code {code}"),
+            WorkerStatus::IgnoredExit { code } => {
+                write!(f, "exited with code {code}, ignored (-i)")
+            }
             WorkerStatus::Lost { reason } => write!(f, "was lost: {reason}"),
             WorkerStatus::TimedOut {
                 still_running: false,

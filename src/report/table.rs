@@ -5,6 +5,7 @@ use super::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, Column, Table, TimeUnit, thousands};
 use crate::measure::stats::{Summary, median};
+use crate::model::WorkerStatus;
 use crate::verdict::evidence::cores_busy;
 use crate::workload::Workload;
 
@@ -268,15 +269,41 @@ fn block_title(workload: &Workload, measurements: &[Measurement]) -> String {
         (Workload::Sleep { duration }, _) => {
             format!("sleep: {} s per worker", duration.as_secs_f64())
         }
-        (Workload::Command { .. }, Some(_)) => {
-            format!("{workload}: exit status 0 checked in every worker")
-        }
-        (Workload::Command { .. }, None) => format!("{workload}: no run succeeded"),
+        (Workload::Command { .. }, _) => command_title(workload, measurements),
         (Workload::Custom { name, expected }, Some(_)) => format!(
             "custom '{name}': result {} checked in every worker",
             thousands(*expected)
         ),
         (Workload::Custom { name, .. }, None) => format!("custom '{name}': no run succeeded"),
+    }
+}
+
+/// A command's block title: its exit status checked, or the non-zero codes
+/// `-i` let through (hyperfine warns of them too), or that no run
+/// succeeded.
+fn command_title(workload: &Workload, measurements: &[Measurement]) -> String {
+    let runs: Vec<&Measurement> = measurements
+        .iter()
+        .filter(|m| &m.workload == workload && m.succeeded())
+        .collect();
+    let mut ignored: Vec<i32> = runs
+        .iter()
+        .flat_map(|m| &m.outcomes)
+        .filter_map(|o| match o.status {
+            WorkerStatus::IgnoredExit { code } => Some(code),
+            _ => None,
+        })
+        .collect();
+    ignored.sort_unstable();
+    ignored.dedup();
+    let codes = ignored.iter().map(i32::to_string).collect::<Vec<_>>();
+    match (runs.is_empty(), codes.is_empty()) {
+        (true, _) => format!("{workload}: no run succeeded"),
+        (false, true) => format!("{workload}: exit status 0 checked in every worker"),
+        (false, false) => format!(
+            "{workload}: non-zero exit status ignored (-i): {} seen",
+            codes.join(", ")
+        ),
     }
 }
 

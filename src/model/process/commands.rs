@@ -183,7 +183,7 @@ impl Launcher for Commands {
         match exit {
             Exit::Signal(number) => killed_by(number),
             Exit::Code(0) => WorkerStatus::Finished { result: 0 },
-            Exit::Code(_) if self.ignore_failure => WorkerStatus::Finished { result: 0 },
+            Exit::Code(code) if self.ignore_failure => WorkerStatus::IgnoredExit { code },
             Exit::Code(code @ (126 | 127)) => match (&self.shell_text, shell_said(self)) {
                 (Some((shell, text)), Some(said)) => WorkerStatus::Lost {
                     reason: format!(
