@@ -3,11 +3,14 @@
 //! the `--save` file that keeps them as they are made ([`jsonl`]).
 
 pub(crate) mod export;
+mod grid;
 pub(crate) mod jsonl;
 #[cfg(test)]
 mod robustness;
 
 use serde::{Deserialize, Serialize};
+
+pub(crate) use grid::Grid;
 
 use crate::experiment::{Measurement, Plan};
 use crate::machine::Machine;

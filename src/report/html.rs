@@ -4,8 +4,9 @@
 
 use super::plot::{Plot, headline, plots};
 use super::rows::{COLUMNS, Row, rows};
+use super::summary;
 use super::timeline::timelines;
-use super::{Grid, summary};
+use crate::dataset::Grid;
 use crate::dataset::Record;
 use crate::fmt::TimeUnit;
 use crate::workload::Workload;

@@ -1,7 +1,7 @@
 //! The notebook's own table: a header of class names, then one line per
 //! worker count, every number (the count too) in Python's `'{:.6e}'`.
 
-use super::Grid;
+use crate::dataset::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::python_sci;
 

@@ -7,7 +7,7 @@
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 
-use super::Grid;
+use crate::dataset::Grid;
 use crate::dataset::Record;
 use crate::fmt;
 use crate::model::Model;

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Grid;
+use crate::dataset::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, TimeUnit};
 use crate::measure::stats::{Summary, outliers};

@@ -1,7 +1,7 @@
 //! The plain-language summary: what the numbers mean, one line per
 //! (workload, model).
 
-use super::Grid;
+use crate::dataset::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, count};
 use crate::machine::PythonInfo;

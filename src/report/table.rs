@@ -1,7 +1,7 @@
 //! The terminal table: the notebook's numbers made readable, one block per
 //! workload, with speedup and efficiency beside each time.
 
-use super::Grid;
+use crate::dataset::Grid;
 use crate::experiment::Measurement;
 use crate::fmt::{self, Column, Table, TimeUnit, thousands};
 use crate::measure::stats::{Summary, median};

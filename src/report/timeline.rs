@@ -10,9 +10,9 @@
 
 use std::fmt::Write as _;
 
-use super::Grid;
 use super::html::escape;
 use super::plot::{Plot, TITLE_PX, colour, linear_ticks, stem, tick_seconds, trim};
+use crate::dataset::Grid;
 use crate::dataset::Record;
 use crate::experiment::Measurement;
 use crate::fmt;

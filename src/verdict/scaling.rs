@@ -21,11 +21,11 @@ use serde::{Deserialize, Serialize};
 
 use super::bench::{self, doubt};
 use super::evidence::cores_busy;
+use crate::dataset::Grid;
 use crate::dataset::Record;
 use crate::experiment::Measurement;
 use crate::measure::stats::{bootstrap_ratio, median};
 use crate::model::Model;
-use crate::report::Grid;
 use crate::workload::{Workload, WorkloadKind};
 
 /// Resamples of the runs behind each interval: the percentiles 2.5 and
