@@ -82,7 +82,8 @@ mod workload;
 pub use model::process::worker;
 
 pub use experiment::{
-    Experiment, Failure, Measurement, Observer, Plan, Results, RunKind, default_workers,
+    Experiment, Failure, Measurement, Observer, Plan, Results, RunKind, ShellStartup,
+    default_workers,
 };
 pub use machine::logical_cpus;
 pub use measure::memory::MemoryUse;

@@ -177,6 +177,7 @@ fn ignore_failure_times_a_command_that_exits_non_zero() {
             "bench",
             "--cmd",
             "false",
+            "-N",
             "-i",
             "--workers",
             "1,2",
@@ -223,6 +224,53 @@ fn ignore_failure_times_a_command_that_exits_non_zero() {
         export["results"][0]["exit_codes"],
         serde_json::json!([3, 3])
     );
+}
+
+#[test]
+fn the_shells_start_up_is_measured_and_subtracted_as_hyperfine_does() {
+    let run = |extra: &[&str]| {
+        let output = paralab()
+            .args([
+                "bench",
+                "--cmd",
+                "sleep 0.05",
+                "--workers",
+                "1,2",
+                "-r",
+                "3",
+            ])
+            .args(extra)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", stderr(&output));
+        json_of(&output)["measurements"].as_array().unwrap().clone()
+    };
+    for m in run(&[]) {
+        let startup = &m["shell_startup"];
+        let (wall, shell) = (
+            m["wall_s"].as_f64().unwrap(),
+            startup["wall_s"].as_f64().unwrap(),
+        );
+        assert!(shell > 0.0 && startup["runs"].as_u64().unwrap() >= 3, "{m}");
+        // What is left is the sleep itself: never less than its 50 ms by
+        // more than the noise of the subtraction, and no longer than it
+        // was before.
+        assert!(wall > 0.045, "{m}");
+        assert!(shell < 0.05, "{m}");
+    }
+    // Without a shell there is nothing to subtract.
+    assert!(
+        run(&["-N"])
+            .iter()
+            .all(|m| m.get("shell_startup").is_none())
+    );
+    let table = paralab()
+        .args(["bench", "--cmd", "sleep 0.02", "--workers", "1", "-r", "2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("sh's start-up subtracted ("), "{text}");
 }
 
 #[test]

@@ -47,6 +47,48 @@ pub struct Measurement {
     /// past `MPI_Init`), in seconds; never in `wall_s`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub launch_s: Option<f64>,
+    /// The shell's own start-up, already subtracted from `wall_s` and from
+    /// each worker's user and system time, for a command run through a
+    /// shell (hyperfine subtracts it too; `-N` runs without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shell_startup: Option<ShellStartup>,
+}
+
+/// What starting the shell alone costs (`sh -c ''`), measured by the same
+/// model with the same number of workers just before a cell's runs:
+/// medians over the calibration runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ShellStartup {
+    /// The run's wall time.
+    pub wall_s: f64,
+    /// One worker's user time, when the model measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_s: Option<f64>,
+    /// One worker's system time, when the model measures it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system_s: Option<f64>,
+    /// How many runs of the empty command these medians are of.
+    pub runs: usize,
+}
+
+impl ShellStartup {
+    /// The medians of `calibration`, the runs of the empty command that
+    /// succeeded; `None` without one.
+    pub(crate) fn of(calibration: &[Measurement]) -> Option<ShellStartup> {
+        use crate::measure::stats::median;
+        let runs: Vec<&Measurement> = calibration.iter().filter(|m| m.succeeded()).collect();
+        let per_worker = |figure: fn(&WorkerOutcome) -> Option<f64>| {
+            let values: Option<Vec<f64>> =
+                runs.iter().flat_map(|m| &m.outcomes).map(figure).collect();
+            median(&values?)
+        };
+        Some(ShellStartup {
+            wall_s: median(&runs.iter().map(|m| m.wall_s).collect::<Vec<_>>())?,
+            user_s: per_worker(|o| o.user_s),
+            system_s: per_worker(|o| o.system_s),
+            runs: runs.len(),
+        })
+    }
 }
 
 impl Measurement {
@@ -94,6 +136,26 @@ impl Measurement {
         self.outcomes.iter().map(|o| o.cpu_s).sum()
     }
 
+    /// Takes the shell's start-up out of this run's times, as hyperfine
+    /// does: no figure goes below zero, and CPU time is user plus system
+    /// again.
+    pub(crate) fn subtract_shell_startup(&mut self, startup: &ShellStartup) {
+        let less = |figure: &mut Option<f64>, by: Option<f64>| {
+            if let (Some(value), Some(by)) = (figure.as_mut(), by) {
+                *value = (*value - by).max(0.0);
+            }
+        };
+        self.wall_s = (self.wall_s - startup.wall_s).max(0.0);
+        for outcome in &mut self.outcomes {
+            less(&mut outcome.user_s, startup.user_s);
+            less(&mut outcome.system_s, startup.system_s);
+            if let (Some(user), Some(system)) = (outcome.user_s, outcome.system_s) {
+                outcome.cpu_s = Some(user + system);
+            }
+        }
+        self.shell_startup = Some(startup.clone());
+    }
+
     /// `cpu · process:fork · 3 workers`.
     pub fn label(&self) -> String {
         run_label(&self.workload, self.model, self.workers)
@@ -139,6 +201,47 @@ impl Measurement {
             steal_cpus: others.map(|_| 0.0),
             cpu_pressure: None,
             launch_s: None,
+            shell_startup: None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Model;
+
+    #[test]
+    fn the_shells_start_up_is_the_medians_and_leaves_no_figure_below_zero() {
+        let calibration: Vec<Measurement> = [0.002, 0.001, 0.009]
+            .iter()
+            .map(|&wall| {
+                let mut run = Measurement::made_up(Model::THREAD, 2, wall, 0.0, None);
+                for (o, user) in run.outcomes.iter_mut().zip([0.0004, 0.0002]) {
+                    (o.user_s, o.system_s) = (Some(user), Some(0.0001));
+                }
+                run
+            })
+            .collect();
+        let startup = ShellStartup::of(&calibration).unwrap();
+        assert_eq!(startup.wall_s, 0.002);
+        assert_eq!(startup.runs, 3);
+        // Six workers' user times, 0.0002 three times and 0.0004 three
+        // times: their median is halfway.
+        assert!((startup.user_s.unwrap() - 0.0003).abs() < 1e-12);
+        let mut run = Measurement::made_up(Model::THREAD, 2, 0.010, 0.0, None);
+        for (o, user) in run.outcomes.iter_mut().zip([0.005, 0.0001]) {
+            (o.user_s, o.system_s) = (Some(user), Some(0.002));
+        }
+        run.subtract_shell_startup(&startup);
+        assert!((run.wall_s - 0.008).abs() < 1e-12);
+        assert!((run.outcomes[0].user_s.unwrap() - 0.0047).abs() < 1e-12);
+        assert_eq!(run.outcomes[1].user_s, Some(0.0));
+        assert!((run.outcomes[0].cpu_s.unwrap() - (0.0047 + 0.0019)).abs() < 1e-12);
+        assert_eq!(run.shell_startup, Some(startup.clone()));
+        let mut fast = Measurement::made_up(Model::THREAD, 1, 0.001, 0.0, None);
+        fast.subtract_shell_startup(&startup);
+        assert_eq!(fast.wall_s, 0.0);
+        assert_eq!(ShellStartup::of(&[]), None);
     }
 }

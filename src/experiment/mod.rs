@@ -20,6 +20,7 @@ use std::time::Duration;
 use nix::sys::signal::Signal;
 
 pub use measurement::Measurement;
+pub use measurement::ShellStartup;
 pub(crate) use measurement::run_label;
 pub use observer::{Observer, RunKind};
 pub use plan::{Plan, default_workers};

@@ -104,5 +104,6 @@ pub(crate) fn measure(
         steal_cpus: contention.steal_cpus,
         cpu_pressure: contention.cpu_pressure,
         launch_s,
+        shell_startup: None,
     })
 }

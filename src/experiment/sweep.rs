@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use nix::sys::signal::Signal;
 
-use super::{Failure, Measurement, Observer, Plan, Results, RunKind, run_label};
+use super::{Failure, Measurement, Observer, Plan, Results, RunKind, ShellStartup, run_label};
 use crate::measure::stats::{mad, median};
 use crate::model::{Model, ModelError, OnStartFailure, WorkerStatus};
 use crate::sys::stop::StopToken;
@@ -179,6 +179,8 @@ pub(crate) fn sweep(
         dropped: Vec::new(),
         dropped_failure: None,
         kept_going: Vec::new(),
+        startups: HashMap::new(),
+        startup: None,
     };
     let stopped = sweep.walk(plan).err();
     sweep.finish(stopped)
@@ -193,7 +195,19 @@ struct Sweep<'s, 'o> {
     dropped: Vec<Model>,
     dropped_failure: Option<Failure>,
     kept_going: Vec<Failure>,
+    /// The shell start-ups measured so far, by (empty command, model,
+    /// workers): several commands run by one shell share theirs.
+    startups: HashMap<(Workload, Model, usize), Option<ShellStartup>>,
+    /// The start-up subtracted from the current cell's runs.
+    startup: Option<ShellStartup>,
 }
+
+/// The most runs of the empty command that measure a shell's start-up
+/// (hyperfine makes 50 of one; a cell of N workers starts N shells a run).
+const STARTUP_RUNS: usize = 20;
+
+/// The time those runs may take, after the first three.
+const STARTUP_BUDGET: Duration = Duration::from_millis(500);
 
 impl Sweep<'_, '_> {
     /// Every run of the plan; `Err` is the failure that stopped the sweep.
@@ -274,6 +288,7 @@ impl Sweep<'_, '_> {
         expected: u64,
         settings: Option<&CommandSettings>,
     ) -> Result<(), Failure> {
+        self.startup = self.shell_startup(workload, model, workers, settings)?;
         let prepare = |workload: &Workload| match settings.and_then(|s| s.prepare.as_ref()) {
             Some(prepare) => helper("--prepare", prepare, workload, model, workers, settings),
             None => Ok(()),
@@ -305,6 +320,45 @@ impl Sweep<'_, '_> {
         Ok(())
     }
 
+    /// What the shell that runs a command costs to start, with this model
+    /// and this many workers: the medians of up to [`STARTUP_RUNS`] runs
+    /// of its empty command, off the record. `None` for a command without
+    /// a shell, for the other workloads, and when the empty command itself
+    /// fails (the command's own runs then say why).
+    fn shell_startup(
+        &mut self,
+        workload: &Workload,
+        model: Model,
+        workers: usize,
+        settings: Option<&CommandSettings>,
+    ) -> Result<Option<ShellStartup>, Failure> {
+        let Some(empty) =
+            settings.and_then(|s| crate::workload::shell_startup_workload(workload, s))
+        else {
+            return Ok(None);
+        };
+        let key = (empty, model, workers);
+        if let Some(known) = self.startups.get(&key) {
+            return Ok(known.clone());
+        }
+        let mut runs = Vec::new();
+        let mut spent = 0.0;
+        while runs.len() < STARTUP_RUNS && (runs.len() < 3 || spent < STARTUP_BUDGET.as_secs_f64())
+        {
+            self.stop_requested()?;
+            match self.runs.measure(&key.0, model, workers, 0, 0) {
+                Ok(run) if run.succeeded() => {
+                    spent += run.wall_s;
+                    runs.push(run);
+                }
+                _ => break,
+            }
+        }
+        let startup = ShellStartup::of(&runs);
+        self.startups.insert(key, startup.clone());
+        Ok(startup)
+    }
+
     /// One warm-up or timed run, its measurement kept (a timed one, or a
     /// failed warm-up) and observed.
     fn one_run(
@@ -323,7 +377,7 @@ impl Sweep<'_, '_> {
             RunKind::Timed(k, _) => k,
             RunKind::Warmup(..) => 0,
         };
-        let measurement = match self.runs.measure(workload, model, workers, run, expected) {
+        let mut measurement = match self.runs.measure(workload, model, workers, run, expected) {
             Ok(measurement) => measurement,
             Err(error) => {
                 // A refusal caused by the stop itself is the stop.
@@ -342,6 +396,9 @@ impl Sweep<'_, '_> {
                 };
             }
         };
+        if let Some(startup) = &self.startup {
+            measurement.subtract_shell_startup(startup);
+        }
         // A run cut short by a stop is not a result.
         if !measurement.succeeded() {
             self.stop_requested()?;
@@ -548,6 +605,7 @@ mod tests {
                 steal_cpus: None,
                 cpu_pressure: None,
                 launch_s: None,
+                shell_startup: None,
             })
         }
     }

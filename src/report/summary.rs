@@ -557,10 +557,16 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
     let interval = interval.map_or_else(String::new, |(low, high)| {
         format!(", 95% interval ×{low:.2}–×{high:.2}")
     });
-    let mut text = format!(
-        "{name}: {n} workers took {ratio:.2}× as long as 1 → {} (speedup ×{speedup:.2}{interval})",
-        verdict.text
-    );
+    let mut text = if ratio.is_finite() && ratio > 0.0 {
+        format!(
+            "{name}: {n} workers took {ratio:.2}× as long as 1 → {} (speedup ×{speedup:.2}{interval})",
+            verdict.text
+        )
+    } else {
+        // A time of 0 (a command no slower than its shell's start-up once
+        // that is subtracted) has no ratio to print.
+        format!("{name}: {n} workers → {}", verdict.text)
+    };
     if kind == WorkloadKind::Cpu
         && let Some(over) = measured.filter(|&m| m > cpus).max()
     {
@@ -613,6 +619,7 @@ mod tests {
             steal_cpus: None,
             cpu_pressure: None,
             launch_s: None,
+            shell_startup: None,
         }
     }
 

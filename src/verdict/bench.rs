@@ -45,6 +45,17 @@ impl Column<'_> {
         walls(self.runs(workers))
     }
 
+    /// What gives a run more to time, for this workload: more
+    /// iterations of a loop, more work for a program or a closure.
+    fn more_work(&self) -> &'static str {
+        match self.kind {
+            WorkloadKind::Cpu => "use more iterations",
+            WorkloadKind::Sleep => "use a longer --sleep",
+            WorkloadKind::Command => "give the command more work per run",
+            WorkloadKind::Custom => "give the closure more work per run",
+        }
+    }
+
     /// The CPUs `workers` workers could keep busy, when the workload is
     /// known to compute: min(N, CPUs) for cpu, and for a program or a
     /// closure that kept a CPU busy alone. `None`: it waits, no CPU needed.
@@ -117,16 +128,16 @@ pub(crate) fn doubt(column: &Column<'_>, workers: usize) -> Option<String> {
     }
     let (one, at_n) = (column.walls(1), column.walls(workers));
     if let Some(reason) = too_short(&one).or_else(|| too_short(&at_n)) {
-        return Some(format!("{reason}; use more iterations"));
+        return Some(format!("{reason}; {}", column.more_work()));
     }
     if let Some((s, interval)) = speedup(&one, &at_n, workers)
         && let Some(reason) = impossible_speedup(s, interval, workers, column.possible(workers))
     {
-        return Some(format!("{reason}; use more iterations or --runs"));
+        return Some(format!("{reason}; {} or --runs", column.more_work()));
     }
     runs_disagree(&one)
         .or_else(|| runs_disagree(&at_n))
-        .map(|reason| format!("{reason}; use more iterations or --runs"))
+        .map(|reason| format!("{reason}; {} or --runs", column.more_work()))
 }
 
 /// What `workers` workers did compared with one, as a verdict: for cpu
@@ -152,7 +163,8 @@ pub(crate) fn scaling(column: &Column<'_>, workers: usize) -> Option<Verdict> {
             && let Some(reason) = impossible_speedup(s, i, n, column.possible(n))
         {
             return Some(inconclusive(format!(
-                "{reason}; use more iterations or --runs"
+                "{reason}; {} or --runs",
+                column.more_work()
             )));
         }
     }
@@ -221,9 +233,10 @@ pub(crate) fn sharing(column: &Column<'_>, workers: usize) -> Option<Verdict> {
     let off = ratio / fair - 1.0;
     if off < -NEAR_FAIR {
         return Some(inconclusive(format!(
-            "{} less time than sharing {} CPUs fairly allows, which only more CPUs could give, though within the runs' noise; use more iterations or --runs",
+            "{} less time than sharing {} CPUs fairly allows, which only more CPUs could give, though within the runs' noise; {} or --runs",
             crate::fmt::percent(-off),
-            column.cpus
+            column.cpus,
+            column.more_work()
         )));
     }
     if off <= NEAR_FAIR {

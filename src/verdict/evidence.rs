@@ -460,6 +460,7 @@ mod tests {
             steal_cpus: Some(0.0),
             cpu_pressure: None,
             launch_s: None,
+            shell_startup: None,
         }
     }
 

@@ -10,6 +10,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+use super::Workload;
+
 /// Splits `text` into a program and its arguments, as `sh` would.
 pub(crate) fn parse_command(text: &str) -> Result<Vec<String>, String> {
     let words = shlex::split(text).ok_or_else(|| {
@@ -164,6 +166,32 @@ pub(crate) fn substitute_parameters(
         out = out.replace(&format!("{{{name}}}"), value);
     }
     out
+}
+
+/// The empty command run by the shell that runs `workload`
+/// (`[SHELL, -c, ""]`): what the shell's start-up alone costs, which
+/// hyperfine measures and subtracts. `None` for a command run without a
+/// shell (`-N`) and for the other workloads.
+pub(crate) fn shell_startup_workload(
+    workload: &Workload,
+    settings: &CommandSettings,
+) -> Option<Workload> {
+    let Workload::Command { argv, .. } = workload else {
+        return None;
+    };
+    settings.shell.as_ref()?;
+    let [shell_words @ .., dash_c, _text] = argv.as_slice() else {
+        return None;
+    };
+    (dash_c == "-c").then(|| Workload::Command {
+        argv: shell_words
+            .iter()
+            .cloned()
+            .chain([dash_c.clone(), String::new()])
+            .collect(),
+        name: None,
+        parameters: Default::default(),
+    })
 }
 
 /// Runs a `--prepare`, `--setup` or `--cleanup` command through the shell
@@ -398,6 +426,37 @@ mod tests {
         let binary = file("binary", b"\x7fELF\x02\x01\x01\0");
         assert!(resolve_program(&binary).is_ok());
         assert!(resolve_program("sh").is_ok());
+    }
+
+    #[test]
+    fn the_shells_empty_command_keeps_the_shell_and_drops_the_text() {
+        let command = Workload::Command {
+            argv: vec!["bash".into(), "-e".into(), "-c".into(), "make -j{n}".into()],
+            name: Some("make".into()),
+            parameters: [("n".to_string(), "2".to_string())].into(),
+        };
+        let shell = CommandSettings {
+            shell: Some("bash -e".into()),
+            ..CommandSettings::default()
+        };
+        let Some(Workload::Command {
+            argv,
+            name,
+            parameters,
+        }) = shell_startup_workload(&command, &shell)
+        else {
+            panic!("a command through a shell has an empty command");
+        };
+        assert_eq!(argv, ["bash", "-e", "-c", ""]);
+        assert_eq!((name, parameters.len()), (None, 0));
+        assert_eq!(
+            shell_startup_workload(&command, &CommandSettings::default()),
+            None
+        );
+        assert_eq!(
+            shell_startup_workload(&Workload::Cpu { iters: 1 }, &shell),
+            None
+        );
     }
 
     #[test]

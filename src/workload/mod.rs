@@ -28,7 +28,7 @@ pub use command::ProgramError;
 pub(crate) use command::display as display_command;
 pub(crate) use command::{
     CommandSettings, OutputTo, choose, first_program, parse_command, resolve_program, run_helper,
-    settings, shell_syntax, substitute, substitute_parameters,
+    settings, shell_startup_workload, shell_syntax, substitute, substitute_parameters,
 };
 pub(crate) use cpu::{DEFAULT_ITERS, cpu_func, cpu_reference, cpu_step};
 pub(crate) use sleep::{DEFAULT_SLEEP, nanos, sleep_for};
