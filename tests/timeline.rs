@@ -85,18 +85,42 @@ fn plot(dir: &Path, lines: &[Value]) -> BTreeMap<String, String> {
 
 /// A worker's bar: its left edge, width and opacity, in worker order.
 fn bars(svg: &str) -> Vec<(f64, f64, f64)> {
+    titled_rects(svg, |t| {
+        t.starts_with("worker") && !t.contains("held the lock")
+    })
+    .into_iter()
+    .map(|(x, width, opacity, _)| (x, width, opacity.unwrap()))
+    .collect()
+}
+
+/// The turns drawn solid over the bars: left edge, width, and the
+/// worker's row (its y).
+fn turns(svg: &str) -> Vec<(f64, f64, f64)> {
+    titled_rects(svg, |t| t.contains("held the lock"))
+        .into_iter()
+        .map(|(x, width, _, y)| (x, width, y))
+        .collect()
+}
+
+/// The rectangles whose title `wanted` accepts: x, width, fill-opacity
+/// and y.
+fn titled_rects(svg: &str, wanted: impl Fn(&str) -> bool) -> Vec<(f64, f64, Option<f64>, f64)> {
     let document = roxmltree::Document::parse(svg).expect("well-formed SVG");
     document
         .descendants()
         .filter(|n| n.has_tag_name("rect"))
         .filter(|n| {
-            n.children().any(|c| {
-                c.has_tag_name("title") && c.text().is_some_and(|t| t.starts_with("worker"))
-            })
+            n.children()
+                .any(|c| c.has_tag_name("title") && c.text().is_some_and(&wanted))
         })
         .map(|n| {
-            let number = |name: &str| n.attribute(name).unwrap().parse::<f64>().unwrap();
-            (number("x"), number("width"), number("fill-opacity"))
+            let number = |name: &str| n.attribute(name).map(|v| v.parse::<f64>().unwrap());
+            (
+                number("x").unwrap(),
+                number("width").unwrap(),
+                number("fill-opacity"),
+                number("y").unwrap(),
+            )
         })
         .collect()
 }
@@ -232,4 +256,43 @@ fn a_real_run_has_a_bar_per_worker() {
         assert!(w > 1.0);
         assert_eq!(opacity, 1.0);
     }
+}
+
+/// A real run of the gil model: each worker's bar is pale, the turns in
+/// which it held the lock solid over it, and no two workers' turns
+/// overlap (to the pixel): the serialisation is seen.
+#[test]
+fn the_gil_models_turns_are_drawn_and_never_overlap() {
+    let dir = tempfile::tempdir().unwrap();
+    paralab()
+        .current_dir(dir.path())
+        .args(["20000000", "--workloads", "cpu", "--models", "gil"])
+        .args(["--workers", "1,2", "--runs", "1", "-q"])
+        .args(["--plot", "plots"])
+        .assert()
+        .success();
+    let svg = std::fs::read_to_string(dir.path().join("plots/timeline-cpu-gil-n2.svg")).unwrap();
+    let bars = bars(&svg);
+    assert_eq!(bars.len(), 2, "{svg}");
+    assert!(
+        bars.iter().all(|&(_, _, opacity)| opacity < 0.5),
+        "{bars:?}"
+    );
+    let mut turns = turns(&svg);
+    let rows: std::collections::BTreeSet<u64> = turns.iter().map(|t| t.2 as u64).collect();
+    assert_eq!(rows.len(), 2, "both workers had turns: {turns:?}");
+    turns.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for pair in turns.windows(2) {
+        let (first, next) = (pair[0], pair[1]);
+        assert!(
+            next.0 >= first.0 + first.1 - 1.0,
+            "turns overlap: {first:?} {next:?}"
+        );
+    }
+    let text = texts(&svg);
+    assert!(
+        text.contains("Solid: a worker held the global lock")
+            && text.contains("waited for its turn"),
+        "{text}"
+    );
 }

@@ -23,10 +23,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
+use super::outcome::MAX_HELD_SLICES;
 use super::{
     DEFAULT_SWITCH_INTERVAL, Job, Model, ModelError, RunContext, RunOutput, Runner, WorkerOutcome,
     thread,
 };
+use crate::measure::clock::MonoTime;
 use crate::workload::{Workload, WorkloadKind, cpu_step, nanos};
 
 /// Iterations of the cpu loop between two checks for a drop request:
@@ -63,7 +65,8 @@ impl Runner for GilThreads {
 }
 
 /// Starts `workers` threads that share one [`Gil`] with the given switch
-/// interval, and joins them.
+/// interval, and joins them; each outcome says when its worker held the
+/// lock, so a timeline shows the turns.
 fn run(
     job: Job,
     workers: usize,
@@ -71,27 +74,80 @@ fn run(
     context: &RunContext,
 ) -> Result<Vec<WorkerOutcome>, ModelError> {
     let gil = Arc::new(Gil::new(switch_interval));
-    thread::run_threads(workers, context, move |_| {
-        gil.acquire();
+    let logs: Arc<Mutex<Vec<Held>>> = Arc::new(Mutex::new(vec![Held::default(); workers]));
+    let kept = Arc::clone(&logs);
+    let outcomes = thread::run_threads(workers, context, move |index| {
+        let mut held = Held::default();
+        held.acquire(&gil);
         let result = match &job {
-            Job::Builtin(Workload::Cpu { iters }) => cpu_under(&gil, *iters),
+            Job::Builtin(Workload::Cpu { iters }) => cpu_under(&gil, *iters, &mut held),
             Job::Builtin(Workload::Sleep { duration }) => {
-                gil.release();
+                held.release(&gil);
                 std::thread::sleep(*duration);
-                gil.acquire();
+                held.acquire(&gil);
                 nanos(*duration)
             }
             other => other.run(),
         };
-        gil.release();
+        held.release(&gil);
+        kept.lock().unwrap_or_else(PoisonError::into_inner)[index] = held;
         result
-    })
+    })?;
+    let logs = std::mem::take(&mut *logs.lock().unwrap_or_else(PoisonError::into_inner));
+    Ok(outcomes
+        .into_iter()
+        .zip(logs)
+        .map(|(outcome, held)| outcome.with_held(held.seconds_since(context.t0)))
+        .collect())
+}
+
+/// When one worker held the lock: the lock's own acquire and release,
+/// noting the time of each (two clock reads a switch interval).
+#[derive(Clone, Debug, Default)]
+struct Held {
+    spans: Vec<[MonoTime; 2]>,
+    since: Option<MonoTime>,
+}
+
+impl Held {
+    fn acquire(&mut self, gil: &Gil) {
+        gil.acquire();
+        self.since = Some(MonoTime::now());
+    }
+
+    fn release(&mut self, gil: &Gil) {
+        self.note_end();
+        gil.release();
+    }
+
+    /// [`Gil::switch`], noted: the span ends before the lock is dropped
+    /// and the next begins once it is taken again.
+    fn switch(&mut self, gil: &Gil) {
+        self.note_end();
+        gil.switch();
+        self.since = Some(MonoTime::now());
+    }
+
+    fn note_end(&mut self) {
+        if let Some(since) = self.since.take()
+            && self.spans.len() < MAX_HELD_SLICES
+        {
+            self.spans.push([since, MonoTime::now()]);
+        }
+    }
+
+    fn seconds_since(&self, t0: MonoTime) -> Vec<[f64; 2]> {
+        self.spans
+            .iter()
+            .map(|[from, to]| [from.seconds_since(t0), to.seconds_since(t0)])
+            .collect()
+    }
 }
 
 /// The notebook's `cpu_func(1, iters)`, giving the lock away whenever
 /// another worker has waited a switch interval for it. Same result as
 /// [`crate::workload::cpu_func`].
-fn cpu_under(gil: &Gil, iters: u64) -> u64 {
+fn cpu_under(gil: &Gil, iters: u64, held: &mut Held) -> u64 {
     let iters = std::hint::black_box(iters);
     let mut result = 1;
     let mut i = 0;
@@ -102,7 +158,7 @@ fn cpu_under(gil: &Gil, iters: u64) -> u64 {
         }
         i = end;
         if gil.drop_requested() {
-            gil.switch();
+            held.switch(gil);
         }
     }
     std::hint::black_box(result)
@@ -204,7 +260,7 @@ mod tests {
     fn the_sliced_loop_gives_the_notebooks_results() {
         let gil = Gil::new(Duration::from_millis(5));
         for (iters, expected) in [(0, 1), (3, 795), (1000, 9_707_240), (100_000, 5_346_240)] {
-            assert_eq!(cpu_under(&gil, iters), expected);
+            assert_eq!(cpu_under(&gil, iters, &mut Held::default()), expected);
         }
     }
 
@@ -227,6 +283,38 @@ mod tests {
         gil.switch();
         gil.release();
         waiter.join().unwrap();
+    }
+
+    #[test]
+    fn the_outcomes_say_when_each_worker_held_the_lock_never_two_at_once() {
+        use crate::{Experiment, Plan};
+        let plan = Plan {
+            workloads: vec![Workload::Cpu { iters: 20_000_000 }],
+            models: vec![Model::GIL],
+            workers: vec![2],
+            runs: 1,
+            warmup: 0,
+        };
+        let results = Experiment::new(plan).run();
+        let run = &results.measurements[0];
+        assert!(run.succeeded(), "{run:?}");
+        let mut spans: Vec<[f64; 2]> = Vec::new();
+        for outcome in &run.outcomes {
+            let (start, end) = (outcome.start_s.unwrap(), outcome.end_s.unwrap());
+            assert!(!outcome.held_s.is_empty());
+            for &[from, to] in &outcome.held_s {
+                assert!(start <= from && from <= to && to <= end, "{outcome:?}");
+            }
+            spans.extend(&outcome.held_s);
+        }
+        spans.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        for pair in spans.windows(2) {
+            assert!(pair[0][1] <= pair[1][0], "two holders at once: {pair:?}");
+        }
+        // The lock changed hands: the first holder did not keep it to
+        // the end (each computes for tens of milliseconds, the interval
+        // is 5 ms).
+        assert!(run.outcomes.iter().any(|o| o.held_s.len() > 1), "{run:?}");
     }
 
     #[test]

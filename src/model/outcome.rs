@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::measure::cpu::CpuUsage;
 
+/// The most spans of holding a global lock kept per worker and run: a
+/// 5 ms switch interval gives 200 a second, so this keeps a minute.
+pub(crate) const MAX_HELD_SLICES: usize = 12_000;
+
 /// What one worker did in one run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WorkerOutcome {
@@ -36,6 +40,12 @@ pub struct WorkerOutcome {
     /// several (an MPI rank); absent for the others, which run here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub host: Option<String>,
+    /// When the worker held a global lock that let one worker compute at
+    /// a time (the `gil` model), as `[from, to]` in seconds after the run
+    /// started, in order; the first [`MAX_HELD_SLICES`] only. Empty for
+    /// the models without one.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub held_s: Vec<[f64; 2]>,
     /// How the worker ended.
     #[serde(flatten)]
     pub status: WorkerStatus,
@@ -62,8 +72,14 @@ impl WorkerOutcome {
             voluntary_switches: None,
             involuntary_switches: None,
             host: None,
+            held_s: Vec::new(),
             status,
         }
+    }
+
+    /// The outcome with the spans in which it held a global lock.
+    pub(crate) fn with_held(self, held_s: Vec<[f64; 2]>) -> WorkerOutcome {
+        WorkerOutcome { held_s, ..self }
     }
 
     /// The outcome with the host the worker ran on.

@@ -35,6 +35,9 @@ const ROW: f64 = 22.0;
 const MAX_BARS: f64 = 480.0;
 /// The smallest row a worker's name is written beside (font 12 px).
 const NAMED_ROW: f64 = 14.0;
+/// The opacity of a bar whose worker took turns at a global lock: the
+/// turns are drawn solid over it.
+const HELD_BACKGROUND: f64 = 0.22;
 
 /// Every timeline of `record`: for each workload and model, at the CPUs'
 /// count (or the largest count under it) and at the largest count run.
@@ -267,17 +270,34 @@ fn draw(
                 (run.wall_s, 0.3)
             }
         };
+        // A worker that took turns at a global lock: its span pale, the
+        // turns in which it held the lock solid over it.
+        let turns = !outcome.held_s.is_empty();
         let _ = writeln!(
             svg,
             "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"{fill}\" \
-             fill-opacity=\"{opacity}\"><title>worker {}: {} to {}</title></rect>",
+             fill-opacity=\"{}\"><title>worker {}: {} to {}</title></rect>",
             x(start),
             y + (row - bar) / 2.0,
             (x(end.max(start)) - x(start)).max(1.0),
+            if turns { HELD_BACKGROUND } else { opacity },
             outcome.worker,
             fmt::seconds(start),
             fmt::seconds(end),
         );
+        for [from, to] in merged_turns(&outcome.held_s, x_end / plot_width) {
+            let _ = writeln!(
+                svg,
+                "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"{fill}\">\
+                 <title>worker {} held the lock: {} to {}</title></rect>",
+                x(from),
+                y + (row - bar) / 2.0,
+                (x(to) - x(from)).max(0.5),
+                outcome.worker,
+                fmt::seconds_fine(from),
+                fmt::seconds_fine(to),
+            );
+        }
     }
     // The run's end: the last worker reaped or joined.
     let _ = write!(
@@ -303,6 +323,20 @@ fn draw(
     }
     svg.push_str("</svg>\n");
     svg
+}
+
+/// A worker's turns at the lock as drawn: turns less than a pixel
+/// (`pixel`, in seconds) apart become one rectangle, so that a thousand
+/// turns on a short axis stay a readable, small picture.
+fn merged_turns(held: &[[f64; 2]], pixel: f64) -> Vec<[f64; 2]> {
+    let mut merged: Vec<[f64; 2]> = Vec::new();
+    for &[from, to] in held {
+        match merged.last_mut() {
+            Some(last) if from - last[1] < pixel => last[1] = last[1].max(to),
+            _ => merged.push([from, to]),
+        }
+    }
+    merged
 }
 
 /// The lines under the bars: what they add up to, and what is missing.
@@ -336,6 +370,23 @@ fn notes(run: &Measurement, alone: Option<f64>, unended: usize, unstarted: usize
             fmt::seconds(run.wall_s)
         )),
     }
+    let turns: usize = run.outcomes.iter().map(|o| o.held_s.len()).sum();
+    if turns > 0 {
+        let held: f64 = run
+            .outcomes
+            .iter()
+            .flat_map(|o| &o.held_s)
+            .map(|[from, to]| to - from)
+            .sum();
+        let pale = match run.workload {
+            Workload::Sleep { .. } => "it slept, which releases the lock, as time.sleep does",
+            _ => "it waited for its turn",
+        };
+        notes.push(format!(
+            "Solid: a worker held the global lock ({turns} turns, {} of the run in all); pale: {pale}.",
+            fmt::percent(held / run.wall_s)
+        ));
+    }
     if unended > 0 {
         notes.push(format!(
             "The end of {} was not recorded: faint bars run to the run's end.",
@@ -354,6 +405,14 @@ fn notes(run: &Measurement, alone: Option<f64>, unended: usize, unstarted: usize
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn turns_closer_than_a_pixel_are_drawn_as_one() {
+        let held = [[0.0, 1.0], [1.05, 2.0], [3.0, 4.0]];
+        assert_eq!(merged_turns(&held, 0.1), [[0.0, 2.0], [3.0, 4.0]]);
+        assert_eq!(merged_turns(&held, 0.01), held);
+        assert!(merged_turns(&[], 0.1).is_empty());
+    }
 
     #[test]
     fn labels_become_file_names() {
