@@ -780,3 +780,43 @@ fn sleeping_python_bench(model: &str, python: &std::path::Path) -> std::process:
         .stderr(std::process::Stdio::null());
     bench
 }
+
+/// CPython's threads under the GIL take turns, and the samples of when
+/// each ran show it: every worker has turns within its own work, and
+/// together they ran about one at a time (two CPUs, yet far less than
+/// twice the run). An interpreter without a GIL is not sampled.
+#[test]
+fn py_threads_turns_at_the_gil_are_sampled() {
+    let Some(python) = common::python3() else {
+        return;
+    };
+    let output = paralab()
+        .args(["--workloads", "cpu", "--models", "py-thread"])
+        .args(["--python-iters", "2000000", "--workers", "2", "-r", "1"])
+        .arg("--python-exe")
+        .arg(&python)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let doc = common::json_of(&output);
+    let run = &doc["measurements"][0];
+    if doc["machine"]["python"]["gil_enabled"] == false {
+        return common::skip("this python3 has no GIL");
+    }
+    let wall = run["wall_s"].as_f64().unwrap();
+    let mut held = 0.0;
+    for worker in run["outcomes"].as_array().unwrap() {
+        let (start, end) = (
+            worker["start_s"].as_f64().unwrap(),
+            worker["end_s"].as_f64().unwrap(),
+        );
+        let turns = worker["held_s"].as_array().unwrap();
+        assert!(turns.len() >= 3, "{worker}");
+        for turn in turns {
+            let (from, to) = (turn[0].as_f64().unwrap(), turn[1].as_f64().unwrap());
+            assert!(start <= from && from < to && to <= end, "{worker}");
+            held += to - from;
+        }
+    }
+    assert!(held < 1.5 * wall, "held {held} s in a run of {wall} s: {run}");
+}

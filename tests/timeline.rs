@@ -291,7 +291,7 @@ fn the_gil_models_turns_are_drawn_and_never_overlap() {
     }
     let text = texts(&svg);
     assert!(
-        text.contains("Solid: a worker held the global lock")
+        text.contains("Solid: the worker held the global lock")
             && text.contains("waited for its turn"),
         "{text}"
     );

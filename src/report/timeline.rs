@@ -27,8 +27,10 @@ const LEFT: f64 = 100.0;
 const RIGHT: f64 = 40.0;
 /// Room above the bars for the title.
 const TOP: f64 = 52.0;
-/// Room under the bars for the axis, its title and the notes.
-const BOTTOM: f64 = 106.0;
+/// Room under the bars for the axis and its title, above the notes.
+const AXIS_ROOM: f64 = 66.0;
+/// Height of one line of notes under the axis.
+const NOTE_LINE: f64 = 18.0;
 /// Height given to one worker's row while the rows fit in [`MAX_BARS`].
 const ROW: f64 = 22.0;
 /// The most height the bars may take, however many workers there are.
@@ -194,7 +196,14 @@ fn draw(
     let workers = run.outcomes.len().max(1) + reference;
     let row = (MAX_BARS / workers as f64).min(ROW);
     let bars_height = row * workers as f64;
-    let height = TOP + bars_height + BOTTOM;
+    let unstarted = run.outcomes.iter().filter(|o| o.start_s.is_none()).count();
+    let unended = run
+        .outcomes
+        .iter()
+        .filter(|o| o.start_s.is_some() && o.end_s.is_none())
+        .count();
+    let notes = notes(run, alone, unended, unstarted);
+    let height = TOP + bars_height + AXIS_ROOM + NOTE_LINE * notes.len() as f64;
     let ends = run.outcomes.iter().filter_map(|o| o.end_s);
     let span = ends
         .fold(run.wall_s, f64::max)
@@ -242,8 +251,6 @@ fn draw(
             fmt::seconds(alone),
         );
     }
-    let mut unended = 0;
-    let mut unstarted = 0;
     for (i, outcome) in run.outcomes.iter().enumerate() {
         let y = TOP + (i + reference) as f64 * row;
         let bar = (row * 0.7).max(1.0);
@@ -258,21 +265,17 @@ fn draw(
             );
         }
         let Some(start) = outcome.start_s else {
-            unstarted += 1;
             continue;
         };
         // A worker whose end is not known is drawn faint up to the run's
         // end: it ended at some time before the run did.
         let (end, opacity) = match outcome.end_s {
             Some(end) => (end, 1.0),
-            None => {
-                unended += 1;
-                (run.wall_s, 0.3)
-            }
+            None => (run.wall_s, 0.3),
         };
         // A worker that took turns at a global lock: its span pale, the
         // turns in which it held the lock solid over it.
-        let turns = !outcome.held_s.is_empty();
+        let turns = run.outcomes.iter().any(|o| !o.held_s.is_empty());
         let _ = writeln!(
             svg,
             "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"{fill}\" \
@@ -313,11 +316,11 @@ fn draw(
         LEFT + plot_width / 2.0,
         axis_y + 42.0,
     );
-    for (i, note) in notes(run, alone, unended, unstarted).iter().enumerate() {
+    for (i, note) in notes.iter().enumerate() {
         let _ = writeln!(
             svg,
             "<text x=\"16\" y=\"{:.1}\" font-size=\"13\" fill=\"#333\">{}</text>",
-            axis_y + 66.0 + 18.0 * i as f64,
+            axis_y + AXIS_ROOM + NOTE_LINE * i as f64,
             escape(note)
         );
     }
@@ -378,14 +381,33 @@ fn notes(run: &Measurement, alone: Option<f64>, unended: usize, unstarted: usize
             .flat_map(|o| &o.held_s)
             .map(|[from, to]| to - from)
             .sum();
-        let pale = match run.workload {
-            Workload::Sleep { .. } => "it slept, which releases the lock, as time.sleep does",
-            _ => "it waited for its turn",
+        let lock = if run.model.is_python() {
+            "the GIL"
+        } else {
+            "the lock"
         };
-        notes.push(format!(
-            "Solid: a worker held the global lock ({turns} turns, {} of the run in all); pale: {pale}.",
+        let pale = match run.workload {
+            Workload::Sleep { .. } => {
+                format!("the worker slept, which releases {lock}, as time.sleep does")
+            }
+            _ => format!("the worker waited for its turn at {lock}"),
+        };
+        let share = format!(
+            "{}, {} of the run in all",
+            fmt::count(turns, "turn"),
             fmt::percent(held / run.wall_s)
-        ));
+        );
+        if run.model.is_python() {
+            // Sampled from outside: a thread seen running under the GIL
+            // is the one that holds it.
+            notes.push(format!(
+                "Solid: the thread ran, which under the GIL means it held it ({share}; seen in /proc every {} ms).",
+                crate::measure::running::SAMPLE_EVERY.as_millis(),
+            ));
+        } else {
+            notes.push(format!("Solid: the worker held the global lock ({share})."));
+        }
+        notes.push(format!("Pale: {pale}."));
     }
     if unended > 0 {
         notes.push(format!(

@@ -30,6 +30,7 @@ use nix::sys::signal::Signal;
 use super::{
     MemoryProbe, Model, ModelError, RunContext, RunOutput, Runner, StartMethod, WorkerOutcome,
 };
+use crate::measure::running::{RunningSampler, RunningSpans};
 use crate::sys::children::GroupChild;
 use crate::sys::stop::StopToken;
 use crate::sys::watchdog::Watchdog;
@@ -73,6 +74,17 @@ pub(crate) fn run_in_group(
     timeout: Option<Duration>,
     stop: &StopToken,
 ) -> io::Result<GroupOutput> {
+    run_in_group_watching(command, timeout, stop, false).map(|(output, _)| output)
+}
+
+/// [`run_in_group`], and, when `threads` is set, when each of the
+/// program's threads was running, sampled while it ran.
+pub(crate) fn run_in_group_watching(
+    command: &mut Command,
+    timeout: Option<Duration>,
+    stop: &StopToken,
+    threads: bool,
+) -> io::Result<(GroupOutput, RunningSpans)> {
     let deadline = timeout.map(|timeout| Instant::now() + timeout);
     let child = GroupChild::spawn(
         command
@@ -81,14 +93,19 @@ pub(crate) fn run_in_group(
             .stderr(Stdio::piped()),
     )?;
     let watchdog = Watchdog::start(&[child.id()], deadline);
+    let sampler = threads.then(|| RunningSampler::start(child.id()));
     // Also kills what the program left in its group.
     let output = child.wait_with_output();
+    let running = sampler.map(RunningSampler::stop).unwrap_or_default();
     let timed_out = watchdog.stop();
-    Ok(GroupOutput {
-        output: output?,
-        timed_out,
-        interrupted: stop.requested(),
-    })
+    Ok((
+        GroupOutput {
+            output: output?,
+            timed_out,
+            interrupted: stop.requested(),
+        },
+        running,
+    ))
 }
 
 /// The `process` model: each worker a process of its own.

@@ -138,7 +138,8 @@ def timed(index, workload, amount):
     start = time.monotonic_ns()
     result = work(workload, amount)
     end = time.monotonic_ns()
-    report = {"worker": index, "result": result, "start_ns": start, "end_ns": end}
+    report = {"worker": index, "result": result, "start_ns": start, "end_ns": end,
+              "tid": threading.get_native_id()}
     report.update(usage_between(before, thread_usage()))
     return report
 

@@ -22,7 +22,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::model::process::{GroupOutput, run_in_group};
+use crate::measure::running::RunningSpans;
+use crate::model::process::{GroupOutput, run_in_group, run_in_group_watching};
 use crate::model::{
     Language, MemoryProbe, Model, ModelError, OnStartFailure, RunContext, RunOutput, Runner,
     StartMethod, WorkerOutcome, WorkerStatus,
@@ -307,6 +308,9 @@ struct WorkerReport {
     // Named only for a task that ran on another machine.
     #[serde(default)]
     host: Option<String>,
+    // The thread's id (threading.get_native_id()), to find its samples.
+    #[serde(default)]
+    tid: Option<i32>,
     // CPU counters, where Python could read them (see the driver).
     #[serde(default)]
     user_s: Option<f64>,
@@ -561,10 +565,19 @@ impl Python {
             .args([amount.to_string(), workers.to_string()])
             .current_dir("/")
             .env(PARENT_PID_VAR, std::process::id().to_string());
-        let ran =
-            run_in_group(&mut driver, timeout, stop).map_err(|cause| PythonError::NotFound {
-                exe: self.exe.display().to_string(),
-                cause,
+        // Threads behind a GIL take turns at it: when each ran is sampled,
+        // for the timeline (a waiter for the GIL sleeps, its holder runs).
+        // Elsewhere there are no turns to draw, or (asyncio) one thread
+        // runs every task.
+        let turns = workers > 1
+            && self.gil_enabled()
+            && matches!(model, PyModel::Thread | PyModel::ThreadPool);
+        let (ran, running) =
+            run_in_group_watching(&mut driver, timeout, stop, turns).map_err(|cause| {
+                PythonError::NotFound {
+                    exe: self.exe.display().to_string(),
+                    cause,
+                }
             })?;
         if let Some(signal) = ran.interrupted {
             return Err(PythonError::Interrupted(signal.as_str()));
@@ -594,7 +607,7 @@ impl Python {
                 stderr: last_lines(&String::from_utf8_lossy(&output.stderr), 5),
             });
         }
-        let run = parse_report(&String::from_utf8_lossy(&output.stdout), workers)?;
+        let run = parse_report(&String::from_utf8_lossy(&output.stdout), workers, &running)?;
         self.record_driver_gil(run.gil_enabled);
         Ok(run)
     }
@@ -847,7 +860,13 @@ impl Runner for PyFamily {
 
 /// Reads the driver's JSON report into outcomes, one per worker; a worker
 /// missing from the report is lost, a report naming unknown workers is garbage.
-fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
+/// The driver's report, read; `running` (the driver's threads, sampled
+/// while it ran) gives each worker thread its turns at the GIL.
+fn parse_report(
+    stdout: &str,
+    workers: usize,
+    running: &RunningSpans,
+) -> Result<PyRun, PythonError> {
     let garbage = |problem: String| PythonError::Garbage {
         problem,
         excerpt: excerpt(stdout),
@@ -878,6 +897,17 @@ fn parse_report(stdout: &str, workers: usize) -> Result<PyRun, PythonError> {
         let offset = |ns: u64| (ns as f64 - report.t0_ns as f64) / 1e9;
         slot.start_s = w.start_ns.map(offset);
         slot.end_s = w.end_ns.map(offset);
+        if let (Some(spans), Some(start), Some(end)) =
+            (w.tid.and_then(|t| running.get(&t)), w.start_ns, w.end_ns)
+        {
+            slot.held_s = spans
+                .iter()
+                .map(|&[from, to]| [from.max(start), to.min(end)])
+                .filter(|[from, to]| from < to)
+                .take(super::outcome::MAX_HELD_SLICES)
+                .map(|[from, to]| [offset(from), offset(to)])
+                .collect();
+        }
         slot.host = w.host;
         slot.status = WorkerStatus::Finished { result: w.result };
     }
@@ -925,11 +955,38 @@ mod tests {
         let json = r#"{"python":"3.11.7","t0_ns":1000000000,"wall_s":0.5,"workers":[
             {"worker":1,"result":7,"start_ns":1100000000,"end_ns":1200000000},
             {"worker":0,"result":7,"start_ns":1000000000,"end_ns":1500000000}]}"#;
-        let run = parse_report(json, 3).unwrap();
+        let run = parse_report(json, 3, &RunningSpans::new()).unwrap();
         assert_eq!(run.wall_s, 0.5);
         assert_eq!(run.outcomes[0].status, WorkerStatus::Finished { result: 7 });
         assert_eq!(run.outcomes[1].start_s, Some(0.1));
         assert!(matches!(run.outcomes[2].status, WorkerStatus::Lost { .. }));
+    }
+
+    #[test]
+    fn a_threads_samples_become_its_turns_within_its_work() {
+        let json = r#"{"t0_ns":1000000000,"wall_s":0.5,"workers":[
+            {"worker":0,"result":7,"start_ns":1100000000,"end_ns":1400000000,"tid":41},
+            {"worker":1,"result":7,"start_ns":1100000000,"end_ns":1400000000}]}"#;
+        let running = RunningSpans::from([
+            (
+                41,
+                vec![
+                    [1_000_000_000, 1_150_000_000],
+                    [1_200_000_000, 1_250_000_000],
+                    [1_390_000_000, 1_600_000_000],
+                    [1_500_000_000, 1_600_000_000],
+                ],
+            ),
+            (42, vec![[1_100_000_000, 1_400_000_000]]),
+        ]);
+        let run = parse_report(json, 2, &running).unwrap();
+        let held = &run.outcomes[0].held_s;
+        // Clipped to its work (0.1–0.4 s after t0); the span after it gone.
+        assert_eq!(held.len(), 3, "{held:?}");
+        assert!((held[0][0] - 0.1).abs() < 1e-9 && (held[0][1] - 0.15).abs() < 1e-9);
+        assert!((held[2][1] - 0.4).abs() < 1e-9);
+        // No thread id, no samples: another thread's are never taken.
+        assert!(run.outcomes[1].held_s.is_empty());
     }
 
     #[test]
@@ -948,7 +1005,9 @@ mod tests {
     fn worker_cpu_fields_are_read_and_checked() {
         let json = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,
             "user_s":0.5,"system_s":0.25,"voluntary_switches":3,"involuntary_switches":4}]}"#;
-        let o = &parse_report(json, 1).unwrap().outcomes[0];
+        let o = &parse_report(json, 1, &RunningSpans::new())
+            .unwrap()
+            .outcomes[0];
         assert_eq!(
             (o.cpu_s, o.user_s, o.system_s),
             (Some(0.75), Some(0.5), Some(0.25))
@@ -958,29 +1017,29 @@ mod tests {
             (Some(3), Some(4))
         );
         let negative = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1,"user_s":-1.0,"system_s":0.0}]}"#;
-        assert!(parse_report(negative, 1).is_err());
+        assert!(parse_report(negative, 1, &RunningSpans::new()).is_err());
     }
 
     #[test]
     fn garbage_and_impossible_reports_are_refused() {
         assert!(matches!(
-            parse_report("hello", 1),
+            parse_report("hello", 1, &RunningSpans::new()),
             Err(PythonError::Garbage { .. })
         ));
         assert!(matches!(
-            parse_report("", 1),
+            parse_report("", 1, &RunningSpans::new()),
             Err(PythonError::Garbage { .. })
         ));
         let unknown = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":5,"result":1,"start_ns":0,"end_ns":1}]}"#;
         assert!(
-            parse_report(unknown, 2)
+            parse_report(unknown, 2, &RunningSpans::new())
                 .unwrap_err()
                 .to_string()
                 .contains("worker 5")
         );
         let twice = r#"{"t0_ns":0,"wall_s":1.0,"workers":[{"worker":0,"result":1,"start_ns":0,"end_ns":1},{"worker":0,"result":1,"start_ns":0,"end_ns":1}]}"#;
         assert!(
-            parse_report(twice, 1)
+            parse_report(twice, 1, &RunningSpans::new())
                 .unwrap_err()
                 .to_string()
                 .contains("two reports")
@@ -1119,19 +1178,34 @@ mod tests {
     #[test]
     fn a_start_up_is_read_apart_from_the_wall_time() {
         let json = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":0.25,"workers":[]}"#;
-        let run = parse_report(json, 0).unwrap();
+        let run = parse_report(json, 0, &RunningSpans::new()).unwrap();
         assert_eq!((run.wall_s, run.startup_s), (1.0, Some(0.25)));
         let negative = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":-1,"workers":[]}"#;
-        assert!(parse_report(negative, 0).is_err());
+        assert!(parse_report(negative, 0, &RunningSpans::new()).is_err());
         let none = r#"{"t0_ns":0,"wall_s":1.0,"startup_s":null,"workers":[]}"#;
-        assert_eq!(parse_report(none, 0).unwrap().startup_s, None);
+        assert_eq!(
+            parse_report(none, 0, &RunningSpans::new())
+                .unwrap()
+                .startup_s,
+            None
+        );
     }
 
     #[test]
     fn a_report_says_the_drivers_gil() {
         let json = r#"{"gil_enabled":false,"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
-        assert_eq!(parse_report(json, 0).unwrap().gil_enabled, Some(false));
+        assert_eq!(
+            parse_report(json, 0, &RunningSpans::new())
+                .unwrap()
+                .gil_enabled,
+            Some(false)
+        );
         let silent = r#"{"t0_ns":0,"wall_s":1.0,"workers":[]}"#;
-        assert_eq!(parse_report(silent, 0).unwrap().gil_enabled, None);
+        assert_eq!(
+            parse_report(silent, 0, &RunningSpans::new())
+                .unwrap()
+                .gil_enabled,
+            None
+        );
     }
 }
