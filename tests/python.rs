@@ -818,5 +818,8 @@ fn py_threads_turns_at_the_gil_are_sampled() {
             held += to - from;
         }
     }
-    assert!(held < 1.5 * wall, "held {held} s in a run of {wall} s: {run}");
+    assert!(
+        held < 1.5 * wall,
+        "held {held} s in a run of {wall} s: {run}"
+    );
 }

@@ -4,17 +4,17 @@
 //! under the GIL, whose waiting for the lock is a sleep (`S`) and whose
 //! holding it is a run (`R`), so the samples draw the GIL's turns.
 //!
-//! No crate reads a thread's state this cheaply (procfs parses every
-//! field); this reads one letter, as the memory sampler reads its lines.
+//! The state is read by the one `/proc/PID/stat` parser,
+//! [`crate::sys::procfs::Stat`].
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crate::measure::clock::MonoTime;
+use crate::sys::procfs::{self, Stat};
 
 /// How often the threads are looked at: a fifth of CPython's 5 ms switch
 /// interval, so that each turn at the GIL is seen.
@@ -64,7 +64,7 @@ impl Drop for RunningSampler {
 }
 
 fn sample(pid: i32, stop: &AtomicBool) -> RunningSpans {
-    let tasks = PathBuf::from(format!("/proc/{pid}/task"));
+    let tasks = format!("/proc/{pid}/task");
     let mut spans = RunningSpans::new();
     let mut open: BTreeMap<i32, u64> = BTreeMap::new();
     let mut last: Option<u64> = None;
@@ -84,8 +84,9 @@ fn sample(pid: i32, stop: &AtomicBool) -> RunningSpans {
             else {
                 continue;
             };
-            let stat = std::fs::read_to_string(entry.path().join("stat")).unwrap_or_default();
-            if state(&stat) == Some('R') {
+            let path = format!("/proc/{pid}/task/{tid}/stat");
+            let state = procfs::read(&path).ok().and_then(|text| Stat::parse(&text));
+            if state.is_some_and(|s| s.state == 'R') {
                 seen_running.push(tid);
                 open.entry(tid).or_insert(now);
             }
@@ -113,23 +114,9 @@ fn close_unseen(
     });
 }
 
-/// The state letter of a `/proc/…/stat` line: the first character after
-/// the command's closing parenthesis (the command may hold spaces and
-/// parentheses of its own).
-fn state(stat: &str) -> Option<char> {
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_state_follows_the_last_parenthesis() {
-        assert_eq!(state("42 (python3) R 1 2 3"), Some('R'));
-        assert_eq!(state("42 (a (b) c) S 1 2 3"), Some('S'));
-        assert_eq!(state("garbage"), None);
-    }
 
     #[test]
     fn a_busy_thread_is_seen_running_and_a_sleeping_one_is_not() {
