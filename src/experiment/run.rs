@@ -40,8 +40,30 @@ pub(crate) fn reference(workload: &Workload, stop: &StopToken) -> Result<u64, Si
     }
 }
 
+/// How often a run of `model` has its memory sampled. Workers of the
+/// in-process models live in this process: reading /proc/self is enough,
+/// and cheap enough to do often. Process workers' smaps_rollup (read by
+/// pid) walks their page tables, so less often.
+fn sampling_interval(model: Model) -> Duration {
+    Duration::from_millis(if model.memory() == MemoryProbe::Children {
+        50
+    } else {
+        10
+    })
+}
+
+/// Whether a run of `model` that lasts `wall_s` is long enough for its
+/// memory to be a figure: two sampling intervals, or every sample may
+/// have missed it.
+pub(crate) fn long_enough_to_sample(model: Model, wall_s: f64) -> bool {
+    wall_s >= 2.0 * sampling_interval(model).as_secs_f64()
+}
+
 /// One run: starts the clock, runs the model, stops the clock, and checks
-/// every result against the reference.
+/// every result against the reference. Its memory is sampled when
+/// `sample_memory` is set: a caller that knows the run to be too short
+/// for a figure ([`long_enough_to_sample`]) spares it the sampler's
+/// thread, whose start costs a run of `true` some 10 %.
 pub(crate) fn measure(
     workload: &Workload,
     model: Model,
@@ -49,21 +71,23 @@ pub(crate) fn measure(
     run: usize,
     expected: u64,
     context: &RunContext,
+    sample_memory: bool,
 ) -> Result<Measurement, ModelError> {
-    // Workers of the in-process models live in this process: reading
-    // /proc/self is enough, and cheap enough to sample often. Process
-    // workers' smaps_rollup (read by pid) walks their page tables, so
-    // less often. Nothing here is on the run's clock: the sampler's first
-    // sample is one interval in, and a process model times itself from
-    // its first start to its last reap.
+    // Nothing here is on the run's clock: the sampler's first sample is
+    // one interval in, and a process model times itself from its first
+    // start to its last reap.
     let children = model.memory() == MemoryProbe::Children;
-    let before = if children {
-        Snapshot::now()
-    } else {
-        Snapshot::own()
+    let sampled = sample_memory && model.memory() != MemoryProbe::None;
+    let before = match (sampled, children) {
+        (false, _) => Err(std::io::Error::other("not sampled")),
+        (true, true) => Snapshot::now(),
+        (true, false) => Snapshot::own(),
     };
-    let interval = Duration::from_millis(if children { 50 } else { 10 });
-    let sampler = MemorySampler::start_with(interval, children);
+    let interval = sampling_interval(model);
+    let sampler = match sampled {
+        true => MemorySampler::start_with(interval, children),
+        false => MemorySampler::idle(),
+    };
     // Read just outside the clock, so the window holds the whole run.
     let contention_before = Counters::now();
     let context = &context.starting_now();
@@ -83,7 +107,7 @@ pub(crate) fn measure(
     // figure would be its own, not its workers') gets none.
     let memory = before
         .ok()
-        .filter(|_| model.memory() != MemoryProbe::None && wall_s >= 2.0 * interval.as_secs_f64())
+        .filter(|_| long_enough_to_sample(model, wall_s))
         .map(|before| MemoryUse::between(&before, &peak, workers, children));
     for outcome in &mut outcomes {
         if let WorkerStatus::Finished { result } = outcome.status

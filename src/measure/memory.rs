@@ -178,10 +178,14 @@ impl MemorySampler {
     /// children too when `children` is true (their `smaps_rollup` walks
     /// their page tables, which costs more).
     pub(crate) fn start_with(interval: std::time::Duration, children: bool) -> MemorySampler {
-        Self::try_start_with(interval, children).unwrap_or_else(|_| {
-            let (stop, _) = std::sync::mpsc::channel::<()>();
-            MemorySampler { stop, thread: None }
-        })
+        Self::try_start_with(interval, children).unwrap_or_else(|_| MemorySampler::idle())
+    }
+
+    /// A sampler that samples nothing: its [`MemorySampler::stop`] gives
+    /// an empty snapshot.
+    pub(crate) fn idle() -> MemorySampler {
+        let (stop, _) = std::sync::mpsc::channel::<()>();
+        MemorySampler { stop, thread: None }
     }
 
     /// As [`MemorySampler::start_with`], but the OS's refusal to start the
