@@ -66,7 +66,7 @@ pub(crate) fn render(
             // the cost of a worker is still worth a line.
             out.push_str(&format!(
                 "{} · {}: {memory}\n",
-                workload_label(&grid.columns[column].workload),
+                grid.columns[column].workload.line_label(),
                 grid.model_label(column)
             ));
         }
@@ -391,16 +391,6 @@ fn memory_note(grid: &Grid, column: usize, measurements: &[Measurement]) -> Stri
     })
 }
 
-/// How a workload is named in a line: its kind (`cpu`), or for an external
-/// program the command with its name (`command (gzip -9)`), so that two
-/// commands read apart.
-fn workload_label(workload: &Workload) -> String {
-    match workload {
-        Workload::Command { .. } => workload.to_string(),
-        _ => workload.kind().to_string(),
-    }
-}
-
 /// When several commands ran, one line per model comparing how each
 /// scales at the most workers that fit on the CPUs:
 ///
@@ -529,7 +519,7 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
     let kind = grid.columns[column].workload.kind();
     let name = format!(
         "{} · {}",
-        workload_label(&grid.columns[column].workload),
+        grid.columns[column].workload.line_label(),
         grid.model_label(column)
     );
     let one = grid.median(column, 1)?;
@@ -760,9 +750,14 @@ mod tests {
             name: None,
             parameters: Default::default(),
         };
-        let text = summary_of(command, &[(1, 0.1), (2, 0.1)]);
+        let text = summary_of(command.clone(), &[(1, 0.1), (2, 0.1)]);
         assert!(
-            text.contains("as if 2.0 of the 2 workers ran at once") && !text.contains("CPUs used"),
+            text.contains("as if all 2 workers ran at once") && !text.contains("CPUs used"),
+            "{text}"
+        );
+        let text = summary_of(command, &[(1, 0.1), (2, 0.125)]);
+        assert!(
+            text.contains("as if 1.6 of the 2 workers ran at once") && !text.contains("CPUs used"),
             "{text}"
         );
     }

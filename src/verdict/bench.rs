@@ -197,7 +197,12 @@ pub(crate) fn scaling(column: &Column<'_>, workers: usize) -> Option<Verdict> {
             "the waits overlapped only in part, as if {speedup:.1} of the {workers} ran at once"
         ),
         // A program or a closure may compute, wait or both: the numbers
-        // are given without a claim about CPUs.
+        // are given without a claim about CPUs. Above N (never an
+        // impossible figure beyond its noise: checked above), all ran at
+        // once, and no more than all.
+        WorkloadKind::Command | WorkloadKind::Custom if (speedup * 10.0).round() / 10.0 >= n => {
+            format!("as if all {workers} workers ran at once")
+        }
         WorkloadKind::Command | WorkloadKind::Custom => {
             format!("as if {speedup:.1} of the {workers} workers ran at once")
         }

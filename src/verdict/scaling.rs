@@ -267,7 +267,7 @@ fn unsettled(what: &str, value: f64, [low, high]: [f64; 2], negligible: f64) -> 
         return None;
     }
     ((high - low) / 2.0 >= value).then(|| {
-        format!("{what} is {value:.3} but its 95% interval over the runs, {low:.3} to {high:.3}, is as wide as the value; use more --runs or more iterations")
+        format!("{what} is {value:.3} but its 95% interval over the runs, {low:.3} to {high:.3}, is as wide as the value; use more --runs")
     })
 }
 
@@ -550,7 +550,7 @@ fn pct(fraction: f64) -> String {
 /// The summary's lines for `fit`: one for the serial fraction, one for
 /// the USL, each a result with its interval or `inconclusive` and why.
 pub(crate) fn fit_lines(fit: &ScalingFit, cpus: usize) -> Vec<String> {
-    let name = format!("{} · {}", fit.workload.kind(), fit.model_label);
+    let name = format!("{} · {}", fit.workload.line_label(), fit.model_label);
     let range = match (fit.fit_workers.first(), fit.fit_workers.last()) {
         (Some(first), Some(last)) if first != last => format!("N = {first}–{last}"),
         (Some(only), _) => format!("N = {only}"),

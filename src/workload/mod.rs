@@ -111,6 +111,16 @@ impl Workload {
         }
     }
 
+    /// How a workload is named at the start of a summary's line: its kind
+    /// (`cpu`), or for an external program the command with its name
+    /// (`command (gzip -9)`), so that two commands read apart.
+    pub(crate) fn line_label(&self) -> String {
+        match self {
+            Workload::Command { .. } => self.to_string(),
+            _ => self.kind().to_string(),
+        }
+    }
+
     /// Which kind of workload this is.
     pub fn kind(&self) -> WorkloadKind {
         match self {
