@@ -162,11 +162,12 @@ impl Measurement {
     }
 }
 
-/// `cpu · process:fork · 3 workers`, `sleep · thread · 1 worker`.
+/// `cpu · process:fork · 3 workers`, `sleep · thread · 1 worker`,
+/// `command (gzip -9) · process:fork · 2 workers`.
 pub(crate) fn run_label(workload: &Workload, model: Model, workers: usize) -> String {
     format!(
         "{} · {model} · {}",
-        workload.kind(),
+        workload.line_label(),
         count(workers, "worker")
     )
 }

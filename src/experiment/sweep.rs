@@ -490,6 +490,18 @@ fn worker_failure(measurement: &Measurement) -> Option<Failure> {
             )]
         })
         .collect();
+    let mut details = details;
+    // hyperfine's advice, for a program that said no by its exit code.
+    if matches!(measurement.workload, Workload::Command { .. })
+        && measurement
+            .failures()
+            .any(|o| matches!(o.status, WorkerStatus::Exited { .. }))
+    {
+        details.push(
+            "-i/--ignore-failure times a command that exits non-zero; --show-output shows what it said"
+                .to_string(),
+        );
+    }
     (!details.is_empty()).then(|| Failure::Workers {
         label: measurement.label(),
         details,

@@ -78,7 +78,9 @@ pub(crate) fn render(record: &Record) -> String {
         page.push_str(
             "<h2 id=\"timelines\">Timelines</h2>\n<p>One bar per worker of the median run: \
              bars side by side ran at once; bars one after another waited for each other (a lock, \
-             the GIL); late starts are start-up; bars in rounds queued for a pool's threads.</p>\n\
+             the GIL); late starts are start-up; bars in rounds queued for a pool's threads. \
+             Where the turns at a lock or at CPython's GIL were recorded, a worker's bar is pale \
+             and its turns solid over it.</p>\n\
              <div class=\"plots\">\n",
         );
         for plot in &timelines {
