@@ -10,7 +10,9 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{PARALAB, Stat, running, running_in_group, wait_for_children, wait_until};
+use common::{
+    PARALAB, Stat, children_of, running, running_in_group, wait_for_children, wait_until,
+};
 
 /// The shell line that starts paralab ignoring SIGHUP and SIGUSR2, as
 /// `nohup` or a background job would: `exec` keeps them ignored.
@@ -135,7 +137,23 @@ fn cmd_programs_die_with_a_killed_paralab() {
             .spawn()
             .unwrap();
         let child = Started(child);
-        let programs = wait_for_children(child.0.id(), 3, Duration::from_secs(10));
+        // The programs themselves (`sh -c 'sleep 60'`): before them, the
+        // shell's start-up is measured with short-lived `sh -c ''`.
+        let mut programs = Vec::new();
+        wait_until(
+            &format!("{model}: three sleep 60 programs"),
+            Duration::from_secs(10),
+            || {
+                programs = children_of(child.0.id())
+                    .into_iter()
+                    .filter(|&p| {
+                        std::fs::read(format!("/proc/{p}/cmdline"))
+                            .is_ok_and(|line| line.ends_with(b"sleep 60\0"))
+                    })
+                    .collect();
+                programs.len() >= 3
+            },
+        );
         // The group is set up just after the fork: give it that moment.
         wait_until(
             &format!("{model}: each program to lead its own group"),
