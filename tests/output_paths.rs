@@ -659,7 +659,7 @@ fn a_full_stdout_is_one_line_and_exit_1_in_every_subcommand() {
 }
 
 #[test]
-fn a_closed_stdout_is_an_error_and_a_closed_pipe_is_not() {
+fn a_closed_stdout_is_an_error_and_a_closed_pipe_or_a_read_write_null_is_not() {
     // `>&-` through a shell: Rust's runtime reopens fd 1 on /dev/null.
     let input = saved_run().to_string_lossy().into_owned();
     let closed = Command::new("sh")
@@ -670,6 +670,18 @@ fn a_closed_stdout_is_an_error_and_a_closed_pipe_is_not() {
     assert_eq!(closed.status.code(), Some(1), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
     assert!(stderr.contains("stdout is closed"), "{stderr}");
+
+    // `1<>/dev/null` opens it read and write, as Rust's runtime does for
+    // a closed one: open all the same, written to as `>` would be.
+    let read_write = Command::new("sh")
+        .args(["-c", r#""$0" report "$1" 1<>/dev/null"#, PARALAB, &input])
+        .output()
+        .unwrap();
+    assert!(
+        read_write.status.success() && read_write.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&read_write.stderr)
+    );
 
     let piped = Command::new("sh")
         .args([

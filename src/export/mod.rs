@@ -147,7 +147,7 @@ impl Destination {
 /// closed (`paralab >&-`) is an error, although Rust's runtime put
 /// `/dev/null` in its place: nothing written there would be seen.
 pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
-    if stdout_was_closed() {
+    if crate::sys::stdio::stdout_closed_at_start() {
         return Err(io::Error::other(
             "stdout is closed; give paralab a stdout (a terminal, a file or a pipe)",
         ));
@@ -155,29 +155,6 @@ pub(crate) fn write_stdout(bytes: &[u8]) -> io::Result<()> {
     let mut out = io::stdout().lock();
     out.write_all(bytes)?;
     out.flush()
-}
-
-/// Whether stdout is the `/dev/null` that Rust's runtime opens, read and
-/// write, on a standard descriptor found closed at start: a shell's
-/// `> /dev/null` opens it write-only.
-fn stdout_was_closed() -> bool {
-    use nix::fcntl::{FcntlArg, OFlag, fcntl};
-    use std::os::unix::fs::FileTypeExt;
-    let stdout = io::stdout();
-    let Ok(flags) = fcntl(&stdout, FcntlArg::F_GETFL) else {
-        return true;
-    };
-    if OFlag::from_bits_truncate(flags) & OFlag::O_ACCMODE != OFlag::O_RDWR {
-        return false;
-    }
-    let (Ok(ours), Ok(null)) = (
-        std::fs::metadata("/proc/self/fd/1"),
-        std::fs::metadata("/dev/null"),
-    ) else {
-        return false;
-    };
-    use std::os::unix::fs::MetadataExt;
-    ours.file_type().is_char_device() && ours.rdev() == null.rdev()
 }
 
 fn several_files() -> io::Error {

@@ -30,6 +30,8 @@
 //!   `mpi.c` that build.rs compiles with `mpicc`.
 //! - [`threads`]: threads started so that a refusal is an error, not a
 //!   panic (a ticker, a probe before a runtime starts its threads).
+//! - [`stdio`]: whether stdout was closed at start, asked before Rust's
+//!   runtime hides it.
 
 pub(crate) mod children;
 #[allow(unsafe_code)]
@@ -43,6 +45,8 @@ pub(crate) mod procfs;
 pub(crate) mod signals;
 #[allow(unsafe_code)]
 pub(crate) mod spawn;
+#[allow(unsafe_code)]
+pub(crate) mod stdio;
 pub(crate) mod stop;
 pub(crate) mod threads;
 #[allow(unsafe_code)]
