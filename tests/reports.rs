@@ -1003,3 +1003,32 @@ fn save_under_ulimit_f_leaves_only_whole_lines() {
     assert!(output.status.success(), "{stderr}");
     assert!(!stderr.contains("cut short"), "{stderr}");
 }
+
+/// `report` reads an `--export-json` document as `compare` does: the same
+/// measurements as the run that wrote it.
+#[test]
+fn report_reads_a_json_export_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = dir.path().join("run.json");
+    paralab()
+        .args(["bench", "1000", "--workloads", "cpu", "--models", "thread"])
+        .args(["--workers", "1,2", "-r", "2", "-q", "--export-json"])
+        .arg(&export)
+        .assert()
+        .success();
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&export).unwrap()).unwrap();
+    let output = paralab()
+        .arg("report")
+        .arg(&export)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let read: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(read["measurements"], written["measurements"]);
+}

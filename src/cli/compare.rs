@@ -115,8 +115,7 @@ fn no_common_cell(c: &Comparison) -> String {
 
 /// The runs in `path`, or the one line that says why there are none.
 fn read(path: &Path) -> Result<Record, CliError> {
-    let give =
-        "give a file written by 'paralab bench --save FILE.jsonl' or '--export-json FILE.json'";
+    let give = super::report::GIVE;
     let saved = export::read_file(path).map_err(|error| {
         CliError::Usage(format!("cannot read '{}': {error}; {give}", path.display()))
     })?;

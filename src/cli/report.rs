@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use crate::dataset::{Record, jsonl};
+use crate::dataset::{Record, export, jsonl};
 use crate::export::Format;
 use crate::machine::Machine;
 use crate::sys::signals;
@@ -12,12 +12,16 @@ use clap::Args;
 use super::error::{self, CliError, Exit};
 use super::output::OutputArgs;
 
+/// What a file must be, said after every reason it cannot be read.
+pub(super) const GIVE: &str =
+    "give a file written by 'paralab bench --save FILE.jsonl' or '--export-json FILE.json'";
+
 /// Options of `paralab report`.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct ReportArgs {
-    /// JSON Lines files written by `paralab bench --save`; several are merged
-    /// in order (the machine and plan are the first file's)
-    #[arg(value_name = "FILE.jsonl", required = true)]
+    /// Files written by `paralab bench --save` (JSON Lines) or `--export-json`;
+    /// several are merged in order (the machine and plan are the first file's)
+    #[arg(value_name = "FILE", required = true)]
     files: Vec<PathBuf>,
 
     /// What to print on stdout [default: table]
@@ -40,15 +44,12 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
     let mut bad_lines = 0;
     let mut machines: Vec<(Machine, &std::path::Path)> = Vec::new();
     for path in distinct_files(&args.files, outputs.quiet()) {
-        let saved = jsonl::read_file(path).map_err(|error| {
-            CliError::Usage(format!(
-                "cannot read '{}': {error}; give a file written by 'paralab bench --save FILE.jsonl'",
-                path.display()
-            ))
+        let saved = export::read_file(path).map_err(|error| {
+            CliError::Usage(format!("cannot read '{}': {error}; {GIVE}", path.display()))
         })?;
         if saved.record.is_empty() && saved.bad_lines.is_empty() && saved.cut_last_line.is_none() {
             return Err(CliError::Usage(format!(
-                "cannot read '{}': it is empty; give a file written by 'paralab bench --save FILE.jsonl'",
+                "cannot read '{}': it is empty; {GIVE}",
                 path.display()
             )));
         }
@@ -58,7 +59,7 @@ pub(crate) fn run(args: ReportArgs) -> Result<Exit, CliError> {
                 n => format!(" (and {n} more lines)"),
             };
             return Err(CliError::Usage(format!(
-                "cannot read '{}': line {line} is not a paralab measurement: {}{more}; give a file written by 'paralab bench --save FILE.jsonl'",
+                "cannot read '{}': line {line} is not a paralab measurement: {}{more}; {GIVE}",
                 path.display(),
                 clip(reason)
             )));
