@@ -332,8 +332,16 @@ fn draw(
 /// (`pixel`, in seconds) apart become one rectangle, so that a thousand
 /// turns on a short axis stay a readable, small picture.
 fn merged_turns(held: &[[f64; 2]], pixel: f64) -> Vec<[f64; 2]> {
+    // A saved file may hold anything: turns out of order, reversed or
+    // not numbers are sorted or left out, never drawn as they are.
+    let mut turns: Vec<[f64; 2]> = held
+        .iter()
+        .copied()
+        .filter(|[from, to]| from.is_finite() && to.is_finite() && from <= to)
+        .collect();
+    turns.sort_by(|a, b| a[0].total_cmp(&b[0]));
     let mut merged: Vec<[f64; 2]> = Vec::new();
-    for &[from, to] in held {
+    for [from, to] in turns {
         match merged.last_mut() {
             Some(last) if from - last[1] < pixel => last[1] = last[1].max(to),
             _ => merged.push([from, to]),
@@ -373,14 +381,16 @@ fn notes(run: &Measurement, alone: Option<f64>, unended: usize, unstarted: usize
             fmt::seconds(run.wall_s)
         )),
     }
-    let turns: usize = run.outcomes.iter().map(|o| o.held_s.len()).sum();
+    let spans: Vec<f64> = run
+        .outcomes
+        .iter()
+        .flat_map(|o| &o.held_s)
+        .map(|[from, to]| to - from)
+        .filter(|span| span.is_finite() && *span >= 0.0)
+        .collect();
+    let turns = spans.len();
     if turns > 0 {
-        let held: f64 = run
-            .outcomes
-            .iter()
-            .flat_map(|o| &o.held_s)
-            .map(|[from, to]| to - from)
-            .sum();
+        let held: f64 = spans.iter().sum();
         let lock = if run.model.is_python() {
             "the GIL"
         } else {
@@ -434,6 +444,8 @@ mod tests {
         assert_eq!(merged_turns(&held, 0.1), [[0.0, 2.0], [3.0, 4.0]]);
         assert_eq!(merged_turns(&held, 0.01), held);
         assert!(merged_turns(&[], 0.1).is_empty());
+        let garbage = [[3.0, 4.0], [f64::NAN, 1.0], [2.0, 1.0], [0.0, 1.0]];
+        assert_eq!(merged_turns(&garbage, 0.01), [[0.0, 1.0], [3.0, 4.0]]);
     }
 
     #[test]
