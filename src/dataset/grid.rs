@@ -92,6 +92,34 @@ impl Grid {
         }
     }
 
+    /// The successful runs of column `column` among `measurements` (those
+    /// the grid was made from), by worker count: every count of the grid,
+    /// empty where none succeeded. The verdicts judge runs, not only
+    /// their wall times.
+    pub(crate) fn successful_runs(
+        &self,
+        column: usize,
+        measurements: &[Measurement],
+    ) -> Vec<(usize, Vec<Measurement>)> {
+        let c = &self.columns[column];
+        self.workers
+            .iter()
+            .map(|&n| {
+                let runs = measurements
+                    .iter()
+                    .filter(|m| {
+                        m.workload == c.workload
+                            && m.model == c.model
+                            && m.workers == n
+                            && m.succeeded()
+                    })
+                    .cloned()
+                    .collect();
+                (n, runs)
+            })
+            .collect()
+    }
+
     /// The wall times of column `column` at `workers` workers.
     pub(crate) fn walls(&self, column: usize, workers: usize) -> &[f64] {
         match self.workers.iter().position(|&w| w == workers) {

@@ -81,31 +81,6 @@ pub(crate) fn render(
     out
 }
 
-/// The successful runs of a column, by worker count, as `verdict` takes them.
-fn cells(
-    grid: &Grid,
-    column: usize,
-    measurements: &[Measurement],
-) -> Vec<(usize, Vec<Measurement>)> {
-    let c = &grid.columns[column];
-    grid.workers
-        .iter()
-        .map(|&n| {
-            let runs = measurements
-                .iter()
-                .filter(|m| {
-                    m.workload == c.workload
-                        && m.model == c.model
-                        && m.workers == n
-                        && m.succeeded()
-                })
-                .cloned()
-                .collect();
-            (n, runs)
-        })
-        .collect()
-}
-
 /// What a model's numbers mean where they would surprise: async and pool
 /// run cpu work on as many threads as CPUs, the gil model lets one worker
 /// compute at a time.
@@ -209,7 +184,7 @@ fn interpreter_comparison(
                     ""
                 };
                 parts.push(format!("{label} {r:.2}×{tail}"));
-                let cells = cells(grid, column, measurements);
+                let cells = grid.successful_runs(column, measurements);
                 let judged = bench::Column {
                     kind: WorkloadKind::Cpu,
                     noun: family.workers_noun(),
@@ -288,7 +263,7 @@ fn interpreter_comparison(
             python / rust
         ));
         let runs = |column: usize| {
-            cells(grid, column, measurements)
+            grid.successful_runs(column, measurements)
                 .into_iter()
                 .find(|(n, _)| *n == 1)
                 .map(|(_, runs)| runs)
@@ -318,7 +293,7 @@ fn threads_claim(
     n: usize,
     name: &str,
 ) -> String {
-    let cells = cells(grid, column, measurements);
+    let cells = grid.successful_runs(column, measurements);
     let judged = bench::Column {
         kind: WorkloadKind::Cpu,
         noun: "threads",
@@ -435,7 +410,7 @@ fn command_comparison(grid: &Grid, measurements: &[Measurement], cpus: usize) ->
         };
         let mut figures = Vec::new();
         for &c in &columns {
-            let cells = cells(grid, c, measurements);
+            let cells = grid.successful_runs(c, measurements);
             let judged = bench::Column {
                 kind: grid.columns[c].workload.kind(),
                 noun: model.workers_noun(),
@@ -535,7 +510,7 @@ fn line(grid: &Grid, column: usize, measurements: &[Measurement], cpus: usize) -
         _ => measured.clone().filter(|&n| n <= cpus).max(),
     }?;
     let ratio = grid.median(column, n)? / one;
-    let cells = cells(grid, column, measurements);
+    let cells = grid.successful_runs(column, measurements);
     let judged = bench::Column {
         kind,
         noun: grid.columns[column].model.workers_noun(),

@@ -406,21 +406,8 @@ pub(crate) fn fit_column(
 ) -> ScalingFit {
     let c = &grid.columns[column];
     let cells: Vec<(usize, Vec<Measurement>)> = grid
-        .workers
-        .iter()
-        .map(|&n| {
-            let runs = measurements
-                .iter()
-                .filter(|m| {
-                    m.workload == c.workload
-                        && m.model == c.model
-                        && m.workers == n
-                        && m.succeeded()
-                })
-                .cloned()
-                .collect::<Vec<_>>();
-            (n, runs)
-        })
+        .successful_runs(column, measurements)
+        .into_iter()
         .filter(|(_, runs)| !runs.is_empty())
         .collect();
     let judged = bench::Column {
