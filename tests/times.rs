@@ -195,28 +195,17 @@ fn table_rows(stdout: &str) -> Vec<&str> {
 
 #[test]
 fn time_unit_sets_every_time_in_the_table() {
-    let output = paralab()
-        .args([
-            "bench",
-            "--workloads",
-            "sleep",
-            "--sleep",
-            "0.05",
-            "--models",
-            "thread",
-        ])
-        .args([
-            "--workers",
-            "1,2",
-            "--runs",
-            "1",
-            "-q",
-            "--time-unit",
-            "microsecond",
-        ])
-        .output()
-        .unwrap();
-    let stdout = stdout_of(&output);
+    // The table of a 50 ms sleep by one thread at `workers`, in `unit`.
+    let table = |workers: &str, unit: &str| {
+        let output = paralab()
+            .args(["bench", "--workloads", "sleep", "--sleep", "0.05"])
+            .args(["--models", "thread", "--workers", workers, "--runs", "1"])
+            .args(["-q", "--time-unit", unit])
+            .output()
+            .unwrap();
+        stdout_of(&output)
+    };
+    let stdout = table("1,2", "microsecond");
     let rows = table_rows(&stdout);
     assert!(!rows.is_empty(), "{stdout}");
     for row in rows.iter().filter(|r| !r.contains('×')) {
@@ -225,28 +214,7 @@ fn time_unit_sets_every_time_in_the_table() {
             "{stdout}"
         );
     }
-    let output = paralab()
-        .args([
-            "bench",
-            "--workloads",
-            "sleep",
-            "--sleep",
-            "0.05",
-            "--models",
-            "thread",
-        ])
-        .args([
-            "--workers",
-            "1",
-            "--runs",
-            "1",
-            "-q",
-            "--time-unit",
-            "second",
-        ])
-        .output()
-        .unwrap();
-    let stdout = stdout_of(&output);
+    let stdout = table("1", "second");
     assert!(
         table_rows(&stdout).iter().any(|r| r.contains(" s ")),
         "{stdout}"

@@ -229,16 +229,9 @@ fn draw_headline(title: &str, groups: &[(String, Vec<Bar>)], n: usize, runs: usi
              {spread}Dashed: ×{n}."
         )),
     );
-    for &t in &ticks {
-        let _ = write!(
-            svg,
-            "<line x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"#e6e6e6\"/>\n\
-             <text x=\"{0:.1}\" y=\"{1:.1}\" font-size=\"13\" text-anchor=\"middle\">×{2}</text>\n",
-            x(t),
-            axis_y + 18.0,
-            trim(t),
-        );
-    }
+    vertical_grid(&mut svg, &ticks, x, top, axis_y, |t| {
+        format!("×{}", trim(t))
+    });
     let mut y = top;
     for (workload, bars) in groups {
         let _ = writeln!(
@@ -810,6 +803,30 @@ fn marker<'a>(
 
 /// `value` with at most three decimals and none that are zeros at the end:
 /// `2`, `0.5`, `12.25`.
+/// The hand-written charts' grid: a faint vertical line at each of
+/// `ticks` from `top` to the axis at `axis_y`, and its `label` under the
+/// axis.
+pub(crate) fn vertical_grid(
+    svg: &mut String,
+    ticks: &[f64],
+    x: impl Fn(f64) -> f64,
+    top: f64,
+    axis_y: f64,
+    label: impl Fn(f64) -> String,
+) {
+    use std::fmt::Write as _;
+    for &t in ticks {
+        let _ = write!(
+            svg,
+            "<line x1=\"{0:.1}\" y1=\"{top}\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"#e6e6e6\"/>\n\
+             <text x=\"{0:.1}\" y=\"{1:.1}\" font-size=\"13\" text-anchor=\"middle\">{2}</text>\n",
+            x(t),
+            axis_y + 18.0,
+            super::html::escape(&label(t)),
+        );
+    }
+}
+
 pub(crate) fn trim(value: f64) -> String {
     let text = format!("{value:.3}");
     let text = text.trim_end_matches('0').trim_end_matches('.');

@@ -11,7 +11,7 @@
 use std::fmt::Write as _;
 
 use super::html::escape;
-use super::plot::{Plot, TITLE_PX, colour, linear_ticks, stem, tick_seconds, trim};
+use super::plot::{Plot, TITLE_PX, colour, linear_ticks, stem, tick_seconds, trim, vertical_grid};
 use crate::dataset::Grid;
 use crate::dataset::Record;
 use crate::experiment::Measurement;
@@ -224,16 +224,7 @@ fn draw(
     );
     // The ticks' grid, then the bars over it.
     let axis_y = TOP + bars_height;
-    for &t in &ticks {
-        let _ = write!(
-            svg,
-            "<line x1=\"{0:.1}\" y1=\"{TOP}\" x2=\"{0:.1}\" y2=\"{axis_y}\" stroke=\"#e6e6e6\"/>\n\
-             <text x=\"{0:.1}\" y=\"{1:.1}\" font-size=\"13\" text-anchor=\"middle\">{2}</text>\n",
-            x(t),
-            axis_y + 18.0,
-            escape(&tick_seconds(t)),
-        );
-    }
+    vertical_grid(&mut svg, &ticks, x, TOP, axis_y, tick_seconds);
     let label_every = (NAMED_ROW / row).ceil().max(1.0) as usize;
     if let Some(alone) = alone {
         let bar = (row * 0.7).max(1.0);
@@ -251,6 +242,9 @@ fn draw(
             fmt::seconds(alone),
         );
     }
+    // Workers that took turns at a global lock: their spans pale, the
+    // turns in which they held it solid over them.
+    let turns = run.outcomes.iter().any(|o| !o.held_s.is_empty());
     for (i, outcome) in run.outcomes.iter().enumerate() {
         let y = TOP + (i + reference) as f64 * row;
         let bar = (row * 0.7).max(1.0);
@@ -273,9 +267,6 @@ fn draw(
             Some(end) => (end, 1.0),
             None => (run.wall_s, 0.3),
         };
-        // A worker that took turns at a global lock: its span pale, the
-        // turns in which it held the lock solid over it.
-        let turns = run.outcomes.iter().any(|o| !o.held_s.is_empty());
         let _ = writeln!(
             svg,
             "<rect x=\"{:.2}\" y=\"{:.2}\" width=\"{:.2}\" height=\"{bar:.2}\" fill=\"{fill}\" \
